@@ -1,0 +1,116 @@
+# rso: build, test, install, demo, bench, fuzz.  Plain make + pkg-config.
+# SPDX-License-Identifier: ISC
+
+VERSION  = 0.1.0
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+SHAREDIR ?= $(PREFIX)/share/rso
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WERROR  ?=
+O       ?= build
+
+# zlib: the deflated DICOM transfer syntax is raw deflate, which libarchive
+# does not expose as a stream filter.
+PKGS = libarchive jansson libgcrypt sqlite3 zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ALL_CFLAGS = -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-missing-field-initializers $(WERROR) \
+	-DRSO_VERSION='"$(VERSION)"' -DRSO_SHAREDIR='"$(SHAREDIR)"' \
+	-Ilib $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+
+PROGS = $(sort $(patsubst cmd/%.c,%,$(wildcard cmd/rso-*.c)) \
+	$(patsubst cmd/%/,%,$(dir $(wildcard cmd/rso-*/main.c))))
+LIB_SRC  = $(wildcard lib/*.c)
+LIB_OBJ  = $(LIB_SRC:%.c=$(O)/%.o)
+UNIT_SRC = $(wildcard t/unit/test_*.c)
+UNITS    = $(UNIT_SRC:t/unit/%.c=$(O)/t/%)
+BINS     = $(PROGS:%=$(O)/bin/%)
+MANS     = $(wildcard man/*.[1-9])
+
+all: pkgcheck $(BINS) $(UNITS)
+
+pkgcheck:
+	@pkg-config --exists $(PKGS) || { \
+	  echo "rso: missing build dependencies:"; \
+	  for p in $(PKGS); do pkg-config --exists $$p || echo "  $$p"; done; \
+	  echo "run scripts/bootstrap (as root) to install them"; exit 1; }
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/lib/librso.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $(LIB_OBJ)
+
+.SECONDEXPANSION:
+$(BINS): $(O)/bin/%: $$(patsubst %.c,$(O)/%.o,$$(wildcard cmd/$$*.c cmd/$$*/*.c)) $(O)/lib/librso.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(UNITS): $(O)/t/%: $(O)/t/unit/%.o $(O)/lib/librso.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# check: unit tests, then every bats file; the last line is "N passed, N failed".
+check: bootstrap-quiet all
+	@RSO_BUILD=$(O) scripts/check $(UNITS)
+
+bootstrap-quiet:
+	@scripts/bootstrap
+
+# asan: the whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+asan:
+	$(MAKE) O=build-asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)" check
+
+# fuzz: each fuzz/fuzz_*.c as a libFuzzer target, run FUZZTIME seconds on its corpus.
+FUZZTIME ?= 30
+FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
+fuzz: bootstrap-quiet
+	$(MAKE) O=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/lib/librso.a
+	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  clang -std=c17 -D_DEFAULT_SOURCE -Ilib $(PKG_CFLAGS) -O1 -g \
+	    -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n $$f \
+	    build-fuzz/lib/librso.a $(PKG_LIBS); \
+	  mkdir -p fuzz/corpus/$$n build-fuzz/new/$$n; \
+	  echo "fuzz: $$n for $(FUZZTIME)s"; \
+	  build-fuzz/$$n -max_total_time=$(FUZZTIME) -max_len=65536 \
+	    build-fuzz/new/$$n fuzz/corpus/$$n 2>build-fuzz/$$n.log \
+	    || { tail -40 build-fuzz/$$n.log; exit 1; }; \
+	  grep -E '^(Done|#[0-9]+ *DONE)' build-fuzz/$$n.log | tail -1; done
+
+demo: bootstrap-quiet all
+	@RSO_BUILD=$(O) scripts/demo
+
+bench: bootstrap-quiet all
+	@RSO_BUILD=$(O) bench/run
+
+lint:
+	mandoc -Tlint -Wwarning $(MANS)
+	shellcheck -s sh scripts/bootstrap scripts/check scripts/demo
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(SHAREDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
+	cp -R share/. $(DESTDIR)$(SHAREDIR)
+
+uninstall:
+	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; done
+	rm -rf $(DESTDIR)$(SHAREDIR)
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+.PHONY: all pkgcheck check bootstrap-quiet asan fuzz demo bench lint install uninstall clean
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,186 @@
+/* rso_err: diagnostics in one format, exit codes, and allocation that dies. */
+/* SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rso_err.h"
+
+static const char *progname = "rso";
+static int quiet;
+
+void
+rso_setprogname(const char *argv0)
+{
+	const char *slash;
+
+	if (argv0 == NULL || *argv0 == '\0')
+		return;
+	slash = strrchr(argv0, '/');
+	progname = slash ? slash + 1 : argv0;
+}
+
+const char *
+rso_progname(void)
+{
+	return progname;
+}
+
+void
+rso_setquiet(int q)
+{
+	quiet = q;
+}
+
+int
+rso_isquiet(void)
+{
+	return quiet;
+}
+
+static void
+vmsg(int errnum, const char *fmt, va_list ap)
+{
+	/* One fputs per piece of a line keeps lines whole under stdio locking. */
+	flockfile(stderr);
+	fprintf(stderr, "%s: ", progname);
+	vfprintf(stderr, fmt, ap);
+	if (errnum)
+		fprintf(stderr, ": %s", strerror(errnum));
+	fputc('\n', stderr);
+	funlockfile(stderr);
+}
+
+void
+rso_warn(const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(e, fmt, ap);
+	va_end(ap);
+}
+
+void
+rso_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(0, fmt, ap);
+	va_end(ap);
+}
+
+void
+rso_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (quiet)
+		return;
+	va_start(ap, fmt);
+	vmsg(0, fmt, ap);
+	va_end(ap);
+}
+
+void
+rso_die(int status, const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(e, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+rso_diex(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(0, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void *
+rso_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		rso_die(EX_OSERR, "malloc");
+	return p;
+}
+
+void *
+rso_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		rso_die(EX_OSERR, "calloc");
+	return p;
+}
+
+void *
+rso_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		rso_die(EX_OSERR, "realloc");
+	return q;
+}
+
+char *
+rso_xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		rso_die(EX_OSERR, "strdup");
+	return p;
+}
+
+char *
+rso_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		rso_die(EX_OSERR, "asprintf");
+	return s;
+}
+
+void
+rso_status_set(int *status, int s)
+{
+	if (*status == 0)
+		*status = s;
+}
+
+int
+rso_error_set(struct rso_error *e, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e != NULL) {
+		e->status = status;
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+	}
+	return status;
+}

@@ -1,0 +1,64 @@
+/* rso_err: diagnostics in one format, exit codes, and allocation that dies. */
+/* SPDX-License-Identifier: ISC */
+#ifndef RSO_ERR_H
+#define RSO_ERR_H
+
+#include <stddef.h>
+#include <sysexits.h>
+
+/*
+ * Every message has the shape "PROG: WHERE: WHAT" (WHERE is part of the
+ * format string the caller gives).  Never pass patient data as an argument:
+ * name the field, not its value.
+ */
+
+/* Set the program name once, from argv[0] (its basename is kept). */
+void rso_setprogname(const char *argv0);
+const char *rso_progname(void);
+
+/* -q: suppress rso_note(); warnings and errors still print. */
+void rso_setquiet(int quiet);
+int rso_isquiet(void);
+
+/* "PROG: MSG" on stderr; rso_warn appends ": strerror(errno)". */
+void rso_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void rso_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Informational line on stderr, unless quiet. */
+void rso_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* As above, then exit(status). */
+_Noreturn void rso_die(int status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+_Noreturn void rso_diex(int status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Allocation that dies with EX_OSERR instead of returning NULL. */
+void *rso_xmalloc(size_t n);
+void *rso_xcalloc(size_t n, size_t size);
+void *rso_xrealloc(void *p, size_t n);
+char *rso_xstrdup(const char *s);
+/* asprintf that dies on failure. */
+char *rso_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * A status accumulator for "warn, skip, go on": rso_status_set() keeps the
+ * first non-zero status given, so the exit reflects the first kind of
+ * failure while later good records still go through.
+ */
+void rso_status_set(int *status, int s);
+
+/*
+ * How lib/ reports a failure without dying: a sysexits status and a message
+ * in the "WHERE: WHAT" form (no program name, no patient data).  The caller
+ * prints it with rso_warnx("%s", e.msg) and decides the exit.
+ */
+struct rso_error {
+	int status;
+	char msg[512];
+};
+
+/* Fill e (when not NULL) and return status, so "return rso_error_set(...)". */
+int rso_error_set(struct rso_error *e, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif
