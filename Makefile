@@ -18,7 +18,7 @@ PKGS = libarchive jansson libgcrypt sqlite3 zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-ALL_CFLAGS = -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE \
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-missing-field-initializers $(WERROR) \
 	-DRSO_VERSION='"$(VERSION)"' -DRSO_SHAREDIR='"$(SHAREDIR)"' \
@@ -76,7 +76,7 @@ FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
 fuzz: bootstrap-quiet
 	$(MAKE) O=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/lib/librso.a
 	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang -std=c17 -D_DEFAULT_SOURCE -Ilib $(PKG_CFLAGS) -O1 -g \
+	  clang -std=c17 -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) -O1 -g \
 	    -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n $$f \
 	    build-fuzz/lib/librso.a $(PKG_LIBS); \
 	  mkdir -p fuzz/corpus/$$n build-fuzz/new/$$n; \
