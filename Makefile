@@ -49,8 +49,10 @@ $(O)/lib/librso.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $(LIB_OBJ)
 
+# A program is cmd/NAME.c or the files of cmd/NAME/.
+objs_of = $(patsubst %.c,$(O)/%.o,$(wildcard cmd/$(1).c cmd/$(1)/*.c))
 .SECONDEXPANSION:
-$(BINS): $(O)/bin/%: $$(patsubst %.c,$(O)/%.o,$$(wildcard cmd/$$*.c cmd/$$*/*.c)) $(O)/lib/librso.a
+$(BINS): $(O)/bin/%: $$(call objs_of,$$*) $(O)/lib/librso.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

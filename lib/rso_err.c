@@ -184,3 +184,13 @@ rso_error_set(struct rso_error *e, int status, const char *fmt, ...)
 	}
 	return status;
 }
+
+int
+rso_flush_stdout(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		rso_warn("stdout");
+		return status ? status : EX_IOERR;
+	}
+	return status;
+}

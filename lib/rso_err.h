@@ -61,4 +61,11 @@ struct rso_error {
 int rso_error_set(struct rso_error *e, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * Flush stdout before exit: a full disk or closed pipe must not pass for
+ * success.  Returns status, or EX_IOERR when the flush failed and status
+ * was 0.
+ */
+int rso_flush_stdout(int status);
+
 #endif

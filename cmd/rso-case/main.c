@@ -1,0 +1,74 @@
+/* rso-case: the case itself and the store. */
+/* SPDX-License-Identifier: ISC */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rso_err.h"
+#include "rso_opt.h"
+#include "verbs.h"
+
+static const struct rso_verb verbs[] = {
+	{ "backup", case_backup },
+	{ "cancel", case_cancel },
+	{ "close", case_close },
+	{ "hold", case_hold },
+	{ "init", case_init },
+	{ "list", case_list },
+	{ "log", case_log },
+	{ "resume", case_resume },
+	{ "show", case_show },
+	{ "verify", case_verify },
+	{ NULL, NULL }
+};
+
+void
+case_usage(FILE *fp, int full)
+{
+	fputs("usage: rso-case [-q] [-H home] verb [options] [case ...]\n", fp);
+	if (!full) {
+		fputs("       rso-case --help for the verbs\n", fp);
+		return;
+	}
+	fputs("verbs:\n"
+	    "  init                           create the store (safe to re-run)\n"
+	    "  show [-f json|text] [case ...] a case in full (cases from stdin when none)\n"
+	    "  list [-s status[,status]] [--since when] [--until when] [-f json|text]\n"
+	    "  log [-f json|text] case        the case's events\n"
+	    "  hold [-r reason] [case ...]    put cases on hold\n"
+	    "  resume [case ...]              take cases off hold\n"
+	    "  cancel -r reason [case ...]    cancel cases (reasons from config.json)\n"
+	    "  close [case ...]               close delivered cases\n"
+	    "  verify                         check the event chain and case states\n"
+	    "  backup dir                     a consistent copy of the store, online\n"
+	    "options:\n"
+	    "  -H, --home dir   the store (default $RSO_HOME)\n"
+	    "  -q, --quiet      no progress or notes on stderr\n"
+	    "  -h, --help       this text\n"
+	    "      --version    the version\n"
+	    "See rso-case(1).\n", fp);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = { RSO_OPT_LONG, { 0 } };
+	const struct rso_verb *v;
+	int ch;
+
+	rso_setprogname(argv[0]);
+	while ((ch = getopt_long(argc, argv, "+" RSO_OPT_SHORT, longopts,
+	    NULL)) != -1)
+		rso_opt_common(ch, optarg, case_usage);
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		case_usage(stderr, 0);
+		return EX_USAGE;
+	}
+	if ((v = rso_verb_find(verbs, argv[0])) == NULL) {
+		rso_warnx("%s: unknown verb", argv[0]);
+		case_usage(stderr, 0);
+		return EX_USAGE;
+	}
+	return rso_flush_stdout(v->run(argc, argv));
+}

@@ -1,0 +1,24 @@
+/* rso-case: the verbs, one function each; argv[0] is the verb's name. */
+/* SPDX-License-Identifier: ISC */
+#ifndef RSO_CASE_VERBS_H
+#define RSO_CASE_VERBS_H
+
+#include <stdio.h>
+
+void case_usage(FILE *fp, int full);
+
+/* store.c: the store itself. */
+int case_init(int argc, char **argv);
+int case_verify(int argc, char **argv);
+int case_backup(int argc, char **argv);
+
+/* case.c: reading and moving cases. */
+int case_show(int argc, char **argv);
+int case_list(int argc, char **argv);
+int case_log(int argc, char **argv);
+int case_hold(int argc, char **argv);
+int case_resume(int argc, char **argv);
+int case_cancel(int argc, char **argv);
+int case_close(int argc, char **argv);
+
+#endif

@@ -1,0 +1,315 @@
+/* rso-intake: requests become cases; consent moves them to collecting. */
+/* SPDX-License-Identifier: ISC */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rso_case.h"
+#include "rso_err.h"
+#include "rso_hash.h"
+#include "rso_jsonl.h"
+#include "rso_opt.h"
+#include "rso_request.h"
+#include "rso_store.h"
+#include "rso_time.h"
+
+static struct rso_store *store;
+
+static void
+usage(FILE *fp, int full)
+{
+	fputs("usage: rso-intake [-q] [-H home] [file ...]\n"
+	    "       rso-intake consent case --providers name[,name] "
+	    "[--provider name] --expires date\n"
+	    "                  [--signed-by who] [--signed date]\n", fp);
+	if (!full)
+		return;
+	fputs("Reads request lines (JSON) from the files or stdin; each valid\n"
+	    "request becomes a case awaiting consent, and one line per case is\n"
+	    "written: {\"case\":...,\"ref\":...,\"status\":...}.  A line with\n"
+	    "\"case\" and \"consent\" records consent.  See rso-intake(1).\n"
+	    "options:\n"
+	    "  -H, --home dir   the store (default $RSO_HOME)\n"
+	    "  -q, --quiet      no notes on stderr\n"
+	    "  -h, --help       this text\n"
+	    "      --version    the version\n", fp);
+}
+
+static void
+report(void *ctx, const char *msg)
+{
+	rso_warnx("%s: %s", (const char *)ctx, msg);
+}
+
+static int
+answer(const char *id, const char *ref, const char *status, const char *flag)
+{
+	json_t *out = json_pack("{s:s, s:s, s:s}", "case", id, "ref", ref,
+	    "status", status);
+	int rc;
+
+	if (flag != NULL)
+		json_object_set_new(out, flag, json_true());
+	rc = rso_jsonl_write(stdout, out);
+	json_decref(out);
+	return rc;
+}
+
+/* The request as stored: the line without the "amend" instruction. */
+static json_t *
+stored_form(json_t *line, char *hash)
+{
+	json_t *req = json_deep_copy(line);
+	char *canon;
+
+	json_object_del(req, "amend");
+	canon = rso_json_canonical(req);
+	rso_sha256_hex(canon, strlen(canon), hash);
+	free(canon);
+	return req;
+}
+
+/*
+ * One request in one transaction: new ref -> new case; known ref with the
+ * same content -> the existing case (a re-run); different content ->
+ * rejected unless "amend": true.
+ */
+static int
+take_request(json_t *line, const char *where)
+{
+	char id[RSO_CASE_IDLEN], hash[RSO_SHA256_HEXLEN], old[RSO_SHA256_HEXLEN];
+	char status[32];
+	const char *flag = NULL;
+	struct rso_error e;
+	json_t *req;
+	int rc, amend = json_is_true(json_object_get(line, "amend"));
+
+	if (rso_request_check(line, store, rso_now(), report, (void *)where))
+		return EX_DATAERR;
+	req = stored_form(line, hash);
+	if ((rc = rso_store_begin(store, &e)) != 0)
+		goto fail;
+	rc = rso_case_by_ref(store, json_string_value(json_object_get(req,
+	    "ref")), id, old, status, &e);
+	if (rc == 1) {
+		rc = rso_case_create(store, req, hash, id, &e);
+		snprintf(status, sizeof(status), "awaiting-consent");
+	} else if (rc == 0 && strcmp(old, hash) == 0) {
+		flag = "existing";
+	} else if (rc == 0 && amend) {
+		rc = rso_case_amend(store, id, req, hash, &e);
+		flag = "amended";
+	} else if (rc == 0) {
+		rc = rso_error_set(&e, EX_DATAERR, "ref: already used by %s with "
+		    "different content (add \"amend\": true to change it)", id);
+	}
+	if (rc == 0)
+		rc = rso_store_commit(store, &e);
+	if (rc != 0)
+		goto fail;
+	json_decref(req);
+	return answer(id, json_string_value(json_object_get(line, "ref")),
+	    status, flag);
+fail:
+	rso_store_rollback(store);
+	json_decref(req);
+	rso_warnx("%s: %s", where, e.msg);
+	return e.status;
+}
+
+/*
+ * An expiry: a date means the end of that day (UTC).  Fills out with
+ * RFC 3339; returns 0, or -1 when not a time or not in the future.
+ */
+static int
+parse_expiry(const char *s, char *out, int *past)
+{
+	rso_time_t t;
+
+	*past = 0;
+	if (rso_date_parse(s, &t) == 0)
+		t += 86400;
+	else if (rso_time_parse(s, &t) != 0)
+		return -1;
+	if (t <= rso_now()) {
+		*past = 1;
+		return -1;
+	}
+	rso_time_format(t, out);
+	return 0;
+}
+
+/* Record consent (its own transaction); providers is a JSON array. */
+static int
+record_consent(const char *id, json_t *providers, const char *expires,
+    const char *signed_by, const char *signed_at, const char *where)
+{
+	char exp[RSO_TIME_STRLEN], sig[RSO_TIME_STRLEN];
+	struct rso_state st;
+	struct rso_error e;
+	json_t *p, *out;
+	size_t i;
+	rso_time_t t;
+	int past, rc;
+
+	if (!json_is_array(providers) || json_array_size(providers) == 0) {
+		rso_warnx("%s: consent.providers: missing", where);
+		return EX_DATAERR;
+	}
+	json_array_foreach(providers, i, p)
+		if (!json_is_string(p) || json_string_length(p) == 0) {
+			rso_warnx("%s: consent.providers.%zu: not a name", where, i);
+			return EX_DATAERR;
+		}
+	if (expires == NULL) {
+		rso_warnx("%s: consent.expires: missing", where);
+		return EX_DATAERR;
+	}
+	if (parse_expiry(expires, exp, &past) != 0) {
+		rso_warnx("%s: consent.expires: %s", where, past ?
+		    "not in the future" : "not a date or RFC 3339 time");
+		return EX_DATAERR;
+	}
+	if (signed_at != NULL) {
+		if (rso_date_parse(signed_at, &t) != 0 &&
+		    rso_time_parse(signed_at, &t) != 0) {
+			rso_warnx("%s: consent.signed: not a date", where);
+			return EX_DATAERR;
+		}
+		signed_at = rso_time_format(t, sig);
+	}
+	if ((rc = rso_store_begin(store, &e)) == 0)
+		rc = rso_consent_record(store, id, providers, exp, signed_by,
+		    signed_at, &e);
+	if (rc == 0)
+		rc = rso_store_commit(store, &e);
+	if (rc == 0)
+		rc = rso_case_state(store, id, &st, &e);
+	if (rc != 0) {
+		rso_store_rollback(store);
+		rso_warnx("%s: %s", where, e.msg);
+		return rc;
+	}
+	out = json_pack("{s:s, s:s}", "case", id, "status",
+	    rso_status_name(st.status));
+	rc = rso_jsonl_write(stdout, out);
+	json_decref(out);
+	return rc;
+}
+
+static int
+take_consent_line(json_t *line, const char *where)
+{
+	const char *id = json_string_value(json_object_get(line, "case"));
+	json_t *c = json_object_get(line, "consent");
+
+	if (id == NULL || !rso_case_id_valid(id)) {
+		rso_warnx("%s: case: not a case id", where);
+		return EX_DATAERR;
+	}
+	if (!json_is_object(c)) {
+		rso_warnx("%s: consent: not an object", where);
+		return EX_DATAERR;
+	}
+	return record_consent(id, json_object_get(c, "providers"),
+	    rso_json_str(c, "expires"), rso_json_str(c, "signed_by"),
+	    rso_json_str(c, "signed"), where);
+}
+
+static int
+take_line(json_t *line, struct rso_jsonl *r, void *ctx)
+{
+	char where[300];
+
+	(void)ctx;
+	snprintf(where, sizeof(where), "%s:%lu", rso_jsonl_name(r),
+	    rso_jsonl_line(r));
+	if (json_object_get(line, "consent") != NULL)
+		return take_consent_line(line, where);
+	if (json_object_get(line, "case") != NULL) {
+		rso_warnx("%s: a case line is not a request (no \"consent\")",
+		    where);
+		return EX_DATAERR;
+	}
+	return take_request(line, where);
+}
+
+/* --providers "A,B" and --provider "Name, With Comma" add to list. */
+static void
+add_providers(json_t *list, const char *arg, int split)
+{
+	char *copy = rso_xstrdup(arg), *tok, *save = NULL;
+
+	if (!split)
+		json_array_append_new(list, json_string(arg));
+	else
+		for (tok = strtok_r(copy, ",", &save); tok;
+		    tok = strtok_r(NULL, ",", &save))
+			if (*tok)
+				json_array_append_new(list, json_string(tok));
+	free(copy);
+}
+
+static int
+verb_consent(int argc, char **argv)
+{
+	enum { OPT_PROVIDER = RSO_OPT_PRIVATE, OPT_SIGNED, OPT_SIGNED_BY };
+	static const struct option longopts[] = {
+		{ "expires", required_argument, NULL, 'e' },
+		{ "provider", required_argument, NULL, OPT_PROVIDER },
+		{ "providers", required_argument, NULL, 'p' },
+		{ "signed", required_argument, NULL, OPT_SIGNED },
+		{ "signed-by", required_argument, NULL, OPT_SIGNED_BY },
+		RSO_OPT_LONG, { 0 } };
+	const char *expires = NULL, *signed_at = NULL, *signed_by = NULL;
+	json_t *providers = json_array();
+	int ch, rc;
+
+	rso_opt_reset();
+	while ((ch = getopt_long(argc, argv, "e:p:" RSO_OPT_SHORT, longopts,
+	    NULL)) != -1)
+		switch (ch) {
+		case 'e': expires = optarg; break;
+		case 'p': add_providers(providers, optarg, 1); break;
+		case OPT_PROVIDER: add_providers(providers, optarg, 0); break;
+		case OPT_SIGNED: signed_at = optarg; break;
+		case OPT_SIGNED_BY: signed_by = optarg; break;
+		default: rso_opt_common(ch, optarg, usage);
+		}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1 || expires == NULL || json_array_size(providers) == 0) {
+		json_decref(providers);
+		usage(stderr, 0);
+		return EX_USAGE;
+	}
+	if (!rso_case_id_valid(argv[0])) {
+		json_decref(providers);
+		rso_diex(EX_USAGE, "argument 1: not a case id");
+	}
+	store = rso_store_xopen();
+	rc = record_consent(argv[0], providers, expires, signed_by, signed_at,
+	    "consent");
+	json_decref(providers);
+	rso_store_close(store);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = { RSO_OPT_LONG, { 0 } };
+	int ch, rc;
+
+	rso_setprogname(argv[0]);
+	while ((ch = getopt_long(argc, argv, "+" RSO_OPT_SHORT, longopts,
+	    NULL)) != -1)
+		rso_opt_common(ch, optarg, usage);
+	argc -= optind;
+	argv += optind;
+	if (argc > 0 && strcmp(argv[0], "consent") == 0)
+		return rso_flush_stdout(verb_consent(argc, argv));
+	store = rso_store_xopen();
+	rc = rso_jsonl_each(argc, argv, take_line, NULL);
+	rso_store_close(store);
+	return rso_flush_stdout(rc);
+}

@@ -1,0 +1,577 @@
+/* rso_case: cases in the store, moved only through events. */
+/* SPDX-License-Identifier: ISC */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rso_case.h"
+#include "rso_event.h"
+#include "rso_hash.h"
+#include "rso_jsonl.h"
+#include "rso_store_priv.h"
+#include "rso_time.h"
+
+static const char *
+col(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+
+	return t ? t : "";
+}
+
+int
+rso_case_id_valid(const char *s)
+{
+	const char *p = s;
+	int n;
+
+	for (n = 0; isalnum((unsigned char)*p); p++, n++)
+		;
+	if (n == 0 || n > 16 || *p++ != '-')
+		return 0;
+	for (n = 0; n < 4; n++)
+		if (!isdigit((unsigned char)*p++))
+			return 0;
+	if (*p++ != '-')
+		return 0;
+	for (n = 0; isdigit((unsigned char)*p); p++, n++)
+		;
+	return n >= 6 && n <= 9 && *p == '\0';
+}
+
+static int
+next_id(struct rso_store *s, char *id, struct rso_error *e)
+{
+	const char *prefix = rso_store_conf_str(s, "id_prefix", "RSO");
+	char date[RSO_TIME_STRLEN];
+	sqlite3_stmt *st;
+	int year, rc;
+
+	rso_date_format(rso_now(), date);
+	year = atoi(date);
+	st = rso_store_prepare(s, "INSERT INTO case_counters (prefix, year, last)"
+	    " VALUES (?, ?, 1) ON CONFLICT (prefix, year)"
+	    " DO UPDATE SET last = last + 1 RETURNING last");
+	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, year);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(id, RSO_CASE_IDLEN, "%s-%04d-%06lld", prefix, year,
+		    (long long)sqlite3_column_int64(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+static void
+bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v != NULL)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int
+rso_case_create(struct rso_store *s, const json_t *req, const char *req_hash,
+    char *id, struct rso_error *e)
+{
+	char now[RSO_TIME_STRLEN];
+	sqlite3_stmt *st;
+	char *canon;
+	int rc;
+
+	if ((rc = next_id(s, id, e)) != 0)
+		return rc;
+	rso_time_format(rso_now(), now);
+	canon = rso_json_canonical(req);
+	st = rso_store_prepare(s, "INSERT INTO cases (id, ref, status, status_at,"
+	    " created, updated, received, specialty, urgency, country, region,"
+	    " referral_source, intake, intake_hash)"
+	    " VALUES (?, ?, 'awaiting-consent', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	bind_opt(st, 2, rso_json_str(req, "ref"));
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+	bind_opt(st, 6, rso_json_str(req, "received"));
+	bind_opt(st, 7, rso_json_str(req, "specialty"));
+	bind_opt(st, 8, rso_json_str(req, "urgency"));
+	bind_opt(st, 9, rso_json_str(req, "patient.country"));
+	bind_opt(st, 10, rso_json_str(req, "patient.region"));
+	bind_opt(st, 11, rso_json_str(req, "referral_source"));
+	sqlite3_bind_text(st, 12, canon, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 13, req_hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	free(canon);
+	if (rc != SQLITE_DONE)
+		return rso_store_sqlerr(s, rc, e);
+	return rso_event_append(s, id, "case.created", req, NULL, e);
+}
+
+int
+rso_case_by_ref(struct rso_store *s, const char *ref, char *id, char *hash,
+    char *status, struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s,
+	    "SELECT id, intake_hash, status FROM cases WHERE ref = ?");
+	int rc;
+
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(id, RSO_CASE_IDLEN, "%s", col(st, 0));
+		snprintf(hash, 65, "%s", col(st, 1));
+		snprintf(status, 32, "%s", col(st, 2));
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : rso_store_sqlerr(s, rc, e);
+}
+
+/* Append the dotted paths where a and b differ to out. */
+static void
+diff_paths(const json_t *a, const json_t *b, const char *prefix, json_t *out)
+{
+	const char *k;
+	json_t *v;
+	char *p;
+
+	if (!json_is_object(a) || !json_is_object(b)) {
+		if (!json_equal(a, b))
+			json_array_append_new(out, json_string(prefix));
+		return;
+	}
+	json_object_foreach((json_t *)a, k, v) {
+		p = *prefix ? rso_xasprintf("%s.%s", prefix, k) : rso_xstrdup(k);
+		diff_paths(v, json_object_get(b, k), p, out);
+		free(p);
+	}
+	json_object_foreach((json_t *)b, k, v) {
+		if (json_object_get(a, k) != NULL)
+			continue;
+		p = *prefix ? rso_xasprintf("%s.%s", prefix, k) : rso_xstrdup(k);
+		json_array_append_new(out, json_string(p));
+		free(p);
+	}
+}
+
+static int
+load_request(struct rso_store *s, const char *id, json_t **req,
+    struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s,
+	    "SELECT intake FROM cases WHERE id = ?");
+	int rc;
+
+	*req = NULL;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*req = json_loads(col(st, 0), 0, NULL);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return rso_error_set(e, EX_DATAERR, "%s: no such case", id);
+	if (rc != SQLITE_ROW)
+		return rso_store_sqlerr(s, rc, e);
+	return *req ? 0 : rso_error_set(e, EX_SOFTWARE,
+	    "%s: stored request is not JSON", id);
+}
+
+int
+rso_case_amend(struct rso_store *s, const char *id, const json_t *req,
+    const char *req_hash, struct rso_error *e)
+{
+	char now[RSO_TIME_STRLEN];
+	json_t *old, *changed, *data;
+	sqlite3_stmt *st;
+	char *canon;
+	int rc;
+
+	if ((rc = load_request(s, id, &old, e)) != 0)
+		return rc;
+	changed = json_array();
+	diff_paths(old, req, "", changed);
+	json_decref(old);
+	rso_time_format(rso_now(), now);
+	canon = rso_json_canonical(req);
+	st = rso_store_prepare(s, "UPDATE cases SET intake = ?, intake_hash = ?,"
+	    " updated = ?, received = ?, specialty = ?, urgency = ?,"
+	    " country = ?, region = ?, referral_source = ? WHERE id = ?");
+	sqlite3_bind_text(st, 1, canon, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, req_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	bind_opt(st, 4, rso_json_str(req, "received"));
+	bind_opt(st, 5, rso_json_str(req, "specialty"));
+	bind_opt(st, 6, rso_json_str(req, "urgency"));
+	bind_opt(st, 7, rso_json_str(req, "patient.country"));
+	bind_opt(st, 8, rso_json_str(req, "patient.region"));
+	bind_opt(st, 9, rso_json_str(req, "referral_source"));
+	sqlite3_bind_text(st, 10, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	free(canon);
+	if (rc != SQLITE_DONE) {
+		json_decref(changed);
+		return rso_store_sqlerr(s, rc, e);
+	}
+	data = json_pack("{s:o, s:O}", "changed", changed, "request", req);
+	rc = rso_event_append(s, id, "case.amended", data, NULL, e);
+	json_decref(data);
+	return rc;
+}
+
+int
+rso_case_state(struct rso_store *s, const char *id, struct rso_state *stt,
+    struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s,
+	    "SELECT status, held_from FROM cases WHERE id = ?");
+	int rc;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (rso_status_parse(col(st, 0), &stt->status) != 0)
+			stt->status = RSO_ST_NONE;
+		if (rso_status_parse(col(st, 1), &stt->held_from) != 0)
+			stt->held_from = RSO_ST_NONE;
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return rso_error_set(e, EX_DATAERR, "%s: no such case", id);
+	if (rc != SQLITE_ROW)
+		return rso_store_sqlerr(s, rc, e);
+	if (stt->status == RSO_ST_NONE)
+		return rso_error_set(e, EX_SOFTWARE, "%s: unknown status", id);
+	return 0;
+}
+
+int
+rso_case_event(struct rso_store *s, const char *id, const char *type,
+    const json_t *data, struct rso_error *e)
+{
+	struct rso_state before, after;
+	char now[RSO_TIME_STRLEN];
+	struct rso_error why;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = rso_case_state(s, id, &before, e)) != 0)
+		return rc;
+	after = before;
+	if (rso_state_apply(&after, type, &why) != 0)
+		return rso_error_set(e, why.status, "%s: %s", id, why.msg);
+	if ((rc = rso_event_append(s, id, type, data, NULL, e)) != 0)
+		return rc;
+	rso_time_format(rso_now(), now);
+	st = rso_store_prepare(s, after.status != before.status ?
+	    "UPDATE cases SET status = ?, held_from = ?, status_at = ?3,"
+	    " updated = ?3 WHERE id = ?4" :
+	    "UPDATE cases SET status = ?, held_from = ?, updated = ?3"
+	    " WHERE id = ?4");
+	sqlite3_bind_text(st, 1, rso_status_name(after.status), -1,
+	    SQLITE_STATIC);
+	if (after.status == RSO_ST_ON_HOLD)
+		sqlite3_bind_text(st, 2, rso_status_name(after.held_from), -1,
+		    SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+/* The type of the case's last event that moved it, or "" when none. */
+static int
+last_transition(struct rso_store *s, const char *id, char *type, size_t n,
+    struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s,
+	    "SELECT type FROM events WHERE case_id = ? ORDER BY seq DESC");
+	int rc;
+
+	*type = '\0';
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (rso_state_is_transition(col(st, 0))) {
+			snprintf(type, n, "%s", col(st, 0));
+			rc = SQLITE_DONE;
+			break;
+		}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+int
+rso_case_move(struct rso_store *s, const char *id, const char *type,
+    const json_t *data, int *already, struct rso_error *e)
+{
+	char last[64];
+	int rc;
+
+	*already = 0;
+	if ((rc = rso_store_begin(s, e)) != 0)
+		return rc;
+	rc = rso_case_event(s, id, type, data, e);
+	if (rc == EX_DATAERR &&
+	    last_transition(s, id, last, sizeof(last), NULL) == 0 &&
+	    strcmp(last, type) == 0) {
+		*already = 1;
+		rso_store_rollback(s);
+		return 0;
+	}
+	if (rc != 0) {
+		rso_store_rollback(s);
+		return rc;
+	}
+	return rso_store_commit(s, e);
+}
+
+static json_t *
+latest_consent(struct rso_store *s, const char *id)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT providers, expires,"
+	    " signed_by, signed, recorded FROM consents WHERE case_id = ?"
+	    " ORDER BY id DESC LIMIT 1");
+	json_t *c = NULL;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		c = json_pack("{s:o, s:s, s:s?, s:s?, s:s}",
+		    "providers", json_loads(col(st, 0), 0, NULL),
+		    "expires", col(st, 1),
+		    "signed_by", (const char *)sqlite3_column_text(st, 2),
+		    "signed", (const char *)sqlite3_column_text(st, 3),
+		    "recorded", col(st, 4));
+	sqlite3_finalize(st);
+	return c;
+}
+
+int
+rso_case_get(struct rso_store *s, const char *id, json_t **out,
+    struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT id, ref, status,"
+	    " status_at, created, updated, held_from, intake"
+	    " FROM cases WHERE id = ?");
+	json_t *c = NULL, *consent;
+	int rc;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
+		    "case", col(st, 0), "ref", col(st, 1),
+		    "status", col(st, 2), "status_at", col(st, 3),
+		    "created", col(st, 4), "updated", col(st, 5));
+		if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+			json_object_set_new(c, "held_from",
+			    json_string(col(st, 6)));
+		json_object_set_new(c, "request",
+		    json_loads(col(st, 7), 0, NULL));
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return rso_error_set(e, EX_DATAERR, "%s: no such case", id);
+	if (rc != SQLITE_ROW)
+		return rso_store_sqlerr(s, rc, e);
+	if ((consent = latest_consent(s, id)) != NULL)
+		json_object_set_new(c, "consent", consent);
+	*out = c;
+	return 0;
+}
+
+static void
+bind_statuses(sqlite3_stmt *st, unsigned mask)
+{
+	int i, n = 1;
+
+	for (i = 0; i < RSO_ST_COUNT; i++)
+		if (mask & (1u << i))
+			sqlite3_bind_text(st, n++, rso_status_name(i), -1,
+			    SQLITE_STATIC);
+}
+
+int
+rso_case_list(struct rso_store *s, const struct rso_case_filter *f,
+    rso_case_fn *fn, void *ctx, struct rso_error *e)
+{
+	char sql[1024];
+	sqlite3_stmt *st;
+	json_t *c;
+	int i, n = 0, rc, frc = 0;
+
+	n = snprintf(sql, sizeof(sql), "SELECT id, ref, status, status_at,"
+	    " created, specialty, urgency, country, region FROM cases WHERE 1");
+	if (f->status_mask) {
+		n += snprintf(sql + n, sizeof(sql) - n, " AND status IN (");
+		for (i = 0; i < RSO_ST_COUNT; i++)
+			if (f->status_mask & (1u << i))
+				n += snprintf(sql + n, sizeof(sql) - n, "?,");
+		sql[n - 1] = ')';
+	}
+	n += snprintf(sql + n, sizeof(sql) - n,
+	    " AND (?100 IS NULL OR status_at >= ?100)"
+	    " AND (?101 IS NULL OR status_at < ?101) ORDER BY created, id");
+	st = rso_store_prepare(s, sql);
+	bind_statuses(st, f->status_mask);
+	bind_opt(st, 100, f->since);
+	bind_opt(st, 101, f->until);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?}",
+		    "case", col(st, 0), "ref", col(st, 1), "status", col(st, 2),
+		    "status_at", col(st, 3), "created", col(st, 4),
+		    "specialty", col(st, 5),
+		    "urgency", (const char *)sqlite3_column_text(st, 6),
+		    "country", (const char *)sqlite3_column_text(st, 7),
+		    "region", (const char *)sqlite3_column_text(st, 8));
+		frc = fn(c, ctx);
+		json_decref(c);
+		if (frc != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (frc != 0)
+		return frc;
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+int
+rso_consent_record(struct rso_store *s, const char *id,
+    const json_t *providers, const char *expires, const char *signed_by,
+    const char *signed_at, struct rso_error *e)
+{
+	json_t *data;
+	char now[RSO_TIME_STRLEN], *ptext;
+	sqlite3_stmt *st;
+	int rc;
+
+	data = json_pack("{s:O, s:s, s:s?, s:s?}", "providers", providers,
+	    "expires", expires, "signed_by", signed_by, "signed", signed_at);
+	rc = rso_case_event(s, id, "consent.recorded", data, e);
+	json_decref(data);
+	if (rc != 0)
+		return rc;
+	rso_time_format(rso_now(), now);
+	ptext = rso_json_canonical(providers);
+	st = rso_store_prepare(s, "INSERT INTO consents (case_id, providers,"
+	    " expires, signed_by, signed, recorded, event_seq)"
+	    " VALUES (?, ?, ?, ?, ?, ?, (SELECT max(seq) FROM events))");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ptext, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, expires, -1, SQLITE_STATIC);
+	bind_opt(st, 4, signed_by);
+	bind_opt(st, 5, signed_at);
+	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	free(ptext);
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+/* Provider names compare without regard to case or surrounding space. */
+static int
+same_provider(const char *a, const char *b)
+{
+	size_t la, lb;
+
+	while (isspace((unsigned char)*a))
+		a++;
+	while (isspace((unsigned char)*b))
+		b++;
+	la = strlen(a);
+	lb = strlen(b);
+	while (la && isspace((unsigned char)a[la - 1]))
+		la--;
+	while (lb && isspace((unsigned char)b[lb - 1]))
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+int
+rso_consent_covers(struct rso_store *s, const char *id, const char *provider,
+    struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT providers, expires"
+	    " FROM consents WHERE case_id = ? ORDER BY id DESC");
+	char now[RSO_TIME_STRLEN];
+	json_t *list, *p;
+	size_t i;
+	int rc, any = 0, expired = 0, covered = 0;
+
+	rso_time_format(rso_now(), now);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (!covered && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		any = 1;
+		if (strcmp(col(st, 1), now) <= 0) {
+			expired = 1;
+			continue;
+		}
+		list = json_loads(col(st, 0), 0, NULL);
+		json_array_foreach(list, i, p)
+			if (json_is_string(p) &&
+			    (strcmp(json_string_value(p), "*") == 0 ||
+			    same_provider(json_string_value(p), provider)))
+				covered = 1;
+		json_decref(list);
+	}
+	sqlite3_finalize(st);
+	if (covered)
+		return 0;
+	if (!any)
+		return rso_error_set(e, EX_NOPERM, "%s: no consent", id);
+	if (expired)
+		return rso_error_set(e, EX_NOPERM, "%s: consent expired", id);
+	return rso_error_set(e, EX_NOPERM,
+	    "%s: consent does not cover this provider", id);
+}
+
+struct each_input {
+	rso_case_input_fn *fn;
+	void *ctx;
+};
+
+static int
+each_input_line(json_t *obj, struct rso_jsonl *r, void *ctx)
+{
+	struct each_input *ei = ctx;
+	const char *id = json_string_value(json_object_get(obj, "case"));
+	char where[256];
+
+	snprintf(where, sizeof(where), "%s:%lu", rso_jsonl_name(r),
+	    rso_jsonl_line(r));
+	if (id == NULL) {
+		rso_warnx("%s: no \"case\" member", where);
+		return EX_DATAERR;
+	}
+	if (!rso_case_id_valid(id)) {
+		rso_warnx("%s: case: not a case id", where);
+		return EX_DATAERR;
+	}
+	return ei->fn(id, obj, where, ei->ctx);
+}
+
+int
+rso_case_each_input(int argc, char **argv, rso_case_input_fn *fn, void *ctx)
+{
+	struct each_input ei = { fn, ctx };
+	char where[64];
+	int i, rc, status = 0;
+
+	if (argc == 0)
+		return rso_jsonl_each(0, NULL, each_input_line, &ei);
+	for (i = 0; i < argc; i++) {
+		snprintf(where, sizeof(where), "argument %d", i + 1);
+		if (!rso_case_id_valid(argv[i])) {
+			rso_warnx("%s: not a case id", where);
+			rc = EX_DATAERR;
+		} else
+			rc = fn(argv[i], NULL, where, ctx);
+		if (rc != 0)
+			rso_status_set(&status, rc);
+	}
+	return status;
+}

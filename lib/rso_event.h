@@ -1,0 +1,59 @@
+/* rso_event: the append-only, hash-chained history of every change. */
+/* SPDX-License-Identifier: ISC */
+#ifndef RSO_EVENT_H
+#define RSO_EVENT_H
+
+#include <jansson.h>
+
+#include "rso_err.h"
+#include "rso_store.h"
+
+/*
+ * An event is {"seq","at","case","type","actor","data","prev","hash"}.
+ * hash = SHA-256 over the 64 hex digits of prev followed by the canonical
+ * event: the compact JSON object {"actor","at","case","data","seq","type"}
+ * with keys sorted at every level and non-ASCII escaped (see
+ * rso_json_canonical); "case" is null for events about no one case.  The
+ * first event's prev is 64 zeros.
+ */
+
+/* Who is acting: $RSO_ACTOR, else the login name of the effective user. */
+const char *rso_actor(void);
+
+/*
+ * Append an event inside the caller's transaction (rso_store_begin), at
+ * rso_now(), by rso_actor().  case_id may be NULL; data may be NULL ({}).
+ * Fills *seq when seq is not NULL.  Returns 0 or a store status.
+ */
+int rso_event_append(struct rso_store *s, const char *case_id,
+    const char *type, const json_t *data, long long *seq,
+    struct rso_error *e);
+
+/*
+ * Call fn with each event of case_id (all events when NULL) in order, as a
+ * JSON object with the members above; fn's non-zero return stops the walk
+ * and is returned.  since/until (RFC 3339, NULL for open) bound "at".
+ */
+typedef int rso_event_fn(json_t *ev, void *ctx);
+int rso_event_foreach(struct rso_store *s, const char *case_id,
+    rso_event_fn *fn, void *ctx, struct rso_error *e);
+
+/* What verify found. */
+struct rso_verify {
+	long long events;	/* events checked */
+	long long cases;	/* cases whose state was rederived */
+	long long bad_seq;	/* first bad event, 0 when intact */
+	char head[65];		/* hash of the last event */
+};
+
+/*
+ * Walk the whole chain: every seq follows the last, every prev is the
+ * hash before it, every hash matches its event; then rederive each case's
+ * state from its events and compare it with the cases table.  Returns 0
+ * when intact; EX_DATAERR with the first failure in e ("event 57: hash
+ * does not match its content") and v->bad_seq; or a store status.
+ */
+int rso_event_verify(struct rso_store *s, struct rso_verify *v,
+    struct rso_error *e);
+
+#endif

@@ -1,0 +1,80 @@
+/* rso_hash: SHA-256 through libgcrypt, and libgcrypt's one-time set-up. */
+/* SPDX-License-Identifier: ISC */
+#include <stdlib.h>
+
+#include <gcrypt.h>
+
+#include "rso_err.h"
+#include "rso_hash.h"
+
+/* Secure memory for identities and file keys; keys are small. */
+#define SECMEM_BYTES (64 * 1024)
+
+void
+rso_gcrypt_init(void)
+{
+	if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P))
+		return;
+	if (gcry_check_version(GCRYPT_VERSION) == NULL)
+		rso_diex(EX_SOFTWARE, "libgcrypt: version mismatch");
+	/* Secure memory is locked when we can lock it; no warnings if not. */
+	gcry_control(GCRYCTL_SUSPEND_SECMEM_WARN);
+	gcry_control(GCRYCTL_INIT_SECMEM, SECMEM_BYTES, 0);
+	gcry_control(GCRYCTL_RESUME_SECMEM_WARN);
+	gcry_control(GCRYCTL_DISABLE_SECMEM_WARN);
+	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+}
+
+char *
+rso_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+	return out;
+}
+
+char *
+rso_sha256_hex(const void *buf, size_t len, char *hex)
+{
+	unsigned char md[RSO_SHA256_LEN];
+
+	rso_gcrypt_init();
+	gcry_md_hash_buffer(GCRY_MD_SHA256, md, buf, len);
+	return rso_hex(md, sizeof(md), hex);
+}
+
+struct rso_sha256 {
+	gcry_md_hd_t md;
+};
+
+struct rso_sha256 *
+rso_sha256_new(void)
+{
+	struct rso_sha256 *h = rso_xmalloc(sizeof(*h));
+
+	rso_gcrypt_init();
+	if (gcry_md_open(&h->md, GCRY_MD_SHA256, 0) != 0)
+		rso_diex(EX_SOFTWARE, "libgcrypt: cannot open SHA-256");
+	return h;
+}
+
+void
+rso_sha256_update(struct rso_sha256 *h, const void *buf, size_t len)
+{
+	gcry_md_write(h->md, buf, len);
+}
+
+char *
+rso_sha256_final_hex(struct rso_sha256 *h, char *hex)
+{
+	rso_hex(gcry_md_read(h->md, GCRY_MD_SHA256), RSO_SHA256_LEN, hex);
+	gcry_md_close(h->md);
+	free(h);
+	return hex;
+}

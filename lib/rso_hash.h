@@ -1,0 +1,31 @@
+/* rso_hash: SHA-256 through libgcrypt, and libgcrypt's one-time set-up. */
+/* SPDX-License-Identifier: ISC */
+#ifndef RSO_HASH_H
+#define RSO_HASH_H
+
+#include <stddef.h>
+
+#define RSO_SHA256_LEN 32
+#define RSO_SHA256_HEXLEN 65	/* 64 hex digits and NUL */
+
+/*
+ * Initialise libgcrypt once per process (version check, secure memory for
+ * keys).  Every lib/ function that uses libgcrypt calls it; calling it
+ * again is free.
+ */
+void rso_gcrypt_init(void);
+
+/* SHA-256 of buf as lowercase hex into hex (RSO_SHA256_HEXLEN bytes). */
+char *rso_sha256_hex(const void *buf, size_t len, char *hex);
+
+/* Lowercase hex of n bytes into out (2n + 1 bytes). */
+char *rso_hex(const unsigned char *in, size_t n, char *out);
+
+/* Incremental SHA-256, for streams. */
+struct rso_sha256;
+struct rso_sha256 *rso_sha256_new(void);
+void rso_sha256_update(struct rso_sha256 *h, const void *buf, size_t len);
+/* Finish into hex and free h. */
+char *rso_sha256_final_hex(struct rso_sha256 *h, char *hex);
+
+#endif

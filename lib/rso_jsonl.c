@@ -1,0 +1,258 @@
+/* rso_jsonl: JSON lines in and out, one object a line. */
+/* SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rso_err.h"
+#include "rso_jsonl.h"
+
+struct rso_jsonl {
+	FILE *fp;
+	char *name;
+	char *buf;
+	size_t cap;
+	unsigned long lineno;	/* lines read so far */
+	unsigned long objline;	/* line of the object last returned */
+	int ioerr;
+};
+
+struct rso_jsonl *
+rso_jsonl_open(FILE *fp, const char *name)
+{
+	struct rso_jsonl *r = rso_xcalloc(1, sizeof(*r));
+
+	r->fp = fp;
+	r->name = rso_xstrdup(name);
+	return r;
+}
+
+void
+rso_jsonl_close(struct rso_jsonl *r)
+{
+	if (r == NULL)
+		return;
+	free(r->buf);
+	free(r->name);
+	free(r);
+}
+
+unsigned long
+rso_jsonl_line(const struct rso_jsonl *r)
+{
+	return r->objline;
+}
+
+const char *
+rso_jsonl_name(const struct rso_jsonl *r)
+{
+	return r->name;
+}
+
+int
+rso_jsonl_ioerror(const struct rso_jsonl *r)
+{
+	return r->ioerr;
+}
+
+/*
+ * Read one line into r->buf, never holding more than the limit: the rest
+ * of an over-long line is read and dropped.  Returns the length, -1 at end
+ * of input, -2 for an over-long line, -3 for a read error.
+ */
+static long
+read_line(struct rso_jsonl *r)
+{
+	size_t len = 0;
+	int c, toolong = 0;
+
+	if (r->buf == NULL) {
+		r->cap = 4096;
+		r->buf = rso_xmalloc(r->cap);
+	}
+	while ((c = getc(r->fp)) != EOF && c != '\n') {
+		if (toolong)
+			continue;
+		if (len + 2 > r->cap) {
+			if (r->cap >= RSO_JSONL_MAXLINE + 2) {
+				toolong = 1;
+				continue;
+			}
+			r->cap *= 2;
+			if (r->cap > RSO_JSONL_MAXLINE + 2)
+				r->cap = RSO_JSONL_MAXLINE + 2;
+			r->buf = rso_xrealloc(r->buf, r->cap);
+		}
+		r->buf[len++] = (char)c;
+	}
+	if (c == EOF && ferror(r->fp))
+		return -3;
+	if (c == EOF && len == 0 && !toolong)
+		return -1;
+	r->lineno++;
+	if (toolong)
+		return -2;
+	if (len > 0 && r->buf[len - 1] == '\r')
+		len--;
+	r->buf[len] = '\0';
+	return (long)len;
+}
+
+static int
+blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return 0;
+	return 1;
+}
+
+int
+rso_jsonl_next(struct rso_jsonl *r, json_t **obj)
+{
+	json_error_t err;
+	json_t *v;
+	long n;
+
+	for (;;) {
+		if (r->ioerr)
+			return 0;
+		n = read_line(r);
+		if (n == -1)
+			return 0;
+		if (n == -3) {
+			r->ioerr = 1;
+			rso_warn("%s:%lu", r->name, r->lineno + 1);
+			return -1;
+		}
+		r->objline = r->lineno;
+		if (n == -2) {
+			rso_warnx("%s:%lu: line longer than %d bytes", r->name,
+			    r->lineno, RSO_JSONL_MAXLINE);
+			return -1;
+		}
+		if (blank(r->buf, (size_t)n))
+			continue;
+		v = json_loadb(r->buf, (size_t)n, JSON_REJECT_DUPLICATES, &err);
+		if (v == NULL) {
+			/* jansson's text can quote the input; say where, not what. */
+			if (json_error_code(&err) == json_error_invalid_utf8)
+				rso_warnx("%s:%lu: invalid UTF-8", r->name,
+				    r->lineno);
+			else if (json_error_code(&err) == json_error_duplicate_key)
+				rso_warnx("%s:%lu: duplicate member name",
+				    r->name, r->lineno);
+			else if (json_error_code(&err) == json_error_null_character)
+				rso_warnx("%s:%lu: NUL character in string",
+				    r->name, r->lineno);
+			else
+				rso_warnx("%s:%lu: invalid JSON at column %d",
+				    r->name, r->lineno, err.column);
+			return -1;
+		}
+		if (!json_is_object(v)) {
+			json_decref(v);
+			rso_warnx("%s:%lu: not a JSON object", r->name,
+			    r->lineno);
+			return -1;
+		}
+		*obj = v;
+		return 1;
+	}
+}
+
+static int
+each_stream(FILE *fp, const char *name, rso_jsonl_fn *fn, void *ctx)
+{
+	struct rso_jsonl *r = rso_jsonl_open(fp, name);
+	json_t *obj;
+	int rc, status = 0;
+
+	while ((rc = rso_jsonl_next(r, &obj)) != 0) {
+		if (rc < 0) {
+			rso_status_set(&status,
+			    rso_jsonl_ioerror(r) ? EX_IOERR : EX_DATAERR);
+			continue;
+		}
+		rc = fn(obj, r, ctx);
+		json_decref(obj);
+		if (rc != 0)
+			rso_status_set(&status, rc);
+	}
+	rso_jsonl_close(r);
+	return status;
+}
+
+int
+rso_jsonl_each(int argc, char **argv, rso_jsonl_fn *fn, void *ctx)
+{
+	int i, status = 0, rc;
+	FILE *fp;
+
+	if (argc == 0)
+		return each_stream(stdin, "stdin", fn, ctx);
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-") == 0) {
+			rc = each_stream(stdin, "stdin", fn, ctx);
+		} else if ((fp = fopen(argv[i], "r")) == NULL) {
+			rso_warn("%s", argv[i]);
+			rc = EX_NOINPUT;
+		} else {
+			rc = each_stream(fp, argv[i], fn, ctx);
+			fclose(fp);
+		}
+		if (rc != 0)
+			rso_status_set(&status, rc);
+	}
+	return status;
+}
+
+int
+rso_jsonl_write(FILE *fp, const json_t *obj)
+{
+	if (json_dumpf(obj, fp, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0 ||
+	    putc('\n', fp) == EOF)
+		return EX_IOERR;
+	return 0;
+}
+
+char *
+rso_json_canonical(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+
+	if (s == NULL)
+		rso_diex(EX_OSERR, "json: cannot encode");
+	return s;
+}
+
+json_t *
+rso_json_path(const json_t *obj, const char *path)
+{
+	char key[256];
+	const char *dot;
+	size_t n;
+
+	while (obj != NULL && json_is_object(obj)) {
+		dot = strchr(path, '.');
+		n = dot ? (size_t)(dot - path) : strlen(path);
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		obj = json_object_get(obj, key);
+		if (dot == NULL)
+			return (json_t *)obj;
+		path = dot + 1;
+	}
+	return NULL;
+}
+
+const char *
+rso_json_str(const json_t *obj, const char *path)
+{
+	return json_string_value(rso_json_path(obj, path));
+}

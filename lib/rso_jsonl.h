@@ -1,0 +1,66 @@
+/* rso_jsonl: JSON lines in and out, one object a line. */
+/* SPDX-License-Identifier: ISC */
+#ifndef RSO_JSONL_H
+#define RSO_JSONL_H
+
+#include <stdio.h>
+#include <jansson.h>
+
+/* Longest line accepted; a longer one is an error for that line only. */
+#define RSO_JSONL_MAXLINE (1024 * 1024)
+
+struct rso_jsonl;
+
+/*
+ * Read JSON lines from fp, naming it name in diagnostics ("stdin" for
+ * standard input, as DESIGN.md shows).  The reader does not close fp.
+ */
+struct rso_jsonl *rso_jsonl_open(FILE *fp, const char *name);
+void rso_jsonl_close(struct rso_jsonl *r);
+
+/*
+ * The next object.  Returns 1 and a new reference in *obj; 0 at end of
+ * input; -1 for a line that cannot be used (not UTF-8, not JSON, not an
+ * object, too long, or a read error), which has already been reported as
+ * "PROG: NAME:LINE: what" without quoting the line (it may hold patient
+ * data).  Blank lines are skipped.  After -1 the caller goes on reading;
+ * after a read error the next call returns 0.
+ */
+int rso_jsonl_next(struct rso_jsonl *r, json_t **obj);
+
+/* Line number of the object last returned (1-based) and the source name. */
+unsigned long rso_jsonl_line(const struct rso_jsonl *r);
+const char *rso_jsonl_name(const struct rso_jsonl *r);
+/* Whether a read error (not a bad line) ended the input. */
+int rso_jsonl_ioerror(const struct rso_jsonl *r);
+
+/*
+ * Call fn on every object of every operand (a path, or "-" for stdin; no
+ * operands means stdin).  A missing file is reported and yields EX_NOINPUT;
+ * a bad line yields EX_DATAERR; fn's non-zero return is kept as the status
+ * too (the first non-zero status wins) and reading goes on.  Returns 0 or
+ * that status.
+ */
+typedef int rso_jsonl_fn(json_t *obj, struct rso_jsonl *r, void *ctx);
+int rso_jsonl_each(int argc, char **argv, rso_jsonl_fn *fn, void *ctx);
+
+/*
+ * Write obj as one compact line (members in insertion order, UTF-8 kept)
+ * to fp.  Returns 0, or EX_IOERR when the write failed.
+ */
+int rso_jsonl_write(FILE *fp, const json_t *obj);
+
+/*
+ * The canonical form used for hashing and comparison: compact, keys sorted
+ * at every level, non-ASCII escaped, so equal values give equal bytes.
+ * Returns a malloc'd string.
+ */
+char *rso_json_canonical(const json_t *v);
+
+/* obj["a"]["b"]... for a dotted path "a.b"; NULL when absent. */
+json_t *rso_json_path(const json_t *obj, const char *path);
+
+/* The string at path, or NULL when absent or not a string. */
+const char *rso_json_str(const json_t *obj, const char *path);
+
+#endif

@@ -1,0 +1,62 @@
+/* rso_schema: the store's numbered migrations, applied in order on open. */
+/* SPDX-License-Identifier: ISC */
+#include "rso_store_priv.h"
+
+/*
+ * Never edit a migration that has shipped: add a new one.  Each runs inside
+ * the transaction that raises PRAGMA user_version to its number.
+ */
+const char *const rso_schema_migrations[] = {
+	/* 1: cases, their ids, the event chain, consents. */
+	"CREATE TABLE cases ("
+	"  id TEXT PRIMARY KEY,"
+	"  ref TEXT NOT NULL UNIQUE,"
+	"  status TEXT NOT NULL,"
+	"  held_from TEXT,"		/* the state an on-hold case resumes to */
+	"  status_at TEXT NOT NULL,"	/* when it entered its status */
+	"  created TEXT NOT NULL,"
+	"  updated TEXT NOT NULL,"
+	"  received TEXT,"
+	"  specialty TEXT NOT NULL,"
+	"  urgency TEXT,"
+	"  country TEXT,"
+	"  region TEXT,"
+	"  referral_source TEXT,"
+	"  intake TEXT NOT NULL,"	/* the request, canonical JSON */
+	"  intake_hash TEXT NOT NULL"	/* SHA-256 of it, for repeated refs */
+	");"
+	"CREATE INDEX cases_status ON cases(status, status_at);"
+	"CREATE INDEX cases_created ON cases(created);"
+	"CREATE TABLE case_counters ("
+	"  prefix TEXT NOT NULL, year INTEGER NOT NULL, last INTEGER NOT NULL,"
+	"  PRIMARY KEY (prefix, year));"
+	"CREATE TABLE events ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  at TEXT NOT NULL,"
+	"  case_id TEXT REFERENCES cases(id),"
+	"  type TEXT NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  data TEXT NOT NULL,"
+	"  prev TEXT NOT NULL,"
+	"  hash TEXT NOT NULL UNIQUE);"
+	"CREATE INDEX events_case ON events(case_id, seq);"
+	"CREATE INDEX events_type ON events(type, at);"
+	/* Append-only by construction; tampering must go around the schema. */
+	"CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+	"  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+	"CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+	"  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+	"CREATE TABLE consents ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  providers TEXT NOT NULL,"	/* JSON array of provider names */
+	"  expires TEXT NOT NULL,"
+	"  signed_by TEXT,"
+	"  signed TEXT,"
+	"  recorded TEXT NOT NULL,"
+	"  event_seq INTEGER NOT NULL REFERENCES events(seq));"
+	"CREATE INDEX consents_case ON consents(case_id);",
+};
+
+const int rso_schema_count =
+    (int)(sizeof(rso_schema_migrations) / sizeof(rso_schema_migrations[0]));

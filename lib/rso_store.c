@@ -1,0 +1,480 @@
+/* rso_store: the program's state in $RSO_HOME (rso.db, config, archives). */
+/* SPDX-License-Identifier: ISC */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rso_jsonl.h"
+#include "rso_opt.h"
+#include "rso_store_priv.h"
+
+struct rso_store {
+	char *dir;
+	sqlite3 *db;
+	json_t *config;
+};
+
+/* How long a writer waits for another before giving up with EX_TEMPFAIL. */
+#define BUSY_TIMEOUT_MS 30000
+
+char *
+rso_store_home(const char *opt)
+{
+	const char *env, *home;
+
+	if (opt != NULL && *opt != '\0')
+		return rso_xstrdup(opt);
+	if ((env = getenv("RSO_HOME")) != NULL && *env != '\0')
+		return rso_xstrdup(env);
+	if ((env = getenv("XDG_DATA_HOME")) != NULL && *env != '\0')
+		return rso_xasprintf("%s/rso", env);
+	home = getenv("HOME");
+	return rso_xasprintf("%s/.local/share/rso", home ? home : ".");
+}
+
+const char *
+rso_share_dir(void)
+{
+	const char *env = getenv("RSO_SHARE");
+
+	return env != NULL && *env != '\0' ? env : RSO_SHAREDIR;
+}
+
+char *
+rso_share_path(const char *name)
+{
+	return rso_xasprintf("%s/%s", rso_share_dir(), name);
+}
+
+sqlite3 *
+rso_store_db(struct rso_store *s)
+{
+	return s->db;
+}
+
+const char *
+rso_store_dir(const struct rso_store *s)
+{
+	return s->dir;
+}
+
+json_t *
+rso_store_config(const struct rso_store *s)
+{
+	return s->config;
+}
+
+int
+rso_store_sqlerr(struct rso_store *s, int rc, struct rso_error *e)
+{
+	const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return rso_error_set(e, EX_TEMPFAIL, "db: store busy, try again");
+	case SQLITE_FULL:
+		return rso_error_set(e, EX_IOERR, "db: disk full");
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_CANTOPEN:
+		return rso_error_set(e, EX_CANTCREAT, "db: %s", msg);
+	case SQLITE_CONSTRAINT:
+		return rso_error_set(e, EX_DATAERR, "db: %s", msg);
+	case SQLITE_MISUSE:
+	case SQLITE_ERROR:
+		return rso_error_set(e, EX_SOFTWARE, "db: %s", msg);
+	default:
+		return rso_error_set(e, EX_IOERR, "db: %s", msg);
+	}
+}
+
+sqlite3_stmt *
+rso_store_prepare(struct rso_store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		rso_diex(EX_SOFTWARE, "db: %s", sqlite3_errmsg(s->db));
+	return st;
+}
+
+/* Merge src into dst, member by member, objects recursively. */
+static void
+merge_config(json_t *dst, json_t *src)
+{
+	const char *k;
+	json_t *v, *d;
+
+	json_object_foreach(src, k, v) {
+		d = json_object_get(dst, k);
+		if (json_is_object(d) && json_is_object(v))
+			merge_config(d, v);
+		else
+			json_object_set(dst, k, v);
+	}
+}
+
+static int
+load_json_file(const char *path, json_t **out, int missing_ok,
+    struct rso_error *e)
+{
+	json_error_t err;
+
+	*out = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+	if (*out != NULL && !json_is_object(*out)) {
+		json_decref(*out);
+		return rso_error_set(e, EX_CONFIG, "%s: not a JSON object", path);
+	}
+	if (*out != NULL)
+		return 0;
+	if (missing_ok && access(path, F_OK) != 0 && errno == ENOENT)
+		return 0;
+	return rso_error_set(e, EX_CONFIG, "%s:%d: %s", path, err.line,
+	    err.text);
+}
+
+static int
+load_config(struct rso_store *s, struct rso_error *e)
+{
+	char *dflt = rso_share_path("config.json");
+	char *own = rso_xasprintf("%s/config.json", s->dir);
+	json_t *mine = NULL;
+	int rc;
+
+	rc = load_json_file(dflt, &s->config, 0, e);
+	if (rc == 0)
+		rc = load_json_file(own, &mine, 1, e);
+	if (rc == 0 && mine != NULL)
+		merge_config(s->config, mine);
+	json_decref(mine);
+	free(dflt);
+	free(own);
+	return rc;
+}
+
+static json_t *
+conf_get(const struct rso_store *s, const char *path)
+{
+	return rso_json_path(s->config, path);
+}
+
+const char *
+rso_store_conf_str(const struct rso_store *s, const char *path,
+    const char *dflt)
+{
+	const char *v = json_string_value(conf_get(s, path));
+
+	return v ? v : dflt;
+}
+
+long long
+rso_store_conf_int(const struct rso_store *s, const char *path,
+    long long dflt)
+{
+	json_t *v = conf_get(s, path);
+
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+int
+rso_store_conf_has(const struct rso_store *s, const char *path, const char *v)
+{
+	json_t *a = conf_get(s, path), *x;
+	size_t i;
+
+	json_array_foreach(a, i, x)
+		if (json_is_string(x) && strcmp(json_string_value(x), v) == 0)
+			return 1;
+	return 0;
+}
+
+/* Refuse a store that others can write: they could plant or swap files. */
+static int
+check_dir(const char *dir, struct rso_error *e)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0) {
+		if (errno == ENOENT)
+			return rso_error_set(e, EX_NOINPUT,
+			    "%s: no store here (run rso-case init)", dir);
+		return rso_error_set(e, EX_NOPERM, "%s: %s", dir,
+		    strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return rso_error_set(e, EX_CANTCREAT, "%s: not a directory", dir);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return rso_error_set(e, EX_NOPERM,
+		    "%s: writable by group or others; chmod 700 it", dir);
+	return 0;
+}
+
+static int
+exec_sql(struct rso_store *s, const char *sql, struct rso_error *e)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+static int
+user_version(struct rso_store *s, int *v, struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "PRAGMA user_version");
+	int rc = sqlite3_step(st);
+
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+/* Apply what is pending, all in one transaction, rechecked under the lock. */
+static int
+migrate(struct rso_store *s, struct rso_error *e)
+{
+	char sql[64];
+	int v, rc, i;
+
+	if ((rc = user_version(s, &v, e)) != 0)
+		return rc;
+	if (v > rso_schema_count)
+		return rso_error_set(e, EX_CONFIG,
+		    "db: schema version %d is newer than this program's %d",
+		    v, rso_schema_count);
+	if (v == rso_schema_count)
+		return 0;
+	if ((rc = rso_store_begin(s, e)) != 0)
+		return rc;
+	if ((rc = user_version(s, &v, e)) != 0)
+		goto fail;
+	for (i = v; i < rso_schema_count; i++) {
+		if ((rc = exec_sql(s, rso_schema_migrations[i], e)) != 0)
+			goto fail;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", rso_schema_count);
+	if ((rc = exec_sql(s, sql, e)) != 0)
+		goto fail;
+	return rso_store_commit(s, e);
+fail:
+	rso_store_rollback(s);
+	return rc;
+}
+
+static int
+open_db(struct rso_store *s, int create, struct rso_error *e)
+{
+	char *path = rso_xasprintf("%s/rso.db", s->dir);
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+	    (create ? SQLITE_OPEN_CREATE : 0);
+	int rc;
+
+	rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		if (!create && access(path, F_OK) != 0)
+			rc = rso_error_set(e, EX_NOINPUT,
+			    "%s: no store here (run rso-case init)", s->dir);
+		else
+			rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", path,
+			    sqlite3_errstr(rc));
+		free(path);
+		return rc;
+	}
+	free(path);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	rc = exec_sql(s, "PRAGMA foreign_keys = ON", e);
+	/* WAL is persistent; asking again on every open is a no-op. */
+	if (rc == 0 && create)
+		rc = exec_sql(s, "PRAGMA journal_mode = WAL", e);
+	if (rc == 0)
+		rc = exec_sql(s, "PRAGMA synchronous = NORMAL", e);
+	if (rc == 0)
+		rc = migrate(s, e);
+	return rc;
+}
+
+/* Copy share/NAME into the store unless it is there; mode 0600. */
+static int
+install_default(const char *dir, const char *name, struct rso_error *e)
+{
+	char *src = rso_share_path(name), *dst = rso_xasprintf("%s/%s", dir, name);
+	char buf[8192];
+	FILE *in = NULL, *out = NULL;
+	size_t n;
+	int fd, rc = 0;
+
+	if (access(dst, F_OK) == 0)
+		goto done;
+	if ((in = fopen(src, "r")) == NULL) {
+		rc = rso_error_set(e, EX_CONFIG, "%s: %s", src, strerror(errno));
+		goto done;
+	}
+	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || (out = fdopen(fd, "w")) == NULL) {
+		rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", dst,
+		    strerror(errno));
+		goto done;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		fwrite(buf, 1, n, out);
+	if (ferror(in) || fflush(out) != 0 || fsync(fileno(out)) != 0)
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", dst, strerror(errno));
+done:
+	if (in)
+		fclose(in);
+	if (out && fclose(out) != 0 && rc == 0)
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", dst, strerror(errno));
+	free(src);
+	free(dst);
+	return rc;
+}
+
+int
+rso_store_init(const char *home, struct rso_error *e)
+{
+	struct rso_store s = { .dir = (char *)home };
+	char *arch;
+	int rc;
+
+	umask(077);
+	if (mkdir(home, 0700) != 0 && errno != EEXIST)
+		return rso_error_set(e, EX_CANTCREAT, "%s: %s", home,
+		    strerror(errno));
+	if ((rc = check_dir(home, e)) != 0)
+		return rc;
+	arch = rso_xasprintf("%s/archives", home);
+	if (mkdir(arch, 0700) != 0 && errno != EEXIST)
+		rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", arch,
+		    strerror(errno));
+	free(arch);
+	if (rc == 0)
+		rc = install_default(home, "config.json", e);
+	if (rc == 0)
+		rc = install_default(home, "fees.json", e);
+	if (rc == 0)
+		rc = open_db(&s, 1, e);
+	if (rc == 0)
+		rc = load_config(&s, e);
+	json_decref(s.config);
+	sqlite3_close(s.db);
+	return rc;
+}
+
+int
+rso_store_open(const char *home, struct rso_store **out, struct rso_error *e)
+{
+	struct rso_store *s;
+	int rc;
+
+	*out = NULL;
+	/* Everything the store writes (rso.db, its WAL, segments) is PHI. */
+	umask(077);
+	if ((rc = check_dir(home, e)) != 0)
+		return rc;
+	s = rso_xcalloc(1, sizeof(*s));
+	s->dir = rso_xstrdup(home);
+	rc = open_db(s, 0, e);
+	if (rc == 0)
+		rc = load_config(s, e);
+	if (rc != 0) {
+		rso_store_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+rso_store_close(struct rso_store *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_close(s->db);
+	json_decref(s->config);
+	free(s->dir);
+	free(s);
+}
+
+int
+rso_store_begin(struct rso_store *s, struct rso_error *e)
+{
+	return exec_sql(s, "BEGIN IMMEDIATE", e);
+}
+
+int
+rso_store_commit(struct rso_store *s, struct rso_error *e)
+{
+	int rc = exec_sql(s, "COMMIT", e);
+
+	if (rc != 0)
+		rso_store_rollback(s);
+	return rc;
+}
+
+void
+rso_store_rollback(struct rso_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+rso_store_backup_db(struct rso_store *s, const char *path,
+    struct rso_error *e)
+{
+	sqlite3 *dst;
+	sqlite3_backup *b;
+	int rc;
+
+	rc = sqlite3_open_v2(path, &dst,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_close(dst);
+		return rso_error_set(e, EX_CANTCREAT, "%s: %s", path,
+		    sqlite3_errstr(rc));
+	}
+	b = sqlite3_backup_init(dst, "main", s->db, "main");
+	if (b == NULL) {
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", path,
+		    sqlite3_errmsg(dst));
+		sqlite3_close(dst);
+		return rc;
+	}
+	/*
+	 * Copy in steps, sleeping when a writer holds the lock, so a backup of
+	 * a busy store neither blocks it nor fails; a write between steps
+	 * restarts the copy, which is what keeps it consistent.
+	 */
+	do {
+		rc = sqlite3_backup_step(b, 256);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(20);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		rc = rso_error_set(e, EX_IOERR,
+		    "%s: %s", path, sqlite3_errstr(rc));
+		sqlite3_close(dst);
+		return rc;
+	}
+	return sqlite3_close(dst) == SQLITE_OK ? 0 :
+	    rso_error_set(e, EX_IOERR, "%s: cannot close", path);
+}
+
+struct rso_store *
+rso_store_xopen(void)
+{
+	struct rso_store *s;
+	struct rso_error e;
+	char *home = rso_store_home(rso_opt_home());
+
+	if (rso_store_open(home, &s, &e) != 0)
+		rso_diex(e.status, "%s", e.msg);
+	free(home);
+	return s;
+}

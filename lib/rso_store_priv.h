@@ -1,0 +1,28 @@
+/* rso_store_priv: what lib/ modules (not programs) see of the store. */
+/* SPDX-License-Identifier: ISC */
+#ifndef RSO_STORE_PRIV_H
+#define RSO_STORE_PRIV_H
+
+#include <sqlite3.h>
+
+#include "rso_store.h"
+
+/* The SQLite handle; only lib/ modules run SQL (DESIGN.md, "Scale"). */
+sqlite3 *rso_store_db(struct rso_store *s);
+
+/*
+ * Map an SQLite result to a sysexits status and fill e with "db: what":
+ * SQLITE_BUSY/LOCKED give EX_TEMPFAIL, SQLITE_FULL gives EX_IOERR (disk
+ * full), constraint failures EX_DATAERR, the rest EX_IOERR (or EX_SOFTWARE
+ * for misuse).  Returns the status.
+ */
+int rso_store_sqlerr(struct rso_store *s, int rc, struct rso_error *e);
+
+/* Prepare sql or die with EX_SOFTWARE: a statement we wrote is a bug if bad. */
+sqlite3_stmt *rso_store_prepare(struct rso_store *s, const char *sql);
+
+/* The migrations, in order; migration i brings user_version to i + 1. */
+extern const char *const rso_schema_migrations[];
+extern const int rso_schema_count;
+
+#endif
