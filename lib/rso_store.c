@@ -19,8 +19,25 @@ struct rso_store {
 	json_t *config;
 };
 
-/* How long a writer waits for another before giving up with EX_TEMPFAIL. */
+/*
+ * How long a writer waits for another before giving up with EX_TEMPFAIL:
+ * $RSO_BUSY_TIMEOUT_MS (for tests and impatient scripts), else 30 s.
+ */
 #define BUSY_TIMEOUT_MS 30000
+
+static int
+busy_timeout(void)
+{
+	const char *env = getenv("RSO_BUSY_TIMEOUT_MS");
+	long ms;
+	char *end;
+
+	if (env == NULL || *env == '\0')
+		return BUSY_TIMEOUT_MS;
+	ms = strtol(env, &end, 10);
+	return *end == '\0' && ms >= 0 && ms <= 3600000 ? (int)ms :
+	    BUSY_TIMEOUT_MS;
+}
 
 char *
 rso_store_home(const char *opt)
@@ -286,7 +303,7 @@ open_db(struct rso_store *s, int create, struct rso_error *e)
 		return rc;
 	}
 	free(path);
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(s->db, busy_timeout());
 	rc = exec_sql(s, "PRAGMA foreign_keys = ON", e);
 	/* WAL is persistent; asking again on every open is a no-op. */
 	if (rc == 0 && create)

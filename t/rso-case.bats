@@ -1,0 +1,214 @@
+#!/usr/bin/env bats
+# rso-case: the store and the case verbs.
+load lib
+
+local_setup() {
+	rso-case init -q
+}
+
+# n cases from the test request, refs t-1..t-n.
+cases() {
+	for i in $(seq 1 "$1"); do jq -c ".ref=\"t-$i\"" "$DATA/request.json"; done |
+	    rso-intake >/dev/null
+}
+
+@test "rso-case: init creates a private store and is safe to run twice" {
+	run -0 --separate-stderr rso-case init
+	[ "$stderr" = "rso-case: store ready: $RSO_HOME" ]
+	run -0 stat -c %a "$RSO_HOME"
+	assert_output 700
+	run -0 stat -c %a "$RSO_HOME/rso.db"
+	assert_output 600
+	echo '{"id_prefix":"TST"}' >"$RSO_HOME/config.json"
+	run -0 rso-case init -q
+	assert_output ''
+	run -0 cat "$RSO_HOME/config.json"
+	assert_output '{"id_prefix":"TST"}'
+	run -0 sqlite3 "$RSO_HOME/rso.db" "pragma journal_mode"
+	assert_output wal
+}
+
+@test "rso-case: the configured id prefix names new cases" {
+	echo '{"id_prefix":"TST"}' >"$RSO_HOME/config.json"
+	run -0 rso-intake "$DATA/request.json"
+	assert_output --partial '"case":"TST-2026-000001"'
+}
+
+@test "rso-case: a bad config.json is exit 78 naming the file" {
+	echo '{"id_prefix":' >"$RSO_HOME/config.json"
+	run -78 --separate-stderr rso-case list
+	[ "$stderr" = "rso-case: $RSO_HOME/config.json:2: unexpected token near end of file" ]
+}
+
+@test "rso-case: show prints a case as JSON and as text" {
+	cases 1
+	run -0 rso-case show RSO-2026-000001
+	[ "$(jq -c '[.case,.ref,.status,.status_at,.request.specialty]' <<<"$output")" = '["RSO-2026-000001","t-1","awaiting-consent","2026-10-01T12:00:00Z","oncology"]' ]
+	run -0 rso-case show -f text RSO-2026-000001
+	assert_line --index 1 '  ref         t-1'
+	assert_line --index 4 '  requester   provider: Dr Test Beta'
+	assert_line --index 5 '  specialty   oncology / neuro-oncology (routine)'
+	assert_line --index 6 '  question 1  Is watchful waiting still appropriate?'
+}
+
+@test "rso-case: show reads case lines from stdin and reports bad ones" {
+	cases 2
+	run -65 --separate-stderr rso-case show <<'EOF2'
+{"case":"RSO-2026-000002"}
+{"nocase":1}
+{"case":"RSO-2026-000042"}
+{"case":"Jane Doe"}
+{"case":"RSO-2026-000001"}
+EOF2
+	[ "$(jq -r .case <<<"$output" | paste -sd,)" = "RSO-2026-000002,RSO-2026-000001" ]
+	[ "$stderr" = 'rso-case: stdin:2: no "case" member
+rso-case: stdin:3: RSO-2026-000042: no such case
+rso-case: stdin:4: case: not a case id' ]
+}
+
+@test "rso-case: list filters by status and time" {
+	cases 3
+	RSO_NOW=2026-10-05T00:00:00Z rso-intake consent RSO-2026-000002 --providers A --expires 2027-01-01 >/dev/null
+	run -0 rso-case list
+	[ "$(jq -r .case <<<"$output" | paste -sd,)" = "RSO-2026-000001,RSO-2026-000002,RSO-2026-000003" ]
+	run -0 rso-case list --status collecting
+	[ "$(jq -r .case <<<"$output")" = "RSO-2026-000002" ]
+	run -0 rso-case list -s awaiting-consent,collecting --since 2026-10-04
+	[ "$(jq -r .case <<<"$output")" = "RSO-2026-000002" ]
+	run -0 rso-case list --until 2026-10-04
+	[ "$(jq -r .case <<<"$output" | paste -sd,)" = "RSO-2026-000001,RSO-2026-000003" ]
+	RSO_NOW=2026-10-05T12:00:00Z run -0 rso-case list --since yesterday
+	[ "$(jq -r .case <<<"$output")" = "RSO-2026-000002" ]
+	RSO_NOW=2026-10-05T12:00:00Z run -0 rso-case list --since 2d
+	[ "$(jq -r .case <<<"$output")" = "RSO-2026-000002" ]
+	run -0 rso-case list -f text -s collecting
+	assert_line --index 0 --regexp '^CASE +STATUS +SINCE +SPECIALTY +REF$'
+	assert_line --index 1 --regexp '^RSO-2026-000002  collecting +2026-10-0[45] [0-9:]+ +oncology +t-2$'
+}
+
+@test "rso-case: list refuses bad options with exit 64" {
+
+	run -64 rso-case list extra
+}
+
+@test "rso-case: log lists a case's events in order" {
+	cases 1
+	rso-case hold -r "waiting for patient" RSO-2026-000001 >/dev/null
+	run -0 rso-case log RSO-2026-000001
+	[ "$(jq -sc '[.[] | [.seq, .type, .actor, .case]]' <<<"$output")" = '[[1,"case.created","tester","RSO-2026-000001"],[2,"case.held","tester","RSO-2026-000001"]]' ]
+	run -0 rso-case log -f text RSO-2026-000001
+	assert_line --index 1 --regexp '^ +2  2026-10-01 [0-9:]+  tester +case.held  waiting for patient$'
+	run -65 --separate-stderr rso-case log RSO-2026-000009
+	[ "$stderr" = "rso-case: RSO-2026-000009: no such case" ]
+}
+
+@test "rso-case: hold and resume return a case to where it was" {
+	cases 1
+	rso-intake consent RSO-2026-000001 --providers A --expires 2027-01-01 >/dev/null
+	run -0 rso-case hold RSO-2026-000001
+	assert_output '{"case":"RSO-2026-000001","status":"on-hold"}'
+	run -0 rso-case hold RSO-2026-000001
+	assert_output '{"case":"RSO-2026-000001","status":"on-hold","unchanged":true}'
+	run -0 rso-case resume RSO-2026-000001
+	assert_output '{"case":"RSO-2026-000001","status":"collecting"}'
+	run -0 rso-case resume RSO-2026-000001
+	assert_output '{"case":"RSO-2026-000001","status":"collecting","unchanged":true}'
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from events where case_id='RSO-2026-000001'"
+	assert_output 4
+}
+
+@test "rso-case: cancel needs a configured reason and is final" {
+	cases 2
+	run -65 --separate-stderr rso-case cancel RSO-2026-000001
+	[ "$stderr" = "rso-case: argument 1: reason: missing" ]
+	run -64 --separate-stderr rso-case cancel -r bored RSO-2026-000001
+	[ "$stderr" = 'rso-case: --reason: not one of "cancel_reasons" in config.json' ]
+	run -0 rso-case cancel -r no-records RSO-2026-000001
+	assert_output '{"case":"RSO-2026-000001","status":"cancelled"}'
+	run -0 rso-case cancel -r no-records RSO-2026-000001
+	assert_output '{"case":"RSO-2026-000001","status":"cancelled","unchanged":true}'
+	run -65 --separate-stderr rso-case hold RSO-2026-000001
+	[ "$stderr" = "rso-case: argument 1: RSO-2026-000001: cannot hold a case that is cancelled" ]
+	# A reason may come on the case line itself.
+	run -0 rso-case cancel <<<'{"case":"RSO-2026-000002","reason":"patient-withdrew"}'
+	assert_output '{"case":"RSO-2026-000002","status":"cancelled"}'
+	run -0 rso-case log RSO-2026-000002
+	[ "$(jq -sr '.[-1].data.reason' <<<"$output")" = patient-withdrew ]
+}
+
+@test "rso-case: close refuses a case that is not delivered" {
+	cases 1
+	run -65 --separate-stderr rso-case close RSO-2026-000001
+	[ "$stderr" = "rso-case: argument 1: RSO-2026-000001: cannot close a case that is awaiting-consent" ]
+	run -65 --separate-stderr rso-case close "Test Alpha"
+	[ "$stderr" = "rso-case: argument 1: not a case id" ]
+}
+
+@test "rso-case: verify reports an intact chain" {
+	cases 5
+	run -0 rso-case verify
+	assert_output --regexp '^verify: 5 events, 5 cases, chain intact, head [0-9a-f]{16}$'
+}
+
+@test "rso-case: verify finds an event changed behind its back" {
+	cases 5
+	run ! sqlite3 "$RSO_HOME/rso.db" "update events set data='{}' where seq=3"
+	assert_output --partial "events are append-only"
+	sqlite3 "$RSO_HOME/rso.db" "drop trigger events_no_update; update events set data=replace(data, 'Alpha', 'Omega') where seq=3"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: event 3: hash does not match its content" ]
+}
+
+@test "rso-case: verify finds a deleted event and a forged status" {
+	cases 4
+	sqlite3 "$RSO_HOME/rso.db" "drop trigger events_no_delete; delete from events where seq=2"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: event 2: missing (next is 3)" ]
+	rm -rf "$RSO_HOME"
+	rso-case init -q
+	cases 2
+	sqlite3 "$RSO_HOME/rso.db" "update cases set status='ready' where id='RSO-2026-000002'"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: case RSO-2026-000002: status does not follow from its events" ]
+}
+
+@test "rso-case: backup copies a store online, and the copy restores" {
+	cases 3
+	mkdir -p "$RSO_HOME/archives/RSO-2026-000001"
+	echo segment >"$RSO_HOME/archives/RSO-2026-000001/000001.age"
+	for i in $(seq 100 400); do jq -c ".ref=\"w-$i\"" "$DATA/request.json"; done >more.jsonl
+	rso-intake more.jsonl >/dev/null &
+	writer=$!
+	run -0 rso-case backup "$BATS_TEST_TMPDIR/bk"
+	wait $writer
+	run -0 cat "$BATS_TEST_TMPDIR/bk/archives/RSO-2026-000001/000001.age"
+	assert_output segment
+	cp -a "$BATS_TEST_TMPDIR/bk" "$BATS_TEST_TMPDIR/restored"
+	chmod 700 "$BATS_TEST_TMPDIR/restored"
+	RSO_HOME="$BATS_TEST_TMPDIR/restored" run -0 rso-case verify
+	assert_output --regexp '^verify: [0-9]+ events, [0-9]+ cases, chain intact'
+	RSO_HOME="$BATS_TEST_TMPDIR/restored" run -0 rso-case show RSO-2026-000001
+	run -73 --separate-stderr rso-case backup "$BATS_TEST_TMPDIR/bk"
+	[ "$stderr" = "rso-case: $BATS_TEST_TMPDIR/bk: not empty" ]
+}
+
+@test "rso-case: usage, help and version" {
+	run -64 --separate-stderr rso-case
+	[[ "$stderr" == "usage: rso-case"* ]]
+	run -64 --separate-stderr rso-case frobnicate
+	[ "${stderr_lines[0]}" = "rso-case: frobnicate: unknown verb" ]
+	run -0 rso-case --help
+	assert_line --index 0 --partial "usage: rso-case"
+	assert_output --partial "verify"
+	run -0 rso-case list --help
+	assert_output --partial "usage: rso-case"
+	run -0 rso-case --version
+	assert_output "rso-case 0.1.0"
+	run -64 rso-case show --bogus
+}
+
+@test "rso-case: a full stdout is an I/O error, not success" {
+	cases 1
+	run -74 --separate-stderr bash -c 'rso-case list >/dev/full'
+	[ "$stderr" = 'rso-case: stdout: No space left on device' ]
+}

@@ -1,0 +1,240 @@
+#!/usr/bin/env bats
+# rso-intake: requests become cases; each bad input with its exact diagnostic.
+load lib
+
+local_setup() {
+	rso-case init -q
+}
+
+# One valid request line, with members overridden by jq expressions.
+req() {
+	jq -c "${1:-.}" "$DATA/request.json"
+}
+
+@test "rso-intake: a request becomes a case awaiting consent" {
+	run -0 --separate-stderr rso-intake "$DATA/request.json"
+	assert_output '{"case":"RSO-2026-000001","ref":"t-0001","status":"awaiting-consent"}'
+	[ -z "$stderr" ]
+	run -0 rso-case show RSO-2026-000001
+	[ "$(jq -r .request.patient.name <<<"$output")" = "Test Alpha" ]
+}
+
+@test "rso-intake: the same ref again changes nothing and says existing" {
+	rso-intake "$DATA/request.json" >/dev/null
+	run -0 rso-intake "$DATA/request.json"
+	assert_output '{"case":"RSO-2026-000001","ref":"t-0001","status":"awaiting-consent","existing":true}'
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from cases; select count(*) from events"
+	assert_output $'1\n1'
+}
+
+@test "rso-intake: the same ref with other content is rejected" {
+	rso-intake "$DATA/request.json" >/dev/null
+	run -65 --separate-stderr rso-intake < <(req '.patient.email="other@example.org"')
+	[ "$stderr" = 'rso-intake: stdin:1: ref: already used by RSO-2026-000001 with different content (add "amend": true to change it)' ]
+	[ -z "$output" ]
+}
+
+@test "rso-intake: an amended line records the change as an event" {
+	rso-intake "$DATA/request.json" >/dev/null
+	run -0 rso-intake < <(req '.patient.email="other@example.org" | .amend=true')
+	assert_output '{"case":"RSO-2026-000001","ref":"t-0001","status":"awaiting-consent","amended":true}'
+	run -0 rso-case log RSO-2026-000001
+	[ "$(jq -sc '[.[].type]' <<<"$output")" = '["case.created","case.amended"]' ]
+	[ "$(jq -sc '.[1].data.changed' <<<"$output")" = '["patient.email"]' ]
+	run -0 rso-case show RSO-2026-000001
+	[ "$(jq -r .request.patient.email <<<"$output")" = "other@example.org" ]
+}
+
+# Each bad field: the jq change, then the exact message after "stdin:1: ".
+@test "rso-intake: each invalid field is named with the documented message" {
+	while IFS='|' read -r change message; do
+		run -65 --separate-stderr rso-intake < <(req "$change")
+		if [ "$stderr" != "rso-intake: stdin:1: $message" ]; then
+			echo "change: $change"; echo "got: $stderr"; return 1
+		fi
+		[ -z "$output" ]
+	done <<'TABLE'
+del(.ref)|ref: missing
+.ref=""|ref: empty
+.ref=12|ref: not a string
+.ref="a\u0001b"|ref: control character
+del(.patient.name)|patient.name: missing
+.patient="x"|patient: not an object
+.patient.birth_date="1961-13-01"|patient.birth_date: not a date (YYYY-MM-DD)
+.patient.birth_date="1961-02-29"|patient.birth_date: not a date (YYYY-MM-DD)
+.patient.birth_date="2030-01-01"|patient.birth_date: in the future
+del(.patient.birth_date)|patient.birth_date: missing
+.specialty="astrology"|specialty: unknown (see "specialties" in config.json)
+del(.specialty)|specialty: missing
+del(.questions)|questions: missing
+.questions=[]|questions: empty
+.questions="why?"|questions: not a list
+.questions=["ok",""]|questions.1: not a question
+.patient.email="not-an-email"|patient.email: not an email address
+.patient.sex="x"|patient.sex: not one of female, male, other, unknown
+.patient.country="usa"|patient.country: not an ISO 3166 alpha-2 code
+.requester.npi="1234567890"|requester.npi: not a valid NPI
+.requester.kind="robot"|requester.kind: not one of patient, provider
+.requester.email="a@b"|requester.email: not an email address
+.urgency="asap"|urgency: not one of routine, urgent
+.received="yesterday"|received: not an RFC 3339 time
+.amend="yes"|amend: not true or false
+TABLE
+}
+
+@test "rso-intake: bad lines are reported and skipped, good lines still go through" {
+	{
+		req '.ref="t-1"'
+		printf '{"ref": "t-2", broken\n'
+		printf '\xff\xfe\n'
+		printf '[1,2]\n'
+		req '.ref="t-3" | del(.questions)'
+		printf '\n'
+		req '.ref="t-4"'
+	} >in.jsonl
+	run -65 --separate-stderr rso-intake in.jsonl
+	assert_output $'{"case":"RSO-2026-000001","ref":"t-1","status":"awaiting-consent"}\n{"case":"RSO-2026-000002","ref":"t-4","status":"awaiting-consent"}'
+	[ "$stderr" = "rso-intake: in.jsonl:2: invalid JSON at column 21
+rso-intake: in.jsonl:3: invalid UTF-8
+rso-intake: in.jsonl:4: not a JSON object
+rso-intake: in.jsonl:5: questions: missing" ]
+}
+
+@test "rso-intake: a line over 1 MiB is an error for that line only" {
+	{
+		python3 -c 'print("{\"ref\":\"" + "x" * (1 << 20) + "\"}")'
+		req
+	} >big.jsonl
+	run -65 --separate-stderr rso-intake big.jsonl
+	[ "$stderr" = "rso-intake: big.jsonl:1: line longer than 1048576 bytes" ]
+	assert_output '{"case":"RSO-2026-000001","ref":"t-0001","status":"awaiting-consent"}'
+}
+
+@test "rso-intake: a missing file is exit 66 and the other files still go" {
+	run -66 --separate-stderr rso-intake nosuch.jsonl "$DATA/request.json"
+	[ "$stderr" = "rso-intake: nosuch.jsonl: No such file or directory" ]
+	assert_output --partial '"case":"RSO-2026-000001"'
+}
+
+@test "rso-intake: no patient data appears in any diagnostic" {
+	req '.patient.name="ZZPHI Person" | .patient.birth_date="ZZPHI" | .patient.email="ZZPHI"' >bad.jsonl
+	printf '{"ref":"ZZPHI", "patient": {"name": "ZZPHI"}, ZZPHI}\n' >>bad.jsonl
+	run -65 --separate-stderr rso-intake bad.jsonl
+	refute [ -z "$stderr" ]
+	[[ "$stderr" != *ZZPHI* ]]
+}
+
+@test "rso-intake: consent moves a case to collecting" {
+	rso-intake "$DATA/request.json" >/dev/null
+	run -0 rso-intake consent RSO-2026-000001 --providers "Mercy Test Hospital,City Test Imaging" --expires 2027-06-30 --signed-by patient --signed 2026-09-30
+	assert_output '{"case":"RSO-2026-000001","status":"collecting"}'
+	run -0 rso-case show RSO-2026-000001
+	[ "$(jq -c .consent <<<"$output")" = '{"providers":["Mercy Test Hospital","City Test Imaging"],"expires":"2027-07-01T00:00:00Z","signed_by":"patient","signed":"2026-09-30T00:00:00Z","recorded":"2026-10-01T12:00:00Z"}' ]
+}
+
+@test "rso-intake: a consent line records consent, and --provider keeps commas" {
+	rso-intake "$DATA/request.json" >/dev/null
+	run -0 rso-intake <<<'{"case":"RSO-2026-000001","consent":{"providers":["Test Clinic, Dallas"],"expires":"2027-01-01"}}'
+	assert_output '{"case":"RSO-2026-000001","status":"collecting"}'
+	run -0 rso-intake consent RSO-2026-000001 --provider "Other Clinic, Austin" --expires 2027-01-01
+	assert_output '{"case":"RSO-2026-000001","status":"collecting"}'
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select providers from consents order by id"
+	assert_output $'["Test Clinic, Dallas"]\n["Other Clinic, Austin"]'
+}
+
+@test "rso-intake: bad consent is refused with the reason" {
+	rso-intake "$DATA/request.json" >/dev/null
+	while IFS='|' read -r line message; do
+		run -65 --separate-stderr rso-intake <<<"$line"
+		if [ "$stderr" != "rso-intake: stdin:1: $message" ]; then
+			echo "line: $line"; echo "got: $stderr"; return 1
+		fi
+	done <<'TABLE'
+{"case":"RSO-2026-000001","consent":{"expires":"2027-01-01"}}|consent.providers: missing
+{"case":"RSO-2026-000001","consent":{"providers":[""],"expires":"2027-01-01"}}|consent.providers.0: not a name
+{"case":"RSO-2026-000001","consent":{"providers":["A"]}}|consent.expires: missing
+{"case":"RSO-2026-000001","consent":{"providers":["A"],"expires":"2026-01-01"}}|consent.expires: not in the future
+{"case":"RSO-2026-000001","consent":{"providers":["A"],"expires":"soon"}}|consent.expires: not a date or RFC 3339 time
+{"case":"RSO-2026-000001","consent":{"providers":["A"],"expires":"2027-01-01","signed":"x"}}|consent.signed: not a date
+{"case":"RSO-2026-000001","consent":"yes"}|consent: not an object
+{"case":"nope","consent":{}}|case: not a case id
+{"case":"RSO-2026-000099","consent":{"providers":["A"],"expires":"2027-01-01"}}|RSO-2026-000099: no such case
+{"case":"RSO-2026-000001"}|a case line is not a request (no "consent")
+TABLE
+	run -0 rso-case show RSO-2026-000001
+	[ "$(jq -r .status <<<"$output")" = awaiting-consent ]
+}
+
+@test "rso-intake: consent on a cancelled case is refused" {
+	rso-intake "$DATA/request.json" >/dev/null
+	rso-case cancel -r patient-withdrew RSO-2026-000001 >/dev/null
+	run -65 --separate-stderr rso-intake consent RSO-2026-000001 --providers A --expires 2027-01-01
+	[ "$stderr" = "rso-intake: consent: RSO-2026-000001: cannot record consent for a case that is cancelled" ]
+}
+
+@test "rso-intake: usage errors are exit 64" {
+	run -64 --separate-stderr rso-intake --bogus
+	[[ "$stderr" == *"usage: rso-intake"* ]]
+	run -64 rso-intake consent RSO-2026-000001 --providers A
+	run -64 --separate-stderr rso-intake consent patient-name --providers A --expires 2027-01-01
+	[ "$stderr" = "rso-intake: argument 1: not a case id" ]
+	run -0 rso-intake --help
+	assert_output --partial "usage: rso-intake"
+	run -0 rso-intake --version
+	assert_output "rso-intake 0.1.0"
+}
+
+@test "rso-intake: a store that is not there is exit 66" {
+	run -66 --separate-stderr rso-intake -H "$BATS_TEST_TMPDIR/none" "$DATA/request.json"
+	[ "$stderr" = "rso-intake: $BATS_TEST_TMPDIR/none: no store here (run rso-case init)" ]
+}
+
+@test "rso-intake: a group-writable store is refused with exit 77" {
+	chmod 770 "$RSO_HOME"
+	run -77 --separate-stderr rso-intake "$DATA/request.json"
+	[ "$stderr" = "rso-intake: $RSO_HOME: writable by group or others; chmod 700 it" ]
+}
+
+@test "rso-intake: a bad RSO_NOW is a configuration error" {
+	RSO_NOW=tomorrow run -78 --separate-stderr rso-intake "$DATA/request.json"
+	[ "$stderr" = "rso-intake: RSO_NOW: not an RFC 3339 time" ]
+}
+
+@test "rso-intake: a locked store gives exit 75 after the busy timeout" {
+	RSO_BUSY_TIMEOUT_MS=200
+	export RSO_BUSY_TIMEOUT_MS
+	python3 - "$RSO_HOME/rso.db" <<'PY' &
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[1] + ".locked", "w").close()
+time.sleep(3)
+db.execute("ROLLBACK")
+PY
+	while [ ! -e "$RSO_HOME/rso.db.locked" ]; do sleep 0.05; done
+	run -75 --separate-stderr rso-intake "$DATA/request.json"
+	[ "$stderr" = "rso-intake: $DATA/request.json:1: db: store busy, try again" ]
+	wait
+	run -0 rso-intake "$DATA/request.json"
+}
+
+@test "rso-intake: two writers at once, 500 requests each, make 1000 cases" {
+	for i in $(seq 1 500); do req ".ref=\"a-$i\""; done >a.jsonl
+	for i in $(seq 1 500); do req ".ref=\"b-$i\""; done >b.jsonl
+	rso-intake a.jsonl >a.out 2>a.err &
+	pa=$!
+	rso-intake b.jsonl >b.out 2>b.err &
+	pb=$!
+	wait $pa
+	wait $pb
+	[ ! -s a.err ] && [ ! -s b.err ]
+	[ "$(cat a.out b.out | jq -r .case | sort -u | wc -l)" -eq 1000 ]
+	run -0 rso-case verify
+	assert_output --regexp '^verify: 1000 events, 1000 cases, chain intact'
+}
+
+@test "rso-intake: rso-intake | rso-case show pipes" {
+	run -0 bash -c "rso-intake \"$DATA/request.json\" | rso-case show -f text"
+	assert_line --index 0 --regexp '^RSO-2026-000001  awaiting-consent since '
+	assert_line --index 2 '  patient     Test Alpha, born 1961-03-01, female'
+}
