@@ -3,11 +3,15 @@
 #include "rso_store_priv.h"
 
 /*
- * Never edit a migration that has shipped: add a new one.  Each runs inside
- * the transaction that raises PRAGMA user_version to its number.
+ * Never edit a migration that has shipped: add a new one.  Numbers are
+ * grouped by module so that work on several modules at once cannot claim
+ * the same number: 100s cases and events, 200s specialists and
+ * assignments, 300s records, 400s billing, 500s opinions, 600s reports,
+ * 700s exports.  They must be listed in increasing order; each is applied
+ * once, in that order, and recorded in schema_migrations.
  */
-const char *const rso_schema_migrations[] = {
-	/* 1: cases, their ids, the event chain, consents. */
+const struct rso_migration rso_schema_migrations[] = {
+	{ 101, "cases, their ids, the event chain, consents",
 	"CREATE TABLE cases ("
 	"  id TEXT PRIMARY KEY,"
 	"  ref TEXT NOT NULL UNIQUE,"
@@ -55,7 +59,7 @@ const char *const rso_schema_migrations[] = {
 	"  signed TEXT,"
 	"  recorded TEXT NOT NULL,"
 	"  event_seq INTEGER NOT NULL REFERENCES events(seq));"
-	"CREATE INDEX consents_case ON consents(case_id);",
+	"CREATE INDEX consents_case ON consents(case_id);" },
 };
 
 const int rso_schema_count =

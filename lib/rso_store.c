@@ -240,47 +240,82 @@ exec_sql(struct rso_store *s, const char *sql, struct rso_error *e)
 	return rc == SQLITE_OK ? 0 : rso_store_sqlerr(s, rc, e);
 }
 
+/* How many of our migrations the database has; -1 when it has others. */
 static int
-user_version(struct rso_store *s, int *v, struct rso_error *e)
+applied_count(struct rso_store *s, int *n, struct rso_error *e)
 {
-	sqlite3_stmt *st = rso_store_prepare(s, "PRAGMA user_version");
-	int rc = sqlite3_step(st);
+	sqlite3_stmt *st;
+	int rc, i = 0;
 
-	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	*n = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT id FROM schema_migrations"
+	    " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+		return 0;	/* a new database: no table yet */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (i >= rso_schema_count ||
+		    sqlite3_column_int(st, 0) != rso_schema_migrations[i].id) {
+			*n = -1;
+			rc = SQLITE_DONE;
+			break;
+		}
+		i++;
+	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : rso_store_sqlerr(s, rc, e);
+	if (*n == 0)
+		*n = i;
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
 }
 
-/* Apply what is pending, all in one transaction, rechecked under the lock. */
+static int
+record_migration(struct rso_store *s, const struct rso_migration *m,
+    struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "INSERT INTO schema_migrations"
+	    " (id, what, applied) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ'))");
+	int rc;
+
+	sqlite3_bind_int(st, 1, m->id);
+	sqlite3_bind_text(st, 2, m->what, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+/*
+ * Apply what is pending, all in one transaction, rechecked under the lock
+ * so that two programs opening a new store at once apply each migration
+ * once.  A database with migrations we do not know was written by a newer
+ * rso: refuse it rather than guess.
+ */
 static int
 migrate(struct rso_store *s, struct rso_error *e)
 {
-	char sql[64];
-	int v, rc, i;
+	int n, rc, i;
 
-	if ((rc = user_version(s, &v, e)) != 0)
+	if ((rc = applied_count(s, &n, e)) != 0)
 		return rc;
-	if (v > rso_schema_count)
-		return rso_error_set(e, EX_CONFIG,
-		    "db: schema version %d is newer than this program's %d",
-		    v, rso_schema_count);
-	if (v == rso_schema_count)
+	if (n == rso_schema_count)
 		return 0;
 	if ((rc = rso_store_begin(s, e)) != 0)
 		return rc;
-	if ((rc = user_version(s, &v, e)) != 0)
-		goto fail;
-	for (i = v; i < rso_schema_count; i++) {
-		if ((rc = exec_sql(s, rso_schema_migrations[i], e)) != 0)
-			goto fail;
+	rc = exec_sql(s, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    " id INTEGER PRIMARY KEY, what TEXT NOT NULL, applied TEXT NOT NULL)",
+	    e);
+	if (rc == 0)
+		rc = applied_count(s, &n, e);
+	if (rc == 0 && n < 0)
+		rc = rso_error_set(e, EX_CONFIG, "db: written by a newer rso "
+		    "(unknown schema migrations)");
+	for (i = n; rc == 0 && i < rso_schema_count; i++) {
+		rc = exec_sql(s, rso_schema_migrations[i].sql, e);
+		if (rc == 0)
+			rc = record_migration(s, &rso_schema_migrations[i], e);
 	}
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", rso_schema_count);
-	if ((rc = exec_sql(s, sql, e)) != 0)
-		goto fail;
+	if (rc != 0) {
+		rso_store_rollback(s);
+		return rc;
+	}
 	return rso_store_commit(s, e);
-fail:
-	rso_store_rollback(s);
-	return rc;
 }
 
 static int

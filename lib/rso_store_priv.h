@@ -21,8 +21,13 @@ int rso_store_sqlerr(struct rso_store *s, int rc, struct rso_error *e);
 /* Prepare sql or die with EX_SOFTWARE: a statement we wrote is a bug if bad. */
 sqlite3_stmt *rso_store_prepare(struct rso_store *s, const char *sql);
 
-/* The migrations, in order; migration i brings user_version to i + 1. */
-extern const char *const rso_schema_migrations[];
+/* The migrations, in increasing id order (see rso_schema.c). */
+struct rso_migration {
+	int id;
+	const char *what;
+	const char *sql;
+};
+extern const struct rso_migration rso_schema_migrations[];
 extern const int rso_schema_count;
 
 #endif
