@@ -60,6 +60,42 @@ const struct rso_migration rso_schema_migrations[] = {
 	"  recorded TEXT NOT NULL,"
 	"  event_seq INTEGER NOT NULL REFERENCES events(seq));"
 	"CREATE INDEX consents_case ON consents(case_id);" },
+	{ 201, "specialists, panels and assignments",
+	"CREATE TABLE specialists ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  email TEXT,"
+	"  specialty TEXT NOT NULL,"
+	"  subspecialties TEXT NOT NULL,"	/* JSON arrays of strings */
+	"  jurisdictions TEXT NOT NULL,"
+	"  languages TEXT NOT NULL,"
+	"  capacity INTEGER NOT NULL,"
+	"  away_from TEXT,"
+	"  away_until TEXT,"
+	"  payout TEXT,"			/* amount as given, e.g. "600.00" */
+	"  active INTEGER NOT NULL DEFAULT 1,"
+	"  updated TEXT NOT NULL);"
+	"CREATE TABLE panel_roles ("
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  role TEXT NOT NULL,"
+	"  specialty TEXT NOT NULL,"
+	"  PRIMARY KEY (case_id, role));"
+	"CREATE TABLE assignments ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  specialist_id TEXT NOT NULL REFERENCES specialists(id),"
+	"  role TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"		/* assigned accepted declined done */
+	"  assigned TEXT NOT NULL,"
+	"  accepted TEXT,"
+	"  ended TEXT,"
+	"  reason TEXT,"
+	"  forced INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX assignments_case ON assignments(case_id, role);"
+	"CREATE INDEX assignments_specialist ON assignments(specialist_id, status);"
+	/* One open assignment per role: two assigners at once cannot both win. */
+	"CREATE UNIQUE INDEX assignments_open ON assignments(case_id, role)"
+	"  WHERE status IN ('assigned', 'accepted');" },
 };
 
 const int rso_schema_count =
