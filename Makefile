@@ -96,7 +96,7 @@ bench: bootstrap-quiet all
 
 lint:
 	mandoc -Tlint -Wwarning $(MANS)
-	shellcheck -s sh scripts/bootstrap scripts/check scripts/demo
+	shellcheck -s sh scripts/bootstrap scripts/check scripts/demo scripts/rso-mail
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \

@@ -1,0 +1,83 @@
+#!/usr/bin/env bats
+# rso-mail: templates rendered and handed to sendmail -t (a fake one here,
+# writing each message to a file: the same interface as the real one).
+load lib
+
+local_setup() {
+	rso-case init -q
+	mkdir -p outbox
+	cat >sendmail <<'SH'
+#!/bin/sh
+# A sendmail that keeps what it is given: checks -t -oi like the real one.
+[ "$1" = "-t" ] && [ "$2" = "-oi" ] || exit 64
+n=$(ls outbox | wc -l)
+cat >"outbox/$((n + 1)).eml"
+SH
+	chmod +x sendmail
+	export SENDMAIL="$PWD/sendmail"
+}
+
+@test "rso-mail: a reminder is rendered, handed to sendmail, and passed on" {
+	line='{"kind":"review-due","case":"RSO-2026-000001","email":"sp@example.org","name":"Dr Test Gamma","due":"2026-10-15","days_left":3,"role":"primary"}'
+	run -0 rso-mail <<<"$line"
+	assert_output "${line%\}},\"mailed_to\":\"sp@example.org\"}"
+	run -0 cat outbox/1.eml
+	assert_line --index 0 "To: sp@example.org"
+	assert_line --index 1 "From: rso@localhost"
+	assert_line --index 2 "Subject: Second opinion RSO-2026-000001 is due 2026-10-15"
+	assert_line --index 3 "Dear Dr Test Gamma,"
+}
+
+@test "rso-mail: a fax contact goes through the configured fax gateway" {
+	echo '{"mail":{"fax_gateway":"{fax}@fax.example.org","from":"rso@hospital.example"}}' >"$RSO_HOME/config.json"
+	run -0 rso-mail <<<'{"kind":"records-followup","case":"RSO-2026-000001","token":"REQ-7K3F9Q","attempt":2,"provider":"Test Clinic","contact":{"fax":"+1 (555) 0100"},"patient":{"name":"Test Alpha","birth_date":"1961-03-01"},"what":"MRI 2026-09"}'
+	[ "$(jq -r .mailed_to <<<"$output")" = "+15550100@fax.example.org" ]
+	run -0 cat outbox/1.eml
+	assert_line --index 0 "To: +15550100@fax.example.org"
+	assert_line --index 1 "From: rso@hospital.example"
+	assert_output --partial "records of Test Alpha, born 1961-03-01"
+}
+
+@test "rso-mail: a value cannot add a header" {
+	run -0 rso-mail <<<'{"kind":"review-due","case":"RSO-2026-000001\nBcc: evil@example.org","email":"sp@example.org","name":"x","due":"d","days_left":1,"role":"primary"}'
+	run -0 sed -n '1,/^$/p' outbox/1.eml
+	refute_line --regexp '^Bcc:'
+	assert_line --index 2 "Subject: Second opinion RSO-2026-000001 Bcc: evil@example.org is due d"
+}
+
+@test "rso-mail: bad lines are reported and skipped, the rest are mailed" {
+	{
+		echo '{"case":"RSO-2026-000001"}'
+		echo '{"kind":"no-such-kind","email":"a@example.org"}'
+		echo '{"kind":"../../etc/passwd","email":"a@example.org"}'
+		echo '{"kind":"review-due","case":"RSO-2026-000001"}'
+		echo '{"kind":"review-due","email":"a@example.org, b@example.org"}'
+		echo '{"kind":"review-due","case":"RSO-2026-000002","email":"ok@example.org"}'
+	} >in.jsonl
+	run -65 --separate-stderr rso-mail in.jsonl
+	[ "$stderr" = "rso-mail: in.jsonl:1: kind: missing
+rso-mail: in.jsonl:2: kind: no template no-such-kind.txt
+rso-mail: in.jsonl:3: kind: not a template name
+rso-mail: in.jsonl:4: no email address or fax gateway for this line
+rso-mail: in.jsonl:5: recipient: not one address" ]
+	[ "$(jq -r .case <<<"$output")" = RSO-2026-000002 ]
+	[ "$(ls outbox)" = 1.eml ]
+}
+
+@test "rso-mail: a failing sendmail is exit 75 and the line is not passed on" {
+	printf '#!/bin/sh\ncat >/dev/null; exit 1\n' >sendmail
+	run -75 --separate-stderr rso-mail <<<'{"kind":"review-due","email":"a@example.org"}'
+	[ "$stderr" = "rso-mail: stdin:1: sendmail failed" ]
+	[ -z "$output" ]
+}
+
+@test "rso-mail: -n prints the message instead of sending it" {
+	run -0 --separate-stderr rso-mail -n <<<'{"kind":"review-overdue","case":"RSO-2026-000003","email":"a@example.org","name":"Dr Test","due":"2026-10-01","role":"primary"}'
+	[[ "$stderr" == *"Subject: Second opinion RSO-2026-000003 is overdue"* ]]
+	[ -z "$(ls outbox)" ]
+}
+
+@test "rso-mail: a missing file is exit 66" {
+	run -66 --separate-stderr rso-mail nosuch.jsonl
+	[ "$stderr" = "rso-mail: nosuch.jsonl: cannot read" ]
+}
