@@ -96,6 +96,50 @@ const struct rso_migration rso_schema_migrations[] = {
 	/* One open assignment per role: two assigners at once cannot both win. */
 	"CREATE UNIQUE INDEX assignments_open ON assignments(case_id, role)"
 	"  WHERE status IN ('assigned', 'accepted');" },
+	{ 301, "record requests, follow-ups and the records index",
+	"CREATE TABLE record_requests ("
+	"  token TEXT PRIMARY KEY,"		/* REQ-7K3F9Q, on the fax cover */
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  provider TEXT NOT NULL,"
+	"  method TEXT NOT NULL,"		/* fax mail email portal upload */
+	"  contact TEXT NOT NULL,"		/* JSON object */
+	"  what TEXT NOT NULL,"
+	"  studies TEXT,"			/* JSON array of studies asked for */
+	"  status TEXT NOT NULL,"		/* open received closed */
+	"  created TEXT NOT NULL,"
+	"  last_contact TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL,"
+	"  received TEXT,"
+	"  UNIQUE (case_id, provider, what));"
+	"CREATE INDEX record_requests_open ON record_requests(status, last_contact);"
+	"CREATE TABLE followups ("
+	"  token TEXT NOT NULL REFERENCES record_requests(token),"
+	"  attempt INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  sent TEXT NOT NULL,"
+	"  PRIMARY KEY (token, attempt, kind));"
+	"CREATE TABLE records ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  item INTEGER NOT NULL,"		/* NNNN in records/NNNN-slug.ext */
+	"  name TEXT NOT NULL,"		/* the path inside the segment */
+	"  segment TEXT NOT NULL,"		/* the segment file that holds it */
+	"  type TEXT NOT NULL,"
+	"  source TEXT,"
+	"  date TEXT,"
+	"  sha256 TEXT NOT NULL,"
+	"  media_type TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  request_token TEXT REFERENCES record_requests(token),"
+	"  study_uid TEXT, series_uid TEXT, sop_uid TEXT,"
+	"  modality TEXT, body_part TEXT, study_date TEXT, study_desc TEXT,"
+	"  held TEXT,"				/* why it is held back, or NULL */
+	"  added TEXT NOT NULL,"
+	"  UNIQUE (case_id, item),"
+	"  UNIQUE (case_id, sha256));"
+	"CREATE UNIQUE INDEX records_sop ON records(case_id, sop_uid)"
+	"  WHERE sop_uid IS NOT NULL;"
+	"CREATE INDEX records_study ON records(case_id, study_uid);" },
 };
 
 const int rso_schema_count =

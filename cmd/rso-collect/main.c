@@ -1,0 +1,97 @@
+/* rso-collect: prior records gathered into the case's encrypted archive. */
+/* SPDX-License-Identifier: ISC */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rso_err.h"
+#include "rso_jsonl.h"
+#include "rso_opt.h"
+#include "verbs.h"
+
+static const struct rso_verb verbs[] = {
+	{ "complete", collect_complete },
+	{ "due", collect_due },
+	{ "ls", collect_ls },
+	{ "missing", collect_missing },
+	{ "request", collect_request },
+	{ "sent", collect_sent },
+	{ NULL, NULL }
+};
+
+void
+collect_usage(FILE *fp, int full)
+{
+	fputs("usage: rso-collect [-q] [-H home] verb [options] [case ...]\n",
+	    fp);
+	if (!full) {
+		fputs("       rso-collect --help for the verbs\n", fp);
+		return;
+	}
+	fputs("verbs:\n"
+	    "  request case --provider name --contact method:value --what text\n"
+	    "          [--study date:modality[:description]]   (or JSON lines)\n"
+	    "  due [--older 3d]      requests to follow up, as lines for rso-mail\n"
+	    "  sent                  record the follow-ups rso-mail passed on\n"
+	    "  missing [-f json|text] case   what was requested and has not arrived\n"
+	    "  complete [case ...]   the case is ready: the two-week clock starts\n"
+	    "  ls [-f json|text] case        the case's records and studies\n"
+	    "options:\n"
+	    "  -H, --home dir   the store (default $RSO_HOME)\n"
+	    "  -q, --quiet      no notes on stderr\n"
+	    "  -h, --help       this text\n"
+	    "      --version    the version\n"
+	    "See rso-collect(1).\n", fp);
+}
+
+int
+collect_emit(json_t *line)
+{
+	int rc = rso_jsonl_write(stdout, line);
+
+	json_decref(line);
+	return rc;
+}
+
+void
+collect_getopt(int *argc, char ***argv, const char *shortopts,
+    const struct option *longopts, void (*opt)(int ch, const char *arg))
+{
+	char optstring[64];
+	int ch;
+
+	snprintf(optstring, sizeof(optstring), "%s%s", shortopts, RSO_OPT_SHORT);
+	rso_opt_reset();
+	while ((ch = getopt_long(*argc, *argv, optstring, longopts, NULL)) != -1)
+		if (ch == 'h' || ch == 'H' || ch == 'q' || ch == RSO_OPT_VERSION ||
+		    ch == '?' || ch == ':' || opt == NULL)
+			rso_opt_common(ch, optarg, collect_usage);
+		else
+			opt(ch, optarg);
+	*argc -= optind;
+	*argv += optind;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = { RSO_OPT_LONG, { 0 } };
+	const struct rso_verb *v;
+	int ch;
+
+	rso_setprogname(argv[0]);
+	while ((ch = getopt_long(argc, argv, "+" RSO_OPT_SHORT, longopts,
+	    NULL)) != -1)
+		rso_opt_common(ch, optarg, collect_usage);
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		collect_usage(stderr, 0);
+		return EX_USAGE;
+	}
+	if ((v = rso_verb_find(verbs, argv[0])) == NULL) {
+		rso_warnx("%s: unknown verb", argv[0]);
+		collect_usage(stderr, 0);
+		return EX_USAGE;
+	}
+	return rso_flush_stdout(v->run(argc, argv));
+}

@@ -1,0 +1,513 @@
+/* rso_records: record requests, follow-ups, and the index of records. */
+/* SPDX-License-Identifier: ISC */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gcrypt.h>
+
+#include "rso_case.h"
+#include "rso_event.h"
+#include "rso_hash.h"
+#include "rso_jsonl.h"
+#include "rso_records.h"
+#include "rso_store_priv.h"
+#include "rso_time.h"
+
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+static const char *
+col(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+
+	return t ? t : "";
+}
+
+static const char *
+col_or_null(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+int
+rso_token_valid(const char *s)
+{
+	int i;
+
+	if (strncmp(s, "REQ-", 4) != 0 || strlen(s) != RSO_TOKEN_LEN - 1)
+		return 0;
+	for (i = 4; s[i]; i++)
+		if (strchr(crockford, s[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+static void
+new_token(char *tok)
+{
+	unsigned char r[6];
+	int i;
+
+	rso_gcrypt_init();
+	gcry_create_nonce(r, sizeof(r));
+	memcpy(tok, "REQ-", 4);
+	for (i = 0; i < 6; i++)
+		tok[4 + i] = crockford[r[i] & 31];
+	tok[10] = '\0';
+}
+
+json_t *
+rso_contact_parse(const char *arg)
+{
+	static const char *const methods[] = { "fax", "mail", "email", "portal",
+	    "upload", NULL };
+	const char *colon = strchr(arg, ':');
+	char method[16];
+	size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+	int i;
+
+	if (n == 0 || n >= sizeof(method))
+		return NULL;
+	memcpy(method, arg, n);
+	method[n] = '\0';
+	for (i = 0; methods[i]; i++)
+		if (strcmp(methods[i], method) == 0)
+			break;
+	if (methods[i] == NULL)
+		return NULL;
+	if (strcmp(method, "upload") == 0)
+		return json_pack("{s:s}", "method", method);
+	if (colon == NULL || colon[1] == '\0')
+		return NULL;
+	return json_pack("{s:s, s:s}", "method", method, method, colon + 1);
+}
+
+static int
+check_request(const json_t *req, struct rso_error *e)
+{
+	const json_t *c = json_object_get(req, "contact"), *st;
+	const char *m = rso_json_str(c, "method");
+
+	if (!json_is_string(json_object_get(req, "provider")) ||
+	    json_string_length(json_object_get(req, "provider")) == 0)
+		return rso_error_set(e, EX_DATAERR, "provider: missing");
+	if (!json_is_object(c) || m == NULL)
+		return rso_error_set(e, EX_DATAERR, "contact: missing method");
+	if (strcmp(m, "upload") != 0 && rso_json_str(c, m) == NULL)
+		return rso_error_set(e, EX_DATAERR, "contact.%s: missing", m);
+	if (strcmp(m, "fax") && strcmp(m, "mail") && strcmp(m, "email") &&
+	    strcmp(m, "portal") && strcmp(m, "upload"))
+		return rso_error_set(e, EX_DATAERR, "contact.method: not one of "
+		    "fax, mail, email, portal, upload");
+	if (!json_is_string(json_object_get(req, "what")) ||
+	    json_string_length(json_object_get(req, "what")) == 0)
+		return rso_error_set(e, EX_DATAERR, "what: missing");
+	st = json_object_get(req, "studies");
+	if (st != NULL && !json_is_array(st))
+		return rso_error_set(e, EX_DATAERR, "studies: not a list");
+	return 0;
+}
+
+static int
+existing_request(struct rso_store *s, const char *id, const json_t *req,
+    char *tok)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT token FROM"
+	    " record_requests WHERE case_id = ? AND provider = ? AND what = ?");
+	int found;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rso_json_str(req, "provider"), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, rso_json_str(req, "what"), -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		snprintf(tok, RSO_TOKEN_LEN, "%s", col(st, 0));
+	sqlite3_finalize(st);
+	return found;
+}
+
+static int
+insert_request(struct rso_store *s, const char *id, const json_t *req,
+    char *tok, struct rso_error *e)
+{
+	char now[RSO_TIME_STRLEN];
+	char *contact = rso_json_canonical(json_object_get(req, "contact"));
+	char *studies = json_object_get(req, "studies") ?
+	    rso_json_canonical(json_object_get(req, "studies")) : NULL;
+	sqlite3_stmt *st;
+	int rc, tries;
+
+	rso_time_format(rso_now(), now);
+	/* 32^6 tokens: a collision is rare, and the key makes it safe. */
+	for (tries = 0; tries < 8; tries++) {
+		new_token(tok);
+		st = rso_store_prepare(s, "INSERT INTO record_requests (token,"
+		    " case_id, provider, method, contact, what, studies, status,"
+		    " created, last_contact, attempts)"
+		    " VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, 1)");
+		sqlite3_bind_text(st, 1, tok, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, rso_json_str(req, "provider"), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, rso_json_str(req, "contact.method"), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, contact, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, rso_json_str(req, "what"), -1,
+		    SQLITE_STATIC);
+		if (studies)
+			sqlite3_bind_text(st, 7, studies, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, now, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 9, now, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_CONSTRAINT)
+			break;
+	}
+	free(contact);
+	free(studies);
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+int
+rso_request_records(struct rso_store *s, const char *id, const json_t *req,
+    json_t **out, struct rso_error *e)
+{
+	char tok[RSO_TOKEN_LEN];
+	struct rso_state st;
+	json_t *data;
+	int rc, existing;
+
+	*out = NULL;
+	if ((rc = check_request(req, e)) != 0)
+		return rc;
+	if ((rc = rso_store_begin(s, e)) != 0)
+		return rc;
+	if ((rc = rso_case_state(s, id, &st, e)) != 0)
+		goto fail;
+	if (!rso_status_is_open(st.status)) {
+		rc = rso_error_set(e, EX_DATAERR, "%s: cannot request records for "
+		    "a case that is %s", id, rso_status_name(st.status));
+		goto fail;
+	}
+	if ((rc = rso_consent_covers(s, id, rso_json_str(req, "provider"), e)))
+		goto fail;
+	existing = existing_request(s, id, req, tok);
+	if (!existing) {
+		if ((rc = insert_request(s, id, req, tok, e)) != 0)
+			goto fail;
+		data = json_pack("{s:s, s:s, s:s, s:s}", "token", tok,
+		    "provider", rso_json_str(req, "provider"), "method",
+		    rso_json_str(req, "contact.method"), "what",
+		    rso_json_str(req, "what"));
+		rc = rso_case_event(s, id, "records.requested", data, e);
+		json_decref(data);
+		if (rc != 0)
+			goto fail;
+	}
+	if ((rc = rso_store_commit(s, e)) != 0)
+		goto fail;
+	*out = json_pack("{s:s, s:s, s:s, s:s}", "case", id, "token", tok,
+	    "provider", rso_json_str(req, "provider"), "status", "open");
+	if (existing)
+		json_object_set_new(*out, "existing", json_true());
+	return 0;
+fail:
+	rso_store_rollback(s);
+	return rc;
+}
+
+static json_t *
+patient_of(struct rso_store *s, const char *id)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT"
+	    " json_extract(intake, '$.patient.name'),"
+	    " json_extract(intake, '$.patient.birth_date') FROM cases WHERE id = ?");
+	json_t *p = json_object();
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		json_object_set_new(p, "name", json_string(col(st, 0)));
+		json_object_set_new(p, "birth_date", json_string(col(st, 1)));
+	}
+	sqlite3_finalize(st);
+	return p;
+}
+
+int
+rso_requests_due(struct rso_store *s, int64_t older, rso_records_fn *fn,
+    void *ctx, struct rso_error *e)
+{
+	long long max = rso_store_conf_int(s, "followup.max_attempts", 4);
+	const char *staff = rso_store_conf_str(s, "mail.staff", NULL);
+	char cutoff[RSO_TIME_STRLEN];
+	sqlite3_stmt *st;
+	json_t *line;
+	long long attempts;
+	int rc, frc = 0;
+
+	rso_time_format(rso_now() - older, cutoff);
+	/* Cases that are cancelled or closed are not chased any more. */
+	st = rso_store_prepare(s, "SELECT r.token, r.case_id, r.provider,"
+	    " r.contact, r.what, r.attempts FROM record_requests r"
+	    " JOIN cases c ON c.id = r.case_id"
+	    " WHERE r.status = 'open' AND r.last_contact <= ?"
+	    " AND c.status NOT IN ('cancelled', 'closed', 'on-hold')"
+	    " AND NOT EXISTS (SELECT 1 FROM followups f WHERE f.token = r.token"
+	    "   AND f.kind = 'escalate')"
+	    " ORDER BY r.last_contact, r.token");
+	sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
+	while (frc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		attempts = sqlite3_column_int64(st, 5);
+		if (attempts >= max)
+			line = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s?}",
+			    "kind", "escalate", "case", col(st, 1),
+			    "token", col(st, 0), "provider", col(st, 2),
+			    "attempt", (json_int_t)attempts, "to", staff);
+		else
+			line = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:o}",
+			    "kind", "records-followup", "case", col(st, 1),
+			    "token", col(st, 0), "provider", col(st, 2),
+			    "contact", json_loads(col(st, 3), 0, NULL),
+			    "what", col(st, 4), "attempt", (json_int_t)attempts + 1,
+			    "patient", patient_of(s, col(st, 1)));
+		frc = fn(line, ctx);
+		json_decref(line);
+	}
+	sqlite3_finalize(st);
+	if (frc)
+		return frc;
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+int
+rso_followup_sent(struct rso_store *s, const json_t *line, int *recorded,
+    struct rso_error *e)
+{
+	const char *tok = rso_json_str(line, "token");
+	const char *kind = rso_json_str(line, "kind");
+	json_t *attempt = json_object_get(line, "attempt"), *data;
+	char now[RSO_TIME_STRLEN], id[RSO_CASE_IDLEN];
+	sqlite3_stmt *st;
+	int rc;
+
+	*recorded = 0;
+	if (tok == NULL || !rso_token_valid(tok))
+		return rso_error_set(e, EX_DATAERR, "token: not a request token");
+	if (kind == NULL || (strcmp(kind, "records-followup") &&
+	    strcmp(kind, "escalate")))
+		return rso_error_set(e, EX_DATAERR,
+		    "kind: not records-followup or escalate");
+	if (!json_is_integer(attempt) || json_integer_value(attempt) < 1)
+		return rso_error_set(e, EX_DATAERR, "attempt: not a number");
+	if ((rc = rso_store_begin(s, e)) != 0)
+		return rc;
+	st = rso_store_prepare(s, "SELECT case_id FROM record_requests"
+	    " WHERE token = ?");
+	sqlite3_bind_text(st, 1, tok, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(id, sizeof(id), "%s", col(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW) {
+		rso_store_rollback(s);
+		return rso_error_set(e, EX_DATAERR, "%s: no such request", tok);
+	}
+	rso_time_format(rso_now(), now);
+	st = rso_store_prepare(s, "INSERT OR IGNORE INTO followups (token,"
+	    " attempt, kind, sent) VALUES (?, ?, ?, ?)");
+	sqlite3_bind_text(st, 1, tok, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, json_integer_value(attempt));
+	sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	if (sqlite3_changes(rso_store_db(s)) == 0) {
+		rso_store_rollback(s);
+		return 0;
+	}
+	st = rso_store_prepare(s, "UPDATE record_requests SET last_contact = ?,"
+	    " attempts = max(attempts, ?) WHERE token = ?");
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, strcmp(kind, "escalate") == 0 ? 0 :
+	    json_integer_value(attempt));
+	sqlite3_bind_text(st, 3, tok, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	data = json_pack("{s:s, s:O, s:s?}", "token", tok, "attempt", attempt,
+	    "to", rso_json_str(line, "mailed_to"));
+	rc = rso_event_append(s, id, strcmp(kind, "escalate") == 0 ?
+	    "records.escalated" : "records.followup", data, NULL, e);
+	json_decref(data);
+	if (rc == 0 && (rc = rso_store_commit(s, e)) == 0)
+		*recorded = 1;
+	if (rc != 0)
+		rso_store_rollback(s);
+	return rc;
+fail:
+	rc = rso_store_sqlerr(s, rc, e);
+	rso_store_rollback(s);
+	return rc;
+}
+
+/* Whether a study asked for has arrived: same date and modality. */
+static int
+study_arrived(struct rso_store *s, const char *id, const json_t *study)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT 1 FROM records"
+	    " WHERE case_id = ? AND study_uid IS NOT NULL AND held IS NULL"
+	    " AND (?2 IS NULL OR study_date = ?2)"
+	    " AND (?3 IS NULL OR modality = ?3) LIMIT 1");
+	int found;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (rso_json_str(study, "date"))
+		sqlite3_bind_text(st, 2, rso_json_str(study, "date"), -1,
+		    SQLITE_STATIC);
+	if (rso_json_str(study, "modality"))
+		sqlite3_bind_text(st, 3, rso_json_str(study, "modality"), -1,
+		    SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+int
+rso_records_missing(struct rso_store *s, const char *id, rso_records_fn *fn,
+    void *ctx, struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT token, provider, what,"
+	    " created, attempts, status, studies FROM record_requests"
+	    " WHERE case_id = ? AND status != 'closed' ORDER BY created, token");
+	json_t *line, *studies, *study;
+	struct rso_state state;
+	size_t i;
+	int rc, frc = 0;
+
+	if ((rc = rso_case_state(s, id, &state, e)) != 0) {
+		sqlite3_finalize(st);
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (frc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		line = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "case", id,
+		    "token", col(st, 0), "provider", col(st, 1),
+		    "what", col(st, 2), "requested", col(st, 3),
+		    "attempts", (json_int_t)sqlite3_column_int64(st, 4));
+		if (strcmp(col(st, 5), "open") == 0) {
+			json_object_set_new(line, "missing", json_string("request"));
+			frc = fn(line, ctx);
+		}
+		studies = col_or_null(st, 6) ? json_loads(col(st, 6), 0, NULL) :
+		    NULL;
+		json_array_foreach(studies, i, study) {
+			if (frc || study_arrived(s, id, study))
+				continue;
+			json_object_set_new(line, "missing", json_string("study"));
+			json_object_set(line, "study", study);
+			frc = fn(line, ctx);
+		}
+		json_decref(studies);
+		json_decref(line);
+	}
+	sqlite3_finalize(st);
+	if (frc)
+		return frc;
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+int
+rso_records_list(struct rso_store *s, const char *id, rso_records_fn *fn,
+    void *ctx, struct rso_error *e)
+{
+	sqlite3_stmt *st;
+	struct rso_state state;
+	json_t *line;
+	int rc, frc = 0;
+
+	if ((rc = rso_case_state(s, id, &state, e)) != 0)
+		return rc;
+	st = rso_store_prepare(s, "SELECT printf('%04d', item), name, type,"
+	    " source, date, media_type, size, sha256, held FROM records"
+	    " WHERE case_id = ? AND study_uid IS NULL ORDER BY item");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (frc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		line = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:I, s:s}",
+		    "case", id, "item", col(st, 0), "name", col(st, 1),
+		    "type", col(st, 2), "source", col_or_null(st, 3),
+		    "date", col_or_null(st, 4), "media_type", col(st, 5),
+		    "size", (json_int_t)sqlite3_column_int64(st, 6),
+		    "sha256", col(st, 7));
+		if (col_or_null(st, 8))
+			json_object_set_new(line, "held", json_string(col(st, 8)));
+		frc = fn(line, ctx);
+		json_decref(line);
+	}
+	sqlite3_finalize(st);
+	if (frc || rc != SQLITE_DONE)
+		return frc ? frc : rso_store_sqlerr(s, rc, e);
+	st = rso_store_prepare(s, "SELECT study_uid, max(study_date),"
+	    " max(modality), max(body_part), max(study_desc), count(*),"
+	    " sum(size), max(held) FROM records WHERE case_id = ?"
+	    " AND study_uid IS NOT NULL GROUP BY study_uid"
+	    " ORDER BY min(item)");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (frc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		line = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:I, s:I}",
+		    "case", id, "study", col(st, 0), "date", col_or_null(st, 1),
+		    "modality", col_or_null(st, 2), "body_part",
+		    col_or_null(st, 3), "description", col_or_null(st, 4),
+		    "instances", (json_int_t)sqlite3_column_int64(st, 5),
+		    "size", (json_int_t)sqlite3_column_int64(st, 6));
+		if (col_or_null(st, 7))
+			json_object_set_new(line, "held", json_string(col(st, 7)));
+		frc = fn(line, ctx);
+		json_decref(line);
+	}
+	sqlite3_finalize(st);
+	if (frc)
+		return frc;
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+static long long
+filed_count(struct rso_store *s, const char *id)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT count(*) FROM records"
+	    " WHERE case_id = ? AND held IS NULL");
+	long long n = 0;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int
+rso_records_complete(struct rso_store *s, const char *id, int *already,
+    struct rso_error *e)
+{
+	struct rso_state st;
+	json_t *data;
+	long long n;
+	int rc;
+
+	*already = 0;
+	if ((rc = rso_case_state(s, id, &st, e)) != 0)
+		return rc;
+	if (st.status == RSO_ST_COLLECTING && (n = filed_count(s, id)) == 0)
+		return rso_error_set(e, EX_DATAERR, "%s: no records filed yet",
+		    id);
+	n = filed_count(s, id);
+	data = json_pack("{s:I}", "records", (json_int_t)n);
+	rc = rso_case_move(s, id, "records.complete", data, already, e);
+	json_decref(data);
+	return rc;
+}

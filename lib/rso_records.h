@@ -1,0 +1,83 @@
+/* rso_records: record requests to outside providers, follow-ups, and the
+ * index of what has arrived (the content itself is in the archives). */
+/* SPDX-License-Identifier: ISC */
+#ifndef RSO_RECORDS_H
+#define RSO_RECORDS_H
+
+#include <jansson.h>
+
+#include "rso_err.h"
+#include "rso_store.h"
+
+/* "REQ-" and six characters of Crockford's base32 (no I, L, O, U). */
+#define RSO_TOKEN_LEN 11
+
+/* Whether s is a request token. */
+int rso_token_valid(const char *s);
+
+/*
+ * Ask a provider for records, in one transaction: only when the case's
+ * consent covers the provider and has not expired (else EX_NOPERM with the
+ * reason).  req is {"provider", "contact": {"method": "fax" | "mail" |
+ * "email" | "portal" | "upload", ...}, "what", ["studies": [...]]}.  The
+ * same case, provider and "what" again is the same request ("existing").
+ * *out is {"case","token","provider","status"[,"existing"]}.
+ */
+int rso_request_records(struct rso_store *s, const char *id,
+    const json_t *req, json_t **out, struct rso_error *e);
+
+/*
+ * Parse a --contact argument "METHOD:VALUE" ("fax:+1 555 0100",
+ * "email:records@clinic.example", "mail:1 Test Road", "portal:URL",
+ * "upload") into {"method": M, M: VALUE}.  NULL when malformed.
+ */
+json_t *rso_contact_parse(const char *arg);
+
+/*
+ * Open requests whose last contact is at least older seconds ago, for the
+ * follow-up mailer: {"kind": "records-followup", "case", "token",
+ * "provider", "contact", "what", "attempt" (the next one), "patient":
+ * {"name", "birth_date"}} -- the patient is named because the letter
+ * must identify whose records -- or, past config followup.max_attempts,
+ * {"kind": "escalate", "case", "token", "provider", "attempt", "to":
+ * config mail.staff} for staff.  Oldest first.
+ */
+typedef int rso_records_fn(json_t *line, void *ctx);
+int rso_requests_due(struct rso_store *s, int64_t older, rso_records_fn *fn,
+    void *ctx, struct rso_error *e);
+
+/*
+ * Record that a follow-up line went out (a line rso_requests_due made):
+ * once per token, attempt and kind -- *recorded is 0 for a repeat.
+ */
+int rso_followup_sent(struct rso_store *s, const json_t *line, int *recorded,
+    struct rso_error *e);
+
+/*
+ * What was requested and has not arrived: one line per open request
+ * {"case","token","provider","what","requested","attempts","missing":
+ * "request"}, and per study a received request named whose study has not
+ * arrived {"missing":"study","study":{...}} (a study matches on date and
+ * modality).
+ */
+int rso_records_missing(struct rso_store *s, const char *id,
+    rso_records_fn *fn, void *ctx, struct rso_error *e);
+
+/*
+ * The case's records as JSON lines: documents {"case","item","name",
+ * "type","source","date","media_type","size","sha256"} and, for DICOM,
+ * one line per study {"case","study","date","modality","body_part",
+ * "description","instances","size"}.  Held items are marked "held".
+ */
+int rso_records_list(struct rso_store *s, const char *id,
+    rso_records_fn *fn, void *ctx, struct rso_error *e);
+
+/*
+ * Mark a case's records complete: it needs consent (so it is collecting)
+ * and at least one filed record; the case becomes ready and the SLA clock
+ * starts.  *already is set on a re-run.
+ */
+int rso_records_complete(struct rso_store *s, const char *id, int *already,
+    struct rso_error *e);
+
+#endif
