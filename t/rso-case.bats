@@ -212,3 +212,17 @@ rso-case: stdin:4: case: not a case id' ]
 	run -74 --separate-stderr bash -c 'rso-case list >/dev/full'
 	[ "$stderr" = 'rso-case: stdout: No space left on device' ]
 }
+
+@test "rso-case: survey is for delivered cases and takes a 0-10 score" {
+	cases 1
+	run -65 --separate-stderr rso-case survey --score 9 RSO-2026-000001
+	[ "$stderr" = "rso-case: argument 1: RSO-2026-000001: a survey is for a delivered case, not one that is awaiting-consent" ]
+	run -64 --separate-stderr rso-case survey --score 11 RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-case: --score: not a whole number from 0 to 10" ]
+	run -64 --separate-stderr rso-case survey RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-case: survey: --score is needed with a case operand" ]
+	run -65 --separate-stderr rso-case survey <<<'{"case":"RSO-2026-000001","score":"ten"}'
+	[ "$stderr" = "rso-case: stdin:1: score: not a whole number from 0 to 10" ]
+	run -65 --separate-stderr rso-case survey <<<'{"case":"RSO-2026-000001"}'
+	[ "$stderr" = "rso-case: stdin:1: score: missing" ]
+}

@@ -387,3 +387,113 @@ case_close(int argc, char **argv)
 {
 	return move_verb(argc, argv, "case.closed", 0, 0);
 }
+
+/* ---- survey ---- */
+
+struct survey {
+	struct rso_store *s;
+	int score;		/* -1: take it from each line */
+	const char *comment;
+};
+
+/* The answer a line or the options give; -1 and a diagnostic when bad. */
+static int
+survey_score(const struct survey *sv, json_t *line, const char *where)
+{
+	json_t *v;
+
+	if (sv->score >= 0)
+		return sv->score;
+	v = line ? json_object_get(line, "score") : NULL;
+	if (v == NULL) {
+		rso_warnx("%s: score: missing", where);
+		return -1;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > 10) {
+		rso_warnx("%s: score: not a whole number from 0 to 10", where);
+		return -1;
+	}
+	return (int)json_integer_value(v);
+}
+
+static int
+survey_one(const char *id, json_t *line, const char *where, void *ctx)
+{
+	struct survey *sv = ctx;
+	const char *comment = sv->comment;
+	struct rso_error e;
+	struct rso_state st;
+	json_t *data, *out;
+	int score, rc;
+
+	if ((score = survey_score(sv, line, where)) < 0)
+		return EX_DATAERR;
+	if (comment == NULL && line != NULL)
+		comment = json_string_value(json_object_get(line, "comment"));
+	if ((rc = rso_case_state(sv->s, id, &st, &e)) != 0) {
+		rso_warnx("%s: %s", where, e.msg);
+		return rc;
+	}
+	/* Satisfaction with an opinion: asked once it has been delivered. */
+	if (st.status != RSO_ST_DELIVERED && st.status != RSO_ST_CLOSED) {
+		rso_warnx("%s: %s: a survey is for a delivered case, not one that "
+		    "is %s", where, id, rso_status_name(st.status));
+		return EX_DATAERR;
+	}
+	data = json_pack("{s:i, s:s?}", "score", score, "comment", comment);
+	if ((rc = rso_store_begin(sv->s, &e)) == 0 &&
+	    (rc = rso_case_event(sv->s, id, "survey.answered", data, &e)) == 0)
+		rc = rso_store_commit(sv->s, &e);
+	json_decref(data);
+	if (rc != 0) {
+		rso_store_rollback(sv->s);
+		rso_warnx("%s: %s", where, e.msg);
+		return rc;
+	}
+	out = json_pack("{s:s, s:i}", "case", id, "score", score);
+	rc = rso_jsonl_write(stdout, out);
+	json_decref(out);
+	return rc;
+}
+
+int
+case_survey(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "comment", required_argument, NULL, 'c' },
+		{ "score", required_argument, NULL, 's' },
+		RSO_OPT_LONG, { 0 } };
+	struct survey sv = { NULL, -1, NULL };
+	char *end;
+	long v;
+	int ch, rc;
+
+	rso_opt_reset();
+	while ((ch = getopt_long(argc, argv, "c:s:" RSO_OPT_SHORT, longopts,
+	    NULL)) != -1)
+		switch (ch) {
+		case 'c': sv.comment = optarg; break;
+		case 's':
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 0 || v > 10) {
+				rso_warnx("--score: not a whole number from 0 to 10");
+				case_usage(stderr, 0);
+				return EX_USAGE;
+			}
+			sv.score = (int)v;
+			break;
+		default: rso_opt_common(ch, optarg, case_usage);
+		}
+	argc -= optind;
+	argv += optind;
+	if (argc > 0 && sv.score < 0) {
+		rso_warnx("survey: --score is needed with a case operand");
+		case_usage(stderr, 0);
+		return EX_USAGE;
+	}
+	sv.s = rso_store_xopen();
+	rc = rso_case_each_input(argc, argv, survey_one, &sv);
+	rso_store_close(sv.s);
+	return rc;
+}

@@ -17,6 +17,7 @@ static const struct rso_verb verbs[] = {
 	{ "log", case_log },
 	{ "resume", case_resume },
 	{ "show", case_show },
+	{ "survey", case_survey },
 	{ "verify", case_verify },
 	{ NULL, NULL }
 };
@@ -38,6 +39,7 @@ case_usage(FILE *fp, int full)
 	    "  resume [case ...]              take cases off hold\n"
 	    "  cancel -r reason [case ...]    cancel cases (reasons from config.json)\n"
 	    "  close [case ...]               close delivered cases\n"
+	    "  survey --score 0-10 [--comment text] [case ...]  record a satisfaction answer\n"
 	    "  verify                         check the event chain and case states\n"
 	    "  backup dir                     a consistent copy of the store, online\n"
 	    "options:\n"

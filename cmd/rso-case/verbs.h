@@ -20,5 +20,6 @@ int case_hold(int argc, char **argv);
 int case_resume(int argc, char **argv);
 int case_cancel(int argc, char **argv);
 int case_close(int argc, char **argv);
+int case_survey(int argc, char **argv);
 
 #endif
