@@ -72,7 +72,8 @@ SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 asan:
 	$(MAKE) O=build-asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)" check
 
-# fuzz: each fuzz/fuzz_*.c as a libFuzzer target, run FUZZTIME seconds on its corpus.
+# fuzz: each fuzz/fuzz_*.c as a libFuzzer target, run FUZZTIME seconds on its
+# corpus (the targets' own diagnostics are expected, hence -close_fd_mask).
 FUZZTIME ?= 30
 FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
 fuzz: bootstrap-quiet
@@ -83,7 +84,7 @@ fuzz: bootstrap-quiet
 	    build-fuzz/lib/librso.a $(PKG_LIBS); \
 	  mkdir -p fuzz/corpus/$$n build-fuzz/new/$$n; \
 	  echo "fuzz: $$n for $(FUZZTIME)s"; \
-	  build-fuzz/$$n -max_total_time=$(FUZZTIME) -max_len=65536 \
+	  build-fuzz/$$n -max_total_time=$(FUZZTIME) -max_len=65536 -close_fd_mask=3 \
 	    build-fuzz/new/$$n fuzz/corpus/$$n 2>build-fuzz/$$n.log \
 	    || { tail -40 build-fuzz/$$n.log; exit 1; }; \
 	  grep -E '^(Done|#[0-9]+ *DONE)' build-fuzz/$$n.log | tail -1; done
