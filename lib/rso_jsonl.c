@@ -90,10 +90,11 @@ read_line(struct rso_jsonl *r)
 	if (c == EOF && len == 0 && !toolong)
 		return -1;
 	r->lineno++;
-	if (toolong)
-		return -2;
 	if (len > 0 && r->buf[len - 1] == '\r')
 		len--;
+	/* The buffer keeps one byte past the limit for a CR, no more. */
+	if (toolong || len > RSO_JSONL_MAXLINE)
+		return -2;
 	r->buf[len] = '\0';
 	return (long)len;
 }
