@@ -136,7 +136,9 @@ rso_jsonl_next(struct rso_jsonl *r, json_t **obj)
 		}
 		if (blank(r->buf, (size_t)n))
 			continue;
-		v = json_loadb(r->buf, (size_t)n, JSON_REJECT_DUPLICATES, &err);
+		/* DECODE_ANY, so that "42" is "not a JSON object" as "[]" is. */
+		v = json_loadb(r->buf, (size_t)n,
+		    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
 		if (v == NULL) {
 			/* jansson's text can quote the input; say where, not what. */
 			if (json_error_code(&err) == json_error_invalid_utf8)
