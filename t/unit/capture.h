@@ -14,7 +14,7 @@ static FILE *capture_fp;
 static int capture_saved = -1;
 
 /* Send fd 2 to a temporary file until capture_end(). */
-static void
+static void __attribute__((unused))
 capture_start(void)
 {
 	fflush(stderr);
@@ -26,7 +26,7 @@ capture_start(void)
 }
 
 /* Restore fd 2; return everything written meanwhile (malloc'd). */
-static char *
+static char * __attribute__((unused))
 capture_end(void)
 {
 	char *buf;
@@ -54,7 +54,7 @@ capture_end(void)
  * Run fn(arg) in a child with stderr captured; return its exit status
  * (or 128 + signal) and put what it wrote to stderr in *err (malloc'd).
  */
-static int
+static int __attribute__((unused))
 capture_child(void (*fn)(void *), void *arg, char **err)
 {
 	pid_t pid;
