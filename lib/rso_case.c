@@ -497,16 +497,20 @@ rso_consent_covers(struct rso_store *s, const char *id, const char *provider,
 {
 	sqlite3_stmt *st = rso_store_prepare(s, "SELECT providers, expires"
 	    " FROM consents WHERE case_id = ? ORDER BY id DESC");
-	char now[RSO_TIME_STRLEN];
+	rso_time_t now = rso_now(), exp;
 	json_t *list, *p;
 	size_t i;
 	int rc, any = 0, expired = 0, covered = 0;
 
-	rso_time_format(rso_now(), now);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	while (!covered && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		any = 1;
-		if (strcmp(col(st, 1), now) <= 0) {
+		/*
+		 * Compare instants, not text: an expiry with an offset or a
+		 * fraction does not sort as a time.  One we cannot read
+		 * covers nothing.
+		 */
+		if (rso_time_parse(col(st, 1), &exp) != 0 || exp <= now) {
 			expired = 1;
 			continue;
 		}

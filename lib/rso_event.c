@@ -286,6 +286,25 @@ verify_states(struct rso_store *s, struct rso_verify *v, struct rso_error *e)
 	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
 }
 
+/* A case row with no event behind it was planted, not created. */
+static int
+verify_orphans(struct rso_store *s, struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT id FROM cases c"
+	    " WHERE NOT EXISTS (SELECT 1 FROM events WHERE case_id = c.id)"
+	    " ORDER BY id LIMIT 1");
+	int rc = sqlite3_step(st), frc = 0;
+
+	if (rc == SQLITE_ROW)
+		frc = rso_error_set(e, EX_DATAERR,
+		    "case %s: status does not follow from its events",
+		    col(st, 0));
+	sqlite3_finalize(st);
+	if (frc != 0)
+		return frc;
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
 int
 rso_event_verify(struct rso_store *s, struct rso_verify *v,
     struct rso_error *e)
@@ -295,5 +314,7 @@ rso_event_verify(struct rso_store *s, struct rso_verify *v,
 	memset(v, 0, sizeof(*v));
 	if ((rc = verify_chain(s, v, e)) != 0)
 		return rc;
-	return verify_states(s, v, e);
+	if ((rc = verify_states(s, v, e)) != 0)
+		return rc;
+	return verify_orphans(s, e);
 }

@@ -90,10 +90,11 @@ read_line(struct rso_jsonl *r)
 	if (c == EOF && len == 0 && !toolong)
 		return -1;
 	r->lineno++;
-	if (toolong)
-		return -2;
 	if (len > 0 && r->buf[len - 1] == '\r')
 		len--;
+	/* The buffer keeps one byte past the limit for a CR, no more. */
+	if (toolong || len > RSO_JSONL_MAXLINE)
+		return -2;
 	r->buf[len] = '\0';
 	return (long)len;
 }
@@ -135,7 +136,9 @@ rso_jsonl_next(struct rso_jsonl *r, json_t **obj)
 		}
 		if (blank(r->buf, (size_t)n))
 			continue;
-		v = json_loadb(r->buf, (size_t)n, JSON_REJECT_DUPLICATES, &err);
+		/* DECODE_ANY, so that "42" is "not a JSON object" as "[]" is. */
+		v = json_loadb(r->buf, (size_t)n,
+		    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
 		if (v == NULL) {
 			/* jansson's text can quote the input; say where, not what. */
 			if (json_error_code(&err) == json_error_invalid_utf8)

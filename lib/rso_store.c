@@ -145,7 +145,9 @@ load_json_file(const char *path, json_t **out, int missing_ok,
 
 	*out = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
 	if (*out != NULL && !json_is_object(*out)) {
+		/* Callers decref *out on failure too: leave nothing dangling. */
 		json_decref(*out);
+		*out = NULL;
 		return rso_error_set(e, EX_CONFIG, "%s: not a JSON object", path);
 	}
 	if (*out != NULL)

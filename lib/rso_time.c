@@ -203,6 +203,9 @@ rso_duration_parse(const char *s, int64_t *secs)
 		case 'w': n *= 7 * 86400; break;
 		default: return -1;
 		}
+		/* A long enough string of pairs would overflow: refuse it. */
+		if (n > INT64_MAX - total)
+			return -1;
 		total += n;
 		any = 1;
 	}
@@ -227,7 +230,7 @@ rso_when_parse(const char *s, rso_time_t now, rso_time_t *t)
 	}
 	if (rso_time_parse(s, t) == 0 || rso_date_parse(s, t) == 0)
 		return 0;
-	if (rso_duration_parse(s, &d) == 0) {
+	if (rso_duration_parse(s, &d) == 0 && now >= INT64_MIN + d) {
 		*t = now - d;
 		return 0;
 	}
