@@ -46,8 +46,16 @@ next_id(struct rso_store *s, char *id, struct rso_error *e)
 	const char *prefix = rso_store_conf_str(s, "id_prefix", "RSO");
 	char date[RSO_TIME_STRLEN];
 	sqlite3_stmt *st;
+	const char *p;
 	int year, rc;
 
+	/* Ids must read back as ids: the prefix is letters and digits only. */
+	for (p = prefix; *p; p++)
+		if (!isalnum((unsigned char)*p))
+			break;
+	if (*p != '\0' || p == prefix || p - prefix > 16)
+		return rso_error_set(e, EX_CONFIG, "config.json: id_prefix: not "
+		    "1 to 16 letters and digits");
 	rso_date_format(rso_now(), date);
 	year = atoi(date);
 	st = rso_store_prepare(s, "INSERT INTO case_counters (prefix, year, last)"

@@ -238,3 +238,9 @@ PY
 	assert_line --index 0 --regexp '^RSO-2026-000001  awaiting-consent since '
 	assert_line --index 2 '  patient     Test Alpha, born 1961-03-01, female'
 }
+
+@test "rso-intake: an id prefix that would not read back as an id is refused" {
+	echo '{"id_prefix":"RSO-EU"}' >"$RSO_HOME/config.json"
+	run -78 --separate-stderr rso-intake "$DATA/request.json"
+	[ "$stderr" = "rso-intake: $DATA/request.json:1: config.json: id_prefix: not 1 to 16 letters and digits" ]
+}
