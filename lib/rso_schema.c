@@ -140,6 +140,27 @@ const struct rso_migration rso_schema_migrations[] = {
 	"CREATE UNIQUE INDEX records_sop ON records(case_id, sop_uid)"
 	"  WHERE sop_uid IS NOT NULL;"
 	"CREATE INDEX records_study ON records(case_id, study_uid);" },
+	{ 501, "opinions and their delivery",
+	"CREATE TABLE opinions ("
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  role TEXT NOT NULL,"
+	"  specialist_id TEXT,"
+	"  outcome TEXT NOT NULL,"	/* confirmed diagnosis-changed ... */
+	"  impact TEXT NOT NULL,"	/* none minor moderate major */
+	"  icd10 TEXT NOT NULL,"		/* JSON array of ICD-10-CM codes */
+	"  name TEXT NOT NULL,"		/* opinion/ROLE.EXT in the segment */
+	"  segment TEXT NOT NULL,"
+	"  media_type TEXT NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  recorded TEXT NOT NULL,"
+	"  PRIMARY KEY (case_id, role));"
+	"CREATE TABLE deliveries ("
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  recipient TEXT NOT NULL,"	/* patient referrer */
+	"  delivered TEXT NOT NULL,"
+	"  acknowledged TEXT,"
+	"  PRIMARY KEY (case_id, recipient));" },
 };
 
 const int rso_schema_count =

@@ -1,0 +1,309 @@
+/* rso-opinion: the written opinion recorded, delivered and read. */
+/* SPDX-License-Identifier: ISC */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rso_case.h"
+#include "rso_err.h"
+#include "rso_jsonl.h"
+#include "rso_opinion.h"
+#include "rso_opt.h"
+#include "rso_store.h"
+#include "rso_time.h"
+
+static struct rso_store *store;
+static const char *opt_by, *opt_video, *opt_unread, *opt_format = "text";
+static json_t *opt_to;
+
+static void
+usage(FILE *fp, int full)
+{
+	fputs("usage: rso-opinion [-q] [-H home] verb [options] [case ...]\n",
+	    fp);
+	if (!full) {
+		fputs("       rso-opinion --help for the verbs\n", fp);
+		return;
+	}
+	fputs("verbs:\n"
+	    "  draft [-f text|markdown|json] case   a structured draft for the specialist\n"
+	    "  deliver [--to patient,referrer] [--video time] [case ...]\n"
+	    "                         the case is delivered; lines for rso-mail\n"
+	    "  ack --by patient|referrer [case ...]  the opinion was received and read\n"
+	    "  due --unread 3d        deliveries nobody acknowledged, for reminders\n"
+	    "options:\n"
+	    "  -H, --home dir   the store (default $RSO_HOME)\n"
+	    "  -q, --quiet      no notes on stderr\n"
+	    "  -h, --help       this text\n"
+	    "      --version    the version\n"
+	    "See rso-opinion(1).\n", fp);
+}
+
+static int
+usage_error(void)
+{
+	usage(stderr, 0);
+	return EX_USAGE;
+}
+
+/* ---- draft ---- */
+
+static const char *
+or_dash(const char *s)
+{
+	return s ? s : "-";
+}
+
+static void
+draft_print(const json_t *d, int md)
+{
+	const json_t *q, *r;
+	char local[RSO_TIME_STRLEN];
+	const char *h1 = md ? "# " : "", *h2 = md ? "## " : "";
+	rso_time_t t;
+	size_t i;
+
+	printf("%sSecond opinion: %s\n\n", h1, rso_json_str(d, "case"));
+	printf("%sPatient\n\n%s%s, born %s, %s\n\n", h2, md ? "- " : "",
+	    or_dash(rso_json_str(d, "patient.name")),
+	    or_dash(rso_json_str(d, "patient.birth_date")),
+	    or_dash(rso_json_str(d, "patient.sex")));
+	printf("%sSpecialty\n\n%s%s%s%s\n\n", h2, md ? "- " : "",
+	    or_dash(rso_json_str(d, "specialty")),
+	    rso_json_str(d, "subspecialty") ? " / " : "",
+	    rso_json_str(d, "subspecialty") ? rso_json_str(d, "subspecialty") : "");
+	printf("%sDates\n\n", h2);
+	if (rso_time_parse(or_dash(rso_json_str(d, "dates.requested")), &t) == 0)
+		printf("%srequested  %s\n", md ? "- " : "", rso_date_format(t, local));
+	if (rso_time_parse(or_dash(rso_json_str(d, "dates.ready")), &t) == 0)
+		printf("%srecords complete  %s\n", md ? "- " : "",
+		    rso_date_format(t, local));
+	if (rso_time_parse(or_dash(rso_json_str(d, "dates.due")), &t) == 0)
+		printf("%sopinion due  %s\n", md ? "- " : "",
+		    rso_date_format(t, local));
+	printf("\n%sQuestions\n\n", h2);
+	json_array_foreach(json_object_get(d, "questions"), i, q)
+		printf("%zu. %s\n", i + 1, json_string_value(q));
+	printf("\n%sRecords\n\n", h2);
+	json_array_foreach(json_object_get(d, "records"), i, r)
+		printf("%s%s  %s, %s, from %s (%s)\n", md ? "- " : "",
+		    rso_json_str(r, "item"), rso_json_str(r, "type"),
+		    or_dash(rso_json_str(r, "date")),
+		    or_dash(rso_json_str(r, "source")), rso_json_str(r, "name"));
+	json_array_foreach(json_object_get(d, "studies"), i, r)
+		printf("%sstudy %s %s %s: %s, %lld instances\n", md ? "- " : "",
+		    or_dash(rso_json_str(r, "date")),
+		    or_dash(rso_json_str(r, "modality")),
+		    or_dash(rso_json_str(r, "body_part")),
+		    or_dash(rso_json_str(r, "description")),
+		    (long long)json_integer_value(json_object_get(r, "instances")));
+	if (json_array_size(json_object_get(d, "records")) +
+	    json_array_size(json_object_get(d, "studies")) == 0)
+		printf("(none filed)\n");
+	printf("\n%sOpinion\n\n%sOutcome: confirmed | diagnosis-changed | "
+	    "treatment-changed | more-tests\n%sDiagnoses (ICD-10-CM):\n"
+	    "%sImpact of any change: none | minor | moderate | major\n\n",
+	    h2, md ? "- " : "", md ? "- " : "", md ? "- " : "");
+	printf("%sAnswers\n\n", h2);
+	json_array_foreach(json_object_get(d, "questions"), i, q)
+		printf("%zu. \n", i + 1);
+}
+
+static int
+verb_draft(int argc, char **argv)
+{
+	struct rso_error e;
+	json_t *d;
+	int rc;
+
+	if (argc != 1)
+		return usage_error();
+	if (!rso_case_id_valid(argv[0]))
+		rso_diex(EX_USAGE, "argument 1: not a case id");
+	if ((rc = rso_opinion_draft(store, argv[0], &d, &e)) != 0) {
+		rso_warnx("%s", e.msg);
+		return rc;
+	}
+	if (strcmp(opt_format, "json") == 0)
+		rc = rso_jsonl_write(stdout, d);
+	else
+		draft_print(d, strcmp(opt_format, "markdown") == 0);
+	json_decref(d);
+	return rc;
+}
+
+/* ---- deliver, ack, due ---- */
+
+static int
+deliver_one(const char *id, json_t *line, const char *where, void *ctx)
+{
+	struct rso_error e;
+	json_t *lines, *l;
+	size_t i;
+	int rc, already;
+
+	(void)line;
+	(void)ctx;
+	rc = rso_opinion_deliver(store, id, opt_to, &lines, &already, &e);
+	if (rc == 0 && opt_video != NULL && !already)
+		rc = rso_opinion_video(store, id, opt_video, &e);
+	if (rc != 0) {
+		json_decref(lines);
+		rso_warnx("%s: %s", where, e.msg);
+		return rc;
+	}
+	if (already)
+		rso_note("%s: already delivered", id);
+	json_array_foreach(lines, i, l)
+		if ((rc = rso_jsonl_write(stdout, l)) != 0)
+			break;
+	json_decref(lines);
+	return rc;
+}
+
+static int
+ack_one(const char *id, json_t *line, const char *where, void *ctx)
+{
+	const char *by = opt_by;
+	struct rso_error e;
+	json_t *out;
+	int rc, already;
+
+	(void)ctx;
+	if (by == NULL && line != NULL)
+		by = json_string_value(json_object_get(line, "by"));
+	if (by == NULL || (strcmp(by, "patient") && strcmp(by, "referrer"))) {
+		rso_warnx("%s: by: not patient or referrer", where);
+		return EX_DATAERR;
+	}
+	if ((rc = rso_opinion_ack(store, id, by, &already, &e)) != 0) {
+		rso_warnx("%s: %s", where, e.msg);
+		return rc;
+	}
+	out = json_pack("{s:s, s:s}", "case", id, "acknowledged_by", by);
+	if (already)
+		json_object_set_new(out, "unchanged", json_true());
+	rc = rso_jsonl_write(stdout, out);
+	json_decref(out);
+	return rc;
+}
+
+static int
+emit(json_t *line, void *ctx)
+{
+	(void)ctx;
+	return rso_jsonl_write(stdout, line);
+}
+
+static int
+verb_due(int argc, char **argv)
+{
+	struct rso_error e;
+	int64_t older;
+	int rc;
+
+	(void)argv;
+	if (argc != 0 || opt_unread == NULL)
+		return usage_error();
+	if (rso_duration_parse(opt_unread, &older) != 0) {
+		rso_warnx("--unread: not a duration such as 3d");
+		return usage_error();
+	}
+	rc = rso_opinion_unread(store, older, emit, NULL, &e);
+	if (rc != 0 && rc != EX_IOERR)
+		rso_warnx("%s", e.msg);
+	return rc;
+}
+
+static int
+parse_to(const char *arg)
+{
+	char *copy = rso_xstrdup(arg), *tok, *save = NULL;
+	int bad = 0;
+
+	json_array_clear(opt_to);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",",
+	    &save)) {
+		if (strcmp(tok, "patient") && strcmp(tok, "referrer"))
+			bad = 1;
+		json_array_append_new(opt_to, json_string(tok));
+	}
+	free(copy);
+	if (bad || json_array_size(opt_to) == 0) {
+		rso_warnx("--to: not a list of patient, referrer");
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { OPT_BY = RSO_OPT_PRIVATE, OPT_TO, OPT_UNREAD, OPT_VIDEO };
+	static const struct option longopts[] = {
+		{ "by", required_argument, NULL, OPT_BY },
+		{ "format", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "unread", required_argument, NULL, OPT_UNREAD },
+		{ "video", required_argument, NULL, OPT_VIDEO },
+		RSO_OPT_LONG, { 0 } };
+	char videobuf[RSO_TIME_STRLEN];
+	const char *verb;
+	rso_time_t t;
+	int ch, rc;
+
+	rso_setprogname(argv[0]);
+	opt_to = json_pack("[s, s]", "patient", "referrer");
+	if (argc < 2 || argv[1][0] == '-') {
+		while ((ch = getopt_long(argc, argv, "+" RSO_OPT_SHORT, longopts,
+		    NULL)) != -1)
+			rso_opt_common(ch, optarg, usage);
+		return usage_error();
+	}
+	verb = argv[1];
+	argv++;
+	argc--;
+	while ((ch = getopt_long(argc, argv, "f:" RSO_OPT_SHORT, longopts,
+	    NULL)) != -1)
+		switch (ch) {
+		case 'f':
+			if (strcmp(optarg, "text") && strcmp(optarg, "markdown") &&
+			    strcmp(optarg, "json")) {
+				rso_warnx("--format: not one of text, markdown, json");
+				return usage_error();
+			}
+			opt_format = optarg;
+			break;
+		case OPT_BY: opt_by = optarg; break;
+		case OPT_TO:
+			if (parse_to(optarg) != 0)
+				return usage_error();
+			break;
+		case OPT_UNREAD: opt_unread = optarg; break;
+		case OPT_VIDEO:
+			if (rso_time_parse(optarg, &t) != 0) {
+				rso_warnx("--video: not an RFC 3339 time");
+				return usage_error();
+			}
+			opt_video = rso_time_format(t, videobuf);
+			break;
+		default: rso_opt_common(ch, optarg, usage);
+		}
+	argc -= optind;
+	argv += optind;
+	store = rso_store_xopen();
+	if (strcmp(verb, "draft") == 0)
+		rc = verb_draft(argc, argv);
+	else if (strcmp(verb, "deliver") == 0)
+		rc = rso_case_each_input(argc, argv, deliver_one, NULL);
+	else if (strcmp(verb, "ack") == 0)
+		rc = rso_case_each_input(argc, argv, ack_one, NULL);
+	else if (strcmp(verb, "due") == 0)
+		rc = verb_due(argc, argv);
+	else {
+		rso_warnx("%s: unknown verb", verb);
+		rc = usage_error();
+	}
+	rso_store_close(store);
+	json_decref(opt_to);
+	return rso_flush_stdout(rc);
+}
