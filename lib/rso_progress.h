@@ -1,0 +1,24 @@
+/* rso_progress: a progress bar on stderr for long work, only for a person. */
+/* SPDX-License-Identifier: ISC */
+#ifndef RSO_PROGRESS_H
+#define RSO_PROGRESS_H
+
+#include <stdint.h>
+
+struct rso_progress;
+
+/*
+ * Start a bar labelled what ("inbox", "export") over total units (0 when
+ * unknown: a counter instead of a bar).  Returns NULL -- and every call
+ * below accepts NULL and does nothing -- when stderr is not a terminal or
+ * -q was given, so cron jobs and pipes stay quiet.
+ */
+struct rso_progress *rso_progress_start(const char *what, uint64_t total);
+
+/* Advance by n units; redraws at most ten times a second. */
+void rso_progress_add(struct rso_progress *p, uint64_t n);
+
+/* Clear the bar's line and free it. */
+void rso_progress_done(struct rso_progress *p);
+
+#endif
