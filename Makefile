@@ -50,7 +50,8 @@ $(O)/lib/librso.a: $(LIB_OBJ)
 	rm -f $@ && $(AR) rcs $@ $(LIB_OBJ)
 
 .SECONDEXPANSION:
-$(BINS): $(O)/bin/%: $$(patsubst %.c,$(O)/%.o,$$(wildcard cmd/$$*.c cmd/$$*/*.c)) $(O)/lib/librso.a
+# (No patsubst here: in a static pattern rule its '%' would become the stem.)
+$(BINS): $(O)/bin/%: $$(addprefix $(O)/,$$(addsuffix .o,$$(basename $$(wildcard cmd/$$*.c cmd/$$*/*.c)))) $(O)/lib/librso.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
