@@ -571,6 +571,12 @@ fd_read(void *ctx, void *buf, size_t len)
 	return read(*(int *)ctx, buf, len);
 }
 
+static int
+rd_fail(struct rso_age_reader *r, int status, const char *what)
+{
+	return rso_error_set(&r->err, status, "%s: %s", r->name, what);
+}
+
 /* Buffer at least need bytes unless the input ends first. */
 static int
 rd_fill(struct rso_age_reader *r, size_t need)
@@ -585,19 +591,17 @@ rd_fill(struct rso_age_reader *r, size_t need)
 		}
 		n = rso_age_src_read(r->src, r->buf + r->end, R_BUF - r->end,
 		    &r->err);
-		if (n < 0)
-			return -1;
+		if (n < 0) {
+			char what[sizeof(r->err.msg)];
+
+			snprintf(what, sizeof(what), "%s", r->err.msg);
+			return rd_fail(r, r->err.status, what);
+		}
 		if (n == 0)
 			r->eof = 1;
 		r->end += (size_t)n;
 	}
 	return 0;
-}
-
-static int
-rd_fail(struct rso_age_reader *r, int status, const char *what)
-{
-	return rso_error_set(&r->err, status, "%s: %s", r->name, what);
 }
 
 /* Read the header into t, through its "---" line. */
@@ -886,7 +890,10 @@ rd_chunk(struct rso_age_reader *r)
 
 		/* Undo the keystream, then try the other flag. */
 		if (n == RSO_AGE_CHUNK_ENC) {
-			aead_seal(r->h, iv, p, n - RSO_AGE_TAG);
+			/* Same key and nonce: XOR with the keystream again. */
+			gcry_cipher_reset(r->h);
+			gcry_cipher_setiv(r->h, iv, 12);
+			gcry_cipher_encrypt(r->h, p, n - RSO_AGE_TAG, NULL, 0);
 			stream_nonce(iv, r->counter, !last);
 			other = aead_open(r->h, iv, p, n) == 0;
 		}
