@@ -4,25 +4,21 @@
 
 #include <gcrypt.h>
 
+#include "rso_age.h"
 #include "rso_err.h"
 #include "rso_hash.h"
 
-/* Secure memory for identities and file keys; keys are small. */
-#define SECMEM_BYTES (64 * 1024)
-
+/*
+ * libgcrypt has one owner of its set-up, rso_age_init (secure memory that
+ * grows, warnings off); hashing needs the same initialised library.
+ */
 void
 rso_gcrypt_init(void)
 {
-	if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P))
-		return;
-	if (gcry_check_version(GCRYPT_VERSION) == NULL)
-		rso_diex(EX_SOFTWARE, "libgcrypt: version mismatch");
-	/* Secure memory is locked when we can lock it; no warnings if not. */
-	gcry_control(GCRYCTL_SUSPEND_SECMEM_WARN);
-	gcry_control(GCRYCTL_INIT_SECMEM, SECMEM_BYTES, 0);
-	gcry_control(GCRYCTL_RESUME_SECMEM_WARN);
-	gcry_control(GCRYCTL_DISABLE_SECMEM_WARN);
-	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+	struct rso_error e;
+
+	if (rso_age_init(&e) != 0)
+		rso_diex(EX_SOFTWARE, "%s", e.msg);
 }
 
 char *

@@ -9,9 +9,8 @@
 #define RSO_SHA256_HEXLEN 65	/* 64 hex digits and NUL */
 
 /*
- * Initialise libgcrypt once per process (version check, secure memory for
- * keys).  Every lib/ function that uses libgcrypt calls it; calling it
- * again is free.
+ * Initialise libgcrypt once per process, through rso_age_init (which owns
+ * the set-up), dying on failure.  Calling it again is free.
  */
 void rso_gcrypt_init(void);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypt.h"
 #include "rso_err.h"
 #include "rso_opt.h"
 #include "verbs.h"
@@ -11,8 +12,11 @@ static const struct rso_verb verbs[] = {
 	{ "backup", case_backup },
 	{ "cancel", case_cancel },
 	{ "close", case_close },
+	{ "decrypt", case_decrypt },
+	{ "encrypt", case_encrypt },
 	{ "hold", case_hold },
 	{ "init", case_init },
+	{ "keygen", case_keygen },
 	{ "list", case_list },
 	{ "log", case_log },
 	{ "resume", case_resume },
@@ -42,6 +46,9 @@ case_usage(FILE *fp, int full)
 	    "  survey --score 0-10 [--comment text] [case ...]  record a satisfaction answer\n"
 	    "  verify                         check the event chain and case states\n"
 	    "  backup dir                     a consistent copy of the store, online\n"
+	    "age-compatible encryption (recovery, partner exchange):\n", fp);
+	case_crypt_usage(fp);
+	fputs(
 	    "options:\n"
 	    "  -H, --home dir   the store (default $RSO_HOME)\n"
 	    "  -q, --quiet      no progress or notes on stderr\n"

@@ -1,0 +1,1015 @@
+/* rso_arc: case archive segments: libarchive pax tar streamed through age. */
+/* SPDX-License-Identifier: ISC */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "rso_age.h"
+#include "rso_arc.h"
+#include "rso_err.h"
+
+#define COPYBUF		(256 * 1024)
+#define SEG_DIGITS	6
+
+int
+rso_seg_name_ok(const char *name)
+{
+	const char *p, *c;
+	size_t n;
+
+	if (name == NULL || *name == '\0' || *name == '/' ||
+	    strlen(name) > 1024)
+		return 0;
+	for (p = name; *p; p++)
+		if (*p < 32 || *p > 126 || *p == '\\')
+			return 0;
+	/* Each component: not empty, ".", or "..". */
+	for (p = name; *p; p = *c ? c + 1 : c) {
+		c = strchr(p, '/');
+		if (c == NULL)
+			c = p + strlen(p);
+		n = (size_t)(c - p);
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		if (*c == '/' && c[1] == '\0')
+			return 0;	/* callers strip a directory's '/' */
+	}
+	return 1;
+}
+
+/* A set of names (open addressing), for duplicate checks. */
+struct names {
+	char **slot;
+	size_t n, cap;
+};
+
+static uint64_t
+hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* Add s; returns 1 if it was new, 0 if already present. */
+static int
+names_add(struct names *ns, const char *s)
+{
+	size_t i, j;
+
+	if (2 * (ns->n + 1) > ns->cap) {
+		struct names bigger = { rso_xcalloc(ns->cap ? 2 * ns->cap : 64,
+		    sizeof(char *)), 0, ns->cap ? 2 * ns->cap : 64 };
+
+		for (i = 0; i < ns->cap; i++)
+			if (ns->slot[i] != NULL) {
+				for (j = hash(ns->slot[i]) & (bigger.cap - 1);
+				    bigger.slot[j] != NULL;
+				    j = (j + 1) & (bigger.cap - 1))
+					;
+				bigger.slot[j] = ns->slot[i];
+				bigger.n++;
+			}
+		free(ns->slot);
+		*ns = bigger;
+	}
+	for (j = hash(s) & (ns->cap - 1); ns->slot[j] != NULL;
+	    j = (j + 1) & (ns->cap - 1))
+		if (strcmp(ns->slot[j], s) == 0)
+			return 0;
+	ns->slot[j] = rso_xstrdup(s);
+	ns->n++;
+	return 1;
+}
+
+static void
+names_free(struct names *ns)
+{
+	size_t i;
+
+	for (i = 0; i < ns->cap; i++)
+		free(ns->slot[i]);
+	free(ns->slot);
+	memset(ns, 0, sizeof(*ns));
+}
+
+/* Segment file names: NNNNNN.age, or FIRST-LAST.age after compaction. */
+struct seg {
+	unsigned long lo, hi;
+	char *name;
+};
+
+static int
+seg_parse(const char *name, struct seg *s)
+{
+	char *end;
+
+	if (name[0] < '0' || name[0] > '9')
+		return -1;
+	errno = 0;
+	s->lo = s->hi = strtoul(name, &end, 10);
+	if (*end == '-') {
+		if (end[1] < '0' || end[1] > '9')
+			return -1;
+		s->hi = strtoul(end + 1, &end, 10);
+	}
+	if (errno != 0 || strcmp(end, ".age") != 0 || s->lo == 0 ||
+	    s->hi < s->lo)
+		return -1;
+	return 0;
+}
+
+static int
+seg_cmp(const void *a, const void *b)
+{
+	const struct seg *x = a, *y = b;
+
+	/* By first number, the widest range first. */
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	if (x->hi != y->hi)
+		return x->hi > y->hi ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Every segment file of casedir, sorted, with live[i] set for those not
+ * replaced by a wider one; *max is the highest number used.
+ */
+static int
+seg_scan(const char *casedir, struct seg **segs, size_t *n, int **live,
+    unsigned long *max, struct rso_error *e)
+{
+	struct seg *v = NULL, s;
+	struct dirent *d;
+	size_t cap = 0, i;
+	unsigned long maxhi = 0;
+	DIR *dir;
+
+	*n = 0;
+	*max = 0;
+	if ((dir = opendir(casedir)) == NULL)
+		return rso_error_set(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
+		    "%s: %s", casedir, strerror(errno));
+	while ((d = readdir(dir)) != NULL) {
+		if (seg_parse(d->d_name, &s) != 0)
+			continue;	/* dot-temp files and strangers */
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			v = rso_xrealloc(v, cap * sizeof(*v));
+		}
+		s.name = rso_xstrdup(d->d_name);
+		v[(*n)++] = s;
+	}
+	closedir(dir);
+	qsort(v, *n, sizeof(*v), seg_cmp);
+	*live = rso_xcalloc(*n ? *n : 1, sizeof(int));
+	for (i = 0; i < *n; i++) {
+		if (v[i].lo > maxhi) {
+			(*live)[i] = 1;
+		} else if (v[i].hi > maxhi) {
+			rso_error_set(e, EX_DATAERR, "%s: segments %s and "
+			    "another overlap", casedir, v[i].name);
+			for (i = 0; i < *n; i++)
+				free(v[i].name);
+			free(v);
+			free(*live);
+			return EX_DATAERR;
+		}
+		if (v[i].hi > maxhi)
+			maxhi = v[i].hi;
+	}
+	*segs = v;
+	*max = maxhi;
+	return 0;
+}
+
+static void
+segs_free(struct seg *v, size_t n, int *live)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+	free(live);
+}
+
+int
+rso_seg_list(const char *casedir, char ***names, struct rso_error *e)
+{
+	struct seg *v;
+	size_t n, i, k = 0;
+	unsigned long max;
+	int *live, rc;
+
+	if ((rc = seg_scan(casedir, &v, &n, &live, &max, e)) != 0)
+		return rc;
+	*names = rso_xcalloc(n + 1, sizeof(char *));
+	for (i = 0; i < n; i++)
+		if (live[i])
+			(*names)[k++] = rso_xstrdup(v[i].name);
+	segs_free(v, n, live);
+	return 0;
+}
+
+void
+rso_seg_list_free(char **names)
+{
+	char **p;
+
+	if (names == NULL)
+		return;
+	for (p = names; *p; p++)
+		free(*p);
+	free(names);
+}
+
+static int
+fsync_dir(const char *dir)
+{
+	int fd, rc;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* mkdir -p with mode 0700 for what it creates. */
+static int
+mkdirs(const char *path)
+{
+	char *p = rso_xstrdup(path), *s, c;
+	int rc = 0;
+
+	for (s = p + 1; rc == 0; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		c = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+			rc = -1;
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+/* The entries' modification time: RSO_NOW when set, else the clock. */
+static time_t
+entry_mtime(void)
+{
+	const char *now = getenv("RSO_NOW");
+	struct tm tm = { 0 };
+	char z;
+
+	if (now != NULL && sscanf(now, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+	    &z) == 7 && z == 'Z') {
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		return timegm(&tm);
+	}
+	return time(NULL);
+}
+
+/* Writing. */
+
+struct rso_seg_writer {
+	char *casedir;
+	char *tmp;		/* the dot-temp file being written */
+	int fd;
+	struct rso_age_writer *age;
+	struct archive *a;
+	struct names seen;
+	time_t mtime;
+	int failed;
+	int dropping;		/* aborting: swallow libarchive's trailer */
+	struct rso_error err;	/* from inside the write callback */
+};
+
+static la_ssize_t
+seg_write_cb(struct archive *a, void *ctx, const void *buf, size_t len)
+{
+	struct rso_seg_writer *w = ctx;
+
+	if (w->dropping)
+		return (la_ssize_t)len;
+	if (rso_age_write(w->age, buf, len, &w->err) != 0) {
+		archive_set_error(a, EIO, "encryption failed");
+		return -1;
+	}
+	return (la_ssize_t)len;
+}
+
+static int
+w_fail(struct rso_seg_writer *w, struct rso_error *e, int status,
+    const char *fmt, const char *arg)
+{
+	w->failed = 1;
+	return rso_error_set(e, status, fmt, arg);
+}
+
+/* libarchive failed: our own error if the callback set one, else its. */
+static int
+w_archive_fail(struct rso_seg_writer *w, struct rso_error *e)
+{
+	w->failed = 1;
+	if (w->err.status != 0) {
+		if (e != NULL)
+			*e = w->err;
+		return w->err.status;
+	}
+	return rso_error_set(e, EX_SOFTWARE, "%s: tar: %s", w->casedir,
+	    archive_error_string(w->a));
+}
+
+struct rso_seg_writer *
+rso_seg_create(const char *casedir, const struct rso_age_recipients *r,
+    struct rso_error *e)
+{
+	struct rso_seg_writer *w;
+
+	if (mkdirs(casedir) != 0) {
+		rso_error_set(e, EX_CANTCREAT, "%s: %s", casedir,
+		    strerror(errno));
+		return NULL;
+	}
+	w = rso_xcalloc(1, sizeof(*w));
+	w->casedir = rso_xstrdup(casedir);
+	w->tmp = rso_xasprintf("%s/.seg-XXXXXX", casedir);
+	w->mtime = entry_mtime();
+	/* mkostemp makes it 0600: right for patient data at rest. */
+	if ((w->fd = mkostemp(w->tmp, O_CLOEXEC)) < 0) {
+		rso_error_set(e, EX_CANTCREAT, "%s: %s", casedir,
+		    strerror(errno));
+		free(w->tmp);
+		w->tmp = NULL;
+		rso_seg_abort(w);
+		return NULL;
+	}
+	if ((w->age = rso_age_writer_fd(w->fd, r, 0, e)) == NULL) {
+		rso_seg_abort(w);
+		return NULL;
+	}
+	w->a = archive_write_new();
+	/* Unblocked: the age writer already batches whole chunks. */
+	if (w->a == NULL ||
+	    archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(w->a, 0) != ARCHIVE_OK ||
+	    archive_write_open2(w->a, w, NULL, seg_write_cb, NULL, NULL) !=
+	    ARCHIVE_OK) {
+		rso_error_set(e, EX_SOFTWARE, "%s: tar: cannot start", casedir);
+		rso_seg_abort(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Check name and write its tar header. */
+static int
+w_header(struct rso_seg_writer *w, const char *name, int64_t size,
+    struct rso_error *e)
+{
+	struct archive_entry *ae;
+	int rc;
+
+	if (w->failed)
+		return rso_error_set(e, EX_SOFTWARE, "%s: segment already failed",
+		    w->casedir);
+	if (!rso_seg_name_ok(name))
+		return rso_error_set(e, EX_DATAERR, "%s: invalid entry name",
+		    w->casedir);
+	if (!names_add(&w->seen, name))
+		return rso_error_set(e, EX_DATAERR, "%s: duplicate entry name",
+		    w->casedir);
+	if ((ae = archive_entry_new()) == NULL)
+		rso_die(EX_OSERR, "archive_entry_new");
+	archive_entry_set_pathname(ae, name);
+	archive_entry_set_filetype(ae, AE_IFREG);
+	archive_entry_set_perm(ae, 0600);
+	archive_entry_set_size(ae, size);
+	archive_entry_set_mtime(ae, w->mtime, 0);
+	rc = archive_write_header(w->a, ae);
+	archive_entry_free(ae);
+	if (rc != ARCHIVE_OK)
+		return w_archive_fail(w, e);
+	return 0;
+}
+
+static int
+w_data(struct rso_seg_writer *w, const void *buf, size_t len,
+    struct rso_error *e)
+{
+	const char *p = buf;
+	la_ssize_t n;
+
+	while (len > 0) {
+		if ((n = archive_write_data(w->a, p, len)) <= 0)
+			return w_archive_fail(w, e);
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+rso_seg_add_buf(struct rso_seg_writer *w, const char *name, const void *buf,
+    size_t len, struct rso_error *e)
+{
+	int rc;
+
+	if ((rc = w_header(w, name, (int64_t)len, e)) != 0)
+		return rc;
+	return w_data(w, buf, len, e);
+}
+
+int
+rso_seg_add_fd(struct rso_seg_writer *w, const char *name, int fd,
+    off_t size, struct rso_error *e)
+{
+	char *buf, extra;
+	off_t left = size;
+	ssize_t n;
+	int rc;
+
+	if (size < 0)
+		return rso_error_set(e, EX_USAGE, "%s: negative size",
+		    w->casedir);
+	if ((rc = w_header(w, name, (int64_t)size, e)) != 0)
+		return rc;
+	buf = rso_xmalloc(COPYBUF);
+	while (rc == 0 && left > 0) {
+		n = read(fd, buf, left < COPYBUF ? (size_t)left : COPYBUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = w_fail(w, e, EX_IOERR, "read: %s", strerror(errno));
+		else if (n == 0)
+			rc = w_fail(w, e, EX_DATAERR, "%s: file shrank while "
+			    "being added", w->casedir);
+		else if ((rc = w_data(w, buf, (size_t)n, e)) == 0)
+			left -= n;
+	}
+	free(buf);
+	/* The tar header promised size bytes: more would be lost. */
+	while (rc == 0 && (n = read(fd, &extra, 1)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		rc = n < 0 ? w_fail(w, e, EX_IOERR, "read: %s", strerror(errno)) :
+		    w_fail(w, e, EX_DATAERR, "%s: file grew while being added",
+		    w->casedir);
+	}
+	return rc;
+}
+
+void
+rso_seg_abort(struct rso_seg_writer *w)
+{
+	if (w == NULL)
+		return;
+	w->dropping = 1;
+	if (w->a != NULL)
+		archive_write_free(w->a);
+	rso_age_writer_free(w->age);
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmp != NULL)
+		unlink(w->tmp);
+	names_free(&w->seen);
+	free(w->tmp);
+	free(w->casedir);
+	free(w);
+}
+
+/*
+ * Close the tar and the age file and fsync it, leaving the temp file
+ * complete; on failure everything is dropped.
+ */
+static int
+w_finish(struct rso_seg_writer *w, struct rso_error *e)
+{
+	int rc;
+
+	if (w->failed) {
+		rc = rso_error_set(e, EX_SOFTWARE, "%s: segment already failed",
+		    w->casedir);
+		goto fail;
+	}
+	if (archive_write_close(w->a) != ARCHIVE_OK) {
+		rc = w_archive_fail(w, e);
+		goto fail;
+	}
+	archive_write_free(w->a);
+	w->a = NULL;
+	rc = rso_age_writer_close(w->age, e);
+	w->age = NULL;
+	if (rc != 0)
+		goto fail;
+	if (fsync(w->fd) != 0 || close(w->fd) != 0) {
+		w->fd = -1;
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", w->casedir,
+		    strerror(errno));
+		goto fail;
+	}
+	w->fd = -1;
+	return 0;
+fail:
+	rso_seg_abort(w);
+	return rc;
+}
+
+/*
+ * Give the finished temp file its name with link(2), which never
+ * clobbers: 0 done, 1 the name is taken, -1 with e filled.
+ */
+static int
+w_link(struct rso_seg_writer *w, const char *name, struct rso_error *e)
+{
+	char *path = rso_xasprintf("%s/%s", w->casedir, name);
+	int err = link(w->tmp, path) == 0 ? 0 : errno;
+
+	free(path);
+	if (err == EEXIST)
+		return 1;
+	if (err != 0) {
+		rso_error_set(e, EX_CANTCREAT, "%s/%s: %s", w->casedir, name,
+		    strerror(err));
+		return -1;
+	}
+	return 0;
+}
+
+/* After the link: the temp name goes, and the folder is made durable. */
+static int
+w_settle(struct rso_seg_writer *w, struct rso_error *e)
+{
+	if (unlink(w->tmp) != 0 || fsync_dir(w->casedir) != 0)
+		return rso_error_set(e, EX_IOERR, "%s: %s", w->casedir,
+		    strerror(errno));
+	return 0;
+}
+
+int
+rso_seg_commit(struct rso_seg_writer *w, char **segname, struct rso_error *e)
+{
+	struct seg *v;
+	size_t n;
+	unsigned long next;
+	char *name = NULL;
+	int *live, rc;
+
+	if ((rc = w_finish(w, e)) != 0)
+		return rc;
+	if ((rc = seg_scan(w->casedir, &v, &n, &live, &next, e)) != 0)
+		goto out;
+	segs_free(v, n, live);
+	/* Another writer may take a number first: then try the next. */
+	for (next++;; next++) {
+		free(name);
+		name = rso_xasprintf("%0*lu.age", SEG_DIGITS, next);
+		if ((rc = w_link(w, name, e)) != 1)
+			break;
+	}
+	rc = rc < 0 ? EX_CANTCREAT : w_settle(w, e);
+out:
+	if (rc == 0 && segname != NULL)
+		*segname = name;
+	else
+		free(name);
+	rso_seg_abort(w);
+	return rc;
+}
+
+/* Reading. */
+
+struct rso_seg_reader {
+	char *dir;		/* folder of the segments */
+	char **segs;		/* file names, in reading order */
+	size_t nsegs, next;
+	const struct rso_age_identities *ids;
+	const char *cur;	/* current segment name */
+	int fd;
+	struct rso_age_reader *age;
+	struct archive *a;
+	struct names seen;
+	unsigned long entry;	/* number of the entry within the segment */
+	char *name;		/* current entry name */
+	struct rso_error err;	/* sticky */
+};
+
+static la_ssize_t
+seg_read_cb(struct archive *a, void *ctx, const void **buf)
+{
+	struct rso_seg_reader *rd = ctx;
+	ssize_t n = rso_age_read_next(rd->age, buf, &rd->err);
+
+	if (n < 0) {
+		archive_set_error(a, EIO, "decryption failed");
+		return -1;
+	}
+	return n;
+}
+
+static int
+rd_fail(struct rso_seg_reader *rd, struct rso_error *e, int status,
+    const char *what)
+{
+	if (rd->err.status == 0)
+		rso_error_set(&rd->err, status, "%s: entry %lu: %s", rd->cur,
+		    rd->entry, what);
+	if (e != NULL)
+		*e = rd->err;
+	return -1;
+}
+
+static void
+rd_close_seg(struct rso_seg_reader *rd)
+{
+	if (rd->a != NULL)
+		archive_read_free(rd->a);
+	rd->a = NULL;
+	rso_age_reader_free(rd->age);
+	rd->age = NULL;
+	if (rd->fd >= 0)
+		close(rd->fd);
+	rd->fd = -1;
+	names_free(&rd->seen);
+}
+
+static int
+rd_open_seg(struct rso_seg_reader *rd, struct rso_error *e)
+{
+	char *path;
+
+	rd->cur = rd->segs[rd->next++];
+	rd->entry = 0;
+	path = rd->dir ? rso_xasprintf("%s/%s", rd->dir, rd->cur) :
+	    rso_xstrdup(rd->cur);
+	rd->fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (rd->fd < 0) {
+		rso_error_set(&rd->err, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
+		    "%s: %s", rd->cur, strerror(errno));
+		goto fail;
+	}
+	if ((rd->age = rso_age_reader_fd(rd->fd, rd->cur, rd->ids, &rd->err)) ==
+	    NULL)
+		goto fail;
+	rd->a = archive_read_new();
+	if (rd->a == NULL || archive_read_support_format_tar(rd->a) !=
+	    ARCHIVE_OK || archive_read_open2(rd->a, rd, NULL, seg_read_cb, NULL,
+	    NULL) != ARCHIVE_OK) {
+		if (rd->err.status == 0)
+			rso_error_set(&rd->err, EX_DATAERR, "%s: not a tar archive",
+			    rd->cur);
+		goto fail;
+	}
+	return 0;
+fail:
+	if (e != NULL)
+		*e = rd->err;
+	return -1;
+}
+
+/* After the tar trailer: the age file must still end verified. */
+static int
+rd_end_seg(struct rso_seg_reader *rd, struct rso_error *e)
+{
+	const void *p;
+	ssize_t n;
+
+	while ((n = rso_age_read_next(rd->age, &p, &rd->err)) > 0)
+		;
+	if (n < 0) {
+		if (e != NULL)
+			*e = rd->err;
+		return -1;
+	}
+	rd_close_seg(rd);
+	return 0;
+}
+
+/* The refusals: what a segment may hold. */
+static int
+rd_check(struct rso_seg_reader *rd, struct archive_entry *ae,
+    struct rso_seg_entry *ent, struct rso_error *e)
+{
+	const char *path = archive_entry_pathname(ae);
+	mode_t type = archive_entry_filetype(ae);
+	size_t n;
+
+	if (archive_entry_hardlink(ae) != NULL || type == AE_IFLNK)
+		return rd_fail(rd, e, EX_DATAERR, "link refused");
+	if (type != AE_IFREG && type != AE_IFDIR)
+		return rd_fail(rd, e, EX_DATAERR,
+		    "not a regular file or directory");
+	if (path == NULL)
+		return rd_fail(rd, e, EX_DATAERR, "no name");
+	free(rd->name);
+	rd->name = rso_xstrdup(path);
+	n = strlen(rd->name);
+	if (type == AE_IFDIR && n > 1 && rd->name[n - 1] == '/')
+		rd->name[n - 1] = '\0';
+	if (rd->name[0] == '/')
+		return rd_fail(rd, e, EX_DATAERR, "absolute path refused");
+	if (strcmp(rd->name, "..") == 0 || strncmp(rd->name, "../", 3) == 0 ||
+	    strstr(rd->name, "/../") != NULL ||
+	    (n >= 3 && strcmp(rd->name + strlen(rd->name) - 3, "/..") == 0))
+		return rd_fail(rd, e, EX_DATAERR, "\"..\" refused");
+	if (!rso_seg_name_ok(rd->name))
+		return rd_fail(rd, e, EX_DATAERR, "invalid name refused");
+	if (!names_add(&rd->seen, rd->name))
+		return rd_fail(rd, e, EX_DATAERR, "duplicate name refused");
+	if (type == AE_IFDIR && archive_entry_size(ae) != 0)
+		return rd_fail(rd, e, EX_DATAERR, "directory with data refused");
+	ent->name = rd->name;
+	ent->segment = rd->cur;
+	ent->size = archive_entry_size(ae);
+	ent->isdir = type == AE_IFDIR;
+	ent->mtime = archive_entry_mtime(ae);
+	return 1;
+}
+
+int
+rso_seg_next(struct rso_seg_reader *rd, struct rso_seg_entry *ent,
+    struct rso_error *e)
+{
+	struct archive_entry *ae;
+	int r;
+
+	if (rd->err.status != 0) {
+		if (e != NULL)
+			*e = rd->err;
+		return -1;
+	}
+	for (;;) {
+		if (rd->a == NULL) {
+			if (rd->next == rd->nsegs)
+				return 0;
+			if (rd_open_seg(rd, e) != 0)
+				return -1;
+		}
+		rd->entry++;
+		r = archive_read_next_header(rd->a, &ae);
+		if (r == ARCHIVE_EOF) {
+			if (rd_end_seg(rd, e) != 0)
+				return -1;
+			continue;
+		}
+		/* Strict: our writer never causes even a warning. */
+		if (r != ARCHIVE_OK) {
+			if (rd->err.status != 0) {
+				if (e != NULL)
+					*e = rd->err;
+				return -1;
+			}
+			return rd_fail(rd, e, EX_DATAERR, "malformed tar header");
+		}
+		return rd_check(rd, ae, ent, e);
+	}
+}
+
+ssize_t
+rso_seg_read(struct rso_seg_reader *rd, void *buf, size_t len,
+    struct rso_error *e)
+{
+	la_ssize_t n;
+
+	if (rd->err.status != 0 || rd->a == NULL) {
+		if (e != NULL)
+			*e = rd->err;
+		return rd->err.status != 0 ? -1 : 0;
+	}
+	n = archive_read_data(rd->a, buf, len);
+	if (n < 0) {
+		if (rd->err.status != 0) {
+			if (e != NULL)
+				*e = rd->err;
+			return -1;
+		}
+		return rd_fail(rd, e, EX_DATAERR, "truncated data");
+	}
+	return n;
+}
+
+static struct rso_seg_reader *
+rd_new(const char *dir, char **segs, size_t n,
+    const struct rso_age_identities *ids)
+{
+	struct rso_seg_reader *rd = rso_xcalloc(1, sizeof(*rd));
+
+	rd->dir = dir ? rso_xstrdup(dir) : NULL;
+	rd->segs = segs;
+	rd->nsegs = n;
+	rd->ids = ids;
+	rd->fd = -1;
+	return rd;
+}
+
+struct rso_seg_reader *
+rso_seg_open(const char *path, const struct rso_age_identities *ids,
+    struct rso_error *e)
+{
+	char **segs = rso_xcalloc(2, sizeof(char *));
+	struct rso_seg_reader *rd;
+
+	segs[0] = rso_xstrdup(path);
+	rd = rd_new(NULL, segs, 1, ids);
+	/* Open now, so a wrong key or a bad header shows at once. */
+	if (rd_open_seg(rd, e) != 0) {
+		rso_seg_close(rd);
+		return NULL;
+	}
+	return rd;
+}
+
+struct rso_seg_reader *
+rso_seg_open_case(const char *casedir, const struct rso_age_identities *ids,
+    struct rso_error *e)
+{
+	char **names;
+	size_t n;
+
+	if (rso_seg_list(casedir, &names, e) != 0)
+		return NULL;
+	for (n = 0; names[n] != NULL; n++)
+		;
+	return rd_new(casedir, names, n, ids);
+}
+
+void
+rso_seg_close(struct rso_seg_reader *rd)
+{
+	size_t i;
+
+	if (rd == NULL)
+		return;
+	rd_close_seg(rd);
+	for (i = 0; i < rd->nsegs; i++)
+		free(rd->segs[i]);
+	free(rd->segs);
+	free(rd->name);
+	free(rd->dir);
+	free(rd);
+}
+
+/* Compaction. */
+
+/* Copy the current entry of rd into w under its own name. */
+static int
+copy_entry(struct rso_seg_reader *rd, const struct rso_seg_entry *ent,
+    struct rso_seg_writer *w, struct rso_error *e)
+{
+	char *buf = rso_xmalloc(COPYBUF);
+	int64_t left = ent->size;
+	ssize_t n;
+	int rc;
+
+	rc = w_header(w, ent->name, ent->size, e);
+	while (rc == 0 && (n = rso_seg_read(rd, buf, COPYBUF, e)) != 0) {
+		if (n < 0) {
+			rc = e ? e->status : EX_DATAERR;
+			break;
+		}
+		left -= n;
+		rc = w_data(w, buf, (size_t)n, e);
+	}
+	free(buf);
+	if (rc == 0 && left != 0)
+		rc = rso_error_set(e, EX_DATAERR, "%s: entry size mismatch",
+		    ent->segment);
+	return rc;
+}
+
+/* Write the merged segment: newest segments first, first version wins. */
+static int
+compact_write(const char *casedir, char **live, size_t nlive,
+    const struct rso_age_recipients *r, const struct rso_age_identities *ids,
+    struct rso_seg_writer **wp, struct rso_error *e)
+{
+	struct rso_seg_reader *rd;
+	struct rso_seg_writer *w;
+	struct rso_seg_entry ent;
+	struct names taken = { 0 };
+	char **order = rso_xcalloc(nlive + 1, sizeof(char *));
+	size_t i;
+	int got, rc = 0;
+
+	for (i = 0; i < nlive; i++)
+		order[i] = rso_xstrdup(live[nlive - 1 - i]);
+	rd = rd_new(casedir, order, nlive, ids);
+	if ((w = rso_seg_create(casedir, r, e)) == NULL) {
+		rso_seg_close(rd);
+		return e ? e->status : EX_CANTCREAT;
+	}
+	while ((got = rso_seg_next(rd, &ent, e)) > 0) {
+		if (ent.isdir || !names_add(&taken, ent.name))
+			continue;	/* superseded by a later segment */
+		if ((rc = copy_entry(rd, &ent, w, e)) != 0)
+			break;
+	}
+	if (got < 0)
+		rc = e ? e->status : EX_DATAERR;
+	rso_seg_close(rd);
+	names_free(&taken);
+	if (rc == 0)
+		rc = w_finish(w, e);
+	else
+		rso_seg_abort(w);
+	*wp = rc == 0 ? w : NULL;
+	return rc;
+}
+
+/* Remove every segment inside [lo, hi] but the one called keep. */
+static int
+compact_remove(const char *casedir, unsigned long lo, unsigned long hi,
+    const char *keep, struct rso_error *e)
+{
+	struct seg *v;
+	size_t n, i;
+	unsigned long max;
+	int *live, rc;
+
+	if ((rc = seg_scan(casedir, &v, &n, &live, &max, e)) != 0)
+		return rc;
+	for (i = 0; i < n && rc == 0; i++) {
+		char *path;
+
+		if (v[i].lo < lo || v[i].hi > hi || strcmp(v[i].name, keep) == 0)
+			continue;
+		path = rso_xasprintf("%s/%s", casedir, v[i].name);
+		if (unlink(path) != 0 && errno != ENOENT)
+			rc = rso_error_set(e, EX_IOERR, "%s: %s", path,
+			    strerror(errno));
+		free(path);
+	}
+	segs_free(v, n, live);
+	if (rc == 0 && fsync_dir(casedir) != 0)
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", casedir,
+		    strerror(errno));
+	return rc;
+}
+
+int
+rso_seg_compact(const char *casedir, const struct rso_age_recipients *r,
+    const struct rso_age_identities *ids, char **segname, struct rso_error *e)
+{
+	struct rso_seg_writer *w = NULL;
+	struct seg *v;
+	char **live = NULL, *name;
+	size_t n, nlive = 0, i;
+	unsigned long lo = 0, hi = 0, max;
+	int *islive, rc;
+
+	*segname = NULL;
+	if ((rc = seg_scan(casedir, &v, &n, &islive, &max, e)) != 0)
+		return rc;
+	live = rso_xcalloc(n + 1, sizeof(char *));
+	for (i = 0; i < n; i++)
+		if (islive[i]) {
+			if (nlive == 0)
+				lo = v[i].lo;
+			hi = v[i].hi;
+			live[nlive++] = rso_xstrdup(v[i].name);
+		}
+	segs_free(v, n, islive);
+	if (nlive <= 1) {
+		/* Nothing to merge; finish any interrupted compaction. */
+		rc = nlive == 1 ? compact_remove(casedir, lo, hi, live[0], e) : 0;
+		rso_seg_list_free(live);
+		return rc;
+	}
+	rc = compact_write(casedir, live, nlive, r, ids, &w, e);
+	rso_seg_list_free(live);
+	if (rc != 0)
+		return rc;
+	name = rso_xasprintf("%0*lu-%0*lu.age", SEG_DIGITS, lo, SEG_DIGITS, hi);
+	/* EEXIST: a concurrent compaction made the same merge: use it. */
+	rc = w_link(w, name, e) < 0 ? EX_CANTCREAT : w_settle(w, e);
+	rso_seg_abort(w);
+	/* The merged segment is durable: only now drop what it replaces. */
+	if (rc == 0)
+		rc = compact_remove(casedir, lo, hi, name, e);
+	if (rc == 0)
+		*segname = name;
+	else
+		free(name);
+	return rc;
+}

@@ -1,0 +1,129 @@
+/* rso_arc: case archive segments: a pax tar inside an age file, per write. */
+/* SPDX-License-Identifier: ISC */
+#ifndef RSO_ARC_H
+#define RSO_ARC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "rso_age.h"
+#include "rso_err.h"
+
+/*
+ * A case's clinical content lives in $RSO_HOME/archives/CASE/ as segments:
+ * each is an age file (rso_age.h) holding a pax tar, readable with
+ * "age -d -i KEY SEG | tar -x".  A write makes a new segment named
+ * NNNNNN.age, numbered in write order; a segment is never modified.
+ * Compaction merges segments first..last into one named FIRST-LAST.age,
+ * which replaces (and outlives) those it covers: readers skip a segment
+ * whose number range lies inside another's, so a crash between writing
+ * the merged segment and removing the old ones reads the same.
+ *
+ * Within a case a name may be written again by a later segment; the
+ * latest version wins, as when the segments are extracted in order.
+ * Compaction keeps only the latest version of each name.
+ *
+ * Entry names are relative paths of printable ASCII: no leading '/', no
+ * empty, "." or ".." component, no backslash.  Readers refuse anything
+ * else, and links, devices, FIFOs and duplicate names within a segment,
+ * as well as any segment whose age MAC or final chunk does not verify.
+ * Messages name segments and entry numbers, never entry names (which may
+ * carry patient data).
+ */
+
+/* Is name acceptable as an entry name? */
+int rso_seg_name_ok(const char *name);
+
+/* Writing a segment. */
+struct rso_seg_writer;
+
+/*
+ * Start a segment in casedir (created, mode 0700, when missing), encrypted
+ * to r.  Nothing appears under its final name before rso_seg_commit.
+ */
+struct rso_seg_writer *rso_seg_create(const char *casedir,
+    const struct rso_age_recipients *r, struct rso_error *e);
+
+/* Add a regular file from memory.  EX_DATAERR for a bad or repeated name. */
+int rso_seg_add_buf(struct rso_seg_writer *w, const char *name,
+    const void *buf, size_t len, struct rso_error *e);
+
+/*
+ * Add a regular file of exactly size bytes read from fd (streamed: any
+ * size).  EX_DATAERR if fd yields more or fewer bytes; EX_IOERR if it
+ * cannot be read.  After any failure the segment can only be aborted.
+ */
+int rso_seg_add_fd(struct rso_seg_writer *w, const char *name, int fd,
+    off_t size, struct rso_error *e);
+
+/*
+ * Finish the segment: fsync it, give it the next free number, fsync the
+ * folder.  *segname (when segname is not NULL) gets its file name, to free.
+ * w is freed whatever the outcome; on failure nothing is left behind.
+ */
+int rso_seg_commit(struct rso_seg_writer *w, char **segname,
+    struct rso_error *e);
+
+/* Drop an unfinished segment and free w. */
+void rso_seg_abort(struct rso_seg_writer *w);
+
+/* Reading entries. */
+struct rso_seg_entry {
+	const char *name;	/* without a directory's trailing '/' */
+	const char *segment;	/* the segment's file name */
+	int64_t size;
+	int isdir;
+	time_t mtime;
+};
+
+struct rso_seg_reader;
+
+/* Read one segment file. */
+struct rso_seg_reader *rso_seg_open(const char *path,
+    const struct rso_age_identities *ids, struct rso_error *e);
+
+/*
+ * Read a case: every live segment of casedir in write order (replaced
+ * segments skipped).  A missing casedir is EX_NOINPUT.
+ */
+struct rso_seg_reader *rso_seg_open_case(const char *casedir,
+    const struct rso_age_identities *ids, struct rso_error *e);
+
+/*
+ * The next entry: returns 1 and fills ent (valid until the next call), 0
+ * at the end, once every segment verified to its final chunk, or -1 with
+ * e filled (EX_DATAERR for a refused entry or a bad segment, EX_NOPERM for
+ * a wrong key).  Entries already returned came from authenticated chunks,
+ * but after -1 the whole read must be treated as failed.
+ */
+int rso_seg_next(struct rso_seg_reader *rd, struct rso_seg_entry *ent,
+    struct rso_error *e);
+
+/* The current entry's data: bytes, 0 at its end, or -1 with e filled. */
+ssize_t rso_seg_read(struct rso_seg_reader *rd, void *buf, size_t len,
+    struct rso_error *e);
+
+void rso_seg_close(struct rso_seg_reader *rd);
+
+/*
+ * The live segments of casedir, in write order: *names is a NULL-ended
+ * array to free with rso_seg_list_free.  EX_DATAERR when two segments
+ * overlap without one containing the other.
+ */
+int rso_seg_list(const char *casedir, char ***names, struct rso_error *e);
+void rso_seg_list_free(char **names);
+
+/*
+ * Merge every live segment of casedir into one (the latest version of
+ * each name), encrypted to r, read with ids; fsync it and the folder, then
+ * remove the segments it replaces.  *segname gets the new segment's name,
+ * or NULL when there was nothing to merge.  A crash at any point leaves
+ * the case readable with the same content.
+ */
+int rso_seg_compact(const char *casedir, const struct rso_age_recipients *r,
+    const struct rso_age_identities *ids, char **segname,
+    struct rso_error *e);
+
+#endif
