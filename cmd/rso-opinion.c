@@ -3,8 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "rso_case.h"
+#include "rso_casearc.h"
 #include "rso_err.h"
+#include "rso_hash.h"
+#include "rso_media.h"
 #include "rso_jsonl.h"
 #include "rso_opinion.h"
 #include "rso_opt.h"
@@ -13,7 +19,8 @@
 
 static struct rso_store *store;
 static const char *opt_by, *opt_video, *opt_unread, *opt_format = "text";
-static json_t *opt_to;
+static const char *opt_outcome, *opt_file, *opt_impact, *opt_role = "primary";
+static json_t *opt_to, *opt_icd10;
 
 static void
 usage(FILE *fp, int full)
@@ -26,6 +33,8 @@ usage(FILE *fp, int full)
 	}
 	fputs("verbs:\n"
 	    "  draft [-f text|markdown|json] case   a structured draft for the specialist\n"
+	    "  record --outcome o --file f [--icd10 code,...] [--impact i] [--role r] case\n"
+	    "                         the opinion into the case archive\n"
 	    "  deliver [--to patient,referrer] [--video time] [case ...]\n"
 	    "                         the case is delivered; lines for rso-mail\n"
 	    "  ack --by patient|referrer [case ...]  the opinion was received and read\n"
@@ -131,6 +140,119 @@ verb_draft(int argc, char **argv)
 	return rc;
 }
 
+static int emit(json_t *line, void *ctx);
+
+/* ---- record ---- */
+
+/*
+ * The opinion file into a new segment of the case archive as
+ * opinion/ROLE.EXT, then its index entry; one writer per case archive.
+ */
+static int
+store_opinion(const char *id, const char *specialist, int fd, long long size,
+    const char *sha256, const char *media_type, int *unchanged,
+    struct rso_error *e)
+{
+	struct rso_age_recipients *r = NULL;
+	struct rso_seg_writer *w;
+	struct rso_opinion o;
+	char name[96], *seg = NULL;
+	int rc, lock;
+
+	snprintf(name, sizeof(name), "opinion/%s.%s", opt_role,
+	    rso_media_ext(media_type));
+	if ((rc = rso_casearc_recipients(store, &r, e)) != 0)
+		return rc;
+	if ((lock = rso_casearc_lock(store, id, e)) < 0) {
+		rso_age_recipients_free(r);
+		return e->status;
+	}
+	w = rso_casearc_begin(store, id, r, e);
+	if (w == NULL)
+		rc = e->status;
+	else if ((rc = rso_seg_add_fd(w, name, fd, size, e)) != 0)
+		rso_seg_abort(w);
+	else
+		rc = rso_seg_commit(w, &seg, e);
+	if (rc == 0) {
+		o = (struct rso_opinion){ opt_role, specialist, opt_outcome,
+		    opt_impact, opt_icd10, name, seg, media_type, sha256, size };
+		if ((rc = rso_store_begin(store, e)) == 0 &&
+		    (rc = rso_opinion_put(store, id, &o, unchanged, e)) == 0)
+			rc = rso_store_commit(store, e);
+		if (rc != 0)
+			rso_store_rollback(store);
+	}
+	rso_casearc_unlock(lock);
+	rso_age_recipients_free(r);
+	free(seg);
+	return rc;
+}
+
+static int
+verb_record(int argc, char **argv)
+{
+	char specialist[80], sha[RSO_SHA256_HEXLEN];
+	const char *media;
+	struct rso_error e;
+	long long size;
+	int fd, rc, unchanged = 0;
+
+	if (argc != 1 || opt_outcome == NULL || opt_file == NULL)
+		return usage_error();
+	if (!rso_case_id_valid(argv[0]))
+		rso_diex(EX_USAGE, "argument 1: not a case id");
+	if (opt_impact == NULL)
+		opt_impact = "none";
+	if (opt_icd10 == NULL)
+		opt_icd10 = json_array();
+	if ((fd = open(opt_file, O_RDONLY | O_CLOEXEC)) < 0)
+		rso_die(EX_NOINPUT, "--file");
+	if (rso_file_survey(fd, sha, &size, &media) != 0)
+		rso_die(EX_IOERR, "--file");
+	if (strcmp(media, "text/plain") && strcmp(media, "text/markdown") &&
+	    strcmp(media, "application/pdf")) {
+		close(fd);
+		rso_diex(EX_DATAERR, "--file: not text, Markdown or PDF");
+	}
+	rc = rso_opinion_check(store, argv[0], opt_role, specialist, &e);
+	if (rc == 0 && lseek(fd, 0, SEEK_SET) != 0)
+		rc = rso_error_set(&e, EX_IOERR, "--file: cannot rewind");
+	if (rc == 0)
+		rc = store_opinion(argv[0], specialist, fd, size, sha, media,
+		    &unchanged, &e);
+	close(fd);
+	if (rc != 0) {
+		rso_warnx("%s", e.msg);
+		return rc;
+	}
+	return emit(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "case",
+	    argv[0], "role", opt_role, "outcome", opt_outcome, "media_type",
+	    media, "sha256", sha, "status", "in-review", unchanged ?
+	    "unchanged" : "recorded", 1), NULL);
+}
+
+/* --icd10 C50.911,Z85.3: each code checked. */
+static int
+parse_icd10(const char *arg)
+{
+	char *copy = rso_xstrdup(arg), *tok, *save = NULL;
+	int bad = 0;
+
+	if (opt_icd10 == NULL)
+		opt_icd10 = json_array();
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",",
+	    &save)) {
+		if (!rso_icd10_valid(tok))
+			bad = 1;
+		json_array_append_new(opt_icd10, json_string(tok));
+	}
+	free(copy);
+	if (bad)
+		rso_warnx("--icd10: not a list of ICD-10-CM codes such as C50.911");
+	return bad ? -1 : 0;
+}
+
 /* ---- deliver, ack, due ---- */
 
 static int
@@ -190,8 +312,12 @@ ack_one(const char *id, json_t *line, const char *where, void *ctx)
 static int
 emit(json_t *line, void *ctx)
 {
-	(void)ctx;
-	return rso_jsonl_write(stdout, line);
+	int rc = rso_jsonl_write(stdout, line);
+
+	/* A line made here (ctx NULL) is ours to drop; a walk's is not. */
+	if (ctx == NULL)
+		json_decref(line);
+	return rc;
 }
 
 static int
@@ -208,7 +334,7 @@ verb_due(int argc, char **argv)
 		rso_warnx("--unread: not a duration such as 3d");
 		return usage_error();
 	}
-	rc = rso_opinion_unread(store, older, emit, NULL, &e);
+	rc = rso_opinion_unread(store, older, emit, store, &e);
 	if (rc != 0 && rc != EX_IOERR)
 		rso_warnx("%s", e.msg);
 	return rc;
@@ -238,10 +364,16 @@ parse_to(const char *arg)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_BY = RSO_OPT_PRIVATE, OPT_TO, OPT_UNREAD, OPT_VIDEO };
+	enum { OPT_BY = RSO_OPT_PRIVATE, OPT_TO, OPT_UNREAD, OPT_VIDEO,
+	    OPT_OUTCOME, OPT_FILE, OPT_ICD10, OPT_IMPACT, OPT_ROLE };
 	static const struct option longopts[] = {
 		{ "by", required_argument, NULL, OPT_BY },
+		{ "file", required_argument, NULL, OPT_FILE },
 		{ "format", required_argument, NULL, 'f' },
+		{ "icd10", required_argument, NULL, OPT_ICD10 },
+		{ "impact", required_argument, NULL, OPT_IMPACT },
+		{ "outcome", required_argument, NULL, OPT_OUTCOME },
+		{ "role", required_argument, NULL, OPT_ROLE },
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "unread", required_argument, NULL, OPT_UNREAD },
 		{ "video", required_argument, NULL, OPT_VIDEO },
@@ -274,6 +406,29 @@ main(int argc, char **argv)
 			opt_format = optarg;
 			break;
 		case OPT_BY: opt_by = optarg; break;
+		case OPT_FILE: opt_file = optarg; break;
+		case OPT_ICD10:
+			if (parse_icd10(optarg) != 0)
+				return usage_error();
+			break;
+		case OPT_IMPACT:
+			if (!rso_impact_valid(optarg)) {
+				rso_warnx("--impact: not one of none, minor, "
+				    "moderate, major");
+				return usage_error();
+			}
+			opt_impact = optarg;
+			break;
+		case OPT_OUTCOME:
+			if (!rso_outcome_valid(optarg)) {
+				rso_warnx("--outcome: not one of confirmed, "
+				    "diagnosis-changed, treatment-changed, "
+				    "more-tests");
+				return usage_error();
+			}
+			opt_outcome = optarg;
+			break;
+		case OPT_ROLE: opt_role = optarg; break;
 		case OPT_TO:
 			if (parse_to(optarg) != 0)
 				return usage_error();
@@ -293,6 +448,8 @@ main(int argc, char **argv)
 	store = rso_store_xopen();
 	if (strcmp(verb, "draft") == 0)
 		rc = verb_draft(argc, argv);
+	else if (strcmp(verb, "record") == 0)
+		rc = verb_record(argc, argv);
 	else if (strcmp(verb, "deliver") == 0)
 		rc = rso_case_each_input(argc, argv, deliver_one, NULL);
 	else if (strcmp(verb, "ack") == 0)
@@ -305,5 +462,6 @@ main(int argc, char **argv)
 	}
 	rso_store_close(store);
 	json_decref(opt_to);
+	json_decref(opt_icd10);
 	return rso_flush_stdout(rc);
 }

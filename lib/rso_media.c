@@ -2,7 +2,9 @@
 /* SPDX-License-Identifier: ISC */
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include "rso_hash.h"
 #include "rso_media.h"
 
 static int
@@ -113,4 +115,34 @@ rso_media_ext(const char *t)
 		if (strcmp(map[i].type, t) == 0)
 			return map[i].ext;
 	return "bin";
+}
+
+int
+rso_file_survey(int fd, char *sha256, long long *size, const char **media_type)
+{
+	unsigned char buf[65536], head[RSO_MEDIA_SNIFF];
+	struct rso_sha256 *h;
+	size_t headlen = 0, k;
+	ssize_t n;
+
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return -1;
+	*size = 0;
+	h = rso_sha256_new();
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (headlen < sizeof(head)) {
+			k = (size_t)n < sizeof(head) - headlen ? (size_t)n :
+			    sizeof(head) - headlen;
+			memcpy(head + headlen, buf, k);
+			headlen += k;
+		}
+		rso_sha256_update(h, buf, (size_t)n);
+		*size += n;
+	}
+	rso_sha256_final_hex(h, sha256);
+	if (n < 0)
+		return -1;
+	*media_type = rso_media_type(head, headlen,
+	    *size == (long long)headlen);
+	return 0;
 }

@@ -22,4 +22,12 @@ const char *rso_media_type(const unsigned char *head, size_t n, int complete);
 /* The file name extension rso uses for a media type ("pdf", "bin"). */
 const char *rso_media_ext(const char *media_type);
 
+/*
+ * Read an open file through once from its start: its SHA-256 (hex, 65
+ * bytes), size and media type.  Returns 0, or -1 with errno set.  Memory
+ * stays flat whatever the size.
+ */
+int rso_file_survey(int fd, char *sha256, long long *size,
+    const char **media_type);
+
 #endif

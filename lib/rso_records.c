@@ -511,3 +511,168 @@ rso_records_complete(struct rso_store *s, const char *id, int *already,
 	json_decref(data);
 	return rc;
 }
+
+int
+rso_record_type_valid(const char *s)
+{
+	static const char *const types[] = { "note", "lab", "pathology",
+	    "imaging", "report", "consent", "opinion", "other", NULL };
+	int i;
+
+	for (i = 0; types[i]; i++)
+		if (strcmp(types[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+int
+rso_records_next_item(struct rso_store *s, const char *id)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT coalesce(max(item), 0)"
+	    " FROM records WHERE case_id = ?");
+	int n = 0;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n + 1;
+}
+
+int
+rso_records_known(struct rso_store *s, const char *id, const char *sha256,
+    const char *sop_uid)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT item FROM records"
+	    " WHERE case_id = ?1 AND (sha256 = ?2 OR (?3 IS NOT NULL AND"
+	    " sop_uid = ?3)) LIMIT 1");
+	int item = 0;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
+	if (sop_uid)
+		sqlite3_bind_text(st, 3, sop_uid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		item = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return item;
+}
+
+static void
+bind_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int
+mark_received(struct rso_store *s, const char *id, const char *tok,
+    struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "UPDATE record_requests SET"
+	    " status = 'received', received = coalesce(received, ?)"
+	    " WHERE token = ? AND case_id = ? AND status != 'closed'");
+	char now[RSO_TIME_STRLEN];
+	int rc, n;
+
+	sqlite3_bind_text(st, 1, rso_time_format(rso_now(), now), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, tok, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	n = sqlite3_changes(rso_store_db(s));
+	if (rc != SQLITE_DONE)
+		return rso_store_sqlerr(s, rc, e);
+	return n ? 0 : rso_error_set(e, EX_DATAERR, "%s: no request %s for this "
+	    "case", id, tok);
+}
+
+int
+rso_records_put(struct rso_store *s, const char *id,
+    const struct rso_record *recs, size_t n, struct rso_error *e)
+{
+	char now[RSO_TIME_STRLEN];
+	json_t *items = json_array(), *data;
+	sqlite3_stmt *st;
+	size_t i;
+	int rc = 0, held = 0;
+
+	rso_time_format(rso_now(), now);
+	for (i = 0; i < n && rc == 0; i++) {
+		const struct rso_record *r = &recs[i];
+
+		if (r->request_token && (rc = mark_received(s, id,
+		    r->request_token, e)) != 0)
+			break;
+		st = rso_store_prepare(s, "INSERT INTO records (case_id, item,"
+		    " name, segment, type, source, date, sha256, media_type, size,"
+		    " request_token, study_uid, series_uid, sop_uid, modality,"
+		    " body_part, study_date, study_desc, held, added) VALUES"
+		    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, r->item);
+		sqlite3_bind_text(st, 3, r->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, r->segment, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, r->type, -1, SQLITE_STATIC);
+		bind_or_null(st, 6, r->source);
+		bind_or_null(st, 7, r->date);
+		sqlite3_bind_text(st, 8, r->sha256, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 9, r->media_type, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 10, r->size);
+		bind_or_null(st, 11, r->request_token);
+		bind_or_null(st, 12, r->study_uid);
+		bind_or_null(st, 13, r->series_uid);
+		bind_or_null(st, 14, r->sop_uid);
+		bind_or_null(st, 15, r->modality);
+		bind_or_null(st, 16, r->body_part);
+		bind_or_null(st, 17, r->study_date);
+		bind_or_null(st, 18, r->study_desc);
+		bind_or_null(st, 19, r->held);
+		sqlite3_bind_text(st, 20, now, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		rc = rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+		held += r->held != NULL;
+		json_array_append_new(items, json_integer(r->item));
+	}
+	if (rc != 0) {
+		json_decref(items);
+		return rc;
+	}
+	data = json_pack("{s:s, s:o, s:I}", "segment", recs[0].segment,
+	    "items", items, "held", (json_int_t)held);
+	rc = rso_case_event(s, id, "records.filed", data, e);
+	json_decref(data);
+	return rc;
+}
+
+int
+rso_records_where(struct rso_store *s, const char *id, const char *item,
+    char *name, char *segment, struct rso_error *e)
+{
+	sqlite3_stmt *st;
+	char *end;
+	long n = strtol(item, &end, 10);
+	int rc;
+
+	if (*item == '\0' || *end != '\0' || n < 1 || n > 99999999)
+		return rso_error_set(e, EX_DATAERR, "%s: item: not a number", id);
+	st = rso_store_prepare(s, "SELECT name, segment FROM records"
+	    " WHERE case_id = ? AND item = ?");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, n);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(name, 128, "%s", col(st, 0));
+		snprintf(segment, 128, "%s", col(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return rso_store_sqlerr(s, rc, e);
+	return rso_error_set(e, EX_DATAERR, "%s: no item %ld", id, n);
+}

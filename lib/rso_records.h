@@ -80,4 +80,44 @@ int rso_records_list(struct rso_store *s, const char *id,
 int rso_records_complete(struct rso_store *s, const char *id, int *already,
     struct rso_error *e);
 
+/* A record filed into a segment, as the index keeps it. */
+struct rso_record {
+	int item;			/* NNNN in records/NNNN-slug.ext */
+	const char *name, *segment, *type, *source, *date;
+	const char *sha256, *media_type, *request_token;
+	long long size;
+	/* DICOM instances only (NULL otherwise). */
+	const char *study_uid, *series_uid, *sop_uid, *modality;
+	const char *body_part, *study_date, *study_desc;
+	const char *held;		/* why it is held back, or NULL */
+};
+
+/* Record types: note lab pathology imaging report consent opinion other. */
+int rso_record_type_valid(const char *s);
+
+/* The next free item number of a case (1 for the first). */
+int rso_records_next_item(struct rso_store *s, const char *id);
+
+/*
+ * Whether the case already has this content (by sha256) or, for DICOM, this
+ * SOPInstanceUID: the item number, or 0.
+ */
+int rso_records_known(struct rso_store *s, const char *id, const char *sha256,
+    const char *sop_uid);
+
+/*
+ * Index records filed in one segment, inside the caller's transaction,
+ * with one records.filed event; a request token marks that request
+ * received.  EX_DATAERR for an unknown token of another case.
+ */
+int rso_records_put(struct rso_store *s, const char *id,
+    const struct rso_record *recs, size_t n, struct rso_error *e);
+
+/*
+ * Where item lives: its entry name and segment (each 128 bytes).  item is
+ * "0003" or "3".  EX_DATAERR "CASE: no item N" when unknown.
+ */
+int rso_records_where(struct rso_store *s, const char *id, const char *item,
+    char *name, char *segment, struct rso_error *e);
+
 #endif

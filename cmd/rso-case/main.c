@@ -35,7 +35,7 @@ case_usage(FILE *fp, int full)
 		return;
 	}
 	fputs("verbs:\n"
-	    "  init                           create the store (safe to re-run)\n"
+	    "  init [-r age1...] [-R file]    create the store, register recipients (safe to re-run)\n"
 	    "  show [-f json|text] [case ...] a case in full (cases from stdin when none)\n"
 	    "  list [-s status[,status]] [--since when] [--until when] [-f json|text]\n"
 	    "  log [-f json|text] case        the case's events\n"

@@ -9,6 +9,8 @@
 #include "verbs.h"
 
 static const struct rso_verb verbs[] = {
+	{ "add", collect_add },
+	{ "cat", collect_cat },
 	{ "complete", collect_complete },
 	{ "due", collect_due },
 	{ "ls", collect_ls },
@@ -28,6 +30,9 @@ collect_usage(FILE *fp, int full)
 		return;
 	}
 	fputs("verbs:\n"
+	    "  add [--type t] [--source s] [--date d] [--request token] case file ...\n"
+	    "                        file records into a new encrypted segment\n"
+	    "  cat [-i identity] case item   decrypt one record to stdout (audited)\n"
 	    "  request case --provider name --contact method:value --what text\n"
 	    "          [--study date:modality[:description]]   (or JSON lines)\n"
 	    "  due [--older 3d]      requests to follow up, as lines for rso-mail\n"

@@ -30,4 +30,8 @@ int collect_missing(int argc, char **argv);
 int collect_complete(int argc, char **argv);
 int collect_ls(int argc, char **argv);
 
+/* files.c: records into and out of the case archive. */
+int collect_add(int argc, char **argv);
+int collect_cat(int argc, char **argv);
+
 #endif

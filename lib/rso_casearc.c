@@ -1,0 +1,224 @@
+/* rso_casearc: a case's encrypted archive, as the store sees it. */
+/* SPDX-License-Identifier: ISC */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rso_case.h"
+#include "rso_casearc.h"
+#include "rso_event.h"
+#include "rso_jsonl.h"
+
+char *
+rso_casearc_dir(struct rso_store *s, const char *id)
+{
+	return rso_xasprintf("%s/archives/%s", rso_store_dir(s), id);
+}
+
+int
+rso_casearc_recipients(struct rso_store *s, struct rso_age_recipients **r,
+    struct rso_error *e)
+{
+	char *path = rso_xasprintf("%s/recipients", rso_store_dir(s));
+	int rc;
+
+	*r = rso_age_recipients_new();
+	if (access(path, F_OK) != 0)
+		rc = rso_error_set(e, EX_CONFIG, "recipients: none registered "
+		    "(rso-case init -r age1...)");
+	else
+		rc = rso_age_recipients_load(*r, path, e);
+	free(path);
+	if (rc != 0) {
+		rso_age_recipients_free(*r);
+		*r = NULL;
+	}
+	return rc;
+}
+
+int
+rso_casearc_identities(const char *opt, struct rso_age_identities **ids,
+    struct rso_error *e)
+{
+	const char *path = opt ? opt : getenv("RSO_IDENTITY");
+	int rc;
+
+	*ids = NULL;
+	if (path == NULL || *path == '\0')
+		return rso_error_set(e, EX_NOPERM,
+		    "no identity (-i FILE or RSO_IDENTITY)");
+	*ids = rso_age_identities_new();
+	if ((rc = rso_age_identities_load(*ids, path, e)) != 0) {
+		rso_age_identities_free(*ids);
+		*ids = NULL;
+		/* A key file we cannot read is a key problem, not bad data. */
+		if (rc == EX_NOINPUT)
+			rc = e ? (e->status = EX_NOPERM) : EX_NOPERM;
+	}
+	return rc;
+}
+
+int
+rso_casearc_lock(struct rso_store *s, const char *id, struct rso_error *e)
+{
+	char *dir = rso_casearc_dir(s, id), *path;
+	int fd;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		rso_error_set(e, EX_CANTCREAT, "%s: %s", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	path = rso_xasprintf("%s/.lock", dir);
+	free(dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		rso_error_set(e, EX_CANTCREAT, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	free(path);
+	return fd;
+}
+
+void
+rso_casearc_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+struct events_buf {
+	char *text;
+	size_t len;
+};
+
+static int
+append_event(json_t *ev, void *ctx)
+{
+	struct events_buf *b = ctx;
+	char *line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	size_t n = strlen(line);
+
+	b->text = rso_xrealloc(b->text, b->len + n + 2);
+	memcpy(b->text + b->len, line, n);
+	b->len += n;
+	b->text[b->len++] = '\n';
+	free(line);
+	return 0;
+}
+
+struct rso_seg_writer *
+rso_casearc_begin(struct rso_store *s, const char *id,
+    const struct rso_age_recipients *r, struct rso_error *e)
+{
+	struct events_buf evs = { NULL, 0 };
+	struct rso_seg_writer *w;
+	char *dir, *cj;
+	json_t *c;
+
+	if (rso_case_get(s, id, &c, e) != 0)
+		return NULL;
+	if (rso_event_foreach(s, id, append_event, &evs, e) != 0) {
+		json_decref(c);
+		free(evs.text);
+		return NULL;
+	}
+	dir = rso_casearc_dir(s, id);
+	w = rso_seg_create(dir, r, e);
+	free(dir);
+	cj = json_dumps(c, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(c);
+	if (w != NULL && (rso_seg_add_buf(w, "case.json", cj, strlen(cj), e) ||
+	    rso_seg_add_buf(w, "events.jsonl", evs.text ? evs.text : "",
+	    evs.len, e))) {
+		rso_seg_abort(w);
+		w = NULL;
+	}
+	free(cj);
+	free(evs.text);
+	return w;
+}
+
+/* The number range a segment name covers: "000003.age", "000001-000005.age". */
+static int
+seg_range(const char *name, long *lo, long *hi)
+{
+	char *end;
+
+	*lo = strtol(name, &end, 10);
+	if (end == name)
+		return -1;
+	*hi = *lo;
+	if (*end == '-')
+		*hi = strtol(end + 1, &end, 10);
+	return strcmp(end, ".age") == 0 ? 0 : -1;
+}
+
+struct rso_seg_reader *
+rso_casearc_open_entry(struct rso_store *s, const char *id,
+    const char *segname, const char *name,
+    const struct rso_age_identities *ids, struct rso_error *e)
+{
+	char *dir = rso_casearc_dir(s, id), **names = NULL, *path = NULL;
+	struct rso_seg_reader *rd = NULL;
+	struct rso_seg_entry ent;
+	long want, lo, hi, x;
+	int i, rc;
+
+	if (seg_range(segname, &want, &x) != 0 ||
+	    rso_seg_list(dir, &names, e) != 0)
+		goto done;
+	for (i = 0; names[i] != NULL && path == NULL; i++)
+		if (seg_range(names[i], &lo, &hi) == 0 && lo <= want &&
+		    want <= hi)
+			path = rso_xasprintf("%s/%s", dir, names[i]);
+	if (path == NULL) {
+		rso_error_set(e, EX_NOINPUT, "%s: segment %s is gone", id, segname);
+		goto done;
+	}
+	if ((rd = rso_seg_open(path, ids, e)) == NULL)
+		goto done;
+	/* The latest version of the name within that segment. */
+	while ((rc = rso_seg_next(rd, &ent, e)) == 1)
+		if (!ent.isdir && strcmp(ent.name, name) == 0)
+			goto done;
+	if (rc == 0)
+		rso_error_set(e, EX_NOINPUT, "%s: %s does not hold the item", id,
+		    segname);
+	rso_seg_close(rd);
+	rd = NULL;
+done:
+	rso_seg_list_free(names);
+	free(path);
+	free(dir);
+	return rd;
+}
+
+void
+rso_slug(const char *in, char *out, size_t n)
+{
+	size_t len = 0;
+	int dash = 0;
+
+	for (; *in && len + 1 < n && len < 40; in++) {
+		if (isalnum((unsigned char)*in)) {
+			if (dash && len > 0)
+				out[len++] = '-';
+			dash = 0;
+			if (len + 1 < n)
+				out[len++] = (char)tolower((unsigned char)*in);
+		} else
+			dash = 1;
+	}
+	out[len] = '\0';
+	if (len == 0)
+		snprintf(out, n, "record");
+}

@@ -1,0 +1,59 @@
+/* rso_casearc: a case's encrypted archive, as the store sees it. */
+/* SPDX-License-Identifier: ISC */
+#ifndef RSO_CASEARC_H
+#define RSO_CASEARC_H
+
+#include <jansson.h>
+
+#include "rso_age.h"
+#include "rso_arc.h"
+#include "rso_err.h"
+#include "rso_store.h"
+
+/* $RSO_HOME/archives/CASE (malloc'd). */
+char *rso_casearc_dir(struct rso_store *s, const char *id);
+
+/*
+ * The store's recipients ($RSO_HOME/recipients).  EX_CONFIG "recipients:
+ * none registered (rso-case init -r age1...)" when there are none.
+ */
+int rso_casearc_recipients(struct rso_store *s,
+    struct rso_age_recipients **r, struct rso_error *e);
+
+/*
+ * Identities to read archives with: the file opt (from -i), else
+ * $RSO_IDENTITY.  EX_NOPERM "no identity (-i FILE or RSO_IDENTITY)" when
+ * neither is given; the key is never kept in the store.
+ */
+int rso_casearc_identities(const char *opt, struct rso_age_identities **ids,
+    struct rso_error *e);
+
+/*
+ * Serialise writers of one case's archive: an exclusive lock on
+ * archives/CASE/.lock, waited for.  Returns a descriptor to pass to
+ * rso_casearc_unlock, or -1 with e filled.
+ */
+int rso_casearc_lock(struct rso_store *s, const char *id, struct rso_error *e);
+void rso_casearc_unlock(int fd);
+
+/*
+ * Begin a new segment of the case encrypted to r, holding first the case
+ * as it stands (case.json) and its events so far (events.jsonl), so any
+ * one segment tells whose it is with age and tar alone.
+ */
+struct rso_seg_writer *rso_casearc_begin(struct rso_store *s, const char *id,
+    const struct rso_age_recipients *r, struct rso_error *e);
+
+/*
+ * Open for reading the entry name that was written to segment segname
+ * (which compaction may since have merged into a larger one), positioned
+ * at that entry: read it with rso_seg_read.  EX_NOINPUT when it is gone.
+ */
+struct rso_seg_reader *rso_casearc_open_entry(struct rso_store *s,
+    const char *id, const char *segname, const char *name,
+    const struct rso_age_identities *ids, struct rso_error *e);
+
+/* A slug for entry names: lowercase letters, digits and '-', at most 40. */
+void rso_slug(const char *in, char *out, size_t n);
+
+#endif
