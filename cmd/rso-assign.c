@@ -32,8 +32,9 @@ usage(FILE *fp, int full)
 		return;
 	fputs("With no verb, assigns the best eligible specialist to each ready\n"
 	    "case named on the command line or on stdin (JSON lines with\n"
-	    "\"case\"); re-runs change nothing.  roster with files imports\n"
-	    "specialists (JSON lines); without, lists them.  See rso-assign(1).\n"
+	    "\"case\"); re-runs change nothing.  roster with files (- for\n"
+	    "stdin) imports specialists (JSON lines); without, lists them.\n"
+	    "See rso-assign(1).\n"
 	    "options:\n"
 	    "  -H, --home dir   the store (default $RSO_HOME)\n"
 	    "  -q, --quiet      no notes on stderr\n"
@@ -339,8 +340,14 @@ main(int argc, char **argv)
 	char *tok, *save = NULL, *copy;
 
 	rso_setprogname(argv[0]);
-	/* Verb first or options first: both are accepted, like git. */
-	if (argc > 1 && argv[1][0] != '-') {
+	/*
+	 * A verb is one of the names below; any other first operand is a case
+	 * for the default verb (assign).
+	 */
+	if (argc > 1 && (strcmp(argv[1], "roster") == 0 ||
+	    strcmp(argv[1], "match") == 0 || strcmp(argv[1], "accept") == 0 ||
+	    strcmp(argv[1], "decline") == 0 || strcmp(argv[1], "due") == 0 ||
+	    strcmp(argv[1], "workload") == 0)) {
 		verb = argv[1];
 		argv++;
 		argc--;
@@ -397,10 +404,6 @@ main(int argc, char **argv)
 		rc = rso_workload_foreach(store, workload_one, NULL, &e);
 		if (rc != 0 && rc != EX_IOERR)
 			rso_warnx("%s", e.msg);
-	} else if (*verb != '\0') {
-		rso_warnx("%s: unknown verb", verb);
-		usage(stderr, 0);
-		rc = EX_USAGE;
 	} else if (ready)
 		rc = list_ready();
 	else

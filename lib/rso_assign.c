@@ -687,7 +687,7 @@ choose(const json_t *cands, const char *to, int force, const char *id,
 		}
 	}
 	if (to)
-		rso_error_set(e, EX_DATAERR, "%s: %s: not a %s specialist on the "
+		rso_error_set(e, EX_DATAERR, "%s: %s: no such %s specialist on the "
 		    "roster", id, to, specialty);
 	else if (json_array_size(cands) == 0)
 		rso_error_set(e, EX_DATAERR, "%s: no %s specialist on the roster",

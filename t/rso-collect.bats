@@ -138,3 +138,96 @@ rso-collect: stdin:4: attempt: not a number' ]
 	run -65 --separate-stderr rso-collect complete RSO-2026-000002
 	[ "$stderr" = "rso-collect: argument 1: RSO-2026-000002: cannot complete a case that is awaiting-consent" ]
 }
+
+@test "rso-collect: add files records into a segment that age and tar open" {
+	rm -rf "$RSO_HOME"
+	init_with_key
+	jq -c '.ref="t-1"' "$DATA/request.json" | rso-intake >/dev/null
+	rso-intake consent RSO-2026-000001 --providers "Test Hospital" --expires 2027-01-01 >/dev/null
+	printf 'Synthetic pathology report.\n' >path.txt
+	printf '%%PDF-1.4\nsynthetic\n' >scan.pdf
+	run -0 rso-collect add --type pathology --source "Test Hospital" --date 2026-09-20 RSO-2026-000001 path.txt scan.pdf
+	[ "$(jq -sc '[.[] | [.item, .name, .media_type, .size]]' <<<"$output")" = '[["0001","records/0001-pathology-test-hospital.txt","text/plain",28],["0002","records/0002-pathology-test-hospital.pdf","application/pdf",19]]' ]
+	run -0 bash -c "age -d -i '$RSO_IDENTITY' '$RSO_HOME/archives/RSO-2026-000001/000001.age' | bsdtar -tf -"
+	assert_output $'case.json\nevents.jsonl\nrecords/0001-pathology-test-hospital.txt\nrecords/0002-pathology-test-hospital.pdf'
+	mkdir out
+	age -d -i "$RSO_IDENTITY" "$RSO_HOME/archives/RSO-2026-000001/000001.age" | tar -x -C out
+	cmp out/records/0001-pathology-test-hospital.txt path.txt
+	[ "$(jq -r .case out/case.json)" = RSO-2026-000001 ]
+	run -0 rso-collect ls -f text RSO-2026-000001
+	assert_line --index 0 --regexp '^0001  pathology  2026-09-20 text/plain +28  records/0001-pathology-test-hospital.txt$'
+}
+
+@test "rso-collect: the same file again is recorded once" {
+	rm -rf "$RSO_HOME"
+	init_with_key
+	ready_case 1
+	cp "$BATS_TEST_TMPDIR/rec-1.txt" copy.txt
+	run -0 rso-collect add RSO-2026-000001 copy.txt copy.txt
+	assert_output '{"case":"RSO-2026-000001","item":"0001","existing":true}
+{"case":"RSO-2026-000001","item":"0001","existing":true}'
+	[ "$(ls "$RSO_HOME/archives/RSO-2026-000001" | grep -c age)" -eq 1 ]
+}
+
+@test "rso-collect: add refuses what it cannot use and files the rest" {
+	rm -rf "$RSO_HOME"
+	init_with_key
+	jq -c '.ref="t-1"' "$DATA/request.json" | rso-intake >/dev/null
+	echo note >note.txt
+	run -65 --separate-stderr rso-collect add RSO-2026-000001 note.txt
+	[ "$stderr" = "rso-collect: RSO-2026-000001: cannot add records to a case that is awaiting-consent" ]
+	rso-intake consent RSO-2026-000001 --providers "Test Hospital" --expires 2027-01-01 >/dev/null
+	mkdir adir
+	run -66 --separate-stderr rso-collect add RSO-2026-000001 nosuch.txt adir note.txt
+	[ "$stderr" = "rso-collect: argument 2: No such file or directory
+rso-collect: argument 3: not a regular file" ]
+	[ "$(jq -r .item <<<"$output")" = 0001 ]
+	run -64 --separate-stderr rso-collect add --type xray RSO-2026-000001 note.txt
+	[ "${stderr_lines[0]}" = "rso-collect: --type: not one of note, lab, pathology, imaging, report, consent, opinion, other" ]
+	run -64 --separate-stderr rso-collect add --request REQ-1 RSO-2026-000001 note.txt
+	[ "${stderr_lines[0]}" = "rso-collect: --request: not a request token (REQ-XXXXXX)" ]
+}
+
+@test "rso-collect: add without registered recipients is a configuration error" {
+	echo note >note.txt
+	run -78 --separate-stderr rso-collect add RSO-2026-000001 note.txt
+	[ "$stderr" = "rso-collect: recipients: none registered (rso-case init -r age1...)" ]
+	run -0 rso-collect ls RSO-2026-000001
+	assert_output ''
+}
+
+@test "rso-collect: a record that answers a request marks it received" {
+	rm -rf "$RSO_HOME"
+	init_with_key
+	jq -c '.ref="t-1"' "$DATA/request.json" | rso-intake >/dev/null
+	rso-intake consent RSO-2026-000001 --providers "Test Hospital" --expires 2027-01-01 >/dev/null
+	tok=$(rso-collect request RSO-2026-000001 --provider "Test Hospital" --contact fax:1 --what "path report" | jq -r .token)
+	echo report >r.txt
+	rso-collect add --request "$tok" RSO-2026-000001 r.txt >/dev/null
+	run -0 rso-collect missing RSO-2026-000001
+	assert_output ''
+	RSO_NOW=2026-10-20T12:00:00Z run -0 rso-collect due
+	assert_output ''
+	run -0 rso-collect complete RSO-2026-000001
+	assert_output '{"case":"RSO-2026-000001","status":"ready"}'
+	run -0 rso-collect complete RSO-2026-000001
+	assert_output '{"case":"RSO-2026-000001","status":"ready","unchanged":true}'
+}
+
+@test "rso-collect: cat decrypts one record and the read is an audit event" {
+	rm -rf "$RSO_HOME"
+	init_with_key
+	ready_case 1
+	RSO_ACTOR=auditor run -0 rso-collect cat RSO-2026-000001 1
+	assert_output "Synthetic pathology report 1."
+	run -0 rso-case log RSO-2026-000001
+	[ "$(jq -sc '[.[] | select(.type=="records.read")][0] | [.actor, .data.item]' <<<"$output")" = '["auditor","1"]' ]
+	run -65 --separate-stderr rso-collect cat RSO-2026-000001 7
+	[ "$stderr" = "rso-collect: RSO-2026-000001: no item 7" ]
+	rso-case keygen -o other.txt 2>/dev/null
+	run -77 --separate-stderr rso-collect cat -i other.txt RSO-2026-000001 1
+	[[ "$stderr" == "rso-collect: "* ]]
+	[ -z "$output" ]
+	RSO_IDENTITY= run -77 --separate-stderr rso-collect cat RSO-2026-000001 1
+	[ "$stderr" = "rso-collect: no identity (-i FILE or RSO_IDENTITY)" ]
+}

@@ -48,3 +48,100 @@ local_setup() {
 	run -0 rso-opinion due --unread 3d
 	assert_output ''
 }
+
+# A case in review: key, roster, ready, assigned and accepted (no fee gate).
+in_review() {
+	rm -rf "$RSO_HOME"
+	init_with_key
+	cp "$DATA/config-panel.json" "$RSO_HOME/config.json"
+	rso-assign roster "$DATA/roster.jsonl" >/dev/null
+	ready_case 1
+	rso-assign ${1:+--panel "$1"} RSO-2026-000001 >/dev/null
+	for sp in $(rso-assign workload | jq -r 'select(.open > 0) | .specialist'); do
+		rso-assign accept --by "$sp" RSO-2026-000001 >/dev/null
+	done
+	printf '# Opinion\n\nWatchful waiting remains appropriate.\n' >opinion.md
+}
+
+@test "rso-opinion: record stores the opinion encrypted, readable with age and tar" {
+	in_review
+	run -0 rso-opinion record --outcome diagnosis-changed --impact major --icd10 C71.9,Z85.3 --file opinion.md RSO-2026-000001
+	[ "$(jq -c '[.role, .outcome, .media_type, .recorded]' <<<"$output")" = '["primary","diagnosis-changed","text/markdown",true]' ]
+	run -0 rso-opinion record --outcome diagnosis-changed --impact major --icd10 C71.9,Z85.3 --file opinion.md RSO-2026-000001
+	[ "$(jq .unchanged <<<"$output")" = true ]
+	seg=$(ls "$RSO_HOME/archives/RSO-2026-000001" | grep -v '^\.' | tail -1)
+	run -0 bash -c "age -d -i '$RSO_IDENTITY' '$RSO_HOME/archives/RSO-2026-000001/$seg' | bsdtar -xOf - opinion/primary.md"
+	assert_output "$(cat opinion.md)"
+	run -0 rso-case log RSO-2026-000001
+	[ "$(jq -sc '[.[] | select(.type=="opinion.recorded")][0].data | [.outcome, .impact, .icd10]' <<<"$output")" = '["diagnosis-changed","major",["C71.9","Z85.3"]]' ]
+}
+
+@test "rso-opinion: record refuses bad outcomes, codes, files and states" {
+	in_review
+	run -64 --separate-stderr rso-opinion record --outcome maybe --file opinion.md RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-opinion: --outcome: not one of confirmed, diagnosis-changed, treatment-changed, more-tests" ]
+	run -64 --separate-stderr rso-opinion record --outcome confirmed --icd10 C50.911,cancer --file opinion.md RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-opinion: --icd10: not a list of ICD-10-CM codes such as C50.911" ]
+	run -64 --separate-stderr rso-opinion record --outcome confirmed --impact huge --file opinion.md RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-opinion: --impact: not one of none, minor, moderate, major" ]
+	head -c 1000 /dev/urandom >blob.bin
+	run -65 --separate-stderr rso-opinion record --outcome confirmed --file blob.bin RSO-2026-000001
+	[ "$stderr" = "rso-opinion: --file: not text, Markdown or PDF" ]
+	run -66 --separate-stderr rso-opinion record --outcome confirmed --file nosuch RSO-2026-000001
+	[ "$stderr" = "rso-opinion: --file: No such file or directory" ]
+	run -65 --separate-stderr rso-opinion record --outcome confirmed --role imaging --file opinion.md RSO-2026-000001
+	[ "$stderr" = "rso-opinion: RSO-2026-000001: role imaging: no accepted assignment" ]
+	ready_case 2
+	run -65 --separate-stderr rso-opinion record --outcome confirmed --file opinion.md RSO-2026-000002
+	[ "$stderr" = "rso-opinion: RSO-2026-000002: an opinion is recorded in review, and the case is ready" ]
+}
+
+@test "rso-opinion: a panel is delivered only when every role has recorded" {
+	in_review imaging
+	rso-opinion record --outcome confirmed --file opinion.md RSO-2026-000001 >/dev/null
+	run -65 --separate-stderr rso-opinion deliver RSO-2026-000001
+	[ "$stderr" = "rso-opinion: argument 1: RSO-2026-000001: no opinion recorded yet for imaging" ]
+	printf 'No new findings on imaging.\n' >imaging.txt
+	rso-opinion record --outcome confirmed --role imaging --file imaging.txt RSO-2026-000001 >/dev/null
+	run -0 rso-opinion deliver RSO-2026-000001
+	[ "$(jq -sc '[.[] | [.kind, .recipient, .to]]' <<<"$output")" = '[["opinion-delivered","patient","alpha@example.org"],["opinion-delivered","referrer","beta@clinic.example"]]' ]
+	run -0 rso-assign workload
+	[ "$(jq -sc '[.[] | select(.done > 0) | .specialist]' <<<"$output")" = '["sp-okafor","sp-rad"]' ]
+}
+
+@test "rso-opinion: deliver | rso-mail, then ack, unread reminders and a survey" {
+	in_review
+	rso-opinion record --outcome confirmed --file opinion.md RSO-2026-000001 >/dev/null
+	mkdir outbox
+	printf '#!/bin/sh\ncat >"outbox/$$.eml"\n' >sendmail
+	chmod +x sendmail
+	RSO_NOW=2026-10-10T12:00:00Z run -0 bash -c 'rso-opinion deliver --to patient RSO-2026-000001 | SENDMAIL=./sendmail rso-mail'
+	[ "$(jq -r .mailed_to <<<"$output")" = alpha@example.org ]
+	grep -q '^Subject: Your second opinion RSO-2026-000001 is ready$' outbox/*.eml
+	run -0 --separate-stderr rso-opinion deliver RSO-2026-000001
+	assert_output ''
+	[ "$stderr" = "rso-opinion: RSO-2026-000001: already delivered" ]
+	RSO_NOW=2026-10-12T12:00:00Z run -0 rso-opinion due --unread 3d
+	assert_output ''
+	RSO_NOW=2026-10-14T12:00:00Z run -0 rso-opinion due --unread 3d
+	[ "$(jq -c '[.kind, .recipient, .to, .days]' <<<"$output")" = '["unread-reminder","patient","alpha@example.org",4]' ]
+	run -0 rso-opinion ack --by patient RSO-2026-000001
+	assert_output '{"case":"RSO-2026-000001","acknowledged_by":"patient"}'
+	run -0 rso-opinion ack --by patient RSO-2026-000001
+	assert_output '{"case":"RSO-2026-000001","acknowledged_by":"patient","unchanged":true}'
+	RSO_NOW=2026-10-14T12:00:00Z run -0 rso-opinion due --unread 3d
+	assert_output ''
+	run -0 rso-case survey --score 10 --comment "clear and quick" RSO-2026-000001
+	assert_output '{"case":"RSO-2026-000001","score":10}'
+	run -0 rso-case verify
+}
+
+@test "rso-opinion: the video follow-up is recorded with delivery" {
+	in_review
+	rso-opinion record --outcome more-tests --file opinion.md RSO-2026-000001 >/dev/null
+	run -0 rso-opinion deliver --video 2026-10-20T15:00:00Z RSO-2026-000001
+	run -0 rso-case log RSO-2026-000001
+	[ "$(jq -sc '[.[] | select(.type=="video.scheduled")][0].data' <<<"$output")" = '{"at":"2026-10-20T15:00:00Z"}' ]
+	run -64 --separate-stderr rso-opinion deliver --video tomorrow RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-opinion: --video: not an RFC 3339 time" ]
+}
