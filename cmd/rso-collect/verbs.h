@@ -3,6 +3,7 @@
 #ifndef RSO_COLLECT_VERBS_H
 #define RSO_COLLECT_VERBS_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include <jansson.h>

@@ -1,0 +1,56 @@
+/* rso-collect: filing files into a case, shared by add and inbox. */
+/* SPDX-License-Identifier: ISC */
+#ifndef RSO_COLLECT_FILING_H
+#define RSO_COLLECT_FILING_H
+
+#include <sys/types.h>
+
+#include "rso_err.h"
+#include "rso_hash.h"
+#include "rso_store.h"
+
+/* A file to file: open, read through once for its hash and type. */
+struct filing_item {
+	int fd;				/* readable and seekable */
+	off_t size;
+	char sha256[RSO_SHA256_HEXLEN];
+	const char *media_type;
+	char where[64];			/* "argument 2", "inbox:scan.pdf#3" */
+	char name[128];			/* records/NNNN-..., set when filed */
+	int item;			/* its item number, set when filed */
+};
+
+/* What add's options or an inbox sidecar say of the files. */
+struct filing_meta {
+	const char *type, *source, *date, *request;
+};
+
+/*
+ * Take over fd (closed by filing_release) and read it through: hash, size
+ * and media type.  Returns 0 or EX_IOERR with e filled.
+ */
+int filing_survey(struct filing_item *it, int fd, const char *where,
+    struct rso_error *e);
+void filing_release(struct filing_item *it);
+
+/* Whether the case may take records now (open and past consent). */
+int filing_case_ready(struct rso_store *s, const char *id, struct rso_error *e);
+
+/*
+ * Drop the items the case already has (same SHA-256, in the store or
+ * earlier in items), printing {"case","item","existing":true} for each;
+ * *n shrinks to the new ones.
+ */
+void filing_dedupe(struct rso_store *s, const char *id, struct filing_item *it,
+    size_t *n);
+
+/*
+ * File n new items into the case as one new segment, then index them in
+ * one transaction, under the case's archive lock; print one line per item.
+ * Returns 0 or a status with e filled.  Only after 0 is the content safe
+ * on disk (segment and folder fsynced) and may a source be removed.
+ */
+int filing_commit(struct rso_store *s, const char *id, struct filing_item *it,
+    size_t n, const struct filing_meta *m, struct rso_error *e);
+
+#endif
