@@ -676,3 +676,18 @@ rso_records_where(struct rso_store *s, const char *id, const char *item,
 		return rso_store_sqlerr(s, rc, e);
 	return rso_error_set(e, EX_DATAERR, "%s: no item %ld", id, n);
 }
+
+int
+rso_records_request_case(struct rso_store *s, const char *token, char *id)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT case_id FROM"
+	    " record_requests WHERE token = ?");
+	int found;
+
+	sqlite3_bind_text(st, 1, token, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		snprintf(id, RSO_CASE_IDLEN, "%s", col(st, 0));
+	sqlite3_finalize(st);
+	return found ? 0 : -1;
+}

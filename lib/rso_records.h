@@ -120,4 +120,8 @@ int rso_records_put(struct rso_store *s, const char *id,
 int rso_records_where(struct rso_store *s, const char *id, const char *item,
     char *name, char *segment, struct rso_error *e);
 
+/* The case a request token belongs to (into id, RSO_CASE_IDLEN); 0 or -1. */
+int rso_records_request_case(struct rso_store *s, const char *token,
+    char *id);
+
 #endif

@@ -231,3 +231,110 @@ rso-collect: argument 3: not a regular file" ]
 	RSO_IDENTITY= run -77 --separate-stderr rso-collect cat RSO-2026-000001 1
 	[ "$stderr" = "rso-collect: no identity (-i FILE or RSO_IDENTITY)" ]
 }
+
+inbox_case() {
+	rm -rf "$RSO_HOME"
+	init_with_key
+	jq -c '.ref="t-1"' "$DATA/request.json" | rso-intake >/dev/null
+	rso-intake consent RSO-2026-000001 --providers "Test Hospital" --expires 2027-01-01 >/dev/null
+	mkdir -p in
+}
+
+@test "rso-collect: inbox files by token, case id and sidecar, and rejects the rest" {
+	inbox_case
+	tok=$(rso-collect request RSO-2026-000001 --provider "Test Hospital" --contact fax:1 --what "path" | jq -r .token)
+	echo "fax page" >"in/fax-$tok.txt"
+	echo "note" >in/RSO-2026-000001-note.txt
+	echo "upload" >in/upload.txt
+	echo '{"case":"RSO-2026-000001","type":"report","source":"Patient upload","date":"2026-09-30"}' >in/upload.txt.json
+	echo "stray" >"in/ZZPHI Person scan.txt"
+	echo "bad" >in/bad.txt
+	echo '{"case":"ZZPHI"}' >in/bad.txt.json
+	echo "x" >in/RSO-2026-000077-other.txt
+	run -65 --separate-stderr rso-collect inbox in
+	[ "$(jq -sc '[.[] | .type] | sort' <<<"$output")" = '["other","other","report"]' ]
+	# Entries are taken in byte order of their names.
+	[ "$stderr" = "rso-collect: in: entry 2: RSO-2026-000077: no such case (moved to .rejected)
+rso-collect: in: entry 3: no request token or case id in the name or a sidecar (moved to .rejected)
+rso-collect: in: entry 4: sidecar: case: not a case id (moved to .rejected)" ]
+	[[ "$stderr" != *ZZPHI* ]]
+	run -0 ls in
+	assert_output ''
+	run -0 cat "in/.rejected/ZZPHI Person scan.txt.reason"
+	assert_output "no request token or case id in the name or a sidecar"
+	[ -e in/.rejected/bad.txt.json ]
+	run -0 rso-collect missing RSO-2026-000001
+	assert_output ''
+	run -0 rso-collect ls RSO-2026-000001
+	[ "$(jq -sr '[.[] | select(.type=="report")][0] | [.source, .date] | join(",")' <<<"$output")" = "Patient upload,2026-09-30" ]
+}
+
+@test "rso-collect: inbox reads folders, zip files and ISO images of imaging CDs" {
+	inbox_case
+	mkdir -p cd/DICOM in/RSO-2026-000001-folder/sub
+	printf 'instance one' >cd/DICOM/IM1
+	printf 'instance two' >cd/DICOM/IM2
+	printf 'index' >cd/DICOMDIR
+	bsdtar -cf in/RSO-2026-000001-cd.iso --format iso9660 -C cd .
+	printf 'f1' >in/RSO-2026-000001-folder/a.txt
+	printf 'f2' >in/RSO-2026-000001-folder/sub/b.txt
+	printf 'z1' >z1.txt
+	bsdtar -a -cf in/RSO-2026-000001-z.zip z1.txt
+	run -0 rso-collect inbox in
+	[ "$(jq -s length <<<"$output")" -eq 5 ]
+	run -0 ls in
+	assert_output ''
+	for n in 1 2 3 4 5; do rso-collect cat RSO-2026-000001 $n; echo; done >all.txt
+	run -0 sort all.txt
+	assert_output $'f1\nf2\ninstance one\ninstance two\nz1'
+}
+
+@test "rso-collect: a second inbox run on the same folder at once exits 75" {
+	inbox_case
+	echo a >in/RSO-2026-000001-a.txt
+	exec 9>in/.rso-inbox.lock
+	flock -x 9
+	run -75 --separate-stderr rso-collect inbox in
+	[ "$stderr" = "rso-collect: in: another inbox run is filing this folder" ]
+	exec 9>&-
+	run -0 rso-collect inbox in
+	[ "$(jq -r .item <<<"$output")" = 0001 ]
+	run -66 --separate-stderr rso-collect inbox nosuchdir
+	[ "$stderr" = "rso-collect: nosuchdir: No such file or directory" ]
+}
+
+@test "rso-collect: two inbox runs at once file each file exactly once" {
+	inbox_case
+	for i in $(seq 1 60); do echo "record $i" >"in/RSO-2026-000001-$i.txt"; done
+	rso-collect inbox in >a.out 2>a.err &
+	p1=$!
+	rso-collect inbox in >b.out 2>b.err &
+	p2=$!
+	wait $p1 || true
+	wait $p2 || true
+	# The loser says so and exits 75; nothing is filed twice either way.
+	rso-collect inbox in >c.out
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct sha256) from records"
+	assert_output "60|60"
+	run -0 rso-case verify
+}
+
+@test "rso-collect: kill -9 during inbox loses nothing and files nothing twice" {
+	inbox_case
+	for i in $(seq 1 300); do echo "record $i" >"in/RSO-2026-000001-$i.txt"; done
+	for k in $(seq 1 20); do
+		rso-collect inbox in >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 10))"
+		kill -9 $pid 2>/dev/null || true
+		wait $pid 2>/dev/null || true
+	done
+	run -0 rso-collect inbox in
+	run -0 ls in
+	assert_output ''
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct sha256), count(distinct item) from records"
+	assert_output "300|300|300"
+	run -0 rso-case verify
+	run -0 rso-collect cat RSO-2026-000001 300
+	assert_output --regexp '^record [0-9]+$'
+}

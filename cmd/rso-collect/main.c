@@ -13,6 +13,7 @@ static const struct rso_verb verbs[] = {
 	{ "cat", collect_cat },
 	{ "complete", collect_complete },
 	{ "due", collect_due },
+	{ "inbox", collect_inbox },
 	{ "ls", collect_ls },
 	{ "missing", collect_missing },
 	{ "request", collect_request },
@@ -33,6 +34,8 @@ collect_usage(FILE *fp, int full)
 	    "  add [--type t] [--source s] [--date d] [--request token] case file ...\n"
 	    "                        file records into a new encrypted segment\n"
 	    "  cat [-i identity] case item   decrypt one record to stdout (audited)\n"
+	    "  inbox dir             file what arrived in a drop folder (token or case\n"
+	    "                        id in the name or a NAME.json sidecar)\n"
 	    "  request case --provider name --contact method:value --what text\n"
 	    "          [--study date:modality[:description]]   (or JSON lines)\n"
 	    "  due [--older 3d]      requests to follow up, as lines for rso-mail\n"

@@ -35,4 +35,7 @@ int collect_ls(int argc, char **argv);
 int collect_add(int argc, char **argv);
 int collect_cat(int argc, char **argv);
 
+/* inbox.c: a drop folder. */
+int collect_inbox(int argc, char **argv);
+
 #endif
