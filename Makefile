@@ -89,10 +89,18 @@ fuzz: bootstrap-quiet
 	    || { tail -40 build-fuzz/$$n.log; exit 1; }; \
 	  grep -E '^(Done|#[0-9]+ *DONE)' build-fuzz/$$n.log | tail -1; done
 
+# bench helpers: each bench/*.c is a small program linked with librso.
+BENCH_SRC  = $(wildcard bench/*.c)
+BENCH_BINS = $(BENCH_SRC:bench/%.c=$(O)/bench/%)
+
+$(BENCH_BINS): $(O)/bench/%: $(O)/bench/%.o $(O)/lib/librso.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 demo: bootstrap-quiet all
 	@RSO_BUILD=$(O) scripts/demo
 
-bench: bootstrap-quiet all
+bench: bootstrap-quiet all $(BENCH_BINS)
 	@RSO_BUILD=$(O) bench/run
 
 lint:

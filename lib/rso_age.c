@@ -463,14 +463,26 @@ rso_age_writer_fd(int fd, const struct rso_age_recipients *r, int flags,
 	return w;
 }
 
-/* Seal the current slot; flush the batch when every slot is used. */
+/*
+ * Seal the current slot, its plaintext taken from src (NULL: already in
+ * the slot); flush the batch when every slot is used.
+ */
 static int
-seal_slot(struct rso_age_writer *w, int last, struct rso_error *e)
+seal_slot(struct rso_age_writer *w, const unsigned char *src, int last,
+    struct rso_error *e)
 {
 	unsigned char iv[12], *p = w->obuf + w->slot * RSO_AGE_CHUNK_ENC;
+	int bad;
 
 	stream_nonce(iv, w->counter, last);
-	if (aead_seal(w->h, iv, p, w->fill) != 0) {
+	if (src == NULL)
+		bad = aead_seal(w->h, iv, p, w->fill);
+	else
+		bad = gcry_cipher_reset(w->h) != 0 ||
+		    gcry_cipher_setiv(w->h, iv, 12) != 0 ||
+		    gcry_cipher_encrypt(w->h, p, w->fill, src, w->fill) != 0 ||
+		    gcry_cipher_gettag(w->h, p + w->fill, RSO_AGE_TAG) != 0;
+	if (bad) {
 		w->failed = 1;
 		return rso_error_set(e, EX_SOFTWARE, "chacha20-poly1305: failed");
 	}
@@ -500,8 +512,18 @@ rso_age_write(struct rso_age_writer *w, const void *buf, size_t len,
 	while (len > 0) {
 		/* A full chunk is sealed only once more data proves it is
 		 * not the last one. */
-		if (w->fill == RSO_AGE_CHUNK && (rc = seal_slot(w, 0, e)) != 0)
+		if (w->fill == RSO_AGE_CHUNK && (rc = seal_slot(w, NULL, 0, e)) !=
+		    0)
 			return rc;
+		if (w->fill == 0 && len > RSO_AGE_CHUNK) {
+			/* A whole chunk with more after it: no copy needed. */
+			w->fill = RSO_AGE_CHUNK;
+			if ((rc = seal_slot(w, p, 0, e)) != 0)
+				return rc;
+			p += RSO_AGE_CHUNK;
+			len -= RSO_AGE_CHUNK;
+			continue;
+		}
 		k = RSO_AGE_CHUNK - w->fill < len ? RSO_AGE_CHUNK - w->fill : len;
 		memcpy(w->obuf + w->slot * RSO_AGE_CHUNK_ENC + w->fill, p, k);
 		w->fill += k;
@@ -520,7 +542,7 @@ rso_age_writer_close(struct rso_age_writer *w, struct rso_error *e)
 		rso_age_writer_free(w);
 		return rso_error_set(e, EX_SOFTWARE, "close after a failure");
 	}
-	rc = seal_slot(w, 1, e);
+	rc = seal_slot(w, NULL, 1, e);
 	if (rc == 0 && w->armor) {
 		if ((w->ncarry > 0 && armor_line(w, w->carry, w->ncarry, e) != 0) ||
 		    armor_flush(w, e) != 0 ||

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <gcrypt.h>
@@ -451,6 +452,23 @@ rso_age_identities_recipients(const struct rso_age_identities *ids,
 	return 0;
 }
 
+static int
+getrandom_all(unsigned char *p, size_t n)
+{
+	ssize_t got;
+
+	while (n > 0) {
+		got = getrandom(p, n, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -1;
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
 int
 rso_age_keygen(char **secret, char *recipient, struct rso_error *e)
 {
@@ -461,8 +479,12 @@ rso_age_keygen(char **secret, char *recipient, struct rso_error *e)
 		return rc;
 	sk = rso_age_xsecure(RSO_AGE_KEY);
 	*secret = rso_age_xsecure(RSO_AGE_SECRET_LEN + 1);
-	gcry_randomize(sk, RSO_AGE_KEY, GCRY_VERY_STRONG_RANDOM);
-	if (rso_age_x25519(pk, sk, NULL) != 0 ||
+	/*
+	 * A long-term key straight from the kernel's CSPRNG, as age-keygen
+	 * does (libgcrypt's VERY_STRONG level keeps a pool it never frees).
+	 */
+	if (getrandom_all(sk, RSO_AGE_KEY) != 0 ||
+	    rso_age_x25519(pk, sk, NULL) != 0 ||
 	    rso_bech32_encode(*secret, RSO_AGE_SECRET_LEN + 1,
 	    "AGE-SECRET-KEY-", sk, RSO_AGE_KEY, 1) != 0 ||
 	    rso_bech32_encode(recipient, RSO_AGE_RECIPIENT_LEN + 1, "age", pk,

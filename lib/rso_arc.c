@@ -174,7 +174,8 @@ seg_scan(const char *casedir, struct seg **segs, size_t *n, int **live,
 		v[(*n)++] = s;
 	}
 	closedir(dir);
-	qsort(v, *n, sizeof(*v), seg_cmp);
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), seg_cmp);
 	*live = rso_xcalloc(*n ? *n : 1, sizeof(int));
 	for (i = 0; i < *n; i++) {
 		if (v[i].lo > maxhi) {

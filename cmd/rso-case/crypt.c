@@ -16,7 +16,7 @@
 #include "rso_err.h"
 #include "rso_opt.h"
 
-#define IOBUF		(256 * 1024)
+#define IOBUF		(1024 * 1024)	/* 16 chunks: most sealed in place */
 #define PASS_MAX	1024	/* longer passphrase files are refused */
 
 enum { OPT_PASSFILE = RSO_OPT_PRIVATE };
