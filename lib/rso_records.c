@@ -691,3 +691,79 @@ rso_records_request_case(struct rso_store *s, const char *token, char *id)
 	sqlite3_finalize(st);
 	return found ? 0 : -1;
 }
+
+int
+rso_records_held(struct rso_store *s, rso_records_fn *fn, void *ctx,
+    struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT case_id,"
+	    " coalesce(study_uid, printf('%04d', item)), count(*), max(held),"
+	    " min(item) FROM records WHERE held IS NOT NULL AND held != 'rejected'"
+	    " GROUP BY case_id, coalesce(study_uid, item) ORDER BY min(added),"
+	    " case_id, min(item)");
+	json_t *line;
+	int rc, frc = 0;
+
+	while (frc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		line = json_pack("{s:s, s:s, s:I, s:s, s:o}", "case", col(st, 0),
+		    "study", col(st, 1), "items",
+		    (json_int_t)sqlite3_column_int64(st, 2), "reason", col(st, 3),
+		    "first_item", json_sprintf("%04d", sqlite3_column_int(st, 4)));
+		frc = fn(line, ctx);
+		json_decref(line);
+	}
+	sqlite3_finalize(st);
+	if (frc)
+		return frc;
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+int
+rso_records_decide(struct rso_store *s, const char *id, const char *what,
+    int release, int *n, struct rso_error *e)
+{
+	sqlite3_stmt *st;
+	json_t *data;
+	char *end;
+	long item = strtol(what, &end, 10);
+	int rc, by_item = *what != '\0' && *end == '\0';
+
+	*n = 0;
+	if ((rc = rso_store_begin(s, e)) != 0)
+		return rc;
+	st = rso_store_prepare(s, by_item ?
+	    "UPDATE records SET held = ?1 WHERE case_id = ?2 AND item = ?3"
+	    " AND held IS NOT NULL AND held != 'rejected'" :
+	    "UPDATE records SET held = ?1 WHERE case_id = ?2 AND study_uid = ?4"
+	    " AND held IS NOT NULL AND held != 'rejected'");
+	if (release)
+		sqlite3_bind_null(st, 1);
+	else
+		sqlite3_bind_text(st, 1, "rejected", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, item);
+	sqlite3_bind_text(st, 4, what, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		rc = rso_store_sqlerr(s, rc, e);
+		goto fail;
+	}
+	if ((*n = sqlite3_changes(rso_store_db(s))) == 0) {
+		rc = rso_error_set(e, EX_DATAERR, "%s: nothing held as %s %s",
+		    id, by_item ? "item" : "study", what);
+		goto fail;
+	}
+	data = json_pack("{s:s, s:i}", by_item ? "item" : "study", what,
+	    "items", *n);
+	rc = rso_case_event(s, id, release ? "records.released" :
+	    "records.rejected", data, e);
+	json_decref(data);
+	if (rc == 0)
+		rc = rso_store_commit(s, e);
+	if (rc == 0)
+		return 0;
+fail:
+	rso_store_rollback(s);
+	return rc;
+}

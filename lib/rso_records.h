@@ -124,4 +124,23 @@ int rso_records_where(struct rso_store *s, const char *id, const char *item,
 int rso_records_request_case(struct rso_store *s, const char *token,
     char *id);
 
+/*
+ * Records held back (a DICOM study whose patient does not match the
+ * case): one line per case and study (or item, for a held document)
+ * {"case","study","items","reason","first_item"}, oldest first.
+ */
+int rso_records_held(struct rso_store *s, rso_records_fn *fn, void *ctx,
+    struct rso_error *e);
+
+/*
+ * Staff decide on held records: what names an item number ("12") or a
+ * StudyInstanceUID (every held instance of it).  release files them into
+ * the case (event records.released); reject takes them out of it for good
+ * (event records.rejected; they stay only as encrypted bytes in their
+ * segment).  *n gets how many items changed; EX_DATAERR when none were
+ * held.
+ */
+int rso_records_decide(struct rso_store *s, const char *id, const char *what,
+    int release, int *n, struct rso_error *e);
+
 #endif

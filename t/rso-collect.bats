@@ -338,3 +338,16 @@ rso-collect: in: entry 4: sidecar: case: not a case id (moved to .rejected)" ]
 	run -0 rso-collect cat RSO-2026-000001 300
 	assert_output --regexp '^record [0-9]+$'
 }
+
+@test "rso-collect: release and reject refuse what is not held" {
+	rm -rf "$RSO_HOME"
+	init_with_key
+	ready_case 1
+	run -0 rso-collect held
+	assert_output ''
+	run -65 --separate-stderr rso-collect release RSO-2026-000001 1
+	[ "$stderr" = "rso-collect: RSO-2026-000001: nothing held as item 1" ]
+	run -65 --separate-stderr rso-collect reject RSO-2026-000001 1.2.826.0.1.3680043.8.498.1
+	[ "$stderr" = "rso-collect: RSO-2026-000001: nothing held as study 1.2.826.0.1.3680043.8.498.1" ]
+	run -64 rso-collect release RSO-2026-000001
+}

@@ -13,9 +13,12 @@ static const struct rso_verb verbs[] = {
 	{ "cat", collect_cat },
 	{ "complete", collect_complete },
 	{ "due", collect_due },
+	{ "held", collect_held },
 	{ "inbox", collect_inbox },
 	{ "ls", collect_ls },
 	{ "missing", collect_missing },
+	{ "reject", collect_reject },
+	{ "release", collect_release },
 	{ "request", collect_request },
 	{ "sent", collect_sent },
 	{ NULL, NULL }
@@ -43,6 +46,9 @@ collect_usage(FILE *fp, int full)
 	    "  missing [-f json|text] case   what was requested and has not arrived\n"
 	    "  complete [case ...]   the case is ready: the two-week clock starts\n"
 	    "  ls [-f json|text] case        the case's records and studies\n"
+	    "  held                  studies held back: patient does not match the case\n"
+	    "  release case item|study-uid   file a held study into the case\n"
+	    "  reject case item|study-uid    keep a held study out of the case\n"
 	    "options:\n"
 	    "  -H, --home dir   the store (default $RSO_HOME)\n"
 	    "  -q, --quiet      no notes on stderr\n"

@@ -35,6 +35,11 @@ int collect_ls(int argc, char **argv);
 int collect_add(int argc, char **argv);
 int collect_cat(int argc, char **argv);
 
+/* held.c: studies held back until staff decide. */
+int collect_held(int argc, char **argv);
+int collect_release(int argc, char **argv);
+int collect_reject(int argc, char **argv);
+
 /* inbox.c: a drop folder. */
 int collect_inbox(int argc, char **argv);
 
