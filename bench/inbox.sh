@@ -1,0 +1,34 @@
+#!/bin/sh
+# bench/inbox.sh: rso-collect inbox filing a folder of 2,000 files (about
+# 1 GiB) into a case, against tar cf - | age -r of the same folder.  The
+# inbox also hashes each file, indexes it and fsyncs every segment.
+# Prints bench/run's TSV lines.
+# SPDX-License-Identifier: ISC
+set -eu
+t=${BENCH_TMP:?}
+n=${BENCH_INBOX_FILES:-2000}
+size=${BENCH_INBOX_KIB:-512}
+command -v age >/dev/null || { echo "inbox.sh: age not installed, skipped" >&2; exit 0; }
+
+export RSO_HOME="$t/inbox-home" RSO_NOW=2026-10-01T12:00:00Z
+rso-case keygen -o "$t/inbox-key" 2>/dev/null
+pub=$(sed -n 's/^# public key: //p' "$t/inbox-key")
+rso-case init -q -r "$pub"
+echo '{"ref":"bench-1","patient":{"name":"Test Bench","birth_date":"1970-01-01"},"specialty":"radiology","questions":["Q?"]}' |
+    rso-intake >/dev/null
+rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-01-01 >/dev/null
+
+mkdir -p "$t/drop/RSO-2026-000001-study"
+i=0
+while [ "$i" -lt "$n" ]; do
+	head -c $((size * 1024)) /dev/urandom >"$t/drop/RSO-2026-000001-study/IM$i"
+	i=$((i + 1))
+done
+mb=$(du -sm "$t/drop" | cut -f1)
+/usr/bin/time -f '%e %M' -o "$t/tr" sh -c \
+    "tar cf - -C '$t/drop' . | age -r '$pub' >'$t/ref.age' && sync"
+/usr/bin/time -f '%e %M' -o "$t/ti" sh -c \
+    "rso-collect inbox '$t/drop' >/dev/null && sync"
+read -r rs rk <"$t/ti"
+read -r ss sk <"$t/tr"
+printf 'inbox of %d files (%s MB)\t%s\ttar | age -r\t%s\t%s\n' "$n" "$mb" "$rs" "$ss" "$rk"

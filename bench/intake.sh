@@ -1,0 +1,27 @@
+#!/bin/sh
+# bench/intake.sh: rso-intake of 100,000 requests against the sqlite3 CLI
+# importing the same JSON lines into a table (what any hand-rolled loader
+# would at least do).  rso-intake also validates each line, allocates an
+# id, writes the case row and a hash-chained event, one transaction per
+# request.  Prints bench/run's TSV lines.
+# SPDX-License-Identifier: ISC
+set -eu
+t=${BENCH_TMP:?}
+n=${BENCH_INTAKE:-100000}
+
+awk -v n="$n" 'BEGIN {
+	for (i = 1; i <= n; i++)
+		printf "{\"ref\":\"b-%d\",\"patient\":{\"name\":\"Test Person %d\",\"birth_date\":\"1970-01-01\",\"email\":\"p%d@example.org\",\"country\":\"US\"},\"specialty\":\"oncology\",\"questions\":[\"Q?\"]}\n", i, i, i
+}' >"$t/req.jsonl"
+
+# The CLI imports one column per line: quote each line as a CSV field.
+sed 's/"/""/g; s/^/"/; s/$/"/' "$t/req.jsonl" >"$t/req.tsv"
+RSO_HOME="$t/intake-home" rso-case init -q
+/usr/bin/time -f '%e %M' -o "$t/ti" sh -c \
+    "RSO_HOME='$t/intake-home' rso-intake '$t/req.jsonl' >/dev/null"
+/usr/bin/time -f '%e %M' -o "$t/ts" sh -c \
+    "sqlite3 '$t/ref.db' 'PRAGMA journal_mode=WAL' 'CREATE TABLE r(j TEXT)' \
+    \".import --csv --skip 0 '$t/req.tsv' r\" >/dev/null"
+read -r rs rk <"$t/ti"
+read -r ss sk <"$t/ts"
+printf 'intake of %d requests\t%s\tsqlite3 .import\t%s\t%s\n' "$n" "$rs" "$ss" "$rk"
