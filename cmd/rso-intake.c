@@ -14,6 +14,16 @@
 
 static struct rso_store *store;
 
+/*
+ * Requests are written in batches: one transaction, a savepoint for each
+ * request, and the answers printed only once the batch has committed, so
+ * no line ever names a case that a crash could still take back.  A batch
+ * is short (BATCH requests) so other writers wait little.
+ */
+#define BATCH 256
+static json_t *pending;		/* answers of the open batch */
+static int batched;
+
 static void
 usage(FILE *fp, int full)
 {
@@ -45,13 +55,43 @@ answer(const char *id, const char *ref, const char *status, const char *flag)
 {
 	json_t *out = json_pack("{s:s, s:s, s:s}", "case", id, "ref", ref,
 	    "status", status);
-	int rc;
 
 	if (flag != NULL)
 		json_object_set_new(out, flag, json_true());
-	rc = rso_jsonl_write(stdout, out);
-	json_decref(out);
+	json_array_append_new(pending, out);
+	return 0;
+}
+
+/* Commit the open batch and print its answers. */
+static int
+end_batch(void)
+{
+	struct rso_error e;
+	json_t *out;
+	size_t i;
+	int rc = 0;
+
+	if (rso_store_in_transaction(store) &&
+	    (rc = rso_store_commit(store, &e)) != 0)
+		rso_warnx("db: %s", e.msg);
+	json_array_foreach(pending, i, out)
+		if (rc == 0 && rso_jsonl_write(stdout, out) != 0)
+			rc = EX_IOERR;
+	json_array_clear(pending);
+	batched = 0;
+	fflush(stdout);
 	return rc;
+}
+
+static int
+begin_request(struct rso_error *e)
+{
+	int rc;
+
+	if (!rso_store_in_transaction(store) &&
+	    (rc = rso_store_begin(store, e)) != 0)
+		return rc;
+	return rso_store_savepoint(store, "request", e);
 }
 
 /* The request as stored: the line without the "amend" instruction. */
@@ -86,7 +126,7 @@ take_request(json_t *line, const char *where)
 	if (rso_request_check(line, store, rso_now(), report, (void *)where))
 		return EX_DATAERR;
 	req = stored_form(line, hash);
-	if ((rc = rso_store_begin(store, &e)) != 0)
+	if ((rc = begin_request(&e)) != 0)
 		goto fail;
 	rc = rso_case_by_ref(store, json_string_value(json_object_get(req,
 	    "ref")), id, old, status, &e);
@@ -103,14 +143,19 @@ take_request(json_t *line, const char *where)
 		    "different content (add \"amend\": true to change it)", id);
 	}
 	if (rc == 0)
-		rc = rso_store_commit(store, &e);
+		rc = rso_store_release(store, "request", &e);
 	if (rc != 0)
 		goto fail;
 	json_decref(req);
-	return answer(id, json_string_value(json_object_get(line, "ref")),
+	rc = answer(id, json_string_value(json_object_get(line, "ref")),
 	    status, flag);
+	if (++batched >= BATCH)
+		rc = end_batch();
+	return rc;
 fail:
-	rso_store_rollback(store);
+	/* Busy at BEGIN: nothing is open.  Otherwise undo this request only. */
+	if (rso_store_in_transaction(store))
+		rso_store_rollback_to(store, "request");
 	json_decref(req);
 	rso_warnx("%s: %s", where, e.msg);
 	return e.status;
@@ -219,12 +264,17 @@ static int
 take_line(json_t *line, struct rso_jsonl *r, void *ctx)
 {
 	char where[300];
+	int rc;
 
 	(void)ctx;
 	snprintf(where, sizeof(where), "%s:%lu", rso_jsonl_name(r),
 	    rso_jsonl_line(r));
-	if (json_object_get(line, "consent") != NULL)
+	if (json_object_get(line, "consent") != NULL) {
+		/* Consent is its own transaction, after the requests before it. */
+		if ((rc = end_batch()) != 0)
+			return rc;
 		return take_consent_line(line, where);
+	}
 	if (json_object_get(line, "case") != NULL) {
 		rso_warnx("%s: a case line is not a request (no \"consent\")",
 		    where);
@@ -309,7 +359,10 @@ main(int argc, char **argv)
 	if (argc > 0 && strcmp(argv[0], "consent") == 0)
 		return rso_flush_stdout(verb_consent(argc, argv));
 	store = rso_store_xopen();
+	pending = json_array();
 	rc = rso_jsonl_each(argc, argv, take_line, NULL);
+	rso_status_set(&rc, end_batch());
+	json_decref(pending);
 	rso_store_close(store);
 	return rso_flush_stdout(rc);
 }

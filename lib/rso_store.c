@@ -478,6 +478,39 @@ rso_store_rollback(struct rso_store *s)
 }
 
 int
+rso_store_savepoint(struct rso_store *s, const char *name, struct rso_error *e)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "SAVEPOINT %s", name);
+	return exec_sql(s, sql, e);
+}
+
+int
+rso_store_release(struct rso_store *s, const char *name, struct rso_error *e)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "RELEASE %s", name);
+	return exec_sql(s, sql, e);
+}
+
+void
+rso_store_rollback_to(struct rso_store *s, const char *name)
+{
+	char sql[80];
+
+	snprintf(sql, sizeof(sql), "ROLLBACK TO %s; RELEASE %s", name, name);
+	sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+}
+
+int
+rso_store_in_transaction(struct rso_store *s)
+{
+	return !sqlite3_get_autocommit(s->db);
+}
+
+int
 rso_store_backup_db(struct rso_store *s, const char *path,
     struct rso_error *e)
 {

@@ -70,6 +70,19 @@ int rso_store_commit(struct rso_store *s, struct rso_error *e);
 void rso_store_rollback(struct rso_store *s);
 
 /*
+ * Savepoints inside a transaction: one piece of a batch undone without the
+ * rest (name: letters only).  Return 0 or a store status.
+ */
+int rso_store_savepoint(struct rso_store *s, const char *name,
+    struct rso_error *e);
+int rso_store_release(struct rso_store *s, const char *name,
+    struct rso_error *e);
+void rso_store_rollback_to(struct rso_store *s, const char *name);
+
+/* Whether a transaction is open. */
+int rso_store_in_transaction(struct rso_store *s);
+
+/*
  * Copy the database online into path (SQLite's backup API: consistent even
  * while others write).  Returns 0 or EX_CANTCREAT/EX_IOERR/EX_TEMPFAIL.
  */
