@@ -50,3 +50,29 @@ rso_opt_reset(void)
 {
 	optind = 0;
 }
+
+int
+rso_verb_main(int argc, char **argv, const struct rso_verb *verbs,
+    rso_usage_fn *usage)
+{
+	static const struct option longopts[] = { RSO_OPT_LONG, { 0 } };
+	const struct rso_verb *v;
+	int ch;
+
+	rso_setprogname(argv[0]);
+	while ((ch = getopt_long(argc, argv, "+" RSO_OPT_SHORT, longopts,
+	    NULL)) != -1)
+		rso_opt_common(ch, optarg, usage);
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage(stderr, 0);
+		return EX_USAGE;
+	}
+	if ((v = rso_verb_find(verbs, argv[0])) == NULL) {
+		rso_warnx("%s: unknown verb", argv[0]);
+		usage(stderr, 0);
+		return EX_USAGE;
+	}
+	return rso_flush_stdout(v->run(argc, argv));
+}

@@ -48,6 +48,15 @@ const struct rso_verb *rso_verb_find(const struct rso_verb *verbs,
     const char *name);
 
 /*
+ * The whole main() of a program made of verbs: set the program name, take
+ * the common options before the verb, run the verb named by the first
+ * operand (its own options after it), flush stdout, and return the exit
+ * status.  No verb or an unknown one is a usage error.
+ */
+int rso_verb_main(int argc, char **argv, const struct rso_verb *verbs,
+    rso_usage_fn *usage);
+
+/*
  * Reset getopt for a verb's own option loop (the verb parses argv from
  * argv[1]).  glibc needs optind = 0 to reinitialise fully.
  */

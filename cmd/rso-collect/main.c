@@ -88,24 +88,5 @@ collect_getopt(int *argc, char ***argv, const char *shortopts,
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = { RSO_OPT_LONG, { 0 } };
-	const struct rso_verb *v;
-	int ch;
-
-	rso_setprogname(argv[0]);
-	while ((ch = getopt_long(argc, argv, "+" RSO_OPT_SHORT, longopts,
-	    NULL)) != -1)
-		rso_opt_common(ch, optarg, collect_usage);
-	argc -= optind;
-	argv += optind;
-	if (argc < 1) {
-		collect_usage(stderr, 0);
-		return EX_USAGE;
-	}
-	if ((v = rso_verb_find(verbs, argv[0])) == NULL) {
-		rso_warnx("%s: unknown verb", argv[0]);
-		collect_usage(stderr, 0);
-		return EX_USAGE;
-	}
-	return rso_flush_stdout(v->run(argc, argv));
+	return rso_verb_main(argc, argv, verbs, collect_usage);
 }
