@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rso_case.h"
+#include "rso_csv.h"
 #include "rso_err.h"
 #include "rso_hash.h"
 #include "rso_jsonl.h"
@@ -28,6 +29,7 @@ static void
 usage(FILE *fp, int full)
 {
 	fputs("usage: rso-intake [-q] [-H home] [file ...]\n"
+	    "       rso-intake [-q] [-H home] --csv file\n"
 	    "       rso-intake consent case --providers name[,name] "
 	    "[--provider name] --expires date\n"
 	    "                  [--signed-by who] [--signed date]\n", fp);
@@ -36,7 +38,9 @@ usage(FILE *fp, int full)
 	fputs("Reads request lines (JSON) from the files or stdin; each valid\n"
 	    "request becomes a case awaiting consent, and one line per case is\n"
 	    "written: {\"case\":...,\"ref\":...,\"status\":...}.  A line with\n"
-	    "\"case\" and \"consent\" records consent.  See rso-intake(1).\n"
+	    "\"case\" and \"consent\" records consent.  --csv reads RFC 4180 CSV\n"
+	    "whose header names the members with dots (patient.birth_date);\n"
+	    "questions are split on '|'.  See rso-intake(1).\n"
 	    "options:\n"
 	    "  -H, --home dir   the store (default $RSO_HOME)\n"
 	    "  -q, --quiet      no notes on stderr\n"
@@ -344,23 +348,97 @@ verb_consent(int argc, char **argv)
 	return rc;
 }
 
+/*
+ * Requests from a CSV file: the header names the members, each record
+ * becomes the same object a JSON line would be.
+ */
+static int
+take_csv(const char *path)
+{
+	static const char *const lists[] = { "questions", NULL };
+	char **header = NULL, **f, where[300];
+	struct rso_csv *c;
+	struct rso_error e;
+	size_t nh = 0, n, i;
+	json_t *req;
+	FILE *fp;
+	int rc, status = 0;
+
+	if (strcmp(path, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(path, "r")) == NULL) {
+		rso_warn("%s", path);
+		return EX_NOINPUT;
+	}
+	c = rso_csv_open(fp);
+	rc = rso_csv_next(c, &f, &n, &e);
+	if (rc == 1) {
+		header = rso_xcalloc(n, sizeof(*header));
+		for (nh = 0; nh < n; nh++)
+			header[nh] = rso_xstrdup(f[nh]);
+		if (rso_csv_header_check(header, nh, &e) != 0)
+			rc = -1;
+	}
+	if (rc != 1) {
+		if (rc == 0)
+			rso_error_set(&e, EX_DATAERR, "header: missing");
+		rso_warnx("%s:1: %s", path, e.msg);
+		status = EX_DATAERR;
+		goto done;
+	}
+	while ((rc = rso_csv_next(c, &f, &n, &e)) != 0) {
+		snprintf(where, sizeof(where), "%s:%lu", path, rso_csv_line(c));
+		if (rc < 0 || (req = rso_csv_to_json(header, nh, f, n, lists,
+		    &e)) == NULL) {
+			rso_warnx("%s: %s", where, e.msg);
+			rso_status_set(&status, EX_DATAERR);
+			continue;
+		}
+		if ((rc = take_request(req, where)) != 0)
+			rso_status_set(&status, rc);
+		json_decref(req);
+	}
+	if (ferror(fp)) {
+		rso_warn("%s", path);
+		rso_status_set(&status, EX_IOERR);
+	}
+done:
+	for (i = 0; i < nh; i++)
+		free(header[i]);
+	free(header);
+	rso_csv_close(c);
+	if (fp != stdin)
+		fclose(fp);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = { RSO_OPT_LONG, { 0 } };
+	enum { OPT_CSV = RSO_OPT_PRIVATE };
+	static const struct option longopts[] = {
+		{ "csv", required_argument, NULL, OPT_CSV }, RSO_OPT_LONG, { 0 } };
+	const char *csv = NULL;
 	int ch, rc;
 
 	rso_setprogname(argv[0]);
 	while ((ch = getopt_long(argc, argv, "+" RSO_OPT_SHORT, longopts,
 	    NULL)) != -1)
-		rso_opt_common(ch, optarg, usage);
+		if (ch == OPT_CSV)
+			csv = optarg;
+		else
+			rso_opt_common(ch, optarg, usage);
 	argc -= optind;
 	argv += optind;
 	if (argc > 0 && strcmp(argv[0], "consent") == 0)
 		return rso_flush_stdout(verb_consent(argc, argv));
+	if (csv != NULL && argc > 0) {
+		usage(stderr, 0);
+		return EX_USAGE;
+	}
 	store = rso_store_xopen();
 	pending = json_array();
-	rc = rso_jsonl_each(argc, argv, take_line, NULL);
+	rc = csv ? take_csv(csv) : rso_jsonl_each(argc, argv, take_line, NULL);
 	rso_status_set(&rc, end_batch());
 	json_decref(pending);
 	rso_store_close(store);

@@ -226,3 +226,12 @@ rso-case: stdin:4: case: not a case id' ]
 	run -65 --separate-stderr rso-case survey <<<'{"case":"RSO-2026-000001"}'
 	[ "$stderr" = "rso-case: stdin:1: score: missing" ]
 }
+
+@test "rso-case: list --format csv opens in a spreadsheet without formulas" {
+	jq -c '.ref="=HYPERLINK(\"http://x\")" | .urgency="urgent"' "$DATA/request.json" | rso-intake >/dev/null
+	jq -c '.ref="plain, with comma"' "$DATA/request.json" | rso-intake >/dev/null
+	run -0 rso-case list -f csv
+	assert_line --index 0 $'case,ref,status,status_at,created,specialty,urgency,country,region\r'
+	run -0 bash -c 'rso-case list -f csv | python3 -c "import csv,sys,json; print(json.dumps([r[1] for r in csv.reader(sys.stdin)][1:]))"'
+	assert_output '["'"'"'=HYPERLINK(\"http://x\")", "plain, with comma"]'
+}

@@ -244,3 +244,50 @@ PY
 	run -78 --separate-stderr rso-intake "$DATA/request.json"
 	[ "$stderr" = "rso-intake: $DATA/request.json:1: config.json: id_prefix: not 1 to 16 letters and digits" ]
 }
+
+@test "rso-intake: --csv reads RFC 4180 written by Python's csv module" {
+	python3 - <<'PY'
+import csv
+rows = [
+    ["ref", "patient.name", "patient.birth_date", "specialty", "questions", "patient.email"],
+    ["csv-1", "Test, Comma", "1961-03-01", "oncology", 'Is it "benign"?|Next steps?', "a@example.org"],
+    ["csv-2", "Test\nNewline", "1970-01-01", "cardiology", "Q1", ""],
+    ["csv-3", "Test Bad", "1970-13-01", "cardiology", "Q", ""],
+    ["csv-4", "Test Four", "1980-02-02", "neurology", "Q4", ""],
+]
+with open("r.csv", "w", newline="", encoding="utf-8-sig") as f:
+    csv.writer(f).writerows(rows)
+PY
+	run -65 --separate-stderr rso-intake --csv r.csv
+	[ "$(jq -r .ref <<<"$output" | paste -sd,)" = "csv-1,csv-2,csv-4" ]
+	[ "$stderr" = "rso-intake: r.csv:5: patient.birth_date: not a date (YYYY-MM-DD)" ]
+	run -0 rso-case show RSO-2026-000001
+	[ "$(jq -c .request <<<"$output")" = '{"patient":{"birth_date":"1961-03-01","email":"a@example.org","name":"Test, Comma"},"questions":["Is it \"benign\"?","Next steps?"],"ref":"csv-1","specialty":"oncology"}' ]
+	run -0 rso-case show RSO-2026-000002
+	[ "$(jq -r .request.patient.name <<<"$output")" = $'Test\nNewline' ]
+	# The same file again: nothing twice.
+	run -65 --separate-stderr rso-intake --csv r.csv
+	[ "$(jq -r .existing <<<"$output" | sort -u)" = true ]
+}
+
+@test "rso-intake: --csv refuses hostile and malformed CSV with the line" {
+	printf 'ref,patient.name,patient.birth_date,specialty,questions.0,questions.1\n' >h.csv
+	printf 'c-1,Test One,1970-01-01,oncology,First?,Second?\n' >>h.csv
+	printf 'c-2,"Test "Two",1970-01-01,oncology,Q,\n' >>h.csv
+	printf 'c-3,"unterminated,1970-01-01,oncology,Q,\n' >>h.csv
+	run -65 --separate-stderr rso-intake --csv h.csv
+	[ "$(jq -r .ref <<<"$output")" = c-1 ]
+	[ "$stderr" = "rso-intake: h.csv:3: text after a closing quote
+rso-intake: h.csv:4: unterminated quoted field" ]
+	run -0 rso-case show RSO-2026-000001
+	[ "$(jq -c .request.questions <<<"$output")" = '["First?","Second?"]' ]
+	printf 'ref,ref\nx,y\n' >dup.csv
+	run -65 --separate-stderr rso-intake --csv dup.csv
+	[ "$stderr" = "rso-intake: dup.csv:1: header: column 2: repeats column 1" ]
+	printf 'patient,patient.name\nx,y\n' >conf.csv
+	run -65 --separate-stderr rso-intake --csv conf.csv
+	[ "$stderr" = "rso-intake: conf.csv:1: header: column 2: conflicts with column 1" ]
+	run -66 --separate-stderr rso-intake --csv nosuch.csv
+	[ "$stderr" = "rso-intake: nosuch.csv: No such file or directory" ]
+	run -64 rso-intake --csv h.csv extra.jsonl
+}

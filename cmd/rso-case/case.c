@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rso_case.h"
+#include "rso_csv.h"
 #include "rso_err.h"
 #include "rso_event.h"
 #include "rso_jsonl.h"
@@ -11,7 +12,7 @@
 #include "rso_time.h"
 #include "verbs.h"
 
-enum format { FMT_JSON, FMT_TEXT };
+enum format { FMT_JSON, FMT_TEXT, FMT_CSV };
 
 static enum format
 parse_format(const char *s)
@@ -20,7 +21,9 @@ parse_format(const char *s)
 		return FMT_JSON;
 	if (strcmp(s, "text") == 0)
 		return FMT_TEXT;
-	rso_warnx("--format: not one of json, text");
+	if (strcmp(s, "csv") == 0)
+		return FMT_CSV;
+	rso_warnx("--format: not one of json, text, csv");
 	case_usage(stderr, 0);
 	exit(EX_USAGE);
 }
@@ -145,14 +148,26 @@ case_show(int argc, char **argv)
 	return rc;
 }
 
+/* The columns of list --format csv, in order. */
+static const char *const list_columns[] = { "case", "ref", "status",
+    "status_at", "created", "specialty", "urgency", "country", "region",
+    NULL };
+
 static int
 list_one(json_t *c, void *ctx)
 {
 	enum format *fmt = ctx;
 	char buf[RSO_TIME_STRLEN];
+	int i;
 
 	if (*fmt == FMT_JSON)
 		return rso_jsonl_write(stdout, c);
+	if (*fmt == FMT_CSV) {
+		for (i = 0; list_columns[i]; i++)
+			rso_csv_cell(stdout, str(c, list_columns[i]), i == 0);
+		rso_csv_end(stdout);
+		return 0;
+	}
 	printf("%-16s %-17s %-17s %-16s %s\n", str(c, "case"), str(c, "status"),
 	    local(str(c, "status_at"), buf), str(c, "specialty"), str(c, "ref"));
 	return 0;
@@ -207,7 +222,7 @@ case_list(int argc, char **argv)
 	enum format fmt = FMT_JSON;
 	struct rso_store *s;
 	struct rso_error e;
-	int ch, rc;
+	int ch, rc, i;
 
 	rso_opt_reset();
 	while ((ch = getopt_long(argc, argv, "f:s:" RSO_OPT_SHORT, longopts,
@@ -227,6 +242,11 @@ case_list(int argc, char **argv)
 	if (fmt == FMT_TEXT)
 		printf("%-16s %-17s %-17s %-16s %s\n", "CASE", "STATUS", "SINCE",
 		    "SPECIALTY", "REF");
+	if (fmt == FMT_CSV) {
+		for (i = 0; list_columns[i]; i++)
+			rso_csv_cell(stdout, list_columns[i], i == 0);
+		rso_csv_end(stdout);
+	}
 	rc = rso_case_list(s, &f, list_one, &fmt, &e);
 	rso_store_close(s);
 	if (rc != 0 && rc != EX_IOERR)

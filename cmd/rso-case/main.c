@@ -37,7 +37,7 @@ case_usage(FILE *fp, int full)
 	fputs("verbs:\n"
 	    "  init [-r age1...] [-R file]    create the store, register recipients (safe to re-run)\n"
 	    "  show [-f json|text] [case ...] a case in full (cases from stdin when none)\n"
-	    "  list [-s status[,status]] [--since when] [--until when] [-f json|text]\n"
+	    "  list [-s status[,status]] [--since when] [--until when] [-f json|text|csv]\n"
 	    "  log [-f json|text] case        the case's events\n"
 	    "  hold [-r reason] [case ...]    put cases on hold\n"
 	    "  resume [case ...]              take cases off hold\n"

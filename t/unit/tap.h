@@ -13,7 +13,7 @@ static int tap_n, tap_failed;
 #define is_str(a, b, ...) tap_is_str((a), (b), __FILE__, __LINE__, __VA_ARGS__)
 #define is_int(a, b, ...) tap_is_int((long long)(a), (long long)(b), __FILE__, __LINE__, __VA_ARGS__)
 
-static void __attribute__((format(printf, 5, 6)))
+static void __attribute__((format(printf, 5, 6), unused))
 tap_ok(int pass, const char *expr, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -26,7 +26,7 @@ tap_ok(int pass, const char *expr, const char *file, int line, const char *fmt, 
 	}
 }
 
-static void __attribute__((format(printf, 5, 6)))
+static void __attribute__((format(printf, 5, 6), unused))
 tap_is_str(const char *a, const char *b, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -41,7 +41,7 @@ tap_is_str(const char *a, const char *b, const char *file, int line, const char 
 	}
 }
 
-static void __attribute__((format(printf, 5, 6)))
+static void __attribute__((format(printf, 5, 6), unused))
 tap_is_int(long long a, long long b, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
