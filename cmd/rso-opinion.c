@@ -385,15 +385,16 @@ main(int argc, char **argv)
 
 	rso_setprogname(argv[0]);
 	opt_to = json_pack("[s, s]", "patient", "referrer");
-	if (argc < 2 || argv[1][0] == '-') {
-		while ((ch = getopt_long(argc, argv, "+" RSO_OPT_SHORT, longopts,
-		    NULL)) != -1)
-			rso_opt_common(ch, optarg, usage);
+	/* Common options may come before the verb, the verb's own after it. */
+	while ((ch = getopt_long(argc, argv, "+" RSO_OPT_SHORT, longopts,
+	    NULL)) != -1)
+		rso_opt_common(ch, optarg, usage);
+	if (optind >= argc)
 		return usage_error();
-	}
-	verb = argv[1];
-	argv++;
-	argc--;
+	verb = argv[optind];
+	argv += optind;
+	argc -= optind;
+	rso_opt_reset();
 	while ((ch = getopt_long(argc, argv, "f:" RSO_OPT_SHORT, longopts,
 	    NULL)) != -1)
 		switch (ch) {
@@ -445,6 +446,12 @@ main(int argc, char **argv)
 		}
 	argc -= optind;
 	argv += optind;
+	if (strcmp(verb, "draft") && strcmp(verb, "record") &&
+	    strcmp(verb, "deliver") && strcmp(verb, "ack") &&
+	    strcmp(verb, "due")) {
+		rso_warnx("%s: unknown verb", verb);
+		return usage_error();
+	}
 	store = rso_store_xopen();
 	if (strcmp(verb, "draft") == 0)
 		rc = verb_draft(argc, argv);
@@ -454,12 +461,8 @@ main(int argc, char **argv)
 		rc = rso_case_each_input(argc, argv, deliver_one, NULL);
 	else if (strcmp(verb, "ack") == 0)
 		rc = rso_case_each_input(argc, argv, ack_one, NULL);
-	else if (strcmp(verb, "due") == 0)
+	else
 		rc = verb_due(argc, argv);
-	else {
-		rso_warnx("%s: unknown verb", verb);
-		rc = usage_error();
-	}
 	rso_store_close(store);
 	json_decref(opt_to);
 	json_decref(opt_icd10);

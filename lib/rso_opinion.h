@@ -49,8 +49,9 @@ int rso_opinion_put(struct rso_store *s, const char *id,
  * recipient (from to: "patient", "referrer") is recorded.  *lines gets one
  * line per recipient with an address, for the mailer: {"kind":
  * "opinion-delivered","case","recipient","to","program"}; a recipient
- * without an address is skipped with a note in *lines' "skipped".  On a
- * re-run *already is set and nothing is recorded.
+ * without an address is recorded as delivered but gets no line (staff
+ * deliver it another way).  On a re-run *already is set and nothing is
+ * recorded.
  */
 int rso_opinion_deliver(struct rso_store *s, const char *id, const json_t *to,
     json_t **lines, int *already, struct rso_error *e);
@@ -78,7 +79,7 @@ int rso_opinion_unread(struct rso_store *s, int64_t older, rso_opinion_fn *fn,
  * What a specialist's draft needs, without decrypting anything:
  * {"case","specialty","subspecialty","patient":{name,birth_date,sex},
  * "questions":[...],"dates":{"requested","ready","due"},"records":[...],
- * "studies":[...],"roles":[...]}.
+ * "studies":[...]}.
  */
 int rso_opinion_draft(struct rso_store *s, const char *id, json_t **out,
     struct rso_error *e);

@@ -351,3 +351,11 @@ rso-collect: in: entry 4: sidecar: case: not a case id (moved to .rejected)" ]
 	[ "$stderr" = "rso-collect: RSO-2026-000001: nothing held as study 1.2.826.0.1.3680043.8.498.1" ]
 	run -64 rso-collect release RSO-2026-000001
 }
+
+@test "rso-collect: a bad follow-up interval in config.json is exit 78" {
+	echo '{"followup":{"interval":"soon"}}' >"$RSO_HOME/config.json"
+	run -78 --separate-stderr rso-collect due
+	[ "$stderr" = "rso-collect: config.json: followup.interval: not a duration such as 3d" ]
+	run -64 --separate-stderr rso-collect due --older soon
+	[ "${stderr_lines[0]}" = "rso-collect: --older: not a duration such as 3d" ]
+}

@@ -71,10 +71,14 @@ rso-mail: in.jsonl:5: recipient: not one address" ]
 	[ -z "$output" ]
 }
 
-@test "rso-mail: -n prints the message instead of sending it" {
+@test "rso-mail: -n prints the message instead of sending it, and passes nothing on" {
 	run -0 --separate-stderr rso-mail -n <<<'{"kind":"review-overdue","case":"RSO-2026-000003","email":"a@example.org","name":"Dr Test","due":"2026-10-01","role":"primary"}'
-	[[ "$stderr" == *"Subject: Second opinion RSO-2026-000003 is overdue"* ]]
+	assert_line --index 2 "Subject: Second opinion RSO-2026-000003 is overdue"
+	refute_output --partial '"mailed_to"'
+	[ -z "$stderr" ]
 	[ -z "$(ls outbox)" ]
+	run -0 rso-mail -h
+	assert_line --index 0 "usage: rso-mail [-n] [-H home] [file ...]"
 }
 
 @test "rso-mail: a missing file is exit 66" {

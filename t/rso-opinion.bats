@@ -145,3 +145,8 @@ in_review() {
 	run -64 --separate-stderr rso-opinion deliver --video tomorrow RSO-2026-000001
 	[ "${stderr_lines[0]}" = "rso-opinion: --video: not an RFC 3339 time" ]
 }
+
+@test "rso-opinion: an unknown verb is a usage error, store or not" {
+	run -64 --separate-stderr rso-opinion -H "$BATS_TEST_TMPDIR/none" frob
+	[ "${stderr_lines[0]}" = "rso-opinion: frob: unknown verb" ]
+}

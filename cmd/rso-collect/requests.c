@@ -171,9 +171,15 @@ collect_due(int argc, char **argv)
 	if (argc != 0)
 		return usage_error();
 	store = rso_store_xopen();
-	if (opt_older == NULL)
-		opt_older = rso_store_conf_str(store, "followup.interval", "3d");
-	if (rso_duration_parse(opt_older, &older) != 0) {
+	if (opt_older == NULL &&
+	    rso_duration_parse(rso_store_conf_str(store, "followup.interval",
+	    "3d"), &older) != 0) {
+		rso_warnx("config.json: followup.interval: not a duration such "
+		    "as 3d");
+		rso_store_close(store);
+		return EX_CONFIG;
+	}
+	if (opt_older != NULL && rso_duration_parse(opt_older, &older) != 0) {
 		rso_warnx("--older: not a duration such as 3d");
 		rso_store_close(store);
 		return EX_USAGE;
