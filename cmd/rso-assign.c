@@ -1,10 +1,12 @@
 /* rso-assign: specialists matched to ready cases, and reminded. */
 /* SPDX-License-Identifier: ISC */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rso_assign.h"
 #include "rso_case.h"
+#include "rso_csv.h"
 #include "rso_err.h"
 #include "rso_jsonl.h"
 #include "rso_opt.h"
@@ -22,7 +24,7 @@ usage(FILE *fp, int full)
 	fputs("usage: rso-assign [-q] [-H home] [--to id [--role r]] [--force]"
 	    " [--panel role,...] [case ...]\n"
 	    "       rso-assign --ready\n"
-	    "       rso-assign roster [-f json|text] [file ...]\n"
+	    "       rso-assign roster [-f json|text] [--csv file | file ...]\n"
 	    "       rso-assign match [--role r] case ...\n"
 	    "       rso-assign accept [--by id] case ...\n"
 	    "       rso-assign decline -r reason [--by id] case ...\n"
@@ -33,7 +35,8 @@ usage(FILE *fp, int full)
 	fputs("With no verb, assigns the best eligible specialist to each ready\n"
 	    "case named on the command line or on stdin (JSON lines with\n"
 	    "\"case\"); re-runs change nothing.  roster with files (- for\n"
-	    "stdin) imports specialists (JSON lines); without, lists them.\n"
+	    "stdin) imports specialists (JSON lines; --csv for a CSV file with\n"
+	    "a header row, lists split on '|'); without, lists them.\n"
 	    "See rso-assign(1).\n"
 	    "options:\n"
 	    "  -H, --home dir   the store (default $RSO_HOME)\n"
@@ -80,21 +83,61 @@ report(void *ctx, const char *msg)
 }
 
 static int
-roster_line(json_t *sp, struct rso_jsonl *r, void *ctx)
+roster_put(json_t *sp, const char *where)
 {
-	char where[300];
 	int changed, n;
 
-	(void)ctx;
-	snprintf(where, sizeof(where), "%s:%lu", rso_jsonl_name(r),
-	    rso_jsonl_line(r));
-	n = rso_roster_put(store, sp, report, where, &changed);
+	n = rso_roster_put(store, sp, report, (void *)where, &changed);
 	if (n > 0)
 		return EX_DATAERR;
 	if (n < 0)
 		return -n;
 	return emit(json_pack("{s:s, s:b}", "specialist", rso_json_str(sp, "id"),
 	    changed ? "updated" : "unchanged", 1));
+}
+
+static int
+roster_line(json_t *sp, struct rso_jsonl *r, void *ctx)
+{
+	char where[300];
+
+	(void)ctx;
+	snprintf(where, sizeof(where), "%s:%lu", rso_jsonl_name(r),
+	    rso_jsonl_line(r));
+	return roster_put(sp, where);
+}
+
+/*
+ * A CSV cell is text; capacity and active are a number and a boolean in
+ * the roster, so a cell that reads as one becomes one.  Anything else is
+ * left as text for rso_roster_put to refuse with the column's name.
+ */
+static void
+csv_typed(json_t *sp)
+{
+	const char *v;
+	char *end;
+	long long n;
+
+	if ((v = json_string_value(json_object_get(sp, "capacity"))) != NULL) {
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (*v != '\0' && *end == '\0' && errno == 0)
+			json_object_set_new(sp, "capacity", json_integer(n));
+	}
+	if ((v = json_string_value(json_object_get(sp, "active"))) != NULL) {
+		if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0)
+			json_object_set_new(sp, "active",
+			    json_boolean(strcmp(v, "true") == 0));
+	}
+}
+
+static int
+roster_record(json_t *sp, const char *where, void *ctx)
+{
+	(void)ctx;
+	csv_typed(sp);
+	return roster_put(sp, where);
 }
 
 static void
@@ -127,11 +170,15 @@ roster_print(json_t *sp, void *ctx)
 }
 
 static int
-verb_roster(int argc, char **argv)
+verb_roster(int argc, char **argv, const char *csv)
 {
+	static const char *const lists[] = { "subspecialties",
+	    "jurisdictions", "languages", NULL };
 	struct rso_error e;
 	int rc;
 
+	if (csv != NULL)
+		return rso_csv_each(csv, lists, roster_record, NULL);
 	if (argc > 0)
 		return rso_jsonl_each(argc, argv, roster_line, NULL);
 	if (format == FMT_TEXT)
@@ -319,13 +366,14 @@ workload_one(json_t *w, void *ctx)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_BY = RSO_OPT_PRIVATE, OPT_FORCE, OPT_PANEL, OPT_READY,
+	enum { OPT_BY = RSO_OPT_PRIVATE, OPT_CSV, OPT_FORCE, OPT_PANEL, OPT_READY,
 	    OPT_ROLE, OPT_TO, OPT_WITHIN };
 	static const struct option longopts[] = {
 		{ "by", required_argument, NULL, OPT_BY },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "format", required_argument, NULL, 'f' },
 		{ "panel", required_argument, NULL, OPT_PANEL },
+		{ "csv", required_argument, NULL, OPT_CSV },
 		{ "ready", no_argument, NULL, OPT_READY },
 		{ "reason", required_argument, NULL, 'r' },
 		{ "role", required_argument, NULL, OPT_ROLE },
@@ -335,7 +383,7 @@ main(int argc, char **argv)
 	struct per_case pc = { "primary", NULL, NULL, NULL, NULL, 0 };
 	struct due d = { 0 };
 	struct rso_error e;
-	const char *verb = "";
+	const char *verb = "", *csv = NULL;
 	int ch, rc, ready = 0;
 	char *tok, *save = NULL, *copy;
 
@@ -358,6 +406,7 @@ main(int argc, char **argv)
 		case 'f': format = parse_format(optarg); break;
 		case 'r': pc.reason = optarg; break;
 		case OPT_BY: pc.by = optarg; break;
+		case OPT_CSV: csv = optarg; break;
 		case OPT_FORCE: pc.force = 1; break;
 		case OPT_PANEL:
 			pc.panel = pc.panel ? pc.panel : json_array();
@@ -381,9 +430,14 @@ main(int argc, char **argv)
 		}
 	argc -= optind;
 	argv += optind;
+	if (csv != NULL && (strcmp(verb, "roster") != 0 || argc > 0)) {
+		rso_warnx("--csv: only for roster, without files");
+		usage(stderr, 0);
+		return EX_USAGE;
+	}
 	store = rso_store_xopen();
 	if (strcmp(verb, "roster") == 0)
-		rc = verb_roster(argc, argv);
+		rc = verb_roster(argc, argv, csv);
 	else if (strcmp(verb, "match") == 0)
 		rc = rso_case_each_input(argc, argv, match_one, &pc);
 	else if (strcmp(verb, "accept") == 0)

@@ -348,68 +348,11 @@ verb_consent(int argc, char **argv)
 	return rc;
 }
 
-/*
- * Requests from a CSV file: the header names the members, each record
- * becomes the same object a JSON line would be.
- */
 static int
-take_csv(const char *path)
+take_csv_request(json_t *req, const char *where, void *ctx)
 {
-	static const char *const lists[] = { "questions", NULL };
-	char **header = NULL, **f, where[300];
-	struct rso_csv *c;
-	struct rso_error e;
-	size_t nh = 0, n, i;
-	json_t *req;
-	FILE *fp;
-	int rc, status = 0;
-
-	if (strcmp(path, "-") == 0)
-		fp = stdin;
-	else if ((fp = fopen(path, "r")) == NULL) {
-		rso_warn("%s", path);
-		return EX_NOINPUT;
-	}
-	c = rso_csv_open(fp);
-	rc = rso_csv_next(c, &f, &n, &e);
-	if (rc == 1) {
-		header = rso_xcalloc(n, sizeof(*header));
-		for (nh = 0; nh < n; nh++)
-			header[nh] = rso_xstrdup(f[nh]);
-		if (rso_csv_header_check(header, nh, &e) != 0)
-			rc = -1;
-	}
-	if (rc != 1) {
-		if (rc == 0)
-			rso_error_set(&e, EX_DATAERR, "header: missing");
-		rso_warnx("%s:1: %s", path, e.msg);
-		status = EX_DATAERR;
-		goto done;
-	}
-	while ((rc = rso_csv_next(c, &f, &n, &e)) != 0) {
-		snprintf(where, sizeof(where), "%s:%lu", path, rso_csv_line(c));
-		if (rc < 0 || (req = rso_csv_to_json(header, nh, f, n, lists,
-		    &e)) == NULL) {
-			rso_warnx("%s: %s", where, e.msg);
-			rso_status_set(&status, EX_DATAERR);
-			continue;
-		}
-		if ((rc = take_request(req, where)) != 0)
-			rso_status_set(&status, rc);
-		json_decref(req);
-	}
-	if (ferror(fp)) {
-		rso_warn("%s", path);
-		rso_status_set(&status, EX_IOERR);
-	}
-done:
-	for (i = 0; i < nh; i++)
-		free(header[i]);
-	free(header);
-	rso_csv_close(c);
-	if (fp != stdin)
-		fclose(fp);
-	return status;
+	(void)ctx;
+	return take_request(req, where);
 }
 
 int
@@ -438,7 +381,8 @@ main(int argc, char **argv)
 	}
 	store = rso_store_xopen();
 	pending = json_array();
-	rc = csv ? take_csv(csv) : rso_jsonl_each(argc, argv, take_line, NULL);
+	rc = csv ? rso_csv_each(csv, (const char *const[]){ "questions", NULL },
+	    take_csv_request, NULL) : rso_jsonl_each(argc, argv, take_line, NULL);
 	rso_status_set(&rc, end_batch());
 	json_decref(pending);
 	rso_store_close(store);

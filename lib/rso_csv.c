@@ -444,3 +444,96 @@ rso_csv_end(FILE *fp)
 {
 	fputs("\r\n", fp);
 }
+
+static void
+free_header(char **header, size_t nh)
+{
+	size_t i;
+
+	for (i = 0; i < nh; i++)
+		free(header[i]);
+	free(header);
+}
+
+/* The header row, copied (records reuse the reader's buffers). */
+static int
+csv_header(struct rso_csv *c, const char *path, char ***header, size_t *nh)
+{
+	struct rso_error e;
+	char **f;
+	size_t n;
+	int rc = rso_csv_next(c, &f, &n, &e);
+
+	*header = NULL;
+	*nh = 0;
+	if (rc == 1) {
+		*header = rso_xcalloc(n, sizeof(**header));
+		for (*nh = 0; *nh < n; (*nh)++)
+			(*header)[*nh] = rso_xstrdup(f[*nh]);
+		if (rso_csv_header_check(*header, *nh, &e) == 0)
+			return 0;
+		free_header(*header, *nh);
+		*header = NULL;
+		*nh = 0;
+	} else if (rc == 0)
+		rso_error_set(&e, EX_DATAERR, "header: missing");
+	rso_warnx("%s:1: %s", path, e.msg);
+	return EX_DATAERR;
+}
+
+static int
+csv_records(struct rso_csv *c, const char *path, char **header, size_t nh,
+    const char *const *lists, rso_csv_fn *fn, void *ctx)
+{
+	char **f, where[300];
+	struct rso_error e;
+	json_t *obj;
+	size_t n;
+	int rc, status = 0;
+
+	while ((rc = rso_csv_next(c, &f, &n, &e)) != 0) {
+		snprintf(where, sizeof(where), "%s:%lu", path, rso_csv_line(c));
+		if (rc < 0 || (obj = rso_csv_to_json(header, nh, f, n, lists,
+		    &e)) == NULL) {
+			rso_warnx("%s: %s", where, e.msg);
+			rso_status_set(&status, EX_DATAERR);
+			continue;
+		}
+		if ((rc = fn(obj, where, ctx)) != 0)
+			rso_status_set(&status, rc);
+		json_decref(obj);
+	}
+	return status;
+}
+
+int
+rso_csv_each(const char *path, const char *const *lists, rso_csv_fn *fn,
+    void *ctx)
+{
+	struct rso_csv *c;
+	char **header;
+	size_t nh;
+	FILE *fp;
+	int status;
+
+	if (strcmp(path, "-") == 0) {
+		fp = stdin;
+		path = "stdin";	/* named as rso_jsonl names it */
+	} else if ((fp = fopen(path, "r")) == NULL) {
+		rso_warn("%s", path);
+		return EX_NOINPUT;
+	}
+	c = rso_csv_open(fp);
+	if ((status = csv_header(c, path, &header, &nh)) == 0) {
+		status = csv_records(c, path, header, nh, lists, fn, ctx);
+		free_header(header, nh);
+	}
+	if (ferror(fp)) {
+		rso_warn("%s", path);
+		rso_status_set(&status, EX_IOERR);
+	}
+	rso_csv_close(c);
+	if (fp != stdin)
+		fclose(fp);
+	return status;
+}

@@ -55,6 +55,17 @@ json_t *rso_csv_to_json(char **header, size_t nh, char **fields, size_t n,
 int rso_csv_header_check(char **header, size_t n, struct rso_error *e);
 
 /*
+ * Each record of the CSV file at path ("-" for stdin) as the JSON object
+ * rso_csv_to_json makes under the file's header row, handed to fn with
+ * where ("FILE:LINE", "stdin:LINE" for "-", the line the record began on).  A bad record or
+ * header is reported and yields EX_DATAERR; a missing file EX_NOINPUT;
+ * fn's non-zero status is kept (the first wins) and reading goes on.
+ */
+typedef int rso_csv_fn(json_t *obj, const char *where, void *ctx);
+int rso_csv_each(const char *path, const char *const *lists, rso_csv_fn *fn,
+    void *ctx);
+
+/*
  * Write one cell: quoted when it holds a comma, quote, CR, LF or leading
  * or trailing space.  A cell that begins with = + - @ TAB or CR is written
  * as text a spreadsheet will not evaluate: a single quote goes before it,

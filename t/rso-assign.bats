@@ -38,6 +38,40 @@ local_setup() {
 TABLE
 }
 
+@test "rso-assign: roster --csv imports what Python's csv module writes" {
+	python3 - >"$BATS_TEST_TMPDIR/roster.csv" <<'PY'
+import csv, sys
+w = csv.writer(sys.stdout)
+w.writerow(["id", "name", "email", "specialty", "subspecialties",
+            "jurisdictions", "languages", "capacity", "payout", "active"])
+w.writerow(["sp-csv", "Dr Test Comma, Jr", "csv@hospital.example", "oncology",
+            "breast|neuro-oncology", "US-TX|US-CA", "en", "4", "450.00", "true"])
+w.writerow(["sp-off", "Dr Test Off", "", "oncology", "", "US", "", "0", "",
+            "false"])
+PY
+	run -0 rso-assign roster --csv "$BATS_TEST_TMPDIR/roster.csv"
+	[ "$(jq -sc '[.[] | [.specialist, .updated]]' <<<"$output")" = '[["sp-csv",true],["sp-off",true]]' ]
+	run -0 rso-assign roster
+	[ "$(jq -c 'select(.id == "sp-csv") | [.name, .subspecialties, .jurisdictions, .capacity, .payout, .active]' <<<"$output")" = '["Dr Test Comma, Jr",["breast","neuro-oncology"],["US-TX","US-CA"],4,"450.00",true]' ]
+	[ "$(jq -c 'select(.id == "sp-off") | [.capacity, .active]' <<<"$output")" = '[0,false]' ]
+	run -0 rso-assign roster --csv "$BATS_TEST_TMPDIR/roster.csv"
+	[ "$(jq -sc '[.[] | .unchanged]' <<<"$output")" = '[true,true]' ]
+}
+
+@test "rso-assign: roster --csv refuses bad records by line and keeps the good" {
+	printf 'id,name,specialty,jurisdictions,capacity,active\r\nsp-a,Dr Test A,oncology,US,many,true\r\nsp-b,Dr Test B,oncology,US,2,yes\r\nsp-c,Dr Test C,oncology,US,2,true\r\n' >"$BATS_TEST_TMPDIR/r.csv"
+	run -65 --separate-stderr rso-assign roster --csv "$BATS_TEST_TMPDIR/r.csv"
+	[ "${stderr_lines[0]}" = "rso-assign: $BATS_TEST_TMPDIR/r.csv:2: capacity: not a whole number from 0 to 10000" ]
+	[ "${stderr_lines[1]}" = "rso-assign: $BATS_TEST_TMPDIR/r.csv:3: active: not true or false" ]
+	[ "$output" = '{"specialist":"sp-c","updated":true}' ]
+	run -65 --separate-stderr rso-assign roster --csv - <<<'id,id'
+	[ "$stderr" = "rso-assign: stdin:1: header: column 2: repeats column 1" ]
+	run -66 --separate-stderr rso-assign roster --csv "$BATS_TEST_TMPDIR/none.csv"
+	[ "$stderr" = "rso-assign: $BATS_TEST_TMPDIR/none.csv: No such file or directory" ]
+	run -64 --separate-stderr rso-assign match --csv "$BATS_TEST_TMPDIR/r.csv"
+	[ "${stderr_lines[0]}" = "rso-assign: --csv: only for roster, without files" ]
+}
+
 @test "rso-assign: match ranks candidates and says why" {
 	ready_case 1
 	run -0 rso-assign match RSO-2026-000001
