@@ -1,0 +1,65 @@
+/* rso_utf8: decode one UTF-8 character, strictly. */
+/* SPDX-License-Identifier: ISC */
+#include "rso_utf8.h"
+
+#define CONT(c)	(((c) & 0xC0) == 0x80)
+
+size_t
+rso_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	unsigned c = s[0];
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	/* C0 and C1 would be overlong two-byte forms; F5.. are past U+10FFFF. */
+	if (c < 0xC2 || c > 0xF4)
+		return 0;
+	if (c < 0xE0) {
+		if (n < 2 || !CONT(s[1]))
+			return 0;
+		*cp = (c & 0x1F) << 6 | (s[1] & 0x3F);
+		return 2;
+	}
+	if (c < 0xF0) {
+		if (n < 3 || !CONT(s[1]) || !CONT(s[2]) ||
+		    (c == 0xE0 && s[1] < 0xA0) ||	/* overlong */
+		    (c == 0xED && s[1] >= 0xA0))	/* surrogate */
+			return 0;
+		*cp = (c & 0x0F) << 12 | (s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+		return 3;
+	}
+	if (n < 4 || !CONT(s[1]) || !CONT(s[2]) || !CONT(s[3]) ||
+	    (c == 0xF0 && s[1] < 0x90) ||		/* overlong */
+	    (c == 0xF4 && s[1] >= 0x90))		/* past U+10FFFF */
+		return 0;
+	*cp = (uint32_t)(c & 0x07) << 18 | (s[1] & 0x3F) << 12 |
+	    (s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+	return 4;
+}
+
+size_t
+rso_utf8_encode(uint32_t cp, unsigned char *d)
+{
+	if (cp < 0x80) {
+		d[0] = cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		d[0] = 0xC0 | cp >> 6;
+		d[1] = 0x80 | (cp & 0x3F);
+		return 2;
+	}
+	if (cp < 0x10000) {
+		d[0] = 0xE0 | cp >> 12;
+		d[1] = 0x80 | (cp >> 6 & 0x3F);
+		d[2] = 0x80 | (cp & 0x3F);
+		return 3;
+	}
+	d[0] = 0xF0 | cp >> 18;
+	d[1] = 0x80 | (cp >> 12 & 0x3F);
+	d[2] = 0x80 | (cp >> 6 & 0x3F);
+	d[3] = 0x80 | (cp & 0x3F);
+	return 4;
+}
