@@ -2,10 +2,12 @@
  * through a source that hands out a few bytes at a time (the path a
  * stream from an archive takes).  No crash, no hang, valid UTF-8 out. */
 /* SPDX-License-Identifier: ISC */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rso_dicom.h"
+#include "rso_name.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
@@ -37,7 +39,14 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	struct dribble d = { data, size, 0 };
 	int ra, rb;
 
+	char written[256];
+
 	(void)rso_dicom_sniff(data, size);
+	/* The bytes as a written name, against a PN and the other way. */
+	snprintf(written, sizeof(written), "%.*s", (int)(size < 255 ? size :
+	    255), (const char *)data);
+	(void)rso_name_match("DOE^JANE^Q=TEST^X", written);
+	(void)rso_name_match(written, "Jane Doe");
 	ra = rso_dicom_read_mem(data, size, &a, &e);
 	rb = rso_dicom_read(dribble_read, NULL, &d, &b, &e);
 	/*

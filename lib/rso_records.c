@@ -87,8 +87,10 @@ rso_contact_parse(const char *arg)
 static int
 check_request(const json_t *req, struct rso_error *e)
 {
-	const json_t *c = json_object_get(req, "contact"), *st;
+	const json_t *c = json_object_get(req, "contact"), *st, *x;
 	const char *m = rso_json_str(c, "method");
+	rso_time_t t;
+	size_t i;
 
 	if (!json_is_string(json_object_get(req, "provider")) ||
 	    json_string_length(json_object_get(req, "provider")) == 0)
@@ -107,6 +109,18 @@ check_request(const json_t *req, struct rso_error *e)
 	st = json_object_get(req, "studies");
 	if (st != NULL && !json_is_array(st))
 		return rso_error_set(e, EX_DATAERR, "studies: not a list");
+	json_array_foreach(st, i, x) {
+		if (!json_is_object(x))
+			return rso_error_set(e, EX_DATAERR, "studies.%zu: not an "
+			    "object", i);
+		if (rso_json_str(x, "date") && rso_date_parse(rso_json_str(x,
+		    "date"), &t) != 0)
+			return rso_error_set(e, EX_DATAERR, "studies.%zu.date: not "
+			    "a date (YYYY-MM-DD)", i);
+		if (!json_is_string(json_object_get(x, "modality")))
+			return rso_error_set(e, EX_DATAERR, "studies.%zu.modality: "
+			    "missing", i);
+	}
 	return 0;
 }
 

@@ -398,6 +398,38 @@ def bench(n, outdir):
         part10(os.path.join(outdir, "b%05d.dcm" % i), ds, ts)
 
 
+def study(outdir, opts):
+    """One synthetic study of a patient: instances in a series, as a CD
+    or a scanner would send them.  Options (key=value): name, birth
+    (YYYYMMDD), n (instances), size (pixel bytes each), syntax
+    (explicit_le, implicit_le, explicit_be, deflated_le), modality, date,
+    body, desc, tag (makes the UIDs; the same tag is the same study)."""
+    o = {"name": "TEST^ALPHA", "birth": "19610301", "n": "3",
+         "size": "256", "syntax": "explicit_le", "modality": "MR",
+         "date": "20260915", "body": "HEAD", "desc": "SYNTHETIC MRI",
+         "tag": "study"}
+    for kv in opts:
+        k, _, v = kv.partition("=")
+        if k not in o:
+            raise SystemExit("gen-dicom: --study: unknown option " + k)
+        o[k] = v
+    ts = {v: k for k, v in SYNTAX.items()}
+    ts["explicit_le"] = U.ExplicitVRLittleEndian
+    side = int(max(1, int(o["size"])) ** 0.5)
+    for i in range(int(o["n"])):
+        ds = base(o["tag"], name=o["name"], rows=side, cols=side,
+                  pixels=bytes([i & 0xFF]) * (side * side),
+                  desc=o["desc"])
+        ds.SOPInstanceUID = uid(o["tag"], "sop", str(i))
+        ds.InstanceNumber = i + 1
+        ds.PatientBirthDate = o["birth"]
+        ds.Modality = o["modality"]
+        ds.StudyDate = o["date"]
+        ds.BodyPartExamined = o["body"]
+        part10(os.path.join(outdir, "IM%05d.dcm" % (i + 1)), ds,
+               ts[o["syntax"]])
+
+
 def corpus(outdir):
     """Seeds for the fuzzer: one small file per shape."""
     tmp = os.path.join(outdir, ".gen")
@@ -415,6 +447,9 @@ def main(argv):
     if len(argv) == 3 and argv[0] == "--bench":
         os.makedirs(argv[2], exist_ok=True)
         bench(int(argv[1]), argv[2])
+    elif len(argv) >= 2 and argv[0] == "--study":
+        os.makedirs(argv[1], exist_ok=True)
+        study(argv[1], argv[2:])
     elif len(argv) == 2 and argv[0] == "--corpus":
         os.makedirs(argv[1], exist_ok=True)
         corpus(argv[1])
@@ -422,7 +457,8 @@ def main(argv):
         os.makedirs(argv[0], exist_ok=True)
         fixtures(argv[0], big=os.environ.get("RSO_DICOM_BIG", "1") != "0")
     else:
-        sys.stderr.write("usage: gen-dicom [--bench N | --corpus] DIR\n")
+        sys.stderr.write("usage: gen-dicom [--bench N | --corpus] DIR\n"
+                         "       gen-dicom --study DIR [key=value ...]\n")
         return 64
     return 0
 

@@ -125,7 +125,7 @@ rso-collect: stdin:4: attempt: not a number' ]
 @test "rso-collect: missing names open requests and studies not arrived" {
 	rso-collect request RSO-2026-000001 --provider "Test Imaging" --contact "fax:1" --what "MRI brain" --study "2026-09-14:MR:MRI brain" >/dev/null
 	run -0 rso-collect missing RSO-2026-000001
-	[ "$(jq -sc '[.[] | [.missing, .provider, .study.date, .study.modality]]' <<<"$output")" = '[["request","Test Imaging",null,null],["study","Test Imaging","20260914","MR"]]' ]
+	[ "$(jq -sc '[.[] | [.missing, .provider, .study.date, .study.modality]]' <<<"$output")" = '[["request","Test Imaging",null,null],["study","Test Imaging","2026-09-14","MR"]]' ]
 	run -0 rso-collect missing -f text RSO-2026-000001
 	assert_line --index 0 --regexp '^REQ-[0-9A-Z]{6}  Test Imaging +asked 2026-10-01 \(1 attempt\): MRI brain$'
 	run -65 --separate-stderr rso-collect missing RSO-2026-000077
@@ -255,13 +255,13 @@ inbox_case() {
 	[ "$(jq -sc '[.[] | .type] | sort' <<<"$output")" = '["other","other","report"]' ]
 	# Entries are taken in byte order of their names.
 	[ "$stderr" = "rso-collect: in: entry 2: RSO-2026-000077: no such case (moved to .rejected)
-rso-collect: in: entry 3: no request token or case id in the name or a sidecar (moved to .rejected)
+rso-collect: in: entry 3: not DICOM, and no request token or case id in the name or a sidecar (moved to .rejected)
 rso-collect: in: entry 4: sidecar: case: not a case id (moved to .rejected)" ]
 	[[ "$stderr" != *ZZPHI* ]]
 	run -0 ls in
 	assert_output ''
 	run -0 cat "in/.rejected/ZZPHI Person scan.txt.reason"
-	assert_output "no request token or case id in the name or a sidecar"
+	assert_output "not DICOM, and no request token or case id in the name or a sidecar"
 	[ -e in/.rejected/bad.txt.json ]
 	run -0 rso-collect missing RSO-2026-000001
 	assert_output ''

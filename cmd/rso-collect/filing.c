@@ -26,7 +26,7 @@ filing_survey(struct filing_item *it, int fd, const char *where,
 		return rso_error_set(e, EX_IOERR, "%s: %s", where,
 		    strerror(errno));
 	it->size = (off_t)size;
-	return 0;
+	return filing_dicom(it, e);
 }
 
 void
@@ -35,6 +35,8 @@ filing_release(struct filing_item *it)
 	if (it->fd >= 0)
 		close(it->fd);
 	it->fd = -1;
+	free(it->dicom);
+	it->dicom = NULL;
 }
 
 int
@@ -52,6 +54,22 @@ filing_case_ready(struct rso_store *s, const char *id, struct rso_error *e)
 	return 0;
 }
 
+static const char *
+sop_of(const struct filing_item *it)
+{
+	return it->dicom ? it->dicom->sop_instance_uid : NULL;
+}
+
+/* The same content, or the same DICOM instance in another file. */
+static int
+same(const struct filing_item *a, const struct filing_item *b)
+{
+	if (strcmp(a->sha256, b->sha256) == 0)
+		return 1;
+	return a->dicom && b->dicom && strcmp(a->dicom->sop_instance_uid,
+	    b->dicom->sop_instance_uid) == 0;
+}
+
 void
 filing_dedupe(struct rso_store *s, const char *id, struct filing_item *it,
     size_t *n)
@@ -61,9 +79,9 @@ filing_dedupe(struct rso_store *s, const char *id, struct filing_item *it,
 	char item[16];
 
 	for (i = 0; i < *n; i++) {
-		known = rso_records_known(s, id, it[i].sha256, NULL);
+		known = rso_records_known(s, id, it[i].sha256, sop_of(&it[i]));
 		for (j = 0; !known && j < kept; j++)
-			if (strcmp(it[j].sha256, it[i].sha256) == 0)
+			if (same(&it[j], &it[i]))
 				known = it[j].item ? it[j].item : -1;
 		if (known) {
 			if (known > 0) {
@@ -76,12 +94,19 @@ filing_dedupe(struct rso_store *s, const char *id, struct filing_item *it,
 		}
 		it[kept++] = it[i];
 	}
+	/* The slots past the kept ones hold moved copies: not theirs to free. */
+	for (i = kept; i < *n; i++) {
+		it[i].fd = -1;
+		it[i].dicom = NULL;
+	}
 	*n = kept;
 }
 
 static const char *
 type_of(const struct filing_item *it, const struct filing_meta *m)
 {
+	if (it->dicom)
+		return "imaging";
 	if (m->type)
 		return m->type;
 	return strcmp(it->media_type, "application/dicom") == 0 ? "imaging" :
@@ -107,7 +132,8 @@ write_segment(struct rso_store *s, const char *id, struct filing_item *it,
 	first = rso_records_next_item(s, id);
 	for (i = 0; i < n; i++) {
 		it[i].item = first + (int)i;
-		snprintf(label, sizeof(label), "%s %s", type_of(&it[i], m),
+		snprintf(label, sizeof(label), "%s %s %s", type_of(&it[i], m),
+		    it[i].dicom ? it[i].dicom->modality : "",
 		    m->source ? m->source : "");
 		rso_slug(label, slug, sizeof(slug));
 		snprintf(it[i].name, sizeof(it[i].name), "records/%04d-%s.%s",
@@ -129,12 +155,20 @@ write_segment(struct rso_store *s, const char *id, struct filing_item *it,
 	return rc;
 }
 
+static const char *
+nonempty(const char *s)
+{
+	return *s ? s : NULL;
+}
+
 static int
 index_items(struct rso_store *s, const char *id, struct filing_item *it,
     size_t n, const struct filing_meta *m, const char *seg,
     struct rso_error *e)
 {
 	struct rso_record *recs = rso_xcalloc(n, sizeof(*recs));
+	char (*dates)[11] = rso_xcalloc(n, sizeof(*dates));
+	struct rso_dicom_info *d;
 	size_t i;
 	int rc;
 
@@ -149,6 +183,20 @@ index_items(struct rso_store *s, const char *id, struct filing_item *it,
 		recs[i].media_type = it[i].media_type;
 		recs[i].size = it[i].size;
 		recs[i].request_token = i == 0 ? m->request : NULL;
+		recs[i].held = it[i].held;
+		if ((d = it[i].dicom) == NULL)
+			continue;
+		recs[i].study_uid = d->study_instance_uid;
+		recs[i].series_uid = d->series_instance_uid;
+		recs[i].sop_uid = d->sop_instance_uid;
+		recs[i].modality = nonempty(d->modality);
+		recs[i].body_part = nonempty(d->body_part_examined);
+		recs[i].study_desc = nonempty(d->study_description);
+		if (rso_dicom_da_to_iso(d->study_date, dates[i]) == 0)
+			recs[i].study_date = dates[i];
+		/* A study's date is the record's, unless told otherwise. */
+		if (recs[i].date == NULL)
+			recs[i].date = recs[i].study_date;
 	}
 	if ((rc = rso_store_begin(s, e)) == 0 &&
 	    (rc = rso_records_put(s, id, recs, n, e)) == 0)
@@ -156,7 +204,29 @@ index_items(struct rso_store *s, const char *id, struct filing_item *it,
 	if (rc != 0)
 		rso_store_rollback(s);
 	free(recs);
+	free(dates);
 	return rc;
+}
+
+/* What add and inbox print for each item filed (or held). */
+static json_t *
+filed_line(const char *id, const struct filing_item *it,
+    const struct filing_meta *m)
+{
+	json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:s, s:I, s:s}", "case", id,
+	    "item", json_sprintf("%04d", it->item), "name", it->name, "type",
+	    type_of(it, m), "media_type", it->media_type, "size",
+	    (json_int_t)it->size, "sha256", it->sha256);
+
+	if (it->dicom) {
+		json_object_set_new(o, "study",
+		    json_string(it->dicom->study_instance_uid));
+		json_object_set_new(o, "sop",
+		    json_string(it->dicom->sop_instance_uid));
+	}
+	if (it->held)
+		json_object_set_new(o, "held", json_string(it->held));
+	return o;
 }
 
 int
@@ -174,16 +244,13 @@ filing_commit(struct rso_store *s, const char *id, struct filing_item *it,
 		return e->status;
 	/* Filed by another run while we waited for the lock? */
 	filing_dedupe(s, id, it, &n);
+	filing_dicom_check(s, id, it, n);
 	rc = n ? write_segment(s, id, it, n, m, &seg, e) : 0;
 	if (rc == 0 && n)
 		rc = index_items(s, id, it, n, m, seg, e);
 	rso_casearc_unlock(lock);
 	for (i = 0; rc == 0 && i < n; i++)
-		rc = collect_emit(json_pack("{s:s, s:o, s:s, s:s, s:s, s:I, s:s}",
-		    "case", id, "item", json_sprintf("%04d", it[i].item),
-		    "name", it[i].name, "type", type_of(&it[i], m),
-		    "media_type", it[i].media_type, "size",
-		    (json_int_t)it[i].size, "sha256", it[i].sha256));
+		rc = collect_emit(filed_line(id, &it[i], m));
 	free(seg);
 	return rc;
 }

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include "rso_dicom.h"
 #include "rso_err.h"
 #include "rso_hash.h"
 #include "rso_store.h"
@@ -18,6 +19,8 @@ struct filing_item {
 	char where[64];			/* "argument 2", "inbox:scan.pdf#3" */
 	char name[128];			/* records/NNNN-..., set when filed */
 	int item;			/* its item number, set when filed */
+	struct rso_dicom_info *dicom;	/* a DICOM instance's header, or NULL */
+	const char *held;		/* why it is held back, or NULL */
 };
 
 /* What add's options or an inbox sidecar say of the files. */
@@ -32,6 +35,28 @@ struct filing_meta {
 int filing_survey(struct filing_item *it, int fd, const char *where,
     struct rso_error *e);
 void filing_release(struct filing_item *it);
+
+/*
+ * For a file that looks like DICOM, read its header into it->dicom and make
+ * its media type application/dicom.  0 for DICOM and for anything else;
+ * EX_DATAERR (or EX_IOERR) with e filled for a DICOM file that cannot be
+ * read, or has no SOPInstanceUID or StudyInstanceUID.
+ */
+int filing_dicom(struct filing_item *it, struct rso_error *e);
+
+/*
+ * Hold back each DICOM item whose patient is not the case's (name as
+ * rso_name_match compares, birth date exactly): it->held says why.
+ */
+void filing_dicom_check(struct rso_store *s, const char *id,
+    struct filing_item *it, size_t n);
+
+/*
+ * The one open case whose patient is the study's, for DICOM that came
+ * without a request token or case id: 0 with id filled, or -1 with why.
+ */
+int filing_dicom_find_case(struct rso_store *s,
+    const struct rso_dicom_info *d, char *id, const char **why);
 
 /* Whether the case may take records now (open and past consent). */
 int filing_case_ready(struct rso_store *s, const char *id, struct rso_error *e);

@@ -58,7 +58,7 @@ decide(int argc, char **argv, int release)
 	if (rc != 0)
 		rso_warnx("%s", e.msg);
 	else
-		rc = collect_emit(json_pack("{s:s, s:s, s:s, s:i}", "case",
+		rc = collect_emit(json_pack("{s:s, s:s, s:i}", "case",
 		    argv[0], release ? "released" : "rejected", argv[1],
 		    "items", n));
 	rso_store_close(s);

@@ -43,6 +43,9 @@ struct arrival {
 	struct filing_item *it;
 	size_t n, cap;
 	int skipped;		/* members that are not records (viewers, DICOMDIR) */
+	int by_patient;		/* no token or case id: DICOM finds its case */
+	int members;		/* files of a folder so far */
+	char last_pn[256], last_bd[24], last_id[RSO_CASE_IDLEN];
 };
 
 static int
@@ -238,6 +241,7 @@ gather_folder(struct inbox *ib, int dirfd, struct arrival *a, int depth,
 	DIR *d = fdopendir(dirfd);
 	struct dirent *de;
 	struct stat st;
+	char where[32];
 	int fd, rc = 0;
 
 	if (d == NULL)
@@ -262,8 +266,11 @@ gather_folder(struct inbox *ib, int dirfd, struct arrival *a, int depth,
 			if (fd < 0)
 				rc = rso_error_set(e, EX_IOERR, "file: %s",
 				    strerror(errno));
-			else
-				push_item(ib, a, fd, "folder member", e, &rc);
+			else {
+				snprintf(where, sizeof(where), "member %d",
+				    ++a->members);
+				push_item(ib, a, fd, where, e, &rc);
+			}
 		} else
 			a->skipped++;
 	}
@@ -341,11 +348,88 @@ resolve(struct inbox *ib, struct arrival *a, const char **why)
 		snprintf(a->id, sizeof(a->id), "%s", tokcase);
 		a->m.request = a->token;
 	}
-	if (!a->id[0]) {
-		*why = "no request token or case id in the name or a sidecar";
-		return -1;
-	}
+	if (!a->id[0])
+		a->by_patient = 1;
 	return 0;
+}
+
+/*
+ * The case of a DICOM item that came without a token or case id; the last
+ * answer is kept, as a study's instances arrive together.
+ */
+static int
+patient_case(struct inbox *ib, struct arrival *a, const struct filing_item *it,
+    struct rso_error *e)
+{
+	const struct rso_dicom_info *d = it->dicom;
+	/* The entry itself needs no "where"; a member of it does. */
+	const char *where = strcmp(it->where, "entry") ? it->where : NULL;
+	const char *why;
+
+	if (d == NULL)
+		return rso_error_set(e, EX_DATAERR, "%s%snot DICOM, and no "
+		    "request token or case id in the name or a sidecar",
+		    where ? where : "", where ? ": " : "");
+	if (strcmp(d->patient_name, a->last_pn) == 0 &&
+	    strcmp(d->patient_birth_date, a->last_bd) == 0 && a->last_id[0])
+		return 0;
+	if (filing_dicom_find_case(ib->s, d, a->last_id, &why) != 0) {
+		a->last_id[0] = '\0';
+		return rso_error_set(e, EX_DATAERR, "%s%s%s", where ? where : "",
+		    where ? ": " : "", why);
+	}
+	snprintf(a->last_pn, sizeof(a->last_pn), "%s", d->patient_name);
+	snprintf(a->last_bd, sizeof(a->last_bd), "%s", d->patient_birth_date);
+	return filing_case_ready(ib->s, a->last_id, e);
+}
+
+static int
+by_case(const void *x, const void *y)
+{
+	const struct filing_item *a = x, *b = y;
+
+	return strcmp(a->held, b->held);	/* held holds the case id here */
+}
+
+/*
+ * File a batch that came without a token or case id: each DICOM item goes
+ * to the one open case whose patient it names.  Nothing of the batch is
+ * filed unless every item has its case.
+ */
+static int
+flush_by_patient(struct inbox *ib, struct arrival *a, struct rso_error *e)
+{
+	char (*ids)[RSO_CASE_IDLEN] = rso_xcalloc(a->n, sizeof(*ids));
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < a->n; i++)
+		if ((rc = patient_case(ib, a, &a->it[i], e)) == 0) {
+			memcpy(ids[i], a->last_id, sizeof(ids[i]));
+			a->it[i].held = ids[i];
+		}
+	if (rc == 0)
+		qsort(a->it, a->n, sizeof(*a->it), by_case);
+	for (i = 0; rc == 0 && i < a->n; i = j) {
+		char id[RSO_CASE_IDLEN];
+		size_t k;
+
+		snprintf(id, sizeof(id), "%s", a->it[i].held);
+		for (j = i; j < a->n && strcmp(a->it[j].held, id) == 0; j++)
+			;
+		for (k = i; k < j; k++)
+			a->it[k].held = NULL;
+		k = j - i;
+		filing_dedupe(ib->s, id, a->it + i, &k);
+		rc = filing_commit(ib->s, id, a->it + i, k, &a->m, e);
+	}
+	for (i = 0; i < a->n; i++) {
+		a->it[i].held = NULL;
+		filing_release(&a->it[i]);
+	}
+	a->n = 0;
+	free(ids);
+	return rc;
 }
 
 /* File what is gathered so far, then let go of its descriptors. */
@@ -355,6 +439,8 @@ flush(struct inbox *ib, struct arrival *a, struct rso_error *e)
 	size_t i;
 	int rc;
 
+	if (a->by_patient)
+		return flush_by_patient(ib, a, e);
 	filing_dedupe(ib->s, a->id, a->it, &a->n);
 	rc = filing_commit(ib->s, a->id, a->it, a->n, &a->m, e);
 	for (i = 0; i < a->n; i++)
@@ -451,7 +537,7 @@ take_entry(struct inbox *ib, int k, const char *name)
 	memset(&a, 0, sizeof(a));
 	if (read_sidecar(ib, name, &a, &why) == 0)
 		name_target(ib, name, &a);
-	if (why == NULL && resolve(ib, &a, &why) == 0 &&
+	if (why == NULL && resolve(ib, &a, &why) == 0 && !a.by_patient &&
 	    filing_case_ready(ib->s, a.id, &e) != 0)
 		why = e.msg;
 	if (why != NULL) {

@@ -52,9 +52,9 @@ parse_study(const char *arg)
 		*desc++ = '\0';
 	if (rso_date_parse(date, &t) != 0 || *mod == '\0')
 		goto done;
-	/* Stored as DICOM writes StudyDate, so arrival can be matched. */
-	st = json_pack("{s:o, s:s, s:s?}", "date", json_sprintf("%.4s%.2s%.2s",
-	    date, date + 5, date + 8), "modality", mod, "description", desc);
+	/* ISO, as filed studies' dates are kept, so arrival can be matched. */
+	st = json_pack("{s:s, s:s, s:s?}", "date", date, "modality", mod,
+	    "description", desc);
 done:
 	free(copy);
 	return st;

@@ -1,0 +1,152 @@
+#!/usr/bin/env bats
+# rso-collect and DICOM: studies filed once per instance, checked against
+# the patient, held for staff, matched to a case from an inbox, read back
+# by pydicom and dcmtk.  Synthetic studies from scripts/gen-dicom only.
+load lib
+
+local_setup() {
+	init_with_key
+	# Case 1 is Test Alpha, born 1961-03-01 (TEST^ALPHA, as gen-dicom writes).
+	jq -c '.ref="t-1"' "$DATA/request.json" | rso-intake >/dev/null
+	rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-06-30 >/dev/null
+}
+
+study() {
+	gen-dicom --study "$@"
+}
+
+@test "rso-dicom: every transfer syntax files, one study line per study in ls" {
+	for s in explicit_le implicit_le explicit_be deflated_le; do
+		study "$s" syntax=$s tag=$s n=2 modality=CT date=20260914
+	done
+	run -0 rso-collect add RSO-2026-000001 explicit_le/* implicit_le/* explicit_be/* deflated_le/*
+	[ "$(jq -s 'length' <<<"$output")" -eq 8 ]
+	[ "$(jq -r '.media_type + " " + .type' <<<"$output" | sort -u)" = "application/dicom imaging" ]
+	run -0 rso-collect ls RSO-2026-000001
+	[ "$(jq -sc '[.[] | select(.study) | [.date, .modality, .body_part, .description, .instances]] | unique' <<<"$output")" = '[["2026-09-14","CT","HEAD","SYNTHETIC MRI",2]]' ]
+	[ "$(jq -s '[.[] | select(.study)] | length' <<<"$output")" -eq 4 ]
+	# The study UIDs are pydicom's, not only rso's reading of them.
+	want=$(/usr/bin/python3 -c 'import pydicom,sys; print("\n".join(sorted({str(pydicom.dcmread(f).StudyInstanceUID) for f in sys.argv[1:]})))' */IM*.dcm)
+	[ "$(jq -r 'select(.study) | .study' <<<"$output" | sort)" = "$want" ]
+}
+
+@test "rso-dicom: an instance is recorded once, whatever file it came in" {
+	study a tag=same n=3
+	study b tag=same n=3 syntax=implicit_le
+	run -0 rso-collect add RSO-2026-000001 a/*
+	run -0 rso-collect add RSO-2026-000001 b/*
+	[ "$(jq -sc '[.[] | .existing]' <<<"$output")" = '[true,true,true]' ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct sop_uid) from records"
+	assert_output "3|3"
+}
+
+@test "rso-dicom: what cat decrypts is the file pydicom and dcmdump read" {
+	study s n=1 syntax=deflated_le
+	rso-collect add RSO-2026-000001 s/IM00001.dcm >/dev/null
+	rso-collect cat RSO-2026-000001 1 >back.dcm
+	cmp back.dcm s/IM00001.dcm
+	run -0 /usr/bin/python3 -c 'import pydicom; d = pydicom.dcmread("back.dcm"); print(d.PatientName, d.file_meta.TransferSyntaxUID)'
+	assert_output "TEST^ALPHA 1.2.840.10008.1.2.1.99"
+	run -0 dcmdump +P PatientBirthDate back.dcm
+	assert_output --partial "[19610301]"
+}
+
+@test "rso-dicom: a study of another patient is held, then released or rejected" {
+	study other 'name=DOE^JANE' tag=other n=2
+	study born birth=19610302 tag=born n=1
+	run -0 rso-collect add RSO-2026-000001 other/* born/*
+	[ "$(jq -sc '[.[] | .held]' <<<"$output")" = '["patient name does not match the case","patient name does not match the case","birth date does not match the case"]' ]
+	run -0 rso-collect held
+	[ "$(jq -sc '[.[] | [.items, .reason, .first_item]]' <<<"$output")" = '[[2,"patient name does not match the case","0001"],[1,"birth date does not match the case","0003"]]' ]
+	other=$(jq -r 'select(.items == 2) | .study' <<<"$output")
+	born=$(jq -r 'select(.items == 1) | .study' <<<"$output")
+	# Held records are not records of the case until staff decide.
+	run -65 --separate-stderr rso-collect complete RSO-2026-000001
+	run -0 rso-collect release RSO-2026-000001 "$other"
+	run -0 rso-collect reject RSO-2026-000001 "$born"
+	run -0 rso-collect held
+	assert_output ''
+	run -0 rso-collect ls RSO-2026-000001
+	# A rejected study stays listed, as the encrypted bytes stay.
+	[ "$(jq -sc '[.[] | select(.study) | [.instances, .held]]' <<<"$output")" = '[[2,null],[1,"rejected"]]' ]
+	run -0 rso-collect complete RSO-2026-000001
+	run -0 rso-case log RSO-2026-000001
+	assert_output --partial '"type":"records.released"'
+	assert_output --partial '"type":"records.rejected"'
+}
+
+@test "rso-dicom: names are compared as people write them" {
+	jq -c '.ref="t-2" | .patient.name="René Müller-Lüdenscheidt" | .patient.birth_date="1970-01-31"' "$DATA/request.json" | rso-intake >/dev/null
+	rso-intake consent RSO-2026-000002 --providers "*" --expires 2027-06-30 >/dev/null
+	study s 'name=MULLER-LUDENSCHEIDT^RENE^^DR' birth=19700131 n=1
+	run -0 rso-collect add RSO-2026-000002 s/IM00001.dcm
+	[ "$(jq -r '.held // "filed"' <<<"$output")" = filed ]
+}
+
+@test "rso-dicom: a broken DICOM file is refused with where and what, the rest filed" {
+	study s n=2
+	head -c 400 s/IM00002.dcm >s/cut.dcm
+	run -65 --separate-stderr rso-collect add RSO-2026-000001 s/IM00001.dcm s/cut.dcm
+	[ "$stderr" = "rso-collect: argument 3: DICOM: truncated element (0008,0016) at offset 368" ]
+	[ "$(jq -r .item <<<"$output")" = 0001 ]
+	[[ "$stderr" != *ALPHA* ]]
+	printf 'DICM' | dd of=s/notdicom.dcm bs=1 seek=128 2>/dev/null
+	run -65 --separate-stderr rso-collect add RSO-2026-000001 s/notdicom.dcm
+	[ "$stderr" = "rso-collect: argument 2: DICOM: no SOPInstanceUID" ]
+}
+
+@test "rso-dicom: inbox matches a bare study to the open case of its patient" {
+	mkdir -p in
+	study in/cd1 n=3 tag=cd1
+	# An imaging CD: files named as DICOM media names them (8 characters,
+	# no extension) and the DICOMDIR dcmtk writes for them.
+	study cd n=2 tag=cd2
+	mkdir cd/DICOM
+	mv cd/IM00001.dcm cd/DICOM/IM00001
+	mv cd/IM00002.dcm cd/DICOM/IM00002
+	(cd cd && dcmmkdir --recurse +I DICOM)
+	[ -f cd/DICOMDIR ]
+	bsdtar -cf in/cd.iso --format iso9660 -C cd .
+	study zz n=2 tag=zip
+	bsdtar -a -cf in/cd3.zip -C zz .
+	study in/nobody 'name=NOBODY^TEST' tag=x n=1
+	echo 'a letter' >in/letter.txt
+	run -65 --separate-stderr rso-collect inbox in
+	[ "$(jq -r .case <<<"$output" | sort -u)" = RSO-2026-000001 ]
+	[ "$(jq -s 'length' <<<"$output")" -eq 7 ]
+	assert_equal "${stderr_lines[0]}" "rso-collect: in: entry 4: not DICOM, and no request token or case id in the name or a sidecar (moved to .rejected)"
+	assert_equal "${stderr_lines[1]}" "rso-collect: in: entry 5: member 1: no open case matches the study's patient (moved to .rejected)"
+	run -0 cat in/.rejected/nobody.reason
+	assert_output "member 1: no open case matches the study's patient"
+	# Two open cases of the same patient: staff must say which.
+	jq -c '.ref="t-2"' "$DATA/request.json" | rso-intake >/dev/null
+	rso-intake consent RSO-2026-000002 --providers "*" --expires 2027-06-30 >/dev/null
+	study in/again n=1 tag=again
+	run -65 --separate-stderr rso-collect inbox in
+	[ "$stderr" = "rso-collect: in: entry 1: member 1: several open cases match the study's patient (moved to .rejected)" ]
+}
+
+@test "rso-dicom: missing names a requested study until it arrives" {
+	rso-collect request RSO-2026-000001 --provider "Test Imaging" --contact "fax:1" --what "MRI brain" --study "2026-09-15:MR:MRI brain" >/dev/null
+	run -0 rso-collect missing RSO-2026-000001
+	[ "$(jq -sc '[.[] | .missing]' <<<"$output")" = '["request","study"]' ]
+	token=$(jq -r 'select(.missing == "request") | .token' <<<"$output")
+	study s n=2 date=20260915 modality=MR
+	run -0 rso-collect add --request "$token" RSO-2026-000001 s/*
+	run -0 rso-collect missing RSO-2026-000001
+	assert_output ''
+}
+
+@test "rso-dicom: an inbox of 2,000 instances (about 1 GiB) files in one run, memory flat" {
+	mkdir -p in
+	study in/big n=2000 size=524288 tag=big
+	[ "$(du -sm in | cut -f1)" -ge 1000 ]
+	run -0 /usr/bin/time -f 'maxrss %M' -o rss.txt rso-collect -q inbox in
+	[ "$(jq -s 'length' <<<"$output")" -eq 2000 ]
+	rss=$(sed -n 's/^maxrss //p' rss.txt)
+	echo "peak RSS ${rss} KiB" >&3
+	[ "$rss" -lt 65536 ]
+	run -0 rso-collect ls RSO-2026-000001
+	[ "$(jq -r 'select(.study) | .instances' <<<"$output")" -eq 2000 ]
+	run -0 rso-case verify
+}

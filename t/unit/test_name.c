@@ -1,0 +1,51 @@
+/* Unit tests for rso_name: names as DICOM stores them against names as
+ * people write them.  Synthetic names only. */
+/* SPDX-License-Identifier: ISC */
+#include "rso_name.h"
+#include "tap.h"
+
+static const struct {
+	const char *pn, *written;
+	int match;
+} cases[] = {
+	{ "DOE^JANE", "Jane Doe", 1 },
+	{ "DOE^JANE", "jane doe", 1 },
+	{ "DOE^JANE", "Doe, Jane", 1 },
+	{ "Doe^Jane", "DOE^JANE", 1 },
+	{ "DOE^JANE^Q", "Jane Doe", 1 },
+	{ "DOE^JANE^QUINN", "Jane Quinn Doe", 1 },
+	{ "DOE^JANE", "Jane Q. Doe", 1 },
+	{ "DOE^JANE^^DR", "Dr Jane Doe", 1 },
+	{ "DOE^JANE", "Jane Quinn Doe", 0 },	/* a word the PN lacks */
+	{ "DOE^JANE", "Jane Roe", 0 },
+	{ "DOE^JANE", "John Doe", 0 },
+	{ "DOE^JANE", "Jane", 0 },
+	{ "DOE", "Jane Doe", 0 },
+	{ "", "Jane Doe", 0 },
+	{ "DOE^JANE", "", 0 },
+	{ "MÜLLER^RENÉ", "Rene Muller", 1 },
+	{ "MULLER^RENE", "René Müller", 1 },
+	{ "STRAßE^JOSÉ", "Jose Strasse", 1 },
+	{ "ØSTERGÅRD^SØREN", "Soren Ostergard", 1 },
+	{ "O'NEIL^TEST", "Test ONeil", 1 },
+	{ "O’NEIL^TEST", "Test O'Neil", 1 },
+	{ "SMITH-JONES^TEST", "Test Smith Jones", 1 },
+	{ "ŁUKASZ^ŻANETA", "Zaneta Lukasz", 1 },
+	{ "TEST^ALPHA=テスト^アルファ", "Alpha Test", 1 },
+	{ "=ТЕСТ^АЛЬФА", "Альфа Тест", 1 },
+	{ "ТЕСТ^АЛЬФА", "Alpha Test", 0 },
+	{ "DOE^JANE", "Jane Doe \xff", 1 },	/* a bad byte is a break */
+};
+
+int
+main(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_int(rso_name_match(cases[i].pn, cases[i].written),
+		    cases[i].match, "\"%s\" %s \"%s\"", cases[i].pn,
+		    cases[i].match ? "is" : "is not", cases[i].written);
+	ok(!rso_name_match(NULL, "Jane Doe"), "NULL never matches");
+	return tap_done();
+}
