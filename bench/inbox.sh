@@ -1,7 +1,8 @@
 #!/bin/sh
-# bench/inbox.sh: rso-collect inbox filing a folder of 2,000 files (about
-# 1 GiB) into a case, against tar cf - | age -r of the same folder.  The
-# inbox also hashes each file, indexes it and fsyncs every segment.
+# bench/inbox.sh: rso-collect inbox filing a DICOM study of 2,000 instances
+# (about 1 GiB) that came without a case id, against tar cf - | age -r of
+# the same folder.  The inbox also reads each header, matches the patient
+# to the case, hashes each file, indexes it and fsyncs every segment.
 # Prints bench/run's TSV lines.
 # SPDX-License-Identifier: ISC
 set -eu
@@ -18,12 +19,8 @@ echo '{"ref":"bench-1","patient":{"name":"Test Bench","birth_date":"1970-01-01"}
     rso-intake >/dev/null
 rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-01-01 >/dev/null
 
-mkdir -p "$t/drop/RSO-2026-000001-study"
-i=0
-while [ "$i" -lt "$n" ]; do
-	head -c $((size * 1024)) /dev/urandom >"$t/drop/RSO-2026-000001-study/IM$i"
-	i=$((i + 1))
-done
+gen-dicom --study "$t/drop/study" "name=BENCH^TEST" birth=19700101 \
+    n="$n" size=$((size * 1024)) tag=bench
 mb=$(du -sm "$t/drop" | cut -f1)
 /usr/bin/time -f '%e %M' -o "$t/tr" sh -c \
     "tar cf - -C '$t/drop' . | age -r '$pub' >'$t/ref.age' && sync"
@@ -31,4 +28,4 @@ mb=$(du -sm "$t/drop" | cut -f1)
     "rso-collect inbox '$t/drop' >/dev/null && sync"
 read -r rs rk <"$t/ti"
 read -r ss sk <"$t/tr"
-printf 'inbox of %d files (%s MB)\t%s\ttar | age -r\t%s\t%s\n' "$n" "$mb" "$rs" "$ss" "$rk"
+printf 'inbox of %d DICOM files (%s MB)\t%s\ttar | age -r\t%s\t%s\n' "$n" "$mb" "$rs" "$ss" "$rk"

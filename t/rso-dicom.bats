@@ -150,3 +150,19 @@ study() {
 	[ "$(jq -r 'select(.study) | .instances' <<<"$output")" -eq 2000 ]
 	run -0 rso-case verify
 }
+
+@test "rso-dicom: scan lists what a folder holds without filing, as pydicom reads it" {
+	study cd n=2 syntax=explicit_be 'name=DOE^JANE' birth=19800101 modality=CT
+	echo 'not an image' >cd/README.TXT
+	run -0 --separate-stderr rso-collect scan cd
+	[ "$(jq -sc '[.[] | [.file, .patient_name, .birth_date, .modality, .date]]' <<<"$output")" = '[["cd/IM00001.dcm","DOE^JANE","1980-01-01","CT","2026-09-15"],["cd/IM00002.dcm","DOE^JANE","1980-01-01","CT","2026-09-15"]]' ]
+	want=$(/usr/bin/python3 -c 'import pydicom,sys; print("\n".join(str(pydicom.dcmread(f).SOPInstanceUID) for f in sys.argv[1:]))' cd/IM0000*.dcm)
+	[ "$(jq -r .sop <<<"$output")" = "$want" ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from records"
+	assert_output 0
+	head -c 300 cd/IM00002.dcm >cd/IM00003.dcm
+	run -65 --separate-stderr rso-collect scan cd nothing
+	[ "$stderr" = "rso-collect: argument 1: file 3: DICOM: truncated element (0002,0012) at offset 270
+rso-collect: argument 2: No such file or directory" ]
+	[ "$(jq -s length <<<"$output")" -eq 2 ]
+}

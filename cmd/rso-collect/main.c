@@ -20,6 +20,7 @@ static const struct rso_verb verbs[] = {
 	{ "reject", collect_reject },
 	{ "release", collect_release },
 	{ "request", collect_request },
+	{ "scan", collect_scan },
 	{ "sent", collect_sent },
 	{ NULL, NULL }
 };
@@ -46,6 +47,7 @@ collect_usage(FILE *fp, int full)
 	    "  missing [-f json|text] case   what was requested and has not arrived\n"
 	    "  complete [case ...]   the case is ready: the two-week clock starts\n"
 	    "  ls [-f json|text] case        the case's records and studies\n"
+	    "  scan file|dir ...     the DICOM instances there, without filing them\n"
 	    "  held                  studies held back: patient does not match the case\n"
 	    "  release case item|study-uid   file a held study into the case\n"
 	    "  reject case item|study-uid    keep a held study out of the case\n"

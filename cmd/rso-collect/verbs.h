@@ -35,6 +35,9 @@ int collect_ls(int argc, char **argv);
 int collect_add(int argc, char **argv);
 int collect_cat(int argc, char **argv);
 
+/* scan.c: DICOM headers of files and folders, read only. */
+int collect_scan(int argc, char **argv);
+
 /* held.c: studies held back until staff decide. */
 int collect_held(int argc, char **argv);
 int collect_release(int argc, char **argv);
