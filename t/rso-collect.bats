@@ -132,6 +132,24 @@ rso-collect: stdin:4: attempt: not a number' ]
 	[ "$stderr" = "rso-collect: RSO-2026-000077: no such case" ]
 }
 
+@test "rso-collect: missing -f letter writes one letter per provider from the template" {
+	rso-collect request RSO-2026-000001 --provider "Test Imaging" --contact "fax:1" --what "MRI brain" --study "2026-09-14:MR:MRI brain" >/dev/null
+	rso-collect request RSO-2026-000001 --provider "Test Hospital" --contact "fax:2" --what "pathology report" >/dev/null
+	run -0 rso-collect missing -f letter RSO-2026-000001
+	[ "$(grep -c $'\f' <<<"$output")" -eq 2 ]
+	assert_line "Re: the medical records of Test Alpha, born 1961-03-01"
+	assert_line --regexp '^  - MRI brain \(request REQ-[0-9A-Z]{6}\)$'
+	assert_line --regexp '^  - the MR study of 2026-09-14, MRI brain \(request REQ-[0-9A-Z]{6}\)$'
+	assert_line --regexp '^  - pathology report \(request REQ-[0-9A-Z]{6}\)$'
+	[ "$(grep -c $'^\f\{0,1\}To Test' <<<"$output")" -eq 2 ]
+	run -64 --separate-stderr rso-collect missing -f memo RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-collect: --format: not one of json, text, letter" ]
+	cp -r "$RSO_SHARE" share2
+	rm share2/templates/records-missing.txt
+	RSO_SHARE=share2 run -78 --separate-stderr rso-collect missing -f letter RSO-2026-000001
+	[ "$stderr" = "rso-collect: share2/templates/records-missing.txt: No such file or directory" ]
+}
+
 @test "rso-collect: complete needs consent and a filed record" {
 	run -65 --separate-stderr rso-collect complete RSO-2026-000001
 	[ "$stderr" = "rso-collect: argument 1: RSO-2026-000001: no records filed yet" ]

@@ -8,6 +8,7 @@
 #include "rso_jsonl.h"
 #include "rso_opt.h"
 #include "rso_records.h"
+#include "rso_template.h"
 #include "rso_store.h"
 #include "rso_time.h"
 #include "verbs.h"
@@ -15,15 +16,18 @@
 static struct rso_store *store;
 static const char *opt_provider, *opt_what, *opt_older;
 static json_t *opt_contact, *opt_studies;
-static int opt_text, opt_bad;
+static int opt_text, opt_letter, opt_bad;
+static json_t *letters;		/* missing -f letter: provider -> lines */
 
 static void
 take_format(const char *arg)
 {
 	if (strcmp(arg, "text") == 0)
 		opt_text = 1;
+	else if (strcmp(arg, "letter") == 0)
+		opt_letter = 1;
 	else if (strcmp(arg, "json") != 0) {
-		rso_warnx("--format: not one of json, text");
+		rso_warnx("--format: not one of json, text, letter");
 		opt_bad = 1;
 	}
 }
@@ -242,6 +246,16 @@ missing_line(json_t *line, void *ctx)
 	rso_time_t t;
 
 	(void)ctx;
+	if (opt_letter) {
+		json_t *a = json_object_get(letters, rso_json_str(line,
+		    "provider"));
+		if (a == NULL)
+			json_object_set_new(letters, rso_json_str(line,
+			    "provider"), a = json_array());
+		/* A copy: the caller may reuse line for the next one. */
+		json_array_append_new(a, json_deep_copy(line));
+		return 0;
+	}
 	if (!opt_text)
 		return rso_jsonl_write(stdout, line);
 	if (rso_time_parse(rso_json_str(line, "requested"), &t) == 0)
@@ -284,10 +298,85 @@ case_verb(int argc, char **argv, int (*fn)(struct rso_store *, const char *,
 	return rc;
 }
 
+/* What one missing line asks for, as a line of the letter. */
+static void
+letter_item(FILE *fp, const json_t *m)
+{
+	if (strcmp(rso_json_str(m, "missing"), "request") == 0)
+		fprintf(fp, "  - %s (request %s)\n", rso_json_str(m, "what"),
+		    rso_json_str(m, "token"));
+	else
+		fprintf(fp, "  - the %s study of %s%s%s (request %s)\n",
+		    rso_json_str(m, "study.modality"),
+		    rso_json_str(m, "study.date"),
+		    rso_json_str(m, "study.description") ? ", " : "",
+		    rso_json_str(m, "study.description") ?
+		    rso_json_str(m, "study.description") : "",
+		    rso_json_str(m, "token"));
+}
+
+/*
+ * One letter per provider from share/templates/records-missing.txt, each
+ * ended by a form feed so that a printer starts the next on a new page.
+ */
+static int
+write_letters(const char *id)
+{
+	char day[RSO_TIME_STRLEN], *tmpl, *items, *text;
+	const char *provider;
+	struct rso_error e;
+	json_t *c, *vars, *lines, *m;
+	size_t n, i;
+	FILE *fp;
+
+	if ((tmpl = rso_template_load("records-missing", &e)) == NULL) {
+		rso_warnx("%s", e.msg);
+		return e.status;
+	}
+	if (rso_case_get(store, id, &c, &e) != 0) {
+		free(tmpl);
+		rso_warnx("%s", e.msg);
+		return e.status;
+	}
+	rso_date_format(rso_now(), day);
+	json_object_foreach(letters, provider, lines) {
+		fp = open_memstream(&items, &n);
+		json_array_foreach(lines, i, m)
+			letter_item(fp, m);
+		fclose(fp);
+		vars = json_pack("{s:s, s:s, s:O?, s:s, s:s, s:s}", "provider",
+		    provider, "case", id, "patient", json_object_get(
+		    json_object_get(c, "request"), "patient"), "items", items,
+		    "date", day, "program", rso_store_conf_str(store,
+		    "mail.program", "Remote Second Opinion Program"));
+		text = rso_template_render(tmpl, vars);
+		fputs(text, stdout);
+		fputc('\f', stdout);
+		free(text);
+		free(items);
+		json_decref(vars);
+	}
+	json_decref(c);
+	free(tmpl);
+	return rso_flush_stdout(0);
+}
+
 int
 collect_missing(int argc, char **argv)
 {
-	return case_verb(argc, argv, rso_records_missing, missing_line);
+	int rc;
+
+	letters = json_object();
+	rc = case_verb(argc, argv, rso_records_missing, missing_line);
+	if (rc == 0 && opt_letter && json_object_size(letters) > 0) {
+		store = rso_store_xopen();
+		rc = write_letters(rso_json_str(json_array_get(
+		    json_object_iter_value(json_object_iter(letters)), 0),
+		    "case"));
+		rso_store_close(store);
+	}
+	json_decref(letters);
+	return rc;
 }
 
 static int
