@@ -97,6 +97,11 @@ rso_store_sqlerr(struct rso_store *s, int rc, struct rso_error *e)
 		return rso_error_set(e, EX_TEMPFAIL, "db: store busy, try again");
 	case SQLITE_FULL:
 		return rso_error_set(e, EX_IOERR, "db: disk full");
+	case SQLITE_IOERR:
+		/* A WAL that cannot grow is an I/O error to SQLite; say why. */
+		if (s && s->db && sqlite3_system_errno(s->db) == ENOSPC)
+			return rso_error_set(e, EX_IOERR, "db: disk full");
+		return rso_error_set(e, EX_IOERR, "db: %s", msg);
 	case SQLITE_READONLY:
 	case SQLITE_PERM:
 	case SQLITE_CANTOPEN:

@@ -152,6 +152,13 @@ write_segment(struct rso_store *s, const char *id, struct filing_item *it,
 	else
 		rc = rso_seg_commit(w, seg, e);
 	rso_age_recipients_free(r);
+	if (rc == EX_IOERR) {
+		/* Name the case whose archive could not be written. */
+		char why[sizeof(e->msg)];
+
+		snprintf(why, sizeof(why), "%s", e->msg);
+		rso_error_set(e, rc, "%s: archive: %s", id, why);
+	}
 	return rc;
 }
 

@@ -1,0 +1,133 @@
+#!/usr/bin/env bats
+# Faults: a full disk, kill -9 at random points, and no patient data in
+# any diagnostic of any program's failure paths.
+load lib
+
+local_setup() {
+	init_with_key
+}
+
+# n requests, refs t-1..t-n, as JSON lines.
+requests() {
+	local i
+	for i in $(seq 1 "$1"); do
+		jq -c ".ref=\"t-$i\"" "$DATA/request.json"
+	done
+}
+
+@test "faults: kill -9 during intake, 20 times: verify passes, a re-run makes each case once" {
+	requests 3000 >many.jsonl
+	for k in $(seq 1 20); do
+		rso-intake many.jsonl >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 10))"
+		kill -9 $pid 2>/dev/null || true
+		wait $pid 2>/dev/null || true
+		run -0 rso-case verify
+	done
+	run -0 rso-intake many.jsonl
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct ref) from cases"
+	assert_output "3000|3000"
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from events where type = 'case.created'"
+	assert_output 3000
+	run -0 rso-case verify
+}
+
+# A store on a 4 MiB tmpfs, filled up with a file.  Skipped where the
+# test may not mount (not root, or no CAP_SYS_ADMIN in a container).
+small_store() {
+	mkdir small
+	if ! mount -t tmpfs -o size=4m,mode=0700 tmpfs small 2>/dev/null; then
+		skip "cannot mount a tmpfs here"
+	fi
+	export RSO_HOME="$BATS_TEST_TMPDIR/small/home"
+	rso-case init -q -r "$PUBKEY"
+	requests 1 | rso-intake >/dev/null
+	rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-06-30 >/dev/null
+}
+
+fill_up() {
+	dd if=/dev/zero of=small/filler bs=64k 2>/dev/null || true
+}
+
+local_teardown() {
+	umount "$BATS_TEST_TMPDIR/small" 2>/dev/null || true
+}
+
+teardown() {
+	local_teardown
+}
+
+@test "faults: a full disk is exit 74 with a clean error; the work completes once there is space" {
+	small_store
+	head -c 600000 /dev/urandom >scan.bin
+	requests 200 | sed 1d >more.jsonl
+	# Room for the store to work, not for the record.
+	fill_up
+	rm small/filler
+	dd if=/dev/zero of=small/filler bs=1k count=$(( $(df -k --output=avail small | tail -1) - 300 )) 2>/dev/null
+	run -74 --separate-stderr rso-collect add RSO-2026-000001 scan.bin
+	[ "$stderr" = "rso-collect: RSO-2026-000001: archive: write: No space left on device" ]
+	# No room at all.
+	fill_up
+	run -74 --separate-stderr rso-intake more.jsonl
+	[ "$stderr" = "rso-intake: db: disk full" ]
+	# Nothing half-done: the chain holds, no segment was left behind.
+	rm small/filler
+	run -0 rso-case verify
+	run -0 find "$RSO_HOME/archives" -type f ! -name .lock
+	assert_output ''
+	run -0 rso-collect add RSO-2026-000001 scan.bin
+	[ "$(jq -r .item <<<"$output")" = 0001 ]
+	run -0 rso-intake more.jsonl
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from cases"
+	assert_output 200
+	run -0 rso-case verify
+	rso-collect cat RSO-2026-000001 1 | cmp - scan.bin
+}
+
+@test "faults: no diagnostic of any program names the patient" {
+	export RSO_ACTOR=tester
+	# The patient is ZZPHI ZZPHI, born on a day that is not a date.
+	phi='.patient.name="ZZPHI Zzphi" | .patient.email="zzphi@example.org"'
+	{
+		jq -c ".ref=\"t-1\" | $phi" "$DATA/request.json"
+		jq -c ".ref=\"t-2\" | $phi | .patient.birth_date=\"ZZPHI\"" "$DATA/request.json"
+		jq -c ".ref=\"t-3\" | $phi | .patient.sex=\"ZZPHI\"" "$DATA/request.json"
+		jq -c ".ref=\"t-4\" | $phi | .specialty=\"ZZPHI\"" "$DATA/request.json"
+		jq -c ".ref=\"t-5\" | $phi | .patient.email=\"ZZPHI\"" "$DATA/request.json"
+		jq -c ".ref=\"t-1\" | $phi | .patient.name=\"ZZPHI Other\"" "$DATA/request.json"
+		echo '{"ref":"ZZPHI","patient":"ZZPHI"}'
+		echo '{"ZZPHI": '
+	} >in.jsonl
+	{
+		rso-intake in.jsonl
+		printf 'ref,patient.name,patient.birth_date\r\nt-9,ZZPHI,ZZPHI\r\n' | rso-intake --csv -
+		rso-intake consent RSO-2026-000001 --providers "ZZPHI" --expires ZZPHI
+		rso-collect request RSO-2026-000001 --provider ZZPHI --contact fax:1 --what ZZPHI
+		echo ZZPHI >"ZZPHI scan.txt"
+		rso-collect add RSO-2026-000001 "ZZPHI scan.txt" "ZZPHI missing.pdf"
+		mkdir -p in/ZZPHI-folder
+		echo x >"in/ZZPHI Person.txt"
+		echo '{"case":"ZZPHI"}' >in/ZZPHI.txt.json
+		echo y >in/ZZPHI.txt
+		gen-dicom --study in/ZZPHI-folder "name=ZZPHI^ZZPHI" n=1
+		rso-collect inbox in
+		gen-dicom --study cd "name=ZZPHI^ZZPHI" n=1
+		head -c 300 cd/IM00001.dcm >cd/ZZPHI.dcm
+		rso-collect scan cd/ZZPHI.dcm
+		rso-case show ZZPHI
+		rso-case cancel -r ZZPHI RSO-2026-000001
+		rso-case survey RSO-2026-000001 --score ZZPHI
+		rso-assign RSO-2026-000001
+		rso-assign roster - <<<'{"id":"sp-x","name":"ZZPHI","specialty":"ZZPHI"}'
+		rso-opinion record RSO-2026-000001 --outcome ZZPHI "ZZPHI.md"
+		echo '{"kind":"records-followup","patient":{"name":"ZZPHI"}}' | rso-mail -n
+	} >/dev/null 2>err.txt || true
+	[ -s err.txt ]
+	run -1 grep -i zzphi err.txt
+	# And each program did complain about something.
+	for p in rso-intake rso-collect rso-case rso-assign rso-opinion rso-mail; do
+		grep -q "^$p: " err.txt || { echo "no diagnostic from $p"; cat err.txt; return 1; }
+	done
+}
