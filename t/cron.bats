@@ -1,0 +1,65 @@
+#!/usr/bin/env bats
+# scripts/cron: the nightly job is quiet on success, loud on failure, safe
+# to re-run and to start twice.
+load lib
+
+local_setup() {
+	init_with_key
+	export PATH="$TOP/scripts/cron:$PATH"
+	mkdir -p outbox inbox
+	printf '#!/bin/sh\ncat >"%s/outbox/$(date +%%s%%N)-$$.eml"\n' "$PWD" >sendmail
+	chmod +x sendmail
+	export SENDMAIL="$PWD/sendmail" RSO_INBOX="$PWD/inbox"
+	echo '{"fee_gate":"none","mail":{"fax_gateway":"{fax}@fax.example.org","staff":"staff@hospital.example"}}' >"$RSO_HOME/config.json"
+	for n in 1 2 3; do
+		jq -c ".ref=\"t-$n\"" "$DATA/request.json" | rso-intake >/dev/null
+		rso-intake consent "RSO-2026-00000$n" --providers "*" --expires 2027-06-30 >/dev/null
+		rso-collect request "RSO-2026-00000$n" --provider "Test Hospital" --contact "fax:+1 555 010$n" --what "MRI" >/dev/null
+	done
+	export RSO_NOW=2026-10-05T12:00:00Z
+}
+
+@test "cron: rso-nightly is quiet on success, mails once, and logs what it did" {
+	echo "a report" >inbox/RSO-2026-000001-report.txt
+	run -0 --separate-stderr rso-nightly
+	assert_output ''
+	[ "$stderr" = '' ]
+	[ "$(ls outbox | wc -l)" -eq 3 ]
+	[ "$(jq -s 'length' "$RSO_HOME"/log/*-followups.jsonl)" -eq 3 ]
+	[ "$(jq -r .item "$RSO_HOME"/log/*-inbox.jsonl)" = 0001 ]
+	run -0 --separate-stderr rso-nightly
+	[ "$stderr" = '' ]
+	[ "$(ls outbox | wc -l)" -eq 3 ]
+	run -0 rso-case verify
+}
+
+@test "cron: two rso-nightly runs at once mail each follow-up exactly once" {
+	rso-nightly 2>a.err &
+	p1=$!
+	rso-nightly 2>b.err &
+	p2=$!
+	s1=0 s2=0
+	wait $p1 || s1=$?
+	wait $p2 || s2=$?
+	# One may find the other running: it says so and exits 75.
+	for s in $s1 $s2; do [ "$s" -eq 0 ] || [ "$s" -eq 75 ]; done
+	cat a.err b.err | grep -v '^rso-nightly: another run is going$' && return 1
+	rso-nightly
+	[ "$(ls outbox | wc -l)" -eq 3 ]
+}
+
+@test "cron: a failing step is one line naming it; the other steps still run" {
+	echo "stray" >inbox/stray.txt
+	run -65 --separate-stderr rso-nightly
+	[ "$stderr" = "rso-nightly: inbox: rso-collect: $PWD/inbox: entry 1: not DICOM, and no request token or case id in the name or a sidecar (moved to .rejected) (exit 65)" ]
+	[ "$(ls outbox | wc -l)" -eq 3 ]
+	# A sendmail that fails: the follow-ups step says so, with its status.
+	printf '#!/bin/sh\necho "sendmail: relay down" >&2\nexit 75\n' >sendmail
+	export RSO_NOW=2026-10-09T12:00:00Z
+	run -75 --separate-stderr rso-nightly
+	[[ "$stderr" == "rso-nightly: followups: "* ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	unset RSO_HOME
+	run -1 --separate-stderr rso-nightly
+	[[ "$stderr" == *"RSO_HOME is not set" ]]
+}
