@@ -144,8 +144,9 @@ study() {
 	run -0 /usr/bin/time -f 'maxrss %M' -o rss.txt rso-collect -q inbox in
 	[ "$(jq -s 'length' <<<"$output")" -eq 2000 ]
 	rss=$(sed -n 's/^maxrss //p' rss.txt)
-	echo "peak RSS ${rss} KiB" >&3
-	[ "$rss" -lt 65536 ]
+	echo "# peak RSS ${rss} KiB" >&3
+	# ASan's shadow memory and quarantine are not the program's.
+	grep -q __asan_init "$(command -v rso-collect)" || [ "$rss" -lt 65536 ]
 	run -0 rso-collect ls RSO-2026-000001
 	[ "$(jq -r 'select(.study) | .instances' <<<"$output")" -eq 2000 ]
 	run -0 rso-case verify
