@@ -131,3 +131,25 @@ teardown() {
 		grep -q "^$p: " err.txt || { echo "no diagnostic from $p"; cat err.txt; return 1; }
 	done
 }
+
+@test "faults: a zip with .. and absolute member names files the content and writes nothing outside" {
+	requests 1 | rso-intake >/dev/null
+	rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-06-30 >/dev/null
+	mkdir -p drop/in
+	/usr/bin/python3 - <<'PY'
+import zipfile
+with zipfile.ZipFile("drop/in/RSO-2026-000001-cd.zip", "w") as z:
+    z.writestr("../../escaped.txt", "one")
+    z.writestr("/tmp/absolute-rso-test.txt", "two")
+    z.writestr("ok/../../../up.txt", "three")
+PY
+	run -0 rso-collect inbox drop/in
+	[ "$(jq -s 'length' <<<"$output")" -eq 3 ]
+	[ "$(jq -r .name <<<"$output" | grep -c '^records/[0-9]\{4\}-other\.txt$')" -eq 3 ]
+	[ ! -e escaped.txt ] && [ ! -e drop/escaped.txt ] && [ ! -e /tmp/absolute-rso-test.txt ] && [ ! -e up.txt ]
+	# And a segment never holds such a name: tar lists only safe ones.
+	for seg in "$RSO_HOME"/archives/RSO-2026-000001/*.age; do
+		age -d -i "$RSO_IDENTITY" "$seg" | tar -tf -
+	done >names.txt
+	run -1 grep -E '(^/|\.\.)' names.txt
+}
