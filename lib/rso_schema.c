@@ -140,6 +140,74 @@ const struct rso_migration rso_schema_migrations[] = {
 	"CREATE UNIQUE INDEX records_sop ON records(case_id, sop_uid)"
 	"  WHERE sop_uid IS NOT NULL;"
 	"CREATE INDEX records_study ON records(case_id, study_uid);" },
+	{ 401, "the ledger, invoices, payments, refunds, claims, payouts",
+	/* Postings: debits positive, credits negative; each tx sums to 0. */
+	"CREATE TABLE ledger_tx ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at TEXT NOT NULL,"
+	"  case_id TEXT REFERENCES cases(id),"
+	"  kind TEXT NOT NULL,"		/* invoice payment refund claim ... */
+	"  ref TEXT NOT NULL,"		/* invoice number, processor id, ... */
+	"  currency TEXT NOT NULL);"
+	"CREATE TABLE postings ("
+	"  id INTEGER PRIMARY KEY,"
+	"  tx_id INTEGER NOT NULL REFERENCES ledger_tx(id),"
+	"  account TEXT NOT NULL,"
+	"  case_id TEXT,"
+	"  amount INTEGER NOT NULL);"
+	"CREATE INDEX postings_tx ON postings(tx_id);"
+	"CREATE INDEX postings_case ON postings(case_id, account);"
+	"CREATE INDEX ledger_tx_at ON ledger_tx(at);"
+	"CREATE TABLE invoices ("
+	"  number TEXT PRIMARY KEY,"
+	"  case_id TEXT NOT NULL UNIQUE REFERENCES cases(id),"
+	"  currency TEXT NOT NULL,"
+	"  total INTEGER NOT NULL,"
+	"  status TEXT NOT NULL,"		/* open paid waived covered */
+	"  issued TEXT NOT NULL,"
+	"  tx_id INTEGER NOT NULL REFERENCES ledger_tx(id));"
+	"CREATE TABLE invoice_lines ("
+	"  number TEXT NOT NULL REFERENCES invoices(number),"
+	"  line INTEGER NOT NULL,"
+	"  code TEXT NOT NULL,"
+	"  description TEXT NOT NULL,"
+	"  amount INTEGER NOT NULL,"
+	"  reimbursable INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (number, line));"
+	"CREATE TABLE payments ("
+	"  processor_id TEXT PRIMARY KEY,"	/* idempotence: once only */
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  invoice TEXT REFERENCES invoices(number),"
+	"  amount INTEGER NOT NULL,"
+	"  applied INTEGER NOT NULL,"		/* to the receivable */
+	"  credit INTEGER NOT NULL,"		/* over-payment held */
+	"  method TEXT,"
+	"  paid TEXT NOT NULL,"
+	"  tx_id INTEGER NOT NULL REFERENCES ledger_tx(id));"
+	"CREATE TABLE refunds ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  amount INTEGER NOT NULL,"
+	"  from_credit INTEGER NOT NULL,"	/* of amount, what was credit */
+	"  reason TEXT NOT NULL,"
+	"  at TEXT NOT NULL,"
+	"  tx_id INTEGER NOT NULL REFERENCES ledger_tx(id));"
+	"CREATE TABLE claims ("
+	"  number TEXT PRIMARY KEY,"
+	"  case_id TEXT NOT NULL UNIQUE REFERENCES cases(id),"
+	"  payer TEXT NOT NULL,"
+	"  amount INTEGER NOT NULL,"
+	"  status TEXT NOT NULL,"		/* submitted paid denied */
+	"  submitted TEXT NOT NULL,"
+	"  decided TEXT);"
+	"CREATE TABLE payouts ("
+	"  specialist_id TEXT NOT NULL REFERENCES specialists(id),"
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  month TEXT NOT NULL,"
+	"  amount INTEGER NOT NULL,"
+	"  status TEXT NOT NULL,"		/* payable paid */
+	"  paid TEXT,"
+	"  PRIMARY KEY (specialist_id, case_id));" },
 	{ 501, "opinions and their delivery",
 	"CREATE TABLE opinions ("
 	"  case_id TEXT NOT NULL REFERENCES cases(id),"

@@ -1,0 +1,232 @@
+#!/usr/bin/env bats
+# rso-bill: fees, quotes, invoices, payments, refunds, claims, payouts and
+# the proof that the books balance.
+load lib
+
+local_setup() {
+	init_with_key
+	for n in 1 2 3; do
+		jq -c ".ref=\"t-$n\"" "$DATA/request.json"
+	done | rso-intake >/dev/null
+}
+
+# Case n from the test request with the jq change in $2.
+intake() {
+	jq -c ".ref=\"t-$1\" | ${2:-.}" "$DATA/request.json" | rso-intake >/dev/null
+}
+
+@test "rso-bill: fees shows the schedule, and a bad one is exit 78 naming the field" {
+	run -0 rso-bill fees
+	[ "$(jq -r '.base.oncology' <<<"$output")" = "950.00" ]
+	jq '.base.oncology = "950.001"' "$RSO_HOME/fees.json" >f && mv f "$RSO_HOME/fees.json"
+	run -78 --separate-stderr rso-bill fees
+	[ "$stderr" = "rso-bill: fees.json: base.oncology: more than 2 decimals" ]
+	echo '{"currency":"XYZ","base":{"default":"1"}}' >"$RSO_HOME/fees.json"
+	run -78 --separate-stderr rso-bill quote RSO-2026-000001
+	[ "$stderr" = "rso-bill: fees.json: currency: not an ISO 4217 code such as USD" ]
+}
+
+@test "rso-bill: quote adds add-ons, rush, international, discount and the cap" {
+	intake 4 '.urgency="urgent" | .patient.country="MX" | .addons=["imaging_second_read","pathology_read"]'
+	run -0 rso-bill quote RSO-2026-000001 RSO-2026-000004
+	[ "$(jq -sc '[.[] | .total]' <<<"$output")" = '["950.00","2100.00"]' ]
+	[ "$(jq -sc '.[1].lines | map([.code, .amount])' <<<"$output")" = '[["base","950.00"],["imaging_second_read","350.00"],["pathology_read","400.00"],["rush","250.00"],["international","150.00"]]' ]
+	run -0 rso-bill quote --discount 10% RSO-2026-000001
+	[ "$(jq -c '[.lines[1].amount, .total]' <<<"$output")" = '["-95.00","855.00"]' ]
+	run -0 rso-bill quote --addon imaging_second_read --addon pathology_read --addon imaging_second_read RSO-2026-000004
+	[ "$(jq -c '[.lines[-1].code, .total]' <<<"$output")" = '["cap","2500.00"]' ]
+	run -64 --separate-stderr rso-bill quote --discount 120% RSO-2026-000001
+	[ "$stderr" = "rso-bill: argument 1: --discount: not a percentage from 0% to 100%" ]
+	run -65 --separate-stderr rso-bill quote --addon massage RSO-2026-000001
+	[ "$stderr" = "rso-bill: argument 1: RSO-2026-000001: add-on 1: not in fees.json \"addons\"" ]
+	run -65 --separate-stderr rso-bill quote RSO-2026-000099
+	[ "$stderr" = "rso-bill: argument 1: RSO-2026-000099: no such case" ]
+}
+
+@test "rso-bill: rso-assign --ready | rso-bill invoice, once per case" {
+	ready_case 4
+	run -0 bash -c 'rso-assign --ready | rso-bill invoice'
+	[ "$(jq -r '[.case, .invoice, .total, .status] | join(" ")' <<<"$output")" = "RSO-2026-000004 INV-2026-000001 950.00 open" ]
+	run -0 bash -c 'rso-assign --ready | rso-bill invoice'
+	[ "$(jq -r .existing <<<"$output")" = true ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from invoices"
+	assert_output 1
+	run -0 rso-case log RSO-2026-000004
+	assert_output --partial '"type":"invoice.issued"'
+}
+
+@test "rso-bill: invoice_when ready refuses a case still collecting" {
+	jq '.invoice_when = "ready"' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-06-30 >/dev/null
+	run -65 --separate-stderr rso-bill invoice RSO-2026-000001
+	[ "$stderr" = "rso-bill: argument 1: RSO-2026-000001: not invoiced before its records are complete (invoice_when is ready)" ]
+	rso-case cancel -r duplicate RSO-2026-000002 >/dev/null
+	run -65 --separate-stderr rso-bill invoice RSO-2026-000002
+	[ "$stderr" = "rso-bill: argument 1: RSO-2026-000002: cannot invoice a case that is cancelled" ]
+}
+
+@test "rso-bill: payments are matched by invoice or case, once by processor id, with credit" {
+	rso-bill invoice RSO-2026-000001 RSO-2026-000002 >/dev/null
+	printf '%s\n' '{"id":"ch_1","invoice":"INV-2026-000001","amount":"500.00","method":"card"}' \
+	    '{"id":"ch_2","case":"RSO-2026-000001","amount":"500"}' \
+	    '{"id":"ch_3","case":"RSO-2026-000002","amount":"950.001"}' \
+	    '{"id":"ch_4","invoice":"INV-2026-000099","amount":"1.00"}' \
+	    '{"id":"ch_5","case":"RSO-2026-000002","amount":950.5}' \
+	    '{"invoice":"INV-2026-000002","amount":"1.00"}' \
+	    '{"id":"ch_6","case":"RSO-2026-000002","amount":"10.00","currency":"EUR"}' >pay.jsonl
+	run -65 --separate-stderr rso-bill pay pay.jsonl
+	[ "$stderr" = "rso-bill: pay.jsonl:3: amount: more than 2 decimals
+rso-bill: pay.jsonl:4: invoice: no such invoice
+rso-bill: pay.jsonl:6: id: missing (the processor's transaction id)
+rso-bill: pay.jsonl:7: currency: not the invoice's (USD)" ]
+	[ "$(jq -sc '[.[] | [.payment, .balance, .credit]]' <<<"$output")" = '[["ch_1","450.00","0.00"],["ch_2","0.00","50.00"],["ch_5","0.00","0.50"]]' ]
+	run -0 rso-bill balance RSO-2026-000001
+	[ "$(jq -c '[.status, .paid, .balance, .credit]' <<<"$output")" = '["paid","1000.00","0.00","50.00"]' ]
+	# The same payments again change nothing.
+	run -65 --separate-stderr rso-bill pay pay.jsonl
+	[ "$(jq -sc '[.[] | .existing]' <<<"$output")" = '[true,true,true]' ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from payments"
+	assert_output 3
+	run -0 rso-bill check
+}
+
+@test "rso-bill: a processor's CSV export imports once, and twice changes nothing" {
+	rso-bill invoice RSO-2026-000001 RSO-2026-000002 RSO-2026-000003 >/dev/null
+	/usr/bin/python3 - <<'PY'
+import csv
+with open("export.csv", "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["id", "created", "amount", "currency", "status", "invoice", "method"])
+    w.writerow(["pi_A1", "2026-10-02 10:00", "950.00", "usd", "succeeded", "INV-2026-000001", "card"])
+    w.writerow(["pi_B2", "2026-10-02 11:00", "1,000.00", "usd", "succeeded", "INV-2026-000002", "card"])
+    w.writerow(["pi_C3", "2026-10-02 12:00", "950.00", "usd", "failed", "INV-2026-000003", "card"])
+    w.writerow(["pi_D4", "2026-10-02 13:00", "=HYPERLINK()", "usd", "succeeded", "INV-2026-000003", "card"])
+PY
+	run -65 --separate-stderr rso-bill pay --csv export.csv
+	[ "$stderr" = "rso-bill: export.csv:5: amount: not an amount such as 750.00" ]
+	[ "$(jq -sc '[.[] | [.payment, .credit]]' <<<"$output")" = '[["pi_A1","0.00"],["pi_B2","50.00"]]' ]
+	before=$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from postings")
+	run -65 --separate-stderr rso-bill pay --csv export.csv
+	[ "$(jq -sc '[.[] | .existing]' <<<"$output")" = '[true,true]' ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from postings")" = "$before" ]
+	run -0 rso-bill check
+}
+
+@test "rso-bill: refunds follow the policy and never exceed what was paid" {
+	rso-bill invoice RSO-2026-000001 >/dev/null
+	echo '{"id":"ch_1","case":"RSO-2026-000001","amount":"950.00"}' | rso-bill pay >/dev/null
+	run -65 --separate-stderr rso-bill refund RSO-2026-000001 --amount 1000 --reason patient-withdrew
+	[ "$stderr" = "rso-bill: RSO-2026-000001: refund of 1000.00 is more than was paid and not refunded (950.00)" ]
+	run -0 rso-bill refund RSO-2026-000001 --amount 200 --reason patient-withdrew
+	[ "$(jq -c '[.amount, .stage]' <<<"$output")" = '["200.00","before-assignment"]' ]
+	run -65 --separate-stderr rso-bill refund RSO-2026-000001 --amount 800 --reason again
+	[ "$stderr" = "rso-bill: RSO-2026-000001: refund of 800.00 is more than was paid and not refunded (750.00)" ]
+	# Once review has started, the default policy refunds nothing.
+	sqlite3 "$RSO_HOME/rso.db" "insert into events (at, case_id, type, actor, data, prev, hash) values ('2026-10-01T12:00:00Z', 'RSO-2026-000001', 'review.started', 't', '{}', '', 'x-planted')"
+	run -77 --separate-stderr rso-bill refund RSO-2026-000001 --amount 10 --reason late
+	[ "$stderr" = "rso-bill: RSO-2026-000001: refund_policy allows 0% in-review: at most 0.00" ]
+	run -64 --separate-stderr rso-bill refund RSO-2026-000001 --amount 10
+	run -64 --separate-stderr rso-bill refund RSO-2026-000001 --amount ten --reason x
+	[ "${stderr_lines[0]}" = "rso-bill: --amount: not an amount such as 750.00" ]
+	run -0 rso-bill check
+}
+
+@test "rso-bill: a claim moves the reimbursable add-ons to the insurer, then paid or denied" {
+	intake 4 '.addons=["imaging_second_read","pathology_read"]'
+	rso-bill invoice RSO-2026-000001 RSO-2026-000004 >/dev/null
+	run -65 --separate-stderr rso-bill claim RSO-2026-000001
+	[ "$stderr" = "rso-bill: argument 1: RSO-2026-000001: no reimbursable add-on on invoice INV-2026-000001" ]
+	run -0 rso-bill claim --payer "Test Health Plan" RSO-2026-000004
+	[ "$(jq -c '[.claim, .amount, .status]' <<<"$output")" = '["CLM-2026-000001","750.00","submitted"]' ]
+	run -0 rso-bill claim RSO-2026-000004
+	[ "$(jq -r .existing <<<"$output")" = true ]
+	run -0 rso-bill balance RSO-2026-000004
+	[ "$(jq -r .balance <<<"$output")" = "950.00" ]
+	run -0 rso-bill claim --denied RSO-2026-000004
+	run -0 rso-bill balance RSO-2026-000004
+	[ "$(jq -r .balance <<<"$output")" = "1700.00" ]
+	run -65 --separate-stderr rso-bill claim --paid RSO-2026-000004
+	[ "$stderr" = "rso-bill: argument 1: RSO-2026-000004: claim already denied" ]
+	run -0 rso-bill check
+}
+
+@test "rso-bill: a waived or covered fee opens the fee gate; an open one keeps it shut" {
+	jq '.fee_gate = "before-review"' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	run -0 rso-bill invoice --waive hardship RSO-2026-000001
+	[ "$(jq -c '[.status, .total]' <<<"$output")" = '["waived","0.00"]' ]
+	run -0 rso-bill invoice --cover "Test Employer Plan" RSO-2026-000002
+	[ "$(jq -r .status <<<"$output")" = covered ]
+	run -0 rso-bill balance RSO-2026-000002
+	[ "$(jq -c '[.claimed, .balance]' <<<"$output")" = '["950.00","0.00"]' ]
+	run -64 --separate-stderr rso-bill invoice --waive x --cover y RSO-2026-000003
+	run -0 rso-bill check
+}
+
+@test "rso-bill: due lists unpaid invoices for rso-mail" {
+	rso-bill invoice RSO-2026-000001 RSO-2026-000002 >/dev/null
+	echo '{"id":"ch_1","case":"RSO-2026-000002","amount":"950.00"}' | rso-bill pay >/dev/null
+	run -0 rso-bill due --older 30d
+	assert_output ''
+	RSO_NOW=2026-11-15T00:00:00Z run -0 rso-bill due --older 30d
+	[ "$(jq -c '[.kind, .case, .balance]' <<<"$output")" = '["payment-due","RSO-2026-000001","950.00"]' ]
+	RSO_NOW=2026-11-15T00:00:00Z run -0 bash -c 'rso-bill due | rso-mail -n'
+	assert_line "Subject: Invoice INV-2026-000001: 950.00 USD is due"
+	run -64 rso-bill due --older soon
+}
+
+@test "rso-bill: ledger as CSV opens in a spreadsheet without formulas" {
+	intake 4 '.patient.country="MX"'
+	rso-bill invoice RSO-2026-000001 RSO-2026-000004 >/dev/null
+	echo '{"id":"=cmd|calc!A1","case":"RSO-2026-000001","amount":"100.00"}' | rso-bill pay >/dev/null
+	run -0 rso-bill ledger -f csv
+	[ "${lines[0]}" = $'tx,at,case,kind,ref,account,amount,currency\r' ]
+	assert_line --partial "'=cmd|calc!A1"
+	[ "$(/usr/bin/python3 -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1]))); print(len(r), sum(1 for x in r for c in x if c[:1] in "=+@"))' /dev/stdin <<<"$output")" = "8 0" ]
+	run -0 rso-bill ledger --since 2026-10-01 --until 2026-10-02
+	[ "$(jq -s 'map(.amount | sub("\\.";"") | tonumber) | add' <<<"$output")" -eq 0 ]
+	run -0 rso-bill ledger --since 2026-10-02
+	assert_output ''
+	run -64 --separate-stderr rso-bill ledger --since yesterday-ish
+	[ "${stderr_lines[0]}" = "rso-bill: --since: not a date or RFC 3339 time" ]
+}
+
+@test "rso-bill: payout posts what specialists are owed for delivered opinions, once" {
+	cp "$DATA/config-panel.json" "$RSO_HOME/config.json"
+	jq '.fee_gate = "none"' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	rso-assign roster "$DATA/roster.jsonl" >/dev/null
+	ready_case 4
+	rso-assign RSO-2026-000004 >/dev/null
+	for s in $(sqlite3 "$RSO_HOME/rso.db" "select specialist_id from assignments where case_id = 'RSO-2026-000004'"); do
+		rso-assign accept --by "$s" RSO-2026-000004 >/dev/null
+	done
+	echo '# Opinion' >op.md
+	rso-opinion record --outcome confirmed --file op.md RSO-2026-000004 >/dev/null
+	rso-opinion deliver RSO-2026-000004 >/dev/null
+	run -0 rso-bill payout --month 2026-10
+	[ "$(jq -sc '[.[] | [.specialist, .amount, .status]]' <<<"$output")" = '[["sp-okafor","400.00","payable"]]' ]
+	run -0 rso-bill payout --month 2026-10
+	[ "$(jq -r .existing <<<"$output")" = true ]
+	run -0 rso-bill payout --month 2026-10 --paid
+	[ "$(jq -r .status <<<"$output")" = paid ]
+	run -0 rso-bill check
+	[ "$(jq -r .balanced <<<"$output")" = true ]
+	run -64 --separate-stderr rso-bill payout --month 2026-13
+	[ "${stderr_lines[0]}" = "rso-bill: --month: not a month such as 2026-10" ]
+}
+
+@test "rso-bill: check finds a posting changed behind its back" {
+	rso-bill invoice RSO-2026-000001 RSO-2026-000002 >/dev/null
+	echo '{"id":"ch_1","case":"RSO-2026-000001","amount":"950.00"}' | rso-bill pay >/dev/null
+	run -0 rso-bill check
+	[ "$(jq -c '[.transactions, .violations, .balanced]' <<<"$output")" = '[3,0,true]' ]
+	sqlite3 "$RSO_HOME/rso.db" "update postings set amount = amount + 1 where account = 'cash'"
+	run -65 --separate-stderr rso-bill check
+	[ "${stderr_lines[0]}" = "rso-bill: check: tx 3: does not balance (+1)" ]
+	[ "${stderr_lines[1]}" = "rso-bill: check: ledger: does not sum to zero (+1)" ]
+	[ "${stderr_lines[2]}" = "rso-bill: check: payment ch_1: posted 95001 as cash, not its amount 95000" ]
+	[ "${stderr_lines[3]}" = "rso-bill: check: cash: 95001, but payments and claims paid less refunds and payouts are 95000" ]
+	[ "$(jq -r .violations <<<"$output")" -eq 4 ]
+	sqlite3 "$RSO_HOME/rso.db" "update postings set amount = amount - 1 where account = 'cash'; update invoice_lines set amount = 1 where number = 'INV-2026-000002'"
+	run -65 --separate-stderr rso-bill check
+	[ "$stderr" = "rso-bill: check: invoice INV-2026-000002: total 95000 is not the sum of its lines 1" ]
+}
