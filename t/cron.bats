@@ -63,3 +63,21 @@ local_setup() {
 	run -1 --separate-stderr rso-nightly
 	[[ "$stderr" == *"RSO_HOME is not set" ]]
 }
+
+@test "cron: rso-monthly pays specialists, proves the books and writes the ledger, quietly" {
+	rso-bill invoice RSO-2026-000001 RSO-2026-000002 >/dev/null
+	echo '{"id":"ch_1","case":"RSO-2026-000001","amount":"950.00"}' | rso-bill pay >/dev/null
+	export RSO_NOW=2026-11-01T03:00:00Z
+	run -0 --separate-stderr rso-monthly
+	[ "$stderr" = '' ]
+	assert_output ''
+	run -0 cat "$RSO_HOME/reports/ledger-2026-10.csv"
+	[ "${#lines[@]}" -eq 7 ]
+	sum1=$(sha256sum "$RSO_HOME/reports/ledger-2026-10.csv")
+	run -0 --separate-stderr rso-monthly
+	[ "$(sha256sum "$RSO_HOME/reports/ledger-2026-10.csv")" = "$sum1" ]
+	[ "$(jq -s 'length' "$RSO_HOME"/log/2026-10-check.jsonl)" -eq 2 ]
+	sqlite3 "$RSO_HOME/rso.db" "update postings set amount = amount + 1 where account = 'cash'"
+	run -65 --separate-stderr rso-monthly
+	[ "$stderr" = "rso-monthly: check: rso-bill: check: tx 3: does not balance (+1) (exit 65)" ]
+}

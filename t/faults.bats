@@ -153,3 +153,28 @@ PY
 	done >names.txt
 	run -1 grep -E '(^/|\.\.)' names.txt
 }
+
+@test "faults: kill -9 during payment import, 20 times: check passes, a re-run posts each once" {
+	echo '{"fee_gate":"none"}' >"$RSO_HOME/config.json"
+	requests 300 | rso-intake >/dev/null
+	rso-case list | rso-bill invoice >/dev/null
+	for i in $(seq 1 3000); do
+		printf '{"id":"ch_%d","case":"RSO-2026-%06d","amount":"%d.%02d"}\n' \
+		    "$i" $(( (i % 300) + 1 )) $(( RANDOM % 400 )) $(( RANDOM % 100 ))
+	done >pay.jsonl
+	for k in $(seq 1 20); do
+		rso-bill pay pay.jsonl >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 10))"
+		kill -9 $pid 2>/dev/null || true
+		wait $pid 2>/dev/null || true
+		run -0 rso-bill check
+	done
+	run -0 rso-bill pay pay.jsonl
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct processor_id) from payments"
+	assert_output "3000|3000"
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from ledger_tx where kind = 'payment'"
+	assert_output 3000
+	run -0 rso-bill check
+	run -0 rso-case verify
+}

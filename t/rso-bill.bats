@@ -230,3 +230,19 @@ PY
 	run -65 --separate-stderr rso-bill check
 	[ "$stderr" = "rso-bill: check: invoice INV-2026-000002: total 95000 is not the sum of its lines 1" ]
 }
+
+@test "rso-bill: the fee gate keeps review shut until the invoice is paid" {
+	cp "$DATA/config-panel.json" "$RSO_HOME/config.json"
+	jq '.fee_gate = "before-review"' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	rso-assign roster "$DATA/roster.jsonl" >/dev/null
+	ready_case 4
+	rso-assign RSO-2026-000004 >/dev/null
+	sp=$(sqlite3 "$RSO_HOME/rso.db" "select specialist_id from assignments where case_id = 'RSO-2026-000004' limit 1")
+	run -77 --separate-stderr rso-assign accept --by "$sp" RSO-2026-000004
+	[ "$stderr" = "rso-assign: argument 1: RSO-2026-000004: fee not paid (fee_gate is before-review)" ]
+	rso-bill invoice RSO-2026-000004 >/dev/null
+	echo '{"id":"ch_1","case":"RSO-2026-000004","amount":"900.00"}' | rso-bill pay >/dev/null
+	run -77 --separate-stderr rso-assign accept --by "$sp" RSO-2026-000004
+	echo '{"id":"ch_2","case":"RSO-2026-000004","amount":"50.00"}' | rso-bill pay >/dev/null
+	run -0 rso-assign accept --by "$sp" RSO-2026-000004
+}
