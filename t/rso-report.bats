@@ -1,0 +1,159 @@
+#!/usr/bin/env bats
+# rso-report: figures checked against values computed here, from the same
+# store, with Python's sqlite3 module -- never against the report itself.
+load lib
+
+setup_file() {
+	export PROGRAM="$BATS_FILE_TMPDIR/program"
+	mkdir -p "$PROGRAM"
+	local top
+	top=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+	(
+		export PATH="$top/${RSO_BUILD:-build}/bin:$top/scripts:$PATH"
+		export RSO_SHARE="$top/share" RSO_HOME="$PROGRAM/home" RSO_ACTOR=gen
+		export RSO_NOW=2025-10-01T00:00:00Z
+		rso-case keygen -q -o "$PROGRAM/key.txt"
+		rso-case init -q -r "$(sed -n 's/^# public key: //p' "$PROGRAM/key.txt")"
+		echo '{"fee_gate":"before-review"}' >"$RSO_HOME/config.json"
+		/usr/bin/python3 "$top/scripts/gen-program" --seed 7 --cases 300 >/dev/null
+	)
+}
+
+local_setup() {
+	export RSO_HOME="$PROGRAM/home" RSO_NOW=2026-11-05T00:00:00Z
+}
+
+# q SQL: one value from the store, by Python's sqlite3 (not rso).
+q() {
+	/usr/bin/python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$RSO_HOME/rso.db" "$1"
+}
+
+# The value of a metric in monthly's JSON lines.
+metric() {
+	jq -r --arg m "$1" 'select(.section == "figures" and .metric == $m) | .value' <<<"$output"
+}
+
+@test "rso-report: monthly counts match the events" {
+	run -0 rso-report monthly --month 2026-06
+	[ "$(metric 'new requests')" = "$(q "select count(*) from cases where created >= '2026-06-01' and created < '2026-07-01'")" ]
+	[ "$(metric 'opinions delivered')" = "$(q "select count(*) from (select case_id from events where type = 'opinion.delivered' group by case_id having min(at) >= '2026-06-01' and min(at) < '2026-07-01')")" ]
+	[ "$(metric 'cancelled')" = "$(q "select count(*) from events where type = 'case.cancelled' and at >= '2026-06-01' and at < '2026-07-01'")" ]
+	[ "$(metric 'invoiced')" = "$(q "select printf('%.2f', sum(total) / 100.0) from invoices where issued >= '2026-06-01' and issued < '2026-07-01'")" ]
+	# The previous month's column is May's figure.
+	[ "$(jq -r 'select(.metric == "new requests") | .previous' <<<"$output")" = "$(q "select count(*) from cases where created >= '2026-05-01' and created < '2026-06-01'")" ]
+	[ "$(jq -r 'select(.metric == "new requests") | .last_year' <<<"$output")" = 0 ]
+}
+
+@test "rso-report: the SLA figures match a clock computed here, hold excluded" {
+	run -0 rso-report monthly --month 2026-06
+	/usr/bin/python3 - "$RSO_HOME/rso.db" >want.txt <<'PY'
+import math, sqlite3, sys
+from datetime import datetime
+db = sqlite3.connect(sys.argv[1])
+t = lambda s: datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").timestamp()
+clocks = []
+for (case,) in db.execute("select case_id from events where type = 'opinion.delivered' group by case_id having min(at) >= '2026-06-01' and min(at) < '2026-07-01'"):
+    ready = held = hold = delivered = None
+    held = 0
+    for typ, at in db.execute("select type, at from events where case_id = ? order by seq", (case,)):
+        if typ == "records.complete": ready, held, hold = t(at), 0, None
+        elif typ == "case.held" and ready: hold = t(at)
+        elif typ == "case.resumed" and hold: held += t(at) - hold; hold = None
+        elif typ == "opinion.delivered" and delivered is None: delivered = t(at)
+    clocks.append(delivered - ready - held)
+clocks.sort()
+rank = lambda p: clocks[math.ceil(p * len(clocks) / 100) - 1]
+day = lambda s: "%.1f" % (math.floor(s / 8640 + 0.5) / 10)
+within = sum(1 for c in clocks if c <= 14 * 86400)
+print(day(rank(50)), day(rank(90)), "%.1f%%" % (math.floor(1000 * within / len(clocks) + 0.5) / 10), len(clocks) - within)
+PY
+	got="$(metric 'median days ready to delivered') $(metric 'p90 days ready to delivered') $(metric 'delivered within the SLA') $(metric 'SLA breaches')"
+	[ "$got" = "$(cat want.txt)" ]
+	run -0 rso-report turnaround --month 2026-06
+	[ "$(jq -s '[.[] | select(.section == "breaches")] | length' <<<"$output")" = "$(cut -d' ' -f4 want.txt)" ]
+	[ "$(jq -s '[.[] | select(.section == "specialties") | .delivered] | add' <<<"$output")" = "$(q "select count(*) from (select case_id from events where type = 'opinion.delivered' group by case_id having min(at) >= '2026-06-01' and min(at) < '2026-07-01')")" ]
+}
+
+@test "rso-report: nps, attrition, outcomes and funnel match the events" {
+	run -0 rso-report nps --since 2025-11-01 --until 2026-11-01
+	scores=$(q "select group_concat(json_extract(data, '\$.score')) from events where type = 'survey.answered' and at >= '2025-11-01' and at < '2026-11-01'")
+	want=$(/usr/bin/python3 -c 'import sys; s=[int(x) for x in sys.argv[1].split(",")]; p=sum(x>=9 for x in s); d=sum(x<=6 for x in s); import math; x=100*(p-d)/len(s); print(len(s), p, d, int(math.copysign(math.floor(abs(x)+0.5), x)))' "$scores")
+	[ "$(jq -r 'select(.section == "nps") | "\(.responses) \(.promoters) \(.detractors) \(.nps)"' <<<"$output")" = "$want" ]
+	run -0 rso-report attrition --since 2025-11-01 --until 2026-12-01
+	[ "$(jq -s 'map(.cases) | add' <<<"$output")" = "$(q "select count(*) from events where type = 'case.cancelled'")" ]
+	[ "$(jq -r 'select(.reason == "no-payment") | .stage' <<<"$output" | sort -u)" = ready ]
+	run -0 rso-report outcomes --since 2025-11-01 --until 2026-12-01
+	[ "$(jq -s '[.[] | select(.outcome == "confirmed") | .cases] | add' <<<"$output")" = "$(q "select count(*) from opinions where outcome = 'confirmed' and role = 'primary'")" ]
+	run -0 rso-report funnel --month 2026-03
+	[ "$(jq -r 'select(.step == "requested") | .cases' <<<"$output")" = "$(q "select count(*) from cases where created >= '2026-03-01' and created < '2026-04-01'")" ]
+	[ "$(jq -r 'select(.step == "delivered") | .cases' <<<"$output")" = "$(q "select count(*) from cases c where created >= '2026-03-01' and created < '2026-04-01' and exists (select 1 from events where case_id = c.id and type = 'opinion.delivered')")" ]
+}
+
+@test "rso-report: audit ties to the ledger, and fails with 65 when it does not" {
+	run -0 rso-report audit --month 2026-06
+	[ "$(jq -sc '[.[] | select(.section == "totals") | .ties] | unique' <<<"$output")" = '["yes"]' ]
+	[ "$(jq -s '[.[] | select(.section == "invoices")] | length' <<<"$output")" = "$(q "select count(*) from invoices where issued >= '2026-06-01' and issued < '2026-07-01'")" ]
+	cp -r "$RSO_HOME" home2
+	sqlite3 home2/rso.db "update payments set amount = amount + 100 where processor_id = (select processor_id from payments order by paid limit 1 offset 150)"
+	RSO_HOME=$PWD/home2 run -65 --separate-stderr rso-report audit --since 2025-11-01 --until 2026-12-01 -f text
+	[ "$stderr" = "rso-report: audit: the documents do not tie to the ledger" ]
+	assert_line --regexp '^  payments +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2}  NO$'
+}
+
+@test "rso-report: CSV is spreadsheet-safe and text aligns" {
+	run -0 rso-report reach --month 2026-06 -f csv
+	[ "${lines[0]}" = $'country,region,cases\r' ]
+	cp -r "$RSO_HOME" home2
+	sqlite3 home2/rso.db "update cases set referral_source = '=HYPERLINK(\"x\")' where id = (select min(id) from cases where created >= '2026-06-01')"
+	RSO_HOME=$PWD/home2 run -0 rso-report reach --month 2026-06 -f csv
+	assert_line --partial $'"\'=HYPERLINK(""x"")",1'
+	run -0 rso-report specialists --month 2026-06 -f text
+	assert_line --index 0 "Specialists, 2026-06"
+	assert_line --regexp '^  specialist +assigned +declined +delivered +median_review_days +within_sla +payouts$'
+}
+
+@test "rso-report: the HTML report is one self-contained page that chromium renders" {
+	run -0 rso-report monthly --month 2026-06 -f html
+	[[ "$output" == "<!DOCTYPE html>"* ]]
+	[[ "$output" != *"<script"* ]]
+	[[ "$output" != *"http://"*"src="* ]]
+	[ "$(grep -c '<svg' <<<"$output")" -eq 3 ]
+	echo "$output" >monthly.html
+	# Every element opened is closed, in order (Python's own HTML parser).
+	/usr/bin/python3 - monthly.html <<'PY'
+import html.parser, sys
+void = {"meta", "br", "img", "hr", "input", "link"}
+class P(html.parser.HTMLParser):
+    stack = []
+    def handle_starttag(self, tag, a):
+        if tag not in void: self.stack.append(tag)
+    def handle_startendtag(self, tag, a): pass
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack.pop() != tag: sys.exit("unbalanced " + tag)
+p = P(); p.feed(open(sys.argv[1]).read())
+sys.exit("unclosed %s" % p.stack if p.stack else 0)
+PY
+	command -v chromium >/dev/null || skip "chromium not installed"
+	run timeout 120 chromium --headless --no-sandbox --disable-gpu --window-size=1100,1600 --screenshot="$PWD/monthly.png" "file://$PWD/monthly.html"
+	[ -s monthly.png ]
+	[ "$(head -c 8 monthly.png | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
+}
+
+@test "rso-report: bad options and an empty store" {
+	run -64 --separate-stderr rso-report
+	[ "${stderr_lines[0]}" = "rso-report: which report?" ]
+	run -64 --separate-stderr rso-report weekly
+	[ "${stderr_lines[0]}" = "rso-report: argument 1: not a report (see --help)" ]
+	run -64 --separate-stderr rso-report monthly --month 2026-13
+	[ "${stderr_lines[0]}" = "rso-report: --month: not a month such as 2026-10" ]
+	run -64 --separate-stderr rso-report monthly --month 2026-10 --since 2026-01-01
+	[ "${stderr_lines[0]}" = "rso-report: --month: not with --since or --until" ]
+	run -64 --separate-stderr rso-report monthly -f pdf
+	[ "${stderr_lines[0]}" = "rso-report: --format: not one of json, csv, text, html" ]
+	export RSO_HOME="$BATS_TEST_TMPDIR/empty"
+	rso-case init -q
+	run -0 rso-report monthly -f text
+	assert_line --regexp '^  new requests +0 +0 +0$'
+	run -0 rso-report audit
+	[ "$(jq -sc '[.[] | select(.section == "totals") | .ties] | unique' <<<"$output")" = '["yes"]' ]
+}
