@@ -73,11 +73,13 @@ local_setup() {
 	assert_output ''
 	run -0 cat "$RSO_HOME/reports/ledger-2026-10.csv"
 	[ "${#lines[@]}" -eq 7 ]
+	grep -q '^<!DOCTYPE html>' "$RSO_HOME/reports/report-2026-10.html"
+	grep -q '^total,documents,ledger,ties' "$RSO_HOME/reports/audit-2026-10.csv"
 	sum1=$(sha256sum "$RSO_HOME/reports/ledger-2026-10.csv")
 	run -0 --separate-stderr rso-monthly
 	[ "$(sha256sum "$RSO_HOME/reports/ledger-2026-10.csv")" = "$sum1" ]
 	[ "$(jq -s 'length' "$RSO_HOME"/log/2026-10-check.jsonl)" -eq 2 ]
 	sqlite3 "$RSO_HOME/rso.db" "update postings set amount = amount + 1 where account = 'cash'"
 	run -65 --separate-stderr rso-monthly
-	[ "$stderr" = "rso-monthly: check: rso-bill: check: tx 3: does not balance (+1) (exit 65)" ]
+	[ "${stderr_lines[0]}" = "rso-monthly: check: rso-bill: check: tx 3: does not balance (+1) (exit 65)" ]
 }
