@@ -229,6 +229,13 @@ const struct rso_migration rso_schema_migrations[] = {
 	"  delivered TEXT NOT NULL,"
 	"  acknowledged TEXT,"
 	"  PRIMARY KEY (case_id, recipient));" },
+	{ 601, "reports: an event of a type for a case, without a scan",
+	/*
+	 * Reports ask "when did this case first (or last) have an event of
+	 * this type": without this index SQLite may walk every event of the
+	 * type (events_type) for each case.
+	 */
+	"CREATE INDEX events_case_type ON events(case_id, type, at);" },
 };
 
 const int rso_schema_count =
