@@ -236,6 +236,14 @@ const struct rso_migration rso_schema_migrations[] = {
 	 * type (events_type) for each case.
 	 */
 	"CREATE INDEX events_case_type ON events(case_id, type, at);" },
+	{ 701, "what was exported where, so a re-run writes nothing twice",
+	"CREATE TABLE exports ("
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  format TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"		/* the file written in the folder */
+	"  sha256 TEXT NOT NULL,"
+	"  at TEXT NOT NULL,"
+	"  PRIMARY KEY (case_id, format, name));" },
 };
 
 const int rso_schema_count =

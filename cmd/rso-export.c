@@ -1,0 +1,204 @@
+/* rso-export: finished cases into EHR import folders, as HL7 v2 messages. */
+/* SPDX-License-Identifier: ISC */
+#include <sys/stat.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "rso_case.h"
+#include "rso_casearc.h"
+#include "rso_err.h"
+#include "rso_export.h"
+#include "rso_hash.h"
+#include "rso_hl7.h"
+#include "rso_jsonl.h"
+#include "rso_opt.h"
+#include "rso_store.h"
+
+static struct rso_store *store;
+static struct rso_age_identities *ids;
+static const char *opt_to, *opt_identity, *opt_format;
+static int opt_mllp, opt_force;
+
+static void
+usage(FILE *fp, int full)
+{
+	fputs("usage: rso-export [-q] [-H home] --format hl7 --to dir [--mllp]"
+	    " [--force]\n"
+	    "                  [-i identity] [case ...]\n", fp);
+	if (!full)
+		return;
+	fputs("Writes each delivered case's opinions into dir, one file per\n"
+	    "opinion, atomically; a case exported before is passed over unless\n"
+	    "--force.  Cases come from the operands or from JSON lines with\n"
+	    "\"case\" on stdin (rso-case list --status delivered).  Formats:\n"
+	    "  hl7   HL7 v2.5.1 MDM^T02, the opinion as base64 in OBX-5\n"
+	    "See rso-export(1).\n"
+	    "options:\n"
+	    "  -f, --format f     the format (hl7)\n"
+	    "  -t, --to dir       the import folder\n"
+	    "  -i, --identity f   the age identity to read the archive\n"
+	    "      --mllp         frame each message for MLLP engines\n"
+	    "      --force        write again what was exported before\n"
+	    "  -H, --home dir     the store (default $RSO_HOME)\n"
+	    "  -q, --quiet        no notes on stderr\n"
+	    "  -h, --help         this text\n"
+	    "      --version      the version\n", fp);
+}
+
+static void
+bad_usage(const char *msg)
+{
+	rso_warnx("%s", msg);
+	usage(stderr, 0);
+	exit(EX_USAGE);
+}
+
+/* A control id stable for this version of this opinion, and unique. */
+static void
+control_id(const char *id, const json_t *op, char *out)
+{
+	char *key = rso_xasprintf("%s|%s|%s", id, rso_json_str(op, "role"),
+	    rso_json_str(op, "sha256"));
+	char hex[RSO_SHA256_HEXLEN];
+
+	rso_sha256_hex(key, strlen(key), hex);
+	snprintf(out, 21, "RSO%.17s", hex);
+	free(key);
+}
+
+static int
+hl7_one(const char *id, const json_t *c, const json_t *op)
+{
+	struct rso_hl7_opinion m = { 0 };
+	char ctl[24], name[160], *msg = NULL;
+	unsigned char *content;
+	struct rso_error e;
+	size_t n, len = 0;
+	FILE *fp;
+	int rc;
+
+	control_id(id, op, ctl);
+	snprintf(name, sizeof(name), "%s-%s-%s.hl7", id, rso_json_str(op,
+	    "role"), ctl);
+	if (!opt_force && rso_export_seen(store, id, "hl7", name))
+		return rso_flush_stdout(rso_jsonl_write(stdout, json_pack(
+		    "{s:s, s:s, s:s, s:b}", "case", id, "format", "hl7", "name",
+		    name, "existing", 1)) ? EX_IOERR : 0);
+	if ((rc = rso_export_entry(store, id, rso_json_str(op, "segment"),
+	    rso_json_str(op, "name"), ids, &content, &n, &e)) != 0) {
+		rso_warnx("%s: %s", id, e.msg);
+		return rc;
+	}
+	m.control_id = ctl;
+	m.sending_facility = rso_store_conf_str(store, "export.facility",
+	    "RSO PROGRAM");
+	m.receiving_app = rso_store_conf_str(store, "export.hl7.application",
+	    "EHR");
+	m.receiving_facility = rso_store_conf_str(store, "export.hl7.facility",
+	    "HOSPITAL");
+	m.case_id = id;
+	m.patient_name = rso_json_str(c, "request.patient.name");
+	m.birth_date = rso_json_str(c, "request.patient.birth_date");
+	m.sex = rso_json_str(c, "request.patient.sex");
+	m.question = json_string_value(json_array_get(json_object_get(
+	    json_object_get(c, "request"), "questions"), 0));
+	m.specialist = rso_json_str(op, "specialist");
+	m.outcome = rso_json_str(op, "outcome");
+	m.recorded = rso_json_str(op, "recorded");
+	m.delivered = rso_json_str(c, "status_at");
+	m.media_type = rso_json_str(op, "media_type");
+	m.content = content;
+	m.size = n;
+	fp = open_memstream(&msg, &len);
+	rso_hl7_mdm_t02(fp, &m, opt_mllp);
+	fclose(fp);
+	free(content);
+	if ((rc = rso_export_file(opt_to, name, msg, len, &e)) == 0)
+		rc = rso_export_record(store, id, "hl7", name, msg, len, &e);
+	free(msg);
+	if (rc != 0) {
+		rso_warnx("%s: %s", id, e.msg);
+		return rc;
+	}
+	return rso_jsonl_write(stdout, json_pack("{s:s, s:s, s:s, s:s}", "case",
+	    id, "format", "hl7", "name", name, "role", rso_json_str(op, "role")))
+	    ? EX_IOERR : 0;
+}
+
+static int
+export_one(const char *id, json_t *line, const char *where, void *ctx)
+{
+	struct rso_error e;
+	const char *status;
+	json_t *c, *ops, *op;
+	size_t i;
+	int rc = 0;
+
+	(void)line;
+	(void)ctx;
+	if ((rc = rso_case_get(store, id, &c, &e)) != 0) {
+		rso_warnx("%s: %s", where, e.msg);
+		return rc;
+	}
+	status = rso_json_str(c, "status");
+	if (strcmp(status, "delivered") != 0 && strcmp(status, "closed") != 0) {
+		rso_warnx("%s: %s: not delivered (%s)", where, id, status);
+		json_decref(c);
+		return EX_DATAERR;
+	}
+	ops = rso_export_opinions(store, id);
+	json_array_foreach(ops, i, op)
+		rso_status_set(&rc, hl7_one(id, c, op));
+	json_decref(ops);
+	json_decref(c);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "force", no_argument, NULL, 'F' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "identity", required_argument, NULL, 'i' },
+		{ "mllp", no_argument, NULL, 'M' },
+		{ "to", required_argument, NULL, 't' },
+		RSO_OPT_LONG, { 0 } };
+	struct rso_error e;
+	struct stat st;
+	int ch, rc;
+
+	rso_setprogname(argv[0]);
+	while ((ch = getopt_long(argc, argv, "f:i:t:" RSO_OPT_SHORT, longopts,
+	    NULL)) != -1)
+		switch (ch) {
+		case 'F': opt_force = 1; break;
+		case 'f': opt_format = optarg; break;
+		case 'i': opt_identity = optarg; break;
+		case 'M': opt_mllp = 1; break;
+		case 't': opt_to = optarg; break;
+		default: rso_opt_common(ch, optarg, usage);
+		}
+	argc -= optind;
+	argv += optind;
+	if (opt_format == NULL || strcmp(opt_format, "hl7") != 0)
+		bad_usage(opt_format ? "--format: not one of hl7 (fhir, xdm, dicom"
+		    " and archive are not built yet)" : "--format: missing");
+	if (opt_to == NULL)
+		bad_usage("--to: missing");
+	if (stat(opt_to, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		rso_warnx("%s: not a folder", opt_to);
+		return EX_CANTCREAT;
+	}
+	store = rso_store_xopen();
+	if ((rc = rso_casearc_identities(opt_identity, &ids, &e)) != 0) {
+		rso_warnx("%s", e.msg);
+		rso_store_close(store);
+		return rc;
+	}
+	rc = rso_case_each_input(argc, argv, export_one, NULL);
+	rso_age_identities_free(ids);
+	rso_store_close(store);
+	return rso_flush_stdout(rc);
+}

@@ -1,0 +1,184 @@
+/* rso_export: files for other systems, written whole and once. */
+/* SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rso_arc.h"
+#include "rso_casearc.h"
+#include "rso_event.h"
+#include "rso_export.h"
+#include "rso_hash.h"
+#include "rso_store_priv.h"
+#include "rso_time.h"
+
+#define MAX_ENTRY (64L * 1024 * 1024)
+
+int
+rso_export_file(const char *dir, const char *name, const void *p, size_t n,
+    struct rso_error *e)
+{
+	char *tmp = rso_xasprintf("%s/.%s.XXXXXX", dir, name);
+	char *to = rso_xasprintf("%s/%s", dir, name);
+	const char *c = p;
+	ssize_t w;
+	int fd, dfd, rc = 0;
+
+	if ((fd = mkstemp(tmp)) < 0) {
+		rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	while (n > 0) {
+		if ((w = write(fd, c, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	if (n > 0 || fsync(fd) != 0 || close(fd) != 0) {
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, to) != 0) {
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", name, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+out:
+	free(tmp);
+	free(to);
+	return rc;
+}
+
+int
+rso_export_seen(struct rso_store *s, const char *id, const char *format,
+    const char *name)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT 1 FROM exports WHERE"
+	    " case_id = ? AND format = ? AND name = ?");
+	int found;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, format, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+int
+rso_export_record(struct rso_store *s, const char *id, const char *format,
+    const char *name, const void *p, size_t n, struct rso_error *e)
+{
+	char sha[RSO_SHA256_HEXLEN], at[RSO_TIME_STRLEN];
+	sqlite3_stmt *st;
+	json_t *data;
+	int rc;
+
+	rso_sha256_hex(p, n, sha);
+	rso_time_format(rso_now(), at);
+	if ((rc = rso_store_begin(s, e)) != 0)
+		return rc;
+	st = rso_store_prepare(s, "INSERT OR REPLACE INTO exports (case_id,"
+	    " format, name, sha256, at) VALUES (?,?,?,?,?)");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, format, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, at, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	rc = rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+	data = json_pack("{s:s, s:s, s:s}", "format", format, "name", name,
+	    "sha256", sha);
+	if (rc == 0)
+		rc = rso_event_append(s, id, "case.exported", data, NULL, e);
+	json_decref(data);
+	if (rc == 0)
+		rc = rso_store_commit(s, e);
+	if (rc != 0)
+		rso_store_rollback(s);
+	return rc;
+}
+
+static const char *
+col(sqlite3_stmt *st, int i)
+{
+	const char *v = (const char *)sqlite3_column_text(st, i);
+
+	return v ? v : "";
+}
+
+json_t *
+rso_export_opinions(struct rso_store *s, const char *id)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT role, specialist_id,"
+	    " outcome, impact, icd10, name, segment, media_type, sha256, size,"
+	    " recorded FROM opinions WHERE case_id = ? ORDER BY role !="
+	    " 'primary', role");
+	json_t *a = json_array();
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(a, json_pack("{s:s, s:s?, s:s, s:s, s:o,"
+		    " s:s, s:s, s:s, s:s, s:I, s:s}", "role", col(st, 0),
+		    "specialist", sqlite3_column_text(st, 1) ? col(st, 1) : NULL,
+		    "outcome", col(st, 2), "impact", col(st, 3), "icd10",
+		    json_loads(col(st, 4), 0, NULL), "name", col(st, 5), "segment",
+		    col(st, 6), "media_type", col(st, 7), "sha256", col(st, 8),
+		    "size", (json_int_t)sqlite3_column_int64(st, 9), "recorded",
+		    col(st, 10)));
+	sqlite3_finalize(st);
+	return a;
+}
+
+int
+rso_export_entry(struct rso_store *s, const char *id, const char *segment,
+    const char *name, struct rso_age_identities *ids, unsigned char **out,
+    size_t *n, struct rso_error *e)
+{
+	struct rso_seg_reader *rd;
+	size_t cap = 65536;
+	ssize_t k;
+
+	if ((rd = rso_casearc_open_entry(s, id, segment, name, ids, e)) == NULL)
+		return e->status;
+	*out = rso_xmalloc(cap);
+	*n = 0;
+	for (;;) {
+		if (*n == cap) {
+			if (cap >= (size_t)MAX_ENTRY) {
+				rso_seg_close(rd);
+				free(*out);
+				*out = NULL;
+				return rso_error_set(e, EX_DATAERR, "%s: %s: larger "
+				    "than 64 MiB", id, name);
+			}
+			cap *= 2;
+			*out = rso_xrealloc(*out, cap);
+		}
+		if ((k = rso_seg_read(rd, *out + *n, cap - *n, e)) < 0) {
+			rso_seg_close(rd);
+			free(*out);
+			*out = NULL;
+			return e->status;
+		}
+		if (k == 0)
+			break;
+		*n += (size_t)k;
+	}
+	rso_seg_close(rd);
+	return 0;
+}

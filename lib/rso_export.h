@@ -1,0 +1,50 @@
+/* rso_export: files for other systems, written whole and once. */
+/* SPDX-License-Identifier: ISC */
+#ifndef RSO_EXPORT_H
+#define RSO_EXPORT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "rso_age.h"
+#include "rso_err.h"
+#include "rso_store.h"
+
+/*
+ * Write n bytes as dir/name so that a folder watcher never sees part of
+ * it: a dot-temp file in dir, written, fsynced, renamed over name, then
+ * the folder fsynced.  On failure nothing is left.  0 or EX_CANTCREAT /
+ * EX_IOERR with the reason (naming the file, not its content).
+ */
+int rso_export_file(const char *dir, const char *name, const void *p,
+    size_t n, struct rso_error *e);
+
+/* Whether case's format export called name was written before. */
+int rso_export_seen(struct rso_store *s, const char *id, const char *format,
+    const char *name);
+
+/*
+ * Remember an export (and its sha256) with a "case.exported" event, in one
+ * transaction; again for the same name replaces the record (--force).
+ */
+int rso_export_record(struct rso_store *s, const char *id, const char *format,
+    const char *name, const void *p, size_t n, struct rso_error *e);
+
+/*
+ * The case's opinions, primary first: [{"role","specialist","outcome",
+ * "impact","icd10","name","segment","media_type","sha256","size",
+ * "recorded"}].
+ */
+json_t *rso_export_opinions(struct rso_store *s, const char *id);
+
+/*
+ * Decrypt one entry of the case's archive into memory (at most 64 MiB: an
+ * opinion or a report, never a study).  *out is malloc'd.  The read is
+ * not recorded: the export that uses it is.
+ */
+int rso_export_entry(struct rso_store *s, const char *id, const char *segment,
+    const char *name, struct rso_age_identities *ids, unsigned char **out,
+    size_t *n, struct rso_error *e);
+
+#endif

@@ -1,0 +1,98 @@
+#!/usr/bin/env bats
+# rso-export: HL7 v2.5.1 MDM^T02 into an import folder, atomically and
+# once, read back by python3-hl7.
+load lib
+
+local_setup() {
+	init_with_key
+	cp "$DATA/config-panel.json" "$RSO_HOME/config.json"
+	jq '.fee_gate = "none"' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	rso-assign roster "$DATA/roster.jsonl" >/dev/null
+	mkdir ehr
+}
+
+# Case n delivered with the opinion in $2 (a file).
+deliver() {
+	local id
+	id=$(printf 'RSO-2026-%06d' "$1")
+	rso-assign "$id" >/dev/null
+	for s in $(sqlite3 "$RSO_HOME/rso.db" "select specialist_id from assignments where case_id = '$id'"); do
+		rso-assign accept --by "$s" "$id" >/dev/null
+	done
+	rso-opinion record --outcome diagnosis-changed --impact major --file "$2" "$id" >/dev/null
+	rso-opinion deliver "$id" >/dev/null
+}
+
+@test "rso-export: hl7 survives | ^ ~ \\ & and newlines exactly, as python3-hl7 reads it" {
+	ready_case 1 '.patient.name = "Zoë |Pipe^Caret~Tilde\\Back&Amp Testperson" | .questions = ["Is it | ^ ~ \\ & safe?\nSecond line\r\nThird"]'
+	printf '# Opinion | ^ ~ \\ &\n\nLine two\r\nééé\n' >op.md
+	deliver 1 op.md
+	run -0 bash -c 'rso-case list --status delivered | rso-export --format hl7 --to ehr'
+	name=$(jq -r .name <<<"$output")
+	[[ "$name" =~ ^RSO-2026-000001-primary-RSO[0-9a-f]{17}\.hl7$ ]]
+	[ "$(ls -A ehr)" = "$name" ]
+	/usr/bin/python3 - "ehr/$name" op.md "$DATA/request.json" <<'PY'
+import hl7, sys
+raw = open(sys.argv[1], "rb").read().decode()
+assert raw.endswith("\r") and "\n" not in raw, "segments end with CR only"
+m = hl7.parse(raw)
+assert str(m.segment("MSH")[9]) == "MDM^T02^MDM_T02"
+assert str(m.segment("MSH")[12]) == "2.5.1"
+pid = m.segment("PID")
+given, family = m.unescape(str(pid[5][0][1])), m.unescape(str(pid[5][0][0]))
+assert given + " " + family == "Zoë |Pipe^Caret~Tilde\\Back&Amp Testperson", (given, family)
+assert str(pid[7]) == "19610301"
+q = m.unescape(str(m.segment("NTE")[3]))
+assert q == "Is it | ^ ~ \\ & safe?\nSecond line\r\nThird", repr(q)
+import base64
+ed = m.segment("OBX")[5][0]
+assert str(ed[1]) == "TEXT" and str(ed[2]) == "MARKDOWN" and str(ed[3]) == "Base64"
+assert base64.b64decode(str(ed[4])) == open(sys.argv[2], "rb").read()
+assert str(m.segment("TXA")[12]) == str(m.segment("MSH")[10])
+PY
+}
+
+@test "rso-export: a re-run writes nothing twice; --force writes again; --mllp frames" {
+	ready_case 1
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	run -0 rso-export --format hl7 --to ehr RSO-2026-000001
+	name=$(jq -r .name <<<"$output")
+	sum=$(sha256sum "ehr/$name")
+	run -0 rso-export --format hl7 --to ehr RSO-2026-000001
+	[ "$(jq -r .existing <<<"$output")" = true ]
+	run -0 rso-export --format hl7 --to ehr --force --mllp RSO-2026-000001
+	[ "$(head -c1 "ehr/$name" | od -An -tx1 | tr -d ' ')" = 0b ]
+	[ "$(tail -c2 "ehr/$name" | od -An -tx1 | tr -d ' ')" = 1c0d ]
+	[ "$(ls -A ehr | wc -l)" -eq 1 ]
+	run -0 rso-case log RSO-2026-000001
+	[ "$(grep -c '"type":"case.exported"' <<<"$output")" -eq 2 ]
+	run -0 rso-report access --month 2026-10
+	[ "$(jq -r 'select(.action == "case.exported") | .what' <<<"$output" | sort -u)" = "$name" ]
+	[ "$sum" != "" ]
+}
+
+@test "rso-export: refusals name the case and leave no partial file" {
+	ready_case 1
+	run -65 --separate-stderr rso-export --format hl7 --to ehr RSO-2026-000001
+	[ "$stderr" = "rso-export: argument 1: RSO-2026-000001: not delivered (ready)" ]
+	run -64 --separate-stderr rso-export --format fhir --to ehr RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-export: --format: not one of hl7 (fhir, xdm, dicom and archive are not built yet)" ]
+	run -64 --separate-stderr rso-export --format hl7 RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-export: --to: missing" ]
+	run -73 --separate-stderr rso-export --format hl7 --to nowhere RSO-2026-000001
+	[ "$stderr" = "rso-export: nowhere: not a folder" ]
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	# Without the key the archive cannot be read: nothing is written.
+	rso-case keygen -q -o other.txt
+	run -77 --separate-stderr rso-export --format hl7 --to ehr -i other.txt RSO-2026-000001
+	[ "$stderr" = "rso-export: RSO-2026-000001: $RSO_HOME/archives/RSO-2026-000001/000002.age: no identity matches any of the file's recipients" ]
+	[ "$(ls -A ehr)" = "" ]
+	chmod 500 ehr
+	if [ "$(id -u)" -ne 0 ]; then
+		run -73 --separate-stderr rso-export --format hl7 --to ehr RSO-2026-000001
+		[ "$(ls -A ehr)" = "" ]
+	fi
+	chmod 700 ehr
+}
