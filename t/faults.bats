@@ -178,3 +178,39 @@ PY
 	run -0 rso-bill check
 	run -0 rso-case verify
 }
+
+@test "faults: kill -9 during export, 20 times: no partial file, a re-run writes each once" {
+	cp "$DATA/config-panel.json" "$RSO_HOME/config.json"
+	jq '.fee_gate = "none"' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	rso-assign roster "$DATA/roster.jsonl" >/dev/null
+	echo '# Opinion' >op.md
+	for n in $(seq 1 40); do
+		ready_case "$n"
+		id=$(printf 'RSO-2026-%06d' "$n")
+		rso-assign "$id" >/dev/null
+		for s in $(sqlite3 "$RSO_HOME/rso.db" "select specialist_id from assignments where case_id = '$id'"); do
+			rso-assign accept --by "$s" "$id" >/dev/null
+		done
+		rso-opinion record --outcome confirmed --file op.md "$id" >/dev/null
+		rso-opinion deliver "$id" >/dev/null
+	done
+	mkdir ehr
+	for k in $(seq 1 20); do
+		rso-export --format hl7 --to ehr $(rso-case list --status delivered | jq -r .case) >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 10))"
+		kill -9 $pid 2>/dev/null || true
+		wait $pid 2>/dev/null || true
+		# Only whole files under their names; a killed write leaves at most
+		# a dot-temp file, never a partial .hl7.
+		for f in ehr/*.hl7; do
+			[ -e "$f" ] || continue
+			tail -c1 "$f" | od -An -tx1 | grep -q 0d
+		done
+	done
+	run -0 bash -c 'rso-case list --status delivered | rso-export --format hl7 --to ehr'
+	[ "$(ls ehr/*.hl7 | wc -l)" -eq 40 ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct case_id) from exports"
+	assert_output "40|40"
+	run -0 rso-case verify
+}
