@@ -61,14 +61,6 @@ emit(json_t *o)
 	return rc;
 }
 
-static void
-bad_usage(const char *msg)
-{
-	rso_warnx("%s", msg);
-	usage(stderr, 0);
-	exit(EX_USAGE);
-}
-
 /* The verb's options, then the operands; the common ones handled too. */
 static void
 options(int *argc, char ***argv)
@@ -113,7 +105,7 @@ options(int *argc, char ***argv)
 			if (strcmp(optarg, "csv") == 0)
 				opt_format_csv = 1;
 			else if (strcmp(optarg, "json") != 0)
-				bad_usage("--format: not one of json, csv");
+				rso_usage_error(usage, "--format: not one of json, csv");
 			break;
 		case O_MONTH: opt_month = optarg; break;
 		case O_OLDER: opt_older = optarg; break;
@@ -156,7 +148,7 @@ verb_fees(int argc, char **argv)
 {
 	options(&argc, &argv);
 	if (argc > 0)
-		bad_usage("fees: no operands");
+		rso_usage_error(usage, "fees: no operands");
 	open_store(1);
 	return finish(emit(json_incref(fees)));
 }
@@ -209,7 +201,7 @@ verb_invoice(int argc, char **argv)
 {
 	options(&argc, &argv);
 	if (bopts.waive && bopts.cover)
-		bad_usage("--waive and --cover: one or the other");
+		rso_usage_error(usage, "--waive and --cover: one or the other");
 	open_store(1);
 	return finish(rso_case_each_input(argc, argv, invoice_one, NULL));
 }
@@ -272,7 +264,7 @@ verb_pay(int argc, char **argv)
 {
 	options(&argc, &argv);
 	if (opt_csv && argc > 0)
-		bad_usage("pay: --csv or files, not both");
+		rso_usage_error(usage, "pay: --csv or files, not both");
 	open_store(0);
 	if (opt_csv)
 		return finish(rso_csv_each(opt_csv, (const char *const[]){ NULL },
@@ -292,9 +284,9 @@ verb_refund(int argc, char **argv)
 
 	options(&argc, &argv);
 	if (argc != 1 || opt_amount == NULL || opt_reason == NULL)
-		bad_usage("refund: one case, --amount and --reason");
+		rso_usage_error(usage, "refund: one case, --amount and --reason");
 	if (!rso_case_id_valid(argv[0]))
-		bad_usage("argument 1: not a case id");
+		rso_usage_error(usage, "argument 1: not a case id");
 	open_store(1);
 	x = rso_currency_exponent(rso_json_str(fees, "currency"));
 	if (rso_money_parse(opt_amount, x, 0, &amount, &e) != 0) {
@@ -337,7 +329,7 @@ verb_claim(int argc, char **argv)
 {
 	options(&argc, &argv);
 	if (opt_paid && opt_denied)
-		bad_usage("claim: --paid or --denied, not both");
+		rso_usage_error(usage, "claim: --paid or --denied, not both");
 	open_store(0);
 	return finish(rso_case_each_input(argc, argv, claim_one, NULL));
 }
@@ -435,7 +427,7 @@ verb_ledger(int argc, char **argv)
 
 	options(&argc, &argv);
 	if (argc > 0)
-		bad_usage("ledger: no operands");
+		rso_usage_error(usage, "ledger: no operands");
 	s = bound("--since", opt_since, since);
 	u = bound("--until", opt_until, until);
 	open_store(0);
@@ -457,9 +449,9 @@ verb_due(int argc, char **argv)
 
 	options(&argc, &argv);
 	if (argc > 0)
-		bad_usage("due: no operands");
+		rso_usage_error(usage, "due: no operands");
 	if (rso_duration_parse(opt_older, &older) != 0)
-		bad_usage("--older: not a duration such as 30d");
+		rso_usage_error(usage, "--older: not a duration such as 30d");
 	open_store(0);
 	if ((rc = rso_bill_due(store, older, account_line, NULL, &e)) != 0 &&
 	    rc != EX_IOERR)
@@ -489,9 +481,9 @@ verb_payout(int argc, char **argv)
 
 	options(&argc, &argv);
 	if (argc > 0)
-		bad_usage("payout: no operands");
+		rso_usage_error(usage, "payout: no operands");
 	if (!month_valid(opt_month))
-		bad_usage("--month: not a month such as 2026-10");
+		rso_usage_error(usage, "--month: not a month such as 2026-10");
 	open_store(0);
 	if ((rc = rso_bill_payout(store, opt_month, opt_paid, account_line, NULL,
 	    &e)) != 0 && rc != EX_IOERR)
@@ -515,7 +507,7 @@ verb_check(int argc, char **argv)
 
 	options(&argc, &argv);
 	if (argc > 0)
-		bad_usage("check: no operands");
+		rso_usage_error(usage, "check: no operands");
 	open_store(0);
 	if ((rc = rso_ledger_check(store, violation, NULL, &sum, &e)) != 0) {
 		rso_warnx("%s", e.msg);

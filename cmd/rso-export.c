@@ -46,14 +46,6 @@ usage(FILE *fp, int full)
 	    "      --version      the version\n", fp);
 }
 
-static void
-bad_usage(const char *msg)
-{
-	rso_warnx("%s", msg);
-	usage(stderr, 0);
-	exit(EX_USAGE);
-}
-
 /* A control id stable for this version of this opinion, and unique. */
 static void
 control_id(const char *id, const json_t *op, char *out)
@@ -183,10 +175,10 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (opt_format == NULL || strcmp(opt_format, "hl7") != 0)
-		bad_usage(opt_format ? "--format: not one of hl7 (fhir, xdm, dicom"
+		rso_usage_error(usage, opt_format ? "--format: not one of hl7 (fhir, xdm, dicom"
 		    " and archive are not built yet)" : "--format: missing");
 	if (opt_to == NULL)
-		bad_usage("--to: missing");
+		rso_usage_error(usage, "--to: missing");
 	if (stat(opt_to, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		rso_warnx("%s: not a folder", opt_to);
 		return EX_CANTCREAT;

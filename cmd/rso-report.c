@@ -42,14 +42,6 @@ usage(FILE *fp, int full)
 	    "      --version    the version\n", fp);
 }
 
-static void
-bad_usage(const char *msg)
-{
-	rso_warnx("%s", msg);
-	usage(stderr, 0);
-	exit(EX_USAGE);
-}
-
 static int
 render(const char *format, const json_t *r)
 {
@@ -121,7 +113,7 @@ main(int argc, char **argv)
 		case 'f':
 			if (strcmp(optarg, "json") && strcmp(optarg, "csv") &&
 			    strcmp(optarg, "text") && strcmp(optarg, "html"))
-				bad_usage("--format: not one of json, csv, text, html");
+				rso_usage_error(usage, "--format: not one of json, csv, text, html");
 			format = optarg;
 			break;
 		case O_MONTH: month = optarg; break;
@@ -132,17 +124,17 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (argc != 1)
-		bad_usage(argc ? "one report at a time" : "which report?");
+		rso_usage_error(usage, argc ? "one report at a time" : "which report?");
 	if ((fn = rso_report_find(argv[0])) == NULL)
-		bad_usage("argument 1: not a report (see --help)");
+		rso_usage_error(usage, "argument 1: not a report (see --help)");
 	if (month && (since || until))
-		bad_usage("--month: not with --since or --until");
+		rso_usage_error(usage, "--month: not with --since or --until");
 	if (until && !since)
-		bad_usage("--until: needs --since");
+		rso_usage_error(usage, "--until: needs --since");
 	if (month && rso_period_month(month, &p) != 0)
-		bad_usage("--month: not a month such as 2026-10");
+		rso_usage_error(usage, "--month: not a month such as 2026-10");
 	if (since && rso_period_range(since, until, &p) != 0)
-		bad_usage("--since/--until: not a date or RFC 3339 time");
+		rso_usage_error(usage, "--since/--until: not a date or RFC 3339 time");
 	if (!month && !since)
 		last_month(&p);
 	return rso_flush_stdout(run(fn, format, &p));

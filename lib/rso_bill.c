@@ -14,6 +14,9 @@
 #include "rso_store_priv.h"
 #include "rso_time.h"
 
+/* A column as text, "" for NULL. */
+#define col(st, i) rso_store_col((st), (i))
+
 /* ---- the fee schedule ---- */
 
 static int
@@ -275,14 +278,6 @@ rso_bill_quote(struct rso_store *s, json_t *fees, const char *id,
 }
 
 /* ---- invoices ---- */
-
-static const char *
-col(sqlite3_stmt *st, int i)
-{
-	const char *v = (const char *)sqlite3_column_text(st, i);
-
-	return v ? v : "";
-}
 
 static int
 step_done(struct rso_store *s, sqlite3_stmt *st, struct rso_error *e)

@@ -15,6 +15,9 @@
 #include "rso_store_priv.h"
 #include "rso_time.h"
 
+/* A column as text, "" for NULL. */
+#define col(st, i) rso_store_col((st), (i))
+
 #define MAX_ENTRY (64L * 1024 * 1024)
 
 int
@@ -111,14 +114,6 @@ rso_export_record(struct rso_store *s, const char *id, const char *format,
 	if (rc != 0)
 		rso_store_rollback(s);
 	return rc;
-}
-
-static const char *
-col(sqlite3_stmt *st, int i)
-{
-	const char *v = (const char *)sqlite3_column_text(st, i);
-
-	return v ? v : "";
 }
 
 json_t *

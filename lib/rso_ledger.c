@@ -8,6 +8,9 @@
 #include "rso_store_priv.h"
 #include "rso_time.h"
 
+/* A column as text, "" for NULL. */
+#define col(st, i) rso_store_col((st), (i))
+
 int
 rso_ledger_post(struct rso_store *s, const char *case_id, const char *kind,
     const char *ref, const char *currency, const struct rso_posting *p,
@@ -71,14 +74,6 @@ rso_ledger_balance(struct rso_store *s, const char *account,
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
-}
-
-static const char *
-col(sqlite3_stmt *st, int i)
-{
-	const char *v = (const char *)sqlite3_column_text(st, i);
-
-	return v ? v : "";
 }
 
 static json_t *

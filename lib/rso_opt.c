@@ -76,3 +76,11 @@ rso_verb_main(int argc, char **argv, const struct rso_verb *verbs,
 	}
 	return rso_flush_stdout(v->run(argc, argv));
 }
+
+void
+rso_usage_error(rso_usage_fn *usage, const char *msg)
+{
+	rso_warnx("%s", msg);
+	usage(stderr, 0);
+	exit(EX_USAGE);
+}

@@ -34,6 +34,13 @@ typedef void rso_usage_fn(FILE *fp, int full);
  */
 void rso_opt_common(int ch, const char *arg, rso_usage_fn *usage);
 
+/*
+ * A usage error: "prog: msg" and the short usage on stderr, then exit
+ * EX_USAGE.
+ */
+void rso_usage_error(rso_usage_fn *usage, const char *msg)
+    __attribute__((noreturn));
+
 /* The -H/--home value, or NULL when none was given. */
 const char *rso_opt_home(void);
 

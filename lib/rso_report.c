@@ -11,6 +11,9 @@
 #include "rso_stats.h"
 #include "rso_store_priv.h"
 
+/* A column as text, "" for NULL. */
+#define col(st, i) rso_store_col((st), (i))
+
 /* ---- periods ---- */
 
 static void
@@ -77,14 +80,6 @@ rso_period_shift(const struct rso_period *p, int months,
 }
 
 /* ---- small SQL helpers ---- */
-
-static const char *
-col(sqlite3_stmt *st, int i)
-{
-	const char *v = (const char *)sqlite3_column_text(st, i);
-
-	return v ? v : "";
-}
 
 static sqlite3_stmt *
 prep(struct rso_store *s, const char *sql, const struct rso_period *p)
@@ -232,6 +227,33 @@ chart_add(json_t *c, const char *label, int64_t v)
 {
 	json_array_append_new(json_object_get(c, "labels"), json_string(label));
 	json_array_append_new(json_object_get(c, "values"), json_integer(v));
+}
+
+/*
+ * The SLA clocks (seconds) in two-day bins up to 20 days and over, with
+ * the promise drawn across.
+ */
+static void
+clock_histogram(json_t *r, struct rso_store *s, const struct vec *clocks)
+{
+	json_t *c = chart(r, "histogram", "Days from ready to delivered (hold "
+	    "excluded)", "cases", (int)rso_store_conf_int(s, "sla_days", 14));
+	int64_t bins[11] = { 0 }, d;
+	char label[16];
+	size_t i;
+	int k;
+
+	for (i = 0; i < clocks->n; i++) {
+		d = clocks->v[i] / 86400 / 2;
+		bins[d > 10 ? 10 : d < 0 ? 0 : d]++;
+	}
+	for (k = 0; k < 11; k++) {
+		if (k < 10)
+			snprintf(label, sizeof(label), "%d-%d", k * 2, k * 2 + 2);
+		else
+			snprintf(label, sizeof(label), "20+");
+		chart_add(c, label, bins[k]);
+	}
 }
 
 /* ---- the figures of one period ---- */
@@ -439,24 +461,7 @@ rso_report_monthly(struct rso_store *s, const struct rso_period *p,
 	c = chart(r, "bars", "Outcome mix", "opinions", 0);
 	for (k = 0; k < 4; k++)
 		chart_add(c, outcome_names[k], f[0].outcomes[k]);
-	c = chart(r, "histogram", "Days from ready to delivered (hold excluded)",
-	    "cases", (int)rso_store_conf_int(s, "sla_days", 14));
-	for (k = 0; k < 11; k++) {
-		char label[16];
-		size_t i;
-		int64_t nk = 0;
-		for (i = 0; i < f[0].clock.n; i++) {
-			int64_t d = f[0].clock.v[i] / 86400;
-			if ((k < 10 && d >= k * 2 && d < k * 2 + 2) ||
-			    (k == 10 && d >= 20))
-				nk++;
-		}
-		if (k < 10)
-			snprintf(label, sizeof(label), "%d-%d", k * 2, k * 2 + 2);
-		else
-			snprintf(label, sizeof(label), "20+");
-		chart_add(c, label, nk);
-	}
+	clock_histogram(r, s, &f[0].clock);
 	for (k = 0; k < n; k++)
 		figures_free(&f[k]);
 	return r;
@@ -496,13 +501,12 @@ rso_report_turnaround(struct rso_store *s, const struct rso_period *p,
     struct rso_error *e)
 {
 	json_t *r = report_new("turnaround", "Turnaround", p, s);
-	json_t *stages, *breaches, *c;
+	json_t *stages, *breaches;
 	sqlite3_stmt *st, *sp;
 	struct rso_sla sla;
 	struct vec clock = { 0 }, all = { 0 };
 	int64_t v, within;
 	char ready[RSO_TIME_STRLEN], dl[RSO_TIME_STRLEN];
-	int k;
 
 	stages = section(r, "specialties", "Ready to delivered, by specialty",
 	    "specialty,delivered,median_days,p90_days,within_sla");
@@ -544,22 +548,7 @@ rso_report_turnaround(struct rso_store *s, const struct rso_period *p,
 		    (int64_t)clock.n)));
 	}
 	sqlite3_finalize(sp);
-	c = chart(r, "histogram", "Days from ready to delivered (hold excluded)",
-	    "cases", (int)rso_store_conf_int(s, "sla_days", 14));
-	for (k = 0; k < 11; k++) {
-		char label[16];
-		size_t i;
-		int64_t nk = 0;
-		for (i = 0; i < all.n; i++) {
-			int64_t d = all.v[i] / 86400;
-			if ((k < 10 && d >= k * 2 && d < k * 2 + 2) ||
-			    (k == 10 && d >= 20))
-				nk++;
-		}
-		snprintf(label, sizeof(label), k < 10 ? "%d-%d" : "20+", k * 2,
-		    k * 2 + 2);
-		chart_add(c, label, nk);
-	}
+	clock_histogram(r, s, &all);
 	free(clock.v);
 	free(all.v);
 	return r;

@@ -116,6 +116,14 @@ rso_store_sqlerr(struct rso_store *s, int rc, struct rso_error *e)
 	}
 }
 
+const char *
+rso_store_col(sqlite3_stmt *st, int i)
+{
+	const char *v = (const char *)sqlite3_column_text(st, i);
+
+	return v ? v : "";
+}
+
 sqlite3_stmt *
 rso_store_prepare(struct rso_store *s, const char *sql)
 {

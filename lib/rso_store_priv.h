@@ -18,6 +18,9 @@ sqlite3 *rso_store_db(struct rso_store *s);
  */
 int rso_store_sqlerr(struct rso_store *s, int rc, struct rso_error *e);
 
+/* Column i of the current row as text, "" for NULL (never NULL). */
+const char *rso_store_col(sqlite3_stmt *st, int i);
+
 /* Prepare sql or die with EX_SOFTWARE: a statement we wrote is a bug if bad. */
 sqlite3_stmt *rso_store_prepare(struct rso_store *s, const char *sql);
 
