@@ -1,4 +1,4 @@
-/* rso-export: finished cases into EHR import folders, as HL7 v2 messages. */
+/* rso-export: finished cases into EHR import folders, as HL7 v2 or FHIR. */
 /* SPDX-License-Identifier: ISC */
 #include <sys/stat.h>
 
@@ -8,11 +8,14 @@
 #include "rso_case.h"
 #include "rso_casearc.h"
 #include "rso_err.h"
+#include "rso_assign.h"
 #include "rso_export.h"
+#include "rso_fhir.h"
 #include "rso_hash.h"
 #include "rso_hl7.h"
 #include "rso_jsonl.h"
 #include "rso_opt.h"
+#include "rso_records.h"
 #include "rso_store.h"
 
 static struct rso_store *store;
@@ -23,19 +26,22 @@ static int opt_mllp, opt_force;
 static void
 usage(FILE *fp, int full)
 {
-	fputs("usage: rso-export [-q] [-H home] --format hl7 --to dir [--mllp]"
+	fputs("usage: rso-export [-q] [-H home] --format hl7|fhir --to dir [--mllp]"
 	    " [--force]\n"
 	    "                  [-i identity] [case ...]\n", fp);
 	if (!full)
 		return;
-	fputs("Writes each delivered case's opinions into dir, one file per\n"
-	    "opinion, atomically; a case exported before is passed over unless\n"
+	fputs("Writes each delivered case into dir (hl7: a file per opinion;\n"
+	    "fhir: a bundle per case), atomically; a case exported before is passed over unless\n"
 	    "--force.  Cases come from the operands or from JSON lines with\n"
 	    "\"case\" on stdin (rso-case list --status delivered).  Formats:\n"
 	    "  hl7   HL7 v2.5.1 MDM^T02, the opinion as base64 in OBX-5\n"
+	    "  fhir  a FHIR R4 Bundle per case: Patient, Practitioner,\n"
+	    "        ServiceRequest, Task, DocumentReference, DiagnosticReport,\n"
+	    "        Consent\n"
 	    "See rso-export(1).\n"
 	    "options:\n"
-	    "  -f, --format f     the format (hl7)\n"
+	    "  -f, --format f     the format (hl7, fhir)\n"
 	    "  -t, --to dir       the import folder\n"
 	    "  -i, --identity f   the age identity to read the archive\n"
 	    "      --mllp         frame each message for MLLP engines\n"
@@ -44,6 +50,14 @@ usage(FILE *fp, int full)
 	    "  -q, --quiet        no notes on stderr\n"
 	    "  -h, --help         this text\n"
 	    "      --version      the version\n", fp);
+}
+
+/* What was written, as a line for the next program. */
+static int
+written(const char *id, const char *format, const char *name, const char *role)
+{
+	return rso_jsonl_write(stdout, json_pack("{s:s, s:s, s:s, s:s*}", "case",
+	    id, "format", format, "name", name, "role", role)) ? EX_IOERR : 0;
 }
 
 /* A control id stable for this version of this opinion, and unique. */
@@ -113,9 +127,78 @@ hl7_one(const char *id, const json_t *c, const json_t *op)
 		rso_warnx("%s: %s", id, e.msg);
 		return rc;
 	}
-	return rso_jsonl_write(stdout, json_pack("{s:s, s:s, s:s, s:s}", "case",
-	    id, "format", "hl7", "name", name, "role", rso_json_str(op, "role")))
-	    ? EX_IOERR : 0;
+	return written(id, "hl7", name, rso_json_str(op, "role"));
+}
+
+static int
+collect_record(json_t *line, void *ctx)
+{
+	if (json_object_get(line, "held") == NULL)
+		json_array_append(ctx, line);
+	return 0;
+}
+
+static int
+collect_specialist(json_t *sp, void *ctx)
+{
+	json_object_set(ctx, rso_json_str(sp, "id"), sp);
+	return 0;
+}
+
+/* The whole case as one FHIR R4 Bundle, CASE.fhir.json. */
+static int
+fhir_case(const char *id, const json_t *c)
+{
+	json_t *ops = rso_export_opinions(store, id), *recs = json_array();
+	json_t *sps = json_object(), *b, *op;
+	size_t n = json_array_size(ops), i;
+	unsigned char **bytes = rso_xcalloc(n + 1, sizeof(*bytes));
+	size_t *sizes = rso_xcalloc(n + 1, sizeof(*sizes));
+	struct rso_fhir_case fc;
+	struct rso_error e;
+	char name[96], *text = NULL;
+	int rc = 0;
+
+	snprintf(name, sizeof(name), "%s.fhir.json", id);
+	if (!opt_force && rso_export_seen(store, id, "fhir", name)) {
+		rc = rso_jsonl_write(stdout, json_pack("{s:s, s:s, s:s, s:b}",
+		    "case", id, "format", "fhir", "name", name, "existing", 1)) ?
+		    EX_IOERR : 0;
+		goto done;
+	}
+	json_array_foreach(ops, i, op)
+		if ((rc = rso_export_entry(store, id, rso_json_str(op, "segment"),
+		    rso_json_str(op, "name"), ids, &bytes[i], &sizes[i], &e)) != 0) {
+			rso_warnx("%s: %s", id, e.msg);
+			goto done;
+		}
+	if ((rc = rso_records_list(store, id, collect_record, recs, &e)) != 0 ||
+	    (rc = rso_roster_foreach(store, collect_specialist, sps, &e)) != 0) {
+		rso_warnx("%s: %s", id, e.msg);
+		goto done;
+	}
+	fc = (struct rso_fhir_case){ c, recs, ops, sps,
+	    (const unsigned char *const *)bytes, sizes };
+	b = rso_fhir_bundle(&fc);
+	text = json_dumps(b, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	json_decref(b);
+	if ((rc = rso_export_file(opt_to, name, text, strlen(text), &e)) == 0)
+		rc = rso_export_record(store, id, "fhir", name, text, strlen(text),
+		    &e);
+	if (rc != 0)
+		rso_warnx("%s: %s", id, e.msg);
+	else
+		rc = written(id, "fhir", name, NULL);
+done:
+	for (i = 0; i < n; i++)
+		free(bytes[i]);
+	free(bytes);
+	free(sizes);
+	free(text);
+	json_decref(ops);
+	json_decref(recs);
+	json_decref(sps);
+	return rc;
 }
 
 static int
@@ -138,6 +221,11 @@ export_one(const char *id, json_t *line, const char *where, void *ctx)
 		rso_warnx("%s: %s: not delivered (%s)", where, id, status);
 		json_decref(c);
 		return EX_DATAERR;
+	}
+	if (strcmp(opt_format, "fhir") == 0) {
+		rc = fhir_case(id, c);
+		json_decref(c);
+		return rc;
 	}
 	ops = rso_export_opinions(store, id);
 	json_array_foreach(ops, i, op)
@@ -174,9 +262,11 @@ main(int argc, char **argv)
 		}
 	argc -= optind;
 	argv += optind;
-	if (opt_format == NULL || strcmp(opt_format, "hl7") != 0)
-		rso_usage_error(usage, opt_format ? "--format: not one of hl7 (fhir, xdm, dicom"
-		    " and archive are not built yet)" : "--format: missing");
+	if (opt_format == NULL || (strcmp(opt_format, "hl7") != 0 &&
+	    strcmp(opt_format, "fhir") != 0))
+		rso_usage_error(usage, opt_format ? "--format: not one of hl7, fhir "
+		    "(xdm, dicom and archive are not built yet)" :
+		    "--format: missing");
 	if (opt_to == NULL)
 		rso_usage_error(usage, "--to: missing");
 	if (stat(opt_to, &st) != 0 || !S_ISDIR(st.st_mode)) {

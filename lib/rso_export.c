@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@ rso_export_file(const char *dir, const char *name, const void *p, size_t n,
 		rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
+	/* The importing service's group may read it; no one else. */
+	fchmod(fd, 0640);
 	while (n > 0) {
 		if ((w = write(fd, c, n)) < 0) {
 			if (errno == EINTR)

@@ -45,6 +45,13 @@ rso_sha256_hex(const void *buf, size_t len, char *hex)
 	return rso_hex(md, sizeof(md), hex);
 }
 
+void
+rso_sha1(const void *buf, size_t len, unsigned char *md)
+{
+	rso_gcrypt_init();
+	gcry_md_hash_buffer(GCRY_MD_SHA1, md, buf, len);
+}
+
 struct rso_sha256 {
 	gcry_md_hd_t md;
 };

@@ -17,6 +17,13 @@ void rso_gcrypt_init(void);
 /* SHA-256 of buf as lowercase hex into hex (RSO_SHA256_HEXLEN bytes). */
 char *rso_sha256_hex(const void *buf, size_t len, char *hex);
 
+/*
+ * SHA-1 of buf into md (RSO_SHA1_LEN bytes): only where a format asks for
+ * it (FHIR's Attachment.hash), never to identify content in rso.
+ */
+#define RSO_SHA1_LEN 20
+void rso_sha1(const void *buf, size_t len, unsigned char *md);
+
 /* Lowercase hex of n bytes into out (2n + 1 bytes). */
 char *rso_hex(const unsigned char *in, size_t n, char *out);
 

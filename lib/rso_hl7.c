@@ -1,6 +1,9 @@
 /* rso_hl7: HL7 v2.5.1 messages written with every field escaped. */
 /* SPDX-License-Identifier: ISC */
+#include <stdlib.h>
 #include <string.h>
+
+#include "rso_base64.h"
 
 #include "rso_hl7.h"
 
@@ -46,31 +49,6 @@ xpn(FILE *fp, const char *name)
 	rso_hl7_escape(fp, given);
 }
 
-static void
-base64(FILE *fp, const unsigned char *p, size_t n)
-{
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		fputc(b64[p[i] >> 2], fp);
-		fputc(b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)], fp);
-		fputc(b64[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)], fp);
-		fputc(b64[p[i + 2] & 63], fp);
-	}
-	if (n - i == 1) {
-		fputc(b64[p[i] >> 2], fp);
-		fputc(b64[(p[i] & 3) << 4], fp);
-		fputs("==", fp);
-	} else if (n - i == 2) {
-		fputc(b64[p[i] >> 2], fp);
-		fputc(b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)], fp);
-		fputc(b64[(p[i + 1] & 15) << 2], fp);
-		fputc('=', fp);
-	}
-}
-
 /* "text/markdown" as ED type^subtype: TEXT^MARKDOWN. */
 static void
 ed_type(FILE *fp, const char *mt)
@@ -93,6 +71,8 @@ ed_type(FILE *fp, const char *mt)
 int
 rso_hl7_mdm_t02(FILE *fp, const struct rso_hl7_opinion *o, int mllp)
 {
+	char *data;
+
 	if (mllp)
 		fputc(0x0B, fp);
 	fputs("MSH|^~\\&|RSO|", fp);
@@ -131,7 +111,9 @@ rso_hl7_mdm_t02(FILE *fp, const struct rso_hl7_opinion *o, int mllp)
 	fputs("\rOBX|1|ED|11488-4^Consult note^LN|1|^", fp);
 	ed_type(fp, o->media_type);
 	fputs("^Base64^", fp);
-	base64(fp, o->content, o->size);
+	data = rso_base64(o->content, o->size);
+	fputs(data, fp);
+	free(data);
 	fputs("||||||F\rOBX|2|CE|59776-5^Procedure findings^LN|1|", fp);
 	rso_hl7_escape(fp, o->outcome);
 	fputs("||||||F\r", fp);

@@ -76,8 +76,8 @@ PY
 	ready_case 1
 	run -65 --separate-stderr rso-export --format hl7 --to ehr RSO-2026-000001
 	[ "$stderr" = "rso-export: argument 1: RSO-2026-000001: not delivered (ready)" ]
-	run -64 --separate-stderr rso-export --format fhir --to ehr RSO-2026-000001
-	[ "${stderr_lines[0]}" = "rso-export: --format: not one of hl7 (fhir, xdm, dicom and archive are not built yet)" ]
+	run -64 --separate-stderr rso-export --format pdf --to ehr RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-export: --format: not one of hl7, fhir (xdm, dicom and archive are not built yet)" ]
 	run -64 --separate-stderr rso-export --format hl7 RSO-2026-000001
 	[ "${stderr_lines[0]}" = "rso-export: --to: missing" ]
 	run -73 --separate-stderr rso-export --format hl7 --to nowhere RSO-2026-000001
@@ -95,4 +95,36 @@ PY
 		[ "$(ls -A ehr)" = "" ]
 	fi
 	chmod 700 ehr
+}
+
+@test "rso-export: fhir bundles pass the FHIR R4 validator and every reference resolves" {
+	ready_case 1 '.patient.name = "Zoë \"Quote\" <Testperson>"'
+	ready_case 2
+	printf '# Opinion\n\nConfirmed & <fine>.\n' >op.md
+	deliver 1 op.md
+	deliver 2 op.md
+	run -0 bash -c 'rso-case list --status delivered | rso-export --format fhir --to ehr'
+	[ "$(jq -r .name <<<"$output" | sort | tr '\n' ' ')" = "RSO-2026-000001.fhir.json RSO-2026-000002.fhir.json " ]
+	NODE_PATH="$TOP/.cache/npm/node_modules" run -0 node "$TOP/t/helpers/fhir-validate.js" ehr/*.fhir.json
+	b=ehr/RSO-2026-000001.fhir.json
+	# The validator can fail: a Task status outside its value set.
+	jq '(.entry[].resource | select(.resourceType == "Task") | .status) = "bogus"' "$b" >bad.json
+	NODE_PATH="$TOP/.cache/npm/node_modules" run -1 node "$TOP/t/helpers/fhir-validate.js" bad.json
+	[[ "$output" == *'Task.status: Code "bogus" not found in value set'* ]]
+	# Every reference names an entry of the same bundle.
+	run -0 jq -r '[.entry[].fullUrl] as $u | [.. | objects | .reference? // empty | select(. as $r | $u | index($r) | not)] | length' "$b"
+	[ "$output" = 0 ]
+	[ "$(jq -r '.type' "$b")" = collection ]
+	[ "$(jq -r '[.entry[].resource.resourceType] | unique | join(",")' "$b")" = "Consent,DiagnosticReport,DocumentReference,Patient,Practitioner,ServiceRequest,Task" ]
+	[ "$(jq -r '.entry[].resource | select(.resourceType == "Patient") | .name[0].text' "$b")" = 'Zoë "Quote" <Testperson>' ]
+	[ "$(jq -r '.entry[].resource | select(.resourceType == "Task") | .status' "$b")" = completed ]
+	# The opinion's bytes are there, exactly, with their hash.
+	jq -r '.entry[].resource | select(.resourceType == "DiagnosticReport") | .presentedForm[0].data' "$b" | base64 -d >got.md
+	cmp got.md op.md
+	[ "$(jq -r '.entry[].resource | select(.resourceType == "DiagnosticReport") | .presentedForm[0].hash' "$b" | base64 -d | od -An -tx1 | tr -d ' \n')" = "$(sha1sum op.md | cut -c1-40)" ]
+	# Each filed record is a DocumentReference with its size.
+	[ "$(jq '[.entry[].resource | select(.resourceType == "DocumentReference")] | length' "$b")" = "$(rso-collect ls RSO-2026-000001 | jq -s 'map(select(.held | not)) | length')" ]
+	run -0 rso-export --format fhir --to ehr RSO-2026-000001
+	[ "$(jq -r .existing <<<"$output")" = true ]
+	[ "$(stat -c %a "$b")" = 640 ]
 }
