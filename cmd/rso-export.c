@@ -1,6 +1,9 @@
-/* rso-export: finished cases into EHR import folders, as HL7 v2 or FHIR. */
+/* rso-export: finished cases into EHR import folders and to partners. */
 /* SPDX-License-Identifier: ISC */
 #include <sys/stat.h>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +17,15 @@
 #include "rso_hash.h"
 #include "rso_hl7.h"
 #include "rso_jsonl.h"
+#include "rso_media.h"
 #include "rso_opt.h"
 #include "rso_records.h"
 #include "rso_store.h"
+#include "rso_transfer.h"
 
 static struct rso_store *store;
 static struct rso_age_identities *ids;
+static struct rso_age_recipients *partner;	/* archive: -r, -R */
 static const char *opt_to, *opt_identity, *opt_format;
 static int opt_mllp, opt_force;
 
@@ -28,7 +34,9 @@ usage(FILE *fp, int full)
 {
 	fputs("usage: rso-export [-q] [-H home] --format hl7|fhir --to dir [--mllp]"
 	    " [--force]\n"
-	    "                  [-i identity] [case ...]\n", fp);
+	    "                  [-i identity] [case ...]\n"
+	    "       rso-export [-q] [-H home] --format archive -r recipient | -R file"
+	    "\n                  --to dir [--force] [-i identity] [case ...]\n", fp);
 	if (!full)
 		return;
 	fputs("Writes each delivered case into dir (hl7: a file per opinion;\n"
@@ -39,9 +47,13 @@ usage(FILE *fp, int full)
 	    "  fhir  a FHIR R4 Bundle per case: Patient, Practitioner,\n"
 	    "        ServiceRequest, Task, DocumentReference, DiagnosticReport,\n"
 	    "        Consent\n"
+	    "  archive  the whole case as one age-encrypted transfer archive to\n"
+	    "        a partner's recipient, for rso-intake --archive\n"
 	    "See rso-export(1).\n"
 	    "options:\n"
-	    "  -f, --format f     the format (hl7, fhir)\n"
+	    "  -f, --format f     the format (hl7, fhir, archive)\n"
+	    "  -r, --recipient r  archive: the partner's age1... recipient\n"
+	    "  -R, --recipients-file f  archive: the partner's recipients\n"
 	    "  -t, --to dir       the import folder\n"
 	    "  -i, --identity f   the age identity to read the archive\n"
 	    "      --mllp         frame each message for MLLP engines\n"
@@ -201,13 +213,87 @@ done:
 	return rc;
 }
 
+/* The whole case as CASE.rso.age, encrypted to the partner. */
+static int
+archive_case(const char *id, const json_t *c)
+{
+	char name[96], *path, sha[RSO_SHA256_HEXLEN];
+	struct rso_error e;
+	long long size;
+	const char *mt;
+	int fd, rc;
+
+	(void)c;
+	snprintf(name, sizeof(name), "%s.rso.age", id);
+	if (!opt_force && rso_export_seen(store, id, "archive", name))
+		return rso_jsonl_write(stdout, json_pack("{s:s, s:s, s:s, s:b}",
+		    "case", id, "format", "archive", "name", name, "existing", 1)) ?
+		    EX_IOERR : 0;
+	if ((rc = rso_transfer_write(store, id, ids, partner, opt_to, name,
+	    &e)) != 0) {
+		rso_warnx("%s: %s", id, e.msg);
+		return rc;
+	}
+	/* Remembered by the digest of what the partner receives. */
+	path = rso_xasprintf("%s/%s", opt_to, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0 || rso_file_survey(fd, sha, &size, &mt) != 0) {
+		rso_warn("%s: %s", id, name);
+		if (fd >= 0)
+			close(fd);
+		return EX_IOERR;
+	}
+	close(fd);
+	if ((rc = rso_export_record_sha(store, id, "archive", name, sha,
+	    &e)) != 0) {
+		rso_warnx("%s: %s", id, e.msg);
+		return rc;
+	}
+	return written(id, "archive", name, NULL);
+}
+
+static int
+hl7_case(const char *id, const json_t *c)
+{
+	json_t *ops = rso_export_opinions(store, id), *op;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(ops, i, op)
+		rso_status_set(&rc, hl7_one(id, c, op));
+	json_decref(ops);
+	return rc;
+}
+
+/* The formats: each writes one case. */
+static const struct format {
+	const char *name;
+	int (*one)(const char *id, const json_t *c);
+} formats[] = {
+	{ "hl7", hl7_case },
+	{ "fhir", fhir_case },
+	{ "archive", archive_case },
+};
+static const struct format *format;
+
+static const struct format *
+format_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (strcmp(formats[i].name, name) == 0)
+			return &formats[i];
+	return NULL;
+}
+
 static int
 export_one(const char *id, json_t *line, const char *where, void *ctx)
 {
 	struct rso_error e;
 	const char *status;
-	json_t *c, *ops, *op;
-	size_t i;
+	json_t *c;
 	int rc = 0;
 
 	(void)line;
@@ -217,20 +303,14 @@ export_one(const char *id, json_t *line, const char *where, void *ctx)
 		return rc;
 	}
 	status = rso_json_str(c, "status");
-	if (strcmp(status, "delivered") != 0 && strcmp(status, "closed") != 0) {
+	/* A partner may take a case over at any stage; the EHR wants results. */
+	if (strcmp(format->name, "archive") != 0 &&
+	    strcmp(status, "delivered") != 0 && strcmp(status, "closed") != 0) {
 		rso_warnx("%s: %s: not delivered (%s)", where, id, status);
 		json_decref(c);
 		return EX_DATAERR;
 	}
-	if (strcmp(opt_format, "fhir") == 0) {
-		rc = fhir_case(id, c);
-		json_decref(c);
-		return rc;
-	}
-	ops = rso_export_opinions(store, id);
-	json_array_foreach(ops, i, op)
-		rso_status_set(&rc, hl7_one(id, c, op));
-	json_decref(ops);
+	rc = format->one(id, c);
 	json_decref(c);
 	return rc;
 }
@@ -243,6 +323,8 @@ main(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "identity", required_argument, NULL, 'i' },
 		{ "mllp", no_argument, NULL, 'M' },
+		{ "recipient", required_argument, NULL, 'r' },
+		{ "recipients-file", required_argument, NULL, 'R' },
 		{ "to", required_argument, NULL, 't' },
 		RSO_OPT_LONG, { 0 } };
 	struct rso_error e;
@@ -250,9 +332,21 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	rso_setprogname(argv[0]);
-	while ((ch = getopt_long(argc, argv, "f:i:t:" RSO_OPT_SHORT, longopts,
-	    NULL)) != -1)
+	partner = rso_age_recipients_new();
+	while ((ch = getopt_long(argc, argv, "f:i:r:R:t:" RSO_OPT_SHORT,
+	    longopts, NULL)) != -1)
 		switch (ch) {
+		case 'r':
+			if (rso_age_recipients_add(partner, optarg, &e) != 0)
+				rso_usage_error(usage, "-r: not an age1... recipient");
+			break;
+		case 'R':
+			if ((rc = rso_age_recipients_load(partner, optarg,
+			    &e)) != 0) {
+				rso_warnx("%s", e.msg);
+				return rc;
+			}
+			break;
 		case 'F': opt_force = 1; break;
 		case 'f': opt_format = optarg; break;
 		case 'i': opt_identity = optarg; break;
@@ -262,11 +356,15 @@ main(int argc, char **argv)
 		}
 	argc -= optind;
 	argv += optind;
-	if (opt_format == NULL || (strcmp(opt_format, "hl7") != 0 &&
-	    strcmp(opt_format, "fhir") != 0))
-		rso_usage_error(usage, opt_format ? "--format: not one of hl7, fhir "
-		    "(xdm, dicom and archive are not built yet)" :
+	if ((format = format_named(opt_format)) == NULL)
+		rso_usage_error(usage, opt_format ? "--format: not one of hl7, "
+		    "fhir, archive (xdm and dicom are not built yet)" :
 		    "--format: missing");
+	if ((strcmp(format->name, "archive") == 0) !=
+	    (rso_age_recipients_count(partner) > 0))
+		rso_usage_error(usage, rso_age_recipients_count(partner) ?
+		    "-r: only for --format archive" :
+		    "--format archive: the partner's recipient is missing (-r)");
 	if (opt_to == NULL)
 		rso_usage_error(usage, "--to: missing");
 	if (stat(opt_to, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -281,6 +379,7 @@ main(int argc, char **argv)
 	}
 	rc = rso_case_each_input(argc, argv, export_one, NULL);
 	rso_age_identities_free(ids);
+	rso_age_recipients_free(partner);
 	rso_store_close(store);
 	return rso_flush_stdout(rc);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rso_case.h"
+#include "rso_casearc.h"
 #include "rso_csv.h"
 #include "rso_err.h"
 #include "rso_hash.h"
@@ -12,6 +13,7 @@
 #include "rso_request.h"
 #include "rso_store.h"
 #include "rso_time.h"
+#include "rso_transfer.h"
 
 static struct rso_store *store;
 
@@ -30,6 +32,7 @@ usage(FILE *fp, int full)
 {
 	fputs("usage: rso-intake [-q] [-H home] [file ...]\n"
 	    "       rso-intake [-q] [-H home] --csv file\n"
+	    "       rso-intake [-q] [-H home] --archive file [-i identity]\n"
 	    "       rso-intake consent case --providers name[,name] "
 	    "[--provider name] --expires date\n"
 	    "                  [--signed-by who] [--signed date]\n", fp);
@@ -40,8 +43,13 @@ usage(FILE *fp, int full)
 	    "written: {\"case\":...,\"ref\":...,\"status\":...}.  A line with\n"
 	    "\"case\" and \"consent\" records consent.  --csv reads RFC 4180 CSV\n"
 	    "whose header names the members with dots (patient.birth_date);\n"
-	    "questions are split on '|'.  See rso-intake(1).\n"
+	    "questions are split on '|'.  --archive imports a partner's\n"
+	    "transfer archive (rso-export --format archive) as a new case with\n"
+	    "its records, read with the identity -i or $RSO_IDENTITY.\n"
+	    "See rso-intake(1).\n"
 	    "options:\n"
+	    "      --archive f  import a partner's transfer archive\n"
+	    "  -i, --identity f the age identity to read it with\n"
 	    "  -H, --home dir   the store (default $RSO_HOME)\n"
 	    "  -q, --quiet      no notes on stderr\n"
 	    "  -h, --help       this text\n"
@@ -355,30 +363,64 @@ take_csv_request(json_t *req, const char *where, void *ctx)
 	return take_request(req, where);
 }
 
+/* A partner's transfer archive becomes a case of ours, whole or not at all. */
+static int
+take_archive(const char *path, const char *identity)
+{
+	struct rso_age_identities *ids;
+	struct rso_error e;
+	json_t *out;
+	int rc;
+
+	if ((rc = rso_casearc_identities(identity, &ids, &e)) != 0) {
+		rso_warnx("%s", e.msg);
+		return rc;
+	}
+	store = rso_store_xopen();
+	rc = rso_transfer_import(store, path, ids, &out, &e);
+	rso_age_identities_free(ids);
+	rso_store_close(store);
+	if (rc != 0) {
+		rso_warnx("%s", e.msg);
+		return rc;
+	}
+	return rso_jsonl_write(stdout, out) ? EX_IOERR : 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	enum { OPT_CSV = RSO_OPT_PRIVATE };
+	enum { OPT_CSV = RSO_OPT_PRIVATE, OPT_ARCHIVE };
 	static const struct option longopts[] = {
-		{ "csv", required_argument, NULL, OPT_CSV }, RSO_OPT_LONG, { 0 } };
-	const char *csv = NULL;
+		{ "archive", required_argument, NULL, OPT_ARCHIVE },
+		{ "csv", required_argument, NULL, OPT_CSV },
+		{ "identity", required_argument, NULL, 'i' },
+		RSO_OPT_LONG, { 0 } };
+	const char *csv = NULL, *archive = NULL, *identity = NULL;
 	int ch, rc;
 
 	rso_setprogname(argv[0]);
-	while ((ch = getopt_long(argc, argv, "+" RSO_OPT_SHORT, longopts,
+	while ((ch = getopt_long(argc, argv, "+i:" RSO_OPT_SHORT, longopts,
 	    NULL)) != -1)
 		if (ch == OPT_CSV)
 			csv = optarg;
+		else if (ch == OPT_ARCHIVE)
+			archive = optarg;
+		else if (ch == 'i')
+			identity = optarg;
 		else
 			rso_opt_common(ch, optarg, usage);
 	argc -= optind;
 	argv += optind;
 	if (argc > 0 && strcmp(argv[0], "consent") == 0)
 		return rso_flush_stdout(verb_consent(argc, argv));
-	if (csv != NULL && argc > 0) {
+	if ((csv != NULL) + (archive != NULL) + (argc > 0) > 1 ||
+	    (identity != NULL && archive == NULL)) {
 		usage(stderr, 0);
 		return EX_USAGE;
 	}
+	if (archive != NULL)
+		return rso_flush_stdout(take_archive(archive, identity));
 	store = rso_store_xopen();
 	pending = json_array();
 	rc = csv ? rso_csv_each(csv, (const char *const[]){ "questions", NULL },

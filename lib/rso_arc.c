@@ -16,6 +16,7 @@
 #include "rso_age.h"
 #include "rso_arc.h"
 #include "rso_err.h"
+#include "rso_hash.h"
 
 #define COPYBUF		(256 * 1024)
 #define SEG_DIGITS	6
@@ -878,35 +879,47 @@ static int
 copy_entry(struct rso_seg_reader *rd, const struct rso_seg_entry *ent,
     struct rso_seg_writer *w, struct rso_error *e)
 {
+	return rso_seg_add_entry(w, ent->name, rd, ent, NULL, e);
+}
+
+int
+rso_seg_add_entry(struct rso_seg_writer *w, const char *name,
+    struct rso_seg_reader *rd, const struct rso_seg_entry *ent, char *sha256,
+    struct rso_error *e)
+{
+	struct rso_sha256 *h = sha256 ? rso_sha256_new() : NULL;
 	char *buf = rso_xmalloc(COPYBUF);
 	int64_t left = ent->size;
 	ssize_t n;
 	int rc;
 
-	rc = w_header(w, ent->name, ent->size, e);
+	rc = w_header(w, name, ent->size, e);
 	while (rc == 0 && (n = rso_seg_read(rd, buf, COPYBUF, e)) != 0) {
 		if (n < 0) {
 			rc = e ? e->status : EX_DATAERR;
 			break;
 		}
 		left -= n;
+		if (h != NULL)
+			rso_sha256_update(h, buf, (size_t)n);
 		rc = w_data(w, buf, (size_t)n, e);
 	}
 	free(buf);
+	if (h != NULL)
+		rso_sha256_final_hex(h, sha256);
 	if (rc == 0 && left != 0)
 		rc = rso_error_set(e, EX_DATAERR, "%s: entry size mismatch",
 		    ent->segment);
 	return rc;
 }
 
-/* Write the merged segment: newest segments first, first version wins. */
+/* Copy the latest version of each kept entry: newest segments first. */
 static int
-compact_write(const char *casedir, char **live, size_t nlive,
-    const struct rso_age_recipients *r, const struct rso_age_identities *ids,
-    struct rso_seg_writer **wp, struct rso_error *e)
+copy_latest(const char *casedir, char **live, size_t nlive,
+    const struct rso_age_identities *ids, struct rso_seg_writer *w,
+    rso_seg_keep_fn *keep, void *ctx, struct rso_error *e)
 {
 	struct rso_seg_reader *rd;
-	struct rso_seg_writer *w;
 	struct rso_seg_entry ent;
 	struct names taken = { 0 };
 	char **order = rso_xcalloc(nlive + 1, sizeof(char *));
@@ -916,13 +929,11 @@ compact_write(const char *casedir, char **live, size_t nlive,
 	for (i = 0; i < nlive; i++)
 		order[i] = rso_xstrdup(live[nlive - 1 - i]);
 	rd = rd_new(casedir, order, nlive, ids);
-	if ((w = rso_seg_create(casedir, r, e)) == NULL) {
-		rso_seg_close(rd);
-		return e ? e->status : EX_CANTCREAT;
-	}
 	while ((got = rso_seg_next(rd, &ent, e)) > 0) {
 		if (ent.isdir || !names_add(&taken, ent.name))
 			continue;	/* superseded by a later segment */
+		if (keep != NULL && !keep(ent.name, ctx))
+			continue;
 		if ((rc = copy_entry(rd, &ent, w, e)) != 0)
 			break;
 	}
@@ -930,11 +941,66 @@ compact_write(const char *casedir, char **live, size_t nlive,
 		rc = e ? e->status : EX_DATAERR;
 	rso_seg_close(rd);
 	names_free(&taken);
+	return rc;
+}
+
+/* Write the merged segment: newest segments first, first version wins. */
+static int
+compact_write(const char *casedir, char **live, size_t nlive,
+    const struct rso_age_recipients *r, const struct rso_age_identities *ids,
+    struct rso_seg_writer **wp, struct rso_error *e)
+{
+	struct rso_seg_writer *w;
+	int rc;
+
+	if ((w = rso_seg_create(casedir, r, e)) == NULL)
+		return e ? e->status : EX_CANTCREAT;
+	rc = copy_latest(casedir, live, nlive, ids, w, NULL, NULL, e);
 	if (rc == 0)
 		rc = w_finish(w, e);
 	else
 		rso_seg_abort(w);
 	*wp = rc == 0 ? w : NULL;
+	return rc;
+}
+
+int
+rso_seg_copy_latest(const char *casedir, const struct rso_age_identities *ids,
+    struct rso_seg_writer *w, rso_seg_keep_fn *keep, void *ctx,
+    struct rso_error *e)
+{
+	char **live;
+	size_t n;
+	int rc;
+
+	if ((rc = rso_seg_list(casedir, &live, e)) != 0)
+		return rc;
+	for (n = 0; live[n] != NULL; n++)
+		;
+	rc = copy_latest(casedir, live, n, ids, w, keep, ctx, e);
+	rso_seg_list_free(live);
+	return rc;
+}
+
+int
+rso_seg_commit_as(struct rso_seg_writer *w, const char *name,
+    struct rso_error *e)
+{
+	char *path;
+	int rc;
+
+	if ((rc = w_finish(w, e)) != 0)
+		return rc;
+	path = rso_xasprintf("%s/%s", w->casedir, name);
+	/* As other exports: readable by the importing service's group. */
+	if (chmod(w->tmp, 0640) != 0 || rename(w->tmp, path) != 0)
+		rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", path,
+		    strerror(errno));
+	else if (fsync_dir(w->casedir) != 0)
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", w->casedir,
+		    strerror(errno));
+	free(path);
+	rso_seg_abort(w);
 	return rc;
 }
 

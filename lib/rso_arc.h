@@ -66,6 +66,14 @@ int rso_seg_add_fd(struct rso_seg_writer *w, const char *name, int fd,
 int rso_seg_commit(struct rso_seg_writer *w, char **segname,
     struct rso_error *e);
 
+/*
+ * Finish the segment and rename it to name in its folder, replacing what
+ * was there (an export's file, not a case's numbered segment); fsync the
+ * folder.  w is freed; on failure nothing is left behind.
+ */
+int rso_seg_commit_as(struct rso_seg_writer *w, const char *name,
+    struct rso_error *e);
+
 /* Drop an unfinished segment and free w. */
 void rso_seg_abort(struct rso_seg_writer *w);
 
@@ -106,6 +114,25 @@ ssize_t rso_seg_read(struct rso_seg_reader *rd, void *buf, size_t len,
     struct rso_error *e);
 
 void rso_seg_close(struct rso_seg_reader *rd);
+
+/*
+ * Copy the reader's current entry (ent, from rso_seg_next) into w as name,
+ * streamed; with sha256 not NULL, fill it with the entry's SHA-256 in hex
+ * (RSO_SHA256_HEXLEN bytes).  EX_DATAERR when the entry's bytes do not
+ * match its size.
+ */
+int rso_seg_add_entry(struct rso_seg_writer *w, const char *name,
+    struct rso_seg_reader *rd, const struct rso_seg_entry *ent, char *sha256,
+    struct rso_error *e);
+
+/*
+ * Copy into w the latest version of each entry of casedir's live segments
+ * that keep accepts (every one when keep is NULL), streamed.
+ */
+typedef int rso_seg_keep_fn(const char *name, void *ctx);
+int rso_seg_copy_latest(const char *casedir,
+    const struct rso_age_identities *ids, struct rso_seg_writer *w,
+    rso_seg_keep_fn *keep, void *ctx, struct rso_error *e);
 
 /*
  * The live segments of casedir, in write order: *names is a NULL-ended

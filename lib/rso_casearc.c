@@ -119,9 +119,20 @@ struct rso_seg_writer *
 rso_casearc_begin(struct rso_store *s, const char *id,
     const struct rso_age_recipients *r, struct rso_error *e)
 {
+	char *dir = rso_casearc_dir(s, id);
+	struct rso_seg_writer *w = rso_casearc_begin_in(s, id, dir, r, e);
+
+	free(dir);
+	return w;
+}
+
+struct rso_seg_writer *
+rso_casearc_begin_in(struct rso_store *s, const char *id, const char *dir,
+    const struct rso_age_recipients *r, struct rso_error *e)
+{
 	struct events_buf evs = { NULL, 0 };
 	struct rso_seg_writer *w;
-	char *dir, *cj;
+	char *cj;
 	json_t *c;
 
 	if (rso_case_get(s, id, &c, e) != 0)
@@ -131,9 +142,7 @@ rso_casearc_begin(struct rso_store *s, const char *id,
 		free(evs.text);
 		return NULL;
 	}
-	dir = rso_casearc_dir(s, id);
 	w = rso_seg_create(dir, r, e);
-	free(dir);
 	cj = json_dumps(c, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(c);
 	if (w != NULL && (rso_seg_add_buf(w, "case.json", cj, strlen(cj), e) ||

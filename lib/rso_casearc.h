@@ -44,6 +44,11 @@ void rso_casearc_unlock(int fd);
 struct rso_seg_writer *rso_casearc_begin(struct rso_store *s, const char *id,
     const struct rso_age_recipients *r, struct rso_error *e);
 
+/* The same, written in dir (a transfer archive in an export folder). */
+struct rso_seg_writer *rso_casearc_begin_in(struct rso_store *s,
+    const char *id, const char *dir, const struct rso_age_recipients *r,
+    struct rso_error *e);
+
 /*
  * Open for reading the entry name that was written to segment segname
  * (which compaction may since have merged into a larger one), positioned

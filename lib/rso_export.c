@@ -88,12 +88,21 @@ int
 rso_export_record(struct rso_store *s, const char *id, const char *format,
     const char *name, const void *p, size_t n, struct rso_error *e)
 {
-	char sha[RSO_SHA256_HEXLEN], at[RSO_TIME_STRLEN];
+	char sha[RSO_SHA256_HEXLEN];
+
+	rso_sha256_hex(p, n, sha);
+	return rso_export_record_sha(s, id, format, name, sha, e);
+}
+
+int
+rso_export_record_sha(struct rso_store *s, const char *id, const char *format,
+    const char *name, const char *sha, struct rso_error *e)
+{
+	char at[RSO_TIME_STRLEN];
 	sqlite3_stmt *st;
 	json_t *data;
 	int rc;
 
-	rso_sha256_hex(p, n, sha);
 	rso_time_format(rso_now(), at);
 	if ((rc = rso_store_begin(s, e)) != 0)
 		return rc;

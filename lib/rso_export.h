@@ -31,6 +31,11 @@ int rso_export_seen(struct rso_store *s, const char *id, const char *format,
 int rso_export_record(struct rso_store *s, const char *id, const char *format,
     const char *name, const void *p, size_t n, struct rso_error *e);
 
+/* The same for an export streamed to disk, by its SHA-256 (hex). */
+int rso_export_record_sha(struct rso_store *s, const char *id,
+    const char *format, const char *name, const char *sha256,
+    struct rso_error *e);
+
 /*
  * The case's opinions, primary first: [{"role","specialist","outcome",
  * "impact","icd10","name","segment","media_type","sha256","size",

@@ -7,6 +7,7 @@
 
 #include <gcrypt.h>
 
+#include "rso_arc.h"
 #include "rso_case.h"
 #include "rso_event.h"
 #include "rso_hash.h"
@@ -602,6 +603,117 @@ mark_received(struct rso_store *s, const char *id, const char *tok,
 		return rso_store_sqlerr(s, rc, e);
 	return n ? 0 : rso_error_set(e, EX_DATAERR, "%s: no request %s for this "
 	    "case", id, tok);
+}
+
+/* The manifest's members, in the records table's column order. */
+static const char *const manifest_cols[] = { "item", "name", "type",
+	"source", "date", "sha256", "media_type", "size", "study_uid",
+	"series_uid", "sop_uid", "modality", "body_part", "study_date",
+	"study_desc" };
+#define NMANIFEST (sizeof(manifest_cols) / sizeof(manifest_cols[0]))
+
+int
+rso_records_manifest(struct rso_store *s, const char *id, rso_records_fn *fn,
+    void *ctx, struct rso_error *e)
+{
+	sqlite3_stmt *st;
+	json_t *line;
+	size_t i;
+	int rc, frc = 0;
+
+	st = rso_store_prepare(s, "SELECT item, name, type, source, date, sha256,"
+	    " media_type, size, study_uid, series_uid, sop_uid, modality,"
+	    " body_part, study_date, study_desc FROM records WHERE case_id = ?"
+	    " AND held IS NULL ORDER BY item");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (frc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		line = json_object();
+		for (i = 0; i < NMANIFEST; i++)
+			if (sqlite3_column_type(st, (int)i) == SQLITE_INTEGER)
+				json_object_set_new(line, manifest_cols[i],
+				    json_integer(sqlite3_column_int64(st, (int)i)));
+			else if (col_or_null(st, (int)i))
+				json_object_set_new(line, manifest_cols[i],
+				    json_string(col(st, (int)i)));
+		frc = fn(line, ctx);
+		json_decref(line);
+	}
+	sqlite3_finalize(st);
+	if (frc)
+		return frc;
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+/* A manifest member that must be a non-empty string, or may be absent. */
+static int
+manifest_str(const json_t *line, const char *key, int required,
+    const char **out, char *why, size_t n)
+{
+	const json_t *v = json_object_get(line, key);
+
+	*out = NULL;
+	if (v == NULL && !required)
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) == 0) {
+		snprintf(why, n, "%s: %s", key, v ? "not a string" : "missing");
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+int
+rso_record_from_manifest(const json_t *line, struct rso_record *r, char *why,
+    size_t n)
+{
+	const json_t *item = json_object_get(line, "item");
+	const json_t *size = json_object_get(line, "size");
+	static const char *const opt[] = { "source", "date", "study_uid",
+		"series_uid", "sop_uid", "modality", "body_part", "study_date",
+		"study_desc" };
+	const char **optp[] = { &r->source, &r->date, &r->study_uid,
+		&r->series_uid, &r->sop_uid, &r->modality, &r->body_part,
+		&r->study_date, &r->study_desc };
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	if (!json_is_integer(item) || json_integer_value(item) < 1 ||
+	    json_integer_value(item) > 9999) {
+		snprintf(why, n, "item: not a number from 1 to 9999");
+		return -1;
+	}
+	r->item = (int)json_integer_value(item);
+	if (!json_is_integer(size) || json_integer_value(size) < 0) {
+		snprintf(why, n, "size: not a size");
+		return -1;
+	}
+	r->size = json_integer_value(size);
+	if (manifest_str(line, "name", 1, &r->name, why, n) ||
+	    manifest_str(line, "type", 1, &r->type, why, n) ||
+	    manifest_str(line, "sha256", 1, &r->sha256, why, n) ||
+	    manifest_str(line, "media_type", 1, &r->media_type, why, n))
+		return -1;
+	for (i = 0; i < sizeof(opt) / sizeof(opt[0]); i++)
+		if (manifest_str(line, opt[i], 0, optp[i], why, n))
+			return -1;
+	if (!rso_record_type_valid(r->type)) {
+		snprintf(why, n, "type: not a record type");
+		return -1;
+	}
+	if (strlen(r->sha256) != 64 || strspn(r->sha256, "0123456789abcdef") !=
+	    64) {
+		snprintf(why, n, "sha256: not 64 hex digits");
+		return -1;
+	}
+	if (strncmp(r->name, "records/", 8) != 0 || !rso_seg_name_ok(r->name)) {
+		snprintf(why, n, "name: not a records/ entry");
+		return -1;
+	}
+	if ((r->sop_uid != NULL) != (r->study_uid != NULL)) {
+		snprintf(why, n, "sop_uid: a DICOM instance needs both UIDs");
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -92,6 +92,23 @@ struct rso_record {
 	const char *held;		/* why it is held back, or NULL */
 };
 
+/*
+ * The manifest of a transfer archive: each filed record that is not held,
+ * every column a receiving store needs to index it, as a JSON line
+ * {"item","name","type",["source","date"],"sha256","media_type","size",
+ * [DICOM: "study_uid","series_uid","sop_uid","modality","body_part",
+ * "study_date","study_desc"]}.
+ */
+int rso_records_manifest(struct rso_store *s, const char *id,
+    rso_records_fn *fn, void *ctx, struct rso_error *e);
+
+/*
+ * A manifest line back into r (strings point into line): -1 with why
+ * ("sha256: not 64 hex digits") when a member is missing or malformed.
+ */
+int rso_record_from_manifest(const json_t *line, struct rso_record *r,
+    char *why, size_t n);
+
 /* Record types: note lab pathology imaging report consent opinion other. */
 int rso_record_type_valid(const char *s);
 

@@ -128,3 +128,102 @@ PY
 	[ "$(jq -r .existing <<<"$output")" = true ]
 	[ "$(stat -c %a "$b")" = 640 ]
 }
+
+@test "rso-export: archive to a partner; rso-intake --archive in a second store has the same case and records" {
+	ready_case 1
+	gen-dicom --study dicom n=2 modality=CT date=20260914 >/dev/null
+	gen-dicom --study other n=1 name=OTHER^PERSON tag=other >/dev/null
+	rso-collect add --type lab --source "Test Lab" --date 2026-09-01 RSO-2026-000001 "$DATA/roster.jsonl" dicom/* other/* >/dev/null
+	[ "$(sqlite3 "$RSO_HOME/rso.db" 'select count(*) from records where held is not null')" = 1 ]
+	echo '# Opinion | partner' >op.md
+	deliver 1 op.md
+	rso-case keygen -o partner.txt 2>partner.pub
+	pk=$(grep -o 'age1[a-z0-9]*' partner.pub)
+	mkdir out
+	run -0 rso-export --format archive -r "$pk" --to out RSO-2026-000001
+	[ "$output" = '{"case":"RSO-2026-000001","format":"archive","name":"RSO-2026-000001.rso.age"}' ]
+	# The partner needs nothing of ours: age and tar open it.
+	age -d -i partner.txt out/RSO-2026-000001.rso.age | bsdtar -tf - >names
+	[ "$(head -4 names | tr '\n' ' ')" = "case.json events.jsonl records.jsonl opinions.jsonl " ]
+	# The study of another patient, held back, never leaves.
+	[ "$(grep -c '^records/' names)" -eq 4 ]
+	grep -qx opinion/primary.md names
+	run -0 rso-export --format archive -r "$pk" --to out RSO-2026-000001
+	[ "$(jq -r .existing <<<"$output")" = true ]
+	# A second store, the partner's, imports it.
+	rso-collect ls RSO-2026-000001 | jq -c 'select(.held | not) | {name, sha256, size, type, source, date, study, modality, instances}' >ours
+	sqlite3 "$RSO_HOME/rso.db" "select item, sop_uid, study_uid, series_uid from records where held is null order by item" >ours.sql
+	RSO_HOME=$BATS_TEST_TMPDIR/partner rso-case init -q -r "$pk"
+	export RSO_HOME=$BATS_TEST_TMPDIR/partner
+	run -0 rso-intake --archive out/RSO-2026-000001.rso.age -i partner.txt
+	[ "$output" = '{"case":"RSO-2026-000001","ref":"t-1","status":"collecting","imported":{"from":"RSO-2026-000001","records":4,"opinions":1}}' ]
+	rso-collect ls RSO-2026-000001 | jq -c 'select(.type != "opinion") | {name, sha256, size, type, source, date, study, modality, instances}' >theirs
+	diff ours theirs
+	sqlite3 "$RSO_HOME/rso.db" "select item, sop_uid, study_uid, series_uid from records where type != 'opinion' order by item" >theirs.sql
+	diff ours.sql theirs.sql
+	item=$(rso-collect ls RSO-2026-000001 | jq -r 'select(.type == "opinion") | .item')
+	RSO_IDENTITY=partner.txt rso-collect cat RSO-2026-000001 "$item" >got.md
+	cmp got.md op.md
+	RSO_IDENTITY=partner.txt rso-collect cat RSO-2026-000001 0001 >got.txt
+	cmp got.txt "$BATS_TEST_TMPDIR/rec-1.txt"
+	[ "$(rso-case show RSO-2026-000001 | jq -c .request)" = "$(RSO_HOME=$BATS_TEST_TMPDIR/home rso-case show RSO-2026-000001 | jq -c .request)" ]
+	# Its own archive keeps the partner's history.
+	age -d -i partner.txt "$RSO_HOME"/archives/RSO-2026-000001/000001.age | bsdtar -xOf - partner/events.jsonl >history
+	[ "$(jq -r .type history | head -1)" = case.created ]
+	# Again: the same ref and content is the case there already.
+	run -0 rso-intake --archive out/RSO-2026-000001.rso.age -i partner.txt
+	[ "$output" = '{"case":"RSO-2026-000001","ref":"t-1","existing":true}' ]
+	run -0 rso-case verify
+}
+
+@test "rso-intake --archive: refuses what breaks the archive rules and keeps nothing of it" {
+	ready_case 1
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	rso-case keygen -o partner.txt 2>partner.pub
+	pk=$(grep -o 'age1[a-z0-9]*' partner.pub)
+	mkdir out x
+	rso-export --format archive -r "$pk" --to out RSO-2026-000001 >/dev/null
+	age -d -i partner.txt out/RSO-2026-000001.rso.age | bsdtar -xf - -C x
+	export RSO_HOME=$BATS_TEST_TMPDIR/partner
+	rso-case init -q -r "$pk"
+	pack() { (cd x && bsdtar -cf - "$@") | age -r "$pk" >bad.age; }
+	# An entry nobody listed.
+	echo extra >x/records/9999-extra.txt
+	pack case.json events.jsonl records.jsonl opinions.jsonl records opinion
+	run -65 --separate-stderr rso-intake --archive bad.age -i partner.txt
+	[[ "$stderr" =~ ^rso-intake:\ bad.age:\ entry\ [0-9]+:\ not\ in\ records.jsonl\ or\ opinions.jsonl$ ]]
+	rm x/records/9999-extra.txt
+	# Bytes that are not the ones the manifest names.
+	cp x/records/0001-pathology-test-hospital.txt keep.txt
+	printf 'Synthetic pathology report 9.\n' >x/records/0001-pathology-test-hospital.txt
+	pack case.json events.jsonl records.jsonl opinions.jsonl records opinion
+	run -65 --separate-stderr rso-intake --archive bad.age -i partner.txt
+	[[ "$stderr" =~ ^rso-intake:\ bad.age:\ entry\ [0-9]+:\ SHA-256\ differs\ from\ the\ index$ ]]
+	cp keep.txt x/records/0001-pathology-test-hospital.txt
+	# A listed record missing.
+	pack case.json events.jsonl records.jsonl opinions.jsonl opinion
+	run -65 --separate-stderr rso-intake --archive bad.age -i partner.txt
+	[ "$stderr" = "rso-intake: bad.age: 1 indexed entries are not in the archive" ]
+	# Out of order.
+	pack events.jsonl case.json records.jsonl opinions.jsonl records opinion
+	run -65 --separate-stderr rso-intake --archive bad.age -i partner.txt
+	[ "$stderr" = "rso-intake: bad.age: entry 1: expected case.json" ]
+	# A path that climbs out.
+	(cd x && bsdtar -cf - -s ',^opinion/primary.md$,../escape.md,' case.json events.jsonl records.jsonl opinions.jsonl records opinion) | age -r "$pk" >bad.age
+	run -65 --separate-stderr rso-intake --archive bad.age -i partner.txt
+	[[ "$stderr" == "rso-intake: bad.age: entry "*": "* ]]
+	# A request this store would not take.
+	jq '.request.patient.birth_date = "2099-01-01"' x/case.json >c && mv c x/case.json
+	pack case.json events.jsonl records.jsonl opinions.jsonl records opinion
+	run -65 --separate-stderr rso-intake --archive bad.age -i partner.txt
+	[[ "$stderr" == "rso-intake: bad.age: entry 1: case.json: request: patient.birth_date: "* ]]
+	# The wrong key.
+	run -77 --separate-stderr rso-intake --archive out/RSO-2026-000001.rso.age -i "$RSO_IDENTITY"
+	[ "$stderr" = "rso-intake: out/RSO-2026-000001.rso.age: no identity matches any of the file's recipients" ]
+	run -64 --separate-stderr rso-intake --archive bad.age --csv x.csv
+	# Nothing of any of it was kept.
+	[ "$(sqlite3 "$RSO_HOME/rso.db" 'select count(*) from cases') $(sqlite3 "$RSO_HOME/rso.db" 'select count(*) from records')" = "0 0" ]
+	[ "$(ls -A "$RSO_HOME/archives")" = "" ]
+	run -0 rso-case verify
+}

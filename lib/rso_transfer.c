@@ -1,0 +1,554 @@
+/* rso_transfer: a whole case as one encrypted archive, to and from a partner. */
+/* SPDX-License-Identifier: ISC */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rso_arc.h"
+#include "rso_case.h"
+#include "rso_casearc.h"
+#include "rso_export.h"
+#include "rso_hash.h"
+#include "rso_jsonl.h"
+#include "rso_media.h"
+#include "rso_records.h"
+#include "rso_request.h"
+#include "rso_state.h"
+#include "rso_time.h"
+#include "rso_transfer.h"
+
+/* Bounds on what is read into memory; records stream whatever their size. */
+#define CASE_MAX	(1 << 20)
+#define INDEX_MAX	(16 << 20)
+
+/* JSON lines gathered into one buffer, for a small entry. */
+struct lines {
+	char *text;
+	size_t len;
+	json_t *names;		/* entry name -> found yet */
+};
+
+static void
+lines_add(struct lines *l, const json_t *line)
+{
+	char *t = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	size_t n = strlen(t);
+
+	l->text = rso_xrealloc(l->text, l->len + n + 2);
+	memcpy(l->text + l->len, t, n);
+	l->len += n;
+	l->text[l->len++] = '\n';
+	free(t);
+}
+
+static int
+manifest_line(json_t *line, void *ctx)
+{
+	struct lines *l = ctx;
+
+	lines_add(l, line);
+	json_object_set_new(l->names, rso_json_str(line, "name"), json_false());
+	return 0;
+}
+
+/* Copy only what the two indexes name, and note that it was there. */
+static int
+listed(const char *name, void *ctx)
+{
+	json_t *names = ctx;
+
+	if (json_object_get(names, name) == NULL)
+		return 0;
+	json_object_set_new(names, name, json_true());
+	return 1;
+}
+
+static int
+all_found(const char *id, const json_t *names, struct rso_error *e)
+{
+	const char *k;
+	json_t *v;
+	size_t missing = 0;
+
+	json_object_foreach((json_t *)names, k, v)
+		missing += !json_is_true(v);
+	if (missing)
+		return rso_error_set(e, EX_DATAERR, "%s: archive: %zu indexed "
+		    "entr%s missing", id, missing, missing == 1 ? "y is" : "ies are");
+	return 0;
+}
+
+int
+rso_transfer_write(struct rso_store *s, const char *id,
+    const struct rso_age_identities *ids, const struct rso_age_recipients *r,
+    const char *dir, const char *name, struct rso_error *e)
+{
+	struct lines recs = { NULL, 0, json_object() };
+	struct lines ops = { NULL, 0, recs.names };
+	struct rso_seg_writer *w = NULL;
+	json_t *opinions = NULL, *op;
+	char *casedir = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = rso_records_manifest(s, id, manifest_line, &recs, e)) != 0)
+		goto out;
+	opinions = rso_export_opinions(s, id);
+	json_array_foreach(opinions, i, op)
+		manifest_line(op, &ops);
+	if ((w = rso_casearc_begin_in(s, id, dir, r, e)) == NULL) {
+		rc = e->status;
+		goto out;
+	}
+	casedir = rso_casearc_dir(s, id);
+	if ((rc = rso_seg_add_buf(w, "records.jsonl", recs.text ? recs.text :
+	    "", recs.len, e)) != 0 ||
+	    (rc = rso_seg_add_buf(w, "opinions.jsonl", ops.text ? ops.text : "",
+	    ops.len, e)) != 0 ||
+	    (rc = rso_seg_copy_latest(casedir, ids, w, listed, recs.names,
+	    e)) != 0 ||
+	    (rc = all_found(id, recs.names, e)) != 0) {
+		rso_seg_abort(w);
+		goto out;
+	}
+	rc = rso_seg_commit_as(w, name, e);
+out:
+	free(casedir);
+	free(recs.text);
+	free(ops.text);
+	json_decref(recs.names);
+	json_decref(opinions);
+	return rc;
+}
+
+/* Importing. */
+
+struct import {
+	struct rso_store *s;
+	const char *path;		/* for messages */
+	struct rso_seg_reader *rd;
+	struct rso_seg_entry ent;
+	unsigned long entry;		/* its number, from 1 */
+	struct rso_seg_writer *w;
+	char id[RSO_CASE_IDLEN];
+	json_t *partner;		/* the partner's case.json */
+	json_t *manifest;		/* name -> manifest line */
+	json_t *opinions;		/* name -> opinion line */
+	struct rso_record *recs;	/* what is indexed, in archive order */
+	size_t nrecs;
+	int next_item;			/* for the partner's opinions */
+	size_t nops;			/* opinions taken so far */
+	char names[64][128];		/* their new names */
+	char dates[64][11];		/* their dates */
+};
+
+static int
+refuse(struct import *im, struct rso_error *e, const char *what)
+{
+	return rso_error_set(e, EX_DATAERR, "%s: entry %lu: %s", im->path,
+	    im->entry, what);
+}
+
+/* The next entry, which must be called name. */
+static int
+expect(struct import *im, const char *name, struct rso_error *e)
+{
+	char what[96];
+	int got;
+
+	if ((got = rso_seg_next(im->rd, &im->ent, e)) < 0)
+		return e->status;
+	im->entry++;
+	if (got == 0 || strcmp(im->ent.name, name) != 0 || im->ent.isdir) {
+		snprintf(what, sizeof(what), "expected %s", name);
+		return refuse(im, e, what);
+	}
+	return 0;
+}
+
+/* The current entry into memory, NUL-terminated, if at most max bytes. */
+static int
+slurp(struct import *im, size_t max, char **out, struct rso_error *e)
+{
+	size_t len = 0;
+	ssize_t n;
+	char *buf;
+
+	if (im->ent.size < 0 || (uint64_t)im->ent.size > max)
+		return refuse(im, e, "too large");
+	buf = rso_xmalloc((size_t)im->ent.size + 1);
+	while ((n = rso_seg_read(im->rd, buf + len, (size_t)im->ent.size -
+	    len + 1, e)) > 0)
+		len += (size_t)n;
+	if (n < 0) {
+		free(buf);
+		return e->status;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+/* The current entry as JSON lines into by_name (name -> line). */
+static int
+index_lines(struct import *im, json_t *by_name, struct rso_error *e)
+{
+	char *text, *line, *next, what[200];
+	json_error_t jerr;
+	json_t *o;
+	unsigned long n = 0;
+	int rc;
+
+	if ((rc = slurp(im, INDEX_MAX, &text, e)) != 0)
+		return rc;
+	for (line = text; rc == 0 && *line; line = next) {
+		n++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		o = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+		if (!json_is_object(o) || rso_json_str(o, "name") == NULL ||
+		    json_object_get(by_name, rso_json_str(o, "name")) != NULL) {
+			snprintf(what, sizeof(what), "line %lu: %.120s", n, o == NULL ?
+			    jerr.text : !json_is_object(o) ? "not an object" :
+			    rso_json_str(o, "name") ? "a name listed twice" :
+			    "no name");
+			rc = refuse(im, e, what);
+		} else
+			json_object_set(by_name, rso_json_str(o, "name"), o);
+		json_decref(o);
+	}
+	free(text);
+	return rc;
+}
+
+static int
+check_manifest(struct import *im, struct rso_error *e)
+{
+	struct rso_record r;
+	const char *k;
+	json_t *v;
+	char why[96], what[160];
+
+	json_object_foreach(im->manifest, k, v) {
+		if (rso_record_from_manifest(v, &r, why, sizeof(why)) != 0) {
+			snprintf(what, sizeof(what), "records.jsonl: %s", why);
+			return refuse(im, e, what);
+		}
+		if (r.item >= im->next_item)
+			im->next_item = r.item + 1;
+	}
+	json_object_foreach(im->opinions, k, v)
+		if (strncmp(k, "opinion/", 8) != 0 || !rso_seg_name_ok(k) ||
+		    rso_json_str(v, "sha256") == NULL ||
+		    rso_json_str(v, "media_type") == NULL)
+			return refuse(im, e, "opinions.jsonl: an opinion needs an "
+			    "opinion/ name, a sha256 and a media type");
+	if (json_object_size(im->opinions) > 64)
+		return refuse(im, e, "opinions.jsonl: more than 64 opinions");
+	return 0;
+}
+
+static void
+report_first(void *ctx, const char *msg)
+{
+	char *first = ctx;
+
+	if (first[0] == '\0')
+		snprintf(first, 200, "%s", msg);
+}
+
+/*
+ * The partner's case.json: a new case from its request (or the existing
+ * one with the same ref and content), and its consent when still valid.
+ */
+static int
+create_case(struct import *im, json_t **out, struct rso_error *e)
+{
+	const json_t *req = json_object_get(im->partner, "request");
+	const json_t *k = json_object_get(im->partner, "consent");
+	char hash[RSO_SHA256_HEXLEN], old[RSO_SHA256_HEXLEN], status[32];
+	char first[200] = "", what[240], *canon;
+	rso_time_t exp;
+	int rc;
+
+	if (!json_is_object(req))
+		return refuse(im, e, "case.json: no request");
+	if (rso_request_check(req, im->s, rso_now(), report_first, first)) {
+		snprintf(what, sizeof(what), "case.json: request: %s", first);
+		return refuse(im, e, what);
+	}
+	canon = rso_json_canonical(req);
+	rso_sha256_hex(canon, strlen(canon), hash);
+	free(canon);
+	rc = rso_case_by_ref(im->s, rso_json_str(req, "ref"), im->id, old,
+	    status, e);
+	if (rc == 0 && strcmp(old, hash) == 0) {
+		*out = json_pack("{s:s, s:s, s:b}", "case", im->id, "ref",
+		    rso_json_str(req, "ref"), "existing", 1);
+		return 0;
+	}
+	if (rc == 0)
+		return rso_error_set(e, EX_DATAERR, "%s: ref: already used by %s "
+		    "with different content", im->path, im->id);
+	if (rc != 1 || (rc = rso_case_create(im->s, req, hash, im->id, e)) != 0)
+		return rc;
+	/* A consent that has run out is not carried: staff ask again. */
+	if (json_is_object(k) && rso_json_str(k, "expires") &&
+	    rso_time_parse(rso_json_str(k, "expires"), &exp) == 0 &&
+	    exp > rso_now() && json_is_array(json_object_get(k, "providers")))
+		rc = rso_consent_record(im->s, im->id, json_object_get(k,
+		    "providers"), rso_json_str(k, "expires"), rso_json_str(k,
+		    "signed_by"), rso_json_str(k, "signed"), e);
+	return rc;
+}
+
+/* Copy the current entry as name, checking it against size and sha256. */
+static int
+copy_checked(struct import *im, const char *name, long long size,
+    const char *sha256, struct rso_error *e)
+{
+	char got[RSO_SHA256_HEXLEN];
+	int rc;
+
+	if (im->ent.size != size)
+		return refuse(im, e, "size differs from the index");
+	if ((rc = rso_seg_add_entry(im->w, name, im->rd, &im->ent, got, e)) != 0)
+		return rc;
+	if (strcmp(got, sha256) != 0)
+		return refuse(im, e, "SHA-256 differs from the index");
+	return 0;
+}
+
+static int
+take_record(struct import *im, const json_t *line, struct rso_error *e)
+{
+	struct rso_record *r = &im->recs[im->nrecs];
+	char why[96];
+	int rc;
+
+	rso_record_from_manifest(line, r, why, sizeof(why));
+	if ((rc = copy_checked(im, r->name, r->size, r->sha256, e)) != 0)
+		return rc;
+	im->nrecs++;
+	return 0;
+}
+
+/* A partner's opinion becomes a record of type opinion, numbered after
+ * the partner's records. */
+static int
+take_opinion(struct import *im, const json_t *line, struct rso_error *e)
+{
+	struct rso_record *r = &im->recs[im->nrecs];
+	char *name = im->names[im->nops], slug[48], label[64];
+	const char *mt = rso_json_str(line, "media_type");
+	json_t *size = json_object_get(line, "size");
+	int rc;
+
+	snprintf(label, sizeof(label), "opinion %s", rso_json_str(line, "role") ?
+	    rso_json_str(line, "role") : "");
+	rso_slug(label, slug, sizeof(slug));
+	snprintf(name, sizeof(im->names[0]), "records/%04d-%s.%s",
+	    im->next_item, slug, rso_media_ext(mt));
+	if ((rc = copy_checked(im, name, json_is_integer(size) ?
+	    json_integer_value(size) : im->ent.size, rso_json_str(line,
+	    "sha256"), e)) != 0)
+		return rc;
+	memset(r, 0, sizeof(*r));
+	r->item = im->next_item++;
+	r->name = name;
+	r->type = "opinion";
+	r->source = "partner";
+	r->date = rso_json_str(line, "recorded");
+	if (r->date && strlen(r->date) >= 10)
+		snprintf(im->dates[im->nops], sizeof(im->dates[0]), "%.10s",
+		    r->date);
+	r->date = r->date ? im->dates[im->nops] : NULL;
+	r->sha256 = rso_json_str(line, "sha256");
+	r->media_type = mt;
+	r->size = im->ent.size;
+	im->nrecs++;
+	im->nops++;
+	return 0;
+}
+
+/* The records and opinions, each once, each listed. */
+static int
+take_contents(struct import *im, struct rso_error *e)
+{
+	json_t *line;
+	int got, rc = 0;
+
+	while (rc == 0 && (got = rso_seg_next(im->rd, &im->ent, e)) > 0) {
+		im->entry++;
+		if (im->ent.isdir)
+			continue;
+		if ((line = json_object_get(im->manifest, im->ent.name)) != NULL)
+			rc = take_record(im, line, e);
+		else if ((line = json_object_get(im->opinions,
+		    im->ent.name)) != NULL)
+			rc = take_opinion(im, line, e);
+		else
+			rc = refuse(im, e, "not in records.jsonl or opinions.jsonl");
+	}
+	if (rc == 0 && got < 0)
+		rc = e->status;
+	/* The reader refuses a name twice, so a count tells all arrived. */
+	if (rc == 0 && im->nrecs != json_object_size(im->manifest) +
+	    json_object_size(im->opinions))
+		rc = rso_error_set(e, EX_DATAERR, "%s: %zu indexed entries are "
+		    "not in the archive", im->path, json_object_size(im->manifest) +
+		    json_object_size(im->opinions) - im->nrecs);
+	return rc;
+}
+
+/* Index what was filed and say where it came from. */
+static int
+index_import(struct import *im, const char *seg, json_t **out,
+    struct rso_error *e)
+{
+	struct rso_state st;
+	json_t *data;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < im->nrecs; i++)
+		im->recs[i].segment = seg;
+	if (im->nrecs > 0 && (rc = rso_records_put(im->s, im->id, im->recs,
+	    im->nrecs, e)) != 0)
+		return rc;
+	data = json_pack("{s:s?, s:I, s:I}", "from", rso_json_str(im->partner,
+	    "case"), "records", (json_int_t)(im->nrecs - im->nops), "opinions",
+	    (json_int_t)im->nops);
+	rc = rso_case_event(im->s, im->id, "case.imported", data, e);
+	if (rc == 0 && (rc = rso_case_state(im->s, im->id, &st, e)) == 0) {
+		*out = json_pack("{s:s, s:s, s:s, s:o}", "case", im->id, "ref",
+		    rso_json_str(im->partner, "request.ref"), "status",
+		    rso_status_name(st.status), "imported", data);
+		return 0;
+	}
+	json_decref(data);
+	return rc;
+}
+
+/* The partner's case.json: parsed, and kept as text for partner/. */
+static int
+read_partner(struct import *im, char **text, struct rso_error *e)
+{
+	json_error_t jerr;
+	char what[200];
+	int rc;
+
+	if ((rc = expect(im, "case.json", e)) != 0 ||
+	    (rc = slurp(im, CASE_MAX, text, e)) != 0)
+		return rc;
+	im->partner = json_loads(*text, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(im->partner)) {
+		snprintf(what, sizeof(what), "case.json: %s", im->partner ?
+		    "not an object" : jerr.text);
+		return refuse(im, e, what);
+	}
+	return 0;
+}
+
+/* Into the new case's first segment: the partner's history, the indexes
+ * checked, then every record and opinion. */
+static int
+import_body(struct import *im, const char *partner, struct rso_error *e)
+{
+	struct rso_age_recipients *r = NULL;
+	int rc;
+
+	if ((rc = rso_casearc_recipients(im->s, &r, e)) != 0)
+		return rc;
+	im->w = rso_casearc_begin(im->s, im->id, r, e);
+	rso_age_recipients_free(r);
+	if (im->w == NULL)
+		return e->status;
+	if ((rc = rso_seg_add_buf(im->w, "partner/case.json", partner,
+	    strlen(partner), e)) != 0 ||
+	    (rc = expect(im, "events.jsonl", e)) != 0 ||
+	    (rc = rso_seg_add_entry(im->w, "partner/events.jsonl", im->rd,
+	    &im->ent, NULL, e)) != 0 ||
+	    (rc = expect(im, "records.jsonl", e)) != 0 ||
+	    (rc = index_lines(im, im->manifest, e)) != 0 ||
+	    (rc = expect(im, "opinions.jsonl", e)) != 0 ||
+	    (rc = index_lines(im, im->opinions, e)) != 0 ||
+	    (rc = check_manifest(im, e)) != 0)
+		return rc;
+	im->recs = rso_xcalloc(json_object_size(im->manifest) +
+	    json_object_size(im->opinions) + 1, sizeof(*im->recs));
+	return take_contents(im, e);
+}
+
+/* Undo a segment that was written for an import the store did not take. */
+static void
+drop_segment(struct import *im, const char *seg)
+{
+	char *dir = rso_casearc_dir(im->s, im->id), *path;
+
+	if (seg != NULL) {
+		path = rso_xasprintf("%s/%s", dir, seg);
+		unlink(path);
+		free(path);
+	}
+	path = rso_xasprintf("%s/.lock", dir);
+	unlink(path);
+	free(path);
+	rmdir(dir);
+	free(dir);
+}
+
+int
+rso_transfer_import(struct rso_store *s, const char *path,
+    const struct rso_age_identities *ids, json_t **out, struct rso_error *e)
+{
+	struct import *im = rso_xcalloc(1, sizeof(*im));
+	const char *base = strrchr(path, '/');
+	char *partner = NULL, *seg = NULL;
+	int rc;
+
+	*out = NULL;
+	im->s = s;
+	im->path = base ? base + 1 : path;
+	im->manifest = json_object();
+	im->opinions = json_object();
+	im->next_item = 1;
+	if ((im->rd = rso_seg_open(path, ids, e)) == NULL) {
+		rc = e->status;
+		goto out;
+	}
+	if ((rc = read_partner(im, &partner, e)) != 0 ||
+	    (rc = rso_store_begin(s, e)) != 0)
+		goto out;
+	if ((rc = create_case(im, out, e)) != 0 || *out != NULL) {
+		rso_store_rollback(s);
+		goto out;
+	}
+	if ((rc = import_body(im, partner, e)) == 0) {
+		rc = rso_seg_commit(im->w, &seg, e);
+		im->w = NULL;
+	}
+	if (rc == 0 && (rc = index_import(im, seg, out, e)) == 0)
+		rc = rso_store_commit(s, e);
+	if (rc != 0) {
+		if (im->w != NULL)
+			rso_seg_abort(im->w);
+		rso_store_rollback(s);
+		drop_segment(im, seg);
+		json_decref(*out);
+		*out = NULL;
+	}
+out:
+	rso_seg_close(im->rd);
+	free(partner);
+	free(seg);
+	free(im->recs);
+	json_decref(im->partner);
+	json_decref(im->manifest);
+	json_decref(im->opinions);
+	free(im);
+	return rc;
+}
