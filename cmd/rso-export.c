@@ -22,6 +22,7 @@
 #include "rso_records.h"
 #include "rso_store.h"
 #include "rso_transfer.h"
+#include "rso_xdm.h"
 
 static struct rso_store *store;
 static struct rso_age_identities *ids;
@@ -213,29 +214,17 @@ done:
 	return rc;
 }
 
-/* The whole case as CASE.rso.age, encrypted to the partner. */
+/* A streamed export is remembered by the digest of the file written. */
 static int
-archive_case(const char *id, const json_t *c)
+record_file(const char *id, const char *format, const char *name)
 {
-	char name[96], *path, sha[RSO_SHA256_HEXLEN];
+	char *path = rso_xasprintf("%s/%s", opt_to, name);
+	char sha[RSO_SHA256_HEXLEN];
 	struct rso_error e;
 	long long size;
 	const char *mt;
 	int fd, rc;
 
-	(void)c;
-	snprintf(name, sizeof(name), "%s.rso.age", id);
-	if (!opt_force && rso_export_seen(store, id, "archive", name))
-		return rso_jsonl_write(stdout, json_pack("{s:s, s:s, s:s, s:b}",
-		    "case", id, "format", "archive", "name", name, "existing", 1)) ?
-		    EX_IOERR : 0;
-	if ((rc = rso_transfer_write(store, id, ids, partner, opt_to, name,
-	    &e)) != 0) {
-		rso_warnx("%s: %s", id, e.msg);
-		return rc;
-	}
-	/* Remembered by the digest of what the partner receives. */
-	path = rso_xasprintf("%s/%s", opt_to, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	free(path);
 	if (fd < 0 || rso_file_survey(fd, sha, &size, &mt) != 0) {
@@ -245,12 +234,57 @@ archive_case(const char *id, const json_t *c)
 		return EX_IOERR;
 	}
 	close(fd);
-	if ((rc = rso_export_record_sha(store, id, "archive", name, sha,
+	if ((rc = rso_export_record_sha(store, id, format, name, sha,
 	    &e)) != 0) {
 		rso_warnx("%s: %s", id, e.msg);
 		return rc;
 	}
-	return written(id, "archive", name, NULL);
+	return written(id, format, name, NULL);
+}
+
+static int
+existing(const char *id, const char *format, const char *name)
+{
+	return rso_jsonl_write(stdout, json_pack("{s:s, s:s, s:s, s:b}", "case",
+	    id, "format", format, "name", name, "existing", 1)) ? EX_IOERR : 0;
+}
+
+/* The whole case as CASE.rso.age, encrypted to the partner. */
+static int
+archive_case(const char *id, const json_t *c)
+{
+	struct rso_error e;
+	char name[96];
+	int rc;
+
+	(void)c;
+	snprintf(name, sizeof(name), "%s.rso.age", id);
+	if (!opt_force && rso_export_seen(store, id, "archive", name))
+		return existing(id, "archive", name);
+	if ((rc = rso_transfer_write(store, id, ids, partner, opt_to, name,
+	    &e)) != 0) {
+		rso_warnx("%s: %s", id, e.msg);
+		return rc;
+	}
+	return record_file(id, "archive", name);
+}
+
+/* The case's documents as an IHE XDM zip, CASE.xdm.zip. */
+static int
+xdm_case(const char *id, const json_t *c)
+{
+	struct rso_error e;
+	char name[96];
+	int rc;
+
+	snprintf(name, sizeof(name), "%s.xdm.zip", id);
+	if (!opt_force && rso_export_seen(store, id, "xdm", name))
+		return existing(id, "xdm", name);
+	if ((rc = rso_xdm_write(store, id, c, ids, opt_to, name, &e)) != 0) {
+		rso_warnx("%s: %s", id, e.msg);
+		return rc;
+	}
+	return record_file(id, "xdm", name);
 }
 
 static int
@@ -273,6 +307,7 @@ static const struct format {
 } formats[] = {
 	{ "hl7", hl7_case },
 	{ "fhir", fhir_case },
+	{ "xdm", xdm_case },
 	{ "archive", archive_case },
 };
 static const struct format *format;
@@ -358,7 +393,7 @@ main(int argc, char **argv)
 	argv += optind;
 	if ((format = format_named(opt_format)) == NULL)
 		rso_usage_error(usage, opt_format ? "--format: not one of hl7, "
-		    "fhir, archive (xdm and dicom are not built yet)" :
+		    "fhir, xdm, archive (dicom is not built yet)" :
 		    "--format: missing");
 	if ((strcmp(format->name, "archive") == 0) !=
 	    (rso_age_recipients_count(partner) > 0))

@@ -22,50 +22,72 @@
 #define MAX_ENTRY (64L * 1024 * 1024)
 
 int
+rso_export_open(struct rso_export_tmp *t, const char *dir, const char *name,
+    struct rso_error *e)
+{
+	t->dir = dir;
+	t->name = name;
+	t->tmp = rso_xasprintf("%s/.%s.XXXXXX", dir, name);
+	if ((t->fd = mkstemp(t->tmp)) < 0) {
+		rso_error_set(e, EX_CANTCREAT, "%s: %s", dir, strerror(errno));
+		free(t->tmp);
+		t->tmp = NULL;
+		return EX_CANTCREAT;
+	}
+	/* The importing service's group may read it; no one else. */
+	fchmod(t->fd, 0640);
+	return 0;
+}
+
+int
+rso_export_finish(struct rso_export_tmp *t, int ok, struct rso_error *e)
+{
+	char *to = rso_xasprintf("%s/%s", t->dir, t->name);
+	int dfd, rc = 0;
+
+	if (!ok) {
+		close(t->fd);
+		unlink(t->tmp);
+		rc = EX_IOERR;
+	} else if (fsync(t->fd) != 0 || close(t->fd) != 0) {
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", t->name, strerror(errno));
+		unlink(t->tmp);
+	} else if (rename(t->tmp, to) != 0) {
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", t->name, strerror(errno));
+		unlink(t->tmp);
+	} else if ((dfd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	t->fd = -1;
+	free(t->tmp);
+	t->tmp = NULL;
+	free(to);
+	return rc;
+}
+
+int
 rso_export_file(const char *dir, const char *name, const void *p, size_t n,
     struct rso_error *e)
 {
-	char *tmp = rso_xasprintf("%s/.%s.XXXXXX", dir, name);
-	char *to = rso_xasprintf("%s/%s", dir, name);
+	struct rso_export_tmp t;
 	const char *c = p;
 	ssize_t w;
-	int fd, dfd, rc = 0;
+	int rc;
 
-	if ((fd = mkstemp(tmp)) < 0) {
-		rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", dir, strerror(errno));
-		goto out;
-	}
-	/* The importing service's group may read it; no one else. */
-	fchmod(fd, 0640);
+	if ((rc = rso_export_open(&t, dir, name, e)) != 0)
+		return rc;
 	while (n > 0) {
-		if ((w = write(fd, c, n)) < 0) {
+		if ((w = write(t.fd, c, n)) < 0) {
 			if (errno == EINTR)
 				continue;
+			rso_error_set(e, EX_IOERR, "%s: %s", name, strerror(errno));
 			break;
 		}
 		c += w;
 		n -= (size_t)w;
 	}
-	if (n > 0 || fsync(fd) != 0 || close(fd) != 0) {
-		rc = rso_error_set(e, EX_IOERR, "%s: %s", name, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, to) != 0) {
-		rc = rso_error_set(e, EX_IOERR, "%s: %s", name, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-out:
-	free(tmp);
-	free(to);
-	return rc;
+	return rso_export_finish(&t, n == 0, e);
 }
 
 int

@@ -20,6 +20,20 @@
 int rso_export_file(const char *dir, const char *name, const void *p,
     size_t n, struct rso_error *e);
 
+/*
+ * The same for a file written as a stream: rso_export_open makes the
+ * dot-temp file (t->fd, mode 0640), rso_export_finish fsyncs and renames
+ * it when ok, or removes it (ok 0: e was filled by the writer).
+ */
+struct rso_export_tmp {
+	const char *dir, *name;
+	char *tmp;
+	int fd;
+};
+int rso_export_open(struct rso_export_tmp *t, const char *dir,
+    const char *name, struct rso_error *e);
+int rso_export_finish(struct rso_export_tmp *t, int ok, struct rso_error *e);
+
 /* Whether case's format export called name was written before. */
 int rso_export_seen(struct rso_store *s, const char *id, const char *format,
     const char *name);

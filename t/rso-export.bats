@@ -77,7 +77,7 @@ PY
 	run -65 --separate-stderr rso-export --format hl7 --to ehr RSO-2026-000001
 	[ "$stderr" = "rso-export: argument 1: RSO-2026-000001: not delivered (ready)" ]
 	run -64 --separate-stderr rso-export --format pdf --to ehr RSO-2026-000001
-	[ "${stderr_lines[0]}" = "rso-export: --format: not one of hl7, fhir (xdm, dicom and archive are not built yet)" ]
+	[ "${stderr_lines[0]}" = "rso-export: --format: not one of hl7, fhir, xdm, archive (dicom is not built yet)" ]
 	run -64 --separate-stderr rso-export --format hl7 RSO-2026-000001
 	[ "${stderr_lines[0]}" = "rso-export: --to: missing" ]
 	run -73 --separate-stderr rso-export --format hl7 --to nowhere RSO-2026-000001
@@ -226,4 +226,37 @@ PY
 	[ "$(sqlite3 "$RSO_HOME/rso.db" 'select count(*) from cases') $(sqlite3 "$RSO_HOME/rso.db" 'select count(*) from records')" = "0 0" ]
 	[ "$(ls -A "$RSO_HOME/archives")" = "" ]
 	run -0 rso-case verify
+}
+
+@test "rso-export: xdm zip has the IHE paths, well-formed metadata naming every document with its SHA-1 and size" {
+	ready_case 1 '.patient.name = "Zoë <Amp&Quote\"> Testperson"'
+	gen-dicom --study dicom n=1 >/dev/null
+	rso-collect add RSO-2026-000001 dicom/* >/dev/null
+	printf '# Opinion & <more>\n' >op.md
+	deliver 1 op.md
+	run -0 rso-export --format xdm --to ehr RSO-2026-000001
+	[ "$output" = '{"case":"RSO-2026-000001","format":"xdm","name":"RSO-2026-000001.xdm.zip"}' ]
+	z=ehr/RSO-2026-000001.xdm.zip
+	unzip -Z1 "$z" | sort >paths
+	[ "$(tr '\n' ' ' <paths)" = "IHE_XDM/SUBSET01/DOC0001.MD IHE_XDM/SUBSET01/DOC0002.TXT IHE_XDM/SUBSET01/METADATA.XML INDEX.HTM README.TXT " ]
+	unzip -p "$z" IHE_XDM/SUBSET01/METADATA.XML >m.xml
+	xmllint --noout m.xml
+	x() { xmllint --xpath "string($1)" m.xml; }
+	[ "$(xmllint --xpath 'count(//*[local-name()="ExtrinsicObject"])' m.xml)" = 2 ]
+	for d in 1 2; do
+		eo="(//*[local-name()='ExtrinsicObject'])[$d]"
+		uri=$(x "$eo/*[@name='URI']//*[local-name()='Value']")
+		hash=$(x "$eo/*[@name='hash']//*[local-name()='Value']")
+		size=$(x "$eo/*[@name='size']//*[local-name()='Value']")
+		unzip -p "$z" "IHE_XDM/SUBSET01/$uri" >doc
+		[ "$hash" = "$(sha1sum <doc | cut -c1-40)" ]
+		[ "$size" = "$(stat -c %s doc)" ]
+	done
+	unzip -p "$z" IHE_XDM/SUBSET01/DOC0001.MD | cmp - op.md
+	[ "$(x "//*[@name='sourcePatientInfo']//*[local-name()='Value'][1]")" = 'PID-5|Testperson^Zoë <Amp&Quote">' ]
+	[ "$(xmllint --xpath 'count(//*[local-name()="Association"])' m.xml)" = 2 ]
+	# The DICOM study goes to the PACS, not into XDM.
+	! grep -q '\.DCM' paths
+	run -0 rso-export --format xdm --to ehr RSO-2026-000001
+	[ "$(jq -r .existing <<<"$output")" = true ]
 }
