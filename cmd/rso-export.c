@@ -10,6 +10,7 @@
 
 #include "rso_case.h"
 #include "rso_casearc.h"
+#include "rso_dicomdir.h"
 #include "rso_err.h"
 #include "rso_assign.h"
 #include "rso_export.h"
@@ -249,6 +250,29 @@ existing(const char *id, const char *format, const char *name)
 	    id, "format", format, "name", name, "existing", 1)) ? EX_IOERR : 0;
 }
 
+/* The case's studies for the PACS: the folder CASE, with its DICOMDIR. */
+static int
+dicom_case(const char *id, const json_t *c)
+{
+	char sha[RSO_SHA256_HEXLEN];
+	struct rso_error e;
+	int rc;
+
+	(void)c;
+	if (!opt_force && rso_export_seen(store, id, "dicom", id))
+		return existing(id, "dicom", id);
+	if ((rc = rso_dicomdir_write(store, id, ids, opt_to, id, opt_force, sha,
+	    &e)) != 0) {
+		rso_warnx("%s", e.msg);
+		return rc;
+	}
+	if ((rc = rso_export_record_sha(store, id, "dicom", id, sha, &e)) != 0) {
+		rso_warnx("%s: %s", id, e.msg);
+		return rc;
+	}
+	return written(id, "dicom", id, NULL);
+}
+
 /* The whole case as CASE.rso.age, encrypted to the partner. */
 static int
 archive_case(const char *id, const json_t *c)
@@ -308,6 +332,7 @@ static const struct format {
 	{ "hl7", hl7_case },
 	{ "fhir", fhir_case },
 	{ "xdm", xdm_case },
+	{ "dicom", dicom_case },
 	{ "archive", archive_case },
 };
 static const struct format *format;
@@ -393,7 +418,7 @@ main(int argc, char **argv)
 	argv += optind;
 	if ((format = format_named(opt_format)) == NULL)
 		rso_usage_error(usage, opt_format ? "--format: not one of hl7, "
-		    "fhir, xdm, archive (dicom is not built yet)" :
+		    "fhir, xdm, dicom, archive" :
 		    "--format: missing");
 	if ((strcmp(format->name, "archive") == 0) !=
 	    (rso_age_recipients_count(partner) > 0))

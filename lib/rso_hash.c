@@ -1,6 +1,8 @@
 /* rso_hash: SHA-256 through libgcrypt, and libgcrypt's one-time set-up. */
 /* SPDX-License-Identifier: ISC */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gcrypt.h>
 
@@ -80,4 +82,25 @@ rso_sha256_final_hex(struct rso_sha256 *h, char *hex)
 	gcry_md_close(h->md);
 	free(h);
 	return hex;
+}
+
+void
+rso_uuid_oid(const char *what, char *out, size_t n)
+{
+	unsigned char md[RSO_SHA256_LEN];
+	unsigned __int128 v = 0;
+	char digits[48];
+	int i = (int)sizeof(digits) - 1;
+	size_t k;
+
+	rso_gcrypt_init();
+	gcry_md_hash_buffer(GCRY_MD_SHA256, md, what, strlen(what));
+	for (k = 0; k < 16; k++)
+		v = v << 8 | md[k];
+	digits[i] = '\0';
+	do {
+		digits[--i] = (char)('0' + (int)(v % 10));
+		v /= 10;
+	} while (v != 0);
+	snprintf(out, n, "2.25.%s", &digits[i]);
 }

@@ -24,6 +24,12 @@ char *rso_sha256_hex(const void *buf, size_t len, char *hex);
 #define RSO_SHA1_LEN 20
 void rso_sha1(const void *buf, size_t len, unsigned char *md);
 
+/*
+ * A stable OID naming what: "2.25." and 128 bits of SHA-256 over it in
+ * decimal (ITU-T X.667), for DICOM and XDS unique ids.  out: 64 bytes.
+ */
+void rso_uuid_oid(const char *what, char *out, size_t n);
+
 /* Lowercase hex of n bytes into out (2n + 1 bytes). */
 char *rso_hex(const unsigned char *in, size_t n, char *out);
 

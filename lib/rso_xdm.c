@@ -112,27 +112,6 @@ loinc_of(const char *type, const char **name)
 	return loinc[i].code;
 }
 
-/* An OID under 2.25 from 128 bits of SHA-256 over what (ITU-T X.667). */
-static void
-uuid_oid(const char *what, char *out, size_t n)
-{
-	unsigned char md[RSO_SHA256_LEN];
-	unsigned __int128 v = 0;
-	char digits[48];
-	int i = (int)sizeof(digits) - 1;
-
-	rso_gcrypt_init();
-	gcry_md_hash_buffer(GCRY_MD_SHA256, md, what, strlen(what));
-	for (size_t k = 0; k < 16; k++)
-		v = v << 8 | md[k];
-	digits[i] = '\0';
-	do {
-		digits[--i] = (char)('0' + (int)(v % 10));
-		v /= 10;
-	} while (v != 0);
-	snprintf(out, n, "2.25.%s", &digits[i]);
-}
-
 static int
 zip_fail(struct xdm *x)
 {
@@ -199,7 +178,7 @@ doc_new(struct xdm *x, const char *title, const char *type,
 		snprintf(d->date, sizeof(d->date), "%.4s%.2s%.2s", date, date + 5,
 		    date + 8);
 	snprintf(what, sizeof(what), "%s/xdm/%s", x->id, title);
-	uuid_oid(what, d->uid, sizeof(d->uid));
+	rso_uuid_oid(what, d->uid, sizeof(d->uid));
 	return d;
 }
 
@@ -457,7 +436,7 @@ metadata(struct xdm *x)
 	    iso + 8, iso + 11, iso + 14, iso + 17);
 	pid = rso_xasprintf("%s^^^&%s&ISO", x->id, x->oid);
 	snprintf(what, sizeof(what), "%s/xdm/submission", x->id);
-	uuid_oid(what, ssuid, sizeof(ssuid));
+	rso_uuid_oid(what, ssuid, sizeof(ssuid));
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	    "<lcm:SubmitObjectsRequest"
 	    " xmlns:lcm=\"urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0\""

@@ -260,3 +260,67 @@ PY
 	run -0 rso-export --format xdm --to ehr RSO-2026-000001
 	[ "$(jq -r .existing <<<"$output")" = true ]
 }
+
+@test "rso-export: dicom writes Part 10 files and a DICOMDIR that dcmtk and pydicom read" {
+	ready_case 1
+	gen-dicom --study a n=2 modality=CT date=20260914 tag=a >/dev/null
+	gen-dicom --study b n=1 modality=MR date=20260915 tag=b syntax=implicit_le >/dev/null
+	gen-dicom --study c n=1 tag=c name=OTHER^PERSON >/dev/null
+	# Filed without a preamble, or without any file meta: they get them.
+	gen-dicom fx >/dev/null
+	mkdir raw && cp fx/raw_implicit.dcm fx/raw_explicit_be.dcm fx/no_preamble.dcm raw/
+	rso-collect add RSO-2026-000001 a/* b/* c/* raw/* >/dev/null
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	mkdir pacs
+	run -0 rso-export --format dicom --to pacs RSO-2026-000001
+	[ "$output" = '{"case":"RSO-2026-000001","format":"dicom","name":"RSO-2026-000001"}' ]
+	d=pacs/RSO-2026-000001
+	[ "$(cd "$d" && find . -type f | sort | head -4 | tr '\n' ' ')" = "./DICOM/ST000001/SE000001/IM000001 ./DICOM/ST000001/SE000001/IM000002 ./DICOM/ST000002/SE000001/IM000001 ./DICOM/ST000003/SE000001/IM000001 " ]
+	[ "$(cd "$d" && find . -type f | wc -l)" -eq 7 ]
+	run -0 dcmdump "$d/DICOMDIR"
+	[ "$(grep -c 'DirectoryRecordType' <<<"$output")" -eq "$(sqlite3 "$RSO_HOME/rso.db" "select 1 + count(distinct study_uid) + count(distinct study_uid || series_uid) + count(*) from records where sop_uid is not null and held is null")" ]
+	grep -q '=MediaStorageDirectoryStorage .*MediaStorageSOPClassUID' <<<"$output"
+	# pydicom walks the file-set by its offsets and opens every instance.
+	/usr/bin/python3 - "$d" a b raw <<'PY'
+import sys, os, glob, pydicom
+from pydicom.fileset import FileSet
+root = os.path.abspath(sys.argv[1])
+fs = FileSet(pydicom.dcmread(os.path.join(root, "DICOMDIR")))
+want = {}
+for d in sys.argv[2:]:
+    for f in glob.glob(d + "/*.dcm"):
+        ds = pydicom.dcmread(f, force=True)
+        want[str(ds.SOPInstanceUID)] = ds
+got = {}
+for inst in fs:
+    ds = inst.load()
+    got[str(ds.SOPInstanceUID)] = ds
+    # Every one a Part 10 file now, as pydicom reads one without force.
+    assert open(inst.path, "rb").read(132)[128:] == b"DICM"
+    pydicom.dcmread(inst.path)
+    assert inst.path.startswith(root), inst.path
+assert sorted(got) == sorted(want), (sorted(got), sorted(want))
+for uid, ds in got.items():
+    assert ds.PatientName == want[uid].PatientName
+    assert ds.StudyInstanceUID == want[uid].StudyInstanceUID
+    assert ds.PixelData == want[uid].PixelData
+assert len(fs.find(Modality="CT")) == 2
+PY
+	run -0 rso-export --format dicom --to pacs RSO-2026-000001
+	[ "$(jq -r .existing <<<"$output")" = true ]
+	run -0 rso-export --format dicom --force --to pacs RSO-2026-000001
+	[ "$(ls -A pacs)" = RSO-2026-000001 ]
+	run -0 rso-report access --month 2026-10
+	[ "$(jq -r 'select(.action == "case.exported") | .what' <<<"$output" | sort -u)" = RSO-2026-000001 ]
+}
+
+@test "rso-export: dicom refuses a case without studies, naming it" {
+	ready_case 1
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	mkdir pacs
+	run -65 --separate-stderr rso-export --format dicom --to pacs RSO-2026-000001
+	[ "$stderr" = "rso-export: RSO-2026-000001: no DICOM to export" ]
+	[ "$(ls -A pacs)" = "" ]
+}

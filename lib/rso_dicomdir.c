@@ -1,0 +1,587 @@
+/* rso_dicomdir: a case's DICOM studies as a file-set with a DICOMDIR. */
+/* SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "rso_arc.h"
+#include "rso_casearc.h"
+#include "rso_dicom.h"
+#include "rso_dicomdir.h"
+#include "rso_hash.h"
+#include "rso_jsonl.h"
+#include "rso_records.h"
+
+#define COPYBUF (64 * 1024)
+#define UID_DIR		"1.2.840.10008.1.3.10"	/* Media Storage Directory */
+#define UID_EXPLICIT_LE	"1.2.840.10008.1.2.1"
+/* rso's implementation class UID: 2.25 and a fixed 128-bit number. */
+#define UID_IMPL	"2.25.246883350219455186451283633390129152375"
+
+struct inst {
+	const char *name;		/* the entry in the case archive */
+	const char *study, *series;
+	int st, se, im;			/* numbers in the file-set's paths */
+	char path[48];			/* DICOM/STnnnnnn/SEnnnnnn/IMnnnnnn */
+	struct rso_dicom_info info;
+	int done;
+};
+
+struct buf {
+	unsigned char *p;
+	size_t n, cap;
+};
+
+static void
+put(struct buf *b, const void *p, size_t n)
+{
+	if (b->n + n > b->cap) {
+		b->cap = (b->n + n) * 2 + 256;
+		b->p = rso_xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+}
+
+static void
+put16(struct buf *b, uint16_t v)
+{
+	unsigned char x[2] = { (unsigned char)v, (unsigned char)(v >> 8) };
+
+	put(b, x, 2);
+}
+
+static void
+put32(struct buf *b, uint32_t v)
+{
+	unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8),
+		(unsigned char)(v >> 16), (unsigned char)(v >> 24) };
+
+	put(b, x, 4);
+}
+
+static void
+set32(struct buf *b, size_t at, uint32_t v)
+{
+	b->p[at] = (unsigned char)v;
+	b->p[at + 1] = (unsigned char)(v >> 8);
+	b->p[at + 2] = (unsigned char)(v >> 16);
+	b->p[at + 3] = (unsigned char)(v >> 24);
+}
+
+/* One element, explicit VR little endian, padded to even length. */
+static void
+elem(struct buf *b, uint16_t g, uint16_t e, const char *vr, const void *v,
+    size_t len)
+{
+	size_t plen = len + (len & 1);
+	int longvr = strcmp(vr, "OB") == 0 || strcmp(vr, "SQ") == 0 ||
+	    strcmp(vr, "UN") == 0 || strcmp(vr, "UT") == 0;
+
+	put16(b, g);
+	put16(b, e);
+	put(b, vr, 2);
+	if (longvr) {
+		put16(b, 0);
+		put32(b, (uint32_t)plen);
+	} else
+		put16(b, (uint16_t)plen);
+	put(b, v, len);
+	if (len & 1)
+		put(b, strcmp(vr, "UI") == 0 || strcmp(vr, "OB") == 0 ? "\0" : " ",
+		    1);
+}
+
+static void
+str(struct buf *b, uint16_t g, uint16_t e, const char *vr, const char *s)
+{
+	elem(b, g, e, vr, s, strlen(s));
+}
+
+static void
+ul(struct buf *b, uint16_t g, uint16_t e, uint32_t v)
+{
+	unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8),
+		(unsigned char)(v >> 16), (unsigned char)(v >> 24) };
+
+	elem(b, g, e, "UL", x, 4);
+}
+
+static void
+us(struct buf *b, uint16_t g, uint16_t e, uint16_t v)
+{
+	unsigned char x[2] = { (unsigned char)v, (unsigned char)(v >> 8) };
+
+	elem(b, g, e, "US", x, 2);
+}
+
+/* Preamble, "DICM" and the file meta group for an object. */
+static void
+part10_head(struct buf *b, const char *sop_class, const char *sop_inst,
+    const char *syntax)
+{
+	struct buf g = { 0 };
+	static const unsigned char version[2] = { 0, 1 };
+	unsigned char zero[128] = { 0 };
+
+	elem(&g, 0x0002, 0x0001, "OB", version, 2);
+	str(&g, 0x0002, 0x0002, "UI", sop_class);
+	str(&g, 0x0002, 0x0003, "UI", sop_inst);
+	str(&g, 0x0002, 0x0010, "UI", syntax);
+	str(&g, 0x0002, 0x0012, "UI", UID_IMPL);
+	str(&g, 0x0002, 0x0013, "SH", "RSO_" RSO_VERSION);
+	put(b, zero, sizeof(zero));
+	put(b, "DICM", 4);
+	ul(b, 0x0002, 0x0000, (uint32_t)g.n);
+	put(b, g.p, g.n);
+	free(g.p);
+}
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, c, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The current entry of rd into path, as it was filed. */
+static int
+extract(struct rso_seg_reader *rd, const char *path, struct rso_error *e)
+{
+	char *buf = rso_xmalloc(COPYBUF);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	ssize_t n = 0;
+	int rc = 0;
+
+	if (fd < 0)
+		rc = rso_error_set(e, EX_CANTCREAT, "%s", strerror(errno));
+	while (rc == 0 && (n = rso_seg_read(rd, buf, COPYBUF, e)) > 0)
+		if (write_all(fd, buf, (size_t)n) != 0)
+			rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+	if (rc == 0 && n < 0)
+		rc = e->status;
+	if (fd >= 0 && (fsync(fd) != 0 || close(fd) != 0) && rc == 0)
+		rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+	free(buf);
+	return rc;
+}
+
+/* Give a file filed without them a preamble and a file meta group. */
+static int
+make_part10(struct inst *in, const char *path, struct rso_error *e)
+{
+	struct buf head = { 0 };
+	char *tmp = rso_xasprintf("%s.tmp", path), *buf;
+	int from, to, rc = 0;
+	ssize_t n;
+
+	if (in->info.flags & RSO_DICOM_META) {
+		unsigned char zero[128] = { 0 };
+
+		put(&head, zero, sizeof(zero));
+		put(&head, "DICM", 4);
+	} else
+		part10_head(&head, in->info.sop_class_uid,
+		    in->info.sop_instance_uid, in->info.transfer_syntax_uid);
+	from = open(path, O_RDONLY | O_CLOEXEC);
+	to = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	buf = rso_xmalloc(COPYBUF);
+	if (from < 0 || to < 0 || write_all(to, head.p, head.n) != 0)
+		rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+	while (rc == 0 && (n = read(from, buf, COPYBUF)) != 0)
+		if (n < 0 || write_all(to, buf, (size_t)n) != 0)
+			rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+	if (to >= 0 && (fsync(to) != 0 || close(to) != 0) && rc == 0)
+		rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+	if (from >= 0)
+		close(from);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+	free(buf);
+	free(head.p);
+	free(tmp);
+	return rc;
+}
+
+/* One instance out of the archive, read back for the DICOMDIR. */
+static int
+take_instance(struct inst *in, struct rso_seg_reader *rd, const char *root,
+    const char *id, struct rso_error *e)
+{
+	char *path = rso_xasprintf("%s/%s", root, in->path), *slash;
+	int fd, rc;
+
+	/* DICOM/STnnnnnn/SEnnnnnn: make each level. */
+	for (slash = strchr(path + strlen(root) + 1, '/'); slash;
+	    slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(path, 0750) != 0 && errno != EEXIST) {
+			rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", id,
+			    strerror(errno));
+			free(path);
+			return rc;
+		}
+		*slash = '/';
+	}
+	if ((rc = extract(rd, path, e)) == 0) {
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+		else {
+			rc = rso_dicom_read_fd(fd, &in->info, e);
+			close(fd);
+		}
+	}
+	if (rc == 0 && in->info.sop_class_uid[0] == '\0')
+		rc = rso_error_set(e, EX_DATAERR, "%s: item %s: no SOPClassUID",
+		    id, in->path);
+	if (rc == 0 && !(in->info.flags & RSO_DICOM_PREAMBLE))
+		rc = make_part10(in, path, e);
+	in->done = rc == 0;
+	free(path);
+	return rc;
+}
+
+/* Directory records.  Each starts with its three offsets, patched later. */
+#define OFF_NEXT	8	/* (0004,1400) UL value */
+#define OFF_LOWER	30	/* (0004,1420) UL value */
+
+struct rec {
+	struct buf b;
+	int level;		/* 0 patient, 1 study, 2 series, 3 image */
+	size_t at;		/* its item's offset in the file */
+};
+
+static struct rec *
+rec_new(struct rec **v, size_t *n, int level, const char *type)
+{
+	struct rec *r;
+
+	*v = rso_xrealloc(*v, (*n + 1) * sizeof(**v));
+	r = &(*v)[(*n)++];
+	memset(r, 0, sizeof(*r));
+	r->level = level;
+	ul(&r->b, 0x0004, 0x1400, 0);
+	us(&r->b, 0x0004, 0x1410, 0xFFFF);
+	ul(&r->b, 0x0004, 0x1420, 0);
+	str(&r->b, 0x0004, 0x1430, "CS", type);
+	return r;
+}
+
+static void
+records_of(struct inst *v, size_t n, struct rec **recs, size_t *nrecs)
+{
+	char da[24], num[16], fileid[48], *p;
+	struct rec *r;
+	size_t i;
+
+	r = rec_new(recs, nrecs, 0, "PATIENT");
+	str(&r->b, 0x0008, 0x0005, "CS", "ISO_IR 192");
+	str(&r->b, 0x0010, 0x0010, "PN", v[0].info.patient_name);
+	str(&r->b, 0x0010, 0x0020, "LO", v[0].info.patient_id);
+	for (i = 0; i < n; i++) {
+		if (i == 0 || v[i].st != v[i - 1].st) {
+			r = rec_new(recs, nrecs, 1, "STUDY");
+			str(&r->b, 0x0008, 0x0005, "CS", "ISO_IR 192");
+			snprintf(da, sizeof(da), "%s", v[i].info.study_date);
+			str(&r->b, 0x0008, 0x0020, "DA", da);
+			str(&r->b, 0x0008, 0x0030, "TM", "");
+			str(&r->b, 0x0008, 0x0050, "SH", "");
+			str(&r->b, 0x0008, 0x1030, "LO",
+			    v[i].info.study_description);
+			str(&r->b, 0x0020, 0x000D, "UI",
+			    v[i].info.study_instance_uid);
+			snprintf(num, sizeof(num), "%d", v[i].st);
+			str(&r->b, 0x0020, 0x0010, "SH", num);
+		}
+		if (i == 0 || v[i].se != v[i - 1].se || v[i].st != v[i - 1].st) {
+			r = rec_new(recs, nrecs, 2, "SERIES");
+			str(&r->b, 0x0008, 0x0060, "CS", v[i].info.modality);
+			str(&r->b, 0x0020, 0x000E, "UI",
+			    v[i].info.series_instance_uid);
+			snprintf(num, sizeof(num), "%d", v[i].se);
+			str(&r->b, 0x0020, 0x0011, "IS", num);
+		}
+		r = rec_new(recs, nrecs, 3, "IMAGE");
+		snprintf(fileid, sizeof(fileid), "%s", v[i].path);
+		for (p = fileid; *p; p++)
+			if (*p == '/')
+				*p = '\\';
+		str(&r->b, 0x0004, 0x1500, "CS", fileid);
+		str(&r->b, 0x0004, 0x1510, "UI", v[i].info.sop_class_uid);
+		str(&r->b, 0x0004, 0x1511, "UI", v[i].info.sop_instance_uid);
+		str(&r->b, 0x0004, 0x1512, "UI", v[i].info.transfer_syntax_uid);
+		snprintf(num, sizeof(num), "%d", v[i].im);
+		str(&r->b, 0x0020, 0x0013, "IS", num);
+	}
+}
+
+/*
+ * Link the records: each one's next sibling (the next record at its level
+ * before one at a higher level) and its first child (the record after it,
+ * when deeper).  Returns the offset of the last root record.
+ */
+static size_t
+link_records(struct rec *v, size_t n)
+{
+	size_t i, j, last_root = 0;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].level == 0)
+			last_root = v[i].at;
+		if (i + 1 < n && v[i + 1].level > v[i].level)
+			set32(&v[i].b, OFF_LOWER, (uint32_t)v[i + 1].at);
+		for (j = i + 1; j < n && v[j].level > v[i].level; j++)
+			;
+		if (j < n && v[j].level == v[i].level)
+			set32(&v[i].b, OFF_NEXT, (uint32_t)v[j].at);
+	}
+	return last_root;
+}
+
+static int
+write_dicomdir(struct inst *v, size_t n, const char *root, const char *id,
+    char *sha256, struct rso_error *e)
+{
+	struct buf f = { 0 }, ds = { 0 };
+	struct rec *recs = NULL;
+	size_t nrecs = 0, i, head, items = 0, at, off1202, off1200;
+	char oid[64], what[96], *path;
+	int fd, rc = 0;
+
+	snprintf(what, sizeof(what), "%s/dicomdir", id);
+	rso_uuid_oid(what, oid, sizeof(oid));
+	records_of(v, n, &recs, &nrecs);
+	part10_head(&f, UID_DIR, oid, UID_EXPLICIT_LE);
+	str(&ds, 0x0004, 0x1130, "CS", "RSO");
+	off1200 = ds.n + 8;
+	ul(&ds, 0x0004, 0x1200, 0);
+	off1202 = ds.n + 8;
+	ul(&ds, 0x0004, 0x1202, 0);
+	us(&ds, 0x0004, 0x1212, 0);
+	for (i = 0; i < nrecs; i++)
+		items += 8 + recs[i].b.n;
+	put16(&ds, 0x0004);
+	put16(&ds, 0x1220);
+	put(&ds, "SQ\0\0", 4);
+	put32(&ds, (uint32_t)items);
+	head = f.n + ds.n;
+	for (at = head, i = 0; i < nrecs; i++) {
+		recs[i].at = at;
+		at += 8 + recs[i].b.n;
+	}
+	set32(&ds, off1200, (uint32_t)recs[0].at);
+	set32(&ds, off1202, (uint32_t)link_records(recs, nrecs));
+	put(&f, ds.p, ds.n);
+	for (i = 0; i < nrecs; i++) {
+		put16(&f, 0xFFFE);
+		put16(&f, 0xE000);
+		put32(&f, (uint32_t)recs[i].b.n);
+		put(&f, recs[i].b.p, recs[i].b.n);
+		free(recs[i].b.p);
+	}
+	path = rso_xasprintf("%s/DICOMDIR", root);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0 || write_all(fd, f.p, f.n) != 0 || fsync(fd) != 0)
+		rc = rso_error_set(e, EX_IOERR, "%s: DICOMDIR: %s", id,
+		    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	rso_sha256_hex(f.p, f.n, sha256);
+	free(path);
+	free(recs);
+	free(f.p);
+	free(ds.p);
+	return rc;
+}
+
+/* The case's instances, numbered by study, series and arrival. */
+static int
+want(json_t *line, void *ctx)
+{
+	if (json_object_get(line, "sop_uid") != NULL)
+		json_array_append(ctx, line);
+	return 0;
+}
+
+static int
+by_path(const void *a, const void *b)
+{
+	return strcmp(((const struct inst *)a)->path,
+	    ((const struct inst *)b)->path);
+}
+
+static struct inst *
+number(json_t *lines, size_t *n)
+{
+	struct inst *v = rso_xcalloc(json_array_size(lines) + 1, sizeof(*v));
+	json_t *studies = json_object(), *series = json_object(), *line;
+	char key[140];
+	size_t i;
+
+	json_array_foreach(lines, i, line) {
+		v[i].name = rso_json_str(line, "name");
+		v[i].study = rso_json_str(line, "study_uid");
+		v[i].series = rso_json_str(line, "series_uid") ?
+		    rso_json_str(line, "series_uid") : "";
+		if (json_object_get(studies, v[i].study) == NULL)
+			json_object_set_new(studies, v[i].study, json_pack("[i,i]",
+			    (int)json_object_size(studies) + 1, 0));
+		line = json_object_get(studies, v[i].study);
+		v[i].st = (int)json_integer_value(json_array_get(line, 0));
+		snprintf(key, sizeof(key), "%s/%s", v[i].study, v[i].series);
+		if (json_object_get(series, key) == NULL) {
+			json_integer_set(json_array_get(line, 1),
+			    json_integer_value(json_array_get(line, 1)) + 1);
+			json_object_set_new(series, key, json_pack("[i,i]",
+			    (int)json_integer_value(json_array_get(line, 1)), 0));
+		}
+		line = json_object_get(series, key);
+		v[i].se = (int)json_integer_value(json_array_get(line, 0));
+		json_integer_set(json_array_get(line, 1),
+		    json_integer_value(json_array_get(line, 1)) + 1);
+		v[i].im = (int)json_integer_value(json_array_get(line, 1));
+		snprintf(v[i].path, sizeof(v[i].path),
+		    "DICOM/ST%06d/SE%06d/IM%06d", v[i].st, v[i].se, v[i].im);
+	}
+	json_decref(studies);
+	json_decref(series);
+	*n = json_array_size(lines);
+	qsort(v, *n, sizeof(*v), by_path);
+	return v;
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void
+rm_tree(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Every instance out of the case's archive into root. */
+static int
+extract_all(struct rso_store *s, const char *id,
+    const struct rso_age_identities *ids, struct inst *v, size_t n,
+    const char *root, struct rso_error *e)
+{
+	char *dir = rso_casearc_dir(s, id);
+	struct rso_seg_reader *rd = rso_seg_open_case(dir, ids, e);
+	struct rso_seg_entry ent;
+	size_t i, done = 0;
+	int got = 0, rc = 0;
+
+	free(dir);
+	if (rd == NULL)
+		return e->status;
+	while (rc == 0 && done < n && (got = rso_seg_next(rd, &ent, e)) > 0)
+		for (i = 0; !ent.isdir && i < n; i++)
+			if (!v[i].done && strcmp(v[i].name, ent.name) == 0) {
+				rc = take_instance(&v[i], rd, root, id, e);
+				done++;
+				break;
+			}
+	if (rc == 0 && got < 0)
+		rc = e->status;
+	if (rc == 0 && done < n)
+		rc = rso_error_set(e, EX_DATAERR, "%s: archive: %zu indexed "
+		    "instances are missing", id, n - done);
+	rso_seg_close(rd);
+	return rc;
+}
+
+/* Put root in place as dir/name, replacing what was there when force. */
+static int
+settle(const char *root, const char *dir, const char *name, int force,
+    struct rso_error *e)
+{
+	char *to = rso_xasprintf("%s/%s", dir, name), *old = NULL;
+	int dfd, rc = 0;
+
+	if (force && access(to, F_OK) == 0) {
+		old = rso_xasprintf("%s/.%s.old.XXXXXX", dir, name);
+		if (mkdtemp(old) == NULL || rename(to, old) != 0) {
+			rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", name,
+			    strerror(errno));
+			goto out;
+		}
+	}
+	chmod(root, 0750);
+	if (rename(root, to) != 0)
+		rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", name, errno ==
+		    ENOTEMPTY || errno == EEXIST ? "there already (--force "
+		    "replaces it)" : strerror(errno));
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+out:
+	if (old != NULL)
+		rm_tree(old);
+	free(old);
+	free(to);
+	return rc;
+}
+
+int
+rso_dicomdir_write(struct rso_store *s, const char *id,
+    const struct rso_age_identities *ids, const char *dir, const char *name,
+    int force, char *sha256, struct rso_error *e)
+{
+	json_t *lines = json_array();
+	struct inst *v = NULL;
+	char *root = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = rso_records_manifest(s, id, want, lines, e)) != 0)
+		goto out;
+	if (json_array_size(lines) == 0) {
+		rc = rso_error_set(e, EX_DATAERR, "%s: no DICOM to export", id);
+		goto out;
+	}
+	v = number(lines, &n);
+	root = rso_xasprintf("%s/.%s.XXXXXX", dir, name);
+	if (mkdtemp(root) == NULL) {
+		rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", dir, strerror(errno));
+		free(root);
+		root = NULL;
+		goto out;
+	}
+	if ((rc = extract_all(s, id, ids, v, n, root, e)) == 0 &&
+	    (rc = write_dicomdir(v, n, root, id, sha256, e)) == 0)
+		rc = settle(root, dir, name, force, e);
+	if (rc != 0)
+		rm_tree(root);
+out:
+	free(root);
+	free(v);
+	json_decref(lines);
+	return rc;
+}
