@@ -263,10 +263,60 @@ clock_histogram(json_t *r, struct rso_store *s, const struct vec *clocks)
 	"SELECT case_id, min(at) AS at FROM events WHERE type = '" type "'" \
 	" GROUP BY case_id HAVING min(at) >= ?1 AND min(at) < ?2"
 
+/*
+ * Fees collected: every amount into cash in the period (payments and paid
+ * claims), as the ledger has it.  The monthly and ROI reports share it so
+ * that their "collected" can never disagree.
+ */
+#define COLLECTED_SQL \
+	"SELECT coalesce(sum(p.amount), 0) FROM postings p JOIN ledger_tx t ON" \
+	" t.id = p.tx_id WHERE p.account = 'cash' AND p.amount > 0 AND t.at >=" \
+	" ?1 AND t.at < ?2"
+
+/* The kinds rso-case downstream records, in the order reports list them. */
+#define NKINDS 4
+static const char *const kind_names[NKINDS] = { "procedure", "admission",
+    "imaging", "visit" };
+
+/* Downstream care in a period: counts and revenue (minor units) by kind. */
+struct downstream {
+	int64_t count[NKINDS], revenue[NKINDS], total_count, total_revenue;
+};
+
+/*
+ * A record counts in the period that holds the day it happened (its
+ * "date"), not the day it was entered: care is often entered late.
+ */
+static void
+downstream_get(struct rso_store *s, const struct rso_period *p,
+    struct downstream *d)
+{
+	sqlite3_stmt *st = prep(s, "SELECT json_extract(data, '$.kind'),"
+	    " count(*), coalesce(sum(json_extract(data, '$.revenue')), 0) FROM"
+	    " events WHERE type = 'case.downstream' AND coalesce("
+	    "json_extract(data, '$.date') || 'T00:00:00Z', at) >= ?1 AND"
+	    " coalesce(json_extract(data, '$.date') || 'T00:00:00Z', at) < ?2"
+	    " GROUP BY 1", p);
+	int k;
+
+	memset(d, 0, sizeof(*d));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (k = 0; k < NKINDS; k++)
+			if (strcmp(col(st, 0), kind_names[k]) == 0) {
+				d->count[k] = sqlite3_column_int64(st, 1);
+				d->revenue[k] = sqlite3_column_int64(st, 2);
+			}
+		d->total_count += sqlite3_column_int64(st, 1);
+		d->total_revenue += sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+}
+
 struct figures {
 	int64_t requests, consented, ready, delivered, read, cancelled;
 	int64_t within, breaches, surveys, invoiced, collected, refunded;
 	int64_t outcomes[4];
+	struct downstream ds;
 	struct rso_nps nps;
 	struct vec to_ready, clock, to_delivered;
 	int money;
@@ -344,13 +394,11 @@ figures_get(struct rso_store *s, const struct rso_period *p,
 		rso_nps_add(&f->nps, sqlite3_column_int(st, 0));
 	sqlite3_finalize(st);
 	rso_nps_finish(&f->nps);
+	downstream_get(s, p, &f->ds);
 	if ((f->money = table_exists(s, "invoices"))) {
 		f->invoiced = count(s, "SELECT coalesce(sum(total), 0) FROM"
 		    " invoices WHERE issued >= ?1 AND issued < ?2", p);
-		f->collected = count(s, "SELECT coalesce(sum(p.amount), 0) FROM"
-		    " postings p JOIN ledger_tx t ON t.id = p.tx_id WHERE"
-		    " p.account = 'cash' AND p.amount > 0 AND t.at >= ?1 AND"
-		    " t.at < ?2", p);
+		f->collected = count(s, COLLECTED_SQL, p);
 		f->refunded = count(s, "SELECT coalesce(sum(amount), 0) FROM"
 		    " refunds WHERE at >= ?1 AND at < ?2", p);
 	}
@@ -398,6 +446,9 @@ metric(struct figures *f, int k, int x)
 	    buf)) : json_null();
 	case 23: return f->money ? json_string(rso_money_format(f->refunded, x,
 	    buf)) : json_null();
+	case 24: return json_integer(f->ds.total_count);
+	case 25: return json_string(rso_money_format(f->ds.total_revenue, x,
+	    buf));
 	}
 	return json_null();
 }
@@ -412,7 +463,8 @@ static const char *const metric_names[] = {
 	"outcome: confirmed", "outcome: diagnosis changed",
 	"outcome: treatment changed", "outcome: more tests",
 	"survey responses", "NPS", "survey response rate",
-	"invoiced", "collected", "refunded", NULL };
+	"invoiced", "collected", "refunded",
+	"downstream care", "downstream revenue", NULL };
 
 json_t *
 rso_report_monthly(struct rso_store *s, const struct rso_period *p,
@@ -1000,6 +1052,166 @@ rso_report_audit(struct rso_store *s, const struct rso_period *p,
 	return r;
 }
 
+/* ---- roi ---- */
+
+/* What the program brought in and cost in a period, in minor units. */
+struct roi {
+	int64_t collected, delivered;
+	int64_t fixed, per_case, per_case_total, payouts, costs;
+	int64_t net, ratio;	/* ratio: returns over costs, hundredths; -1 */
+	struct downstream ds;
+	int money;		/* the billing tables exist */
+};
+
+/* A money member of config.json, absent 0; EX_CONFIG when malformed. */
+static int
+conf_money(struct rso_store *s, const char *path, int x, int64_t *out,
+    struct rso_error *e)
+{
+	json_t *v = rso_json_path(rso_store_config(s), path);
+	struct rso_error me;
+
+	*out = 0;
+	if (v == NULL)
+		return 0;
+	if (rso_money_json(v, x, 0, out, &me) != 0)
+		return rso_error_set(e, EX_CONFIG, "config.json: %s: %s", path,
+		    me.msg);
+	return 0;
+}
+
+/*
+ * The fixed cost of a period: each calendar month it touches adds its
+ * share of costs.monthly_fixed, in proportion to the minutes it covers
+ * (minutes: the product stays well inside int64 for any amount we allow),
+ * so a whole month costs exactly the monthly figure.
+ */
+static int64_t
+fixed_cost(const struct rso_period *p, int64_t monthly)
+{
+	struct rso_period m;
+	rso_time_t since, until, ms, me, a, b;
+	int64_t total = 0, q, r, part, whole;
+
+	if (rso_time_parse(p->since, &since) != 0 ||
+	    rso_time_parse(p->until, &until) != 0 || monthly == 0)
+		return 0;
+	month_bounds(atoi(p->since), atoi(p->since + 5), &m);
+	for (;;) {
+		rso_time_parse(m.since, &ms);
+		rso_time_parse(m.until, &me);
+		if (ms >= until)
+			break;
+		a = since > ms ? since : ms;
+		b = until < me ? until : me;
+		if (b > a) {
+			part = (b - a) / 60;
+			whole = (me - ms) / 60;
+			q = monthly * part / whole;
+			r = monthly * part % whole;
+			total += q + (2 * r >= whole);
+		}
+		rso_period_shift(&m, 1, &m);
+	}
+	return total;
+}
+
+/* "2.35": n/d in hundredths, rounded half up, into buf; -1 for no d. */
+static int64_t
+ratio_hundredths(int64_t n, int64_t d)
+{
+	if (d <= 0 || n < 0)
+		return -1;
+	return (n * 100 + d / 2) / d;
+}
+
+static json_t *
+ratio_json(int64_t hundredths)
+{
+	char buf[32];
+
+	if (hundredths < 0)
+		return json_null();
+	snprintf(buf, sizeof(buf), "%lld.%02lld", (long long)(hundredths / 100),
+	    (long long)(hundredths % 100));
+	return json_string(buf);
+}
+
+static int
+roi_get(struct rso_store *s, const struct rso_period *p, int x,
+    struct roi *o, struct rso_error *e)
+{
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	if ((rc = conf_money(s, "costs.monthly_fixed", x, &o->fixed, e)) != 0 ||
+	    (rc = conf_money(s, "costs.per_case", x, &o->per_case, e)) != 0)
+		return rc;
+	o->fixed = fixed_cost(p, o->fixed);
+	o->delivered = count(s, "SELECT count(*) FROM (" FIRST_IN(
+	    "opinion.delivered") ")", p);
+	o->per_case_total = o->per_case * o->delivered;
+	downstream_get(s, p, &o->ds);
+	if ((o->money = table_exists(s, "postings"))) {
+		o->collected = count(s, COLLECTED_SQL, p);
+		/* As the specialists report: payouts owed for the months. */
+		o->payouts = count(s, "SELECT coalesce(sum(amount), 0) FROM"
+		    " payouts WHERE month >= substr(?1, 1, 7) AND month <"
+		    " substr(?2, 1, 7)", p);
+	}
+	o->costs = o->fixed + o->per_case_total + o->payouts;
+	o->net = o->collected + o->ds.total_revenue - o->costs;
+	o->ratio = ratio_hundredths(o->collected + o->ds.total_revenue,
+	    o->costs);
+	return 0;
+}
+
+json_t *
+rso_report_roi(struct rso_store *s, const struct rso_period *p,
+    struct rso_error *e)
+{
+	int x = rso_currency_exponent(rso_store_conf_str(s, "currency", "USD"));
+	char buf[RSO_MONEY_STRLEN];
+	json_t *r, *rows, *c;
+	struct roi o;
+	int k;
+
+#define ROW(name, v) json_array_append_new(rows, json_pack("{s:s, s:o}", \
+	"metric", (name), "value", (v)))
+#define MONEY(v) json_string(rso_money_format((v), x, buf))
+	if (roi_get(s, p, x, &o, e) != 0)
+		return NULL;
+	r = report_new("roi", "Return on the program", p, s);
+	rows = section(r, "figures", "Fees, downstream care, costs and net",
+	    "metric,value");
+	ROW("fees collected", o.money ? MONEY(o.collected) : json_null());
+	ROW("downstream care", json_integer(o.ds.total_count));
+	ROW("downstream revenue", MONEY(o.ds.total_revenue));
+	ROW("opinions delivered", json_integer(o.delivered));
+	ROW("costs: fixed", MONEY(o.fixed));
+	ROW("costs: per delivered opinion", MONEY(o.per_case_total));
+	ROW("costs: specialist payouts", o.money ? MONEY(o.payouts) :
+	    json_null());
+	ROW("costs", MONEY(o.costs));
+	ROW("net", MONEY(o.net));
+	ROW("return ratio", ratio_json(o.ratio));
+	rows = section(r, "downstream", "Downstream care by kind",
+	    "kind,count,revenue");
+	c = chart(r, "bars", "Downstream care by kind", "records", 0);
+	for (k = 0; k < NKINDS; k++) {
+		json_array_append_new(rows, json_pack("{s:s, s:I, s:o}", "kind",
+		    kind_names[k], "count", (json_int_t)o.ds.count[k], "revenue",
+		    MONEY(o.ds.revenue[k])));
+		chart_add(c, kind_names[k], o.ds.count[k]);
+	}
+	json_array_append_new(rows, json_pack("{s:s, s:I, s:o}", "kind", "all",
+	    "count", (json_int_t)o.ds.total_count, "revenue",
+	    MONEY(o.ds.total_revenue)));
+#undef ROW
+#undef MONEY
+	return r;
+}
+
 rso_report_fn *
 rso_report_find(const char *name)
 {
@@ -1015,6 +1227,7 @@ rso_report_find(const char *name)
 		{ "nps", rso_report_nps },
 		{ "outcomes", rso_report_outcomes },
 		{ "reach", rso_report_reach },
+		{ "roi", rso_report_roi },
 		{ "specialists", rso_report_specialists },
 		{ "turnaround", rso_report_turnaround },
 	};

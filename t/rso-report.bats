@@ -157,3 +157,100 @@ PY
 	run -0 rso-report audit
 	[ "$(jq -sc '[.[] | select(.section == "totals") | .ties] | unique' <<<"$output")" = '["yes"]' ]
 }
+
+# A copy of the program's store with downstream care recorded through
+# rso-case and the program's costs set, for the ROI and maturity tests.
+roi_store() {
+	cp -r "$RSO_HOME" "$BATS_TEST_TMPDIR/roi"
+	export RSO_HOME="$BATS_TEST_TMPDIR/roi"
+	jq '.costs = {"monthly_fixed": "12,000.00", "per_case": "85.50"}' "$RSO_HOME/config.json" >c.json
+	mv c.json "$RSO_HOME/config.json"
+	local kinds=(procedure admission imaging visit procedure imaging) i=0 c
+	# Cases delivered in May and June; each record dated in June, one in
+	# May (entered late, in June) and one in July.
+	for c in $(q "select group_concat(case_id, ' ') from (select case_id from events where type = 'opinion.delivered' and at >= '2026-05-15' and at < '2026-06-20' order by seq limit 14)"); do
+		case $i in
+		12) d=2026-05-31 ;; 13) d=2026-07-01 ;; *) d=$(printf '2026-06-%02d' $((i * 2 + 1))) ;;
+		esac
+		RSO_NOW=2026-06-30T10:00:00Z rso-case downstream --kind "${kinds[i % 6]}" \
+		    --revenue "$((1000 + i * 777)).$((i * 7 % 100))" --date "$d" "$c" >/dev/null
+		i=$((i + 1))
+	done
+	rso-bill payout --month 2026-06 >/dev/null
+}
+
+# roi_metric NAME: the value of a figure in roi's JSON lines.
+roi_metric() {
+	jq -r --arg m "$1" 'select(.section == "figures" and .metric == $m) | .value' <<<"$output"
+}
+
+@test "rso-report: roi figures match the ledger, the downstream records and the costs" {
+	roi_store
+	run -0 rso-report roi --month 2026-06
+	collected=$(q "select sum(p.amount) from postings p join ledger_tx t on t.id = p.tx_id where p.account = 'cash' and p.amount > 0 and t.at >= '2026-06-01' and t.at < '2026-07-01'")
+	ds=$(q "select count(*) || ' ' || sum(json_extract(data, '\$.revenue')) from events where type = 'case.downstream' and json_extract(data, '\$.date') between '2026-06-01' and '2026-06-30'")
+	delivered=$(q "select count(*) from (select case_id from events where type = 'opinion.delivered' group by case_id having min(at) >= '2026-06-01' and min(at) < '2026-07-01')")
+	payouts=$(q "select sum(amount) from payouts where month = '2026-06'")
+	[ "$payouts" -gt 0 ]
+	want=$(/usr/bin/python3 - "$collected" $ds "$delivered" "$payouts" <<'PY'
+import sys
+collected, n, rev, delivered, payouts = map(int, sys.argv[1:])
+costs = 1200000 + 8550 * delivered + payouts
+m = lambda c: "%s%d.%02d" % ("-" if c < 0 else "", abs(c) // 100, abs(c) % 100)
+ratio = ((collected + rev) * 100 * 2 + costs) // (2 * costs)
+print(m(collected), n, m(rev), delivered, m(8550 * delivered), m(payouts), m(costs), m(collected + rev - costs), "%d.%02d" % (ratio // 100, ratio % 100))
+PY
+)
+	got="$(roi_metric 'fees collected') $(roi_metric 'downstream care') $(roi_metric 'downstream revenue') $(roi_metric 'opinions delivered') $(roi_metric 'costs: per delivered opinion') $(roi_metric 'costs: specialist payouts') $(roi_metric costs) $(roi_metric net) $(roi_metric 'return ratio')"
+	[ "$got" = "$want" ]
+	[ "$(roi_metric 'costs: fixed')" = 12000.00 ]
+	# The same fees collected as the monthly report, which now shows the
+	# downstream care too.
+	roi=$output
+	run -0 rso-report monthly --month 2026-06
+	[ "$(metric collected)" = "$(output=$roi roi_metric 'fees collected')" ]
+	[ "$(metric 'downstream care') $(metric 'downstream revenue')" = "$(cut -d' ' -f2,3 <<<"$want")" ]
+	[ "$(jq -r 'select(.metric == "downstream care") | .previous' <<<"$output")" = "$(q "select count(*) from events where type = 'case.downstream' and json_extract(data, '\$.date') like '2026-05-%'")" ]
+	# By kind, each against its own count; "all" is the total.
+	run -0 rso-report roi --month 2026-06
+	for k in procedure admission imaging visit; do
+		[ "$(jq -r --arg k $k 'select(.section == "downstream" and .kind == $k) | "\(.count) \(.revenue)"' <<<"$output")" = \
+		    "$(q "select count(*) || ' ' || printf('%.2f', coalesce(sum(json_extract(data, '\$.revenue')), 0) / 100.0) from events where type = 'case.downstream' and json_extract(data, '\$.kind') = '$k' and json_extract(data, '\$.date') between '2026-06-01' and '2026-06-30'")" ]
+	done
+	[ "$(jq -r 'select(.kind == "all") | .count' <<<"$output")" = "$(cut -d' ' -f2 <<<"$want")" ]
+}
+
+@test "rso-report: roi prorates the fixed cost over part months, in every format" {
+	roi_store
+	run -0 rso-report roi --since 2026-06-16 --until 2026-07-16
+	# 15 of June's 30 days and 15 of July's 31, of 12,000.00.
+	[ "$(roi_metric 'costs: fixed')" = "$(/usr/bin/python3 -c 'print("%.2f" % ((1200000 * 15 // 30 + (1200000 * 15 * 2 + 31) // 62) / 100))')" ]
+	run -0 rso-report roi --since 2026-06-01 --until 2026-06-11
+	[ "$(roi_metric 'costs: fixed')" = 4000.00 ]
+	run -0 rso-report roi --month 2026-06 -f csv
+	[ "${lines[0]}" = $'metric,value\r' ]
+	assert_line $'kind,count,revenue\r'
+	run -0 rso-report roi --month 2026-06 -f text
+	assert_line --index 0 "Return on the program, 2026-06"
+	assert_line --regexp '^  costs: fixed +12000\.00$'
+	run -0 rso-report roi --month 2026-06 -f html
+	[ "$(grep -c '<svg' <<<"$output")" -eq 1 ]
+	# Without costs (none configured, no payouts for July) no ratio.
+	echo '{}' >"$RSO_HOME/config.json"
+	run -0 rso-report roi --month 2026-07
+	[ "$(roi_metric costs) $(roi_metric 'return ratio')" = "0.00 null" ]
+}
+
+@test "rso-report: roi refuses costs that are not amounts" {
+	cp -r "$RSO_HOME" home2
+	echo '{"costs":{"per_case":"85.555"}}' >home2/config.json
+	RSO_HOME=$PWD/home2 run -78 --separate-stderr rso-report roi --month 2026-06
+	[ "$stderr" = "rso-report: config.json: costs.per_case: more than 2 decimals" ]
+	echo '{"costs":{"monthly_fixed":"lots"}}' >home2/config.json
+	RSO_HOME=$PWD/home2 run -78 --separate-stderr rso-report roi --month 2026-06
+	[ "$stderr" = "rso-report: config.json: costs.monthly_fixed: not an amount such as 750.00" ]
+	RSO_HOME=$PWD/home2 run -64 --separate-stderr rso-report roi --month 2026-6
+	[ "${stderr_lines[0]}" = "rso-report: --month: not a month such as 2026-10" ]
+	RSO_HOME=$PWD/home2 run -64 --separate-stderr rso-report roi --until 2026-06-01
+	[ "${stderr_lines[0]}" = "rso-report: --until: needs --since" ]
+}
