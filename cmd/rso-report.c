@@ -34,6 +34,8 @@ usage(FILE *fp, int full)
 	    "  specialists  per specialist: cases, review time, SLA, payouts\n"
 	    "  roi          fees collected, downstream care and its revenue,\n"
 	    "               costs (config \"costs\"), net and return ratio\n"
+	    "  maturity     each dimension's figure and level: pilot,\n"
+	    "               intermediate or established (config \"maturity\")\n"
 	    "  audit        every invoice, payment, refund, claim and payout, tied\n"
 	    "               to the ledger (exit 65 when they do not tie)\n"
 	    "Without a period, the last full month.  See rso-report(1).\n"
