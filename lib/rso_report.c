@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rso_bill.h"
 #include "rso_jsonl.h"
 #include "rso_money.h"
 #include "rso_report.h"
@@ -263,10 +264,60 @@ clock_histogram(json_t *r, struct rso_store *s, const struct vec *clocks)
 	"SELECT case_id, min(at) AS at FROM events WHERE type = '" type "'" \
 	" GROUP BY case_id HAVING min(at) >= ?1 AND min(at) < ?2"
 
+/*
+ * Fees collected: every amount into cash in the period (payments and paid
+ * claims), as the ledger has it.  The monthly and ROI reports share it so
+ * that their "collected" can never disagree.
+ */
+#define COLLECTED_SQL \
+	"SELECT coalesce(sum(p.amount), 0) FROM postings p JOIN ledger_tx t ON" \
+	" t.id = p.tx_id WHERE p.account = 'cash' AND p.amount > 0 AND t.at >=" \
+	" ?1 AND t.at < ?2"
+
+/* The kinds rso-case downstream records, in the order reports list them. */
+#define NKINDS 4
+static const char *const kind_names[NKINDS] = { "procedure", "admission",
+    "imaging", "visit" };
+
+/* Downstream care in a period: counts and revenue (minor units) by kind. */
+struct downstream {
+	int64_t count[NKINDS], revenue[NKINDS], total_count, total_revenue;
+};
+
+/*
+ * A record counts in the period that holds the day it happened (its
+ * "date"), not the day it was entered: care is often entered late.
+ */
+static void
+downstream_get(struct rso_store *s, const struct rso_period *p,
+    struct downstream *d)
+{
+	sqlite3_stmt *st = prep(s, "SELECT json_extract(data, '$.kind'),"
+	    " count(*), coalesce(sum(json_extract(data, '$.revenue')), 0) FROM"
+	    " events WHERE type = 'case.downstream' AND coalesce("
+	    "json_extract(data, '$.date') || 'T00:00:00Z', at) >= ?1 AND"
+	    " coalesce(json_extract(data, '$.date') || 'T00:00:00Z', at) < ?2"
+	    " GROUP BY 1", p);
+	int k;
+
+	memset(d, 0, sizeof(*d));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (k = 0; k < NKINDS; k++)
+			if (strcmp(col(st, 0), kind_names[k]) == 0) {
+				d->count[k] = sqlite3_column_int64(st, 1);
+				d->revenue[k] = sqlite3_column_int64(st, 2);
+			}
+		d->total_count += sqlite3_column_int64(st, 1);
+		d->total_revenue += sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+}
+
 struct figures {
 	int64_t requests, consented, ready, delivered, read, cancelled;
 	int64_t within, breaches, surveys, invoiced, collected, refunded;
 	int64_t outcomes[4];
+	struct downstream ds;
 	struct rso_nps nps;
 	struct vec to_ready, clock, to_delivered;
 	int money;
@@ -344,13 +395,11 @@ figures_get(struct rso_store *s, const struct rso_period *p,
 		rso_nps_add(&f->nps, sqlite3_column_int(st, 0));
 	sqlite3_finalize(st);
 	rso_nps_finish(&f->nps);
+	downstream_get(s, p, &f->ds);
 	if ((f->money = table_exists(s, "invoices"))) {
 		f->invoiced = count(s, "SELECT coalesce(sum(total), 0) FROM"
 		    " invoices WHERE issued >= ?1 AND issued < ?2", p);
-		f->collected = count(s, "SELECT coalesce(sum(p.amount), 0) FROM"
-		    " postings p JOIN ledger_tx t ON t.id = p.tx_id WHERE"
-		    " p.account = 'cash' AND p.amount > 0 AND t.at >= ?1 AND"
-		    " t.at < ?2", p);
+		f->collected = count(s, COLLECTED_SQL, p);
 		f->refunded = count(s, "SELECT coalesce(sum(amount), 0) FROM"
 		    " refunds WHERE at >= ?1 AND at < ?2", p);
 	}
@@ -398,6 +447,9 @@ metric(struct figures *f, int k, int x)
 	    buf)) : json_null();
 	case 23: return f->money ? json_string(rso_money_format(f->refunded, x,
 	    buf)) : json_null();
+	case 24: return json_integer(f->ds.total_count);
+	case 25: return json_string(rso_money_format(f->ds.total_revenue, x,
+	    buf));
 	}
 	return json_null();
 }
@@ -412,7 +464,8 @@ static const char *const metric_names[] = {
 	"outcome: confirmed", "outcome: diagnosis changed",
 	"outcome: treatment changed", "outcome: more tests",
 	"survey responses", "NPS", "survey response rate",
-	"invoiced", "collected", "refunded", NULL };
+	"invoiced", "collected", "refunded",
+	"downstream care", "downstream revenue", NULL };
 
 json_t *
 rso_report_monthly(struct rso_store *s, const struct rso_period *p,
@@ -1000,6 +1053,523 @@ rso_report_audit(struct rso_store *s, const struct rso_period *p,
 	return r;
 }
 
+/* ---- roi ---- */
+
+/* What the program brought in and cost in a period, in minor units. */
+struct roi {
+	int64_t collected, delivered;
+	int64_t fixed, per_case, per_case_total, payouts, costs;
+	int64_t net, ratio;	/* ratio: returns over costs, hundredths; -1 */
+	struct downstream ds;
+	int money;		/* the billing tables exist */
+};
+
+/* A money member of config.json, absent 0; EX_CONFIG when malformed. */
+static int
+conf_money(struct rso_store *s, const char *path, int x, int64_t *out,
+    struct rso_error *e)
+{
+	json_t *v = rso_json_path(rso_store_config(s), path);
+	struct rso_error me;
+
+	*out = 0;
+	if (v == NULL)
+		return 0;
+	if (rso_money_json(v, x, 0, out, &me) != 0)
+		return rso_error_set(e, EX_CONFIG, "config.json: %s: %s", path,
+		    me.msg);
+	return 0;
+}
+
+/*
+ * The fixed cost of a period: each calendar month it touches adds its
+ * share of costs.monthly_fixed, in proportion to the minutes it covers
+ * (minutes: the product stays well inside int64 for any amount we allow),
+ * so a whole month costs exactly the monthly figure.
+ */
+static int64_t
+fixed_cost(const struct rso_period *p, int64_t monthly)
+{
+	struct rso_period m;
+	rso_time_t since, until, ms, me, a, b;
+	int64_t total = 0, q, r, part, whole;
+
+	if (rso_time_parse(p->since, &since) != 0 ||
+	    rso_time_parse(p->until, &until) != 0 || monthly == 0)
+		return 0;
+	month_bounds(atoi(p->since), atoi(p->since + 5), &m);
+	for (;;) {
+		rso_time_parse(m.since, &ms);
+		rso_time_parse(m.until, &me);
+		if (ms >= until)
+			break;
+		a = since > ms ? since : ms;
+		b = until < me ? until : me;
+		if (b > a) {
+			part = (b - a) / 60;
+			whole = (me - ms) / 60;
+			q = monthly * part / whole;
+			r = monthly * part % whole;
+			total += q + (2 * r >= whole);
+		}
+		rso_period_shift(&m, 1, &m);
+	}
+	return total;
+}
+
+/* "2.35": n/d in hundredths, rounded half up, into buf; -1 for no d. */
+static int64_t
+ratio_hundredths(int64_t n, int64_t d)
+{
+	if (d <= 0 || n < 0)
+		return -1;
+	return (n * 100 + d / 2) / d;
+}
+
+static json_t *
+ratio_json(int64_t hundredths)
+{
+	char buf[32];
+
+	if (hundredths < 0)
+		return json_null();
+	snprintf(buf, sizeof(buf), "%lld.%02lld", (long long)(hundredths / 100),
+	    (long long)(hundredths % 100));
+	return json_string(buf);
+}
+
+static int
+roi_get(struct rso_store *s, const struct rso_period *p, int x,
+    struct roi *o, struct rso_error *e)
+{
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	if ((rc = conf_money(s, "costs.monthly_fixed", x, &o->fixed, e)) != 0 ||
+	    (rc = conf_money(s, "costs.per_case", x, &o->per_case, e)) != 0)
+		return rc;
+	o->fixed = fixed_cost(p, o->fixed);
+	o->delivered = count(s, "SELECT count(*) FROM (" FIRST_IN(
+	    "opinion.delivered") ")", p);
+	o->per_case_total = o->per_case * o->delivered;
+	downstream_get(s, p, &o->ds);
+	if ((o->money = table_exists(s, "postings"))) {
+		o->collected = count(s, COLLECTED_SQL, p);
+		/* As the specialists report: payouts owed for the months. */
+		o->payouts = count(s, "SELECT coalesce(sum(amount), 0) FROM"
+		    " payouts WHERE month >= substr(?1, 1, 7) AND month <"
+		    " substr(?2, 1, 7)", p);
+	}
+	o->costs = o->fixed + o->per_case_total + o->payouts;
+	o->net = o->collected + o->ds.total_revenue - o->costs;
+	o->ratio = ratio_hundredths(o->collected + o->ds.total_revenue,
+	    o->costs);
+	return 0;
+}
+
+json_t *
+rso_report_roi(struct rso_store *s, const struct rso_period *p,
+    struct rso_error *e)
+{
+	int x = rso_currency_exponent(rso_store_conf_str(s, "currency", "USD"));
+	char buf[RSO_MONEY_STRLEN];
+	json_t *r, *rows, *c;
+	struct roi o;
+	int k;
+
+#define ROW(name, v) json_array_append_new(rows, json_pack("{s:s, s:o}", \
+	"metric", (name), "value", (v)))
+#define MONEY(v) json_string(rso_money_format((v), x, buf))
+	if (roi_get(s, p, x, &o, e) != 0)
+		return NULL;
+	r = report_new("roi", "Return on the program", p, s);
+	rows = section(r, "figures", "Fees, downstream care, costs and net",
+	    "metric,value");
+	ROW("fees collected", o.money ? MONEY(o.collected) : json_null());
+	ROW("downstream care", json_integer(o.ds.total_count));
+	ROW("downstream revenue", MONEY(o.ds.total_revenue));
+	ROW("opinions delivered", json_integer(o.delivered));
+	ROW("costs: fixed", MONEY(o.fixed));
+	ROW("costs: per delivered opinion", MONEY(o.per_case_total));
+	ROW("costs: specialist payouts", o.money ? MONEY(o.payouts) :
+	    json_null());
+	ROW("costs", MONEY(o.costs));
+	ROW("net", MONEY(o.net));
+	ROW("return ratio", ratio_json(o.ratio));
+	rows = section(r, "downstream", "Downstream care by kind",
+	    "kind,count,revenue");
+	c = chart(r, "bars", "Downstream care by kind", "records", 0);
+	for (k = 0; k < NKINDS; k++) {
+		json_array_append_new(rows, json_pack("{s:s, s:I, s:o}", "kind",
+		    kind_names[k], "count", (json_int_t)o.ds.count[k], "revenue",
+		    MONEY(o.ds.revenue[k])));
+		chart_add(c, kind_names[k], o.ds.count[k]);
+	}
+	json_array_append_new(rows, json_pack("{s:s, s:I, s:o}", "kind", "all",
+	    "count", (json_int_t)o.ds.total_count, "revenue",
+	    MONEY(o.ds.total_revenue)));
+#undef ROW
+#undef MONEY
+	return r;
+}
+
+/* ---- maturity ---- */
+
+/*
+ * The dimensions of the maturity model, each with the config key of its
+ * thresholds (percent, integers) and their defaults, in the order the
+ * report lists them.
+ */
+enum { M_TURNAROUND, M_PAYMENTS, M_ROI, M_REACH, M_EHR, M_SPECIALIST,
+    M_SELF_SERVICE, M_RELATIONSHIP, M_COUNT };
+
+static const struct dimension {
+	const char *key, *title;
+	int intermediate, established;
+} dimensions[M_COUNT] = {
+	{ "turnaround", "workflow and two-week turnaround", 50, 90 },
+	{ "payments", "pricing and electronic payment", 50, 90 },
+	{ "roi", "return on investment", 100, 200 },
+	{ "reach", "reach abroad", 5, 15 },
+	{ "ehr", "EHR/PACS transfer", 50, 90 },
+	{ "specialist_sla", "specialist SLA", 50, 90 },
+	{ "self_service", "self-service intake", 25, 60 },
+	{ "relationship", "relationship after the opinion", 30, 60 },
+};
+
+/* A dimension's thresholds: config "maturity.KEY", else the defaults. */
+static int
+thresholds(struct rso_store *s, int d, int *inter, int *estab,
+    struct rso_error *e)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "maturity.%s.intermediate",
+	    dimensions[d].key);
+	*inter = (int)rso_store_conf_int(s, path, dimensions[d].intermediate);
+	snprintf(path, sizeof(path), "maturity.%s.established",
+	    dimensions[d].key);
+	*estab = (int)rso_store_conf_int(s, path, dimensions[d].established);
+	if (*inter < 0 || *inter > *estab)
+		return rso_error_set(e, EX_CONFIG, "config.json: maturity.%s: "
+		    "not 0 <= intermediate <= established", dimensions[d].key);
+	return 0;
+}
+
+/* One dimension's finding, before it is judged. */
+struct finding {
+	int64_t num, den;	/* the share: num of den */
+	int64_t score;		/* tenths of a percent; -1: nothing to judge */
+	const char *level;	/* set when the rule is not the thresholds */
+	char figure[64], why[320];
+};
+
+static void
+share(struct finding *f, int64_t num, int64_t den)
+{
+	f->num = num;
+	f->den = den;
+	f->score = rso_rate_tenths(num, den);
+	if (f->score >= 0)
+		rso_rate_format(f->score, f->figure, sizeof(f->figure));
+}
+
+/* Cases whose first delivery is in the period, and how many pass test. */
+#define DELIVERED_WITH(test) \
+	"SELECT count(*), coalesce(sum(" test "), 0) FROM (" \
+	FIRST_IN("opinion.delivered") ") d"
+
+static void
+count2(struct rso_store *s, const char *sql, const struct rso_period *p,
+    int64_t *a, int64_t *b)
+{
+	sqlite3_stmt *st = prep(s, sql, p);
+
+	*a = *b = 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*a = sqlite3_column_int64(st, 0);
+		*b = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+}
+
+static void
+find_turnaround(struct rso_store *s, const struct figures *fg,
+    struct finding *f)
+{
+	share(f, fg->within, fg->within + fg->breaches);
+	snprintf(f->why, sizeof(f->why), "%s of %lld opinions delivered within "
+	    "the %lld-day promise", f->figure, (long long)f->den,
+	    rso_store_conf_int(s, "sla_days", 14));
+}
+
+/*
+ * Electronic payment: the share of payments whose method is one of
+ * maturity.electronic_methods.  Payments imported without a method can
+ * only show that payments are recorded at all.
+ */
+static void
+find_payments(struct rso_store *s, const struct rso_period *p,
+    struct finding *f)
+{
+	sqlite3_stmt *st;
+	int64_t all = 0, known = 0, electronic = 0;
+
+	if (table_exists(s, "payments")) {
+		st = prep(s, "SELECT y.method FROM payments y JOIN ledger_tx t ON"
+		    " t.id = y.tx_id WHERE t.at >= ?1 AND t.at < ?2", p);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			all++;
+			if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+				continue;
+			known++;
+			electronic += rso_store_conf_has(s,
+			    "maturity.electronic_methods", col(st, 0));
+		}
+		sqlite3_finalize(st);
+	}
+	if (known > 0) {
+		share(f, electronic, known);
+		snprintf(f->why, sizeof(f->why), "%s of %lld payments with a "
+		    "recorded method were electronic", f->figure,
+		    (long long)known);
+		return;
+	}
+	f->score = -1;
+	f->level = all ? "intermediate" : "pilot";
+	snprintf(f->figure, sizeof(f->figure), "%lld payments", (long long)all);
+	if (all)
+		snprintf(f->why, sizeof(f->why), "%lld payments recorded in the "
+		    "ledger, none with a method", (long long)all);
+	else
+		snprintf(f->why, sizeof(f->why), "no payments recorded in the "
+		    "ledger");
+}
+
+static int
+find_roi(struct rso_store *s, const struct rso_period *p, struct finding *f,
+    struct rso_error *e)
+{
+	int x = rso_currency_exponent(rso_store_conf_str(s, "currency", "USD"));
+	char net[RSO_MONEY_STRLEN];
+	struct roi o;
+
+	if (roi_get(s, p, x, &o, e) != 0)
+		return e->status;
+	rso_money_format(o.net, x, net);
+	snprintf(f->figure, sizeof(f->figure), "%s", net);
+	/* The ratio in hundredths is the percent the thresholds are in. */
+	f->score = o.ratio < 0 ? -1 : o.ratio * 10;
+	if (o.ratio < 0) {
+		f->level = "pilot";
+		snprintf(f->why, sizeof(f->why), "net %s; no costs configured "
+		    "(\"costs\"), so no return ratio", net);
+		return 0;
+	}
+	snprintf(f->why, sizeof(f->why), "net %s; return ratio %lld.%02lld "
+	    "(fees and downstream revenue over costs)", net,
+	    (long long)(o.ratio / 100), (long long)(o.ratio % 100));
+	return 0;
+}
+
+/*
+ * The home country: config "home_country" when set, else the fee
+ * schedule's, so the report and the international surcharge agree.
+ */
+static char *
+home_country(struct rso_store *s)
+{
+	const char *c = rso_store_conf_str(s, "home_country", NULL);
+	struct rso_error e;
+	json_t *fees;
+	char *out;
+
+	if (c != NULL)
+		return rso_xstrdup(c);
+	if ((fees = rso_fees_load(s, &e)) == NULL)
+		return rso_xstrdup("US");
+	c = rso_json_str(fees, "home_country");
+	out = rso_xstrdup(c ? c : "US");
+	json_decref(fees);
+	return out;
+}
+
+static void
+find_reach(struct rso_store *s, const struct rso_period *p,
+    struct finding *f)
+{
+	char *home = home_country(s);
+	sqlite3_stmt *st = prep(s, "SELECT count(*), coalesce(sum(upper(country)"
+	    " <> upper(?3)), 0) FROM cases WHERE created >= ?1 AND created < ?2"
+	    " AND country IS NOT NULL AND country <> ''", p);
+
+	sqlite3_bind_text(st, 3, home, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		share(f, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 0));
+	sqlite3_finalize(st);
+	snprintf(f->why, sizeof(f->why), "%s of %lld patients requesting in the "
+	    "period live outside %s", f->figure, (long long)f->den, home);
+	free(home);
+}
+
+static void
+find_ehr(struct rso_store *s, const struct rso_period *p, struct finding *f)
+{
+	int64_t n, k;
+
+	count2(s, DELIVERED_WITH("EXISTS (SELECT 1 FROM events x WHERE"
+	    " x.case_id = d.case_id AND x.type = 'case.exported')"), p, &n, &k);
+	share(f, k, n);
+	snprintf(f->why, sizeof(f->why), "%s of %lld opinions delivered were "
+	    "exported to the EHR or PACS", f->figure, (long long)n);
+}
+
+/*
+ * An assignment made in the period meets its deadlines when it was
+ * accepted within maturity.accept_days of being assigned and its case was
+ * (or still may be) delivered by the SLA due time.  Declined assignments
+ * are the roster's business, not a missed deadline; one still waiting
+ * within its acceptance window is not judged yet.
+ */
+static int
+find_specialist(struct rso_store *s, const struct rso_period *p,
+    struct finding *f, struct rso_error *e)
+{
+	int64_t window = rso_store_conf_int(s, "maturity.accept_days", 2) *
+	    86400, num = 0, den = 0, took;
+	rso_time_t now = rso_now(), at;
+	sqlite3_stmt *st = prep(s, "SELECT case_id, assigned, accepted FROM"
+	    " assignments WHERE assigned >= ?1 AND assigned < ?2 AND status <>"
+	    " 'declined'", p);
+	struct rso_sla sla;
+	int rc = 0, ok;
+
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
+			if (rso_time_parse(col(st, 1), &at) == 0 &&
+			    now < at + window)
+				continue;
+			den++;
+			continue;
+		}
+		den++;
+		took = secs_between(col(st, 1), col(st, 2));
+		ok = took >= 0 && took <= window;
+		if (ok && (rc = rso_sla_case(s, col(st, 0), &sla, e)) != 0)
+			break;
+		if (ok && sla.due)
+			ok = sla.delivered ? sla.delivered <= sla.due :
+			    now <= sla.due;
+		num += ok;
+	}
+	sqlite3_finalize(st);
+	share(f, num, den);
+	snprintf(f->why, sizeof(f->why), "%s of %lld assignments accepted "
+	    "within %lld days and reviewed by the due date", f->figure,
+	    (long long)den, (long long)(window / 86400));
+	return rc;
+}
+
+/*
+ * Self-service: the request's "channel" is one of
+ * maturity.self_service_channels; a request that names no channel counts
+ * when the patient asked without a referring provider (requester.kind
+ * "patient"), the nearest the request records come to it.
+ */
+static void
+find_self_service(struct rso_store *s, const struct rso_period *p,
+    struct finding *f)
+{
+	sqlite3_stmt *st = prep(s, "SELECT json_extract(intake, '$.channel'),"
+	    " json_extract(intake, '$.requester.kind') FROM cases WHERE created"
+	    " >= ?1 AND created < ?2", p);
+	int64_t n = 0, k = 0;
+
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		n++;
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			k += rso_store_conf_has(s, "maturity.self_service_channels",
+			    col(st, 0));
+		else
+			k += strcmp(col(st, 1), "patient") == 0;
+	}
+	sqlite3_finalize(st);
+	share(f, k, n);
+	snprintf(f->why, sizeof(f->why), "%s of %lld requests came in by "
+	    "self-service (channel, else the patient asking)", f->figure,
+	    (long long)n);
+}
+
+static void
+find_relationship(struct rso_store *s, const struct rso_period *p,
+    struct finding *f)
+{
+	int64_t n, k;
+
+	count2(s, DELIVERED_WITH("EXISTS (SELECT 1 FROM events x WHERE"
+	    " x.case_id = d.case_id AND x.type IN ('survey.answered',"
+	    " 'case.downstream'))"), p, &n, &k);
+	share(f, k, n);
+	snprintf(f->why, sizeof(f->why), "%s of %lld opinions delivered were "
+	    "followed by a survey answer or downstream care", f->figure,
+	    (long long)n);
+}
+
+/* The level of a finding by its thresholds; no figure is a pilot. */
+static const char *
+judge(const struct finding *f, int inter, int estab)
+{
+	if (f->level)
+		return f->level;
+	if (f->score < 0)
+		return "pilot";
+	if (f->score >= (int64_t)estab * 10)
+		return "established";
+	return f->score >= (int64_t)inter * 10 ? "intermediate" : "pilot";
+}
+
+json_t *
+rso_report_maturity(struct rso_store *s, const struct rso_period *p,
+    struct rso_error *e)
+{
+	struct finding f[M_COUNT];
+	struct figures fg;
+	json_t *r, *rows;
+	int d, inter, estab, rc = 0;
+
+	memset(f, 0, sizeof(f));
+	for (d = 0; d < M_COUNT; d++)
+		if (thresholds(s, d, &inter, &estab, e) != 0)
+			return NULL;
+	if (figures_get(s, p, &fg, e) != 0)
+		return NULL;
+	find_turnaround(s, &fg, &f[M_TURNAROUND]);
+	figures_free(&fg);
+	find_payments(s, p, &f[M_PAYMENTS]);
+	find_reach(s, p, &f[M_REACH]);
+	find_ehr(s, p, &f[M_EHR]);
+	find_self_service(s, p, &f[M_SELF_SERVICE]);
+	find_relationship(s, p, &f[M_RELATIONSHIP]);
+	if ((rc = find_roi(s, p, &f[M_ROI], e)) != 0 ||
+	    (rc = find_specialist(s, p, &f[M_SPECIALIST], e)) != 0)
+		return NULL;
+	r = report_new("maturity", "Maturity: pilot, intermediate, established",
+	    p, s);
+	rows = section(r, "dimensions", "Where the program stands",
+	    "dimension,figure,level,justification");
+	for (d = 0; d < M_COUNT; d++) {
+		thresholds(s, d, &inter, &estab, e);
+		if (f[d].score < 0 && f[d].level == NULL)
+			snprintf(f[d].why, sizeof(f[d].why), "nothing to measure "
+			    "in the period");
+		json_array_append_new(rows, json_pack("{s:s, s:o, s:s, s:s}",
+		    "dimension", dimensions[d].title, "figure", f[d].figure[0] ?
+		    json_string(f[d].figure) : json_null(), "level",
+		    judge(&f[d], inter, estab), "justification", f[d].why));
+	}
+	return r;
+}
+
 rso_report_fn *
 rso_report_find(const char *name)
 {
@@ -1011,10 +1581,12 @@ rso_report_find(const char *name)
 		{ "attrition", rso_report_attrition },
 		{ "audit", rso_report_audit },
 		{ "funnel", rso_report_funnel },
+		{ "maturity", rso_report_maturity },
 		{ "monthly", rso_report_monthly },
 		{ "nps", rso_report_nps },
 		{ "outcomes", rso_report_outcomes },
 		{ "reach", rso_report_reach },
+		{ "roi", rso_report_roi },
 		{ "specialists", rso_report_specialists },
 		{ "turnaround", rso_report_turnaround },
 	};

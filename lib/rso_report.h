@@ -39,7 +39,7 @@ typedef json_t *rso_report_fn(struct rso_store *s, const struct rso_period *p,
 rso_report_fn rso_report_monthly, rso_report_turnaround, rso_report_funnel,
     rso_report_attrition, rso_report_outcomes, rso_report_nps,
     rso_report_access, rso_report_reach, rso_report_specialists,
-    rso_report_audit;
+    rso_report_audit, rso_report_roi, rso_report_maturity;
 
 /* The report called name, or NULL. */
 rso_report_fn *rso_report_find(const char *name);

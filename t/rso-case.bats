@@ -235,3 +235,61 @@ rso-case: stdin:4: case: not a case id' ]
 	run -0 bash -c 'rso-case list -f csv | python3 -c "import csv,sys,json; print(json.dumps([r[1] for r in csv.reader(sys.stdin)][1:]))"'
 	assert_output '["'"'"'=HYPERLINK(\"http://x\")", "plain, with comma"]'
 }
+
+# Case n taken to delivered: ready, assigned, accepted, an opinion delivered.
+delivered_case() {
+	local id
+	id=$(printf 'RSO-2026-%06d' "$1")
+	ready_case "$1"
+	rso-assign "$id" >/dev/null
+	rso-assign accept "$id" >/dev/null
+	printf '# Opinion %s\n\nSynthetic.\n' "$1" >"op-$1.md"
+	rso-opinion record --outcome confirmed --impact none --file "op-$1.md" "$id" >/dev/null
+	rso-opinion deliver "$id" >/dev/null
+}
+
+@test "rso-case: downstream records care that followed an opinion, once" {
+	init_with_key
+	echo '{"fee_gate":"none"}' >"$RSO_HOME/config.json"
+	rso-assign roster "$DATA/roster.jsonl" >/dev/null
+	delivered_case 1
+	run -0 rso-case downstream --kind procedure --revenue 12,500.50 --date 2026-10-20 --note "synthetic note" RSO-2026-000001
+	assert_output '{"case":"RSO-2026-000001","kind":"procedure","revenue":"12500.50","date":"2026-10-20"}'
+	# The same record again is not counted twice.
+	run -0 rso-case downstream --kind procedure --revenue 12500.50 --date 2026-10-20 RSO-2026-000001
+	assert_output '{"case":"RSO-2026-000001","kind":"procedure","revenue":"12500.50","date":"2026-10-20","unchanged":true}'
+	# Case lines carry their own members; the date defaults to today.
+	run -0 rso-case downstream <<<'{"case":"RSO-2026-000001","kind":"imaging","revenue":300}'
+	assert_output '{"case":"RSO-2026-000001","kind":"imaging","revenue":"300.00","date":"2026-10-01"}'
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select group_concat(data, ' ') from (select data from events where type = 'case.downstream' order by seq)"
+	assert_output '{"currency":"USD","date":"2026-10-20","kind":"procedure","note":"synthetic note","revenue":1250050} {"currency":"USD","date":"2026-10-01","kind":"imaging","revenue":30000}'
+	rso-case close RSO-2026-000001 >/dev/null
+	run -0 rso-case downstream --kind admission --revenue 8000 RSO-2026-000001
+	run -0 rso-case verify
+}
+
+@test "rso-case: downstream refuses an undelivered case and bad members" {
+	cases 1
+	run -65 --separate-stderr rso-case downstream --kind visit --revenue 200 RSO-2026-000001
+	[ "$stderr" = "rso-case: argument 1: RSO-2026-000001: not delivered (awaiting-consent)" ]
+	run -64 --separate-stderr rso-case downstream --kind surgery --revenue 200 RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-case: --kind: not one of procedure, admission, imaging, visit" ]
+	run -64 --separate-stderr rso-case downstream --kind visit --revenue 2.005 RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-case: --revenue: more than 2 decimals" ]
+	run -64 --separate-stderr rso-case downstream --kind visit --revenue -5 RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-case: --revenue: negative" ]
+	run -64 --separate-stderr rso-case downstream --kind visit --revenue lots RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-case: --revenue: not an amount such as 750.00" ]
+	run -64 --separate-stderr rso-case downstream --kind visit --revenue 200 --date 2026-02-30 RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-case: --date: not a date such as 2026-10-01" ]
+	run -64 --separate-stderr rso-case downstream --kind visit RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-case: downstream: --kind and --revenue are needed with a case operand" ]
+	run -65 --separate-stderr rso-case downstream <<<'{"case":"RSO-2026-000001","revenue":"200"}'
+	[ "$stderr" = "rso-case: stdin:1: kind: missing" ]
+	run -65 --separate-stderr rso-case downstream <<<'{"case":"RSO-2026-000001","kind":"imaging","revenue":"2,00"}'
+	[ "$stderr" = "rso-case: stdin:1: revenue: not an amount such as 750.00" ]
+	run -65 --separate-stderr rso-case downstream <<<'{"case":"RSO-2026-000001","kind":"imaging","revenue":"200","date":"20261001"}'
+	[ "$stderr" = "rso-case: stdin:1: date: not a date such as 2026-10-01" ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from events where type = 'case.downstream'"
+	assert_output 0
+}

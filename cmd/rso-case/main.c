@@ -13,6 +13,7 @@ static const struct rso_verb verbs[] = {
 	{ "cancel", case_cancel },
 	{ "close", case_close },
 	{ "decrypt", case_decrypt },
+	{ "downstream", case_downstream },
 	{ "encrypt", case_encrypt },
 	{ "hold", case_hold },
 	{ "init", case_init },
@@ -44,6 +45,8 @@ case_usage(FILE *fp, int full)
 	    "  cancel -r reason [case ...]    cancel cases (reasons from config.json)\n"
 	    "  close [case ...]               close delivered cases\n"
 	    "  survey --score 0-10 [--comment text] [case ...]  record a satisfaction answer\n"
+	    "  downstream --kind procedure|admission|imaging|visit --revenue amount\n"
+	    "      [--date yyyy-mm-dd] [--note text] [case ...]  care that followed an opinion\n"
 	    "  verify                         check the event chain and case states\n"
 	    "  backup dir                     a consistent copy of the store, online\n"
 	    "age-compatible encryption (recovery, partner exchange):\n", fp);

@@ -22,4 +22,7 @@ int case_cancel(int argc, char **argv);
 int case_close(int argc, char **argv);
 int case_survey(int argc, char **argv);
 
+/* downstream.c: care at the hospital that followed an opinion. */
+int case_downstream(int argc, char **argv);
+
 #endif
