@@ -104,14 +104,8 @@ static int
 append_event(json_t *ev, void *ctx)
 {
 	struct events_buf *b = ctx;
-	char *line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	size_t n = strlen(line);
 
-	b->text = rso_xrealloc(b->text, b->len + n + 2);
-	memcpy(b->text + b->len, line, n);
-	b->len += n;
-	b->text[b->len++] = '\n';
-	free(line);
+	rso_jsonl_buf_add(&b->text, &b->len, ev);
 	return 0;
 }
 

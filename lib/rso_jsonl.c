@@ -259,3 +259,16 @@ rso_json_str(const json_t *obj, const char *path)
 {
 	return json_string_value(rso_json_path(obj, path));
 }
+
+void
+rso_jsonl_buf_add(char **text, size_t *len, const json_t *line)
+{
+	char *t = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	size_t n = strlen(t);
+
+	*text = rso_xrealloc(*text, *len + n + 2);
+	memcpy(*text + *len, t, n);
+	*len += n;
+	(*text)[(*len)++] = '\n';
+	free(t);
+}

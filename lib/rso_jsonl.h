@@ -63,4 +63,8 @@ json_t *rso_json_path(const json_t *obj, const char *path);
 /* The string at path, or NULL when absent or not a string. */
 const char *rso_json_str(const json_t *obj, const char *path);
 
+/* Append line, compact and in insertion order, and a newline to the
+ * malloc'd buffer *text of *len bytes (a small entry being gathered). */
+void rso_jsonl_buf_add(char **text, size_t *len, const json_t *line);
+
 #endif

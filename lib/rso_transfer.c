@@ -29,25 +29,12 @@ struct lines {
 	json_t *names;		/* entry name -> found yet */
 };
 
-static void
-lines_add(struct lines *l, const json_t *line)
-{
-	char *t = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	size_t n = strlen(t);
-
-	l->text = rso_xrealloc(l->text, l->len + n + 2);
-	memcpy(l->text + l->len, t, n);
-	l->len += n;
-	l->text[l->len++] = '\n';
-	free(t);
-}
-
 static int
 manifest_line(json_t *line, void *ctx)
 {
 	struct lines *l = ctx;
 
-	lines_add(l, line);
+	rso_jsonl_buf_add(&l->text, &l->len, line);
 	json_object_set_new(l->names, rso_json_str(line, "name"), json_false());
 	return 0;
 }
