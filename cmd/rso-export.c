@@ -66,11 +66,21 @@ usage(FILE *fp, int full)
 	    "      --version      the version\n", fp);
 }
 
+/* One line out, and the object freed. */
+static int
+emit(json_t *o)
+{
+	int rc = rso_jsonl_write(stdout, o) ? EX_IOERR : 0;
+
+	json_decref(o);
+	return rc;
+}
+
 /* What was written, as a line for the next program. */
 static int
 written(const char *id, const char *format, const char *name, const char *role)
 {
-	return rso_jsonl_write(stdout, json_pack("{s:s, s:s, s:s, s:s*}", "case",
+	return emit(json_pack("{s:s, s:s, s:s, s:s*}", "case",
 	    id, "format", format, "name", name, "role", role)) ? EX_IOERR : 0;
 }
 
@@ -102,7 +112,7 @@ hl7_one(const char *id, const json_t *c, const json_t *op)
 	snprintf(name, sizeof(name), "%s-%s-%s.hl7", id, rso_json_str(op,
 	    "role"), ctl);
 	if (!opt_force && rso_export_seen(store, id, "hl7", name))
-		return rso_flush_stdout(rso_jsonl_write(stdout, json_pack(
+		return rso_flush_stdout(emit(json_pack(
 		    "{s:s, s:s, s:s, s:b}", "case", id, "format", "hl7", "name",
 		    name, "existing", 1)) ? EX_IOERR : 0);
 	if ((rc = rso_export_entry(store, id, rso_json_str(op, "segment"),
@@ -175,7 +185,7 @@ fhir_case(const char *id, const json_t *c)
 
 	snprintf(name, sizeof(name), "%s.fhir.json", id);
 	if (!opt_force && rso_export_seen(store, id, "fhir", name)) {
-		rc = rso_jsonl_write(stdout, json_pack("{s:s, s:s, s:s, s:b}",
+		rc = emit(json_pack("{s:s, s:s, s:s, s:b}",
 		    "case", id, "format", "fhir", "name", name, "existing", 1)) ?
 		    EX_IOERR : 0;
 		goto done;
@@ -246,7 +256,7 @@ record_file(const char *id, const char *format, const char *name)
 static int
 existing(const char *id, const char *format, const char *name)
 {
-	return rso_jsonl_write(stdout, json_pack("{s:s, s:s, s:s, s:b}", "case",
+	return emit(json_pack("{s:s, s:s, s:s, s:b}", "case",
 	    id, "format", format, "name", name, "existing", 1)) ? EX_IOERR : 0;
 }
 

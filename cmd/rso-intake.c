@@ -384,7 +384,9 @@ take_archive(const char *path, const char *identity)
 		rso_warnx("%s", e.msg);
 		return rc;
 	}
-	return rso_jsonl_write(stdout, out) ? EX_IOERR : 0;
+	rc = rso_jsonl_write(stdout, out) ? EX_IOERR : 0;
+	json_decref(out);
+	return rc;
 }
 
 int

@@ -191,7 +191,7 @@ static json_t *
 consent(const char *id, const json_t *c)
 {
 	json_t *k = json_pack("{s:s, s:s, s:{s:[{s:s, s:s}]}, s:[{s:[{s:s,"
-	    " s:s}]}], s:o, s:[{s:[{s:s, s:s}]}]}", "resourceType", "Consent",
+	    " s:s}]}], s:o, s:[{s:s, s:s}]}", "resourceType", "Consent",
 	    "status", "active", "scope", "coding", "system",
 	    "http://terminology.hl7.org/CodeSystem/consentscope", "code",
 	    "patient-privacy", "category", "coding", "system", "http://loinc.org",

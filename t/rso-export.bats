@@ -77,7 +77,7 @@ PY
 	run -65 --separate-stderr rso-export --format hl7 --to ehr RSO-2026-000001
 	[ "$stderr" = "rso-export: argument 1: RSO-2026-000001: not delivered (ready)" ]
 	run -64 --separate-stderr rso-export --format pdf --to ehr RSO-2026-000001
-	[ "${stderr_lines[0]}" = "rso-export: --format: not one of hl7, fhir, xdm, archive (dicom is not built yet)" ]
+	[ "${stderr_lines[0]}" = "rso-export: --format: not one of hl7, fhir, xdm, dicom, archive" ]
 	run -64 --separate-stderr rso-export --format hl7 RSO-2026-000001
 	[ "${stderr_lines[0]}" = "rso-export: --to: missing" ]
 	run -73 --separate-stderr rso-export --format hl7 --to nowhere RSO-2026-000001
@@ -118,6 +118,7 @@ PY
 	[ "$(jq -r '[.entry[].resource.resourceType] | unique | join(",")' "$b")" = "Consent,DiagnosticReport,DocumentReference,Patient,Practitioner,ServiceRequest,Task" ]
 	[ "$(jq -r '.entry[].resource | select(.resourceType == "Patient") | .name[0].text' "$b")" = 'Zoë "Quote" <Testperson>' ]
 	[ "$(jq -r '.entry[].resource | select(.resourceType == "Task") | .status' "$b")" = completed ]
+	[ "$(jq -r '.entry[].resource | select(.resourceType == "Consent") | .policy | length, .[0].uri' "$b" | tr "\n" " ")" = "1 urn:rso:policy:records-release " ]
 	# The opinion's bytes are there, exactly, with their hash.
 	jq -r '.entry[].resource | select(.resourceType == "DiagnosticReport") | .presentedForm[0].data' "$b" | base64 -d >got.md
 	cmp got.md op.md
