@@ -27,7 +27,7 @@
 
 static struct rso_store *store;
 static struct rso_age_identities *ids;
-static struct rso_age_recipients *partner;	/* archive: -r, -R */
+static struct rso_age_recipients *partner_keys;	/* archive: -r, -R */
 static const char *opt_to, *opt_identity, *opt_format;
 static int opt_mllp, opt_force;
 
@@ -80,8 +80,48 @@ emit(json_t *o)
 static int
 written(const char *id, const char *format, const char *name, const char *role)
 {
-	return emit(json_pack("{s:s, s:s, s:s, s:s*}", "case",
-	    id, "format", format, "name", name, "role", role)) ? EX_IOERR : 0;
+	return emit(json_pack("{s:s, s:s, s:s, s:s*}", "case", id, "format",
+	    format, "name", name, "role", role));
+}
+
+/* What was written before and passed over (no --force). */
+static int
+existing(const char *id, const char *format, const char *name)
+{
+	return emit(json_pack("{s:s, s:s, s:s, s:b}", "case", id, "format",
+	    format, "name", name, "existing", 1));
+}
+
+/* Remember an export by its digest, then say it was written. */
+static int
+remember(const char *id, const char *format, const char *name,
+    const char *role, const char *sha)
+{
+	struct rso_error e;
+	int rc;
+
+	if ((rc = rso_export_record(store, id, format, name, sha, &e)) != 0) {
+		rso_warnx("%s: %s", id, e.msg);
+		return rc;
+	}
+	return written(id, format, name, role);
+}
+
+/* An export made in memory: into the folder, remembered, said. */
+static int
+put_file(const char *id, const char *format, const char *name,
+    const char *role, const char *p, size_t n)
+{
+	char sha[RSO_SHA256_HEXLEN];
+	struct rso_error e;
+	int rc;
+
+	if ((rc = rso_export_file(opt_to, name, p, n, &e)) != 0) {
+		rso_warnx("%s: %s", id, e.msg);
+		return rc;
+	}
+	rso_sha256_hex(p, n, sha);
+	return remember(id, format, name, role, sha);
 }
 
 /* A control id stable for this version of this opinion, and unique. */
@@ -112,9 +152,7 @@ hl7_one(const char *id, const json_t *c, const json_t *op)
 	snprintf(name, sizeof(name), "%s-%s-%s.hl7", id, rso_json_str(op,
 	    "role"), ctl);
 	if (!opt_force && rso_export_seen(store, id, "hl7", name))
-		return rso_flush_stdout(emit(json_pack(
-		    "{s:s, s:s, s:s, s:b}", "case", id, "format", "hl7", "name",
-		    name, "existing", 1)) ? EX_IOERR : 0);
+		return existing(id, "hl7", name);
 	if ((rc = rso_export_entry(store, id, rso_json_str(op, "segment"),
 	    rso_json_str(op, "name"), ids, &content, &n, &e)) != 0) {
 		rso_warnx("%s: %s", id, e.msg);
@@ -144,14 +182,9 @@ hl7_one(const char *id, const json_t *c, const json_t *op)
 	rso_hl7_mdm_t02(fp, &m, opt_mllp);
 	fclose(fp);
 	free(content);
-	if ((rc = rso_export_file(opt_to, name, msg, len, &e)) == 0)
-		rc = rso_export_record(store, id, "hl7", name, msg, len, &e);
+	rc = put_file(id, "hl7", name, rso_json_str(op, "role"), msg, len);
 	free(msg);
-	if (rc != 0) {
-		rso_warnx("%s: %s", id, e.msg);
-		return rc;
-	}
-	return written(id, "hl7", name, rso_json_str(op, "role"));
+	return rc;
 }
 
 static int
@@ -185,9 +218,7 @@ fhir_case(const char *id, const json_t *c)
 
 	snprintf(name, sizeof(name), "%s.fhir.json", id);
 	if (!opt_force && rso_export_seen(store, id, "fhir", name)) {
-		rc = emit(json_pack("{s:s, s:s, s:s, s:b}",
-		    "case", id, "format", "fhir", "name", name, "existing", 1)) ?
-		    EX_IOERR : 0;
+		rc = existing(id, "fhir", name);
 		goto done;
 	}
 	json_array_foreach(ops, i, op)
@@ -206,13 +237,7 @@ fhir_case(const char *id, const json_t *c)
 	b = rso_fhir_bundle(&fc);
 	text = json_dumps(b, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	json_decref(b);
-	if ((rc = rso_export_file(opt_to, name, text, strlen(text), &e)) == 0)
-		rc = rso_export_record(store, id, "fhir", name, text, strlen(text),
-		    &e);
-	if (rc != 0)
-		rso_warnx("%s: %s", id, e.msg);
-	else
-		rc = written(id, "fhir", name, NULL);
+	rc = put_file(id, "fhir", name, NULL, text, strlen(text));
 done:
 	for (i = 0; i < n; i++)
 		free(bytes[i]);
@@ -231,10 +256,9 @@ record_file(const char *id, const char *format, const char *name)
 {
 	char *path = rso_xasprintf("%s/%s", opt_to, name);
 	char sha[RSO_SHA256_HEXLEN];
-	struct rso_error e;
 	long long size;
 	const char *mt;
-	int fd, rc;
+	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	free(path);
@@ -245,19 +269,7 @@ record_file(const char *id, const char *format, const char *name)
 		return EX_IOERR;
 	}
 	close(fd);
-	if ((rc = rso_export_record_sha(store, id, format, name, sha,
-	    &e)) != 0) {
-		rso_warnx("%s: %s", id, e.msg);
-		return rc;
-	}
-	return written(id, format, name, NULL);
-}
-
-static int
-existing(const char *id, const char *format, const char *name)
-{
-	return emit(json_pack("{s:s, s:s, s:s, s:b}", "case",
-	    id, "format", format, "name", name, "existing", 1)) ? EX_IOERR : 0;
+	return remember(id, format, name, NULL, sha);
 }
 
 /* The case's studies for the PACS: the folder CASE, with its DICOMDIR. */
@@ -276,11 +288,7 @@ dicom_case(const char *id, const json_t *c)
 		rso_warnx("%s", e.msg);
 		return rc;
 	}
-	if ((rc = rso_export_record_sha(store, id, "dicom", id, sha, &e)) != 0) {
-		rso_warnx("%s: %s", id, e.msg);
-		return rc;
-	}
-	return written(id, "dicom", id, NULL);
+	return remember(id, "dicom", id, NULL, sha);
 }
 
 /* The whole case as CASE.rso.age, encrypted to the partner. */
@@ -295,7 +303,7 @@ archive_case(const char *id, const json_t *c)
 	snprintf(name, sizeof(name), "%s.rso.age", id);
 	if (!opt_force && rso_export_seen(store, id, "archive", name))
 		return existing(id, "archive", name);
-	if ((rc = rso_transfer_write(store, id, ids, partner, opt_to, name,
+	if ((rc = rso_transfer_write(store, id, ids, partner_keys, opt_to, name,
 	    &e)) != 0) {
 		rso_warnx("%s: %s", id, e.msg);
 		return rc;
@@ -334,16 +342,21 @@ hl7_case(const char *id, const json_t *c)
 	return rc;
 }
 
-/* The formats: each writes one case. */
+/*
+ * The formats: each writes one case.  The EHR and PACS want results, so
+ * their formats take delivered (or closed) cases only; a partner's is
+ * encrypted to the partner (-r) and may take a case over at any stage.
+ */
 static const struct format {
 	const char *name;
 	int (*one)(const char *id, const json_t *c);
+	int partner;
 } formats[] = {
-	{ "hl7", hl7_case },
-	{ "fhir", fhir_case },
-	{ "xdm", xdm_case },
-	{ "dicom", dicom_case },
-	{ "archive", archive_case },
+	{ "hl7", hl7_case, 0 },
+	{ "fhir", fhir_case, 0 },
+	{ "xdm", xdm_case, 0 },
+	{ "dicom", dicom_case, 0 },
+	{ "archive", archive_case, 1 },
 };
 static const struct format *format;
 
@@ -373,9 +386,8 @@ export_one(const char *id, json_t *line, const char *where, void *ctx)
 		return rc;
 	}
 	status = rso_json_str(c, "status");
-	/* A partner may take a case over at any stage; the EHR wants results. */
-	if (strcmp(format->name, "archive") != 0 &&
-	    strcmp(status, "delivered") != 0 && strcmp(status, "closed") != 0) {
+	if (!format->partner && strcmp(status, "delivered") != 0 &&
+	    strcmp(status, "closed") != 0) {
 		rso_warnx("%s: %s: not delivered (%s)", where, id, status);
 		json_decref(c);
 		return EX_DATAERR;
@@ -402,16 +414,16 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	rso_setprogname(argv[0]);
-	partner = rso_age_recipients_new();
+	partner_keys = rso_age_recipients_new();
 	while ((ch = getopt_long(argc, argv, "f:i:r:R:t:" RSO_OPT_SHORT,
 	    longopts, NULL)) != -1)
 		switch (ch) {
 		case 'r':
-			if (rso_age_recipients_add(partner, optarg, &e) != 0)
+			if (rso_age_recipients_add(partner_keys, optarg, &e) != 0)
 				rso_usage_error(usage, "-r: not an age1... recipient");
 			break;
 		case 'R':
-			if ((rc = rso_age_recipients_load(partner, optarg,
+			if ((rc = rso_age_recipients_load(partner_keys, optarg,
 			    &e)) != 0) {
 				rso_warnx("%s", e.msg);
 				return rc;
@@ -430,9 +442,9 @@ main(int argc, char **argv)
 		rso_usage_error(usage, opt_format ? "--format: not one of hl7, "
 		    "fhir, xdm, dicom, archive" :
 		    "--format: missing");
-	if ((strcmp(format->name, "archive") == 0) !=
-	    (rso_age_recipients_count(partner) > 0))
-		rso_usage_error(usage, rso_age_recipients_count(partner) ?
+	if (format->partner !=
+	    (rso_age_recipients_count(partner_keys) > 0))
+		rso_usage_error(usage, rso_age_recipients_count(partner_keys) ?
 		    "-r: only for --format archive" :
 		    "--format archive: the partner's recipient is missing (-r)");
 	if (opt_to == NULL)
@@ -449,7 +461,7 @@ main(int argc, char **argv)
 	}
 	rc = rso_case_each_input(argc, argv, export_one, NULL);
 	rso_age_identities_free(ids);
-	rso_age_recipients_free(partner);
+	rso_age_recipients_free(partner_keys);
 	rso_store_close(store);
 	return rso_flush_stdout(rc);
 }

@@ -298,21 +298,7 @@ struct rso_age_writer {
 static int
 fd_write(void *ctx, const void *buf, size_t len)
 {
-	const char *p = buf;
-	int fd = *(int *)ctx;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return rso_write_all(*(int *)ctx, buf, len);
 }
 
 static int

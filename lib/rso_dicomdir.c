@@ -32,7 +32,6 @@ struct inst {
 	int st, se, im;			/* numbers in the file-set's paths */
 	char path[48];			/* DICOM/STnnnnnn/SEnnnnnn/IMnnnnnn */
 	struct rso_dicom_info info;
-	int done;
 };
 
 struct buf {
@@ -145,24 +144,6 @@ part10_head(struct buf *b, const char *sop_class, const char *sop_inst,
 	free(g.p);
 }
 
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, c, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The current entry of rd into path, as it was filed. */
 static int
 extract(struct rso_seg_reader *rd, const char *path, struct rso_error *e)
@@ -175,7 +156,7 @@ extract(struct rso_seg_reader *rd, const char *path, struct rso_error *e)
 	if (fd < 0)
 		rc = rso_error_set(e, EX_CANTCREAT, "%s", strerror(errno));
 	while (rc == 0 && (n = rso_seg_read(rd, buf, COPYBUF, e)) > 0)
-		if (write_all(fd, buf, (size_t)n) != 0)
+		if (rso_write_all(fd, buf, (size_t)n) != 0)
 			rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
 	if (rc == 0 && n < 0)
 		rc = e->status;
@@ -205,10 +186,10 @@ make_part10(struct inst *in, const char *path, struct rso_error *e)
 	from = open(path, O_RDONLY | O_CLOEXEC);
 	to = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	buf = rso_xmalloc(COPYBUF);
-	if (from < 0 || to < 0 || write_all(to, head.p, head.n) != 0)
+	if (from < 0 || to < 0 || rso_write_all(to, head.p, head.n) != 0)
 		rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
 	while (rc == 0 && (n = read(from, buf, COPYBUF)) != 0)
-		if (n < 0 || write_all(to, buf, (size_t)n) != 0)
+		if (n < 0 || rso_write_all(to, buf, (size_t)n) != 0)
 			rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
 	if (to >= 0 && (fsync(to) != 0 || close(to) != 0) && rc == 0)
 		rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
@@ -255,7 +236,6 @@ take_instance(struct inst *in, struct rso_seg_reader *rd, const char *root,
 		    id, in->path);
 	if (rc == 0 && !(in->info.flags & RSO_DICOM_PREAMBLE))
 		rc = make_part10(in, path, e);
-	in->done = rc == 0;
 	free(path);
 	return rc;
 }
@@ -400,7 +380,7 @@ write_dicomdir(struct inst *v, size_t n, const char *root, const char *id,
 	}
 	path = rso_xasprintf("%s/DICOMDIR", root);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	if (fd < 0 || write_all(fd, f.p, f.n) != 0 || fsync(fd) != 0)
+	if (fd < 0 || rso_write_all(fd, f.p, f.n) != 0 || fsync(fd) != 0)
 		rc = rso_error_set(e, EX_IOERR, "%s: DICOMDIR: %s", id,
 		    strerror(errno));
 	if (fd >= 0)
@@ -429,11 +409,43 @@ by_path(const void *a, const void *b)
 	    ((const struct inst *)b)->path);
 }
 
+/* The number of key in map: 1, 2, ... in the order keys first come. */
+static int
+ordinal(json_t *map, const char *key)
+{
+	json_t *v = json_object_get(map, key);
+
+	if (v == NULL) {
+		v = json_integer((json_int_t)json_object_size(map) + 1);
+		json_object_set_new(map, key, v);
+	}
+	return (int)json_integer_value(v);
+}
+
+/* The map under key in maps, made when missing. */
+static json_t *
+submap(json_t *maps, const char *key)
+{
+	json_t *m = json_object_get(maps, key);
+
+	if (m == NULL) {
+		m = json_object();
+		json_object_set_new(maps, key, m);
+	}
+	return m;
+}
+
+/*
+ * Studies numbered in the order they were filed, series within their
+ * study, instances within their series; sorted by path, the order of
+ * the DICOMDIR's records.
+ */
 static struct inst *
 number(json_t *lines, size_t *n)
 {
 	struct inst *v = rso_xcalloc(json_array_size(lines) + 1, sizeof(*v));
-	json_t *studies = json_object(), *series = json_object(), *line;
+	json_t *studies = json_object(), *series = json_object();
+	json_t *images = json_object(), *line;
 	char key[140];
 	size_t i;
 
@@ -442,28 +454,16 @@ number(json_t *lines, size_t *n)
 		v[i].study = rso_json_str(line, "study_uid");
 		v[i].series = rso_json_str(line, "series_uid") ?
 		    rso_json_str(line, "series_uid") : "";
-		if (json_object_get(studies, v[i].study) == NULL)
-			json_object_set_new(studies, v[i].study, json_pack("[i,i]",
-			    (int)json_object_size(studies) + 1, 0));
-		line = json_object_get(studies, v[i].study);
-		v[i].st = (int)json_integer_value(json_array_get(line, 0));
 		snprintf(key, sizeof(key), "%s/%s", v[i].study, v[i].series);
-		if (json_object_get(series, key) == NULL) {
-			json_integer_set(json_array_get(line, 1),
-			    json_integer_value(json_array_get(line, 1)) + 1);
-			json_object_set_new(series, key, json_pack("[i,i]",
-			    (int)json_integer_value(json_array_get(line, 1)), 0));
-		}
-		line = json_object_get(series, key);
-		v[i].se = (int)json_integer_value(json_array_get(line, 0));
-		json_integer_set(json_array_get(line, 1),
-		    json_integer_value(json_array_get(line, 1)) + 1);
-		v[i].im = (int)json_integer_value(json_array_get(line, 1));
+		v[i].st = ordinal(studies, v[i].study);
+		v[i].se = ordinal(submap(series, v[i].study), v[i].series);
+		v[i].im = ordinal(submap(images, key), v[i].name);
 		snprintf(v[i].path, sizeof(v[i].path),
 		    "DICOM/ST%06d/SE%06d/IM%06d", v[i].st, v[i].se, v[i].im);
 	}
 	json_decref(studies);
 	json_decref(series);
+	json_decref(images);
 	*n = json_array_size(lines);
 	qsort(v, *n, sizeof(*v), by_path);
 	return v;
@@ -493,20 +493,27 @@ extract_all(struct rso_store *s, const char *id,
 {
 	char *dir = rso_casearc_dir(s, id);
 	struct rso_seg_reader *rd = rso_seg_open_case(dir, ids, e);
+	json_t *wanted = json_object(), *k;
 	struct rso_seg_entry ent;
 	size_t i, done = 0;
 	int got = 0, rc = 0;
 
 	free(dir);
-	if (rd == NULL)
+	if (rd == NULL) {
+		json_decref(wanted);
 		return e->status;
-	while (rc == 0 && done < n && (got = rso_seg_next(rd, &ent, e)) > 0)
-		for (i = 0; !ent.isdir && i < n; i++)
-			if (!v[i].done && strcmp(v[i].name, ent.name) == 0) {
-				rc = take_instance(&v[i], rd, root, id, e);
-				done++;
-				break;
-			}
+	}
+	/* Entry name -> instance, so a large study is one pass, not n. */
+	for (i = 0; i < n; i++)
+		json_object_set_new(wanted, v[i].name, json_integer((json_int_t)i));
+	while (rc == 0 && done < n && (got = rso_seg_next(rd, &ent, e)) > 0) {
+		if (ent.isdir || (k = json_object_get(wanted, ent.name)) == NULL)
+			continue;
+		rc = take_instance(&v[json_integer_value(k)], rd, root, id, e);
+		json_object_del(wanted, ent.name);
+		done++;
+	}
+	json_decref(wanted);
 	if (rc == 0 && got < 0)
 		rc = e->status;
 	if (rc == 0 && done < n)

@@ -68,4 +68,10 @@ int rso_error_set(struct rso_error *e, int status, const char *fmt, ...)
  */
 int rso_flush_stdout(int status);
 
+/*
+ * Write all n bytes of p to fd, through short writes and EINTR: 0, or -1
+ * with errno set.
+ */
+int rso_write_all(int fd, const void *p, size_t n);
+
 #endif

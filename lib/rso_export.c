@@ -71,23 +71,13 @@ rso_export_file(const char *dir, const char *name, const void *p, size_t n,
     struct rso_error *e)
 {
 	struct rso_export_tmp t;
-	const char *c = p;
-	ssize_t w;
-	int rc;
+	int rc, ok;
 
 	if ((rc = rso_export_open(&t, dir, name, e)) != 0)
 		return rc;
-	while (n > 0) {
-		if ((w = write(t.fd, c, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			rso_error_set(e, EX_IOERR, "%s: %s", name, strerror(errno));
-			break;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return rso_export_finish(&t, n == 0, e);
+	if (!(ok = rso_write_all(t.fd, p, n) == 0))
+		rso_error_set(e, EX_IOERR, "%s: %s", name, strerror(errno));
+	return rso_export_finish(&t, ok, e);
 }
 
 int
@@ -108,16 +98,6 @@ rso_export_seen(struct rso_store *s, const char *id, const char *format,
 
 int
 rso_export_record(struct rso_store *s, const char *id, const char *format,
-    const char *name, const void *p, size_t n, struct rso_error *e)
-{
-	char sha[RSO_SHA256_HEXLEN];
-
-	rso_sha256_hex(p, n, sha);
-	return rso_export_record_sha(s, id, format, name, sha, e);
-}
-
-int
-rso_export_record_sha(struct rso_store *s, const char *id, const char *format,
     const char *name, const char *sha, struct rso_error *e)
 {
 	char at[RSO_TIME_STRLEN];

@@ -39,16 +39,12 @@ int rso_export_seen(struct rso_store *s, const char *id, const char *format,
     const char *name);
 
 /*
- * Remember an export (and its sha256) with a "case.exported" event, in one
- * transaction; again for the same name replaces the record (--force).
+ * Remember an export by the SHA-256 (hex) of what was written, with a
+ * "case.exported" event, in one transaction; again for the same name
+ * replaces the record (--force).
  */
 int rso_export_record(struct rso_store *s, const char *id, const char *format,
-    const char *name, const void *p, size_t n, struct rso_error *e);
-
-/* The same for an export streamed to disk, by its SHA-256 (hex). */
-int rso_export_record_sha(struct rso_store *s, const char *id,
-    const char *format, const char *name, const char *sha256,
-    struct rso_error *e);
+    const char *name, const char *sha256, struct rso_error *e);
 
 /*
  * The case's opinions, primary first: [{"role","specialist","outcome",

@@ -9,6 +9,7 @@
 #include "rso_fhir.h"
 #include "rso_hash.h"
 #include "rso_jsonl.h"
+#include "rso_name.h"
 
 const char *
 rso_fhir_task_status(const char *st)
@@ -63,13 +64,16 @@ add(json_t *entries, const char *id, const char *what, json_t *res)
 static json_t *
 human_name(const char *name)
 {
-	const char *sp = name ? strrchr(name, ' ') : NULL;
 	json_t *n = json_pack("{s:s}", "text", name ? name : "");
+	const char *family;
+	size_t given;
 
-	if (sp != NULL) {
-		json_object_set_new(n, "family", json_string(sp + 1));
-		json_object_set_new(n, "given", json_pack("[s%]", name,
-		    (size_t)(sp - name)));
+	if (name == NULL)
+		return n;
+	family = rso_name_family(name, &given);
+	if (given > 0) {
+		json_object_set_new(n, "family", json_string(family));
+		json_object_set_new(n, "given", json_pack("[s%]", name, given));
 	}
 	return n;
 }

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "rso_base64.h"
-
 #include "rso_hl7.h"
+#include "rso_name.h"
 
 void
 rso_hl7_escape(FILE *fp, const char *s)
@@ -36,16 +36,18 @@ dtm(FILE *fp, const char *t)
 static void
 xpn(FILE *fp, const char *name)
 {
-	const char *sp = name ? strrchr(name, ' ') : NULL;
+	const char *family;
 	char given[256];
+	size_t n;
 
-	if (sp == NULL) {
-		rso_hl7_escape(fp, name);
+	if (name == NULL)
 		return;
-	}
-	rso_hl7_escape(fp, sp + 1);
+	family = rso_name_family(name, &n);
+	rso_hl7_escape(fp, family);
+	if (n == 0)
+		return;
 	fputc('^', fp);
-	snprintf(given, sizeof(given), "%.*s", (int)(sp - name), name);
+	snprintf(given, sizeof(given), "%.*s", (int)n, name);
 	rso_hl7_escape(fp, given);
 }
 

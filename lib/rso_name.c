@@ -198,3 +198,12 @@ rso_name_match(const char *pn, const char *written)
 			return 0;
 	}
 }
+
+const char *
+rso_name_family(const char *name, size_t *given_len)
+{
+	const char *sp = strrchr(name, ' ');
+
+	*given_len = sp ? (size_t)(sp - name) : 0;
+	return sp ? sp + 1 : name;
+}

@@ -3,6 +3,8 @@
 #ifndef RSO_NAME_H
 #define RSO_NAME_H
 
+#include <stddef.h>
+
 /*
  * Whether a DICOM PatientName (PN: "FAMILY^GIVEN^MIDDLE^PREFIX^SUFFIX",
  * '=' separating alphabetic, ideographic and phonetic groups) names the
@@ -22,5 +24,13 @@
  * never match.
  */
 int rso_name_match(const char *dicom_pn, const char *written);
+
+/*
+ * A written name cut as exports need it (HL7 XPN, FHIR HumanName, XDS
+ * PID-5): the family name is the last word, the given names the words
+ * before it, the first *given_len bytes of name (0 for a single word, the
+ * whole name then being the family).  Returns the family name.
+ */
+const char *rso_name_family(const char *name, size_t *given_len);
 
 #endif

@@ -1126,16 +1126,22 @@ ratio_hundredths(int64_t n, int64_t d)
 	return (n * 100 + d / 2) / d;
 }
 
+/* Hundredths as "2.35" into buf (32 bytes). */
+static const char *
+ratio_text(int64_t hundredths, char *buf)
+{
+	snprintf(buf, 32, "%lld.%02lld", (long long)(hundredths / 100),
+	    (long long)(hundredths % 100));
+	return buf;
+}
+
 static json_t *
 ratio_json(int64_t hundredths)
 {
 	char buf[32];
 
-	if (hundredths < 0)
-		return json_null();
-	snprintf(buf, sizeof(buf), "%lld.%02lld", (long long)(hundredths / 100),
-	    (long long)(hundredths % 100));
-	return json_string(buf);
+	return hundredths < 0 ? json_null() :
+	    json_string(ratio_text(hundredths, buf));
 }
 
 static int
@@ -1351,7 +1357,7 @@ find_roi(struct rso_store *s, const struct rso_period *p, struct finding *f,
     struct rso_error *e)
 {
 	int x = rso_currency_exponent(rso_store_conf_str(s, "currency", "USD"));
-	char net[RSO_MONEY_STRLEN];
+	char net[RSO_MONEY_STRLEN], ratio[32];
 	struct roi o;
 
 	if (roi_get(s, p, x, &o, e) != 0)
@@ -1366,9 +1372,8 @@ find_roi(struct rso_store *s, const struct rso_period *p, struct finding *f,
 		    "(\"costs\"), so no return ratio", net);
 		return 0;
 	}
-	snprintf(f->why, sizeof(f->why), "net %s; return ratio %lld.%02lld "
-	    "(fees and downstream revenue over costs)", net,
-	    (long long)(o.ratio / 100), (long long)(o.ratio % 100));
+	snprintf(f->why, sizeof(f->why), "net %s; return ratio %s (fees and "
+	    "downstream revenue over costs)", net, ratio_text(o.ratio, ratio));
 	return 0;
 }
 

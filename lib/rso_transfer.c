@@ -331,6 +331,7 @@ take_opinion(struct import *im, const json_t *line, struct rso_error *e)
 	struct rso_record *r = &im->recs[im->nrecs];
 	char *name = im->names[im->nops], slug[48], label[64];
 	const char *mt = rso_json_str(line, "media_type");
+	const char *recorded = rso_json_str(line, "recorded");
 	json_t *size = json_object_get(line, "size");
 	int rc;
 
@@ -348,11 +349,12 @@ take_opinion(struct import *im, const json_t *line, struct rso_error *e)
 	r->name = name;
 	r->type = "opinion";
 	r->source = "partner";
-	r->date = rso_json_str(line, "recorded");
-	if (r->date && strlen(r->date) >= 10)
+	/* The record's date is the day the opinion was recorded. */
+	if (recorded != NULL && strlen(recorded) >= 10) {
 		snprintf(im->dates[im->nops], sizeof(im->dates[0]), "%.10s",
-		    r->date);
-	r->date = r->date ? im->dates[im->nops] : NULL;
+		    recorded);
+		r->date = im->dates[im->nops];
+	}
 	r->sha256 = rso_json_str(line, "sha256");
 	r->media_type = mt;
 	r->size = im->ent.size;

@@ -10,11 +10,14 @@
 
 #include "rso_arc.h"
 #include "rso_casearc.h"
+#include "rso_dicom.h"
 #include "rso_export.h"
 #include "rso_hash.h"
 #include "rso_jsonl.h"
 #include "rso_media.h"
+#include "rso_name.h"
 #include "rso_records.h"
+#include "rso_render.h"
 #include "rso_time.h"
 #include "rso_xdm.h"
 
@@ -55,7 +58,7 @@ static const struct {
 struct doc {
 	char file[32];			/* DOCnnnn.ext in the subset */
 	char *title, *type, *media_type;	/* owned */
-	char date[16];			/* DTM: YYYYMMDD, or empty */
+	char date[9];			/* DTM: YYYYMMDD, or empty */
 	char sha1[41];
 	long long size;
 	char uid[64];			/* the document's unique id, an OID */
@@ -72,29 +75,24 @@ struct xdm {
 	struct rso_error *e;
 };
 
-char *
-rso_xml_escape(const char *s)
+/*
+ * s as XML text (malloc'd): escaped as HTML is, and the control
+ * characters XML 1.0 has no place for made spaces.
+ */
+static char *
+xml_escape(const char *s)
 {
-	char *out = NULL;
+	char *clean = rso_xstrdup(s ? s : ""), *out = NULL, *p;
 	size_t len = 0;
 	FILE *fp = open_memstream(&out, &len);
 
-	for (; s && *s; s++)
-		switch (*s) {
-		case '&': fputs("&amp;", fp); break;
-		case '<': fputs("&lt;", fp); break;
-		case '>': fputs("&gt;", fp); break;
-		case '"': fputs("&quot;", fp); break;
-		case '\'': fputs("&apos;", fp); break;
-		default:
-			/* XML 1.0 has no place for other control characters. */
-			if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n' &&
-			    *s != '\r')
-				fputc(' ', fp);
-			else
-				fputc(*s, fp);
-		}
+	for (p = clean; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\n' &&
+		    *p != '\r')
+			*p = ' ';
+	rso_html_escape(fp, clean);
 	fclose(fp);
+	free(clean);
 	return out;
 }
 
@@ -155,6 +153,16 @@ zip_text(struct xdm *x, const char *path, const char *text)
 	return zip_data(x, text, strlen(text));
 }
 
+/* The day of an RFC 3339 date or time as a DTM, YYYYMMDD; else "". */
+static void
+day(const char *iso, char dtm[9])
+{
+	char d[11];
+
+	snprintf(d, sizeof(d), "%s", iso ? iso : "");
+	rso_dicom_iso_to_da(d, dtm);
+}
+
 static struct doc *
 doc_new(struct xdm *x, const char *title, const char *type,
     const char *media_type, const char *date)
@@ -174,12 +182,20 @@ doc_new(struct xdm *x, const char *title, const char *type,
 	d->type = rso_xstrdup(type ? type : "other");
 	d->media_type = rso_xstrdup(media_type ? media_type :
 	    "application/octet-stream");
-	if (date && strlen(date) >= 10)
-		snprintf(d->date, sizeof(d->date), "%.4s%.2s%.2s", date, date + 5,
-		    date + 8);
+	day(date, d->date);
 	snprintf(what, sizeof(what), "%s/xdm/%s", x->id, title);
 	rso_uuid_oid(what, d->uid, sizeof(d->uid));
 	return d;
+}
+
+/* A document's entry in the subset, d->size bytes to follow. */
+static int
+doc_header(struct xdm *x, const struct doc *d)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), SUBSET "%s", d->file);
+	return zip_header(x, path, (int64_t)d->size);
 }
 
 /* The opinions, from memory: each is small. */
@@ -187,7 +203,7 @@ static int
 add_opinions(struct xdm *x, const struct rso_age_identities *ids)
 {
 	json_t *ops = rso_export_opinions(x->s, x->id), *op;
-	unsigned char *bytes, md[20];
+	unsigned char *bytes, md[RSO_SHA1_LEN];
 	struct doc *d;
 	size_t i, n;
 	char title[96];
@@ -205,13 +221,8 @@ add_opinions(struct xdm *x, const struct rso_age_identities *ids)
 		rso_sha1(bytes, n, md);
 		rso_hex(md, sizeof(md), d->sha1);
 		d->size = (long long)n;
-		{
-			char path[64];
-
-			snprintf(path, sizeof(path), SUBSET "%s", d->file);
-			if ((rc = zip_header(x, path, (int64_t)n)) == 0)
-				rc = zip_data(x, bytes, n);
-		}
+		if ((rc = doc_header(x, d)) == 0)
+			rc = zip_data(x, bytes, n);
 		free(bytes);
 		if (rc != 0)
 			break;
@@ -234,7 +245,7 @@ static int
 copy_record(struct xdm *x, struct rso_seg_reader *rd,
     const struct rso_seg_entry *ent, const json_t *line)
 {
-	char title[160], path[64], *buf;
+	char title[160], *buf;
 	gcry_md_hd_t h;
 	struct doc *d;
 	ssize_t n;
@@ -246,8 +257,7 @@ copy_record(struct xdm *x, struct rso_seg_reader *rd,
 	d = doc_new(x, title, rso_json_str(line, "type"),
 	    rso_json_str(line, "media_type"), rso_json_str(line, "date"));
 	d->size = ent->size;
-	snprintf(path, sizeof(path), SUBSET "%s", d->file);
-	if ((rc = zip_header(x, path, ent->size)) != 0)
+	if ((rc = doc_header(x, d)) != 0)
 		return rc;
 	if (gcry_md_open(&h, GCRY_MD_SHA1, 0) != 0)
 		return rso_error_set(x->e, EX_SOFTWARE, "sha1: cannot start");
@@ -261,7 +271,7 @@ copy_record(struct xdm *x, struct rso_seg_reader *rd,
 		rc = zip_data(x, buf, (size_t)n);
 	}
 	free(buf);
-	rso_hex(gcry_md_read(h, GCRY_MD_SHA1), 20, d->sha1);
+	rso_hex(gcry_md_read(h, GCRY_MD_SHA1), RSO_SHA1_LEN, d->sha1);
 	gcry_md_close(h);
 	return rc;
 }
@@ -306,7 +316,7 @@ add_records(struct xdm *x, const struct rso_age_identities *ids)
 static void
 slot(FILE *fp, const char *name, const char *value)
 {
-	char *v = rso_xml_escape(value);
+	char *v = xml_escape(value);
 
 	fprintf(fp, "   <rim:Slot name=\"%s\"><rim:ValueList><rim:Value>%s"
 	    "</rim:Value></rim:ValueList></rim:Slot>\n", name, v);
@@ -331,7 +341,7 @@ static void
 external_id(FILE *fp, const char *id, const char *scheme, const char *object,
     const char *value, const char *name)
 {
-	char *v = rso_xml_escape(value);
+	char *v = xml_escape(value);
 
 	fprintf(fp, "   <rim:ExternalIdentifier id=\"%s\" identificationScheme="
 	    "\"%s\" registryObject=\"%s\" value=\"%s\">\n    <rim:Name>"
@@ -344,11 +354,15 @@ external_id(FILE *fp, const char *id, const char *scheme, const char *object,
 static char *
 pid5(const char *name)
 {
-	const char *sp = name ? strrchr(name, ' ') : NULL;
+	const char *family;
+	size_t given;
 
-	if (sp == NULL)
-		return rso_xasprintf("%s", name ? name : "");
-	return rso_xasprintf("%s^%.*s", sp + 1, (int)(sp - name), name);
+	if (name == NULL)
+		return rso_xstrdup("");
+	family = rso_name_family(name, &given);
+	if (given == 0)
+		return rso_xstrdup(name);
+	return rso_xasprintf("%s^%.*s", family, (int)given, name);
 }
 
 static void
@@ -356,15 +370,13 @@ document_entry(struct xdm *x, FILE *fp, const struct doc *d, size_t k,
     const char *pid, const char *now)
 {
 	const char *lname, *lcode = loinc_of(d->type, &lname);
-	char obj[32], idb[48], size[32], *t = rso_xml_escape(d->title);
+	char obj[32], idb[48], size[32], *t = xml_escape(d->title);
 	char *p5 = pid5(rso_json_str(x->c, "request.patient.name")), *info;
 	const char *bd = rso_json_str(x->c, "request.patient.birth_date");
 	const char *sex = rso_json_str(x->c, "request.patient.sex");
-	char bdd[16] = "";
+	char bdd[9], *mt = xml_escape(d->media_type);
 
 	snprintf(obj, sizeof(obj), "Document%02zu", k + 1);
-	char *mt = rso_xml_escape(d->media_type);
-
 	fprintf(fp, "  <rim:ExtrinsicObject id=\"%s\" mimeType=\"%s\""
 	    " objectType=\"" DE_OBJECT "\">\n", obj, mt);
 	free(mt);
@@ -376,16 +388,10 @@ document_entry(struct xdm *x, FILE *fp, const struct doc *d, size_t k,
 	slot(fp, "size", size);
 	slot(fp, "URI", d->file);
 	slot(fp, "sourcePatientId", pid);
-	if (bd && strlen(bd) >= 10)
-		snprintf(bdd, sizeof(bdd), "%.4s%.2s%.2s", bd, bd + 5, bd + 8);
-	info = rso_xasprintf("PID-5|%s", p5);
-	fprintf(fp, "   <rim:Slot name=\"sourcePatientInfo\"><rim:ValueList>");
-	{
-		char *v = rso_xml_escape(info);
-
-		fprintf(fp, "<rim:Value>%s</rim:Value>", v);
-		free(v);
-	}
+	day(bd, bdd);
+	info = xml_escape(p5);
+	fprintf(fp, "   <rim:Slot name=\"sourcePatientInfo\"><rim:ValueList>"
+	    "<rim:Value>PID-5|%s</rim:Value>", info);
 	if (bdd[0])
 		fprintf(fp, "<rim:Value>PID-7|%s</rim:Value>", bdd);
 	if (sex)
@@ -486,7 +492,7 @@ index_htm(struct xdm *x)
 	    " are listed in <a href=\"" SUBSET "METADATA.XML\">METADATA.XML"
 	    "</a>.</p>\n<ul>\n", x->id, x->id);
 	for (k = 0; k < x->ndocs; k++) {
-		t = rso_xml_escape(x->docs[k].title);
+		t = xml_escape(x->docs[k].title);
 		fprintf(fp, "<li><a href=\"" SUBSET "%s\">%s</a> (%s, %lld bytes)"
 		    "</li>\n", x->docs[k].file, t, x->docs[k].media_type,
 		    x->docs[k].size);

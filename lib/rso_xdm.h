@@ -29,7 +29,4 @@ int rso_xdm_write(struct rso_store *s, const char *id, const json_t *c,
     const struct rso_age_identities *ids, const char *dir, const char *name,
     struct rso_error *e);
 
-/* s with & < > " ' as XML entities (malloc'd). */
-char *rso_xml_escape(const char *s);
-
 #endif

@@ -145,24 +145,6 @@ output_commit(struct output *o)
 	return rc;
 }
 
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The input operand, or stdin; *name is for messages. */
 static int
 input_open(int argc, char **argv, int *fd, const char **name)
@@ -217,7 +199,7 @@ tty_read(const char *prompt, char *buf, size_t size, size_t *len,
 		signal(SIGHUP, tty_restore);
 		tcsetattr(tty_fd, TCSAFLUSH, &t);
 	}
-	write_all(tty_fd, prompt, strlen(prompt));
+	rso_write_all(tty_fd, prompt, strlen(prompt));
 	for (;;) {
 		r = read(tty_fd, &c, 1);
 		if (r < 0 && errno == EINTR)
@@ -235,7 +217,7 @@ tty_read(const char *prompt, char *buf, size_t size, size_t *len,
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
-	write_all(tty_fd, "\n", 1);
+	rso_write_all(tty_fd, "\n", 1);
 	close(tty_fd);
 	tty_fd = -1;
 	if (rc == 0 && n == 0)
@@ -391,7 +373,7 @@ case_keygen(int argc, char **argv)
 	    created, recipient, secret);
 	rso_age_secret_free(secret);
 	rc = 0;
-	if (write_all(fd, text, n) != 0 || (fd != STDOUT_FILENO &&
+	if (rso_write_all(fd, text, n) != 0 || (fd != STDOUT_FILENO &&
 	    (fsync(fd) != 0 || close(fd) != 0))) {
 		rso_warn("%s", out ? out : "<stdout>");
 		rc = EX_IOERR;
@@ -553,7 +535,7 @@ decrypt_stream(struct rso_age_reader *r, int out)
 	ssize_t n;
 
 	while ((n = rso_age_read_next(r, &p, &e)) > 0)
-		if (write_all(out, p, (size_t)n) != 0) {
+		if (rso_write_all(out, p, (size_t)n) != 0) {
 			rso_warn("write");
 			return EX_IOERR;
 		}

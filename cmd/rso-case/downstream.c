@@ -185,14 +185,6 @@ downstream_one(const char *id, json_t *line, const char *where, void *ctx)
 	return rc;
 }
 
-static void
-usage_fail(const char *msg)
-{
-	rso_warnx("%s", msg);
-	case_usage(stderr, 0);
-	exit(EX_USAGE);
-}
-
 int
 case_downstream(int argc, char **argv)
 {
@@ -214,12 +206,12 @@ case_downstream(int argc, char **argv)
 		switch (ch) {
 		case O_DATE:
 			if (!date_valid(optarg))
-				usage_fail("--date: not a date such as 2026-10-01");
+				rso_usage_error(case_usage, "--date: not a date such as 2026-10-01");
 			d.date = optarg;
 			break;
 		case O_KIND:
 			if (!kind_valid(optarg))
-				usage_fail("--kind: " KINDS_MSG);
+				rso_usage_error(case_usage, "--kind: " KINDS_MSG);
 			d.kind = optarg;
 			break;
 		case O_NOTE: d.note = optarg; break;
@@ -229,7 +221,7 @@ case_downstream(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (argc > 0 && (d.kind == NULL || revenue == NULL))
-		usage_fail("downstream: --kind and --revenue are needed with a "
+		rso_usage_error(case_usage, "downstream: --kind and --revenue are needed with a "
 		    "case operand");
 	d.s = rso_store_xopen();
 	d.currency = rso_store_conf_str(d.s, "currency", "USD");
