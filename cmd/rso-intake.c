@@ -416,8 +416,9 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc > 0 && strcmp(argv[0], "consent") == 0)
 		return rso_flush_stdout(verb_consent(argc, argv));
-	if ((csv != NULL) + (archive != NULL) + (argc > 0) > 1 ||
-	    (identity != NULL && archive == NULL)) {
+	if (identity != NULL && archive == NULL)
+		rso_usage_error(usage, "-i: only with --archive");
+	if ((csv != NULL) + (archive != NULL) + (argc > 0) > 1) {
 		usage(stderr, 0);
 		return EX_USAGE;
 	}

@@ -223,6 +223,12 @@ PY
 	run -77 --separate-stderr rso-intake --archive out/RSO-2026-000001.rso.age -i "$RSO_IDENTITY"
 	[ "$stderr" = "rso-intake: out/RSO-2026-000001.rso.age: no identity matches any of the file's recipients" ]
 	run -64 --separate-stderr rso-intake --archive bad.age --csv x.csv
+	run -64 --separate-stderr rso-intake -i partner.txt
+	[ "${stderr_lines[0]}" = "rso-intake: -i: only with --archive" ]
+	run -64 --separate-stderr rso-export --format archive --to out RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-export: --format archive: the partner's recipient is missing (-r)" ]
+	run -64 --separate-stderr rso-export --format xdm -r "$pk" --to out RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-export: -r: only for --format archive" ]
 	# Nothing of any of it was kept.
 	[ "$(sqlite3 "$RSO_HOME/rso.db" 'select count(*) from cases') $(sqlite3 "$RSO_HOME/rso.db" 'select count(*) from records')" = "0 0" ]
 	[ "$(ls -A "$RSO_HOME/archives")" = "" ]
