@@ -1422,8 +1422,10 @@ find_ehr(struct rso_store *s, const struct rso_period *p, struct finding *f)
 {
 	int64_t n, k;
 
+	/* A transfer archive goes to a partner, not into the EHR or PACS. */
 	count2(s, DELIVERED_WITH("EXISTS (SELECT 1 FROM events x WHERE"
-	    " x.case_id = d.case_id AND x.type = 'case.exported')"), p, &n, &k);
+	    " x.case_id = d.case_id AND x.type = 'case.exported' AND"
+	    " json_extract(x.data, '$.format') IS NOT 'archive')"), p, &n, &k);
 	share(f, k, n);
 	snprintf(f->why, sizeof(f->why), "%s of %lld opinions delivered were "
 	    "exported to the EHR or PACS", f->figure, (long long)n);

@@ -264,6 +264,9 @@ PY
 	    update cases set intake = json_set(intake, '\$.channel', case rowid % 3 when 0 then 'web' else 'phone' end) where rowid % 2 = 0"
 	mkdir ehr
 	RSO_IDENTITY="$PROGRAM/key.txt" rso-export --format fhir --to ehr $(q "select group_concat(case_id, ' ') from (select case_id from events where type = 'opinion.delivered' and at >= '2026-06-01' and at < '2026-07-01' order by seq limit 9)") >/dev/null
+	# A case sent only to a partner is not in the EHR or PACS.
+	rso-case keygen -o partner.txt 2>partner.pub
+	RSO_IDENTITY="$PROGRAM/key.txt" rso-export --format archive -r "$(grep -o 'age1[a-z0-9]*' partner.pub)" --to ehr $(q "select case_id from events where type = 'opinion.delivered' and at >= '2026-06-01' and at < '2026-07-01' order by seq limit 1 offset 9") >/dev/null
 	/usr/bin/python3 - "$RSO_HOME/rso.db" >want.txt <<'PY'
 import sqlite3, sys
 from datetime import datetime
@@ -298,7 +301,7 @@ print("%s%d.%02d" % ("-" if net < 0 else "", abs(net) // 100, abs(net) % 100),
       "established" if ratio >= 200 else "intermediate" if ratio >= 100 else "pilot")
 countries = [c for (c,) in db.execute("select country from cases where created >= ? and created < ?", (S, U))]
 out(sum(c != "US" for c in countries), len(countries), 5, 15)
-exported = sum(1 for c in delivered if one("select count(*) from events where case_id = ? and type = 'case.exported'", c)[0])
+exported = sum(1 for c in delivered if one("select count(*) from events where case_id = ? and type = 'case.exported' and json_extract(data, '$.format') != 'archive'", c)[0])
 out(exported, len(delivered), 50, 90)
 ok = n = 0
 for case, assigned, accepted in db.execute("select case_id, assigned, accepted from assignments where assigned >= ? and assigned < ? and status <> 'declined'", (S, U)):
