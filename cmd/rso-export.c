@@ -20,6 +20,7 @@
 #include "rso_jsonl.h"
 #include "rso_media.h"
 #include "rso_opt.h"
+#include "rso_progress.h"
 #include "rso_records.h"
 #include "rso_store.h"
 #include "rso_transfer.h"
@@ -30,6 +31,7 @@ static struct rso_age_identities *ids;
 static struct rso_age_recipients *partner_keys;	/* archive: -r, -R */
 static const char *opt_to, *opt_identity, *opt_format;
 static int opt_mllp, opt_force;
+static struct rso_progress *bar;
 
 static void
 usage(FILE *fp, int full)
@@ -397,6 +399,7 @@ export_one(const char *id, json_t *line, const char *where, void *ctx)
 	}
 	rc = format->one(id, c);
 	json_decref(c);
+	rso_progress_add(bar, 1);
 	return rc;
 }
 
@@ -462,7 +465,10 @@ main(int argc, char **argv)
 		rso_store_close(store);
 		return rc;
 	}
+	/* Cases from stdin are not known ahead: a counter then. */
+	bar = rso_progress_start("export", (uint64_t)argc);
 	rc = rso_case_each_input(argc, argv, export_one, NULL);
+	rso_progress_done(bar);
 	rso_age_identities_free(ids);
 	rso_age_recipients_free(partner_keys);
 	rso_store_close(store);

@@ -12,6 +12,7 @@ static const struct rso_verb verbs[] = {
 	{ "backup", case_backup },
 	{ "cancel", case_cancel },
 	{ "close", case_close },
+	{ "compact", case_compact },
 	{ "decrypt", case_decrypt },
 	{ "downstream", case_downstream },
 	{ "encrypt", case_encrypt },
@@ -49,6 +50,7 @@ case_usage(FILE *fp, int full)
 	    "      [--date yyyy-mm-dd] [--note text] [case ...]  care that followed an opinion\n"
 	    "  verify                         check the event chain and case states\n"
 	    "  backup dir                     a consistent copy of the store, online\n"
+	    "  compact [-i identity] [case ...]  merge each case's archive segments\n"
 	    "age-compatible encryption (recovery, partner exchange):\n", fp);
 	case_crypt_usage(fp);
 	fputs(

@@ -12,6 +12,9 @@ int case_init(int argc, char **argv);
 int case_verify(int argc, char **argv);
 int case_backup(int argc, char **argv);
 
+/* compact.c: a case's archive segments merged into one. */
+int case_compact(int argc, char **argv);
+
 /* case.c: reading and moving cases. */
 int case_show(int argc, char **argv);
 int case_list(int argc, char **argv);

@@ -1,0 +1,102 @@
+/* rso-case compact: merge a case's archive segments into one. */
+/* SPDX-License-Identifier: ISC */
+#include <stdlib.h>
+
+#include "rso_arc.h"
+#include "rso_case.h"
+#include "rso_casearc.h"
+#include "rso_err.h"
+#include "rso_jsonl.h"
+#include "rso_opt.h"
+#include "rso_progress.h"
+#include "verbs.h"
+
+struct compact {
+	struct rso_store *s;
+	struct rso_age_recipients *r;
+	struct rso_age_identities *ids;
+	struct rso_progress *bar;
+};
+
+/*
+ * One case, under its archive lock so no segment is added meanwhile.  The
+ * records index keeps naming the old segments: readers find an entry in
+ * the merged one that covers them (rso_casearc_open_entry).
+ */
+static int
+compact_one(const char *id, json_t *line, const char *where, void *ctx)
+{
+	struct compact *c = ctx;
+	struct rso_state st;
+	struct rso_error e;
+	char *dir, *seg = NULL;
+	json_t *out;
+	int lock, rc;
+
+	(void)line;
+	if ((rc = rso_case_state(c->s, id, &st, &e)) != 0) {
+		rso_warnx("%s: %s", where, e.msg);
+		return rc;
+	}
+	if ((lock = rso_casearc_lock(c->s, id, &e)) < 0) {
+		rso_warnx("%s: %s", id, e.msg);
+		return e.status;
+	}
+	dir = rso_casearc_dir(c->s, id);
+	rc = rso_seg_compact(dir, c->r, c->ids, &seg, &e);
+	rso_casearc_unlock(lock);
+	free(dir);
+	rso_progress_add(c->bar, 1);
+	/* A case that never had records has no archive: nothing to merge. */
+	if (rc == EX_NOINPUT)
+		rc = 0;
+	else if (rc != 0) {
+		rso_warnx("%s: %s", id, e.msg);
+		return rc;
+	}
+	out = json_pack("{s:s, s:s?}", "case", id, "segment", seg);
+	if (seg == NULL)
+		json_object_set_new(out, "unchanged", json_true());
+	rc = rso_jsonl_write(stdout, out);
+	json_decref(out);
+	free(seg);
+	return rc;
+}
+
+int
+case_compact(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "identity", required_argument, NULL, 'i' },
+		RSO_OPT_LONG, { 0 } };
+	const char *identity = NULL;
+	struct compact c = { 0 };
+	struct rso_error e;
+	int ch, rc;
+
+	rso_opt_reset();
+	while ((ch = getopt_long(argc, argv, "i:" RSO_OPT_SHORT, longopts,
+	    NULL)) != -1)
+		if (ch == 'i')
+			identity = optarg;
+		else
+			rso_opt_common(ch, optarg, case_usage);
+	argc -= optind;
+	argv += optind;
+	if ((rc = rso_casearc_identities(identity, &c.ids, &e)) != 0) {
+		rso_warnx("%s", e.msg);
+		return rc;
+	}
+	c.s = rso_store_xopen();
+	if ((rc = rso_casearc_recipients(c.s, &c.r, &e)) != 0) {
+		rso_warnx("%s", e.msg);
+	} else {
+		c.bar = rso_progress_start("compact", (uint64_t)argc);
+		rc = rso_case_each_input(argc, argv, compact_one, &c);
+		rso_progress_done(c.bar);
+	}
+	rso_age_recipients_free(c.r);
+	rso_age_identities_free(c.ids);
+	rso_store_close(c.s);
+	return rc;
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bats
+# rso-case compact, and the progress bars of long work: drawn on a
+# terminal, never into a pipe or a cron job's mail.
+load lib
+
+local_setup() {
+	init_with_key
+}
+
+@test "rso-case compact: a case's segments become one, its records still read, a re-run merges nothing" {
+	ready_case 1
+	printf 'Synthetic lab %s.\n' 2 >lab.txt
+	rso-collect add --type lab RSO-2026-000001 lab.txt >/dev/null
+	before=$(ls "$RSO_HOME/archives/RSO-2026-000001" | grep -c '\.age$')
+	[ "$before" -eq 2 ]
+	run -0 rso-case compact RSO-2026-000001
+	[ "$output" = '{"case":"RSO-2026-000001","segment":"000001-000002.age"}' ]
+	[ "$(ls "$RSO_HOME/archives/RSO-2026-000001" | grep '\.age$')" = 000001-000002.age ]
+	# The index still names the old segments; the merged one serves them.
+	rso-collect cat RSO-2026-000001 0001 | cmp - rec-1.txt
+	rso-collect cat RSO-2026-000001 0002 | cmp - lab.txt
+	# age and tar alone read the merged segment: one of each name.
+	age -d -i "$RSO_IDENTITY" "$RSO_HOME/archives/RSO-2026-000001/000001-000002.age" | bsdtar -tf - | sort >names
+	[ "$(sort -u names | wc -l)" -eq "$(wc -l <names)" ]
+	grep -q '^records/0002-' names
+	run -0 rso-case compact RSO-2026-000001
+	[ "$output" = '{"case":"RSO-2026-000001","segment":null,"unchanged":true}' ]
+	# New records after compaction go into a new segment, numbered after it.
+	printf 'Synthetic note.\n' >note.txt
+	rso-collect add --type note RSO-2026-000001 note.txt >/dev/null
+	[ -e "$RSO_HOME/archives/RSO-2026-000001/000003.age" ]
+	run -0 rso-case verify
+}
+
+@test "rso-case compact: refusals" {
+	ready_case 1
+	rso-collect add --type lab RSO-2026-000001 "$DATA/roster.jsonl" >/dev/null
+	rso-case keygen -o other.txt 2>/dev/null
+	run -77 --separate-stderr rso-case compact -i other.txt RSO-2026-000001
+	[[ "$stderr" == "rso-case: RSO-2026-000001: "*"no identity matches any of the file's recipients" ]]
+	[ "$(ls "$RSO_HOME/archives/RSO-2026-000001" | grep -c '\.age$')" -eq 2 ]
+	run -65 --separate-stderr rso-case compact RSO-2026-000009
+	[ "$stderr" = "rso-case: argument 1: RSO-2026-000009: no such case" ]
+	RSO_IDENTITY= run -77 --separate-stderr rso-case compact RSO-2026-000001
+	[ "$stderr" = "rso-case: no identity (-i FILE or RSO_IDENTITY)" ]
+}
+
+@test "progress: export and compact draw a bar on a terminal, nothing into a pipe" {
+	ready_case 1
+	ready_case 2
+	rso-collect add --type lab RSO-2026-000001 "$DATA/roster.jsonl" >/dev/null
+	# Under script(1) stderr is a terminal, as for a person at one.
+	script -qec "rso-case compact RSO-2026-000001 RSO-2026-000002 >/dev/null" /dev/null >tty.out
+	grep -q 'rso-case: compact \[##############################\] 2/2' tty.out
+	run -0 --separate-stderr rso-case compact RSO-2026-000001 RSO-2026-000002
+	[ "$stderr" = "" ]
+	mkdir out
+	rso-case keygen -o partner.txt 2>partner.pub
+	pk=$(grep -o 'age1[a-z0-9]*' partner.pub)
+	script -qec "rso-case list | rso-export --format archive -r $pk --to out >/dev/null" /dev/null >tty.out
+	grep -q 'rso-export: export: 2' tty.out
+	run -0 --separate-stderr rso-export --format archive -r "$pk" --force --to out RSO-2026-000001
+	[ "$stderr" = "" ]
+	# The inbox counts what it files.
+	mkdir in
+	printf 'Synthetic scan.\n' >in/RSO-2026-000002-scan.txt
+	script -qec "rso-collect inbox in >/dev/null" /dev/null >tty.out
+	grep -q 'rso-collect: inbox: 1' tty.out
+	# -q silences it on a terminal too.
+	script -qec "rso-export -q --format archive -r $pk --force --to out RSO-2026-000001 >/dev/null" /dev/null >tty.out
+	! grep -q 'export' tty.out
+}
