@@ -605,22 +605,15 @@ mark_received(struct rso_store *s, const char *id, const char *tok,
 	    "case", id, tok);
 }
 
-/* The manifest's members, in the records table's column order. */
-static const char *const manifest_cols[] = { "item", "name", "type",
-	"source", "date", "sha256", "media_type", "size", "study_uid",
-	"series_uid", "sop_uid", "modality", "body_part", "study_date",
-	"study_desc" };
-#define NMANIFEST (sizeof(manifest_cols) / sizeof(manifest_cols[0]))
-
 int
 rso_records_manifest(struct rso_store *s, const char *id, rso_records_fn *fn,
     void *ctx, struct rso_error *e)
 {
 	sqlite3_stmt *st;
 	json_t *line;
-	size_t i;
-	int rc, frc = 0;
+	int i, rc, frc = 0;
 
+	/* The members are the columns, by name; NULL ones are left out. */
 	st = rso_store_prepare(s, "SELECT item, name, type, source, date, sha256,"
 	    " media_type, size, study_uid, series_uid, sop_uid, modality,"
 	    " body_part, study_date, study_desc FROM records WHERE case_id = ?"
@@ -628,13 +621,13 @@ rso_records_manifest(struct rso_store *s, const char *id, rso_records_fn *fn,
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	while (frc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		line = json_object();
-		for (i = 0; i < NMANIFEST; i++)
-			if (sqlite3_column_type(st, (int)i) == SQLITE_INTEGER)
-				json_object_set_new(line, manifest_cols[i],
-				    json_integer(sqlite3_column_int64(st, (int)i)));
-			else if (col_or_null(st, (int)i))
-				json_object_set_new(line, manifest_cols[i],
-				    json_string(col(st, (int)i)));
+		for (i = 0; i < sqlite3_column_count(st); i++)
+			if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
+				json_object_set_new(line, sqlite3_column_name(st, i),
+				    json_integer(sqlite3_column_int64(st, i)));
+			else if (col_or_null(st, i))
+				json_object_set_new(line, sqlite3_column_name(st, i),
+				    json_string(col(st, i)));
 		frc = fn(line, ctx);
 		json_decref(line);
 	}

@@ -1417,18 +1417,27 @@ find_reach(struct rso_store *s, const struct rso_period *p,
 	free(home);
 }
 
+/* The share of the period's delivered opinions that sql counts. */
 static void
-find_ehr(struct rso_store *s, const struct rso_period *p, struct finding *f)
+delivered_share(struct rso_store *s, const struct rso_period *p,
+    struct finding *f, const char *sql, const char *what)
 {
 	int64_t n, k;
 
-	/* A transfer archive goes to a partner, not into the EHR or PACS. */
-	count2(s, DELIVERED_WITH("EXISTS (SELECT 1 FROM events x WHERE"
-	    " x.case_id = d.case_id AND x.type = 'case.exported' AND"
-	    " json_extract(x.data, '$.format') IS NOT 'archive')"), p, &n, &k);
+	count2(s, sql, p, &n, &k);
 	share(f, k, n);
-	snprintf(f->why, sizeof(f->why), "%s of %lld opinions delivered were "
-	    "exported to the EHR or PACS", f->figure, (long long)n);
+	snprintf(f->why, sizeof(f->why), "%s of %lld opinions delivered %s",
+	    f->figure, (long long)n, what);
+}
+
+static void
+find_ehr(struct rso_store *s, const struct rso_period *p, struct finding *f)
+{
+	/* A transfer archive goes to a partner, not into the EHR or PACS. */
+	delivered_share(s, p, f, DELIVERED_WITH("EXISTS (SELECT 1 FROM events"
+	    " x WHERE x.case_id = d.case_id AND x.type = 'case.exported' AND"
+	    " json_extract(x.data, '$.format') IS NOT 'archive')"),
+	    "were exported to the EHR or PACS");
 }
 
 /*
@@ -1511,15 +1520,10 @@ static void
 find_relationship(struct rso_store *s, const struct rso_period *p,
     struct finding *f)
 {
-	int64_t n, k;
-
-	count2(s, DELIVERED_WITH("EXISTS (SELECT 1 FROM events x WHERE"
-	    " x.case_id = d.case_id AND x.type IN ('survey.answered',"
-	    " 'case.downstream'))"), p, &n, &k);
-	share(f, k, n);
-	snprintf(f->why, sizeof(f->why), "%s of %lld opinions delivered were "
-	    "followed by a survey answer or downstream care", f->figure,
-	    (long long)n);
+	delivered_share(s, p, f, DELIVERED_WITH("EXISTS (SELECT 1 FROM events"
+	    " x WHERE x.case_id = d.case_id AND x.type IN ('survey.answered',"
+	    " 'case.downstream'))"), "were followed by a survey answer or "
+	    "downstream care");
 }
 
 /* The level of a finding by its thresholds; no figure is a pilot. */
