@@ -448,8 +448,8 @@ insert_invoice(struct rso_store *s, const char *id, const char *number,
 static int file_claim(struct rso_store *, const char *, const char *,
     int64_t, const char *, struct rso_error *);
 
-int
-rso_bill_invoice(struct rso_store *s, json_t *fees, const char *id,
+static int
+invoice_locked(struct rso_store *s, json_t *fees, const char *id,
     const struct rso_bill_opts *o, json_t **out, int *already,
     struct rso_error *e)
 {
@@ -472,10 +472,6 @@ rso_bill_invoice(struct rso_store *s, json_t *fees, const char *id,
 		json_decref(q.lines);
 		return rc;
 	}
-	if ((rc = rso_store_begin(s, e)) != 0) {
-		json_decref(q.lines);
-		return rc;
-	}
 	next_number(s, "INV", "invoices", number, sizeof(number));
 	data = json_pack("{s:s, s:o, s:s, s:s}", "invoice", number, "total",
 	    money(q.total, q.x), "currency", cur, "status", status);
@@ -486,14 +482,49 @@ rso_bill_invoice(struct rso_store *s, json_t *fees, const char *id,
 		rc = file_claim(s, id, o->cover, q.total, cur, e);
 	json_decref(data);
 	json_decref(q.lines);
-	if (rc == 0)
-		rc = rso_store_commit(s, e);
-	if (rc != 0) {
-		rso_store_rollback(s);
+	if (rc != 0)
 		return rc;
-	}
 	*out = invoice_get(s, id);
 	return 0;
+}
+
+/*
+ * The changes below read what they check (is there an invoice yet, what is
+ * owed) inside the write transaction, so that two programs at once cannot
+ * both pass the check: the second waits, then sees the first's work.
+ */
+static int
+end_tx(struct rso_store *s, int rc, struct rso_error *e)
+{
+	if (rc == 0)
+		return rso_store_commit(s, e);
+	rso_store_rollback(s);
+	return rc;
+}
+
+/* The same, and what was to be written out is dropped if the commit fails. */
+static int
+end_tx_out(struct rso_store *s, int rc, json_t **out, struct rso_error *e)
+{
+	if ((rc = end_tx(s, rc, e)) != 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int
+rso_bill_invoice(struct rso_store *s, json_t *fees, const char *id,
+    const struct rso_bill_opts *o, json_t **out, int *already,
+    struct rso_error *e)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = rso_store_begin(s, e)) != 0)
+		return rc;
+	return end_tx_out(s, invoice_locked(s, fees, id, o, out, already, e),
+	    out, e);
 }
 
 /* ---- what a case owes ---- */
@@ -660,8 +691,8 @@ payment_known(struct rso_store *s, const char *pid, json_t **out)
 	return found;
 }
 
-int
-rso_bill_pay(struct rso_store *s, const json_t *pay, json_t **out,
+static int
+pay_locked(struct rso_store *s, const json_t *pay, json_t **out,
     int *already, struct rso_error *e)
 {
 	const char *pid = rso_json_str(pay, "id");
@@ -702,8 +733,6 @@ rso_bill_pay(struct rso_store *s, const json_t *pay, json_t **out,
 	p[0] = (struct rso_posting){ "cash", amount };
 	p[1] = (struct rso_posting){ "receivable", -applied };
 	p[2] = (struct rso_posting){ "credits", -(amount - applied) };
-	if ((rc = rso_store_begin(s, e)) != 0)
-		return rc;
 	data = json_pack("{s:s, s:s, s:o, s:o}", "payment", pid, "invoice",
 	    w.number, "amount", money(amount, w.x), "credit",
 	    money(amount - applied, w.x));
@@ -711,10 +740,7 @@ rso_bill_pay(struct rso_store *s, const json_t *pay, json_t **out,
 	    e)) == 0 && (rc = insert_payment(s, pid, id, &w, amount, applied,
 	    pay, tx, e)) == 0 && (rc = settle(s, id, e)) == 0)
 		rc = rso_event_append(s, id, "payment.received", data, NULL, e);
-	if (rc == 0)
-		rc = rso_store_commit(s, e);
 	if (rc != 0) {
-		rso_store_rollback(s);
 		json_decref(data);
 		return rc;
 	}
@@ -722,6 +748,18 @@ rso_bill_pay(struct rso_store *s, const json_t *pay, json_t **out,
 	json_object_set_new(data, "balance", money(owing - applied, w.x));
 	*out = data;
 	return 0;
+}
+
+int
+rso_bill_pay(struct rso_store *s, const json_t *pay, json_t **out,
+    int *already, struct rso_error *e)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = rso_store_begin(s, e)) != 0)
+		return rc;
+	return end_tx_out(s, pay_locked(s, pay, out, already, e), out, e);
 }
 
 /* ---- refunds ---- */
@@ -753,8 +791,8 @@ policy_percent(struct rso_store *s, const char *stage)
 	    == 0 ? 100 : strcmp(stage, "assigned") == 0 ? 50 : 0);
 }
 
-int
-rso_bill_refund(struct rso_store *s, const char *id, int64_t amount,
+static int
+refund_locked(struct rso_store *s, const char *id, int64_t amount,
     const char *reason, json_t **out, struct rso_error *e)
 {
 	char at[RSO_TIME_STRLEN], buf[RSO_MONEY_STRLEN];
@@ -789,8 +827,6 @@ rso_bill_refund(struct rso_store *s, const char *id, int64_t amount,
 	p[0] = (struct rso_posting){ "credits", from_credit };
 	p[1] = (struct rso_posting){ "refunds", amount - from_credit };
 	p[2] = (struct rso_posting){ "cash", -amount };
-	if ((rc = rso_store_begin(s, e)) != 0)
-		return rc;
 	rso_time_format(rso_now(), at);
 	data = json_pack("{s:o, s:s, s:s}", "amount", money(amount, w.x),
 	    "reason", reason, "stage", stage);
@@ -808,16 +844,26 @@ rso_bill_refund(struct rso_store *s, const char *id, int64_t amount,
 	}
 	if (rc == 0)
 		rc = rso_event_append(s, id, "refund.issued", data, NULL, e);
-	if (rc == 0)
-		rc = rso_store_commit(s, e);
 	if (rc != 0) {
-		rso_store_rollback(s);
 		json_decref(data);
 		return rc;
 	}
 	json_object_set_new(data, "case", json_string(id));
 	*out = data;
 	return 0;
+}
+
+int
+rso_bill_refund(struct rso_store *s, const char *id, int64_t amount,
+    const char *reason, json_t **out, struct rso_error *e)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = rso_store_begin(s, e)) != 0)
+		return rc;
+	return end_tx_out(s, refund_locked(s, id, amount, reason, out, e), out,
+	    e);
 }
 
 /* ---- claims ---- */
@@ -874,8 +920,8 @@ claim_get(struct rso_store *s, const char *id)
 	return o;
 }
 
-int
-rso_bill_claim(struct rso_store *s, const char *id, const char *payer,
+static int
+claim_locked(struct rso_store *s, const char *id, const char *payer,
     json_t **out, int *already, struct rso_error *e)
 {
 	sqlite3_stmt *st;
@@ -902,21 +948,29 @@ rso_bill_claim(struct rso_store *s, const char *id, const char *payer,
 	if (amount > balance_of(&w))
 		return rso_error_set(e, EX_DATAERR, "%s: the reimbursable add-ons "
 		    "are already paid", id);
-	if ((rc = rso_store_begin(s, e)) != 0)
+	if ((rc = file_claim(s, id, payer, amount, w.currency, e)) == 0)
+		rc = settle(s, id, e);
+	if (rc != 0)
 		return rc;
-	if ((rc = file_claim(s, id, payer, amount, w.currency, e)) == 0 &&
-	    (rc = settle(s, id, e)) == 0)
-		rc = rso_store_commit(s, e);
-	if (rc != 0) {
-		rso_store_rollback(s);
-		return rc;
-	}
 	*out = claim_get(s, id);
 	return 0;
 }
 
 int
-rso_bill_claim_decide(struct rso_store *s, const char *id, int paid,
+rso_bill_claim(struct rso_store *s, const char *id, const char *payer,
+    json_t **out, int *already, struct rso_error *e)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = rso_store_begin(s, e)) != 0)
+		return rc;
+	return end_tx_out(s, claim_locked(s, id, payer, out, already, e), out,
+	    e);
+}
+
+static int
+claim_decide_locked(struct rso_store *s, const char *id, int paid,
     json_t **out, int *already, struct rso_error *e)
 {
 	struct rso_posting p[2];
@@ -954,8 +1008,6 @@ rso_bill_claim_decide(struct rso_store *s, const char *id, int paid,
 	p[0] = (struct rso_posting){ paid ? "cash" : "receivable", amount };
 	p[1] = (struct rso_posting){ "insurance-receivable", -amount };
 	rso_time_format(rso_now(), at);
-	if ((rc = rso_store_begin(s, e)) != 0)
-		return rc;
 	st = rso_store_prepare(s, "UPDATE claims SET status = ?, decided = ?"
 	    " WHERE case_id = ?");
 	sqlite3_bind_text(st, 1, paid ? "paid" : "denied", -1, SQLITE_STATIC);
@@ -970,14 +1022,23 @@ rso_bill_claim_decide(struct rso_store *s, const char *id, int paid,
 	else if (rc != 0)
 		sqlite3_finalize(st);
 	json_decref(data);
-	if (rc == 0)
-		rc = rso_store_commit(s, e);
-	if (rc != 0) {
-		rso_store_rollback(s);
+	if (rc != 0)
 		return rc;
-	}
 	*out = claim_get(s, id);
 	return 0;
+}
+
+int
+rso_bill_claim_decide(struct rso_store *s, const char *id, int paid,
+    json_t **out, int *already, struct rso_error *e)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = rso_store_begin(s, e)) != 0)
+		return rc;
+	return end_tx_out(s, claim_decide_locked(s, id, paid, out, already, e),
+	    out, e);
 }
 
 /* ---- due ---- */

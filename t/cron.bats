@@ -83,3 +83,88 @@ local_setup() {
 	run -65 --separate-stderr rso-monthly
 	[ "${stderr_lines[0]}" = "rso-monthly: check: rso-bill: check: tx 3: does not balance (+1) (exit 65)" ]
 }
+
+# Cases 4-5 ready (to be invoiced) and 6-7 delivered (to be exported),
+# besides cases 1-3 waiting on records; records for 1-3 in the inbox.
+whole_night() {
+	rso-assign roster "$DATA/roster.jsonl" >/dev/null
+	echo '# Opinion' >op.md
+	for n in 4 5 6 7; do ready_case "$n"; done
+	for n in 6 7; do
+		id=$(printf 'RSO-2026-%06d' "$n")
+		rso-assign "$id" >/dev/null
+		for s in $(sqlite3 "$RSO_HOME/rso.db" "select specialist_id from assignments where case_id = '$id'"); do
+			rso-assign accept --by "$s" "$id" >/dev/null
+		done
+		rso-opinion record --outcome confirmed --file op.md "$id" >/dev/null
+		rso-opinion deliver "$id" >/dev/null
+	done
+	for n in 1 2 3; do echo "report $n" >"inbox/RSO-2026-00000$n-report.txt"; done
+	gen-dicom --study inbox/RSO-2026-000001-mri n=3
+	mkdir ehr
+	export RSO_EHR_INBOX="$PWD/ehr"
+}
+
+# What the night did, as counts: records filed, mails, invoices, exports.
+night_counts() {
+	echo "records $(sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct sha256) from records")"
+	echo "mails $(ls outbox | wc -l)"
+	echo "invoices $(sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct case_id) from invoices")"
+	echo "exports $(sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct case_id) from exports") $(ls ehr | wc -l)"
+}
+
+@test "cron: two whole nights at once file, mail, invoice and export each thing exactly once" {
+	whole_night
+	rso-nightly 2>a.err &
+	p1=$!
+	rso-nightly 2>b.err &
+	p2=$!
+	s1=0 s2=0
+	wait $p1 || s1=$?
+	wait $p2 || s2=$?
+	for s in $s1 $s2; do [ "$s" -eq 0 ] || [ "$s" -eq 75 ]; done
+	cat a.err b.err | grep -v '^rso-nightly: another run is going$' && return 1
+	# And a third, after: nothing more to do.
+	run -0 --separate-stderr rso-nightly
+	[ "$stderr" = '' ]
+	run -0 night_counts
+	# 7 records: 4 filed by hand (cases 4-7), 3 reports and 3 DICOM from
+	# the inbox; 3 follow-ups; the 2 ready cases and 2 delivered ones all
+	# invoiced; the 2 delivered exported.
+	assert_output "records 10|10
+mails 3
+invoices 4|4
+exports 2|2 2"
+	run -0 find inbox -mindepth 1 -not -path 'inbox/.rejected' -not -name .rso-inbox.lock
+	assert_output ''
+	run -0 rso-case verify
+	run -0 rso-bill check
+}
+
+# Two copies of a command at once; each exits 0 or 75 (busy) and says
+# nothing else.
+twice_at_once() {
+	bash -c "$1" >/dev/null 2>a.err &
+	p1=$!
+	bash -c "$1" >/dev/null 2>b.err &
+	p2=$!
+	s1=0 s2=0
+	wait $p1 || s1=$?
+	wait $p2 || s2=$?
+	for s in $s1 $s2; do [ "$s" -eq 0 ] || [ "$s" -eq 75 ] || { cat a.err b.err; return 1; }; done
+	[ "$s1" -eq 0 ] || [ "$s2" -eq 0 ]
+}
+
+@test "cron: the invoice and export steps, twice at once without the job's lock, do each thing once" {
+	whole_night
+	for n in $(seq 8 30); do ready_case "$n"; done
+	twice_at_once 'rso-case list -q --status ready,assigned,in-review,delivered | rso-bill invoice -q'
+	twice_at_once 'rso-case list -q --status delivered | rso-export -q --format hl7 --to ehr'
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct case_id) from invoices"
+	assert_output "27|27"
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct case_id) from exports"
+	assert_output "2|2"
+	[ "$(ls ehr | wc -l)" -eq 2 ]
+	run -0 rso-bill check
+	run -0 rso-case verify
+}

@@ -246,3 +246,29 @@ PY
 	echo '{"id":"ch_2","case":"RSO-2026-000004","amount":"50.00"}' | rso-bill pay >/dev/null
 	run -0 rso-assign accept --by "$sp" RSO-2026-000004
 }
+
+@test "rso-bill: two payment imports at once for the same invoices apply each to what is still owed" {
+	echo '{"fee_gate":"none"}' >"$RSO_HOME/config.json"
+	for n in $(seq 4 40); do intake "$n"; done
+	rso-case list | rso-bill invoice >/dev/null
+	# Each case paid twice, 600.00 a time, from two processors' files.
+	for f in a b; do
+		for n in $(seq 1 40); do
+			printf '{"id":"ch_%s%d","case":"RSO-2026-%06d","amount":"600.00"}\n' "$f" "$n" "$n"
+		done >"$f.jsonl"
+	done
+	rso-bill pay a.jsonl >/dev/null &
+	p1=$!
+	rso-bill pay b.jsonl >/dev/null &
+	p2=$!
+	wait $p1
+	wait $p2
+	# No case took more than its invoice; the rest is credit.
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from invoices i where
+	    (select sum(applied) from payments p where p.case_id = i.case_id) != i.total"
+	assert_output 0
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select sum(amount) = sum(applied) + sum(credit),
+	    sum(credit) = 2 * 60000 * 40 - (select sum(total) from invoices) from payments"
+	assert_output '1|1'
+	run -0 rso-bill check
+}
