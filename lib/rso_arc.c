@@ -251,6 +251,28 @@ fsync_dir(const char *dir)
 	return rc;
 }
 
+/* The prefix of rso_seg_create's temporary files. */
+#define SEG_TEMP ".seg-"
+
+int
+rso_seg_clean_temps(const char *casedir)
+{
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	if ((dir = opendir(casedir)) == NULL)
+		return 0;
+	while ((d = readdir(dir)) != NULL)
+		if (strncmp(d->d_name, SEG_TEMP, strlen(SEG_TEMP)) == 0 &&
+		    unlinkat(dirfd(dir), d->d_name, 0) == 0)
+			n++;
+	closedir(dir);
+	if (n > 0)
+		fsync_dir(casedir);
+	return n;
+}
+
 /* mkdir -p with mode 0700 for what it creates. */
 static int
 mkdirs(const char *path)
@@ -355,7 +377,7 @@ rso_seg_create(const char *casedir, const struct rso_age_recipients *r,
 	}
 	w = rso_xcalloc(1, sizeof(*w));
 	w->casedir = rso_xstrdup(casedir);
-	w->tmp = rso_xasprintf("%s/.seg-XXXXXX", casedir);
+	w->tmp = rso_xasprintf("%s/" SEG_TEMP "XXXXXX", casedir);
 	w->mtime = entry_mtime();
 	/* mkostemp makes it 0600: right for patient data at rest. */
 	if ((w->fd = mkostemp(w->tmp, O_CLOEXEC)) < 0) {

@@ -143,6 +143,13 @@ int rso_seg_list(const char *casedir, char ***names, struct rso_error *e);
 void rso_seg_list_free(char **names);
 
 /*
+ * Remove the dot-temp segments of casedir, what a writer killed before
+ * rso_seg_commit leaves behind.  Call only while no writer can be at work
+ * there (under the case's lock).  Returns how many were removed.
+ */
+int rso_seg_clean_temps(const char *casedir);
+
+/*
  * Merge every live segment of casedir into one (the latest version of
  * each name), encrypted to r, read with ids; fsync it and the folder, then
  * remove the segments it replaces.  *segname gets the new segment's name,

@@ -14,6 +14,7 @@
 #include "rso_casearc.h"
 #include "rso_event.h"
 #include "rso_jsonl.h"
+#include "rso_store_priv.h"
 
 char *
 rso_casearc_dir(struct rso_store *s, const char *id)
@@ -76,7 +77,6 @@ rso_casearc_lock(struct rso_store *s, const char *id, struct rso_error *e)
 		return -1;
 	}
 	path = rso_xasprintf("%s/.lock", dir);
-	free(dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
 		rso_error_set(e, EX_CANTCREAT, "%s: %s", path, strerror(errno));
@@ -84,7 +84,10 @@ rso_casearc_lock(struct rso_store *s, const char *id, struct rso_error *e)
 			close(fd);
 		fd = -1;
 	}
+	if (fd >= 0)
+		rso_seg_clean_temps(dir);
 	free(path);
+	free(dir);
 	return fd;
 }
 
@@ -165,6 +168,20 @@ seg_range(const char *name, long *lo, long *hi)
 	return strcmp(end, ".age") == 0 ? 0 : -1;
 }
 
+/* The live segment among names that covers segment number want, or -1. */
+static int
+covering(char **names, long want)
+{
+	long lo, hi;
+	int i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (seg_range(names[i], &lo, &hi) == 0 && lo <= want &&
+		    want <= hi)
+			return i;
+	return -1;
+}
+
 struct rso_seg_reader *
 rso_casearc_open_entry(struct rso_store *s, const char *id,
     const char *segname, const char *name,
@@ -173,16 +190,14 @@ rso_casearc_open_entry(struct rso_store *s, const char *id,
 	char *dir = rso_casearc_dir(s, id), **names = NULL, *path = NULL;
 	struct rso_seg_reader *rd = NULL;
 	struct rso_seg_entry ent;
-	long want, lo, hi, x;
+	long want, x;
 	int i, rc;
 
 	if (seg_range(segname, &want, &x) != 0 ||
 	    rso_seg_list(dir, &names, e) != 0)
 		goto done;
-	for (i = 0; names[i] != NULL && path == NULL; i++)
-		if (seg_range(names[i], &lo, &hi) == 0 && lo <= want &&
-		    want <= hi)
-			path = rso_xasprintf("%s/%s", dir, names[i]);
+	if ((i = covering(names, want)) >= 0)
+		path = rso_xasprintf("%s/%s", dir, names[i]);
 	if (path == NULL) {
 		rso_error_set(e, EX_NOINPUT, "%s: segment %s is gone", id, segname);
 		goto done;
@@ -203,6 +218,129 @@ done:
 	free(path);
 	free(dir);
 	return rd;
+}
+
+int
+rso_casearc_check(struct rso_store *s, const char *id, size_t *segments,
+    char ***orphans, struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT printf('%04d', item),"
+	    " segment FROM records WHERE case_id = ?1 UNION ALL SELECT role,"
+	    " segment FROM opinions WHERE case_id = ?1");
+	char *dir = rso_casearc_dir(s, id), **names = NULL;
+	size_t n, k = 0;
+	int *named, i, rc;
+	long want, x;
+
+	*segments = 0;
+	*orphans = NULL;
+	if ((rc = rso_seg_list(dir, &names, e)) == EX_NOINPUT) {
+		names = rso_xcalloc(1, sizeof(*names));
+		rc = 0;
+	}
+	free(dir);
+	if (rc != 0) {
+		sqlite3_finalize(st);
+		return rc;
+	}
+	for (n = 0; names[n] != NULL; n++)
+		;
+	named = rso_xcalloc(n + 1, sizeof(*named));
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = 0;
+		if (seg_range((const char *)sqlite3_column_text(st, 1), &want,
+		    &x) != 0 || (i = covering(names, want)) < 0)
+			rc = rso_error_set(e, EX_DATAERR, "item %s: segment %s is "
+			    "gone", sqlite3_column_text(st, 0),
+			    sqlite3_column_text(st, 1));
+		else
+			named[i] = 1;
+	}
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (rc != EX_DATAERR && rc != 0)
+		rc = rso_store_sqlerr(s, rc, e);
+	sqlite3_finalize(st);
+	*segments = n;
+	/* Keep in names only the orphans, in the order written. */
+	for (i = 0; (size_t)i < n; i++)
+		if (named[i])
+			free(names[i]);
+		else
+			names[k++] = names[i];
+	names[k] = NULL;
+	free(named);
+	if (rc != 0 || k == 0) {
+		rso_seg_list_free(names);
+		names = NULL;
+	}
+	*orphans = names;
+	return rc;
+}
+
+/* How many names a NULL-ended list holds. */
+static size_t
+count_names(char **names)
+{
+	size_t n = 0;
+
+	while (names != NULL && names[n] != NULL)
+		n++;
+	return n;
+}
+
+int
+rso_casearc_check_all(struct rso_store *s, size_t *segments,
+    size_t *orphans, struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT id FROM cases ORDER BY id");
+	char id[RSO_CASE_IDLEN], **o;
+	struct rso_error why;
+	size_t n;
+	int rc = 0, sr = SQLITE_DONE;
+
+	*segments = *orphans = 0;
+	while (rc == 0 && (sr = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(id, sizeof(id), "%s", sqlite3_column_text(st, 0));
+		if ((rc = rso_casearc_check(s, id, &n, &o, &why)) != 0) {
+			rso_error_set(e, rc, "%s: %s", id, why.msg);
+			break;
+		}
+		*segments += n;
+		*orphans += count_names(o);
+		rso_seg_list_free(o);
+	}
+	if (rc == 0 && sr != SQLITE_DONE)
+		rc = rso_store_sqlerr(s, sr, e);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+rso_casearc_drop(struct rso_store *s, const char *id, char **orphans,
+    size_t *dropped, struct rso_error *e)
+{
+	char *dir = rso_casearc_dir(s, id), *path;
+	int rc = 0, fd;
+
+	*dropped = 0;
+	for (; rc == 0 && orphans != NULL && *orphans != NULL; orphans++) {
+		path = rso_xasprintf("%s/%s", dir, *orphans);
+		if (unlink(path) == 0)
+			++*dropped;
+		else if (errno != ENOENT)
+			rc = rso_error_set(e, EX_IOERR, "%s: %s", *orphans,
+			    strerror(errno));
+		free(path);
+	}
+	if (*dropped > 0 && (fd = open(dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+	return rc;
 }
 
 void

@@ -30,8 +30,9 @@ int rso_casearc_identities(const char *opt, struct rso_age_identities **ids,
 
 /*
  * Serialise writers of one case's archive: an exclusive lock on
- * archives/CASE/.lock, waited for.  Returns a descriptor to pass to
- * rso_casearc_unlock, or -1 with e filled.
+ * archives/CASE/.lock, waited for.  Holding it, no writer is at work, so
+ * the temporary files of one that was killed are removed.  Returns a
+ * descriptor to pass to rso_casearc_unlock, or -1 with e filled.
  */
 int rso_casearc_lock(struct rso_store *s, const char *id, struct rso_error *e);
 void rso_casearc_unlock(int fd);
@@ -57,6 +58,26 @@ struct rso_seg_writer *rso_casearc_begin_in(struct rso_store *s,
 struct rso_seg_reader *rso_casearc_open_entry(struct rso_store *s,
     const char *id, const char *segname, const char *name,
     const struct rso_age_identities *ids, struct rso_error *e);
+
+/*
+ * The case's archive against the store, without a key: *segments counts
+ * its live segment files, and *orphans (NULL-ended, free with
+ * rso_seg_list_free) names those that hold no record or opinion the store
+ * knows, written by a run killed before the store took them; remove them
+ * only under the case's lock.  EX_DATAERR "item 0003: segment 000004.age
+ * is gone" when a record's or opinion's segment has no file.
+ */
+int rso_casearc_check(struct rso_store *s, const char *id, size_t *segments,
+    char ***orphans, struct rso_error *e);
+
+/* The same over every case, counted; the first failure names its case. */
+int rso_casearc_check_all(struct rso_store *s, size_t *segments,
+    size_t *orphans, struct rso_error *e);
+
+/* Remove the orphans rso_casearc_check found, under the case's lock;
+ * *dropped counts them. */
+int rso_casearc_drop(struct rso_store *s, const char *id, char **orphans,
+    size_t *dropped, struct rso_error *e);
 
 /* A slug for entry names: lowercase letters, digits and '-', at most 40. */
 void rso_slug(const char *in, char *out, size_t n);

@@ -497,7 +497,7 @@ rso_transfer_import(struct rso_store *s, const char *path,
 	struct import *im = rso_xcalloc(1, sizeof(*im));
 	const char *base = strrchr(path, '/');
 	char *partner = NULL, *seg = NULL;
-	int rc;
+	int rc, lock = -1;
 
 	*out = NULL;
 	im->s = s;
@@ -516,7 +516,10 @@ rso_transfer_import(struct rso_store *s, const char *path,
 		rso_store_rollback(s);
 		goto out;
 	}
-	if ((rc = import_body(im, partner, e)) == 0) {
+	/* Like every writer of a case's archive, under its lock. */
+	if ((lock = rso_casearc_lock(s, im->id, e)) < 0)
+		rc = e->status;
+	else if ((rc = import_body(im, partner, e)) == 0) {
 		rc = rso_seg_commit(im->w, &seg, e);
 		im->w = NULL;
 	}
@@ -530,6 +533,7 @@ rso_transfer_import(struct rso_store *s, const char *path,
 		json_decref(*out);
 		*out = NULL;
 	}
+	rso_casearc_unlock(lock);
 out:
 	rso_seg_close(im->rd);
 	free(partner);

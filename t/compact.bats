@@ -45,6 +45,32 @@ local_setup() {
 	[ "$stderr" = "rso-case: no identity (-i FILE or RSO_IDENTITY)" ]
 }
 
+@test "rso-case compact: what a killed writer left is found by verify and removed" {
+	ready_case 1
+	arc="$RSO_HOME/archives/RSO-2026-000001"
+	# A segment written but never taken by the store, and a half-written one.
+	cp "$arc/000001.age" "$arc/000007.age"
+	head -c 100 "$arc/000001.age" >"$arc/.seg-AbC123"
+	run -0 rso-case verify
+	[ "${lines[1]}" = "verify: 2 segments, every record and opinion in one; 1 hold nothing the store names (rso-case compact drops them)" ]
+	run -0 rso-case compact RSO-2026-000001
+	[ "$output" = '{"case":"RSO-2026-000001","segment":null,"dropped":1}' ]
+	[ "$(ls -A "$arc" | grep -v '^.lock$')" = 000001.age ]
+	run -0 rso-case verify
+	[ "${lines[1]}" = "verify: 1 segments, every record and opinion in one" ]
+	# The next writer of the case removes a temporary file too, under its lock.
+	head -c 100 "$arc/000001.age" >"$arc/.seg-DeF456"
+	rso-collect add RSO-2026-000001 "$DATA/roster.jsonl" >/dev/null
+	[ ! -e "$arc/.seg-DeF456" ]
+	rso-collect cat RSO-2026-000001 2 | cmp - "$DATA/roster.jsonl"
+	# A record whose segment is gone fails verify, naming case and item.
+	rm "$arc/000002.age"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: RSO-2026-000001: item 0002: segment 000002.age is gone" ]
+	run -65 --separate-stderr rso-case compact RSO-2026-000001
+	[ "$stderr" = "rso-case: RSO-2026-000001: item 0002: segment 000002.age is gone" ]
+}
+
 @test "progress: export and compact draw a bar on a terminal, nothing into a pipe" {
 	ready_case 1
 	ready_case 2

@@ -147,7 +147,9 @@ rso-case: stdin:4: case: not a case id' ]
 @test "rso-case: verify reports an intact chain" {
 	cases 5
 	run -0 rso-case verify
-	assert_output --regexp '^verify: 5 events, 5 cases, chain intact, head [0-9a-f]{16}$'
+	[[ "${lines[0]}" =~ ^verify:\ 5\ events,\ 5\ cases,\ chain\ intact,\ head\ [0-9a-f]{16}$ ]]
+	[ "${lines[1]}" = "verify: 0 segments, every record and opinion in one" ]
+	[ "${#lines[@]}" -eq 2 ]
 }
 
 @test "rso-case: verify finds an event changed behind its back" {

@@ -19,9 +19,11 @@ struct compact {
 };
 
 /*
- * One case, under its archive lock so no segment is added meanwhile.  The
- * records index keeps naming the old segments: readers find an entry in
- * the merged one that covers them (rso_casearc_open_entry).
+ * One case, under its archive lock so no segment is added meanwhile: the
+ * segments that hold nothing the store names (a run killed before the
+ * store took them) go first, then the rest are merged.  The records index
+ * keeps naming the old segments: readers find an entry in the merged one
+ * that covers them (rso_casearc_open_entry).
  */
 static int
 compact_one(const char *id, json_t *line, const char *where, void *ctx)
@@ -29,7 +31,8 @@ compact_one(const char *id, json_t *line, const char *where, void *ctx)
 	struct compact *c = ctx;
 	struct rso_state st;
 	struct rso_error e;
-	char *dir, *seg = NULL;
+	char *dir, *seg = NULL, **orphans = NULL;
+	size_t segs, dropped = 0;
 	json_t *out;
 	int lock, rc;
 
@@ -43,8 +46,11 @@ compact_one(const char *id, json_t *line, const char *where, void *ctx)
 		return e.status;
 	}
 	dir = rso_casearc_dir(c->s, id);
-	rc = rso_seg_compact(dir, c->r, c->ids, &seg, &e);
+	if ((rc = rso_casearc_check(c->s, id, &segs, &orphans, &e)) == 0 &&
+	    (rc = rso_casearc_drop(c->s, id, orphans, &dropped, &e)) == 0)
+		rc = rso_seg_compact(dir, c->r, c->ids, &seg, &e);
 	rso_casearc_unlock(lock);
+	rso_seg_list_free(orphans);
 	free(dir);
 	rso_progress_add(c->bar, 1);
 	/* A case that never had records has no archive: nothing to merge. */
@@ -55,7 +61,9 @@ compact_one(const char *id, json_t *line, const char *where, void *ctx)
 		return rc;
 	}
 	out = json_pack("{s:s, s:s?}", "case", id, "segment", seg);
-	if (seg == NULL)
+	if (dropped > 0)
+		json_object_set_new(out, "dropped", json_integer(dropped));
+	if (seg == NULL && dropped == 0)
 		json_object_set_new(out, "unchanged", json_true());
 	rc = rso_jsonl_write(stdout, out);
 	json_decref(out);
