@@ -5,6 +5,7 @@
 
 #include "rso_err.h"
 #include "rso_opt.h"
+#include "rso_progress.h"
 #include "rso_render.h"
 #include "rso_report.h"
 #include "rso_store.h"
@@ -71,15 +72,29 @@ last_month(struct rso_period *p)
 	rso_period_shift(&this, -1, p);
 }
 
+static void
+tick(void *bar)
+{
+	rso_progress_add(bar, 0);
+}
+
 static int
-run(rso_report_fn *fn, const char *format, const struct rso_period *p)
+run(const char *name, rso_report_fn *fn, const char *format,
+    const struct rso_period *p)
 {
 	struct rso_store *s = rso_store_xopen();
+	struct rso_progress *bar = rso_progress_busy(name);
 	struct rso_error e;
 	json_t *r;
 	int rc;
 
-	if ((r = fn(s, p, &e)) == NULL) {
+	/* The queries are the long part: a line that says they are going. */
+	if (bar != NULL)
+		rso_store_on_work(s, tick, bar);
+	r = fn(s, p, &e);
+	rso_store_on_work(s, NULL, NULL);
+	rso_progress_done(bar);
+	if (r == NULL) {
 		rso_warnx("%s", e.msg);
 		rso_store_close(s);
 		return e.status;
@@ -141,5 +156,5 @@ main(int argc, char **argv)
 		rso_usage_error(usage, "--since/--until: not a date or RFC 3339 time");
 	if (!month && !since)
 		last_month(&p);
-	return rso_flush_stdout(run(fn, format, &p));
+	return rso_flush_stdout(run(argv[0], fn, format, &p));
 }

@@ -11,7 +11,8 @@
 struct rso_progress {
 	const char *what;
 	uint64_t total, done;
-	struct timespec last;
+	int busy;			/* no units: the time spent */
+	struct timespec start, last;
 };
 
 struct rso_progress *
@@ -24,7 +25,25 @@ rso_progress_start(const char *what, uint64_t total)
 	p = rso_xcalloc(1, sizeof(*p));
 	p->what = what;
 	p->total = total;
+	clock_gettime(CLOCK_MONOTONIC, &p->start);
 	return p;
+}
+
+struct rso_progress *
+rso_progress_busy(const char *what)
+{
+	struct rso_progress *p = rso_progress_start(what, 0);
+
+	if (p != NULL)
+		p->busy = 1;
+	return p;
+}
+
+static long long
+ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1000LL +
+	    (b->tv_nsec - a->tv_nsec) / 1000000;
 }
 
 static void
@@ -33,6 +52,12 @@ draw(struct rso_progress *p)
 	const int width = 30;
 	int i, fill;
 
+	if (p->busy) {
+		fprintf(stderr, "\r%s: %s: %c %.1f s", rso_progname(), p->what,
+		    "|/-\\"[(p->last.tv_nsec / 100000000 + p->last.tv_sec) % 4],
+		    (double)ms_between(&p->start, &p->last) / 1000);
+		return;
+	}
 	if (p->total == 0) {
 		fprintf(stderr, "\r%s: %s: %llu", rso_progname(), p->what,
 		    (unsigned long long)p->done);
@@ -57,9 +82,9 @@ rso_progress_add(struct rso_progress *p, uint64_t n)
 		return;
 	p->done += n;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (now.tv_sec - p->last.tv_sec) * 1000LL +
-	    (now.tv_nsec - p->last.tv_nsec) / 1000000;
-	if (ms < 100 && p->done < p->total)
+	ms = ms_between(&p->last, &now);
+	/* A counter or busy line redraws on time alone; a bar also at its end. */
+	if (ms < 100 && (p->total == 0 || p->done < p->total))
 		return;
 	p->last = now;
 	draw(p);
@@ -70,7 +95,9 @@ rso_progress_done(struct rso_progress *p)
 {
 	if (p == NULL)
 		return;
-	/* Erase the line so later diagnostics start clean. */
+	/* The last count, then erase the line so diagnostics start clean. */
+	clock_gettime(CLOCK_MONOTONIC, &p->last);
+	draw(p);
 	fprintf(stderr, "\r\033[K");
 	free(p);
 }

@@ -15,6 +15,13 @@ struct rso_progress;
  */
 struct rso_progress *rso_progress_start(const char *what, uint64_t total);
 
+/*
+ * Start a line for work whose size is not known beforehand (a report's
+ * queries): it shows the seconds spent so far, redrawn by
+ * rso_progress_add(p, 0).  NULL under the same conditions.
+ */
+struct rso_progress *rso_progress_busy(const char *what);
+
 /* Advance by n units; redraws at most ten times a second. */
 void rso_progress_add(struct rso_progress *p, uint64_t n);
 

@@ -17,6 +17,8 @@ struct rso_store {
 	char *dir;
 	sqlite3 *db;
 	json_t *config;
+	void (*on_work)(void *);
+	void *on_work_ctx;
 };
 
 /*
@@ -465,6 +467,24 @@ rso_store_close(struct rso_store *s)
 	json_decref(s->config);
 	free(s->dir);
 	free(s);
+}
+
+static int
+work_tick(void *ctx)
+{
+	struct rso_store *s = ctx;
+
+	s->on_work(s->on_work_ctx);
+	return 0;		/* never interrupt the query */
+}
+
+void
+rso_store_on_work(struct rso_store *s, void (*fn)(void *), void *ctx)
+{
+	s->on_work = fn;
+	s->on_work_ctx = ctx;
+	sqlite3_progress_handler(s->db, fn ? 4000 : 0, fn ? work_tick : NULL,
+	    s);
 }
 
 int

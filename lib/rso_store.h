@@ -59,6 +59,12 @@ int rso_store_conf_has(const struct rso_store *s, const char *path,
     const char *v);
 
 /*
+ * Call fn(ctx) every few thousand steps of the queries that run from now
+ * on (fn NULL: no more), so a long report can keep a progress line going.
+ */
+void rso_store_on_work(struct rso_store *s, void (*fn)(void *), void *ctx);
+
+/*
  * Transactions.  begin takes the write lock at once (BEGIN IMMEDIATE), so
  * two writers queue on the busy timeout instead of failing mid-way; past
  * the timeout it returns EX_TEMPFAIL ("store busy, try again").  Nesting

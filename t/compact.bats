@@ -71,7 +71,7 @@ local_setup() {
 	[ "$stderr" = "rso-case: RSO-2026-000001: item 0002: segment 000002.age is gone" ]
 }
 
-@test "progress: export and compact draw a bar on a terminal, nothing into a pipe" {
+@test "progress: export, compact, inbox and reports draw on a terminal, nothing into a pipe" {
 	ready_case 1
 	ready_case 2
 	rso-collect add --type lab RSO-2026-000001 "$DATA/roster.jsonl" >/dev/null
@@ -94,5 +94,12 @@ local_setup() {
 	grep -q 'rso-collect: inbox: 1' tty.out
 	# -q silences it on a terminal too.
 	script -qec "rso-export -q --format archive -r $pk --force --to out RSO-2026-000001 >/dev/null" /dev/null >tty.out
-	! grep -q 'export' tty.out
+	run -1 grep -q 'export' tty.out
+	# A report, whose size is not known beforehand, shows the time spent.
+	script -qec "rso-report monthly --month 2026-10 >/dev/null" /dev/null >tty.out
+	grep -Eq 'rso-report: monthly: [|/\\-] [0-9]+\.[0-9] s' tty.out
+	run -0 --separate-stderr rso-report monthly --month 2026-10
+	[ "$stderr" = "" ]
+	script -qec "rso-report -q audit --month 2026-10 >/dev/null" /dev/null >tty.out
+	run -1 grep -q 'audit' tty.out
 }

@@ -263,7 +263,7 @@ PY
 	[ "$(x "//*[@name='sourcePatientInfo']//*[local-name()='Value'][1]")" = 'PID-5|Testperson^Zoë <Amp&Quote">' ]
 	[ "$(xmllint --xpath 'count(//*[local-name()="Association"])' m.xml)" = 2 ]
 	# The DICOM study goes to the PACS, not into XDM.
-	! grep -q '\.DCM' paths
+	run -1 grep -q '\.DCM' paths
 	run -0 rso-export --format xdm --to ehr RSO-2026-000001
 	[ "$(jq -r .existing <<<"$output")" = true ]
 }
