@@ -168,3 +168,28 @@ twice_at_once() {
 	run -0 rso-bill check
 	run -0 rso-case verify
 }
+
+@test "cron: two month-ends at once pay each specialist once and write whole files" {
+	whole_night
+	rso-nightly
+	export RSO_NOW=2026-11-01T03:00:00Z
+	rso-monthly 2>a.err &
+	p1=$!
+	rso-monthly 2>b.err &
+	p2=$!
+	s1=0 s2=0
+	wait $p1 || s1=$?
+	wait $p2 || s2=$?
+	for s in $s1 $s2; do [ "$s" -eq 0 ] || [ "$s" -eq 75 ]; done
+	cat a.err b.err | grep -v '^rso-monthly: another run is going$' && return 1
+	# The two delivered cases' specialists, each posted and paid once.
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct case_id || specialist_id), sum(status = 'paid') from payouts"
+	[ "$output" = "$(sqlite3 "$RSO_HOME/rso.db" "select count(*), count(*), count(*) from assignments where status = 'done'")" ]
+	[ "${output%%|*}" -ge 2 ]
+	run -0 rso-monthly
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from ledger_tx where kind like 'payout%'"
+	[ "$output" = "$(( 2 * $(sqlite3 "$RSO_HOME/rso.db" "select count(*) from payouts") ))" ]
+	run -0 find "$RSO_HOME/reports" -name '.tmp.*'
+	assert_output ''
+	run -0 rso-bill check
+}

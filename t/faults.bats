@@ -31,6 +31,7 @@ requests() {
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from events where type = 'case.created'"
 	assert_output 3000
 	run -0 rso-case verify
+	run -0 rso-bill check
 }
 
 # A store on a 4 MiB tmpfs, filled up with a file.  Skipped where the
@@ -213,6 +214,7 @@ PY
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct case_id) from exports"
 	assert_output "40|40"
 	run -0 rso-case verify
+	run -0 rso-bill check
 }
 
 @test "faults: kill -9 during inbox filing, 20 times: verify passes, a re-run files each record once" {
@@ -250,6 +252,7 @@ PY
 	[ "${lines[1]}" = "verify: 6 segments, every record and opinion in one" ]
 	run -0 find "$RSO_HOME/archives" -name '.seg-*'
 	assert_output ''
+	run -0 rso-bill check
 	# The store holds what was dropped, by hash, and ten of them, read
 	# back through the merged segments, are those bytes.
 	sqlite3 "$RSO_HOME/rso.db" "select sha256 from records order by 1" | cmp - sums.txt
