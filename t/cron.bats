@@ -34,16 +34,8 @@ local_setup() {
 }
 
 @test "cron: two rso-nightly runs at once mail each follow-up exactly once" {
-	rso-nightly 2>a.err &
-	p1=$!
-	rso-nightly 2>b.err &
-	p2=$!
-	s1=0 s2=0
-	wait $p1 || s1=$?
-	wait $p2 || s2=$?
 	# One may find the other running: it says so and exits 75.
-	for s in $s1 $s2; do [ "$s" -eq 0 ] || [ "$s" -eq 75 ]; done
-	cat a.err b.err | grep -v '^rso-nightly: another run is going$' && return 1
+	twice_at_once rso-nightly "rso-nightly: another run is going"
 	rso-nightly
 	[ "$(ls outbox | wc -l)" -eq 3 ]
 }
@@ -88,17 +80,8 @@ local_setup() {
 # besides cases 1-3 waiting on records; records for 1-3 in the inbox.
 whole_night() {
 	rso-assign roster "$DATA/roster.jsonl" >/dev/null
-	echo '# Opinion' >op.md
-	for n in 4 5 6 7; do ready_case "$n"; done
-	for n in 6 7; do
-		id=$(printf 'RSO-2026-%06d' "$n")
-		rso-assign "$id" >/dev/null
-		for s in $(sqlite3 "$RSO_HOME/rso.db" "select specialist_id from assignments where case_id = '$id'"); do
-			rso-assign accept --by "$s" "$id" >/dev/null
-		done
-		rso-opinion record --outcome confirmed --file op.md "$id" >/dev/null
-		rso-opinion deliver "$id" >/dev/null
-	done
+	for n in 4 5; do ready_case "$n"; done
+	for n in 6 7; do delivered_case "$n"; done
 	for n in 1 2 3; do echo "report $n" >"inbox/RSO-2026-00000$n-report.txt"; done
 	gen-dicom --study inbox/RSO-2026-000001-mri n=3
 	mkdir ehr
@@ -115,15 +98,7 @@ night_counts() {
 
 @test "cron: two whole nights at once file, mail, invoice and export each thing exactly once" {
 	whole_night
-	rso-nightly 2>a.err &
-	p1=$!
-	rso-nightly 2>b.err &
-	p2=$!
-	s1=0 s2=0
-	wait $p1 || s1=$?
-	wait $p2 || s2=$?
-	for s in $s1 $s2; do [ "$s" -eq 0 ] || [ "$s" -eq 75 ]; done
-	cat a.err b.err | grep -v '^rso-nightly: another run is going$' && return 1
+	twice_at_once rso-nightly "rso-nightly: another run is going"
 	# And a third, after: nothing more to do.
 	run -0 --separate-stderr rso-nightly
 	[ "$stderr" = '' ]
@@ -139,20 +114,6 @@ exports 2|2 2"
 	assert_output ''
 	run -0 rso-case verify
 	run -0 rso-bill check
-}
-
-# Two copies of a command at once; each exits 0 or 75 (busy) and says
-# nothing else.
-twice_at_once() {
-	bash -c "$1" >/dev/null 2>a.err &
-	p1=$!
-	bash -c "$1" >/dev/null 2>b.err &
-	p2=$!
-	s1=0 s2=0
-	wait $p1 || s1=$?
-	wait $p2 || s2=$?
-	for s in $s1 $s2; do [ "$s" -eq 0 ] || [ "$s" -eq 75 ] || { cat a.err b.err; return 1; }; done
-	[ "$s1" -eq 0 ] || [ "$s2" -eq 0 ]
 }
 
 @test "cron: the invoice and export steps, twice at once without the job's lock, do each thing once" {
@@ -173,15 +134,7 @@ twice_at_once() {
 	whole_night
 	rso-nightly
 	export RSO_NOW=2026-11-01T03:00:00Z
-	rso-monthly 2>a.err &
-	p1=$!
-	rso-monthly 2>b.err &
-	p2=$!
-	s1=0 s2=0
-	wait $p1 || s1=$?
-	wait $p2 || s2=$?
-	for s in $s1 $s2; do [ "$s" -eq 0 ] || [ "$s" -eq 75 ]; done
-	cat a.err b.err | grep -v '^rso-monthly: another run is going$' && return 1
+	twice_at_once rso-monthly "rso-monthly: another run is going"
 	# The two delivered cases' specialists, each posted and paid once.
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct case_id || specialist_id), sum(status = 'paid') from payouts"
 	[ "$output" = "$(sqlite3 "$RSO_HOME/rso.db" "select count(*), count(*), count(*) from assignments where status = 'done'")" ]

@@ -18,11 +18,7 @@ requests() {
 @test "faults: kill -9 during intake, 20 times: verify passes, a re-run makes each case once" {
 	requests 3000 >many.jsonl
 	for k in $(seq 1 20); do
-		rso-intake many.jsonl >/dev/null 2>&1 &
-		pid=$!
-		sleep "0.0$((RANDOM % 10))"
-		kill -9 $pid 2>/dev/null || true
-		wait $pid 2>/dev/null || true
+		kill_at_random rso-intake many.jsonl
 		run -0 rso-case verify
 	done
 	run -0 rso-intake many.jsonl
@@ -164,11 +160,7 @@ PY
 		    "$i" $(( (i % 300) + 1 )) $(( RANDOM % 400 )) $(( RANDOM % 100 ))
 	done >pay.jsonl
 	for k in $(seq 1 20); do
-		rso-bill pay pay.jsonl >/dev/null 2>&1 &
-		pid=$!
-		sleep "0.0$((RANDOM % 10))"
-		kill -9 $pid 2>/dev/null || true
-		wait $pid 2>/dev/null || true
+		kill_at_random rso-bill pay pay.jsonl
 		run -0 rso-bill check
 	done
 	run -0 rso-bill pay pay.jsonl
@@ -184,24 +176,10 @@ PY
 	cp "$DATA/config-panel.json" "$RSO_HOME/config.json"
 	jq '.fee_gate = "none"' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
 	rso-assign roster "$DATA/roster.jsonl" >/dev/null
-	echo '# Opinion' >op.md
-	for n in $(seq 1 40); do
-		ready_case "$n"
-		id=$(printf 'RSO-2026-%06d' "$n")
-		rso-assign "$id" >/dev/null
-		for s in $(sqlite3 "$RSO_HOME/rso.db" "select specialist_id from assignments where case_id = '$id'"); do
-			rso-assign accept --by "$s" "$id" >/dev/null
-		done
-		rso-opinion record --outcome confirmed --file op.md "$id" >/dev/null
-		rso-opinion deliver "$id" >/dev/null
-	done
+	for n in $(seq 1 40); do delivered_case "$n"; done
 	mkdir ehr
 	for k in $(seq 1 20); do
-		rso-export --format hl7 --to ehr $(rso-case list --status delivered | jq -r .case) >/dev/null 2>&1 &
-		pid=$!
-		sleep "0.0$((RANDOM % 10))"
-		kill -9 $pid 2>/dev/null || true
-		wait $pid 2>/dev/null || true
+		kill_at_random rso-export --format hl7 --to ehr $(rso-case list --status delivered | jq -r .case)
 		# Only whole files under their names; a killed write leaves at most
 		# a dot-temp file, never a partial .hl7.
 		for f in ehr/*.hl7; do
@@ -232,11 +210,7 @@ PY
 	done
 	find drop -type f -exec sha256sum {} + | cut -d' ' -f1 | sort >sums.txt
 	for k in $(seq 1 20); do
-		rso-collect inbox drop >/dev/null 2>&1 &
-		pid=$!
-		sleep "0.0$((RANDOM % 10))"
-		kill -9 $pid 2>/dev/null || true
-		wait $pid 2>/dev/null || true
+		kill_at_random rso-collect inbox drop
 		run -0 rso-case verify
 	done
 	run -0 rso-collect inbox drop

@@ -42,3 +42,52 @@ ready_case() {
 	    "$(printf 'RSO-2026-%06d' "$n")" "$BATS_TEST_TMPDIR/rec-$n.txt" >/dev/null
 	rso-collect complete "$(printf 'RSO-2026-%06d' "$n")" >/dev/null
 }
+
+# Case n taken to delivered: ready_case, assigned, accepted by each of its
+# specialists, and the opinion (the file $2, else a synthetic one)
+# recorded and delivered.  Needs a roster.
+delivered_case() {
+	local id s op=${2:-}
+	id=$(printf 'RSO-2026-%06d' "$1")
+	ready_case "$1"
+	rso-assign "$id" >/dev/null
+	for s in $(sqlite3 "$RSO_HOME/rso.db" "select specialist_id from assignments where case_id = '$id'"); do
+		rso-assign accept --by "$s" "$id" >/dev/null
+	done
+	if [ -z "$op" ]; then
+		op="$BATS_TEST_TMPDIR/op-$1.md"
+		printf '# Opinion %s\n\nSynthetic.\n' "$1" >"$op"
+	fi
+	rso-opinion record --outcome confirmed --impact none --file "$op" "$id" >/dev/null
+	rso-opinion deliver "$id" >/dev/null
+}
+
+# Start "$@" in the background, kill -9 it 0 to 90 ms later, and reap it.
+kill_at_random() {
+	local pid
+	"$@" >/dev/null 2>&1 &
+	pid=$!
+	sleep "0.0$((RANDOM % 10))"
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# Two copies of the command line $1 at once.  Each exits 0 or 75 (busy)
+# and writes to stderr nothing but the line $2 (what a busy one says); at
+# least one of them does the work.
+twice_at_once() {
+	local p1 p2 s1=0 s2=0 s
+	bash -c "$1" >/dev/null 2>"$BATS_TEST_TMPDIR/a.err" &
+	p1=$!
+	bash -c "$1" >/dev/null 2>"$BATS_TEST_TMPDIR/b.err" &
+	p2=$!
+	wait "$p1" || s1=$?
+	wait "$p2" || s2=$?
+	for s in $s1 $s2; do
+		[ "$s" -eq 0 ] || [ "$s" -eq 75 ] || { echo "exit $s"; return 1; }
+	done
+	[ "$s1" -eq 0 ] || [ "$s2" -eq 0 ]
+	if cat "$BATS_TEST_TMPDIR/a.err" "$BATS_TEST_TMPDIR/b.err" | grep -vxF -- "${2:-}"; then
+		return 1
+	fi
+}

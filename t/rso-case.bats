@@ -238,18 +238,6 @@ rso-case: stdin:4: case: not a case id' ]
 	assert_output '["'"'"'=HYPERLINK(\"http://x\")", "plain, with comma"]'
 }
 
-# Case n taken to delivered: ready, assigned, accepted, an opinion delivered.
-delivered_case() {
-	local id
-	id=$(printf 'RSO-2026-%06d' "$1")
-	ready_case "$1"
-	rso-assign "$id" >/dev/null
-	rso-assign accept "$id" >/dev/null
-	printf '# Opinion %s\n\nSynthetic.\n' "$1" >"op-$1.md"
-	rso-opinion record --outcome confirmed --impact none --file "op-$1.md" "$id" >/dev/null
-	rso-opinion deliver "$id" >/dev/null
-}
-
 @test "rso-case: downstream records care that followed an opinion, once" {
 	init_with_key
 	echo '{"fee_gate":"none"}' >"$RSO_HOME/config.json"

@@ -341,11 +341,7 @@ rso-collect: in: entry 4: sidecar: case: not a case id (moved to .rejected)" ]
 	inbox_case
 	for i in $(seq 1 300); do echo "record $i" >"in/RSO-2026-000001-$i.txt"; done
 	for k in $(seq 1 20); do
-		rso-collect inbox in >/dev/null 2>&1 &
-		pid=$!
-		sleep "0.0$((RANDOM % 10))"
-		kill -9 $pid 2>/dev/null || true
-		wait $pid 2>/dev/null || true
+		kill_at_random rso-collect inbox in
 	done
 	run -0 rso-collect inbox in
 	run -0 ls in
