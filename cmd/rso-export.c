@@ -417,7 +417,7 @@ main(int argc, char **argv)
 		RSO_OPT_LONG, { 0 } };
 	struct rso_error e;
 	struct stat st;
-	int ch, rc;
+	int ch, rc, n;
 
 	rso_setprogname(argv[0]);
 	partner_keys = rso_age_recipients_new();
@@ -459,6 +459,9 @@ main(int argc, char **argv)
 		rso_warnx("%s: not a folder", opt_to);
 		return EX_CANTCREAT;
 	}
+	if ((n = rso_export_sweep(opt_to)) > 0)
+		rso_note("%s: removed %d unfinished exports older than 36 hours",
+		    opt_to, n);
 	store = rso_store_xopen();
 	if ((rc = rso_casearc_identities(opt_identity, &ids, &e)) != 0) {
 		rso_warnx("%s", e.msg);

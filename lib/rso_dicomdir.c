@@ -2,7 +2,6 @@
 /* SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -469,22 +468,6 @@ number(json_t *lines, size_t *n)
 	return v;
 }
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-static void
-rm_tree(const char *path)
-{
-	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* Every instance out of the case's archive into root. */
 static int
 extract_all(struct rso_store *s, const char *id,
@@ -550,7 +533,7 @@ settle(const char *root, const char *dir, const char *name, int force,
 	}
 out:
 	if (old != NULL)
-		rm_tree(old);
+		rso_remove_tree(old);
 	free(old);
 	free(to);
 	return rc;
@@ -585,7 +568,7 @@ rso_dicomdir_write(struct rso_store *s, const char *id,
 	    (rc = write_dicomdir(v, n, root, id, sha256, e)) == 0)
 		rc = settle(root, dir, name, force, e);
 	if (rc != 0)
-		rm_tree(root);
+		rso_remove_tree(root);
 out:
 	free(root);
 	free(v);

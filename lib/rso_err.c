@@ -1,6 +1,8 @@
 /* rso_err: diagnostics in one format, exit codes, and allocation that dies. */
 /* SPDX-License-Identifier: ISC */
 #include <errno.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,4 +214,24 @@ rso_write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+static int
+remove_one(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);		/* what cannot go shows in the final check */
+	return 0;
+}
+
+int
+rso_remove_tree(const char *path)
+{
+	struct stat st;
+
+	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	return lstat(path, &st) == 0 ? -1 : 0;
 }

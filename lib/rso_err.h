@@ -74,4 +74,10 @@ int rso_flush_stdout(int status);
  */
 int rso_write_all(int fd, const void *p, size_t n);
 
+/*
+ * Remove path: a file, or a folder and everything below it, never
+ * following a symbolic link out of it.  0, or -1 when path is still there.
+ */
+int rso_remove_tree(const char *path);
+
 #endif

@@ -1,11 +1,14 @@
 /* rso_export: files for other systems, written whole and once. */
 /* SPDX-License-Identifier: ISC */
+#include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rso_arc.h"
@@ -64,6 +67,39 @@ rso_export_finish(struct rso_export_tmp *t, int ok, struct rso_error *e)
 	t->tmp = NULL;
 	free(to);
 	return rc;
+}
+
+/* Untouched for this long, an export's temporary file is dead. */
+#define SWEEP_AGE (36 * 3600)
+
+int
+rso_export_sweep(const char *dir)
+{
+	time_t now = time(NULL);
+	struct dirent *d;
+	struct stat st;
+	char *path;
+	DIR *dp;
+	int n = 0;
+
+	if ((dp = opendir(dir)) == NULL)
+		return 0;
+	while ((d = readdir(dp)) != NULL) {
+		/* Our temporaries only: rso_export_open's, a DICOM file-set's
+		 * folder (named after the case too), a transfer archive's. */
+		if (fnmatch(".RSO-*.??????", d->d_name, 0) != 0 &&
+		    fnmatch(".seg-??????", d->d_name, 0) != 0)
+			continue;
+		if (fstatat(dirfd(dp), d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    now - st.st_mtime < SWEEP_AGE)
+			continue;
+		path = rso_xasprintf("%s/%s", dir, d->d_name);
+		if (rso_remove_tree(path) == 0)
+			n++;
+		free(path);
+	}
+	closedir(dp);
+	return n;
 }
 
 int

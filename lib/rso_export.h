@@ -34,6 +34,14 @@ int rso_export_open(struct rso_export_tmp *t, const char *dir,
     const char *name, struct rso_error *e);
 int rso_export_finish(struct rso_export_tmp *t, int ok, struct rso_error *e);
 
+/*
+ * Remove from dir what exports killed part-way left there: their
+ * dot-temp files and folders (".RSO-....XXXXXX", ".seg-XXXXXX") untouched
+ * for 36 hours, the rule maildir readers follow for tmp/: old enough that
+ * no export is still writing them.  Returns how many were removed.
+ */
+int rso_export_sweep(const char *dir);
+
 /* Whether case's format export called name was written before. */
 int rso_export_seen(struct rso_store *s, const char *id, const char *format,
     const char *name);

@@ -187,7 +187,19 @@ PY
 			tail -c1 "$f" | od -An -tx1 | grep -q 0d
 		done
 	done
-	run -0 bash -c 'rso-case list --status delivered | rso-export --format hl7 --to ehr'
+	# What the kills left, once 36 hours old, goes with the next export;
+	# a fresh one (maybe still being written) and a stranger's stay.
+	echo x >ehr/.RSO-2026-000001-primary.hl7.Zz9Yy8
+	mkdir -p ehr/.RSO-2026-000003.Qq1Ww2/DICOM && echo x >ehr/.RSO-2026-000003.Qq1Ww2/DICOM/I1
+	echo x >ehr/.seg-Ab12Cd
+	find ehr -name '.*' -exec touch -d '2 days ago' {} +
+	n=$(ls -A ehr | grep -c '^\.')
+	echo x >ehr/.RSO-2026-000002-primary.hl7.AbCdEf
+	echo x >ehr/.other.AbCdEf
+	touch -d '2 days ago' ehr/.other.AbCdEf
+	run -0 --separate-stderr bash -c 'rso-case list --status delivered | rso-export --format hl7 --to ehr'
+	[ "$stderr" = "rso-export: ehr: removed $n unfinished exports older than 36 hours" ]
+	[ "$(ls -A ehr | grep '^\.' | sort | tr '\n' ' ')" = ".RSO-2026-000002-primary.hl7.AbCdEf .other.AbCdEf " ]
 	[ "$(ls ehr/*.hl7 | wc -l)" -eq 40 ]
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct case_id) from exports"
 	assert_output "40|40"

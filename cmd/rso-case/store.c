@@ -210,7 +210,7 @@ copy_file(const char *src, const char *dst, struct rso_error *e)
 		    strerror(errno));
 	}
 	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n) {
+		if (rso_write_all(out, buf, (size_t)n) != 0) {
 			rc = rso_error_set(e, EX_IOERR, "%s: %s", dst,
 			    strerror(errno));
 			break;

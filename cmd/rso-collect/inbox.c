@@ -209,7 +209,7 @@ gather_archive(struct inbox *ib, int fd, struct arrival *a,
 			break;
 		}
 		while ((n = archive_read_data(ar, buf, sizeof(buf))) > 0)
-			if (write(out, buf, (size_t)n) != n) {
+			if (rso_write_all(out, buf, (size_t)n) != 0) {
 				n = -2;
 				break;
 			}
@@ -482,32 +482,6 @@ reject(struct inbox *ib, int k, const char *name, const char *why)
 	free(reason);
 }
 
-/* Remove a filed entry: a file, or a folder and all below it. */
-static int
-remove_tree(int dirfd, const char *name)
-{
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int fd;
-
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dirfd, name, 0);
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			remove_tree(fd, de->d_name);
-	closedir(d);
-	return unlinkat(dirfd, name, AT_REMOVEDIR);
-}
-
 static void
 arrival_free(struct arrival *a)
 {
@@ -531,7 +505,7 @@ take_entry(struct inbox *ib, int k, const char *name)
 	struct arrival a;
 	struct rso_error e;
 	const char *why = NULL;
-	char *side;
+	char *side, *path;
 	int rc;
 
 	memset(&a, 0, sizeof(a));
@@ -555,8 +529,10 @@ take_entry(struct inbox *ib, int k, const char *name)
 		rso_status_set(&ib->status, rc);
 	} else {
 		side = rso_xasprintf("%s.json", name);
-		if (remove_tree(ib->dfd, name) != 0)
+		path = rso_xasprintf("%s/%s", ib->dir, name);
+		if (rso_remove_tree(path) != 0)
 			rso_warn("%s: entry %d: filed but not removed", ib->dir, k);
+		free(path);
 		unlinkat(ib->dfd, side, 0);
 		fsync(ib->dfd);
 		free(side);
