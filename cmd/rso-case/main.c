@@ -48,9 +48,9 @@ case_usage(FILE *fp, int full)
 	    "  survey --score 0-10 [--comment text] [case ...]  record a satisfaction answer\n"
 	    "  downstream --kind procedure|admission|imaging|visit --revenue amount\n"
 	    "      [--date yyyy-mm-dd] [--note text] [case ...]  care that followed an opinion\n"
-	    "  verify                         check the event chain and case states\n"
+	    "  verify                         check the event chain, case states and archives\n"
 	    "  backup dir                     a consistent copy of the store, online\n"
-	    "  compact [-i identity] [case ...]  merge each case's archive segments\n"
+	    "  compact [-i identity] [case ...]  merge each case's archive segments, drop orphans\n"
 	    "age-compatible encryption (recovery, partner exchange):\n", fp);
 	case_crypt_usage(fp);
 	fputs(
