@@ -122,12 +122,15 @@ void report_downstream_get(struct rso_store *s, const struct rso_period *p,
 
 /*
  * The figures of p into f; free them with report_figures_free.  Returns
- * 0; the money figures are 0 and f->money 0 when there is no billing.
+ * 0, or the status of a case whose SLA clock cannot be read (f is then
+ * freed).  The money figures are 0 and f->money 0 when there is no
+ * billing.
  */
 int report_figures_get(struct rso_store *s, const struct rso_period *p,
     struct figures *f, struct rso_error *e);
 
-/* Free what report_figures_get allocated in f (not f itself). */
+/* Free what report_figures_get allocated in f (not f itself); again is
+ * harmless. */
 void report_figures_free(struct figures *f);
 
 /* ---- rso_report_money.c ---- */

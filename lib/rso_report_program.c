@@ -139,7 +139,7 @@ report_figures_get(struct rso_store *s, const struct rso_period *p,
 	struct rso_sla sla;
 	sqlite3_stmt *st;
 	int64_t v;
-	int i, rc;
+	int i, rc = 0;
 
 	memset(f, 0, sizeof(*f));
 	f->requests = report_count(s, "SELECT count(*) FROM cases WHERE"
@@ -158,9 +158,9 @@ report_figures_get(struct rso_store *s, const struct rso_period *p,
 			vec_push(&f->to_ready, v);
 	sqlite3_finalize(st);
 	st = report_prep(s, FIRST_IN("opinion.delivered"), p);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (sqlite3_step(st) == SQLITE_ROW) {
 		f->delivered++;
-		if (rso_sla_case(s, col(st, 0), &sla, e) != 0)
+		if ((rc = rso_sla_case(s, col(st, 0), &sla, e)) != 0)
 			break;
 		if (sla.ready && sla.delivered) {
 			vec_push(&f->clock, sla.delivered - sla.ready - sla.held);
@@ -173,6 +173,10 @@ report_figures_get(struct rso_store *s, const struct rso_period *p,
 			vec_push(&f->to_delivered, v);
 	}
 	sqlite3_finalize(st);
+	if (rc != 0) {
+		report_figures_free(f);
+		return rc;
+	}
 	st = report_prep(s, "SELECT o.outcome, count(*) FROM opinions o JOIN ("
 	    FIRST_IN("opinion.delivered") ") d ON d.case_id = o.case_id WHERE"
 	    " o.role = 'primary' GROUP BY o.outcome", p);
@@ -204,6 +208,10 @@ report_figures_free(struct figures *f)
 	free(f->to_ready.v);
 	free(f->clock.v);
 	free(f->to_delivered.v);
+	/* Safe to call again, as an error path may. */
+	memset(&f->to_ready, 0, sizeof(f->to_ready));
+	memset(&f->clock, 0, sizeof(f->clock));
+	memset(&f->to_delivered, 0, sizeof(f->to_delivered));
 }
 
 /* One metric of a figures set, as the JSON value the report shows. */
@@ -274,10 +282,14 @@ rso_report_monthly(struct rso_store *s, const struct rso_period *p,
 		rso_period_shift(p, -1, &prev);
 		rso_period_shift(p, -12, &last);
 	}
+	memset(f, 0, sizeof(f));
 	if (report_figures_get(s, p, &f[0], e) != 0 || (n == 3 &&
 	    (report_figures_get(s, &prev, &f[1], e) != 0 ||
-	    report_figures_get(s, &last, &f[2], e) != 0)))
+	    report_figures_get(s, &last, &f[2], e) != 0))) {
+		for (k = 0; k < n; k++)
+			report_figures_free(&f[k]);
 		return NULL;
+	}
 	r = report_new("monthly", "Program report", p, s);
 	rows = report_section(r, "figures", "The month's figures",
 	    "metric,value,previous,last_year");
