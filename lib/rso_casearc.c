@@ -224,9 +224,9 @@ int
 rso_casearc_check(struct rso_store *s, const char *id, size_t *segments,
     char ***orphans, struct rso_error *e)
 {
-	sqlite3_stmt *st = rso_store_prepare(s, "SELECT printf('%04d', item),"
-	    " segment FROM records WHERE case_id = ?1 UNION ALL SELECT role,"
-	    " segment FROM opinions WHERE case_id = ?1");
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT printf('item %04d',"
+	    " item), segment FROM records WHERE case_id = ?1 UNION ALL SELECT"
+	    " 'opinion ' || role, segment FROM opinions WHERE case_id = ?1");
 	char *dir = rso_casearc_dir(s, id), **names = NULL;
 	size_t n, k = 0;
 	int *named, i, rc;
@@ -251,8 +251,8 @@ rso_casearc_check(struct rso_store *s, const char *id, size_t *segments,
 		rc = 0;
 		if (seg_range((const char *)sqlite3_column_text(st, 1), &want,
 		    &x) != 0 || (i = covering(names, want)) < 0)
-			rc = rso_error_set(e, EX_DATAERR, "item %s: segment %s is "
-			    "gone", sqlite3_column_text(st, 0),
+			rc = rso_error_set(e, EX_DATAERR, "%s: segment %s is gone",
+			    sqlite3_column_text(st, 0),
 			    sqlite3_column_text(st, 1));
 		else
 			named[i] = 1;

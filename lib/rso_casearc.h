@@ -65,7 +65,8 @@ struct rso_seg_reader *rso_casearc_open_entry(struct rso_store *s,
  * rso_seg_list_free) names those that hold no record or opinion the store
  * knows, written by a run killed before the store took them; remove them
  * only under the case's lock.  EX_DATAERR "item 0003: segment 000004.age
- * is gone" when a record's or opinion's segment has no file.
+ * is gone" (or "opinion primary: ...") when a record's or opinion's
+ * segment has no file.
  */
 int rso_casearc_check(struct rso_store *s, const char *id, size_t *segments,
     char ***orphans, struct rso_error *e);

@@ -71,6 +71,16 @@ local_setup() {
 	[ "$stderr" = "rso-case: RSO-2026-000001: item 0002: segment 000002.age is gone" ]
 }
 
+@test "rso-case verify: an opinion whose segment is gone is named by its role" {
+	echo '{"fee_gate":"none"}' >"$RSO_HOME/config.json"
+	rso-assign roster "$DATA/roster.jsonl" >/dev/null
+	delivered_case 1
+	seg=$(sqlite3 "$RSO_HOME/rso.db" "select segment from opinions where case_id = 'RSO-2026-000001'")
+	rm "$RSO_HOME/archives/RSO-2026-000001/$seg"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: RSO-2026-000001: opinion primary: segment $seg is gone" ]
+}
+
 @test "progress: export, compact, inbox and reports draw on a terminal, nothing into a pipe" {
 	ready_case 1
 	ready_case 2
