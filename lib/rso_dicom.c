@@ -78,6 +78,8 @@ static const struct field {
 	F(0x0008, 0x0016, sop_class_uid, 0),
 	F(0x0008, 0x0018, sop_instance_uid, 0),
 	F(0x0008, 0x0020, study_date, 0),
+	F(0x0008, 0x0030, study_time, 0),
+	F(0x0008, 0x0050, accession_number, 1),
 	F(0x0008, 0x0060, modality, 0),
 	F(0x0008, 0x1030, study_description, 1),
 	F(0x0010, 0x0010, patient_name, 1),

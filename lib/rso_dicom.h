@@ -84,6 +84,8 @@ struct rso_dicom_info {
 	char transfer_syntax_uid[65];	/* (0002,0010) UI; for a file without
 					   meta, the UID of the syntax found */
 	char study_date[24];		/* (0008,0020) DA "YYYYMMDD" */
+	char study_time[24];		/* (0008,0030) TM "HHMMSS.FFFFFF" */
+	char accession_number[24];	/* (0008,0050) SH */
 	char modality[24];		/* (0008,0060) CS */
 	char body_part_examined[24];	/* (0018,0015) CS */
 	char study_description[256];	/* (0008,1030) LO */

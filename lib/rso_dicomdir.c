@@ -282,8 +282,9 @@ records_of(struct inst *v, size_t n, struct rec **recs, size_t *nrecs)
 			str(&r->b, 0x0008, 0x0005, "CS", "ISO_IR 192");
 			snprintf(da, sizeof(da), "%s", v[i].info.study_date);
 			str(&r->b, 0x0008, 0x0020, "DA", da);
-			str(&r->b, 0x0008, 0x0030, "TM", "");
-			str(&r->b, 0x0008, 0x0050, "SH", "");
+			str(&r->b, 0x0008, 0x0030, "TM", v[i].info.study_time);
+			str(&r->b, 0x0008, 0x0050, "SH",
+			    v[i].info.accession_number);
 			str(&r->b, 0x0008, 0x1030, "LO",
 			    v[i].info.study_description);
 			str(&r->b, 0x0020, 0x000D, "UI",

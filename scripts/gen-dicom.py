@@ -35,6 +35,8 @@ FIELDS = [
     ("sop_instance_uid", "SOPInstanceUID"),
     ("sop_class_uid", "SOPClassUID"),
     ("study_date", "StudyDate"),
+    ("study_time", "StudyTime"),
+    ("accession_number", "AccessionNumber"),
     ("modality", "Modality"),
     ("body_part_examined", "BodyPartExamined"),
     ("study_description", "StudyDescription"),
@@ -230,6 +232,8 @@ DUMP = """\
 (0008,0016) UI =SecondaryCaptureImageStorage
 (0008,0018) UI [{sop}]
 (0008,0020) DA [20231102]
+(0008,0030) TM [093000.25]
+(0008,0050) SH [ACC-DUMP-7]
 (0008,0060) CS [MR]
 (0008,1030) LO [Kontrollstudie f\xfcr Test]
 (0008,1032) SQ (Sequence with undefined length #=1)
@@ -403,11 +407,12 @@ def study(outdir, opts):
     or a scanner would send them.  Options (key=value): name, birth
     (YYYYMMDD), n (instances), size (pixel bytes each), syntax
     (explicit_le, implicit_le, explicit_be, deflated_le), modality, date,
-    body, desc, tag (makes the UIDs; the same tag is the same study)."""
+    time, acc (AccessionNumber), body, desc, tag (makes the UIDs; the
+    same tag is the same study)."""
     o = {"name": "TEST^ALPHA", "birth": "19610301", "n": "3",
          "size": "256", "syntax": "explicit_le", "modality": "MR",
-         "date": "20260915", "body": "HEAD", "desc": "SYNTHETIC MRI",
-         "tag": "study"}
+         "date": "20260915", "time": "101500", "acc": "", "body": "HEAD",
+         "desc": "SYNTHETIC MRI", "tag": "study"}
     for kv in opts:
         k, _, v = kv.partition("=")
         if k not in o:
@@ -425,6 +430,8 @@ def study(outdir, opts):
         ds.PatientBirthDate = o["birth"]
         ds.Modality = o["modality"]
         ds.StudyDate = o["date"]
+        ds.StudyTime = o["time"]
+        ds.AccessionNumber = o["acc"]
         ds.BodyPartExamined = o["body"]
         part10(os.path.join(outdir, "IM%05d.dcm" % (i + 1)), ds,
                ts[o["syntax"]])

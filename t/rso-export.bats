@@ -270,7 +270,7 @@ PY
 
 @test "rso-export: dicom writes Part 10 files and a DICOMDIR that dcmtk and pydicom read" {
 	ready_case 1
-	gen-dicom --study a n=2 modality=CT date=20260914 tag=a >/dev/null
+	gen-dicom --study a n=2 modality=CT date=20260914 time=083015 acc=ACC-A1 tag=a >/dev/null
 	gen-dicom --study b n=1 modality=MR date=20260915 tag=b syntax=implicit_le >/dev/null
 	gen-dicom --study c n=1 tag=c name=OTHER^PERSON >/dev/null
 	# Filed without a preamble, or without any file meta: they get them.
@@ -313,6 +313,17 @@ for uid, ds in got.items():
     assert ds.StudyInstanceUID == want[uid].StudyInstanceUID
     assert ds.PixelData == want[uid].PixelData
 assert len(fs.find(Modality="CT")) == 2
+# Each study's record carries the date, time and accession number of its
+# instances, as a PACS lists them.
+dd = pydicom.dcmread(os.path.join(root, "DICOMDIR"))
+studies = {str(r.StudyInstanceUID): r for r in dd.DirectoryRecordSequence
+           if r.DirectoryRecordType == "STUDY"}
+for ds in want.values():
+    r = studies[str(ds.StudyInstanceUID)]
+    for kw in ("StudyDate", "StudyTime", "AccessionNumber"):
+        assert str(r.get(kw, "")) == str(ds.get(kw, "")), (kw, r.get(kw), ds.get(kw))
+assert any(str(r.AccessionNumber) == "ACC-A1" and str(r.StudyTime) == "083015"
+           for r in studies.values())
 PY
 	run -0 rso-export --format dicom --to pacs RSO-2026-000001
 	[ "$(jq -r .existing <<<"$output")" = true ]

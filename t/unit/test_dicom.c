@@ -21,7 +21,8 @@
 
 static const char *const fields[] = { "patient_name", "patient_id",
     "patient_birth_date", "study_instance_uid", "series_instance_uid",
-    "sop_instance_uid", "sop_class_uid", "study_date", "modality",
+    "sop_instance_uid", "sop_class_uid", "study_date", "study_time",
+    "accession_number", "modality",
     "body_part_examined", "study_description", "specific_character_set",
     "transfer_syntax_uid", NULL };
 
@@ -31,7 +32,8 @@ field(const struct rso_dicom_info *d, const char *name)
 #define F(n) if (strcmp(name, #n) == 0) return d->n
 	F(patient_name); F(patient_id); F(patient_birth_date);
 	F(study_instance_uid); F(series_instance_uid); F(sop_instance_uid);
-	F(sop_class_uid); F(study_date); F(modality); F(body_part_examined);
+	F(sop_class_uid); F(study_date); F(study_time); F(accession_number);
+	F(modality); F(body_part_examined);
 	F(study_description); F(specific_character_set);
 	F(transfer_syntax_uid);
 #undef F
