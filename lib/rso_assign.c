@@ -326,10 +326,7 @@ rso_roster_foreach(struct rso_store *s, rso_roster_fn *fn, void *ctx,
 		if (frc)
 			break;
 	}
-	sqlite3_finalize(st);
-	if (frc)
-		return frc;
-	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+	return rso_store_walk_end(s, st, rc, frc, e);
 }
 
 /* ---- matching ---- */
@@ -412,16 +409,9 @@ has_string(const char *json_array_text, const char *v)
 static long long
 open_load(struct rso_store *s, const char *specialist)
 {
-	sqlite3_stmt *st = rso_store_prepare(s, "SELECT count(*) FROM"
+	return rso_store_int(s, "SELECT count(*) FROM"
 	    " assignments WHERE specialist_id = ? AND status IN"
-	    " ('assigned', 'accepted')");
-	long long n = 0;
-
-	sqlite3_bind_text(st, 1, specialist, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	    " ('assigned', 'accepted')", specialist);
 }
 
 static int
@@ -926,15 +916,8 @@ fail:
 static long long
 open_count(struct rso_store *s, const char *id)
 {
-	sqlite3_stmt *st = rso_store_prepare(s, "SELECT count(*) FROM"
-	    " assignments WHERE case_id = ? AND status IN ('assigned', 'accepted')");
-	long long n = 0;
-
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return rso_store_int(s, "SELECT count(*) FROM assignments WHERE"
+	    " case_id = ? AND status IN ('assigned', 'accepted')", id);
 }
 
 int
@@ -1126,15 +1109,8 @@ count_open(json_t *a, void *ctx)
 static long long
 declines_of(struct rso_store *s, const char *sp)
 {
-	sqlite3_stmt *st = rso_store_prepare(s, "SELECT count(*) FROM"
-	    " assignments WHERE specialist_id = ? AND status = 'declined'");
-	long long n = 0;
-
-	sqlite3_bind_text(st, 1, sp, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return rso_store_int(s, "SELECT count(*) FROM assignments WHERE"
+	    " specialist_id = ? AND status = 'declined'", sp);
 }
 
 int

@@ -1072,10 +1072,7 @@ rso_bill_due(struct rso_store *s, int64_t older, rso_bill_fn *fn, void *ctx,
 		frc = fn(line, ctx);
 		json_decref(line);
 	}
-	sqlite3_finalize(st);
-	if (frc)
-		return frc;
-	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+	return rso_store_walk_end(s, st, rc, frc, e);
 }
 
 /* ---- payouts ---- */

@@ -109,10 +109,7 @@ rso_ledger_each(struct rso_store *s, const char *since, const char *until,
 		frc = fn(line, ctx);
 		json_decref(line);
 	}
-	sqlite3_finalize(st);
-	if (frc)
-		return frc;
-	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+	return rso_store_walk_end(s, st, rc, frc, e);
 }
 
 int
@@ -132,10 +129,7 @@ rso_ledger_accounts(struct rso_store *s, rso_ledger_fn *fn, void *ctx,
 		frc = fn(line, ctx);
 		json_decref(line);
 	}
-	sqlite3_finalize(st);
-	if (frc)
-		return frc;
-	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+	return rso_store_walk_end(s, st, rc, frc, e);
 }
 
 /* ---- check ---- */

@@ -371,10 +371,7 @@ rso_opinion_unread(struct rso_store *s, int64_t older, rso_opinion_fn *fn,
 		json_decref(line);
 		json_decref(req);
 	}
-	sqlite3_finalize(st);
-	if (frc)
-		return frc;
-	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+	return rso_store_walk_end(s, st, rc, frc, e);
 }
 
 static int

@@ -291,10 +291,7 @@ rso_requests_due(struct rso_store *s, int64_t older, rso_records_fn *fn,
 		frc = fn(line, ctx);
 		json_decref(line);
 	}
-	sqlite3_finalize(st);
-	if (frc)
-		return frc;
-	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+	return rso_store_walk_end(s, st, rc, frc, e);
 }
 
 int
@@ -431,10 +428,7 @@ rso_records_missing(struct rso_store *s, const char *id, rso_records_fn *fn,
 		json_decref(studies);
 		json_decref(line);
 	}
-	sqlite3_finalize(st);
-	if (frc)
-		return frc;
-	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+	return rso_store_walk_end(s, st, rc, frc, e);
 }
 
 int
@@ -485,24 +479,14 @@ rso_records_list(struct rso_store *s, const char *id, rso_records_fn *fn,
 		frc = fn(line, ctx);
 		json_decref(line);
 	}
-	sqlite3_finalize(st);
-	if (frc)
-		return frc;
-	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+	return rso_store_walk_end(s, st, rc, frc, e);
 }
 
 static long long
 filed_count(struct rso_store *s, const char *id)
 {
-	sqlite3_stmt *st = rso_store_prepare(s, "SELECT count(*) FROM records"
-	    " WHERE case_id = ? AND held IS NULL");
-	long long n = 0;
-
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return rso_store_int(s, "SELECT count(*) FROM records"
+	    " WHERE case_id = ? AND held IS NULL", id);
 }
 
 int
@@ -631,10 +615,7 @@ rso_records_manifest(struct rso_store *s, const char *id, rso_records_fn *fn,
 		frc = fn(line, ctx);
 		json_decref(line);
 	}
-	sqlite3_finalize(st);
-	if (frc)
-		return frc;
-	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+	return rso_store_walk_end(s, st, rc, frc, e);
 }
 
 /* A manifest member that must be a non-empty string, or may be absent. */
@@ -831,10 +812,7 @@ rso_records_held(struct rso_store *s, rso_records_fn *fn, void *ctx,
 		frc = fn(line, ctx);
 		json_decref(line);
 	}
-	sqlite3_finalize(st);
-	if (frc)
-		return frc;
-	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+	return rso_store_walk_end(s, st, rc, frc, e);
 }
 
 int

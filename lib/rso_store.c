@@ -118,6 +118,29 @@ rso_store_sqlerr(struct rso_store *s, int rc, struct rso_error *e)
 	}
 }
 
+long long
+rso_store_int(struct rso_store *s, const char *sql, const char *arg)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, sql);
+	long long n = 0;
+
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int
+rso_store_walk_end(struct rso_store *s, sqlite3_stmt *st, int rc, int frc,
+    struct rso_error *e)
+{
+	sqlite3_finalize(st);
+	if (frc)
+		return frc;
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
 const char *
 rso_store_col(sqlite3_stmt *st, int i)
 {

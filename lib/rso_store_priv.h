@@ -24,6 +24,21 @@ const char *rso_store_col(sqlite3_stmt *st, int i);
 /* Prepare sql or die with EX_SOFTWARE: a statement we wrote is a bug if bad. */
 sqlite3_stmt *rso_store_prepare(struct rso_store *s, const char *sql);
 
+/*
+ * The integer in the first column of sql's first row, ?1 bound to the
+ * text arg; 0 when there is no row.  For counts and sums.
+ */
+long long rso_store_int(struct rso_store *s, const char *sql,
+    const char *arg);
+
+/*
+ * The end of a walk over st's rows that called fn on each: finalize st,
+ * then return fn's non-zero status frc if it stopped the walk, else 0 when
+ * the rows ran out (rc is SQLITE_DONE) or the store status of rc.
+ */
+int rso_store_walk_end(struct rso_store *s, sqlite3_stmt *st, int rc,
+    int frc, struct rso_error *e);
+
 /* The migrations, in increasing id order (see rso_schema.c). */
 struct rso_migration {
 	int id;
