@@ -15,19 +15,11 @@
 #include "rso_store_priv.h"
 #include "rso_time.h"
 
-static const char *
-col(sqlite3_stmt *st, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
+/* A column as text, "" for NULL. */
+#define col(st, i) rso_store_col((st), (i))
 
-	return t ? t : "";
-}
-
-static const char *
-col_or_null(sqlite3_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text(st, i);
-}
+/* A column as text, or NULL. */
+#define col_or_null(st, i) ((const char *)sqlite3_column_text((st), (i)))
 
 static char *
 now_text(char *buf)
@@ -36,25 +28,6 @@ now_text(char *buf)
 }
 
 /* ---- the roster ---- */
-
-struct check {
-	rso_request_report_fn *report;
-	void *ctx;
-	int n;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-problem(struct check *c, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	c->report(c->ctx, msg);
-	c->n++;
-}
 
 static int
 id_valid(const char *s)
@@ -89,7 +62,7 @@ jurisdiction_valid(const char *s)
 }
 
 static void
-check_strings(struct check *c, const json_t *sp, const char *name,
+check_strings(struct rso_check *c, const json_t *sp, const char *name,
     int required, int (*valid)(const char *))
 {
 	json_t *a = json_object_get(sp, name), *x;
@@ -97,25 +70,25 @@ check_strings(struct check *c, const json_t *sp, const char *name,
 
 	if (a == NULL) {
 		if (required)
-			problem(c, "%s: missing", name);
+			rso_check_problem(c, "%s: missing", name);
 		return;
 	}
 	if (!json_is_array(a)) {
-		problem(c, "%s: not a list", name);
+		rso_check_problem(c, "%s: not a list", name);
 		return;
 	}
 	if (required && json_array_size(a) == 0)
-		problem(c, "%s: empty", name);
+		rso_check_problem(c, "%s: empty", name);
 	json_array_foreach(a, i, x)
 		if (!json_is_string(x) || json_string_length(x) == 0 ||
 		    (valid && !valid(json_string_value(x)))) {
-			problem(c, "%s.%zu: not valid", name, i);
+			rso_check_problem(c, "%s.%zu: not valid", name, i);
 			return;
 		}
 }
 
 static void
-check_when(struct check *c, const json_t *sp, const char *name)
+check_when(struct rso_check *c, const json_t *sp, const char *name)
 {
 	json_t *v = json_object_get(sp, name);
 	rso_time_t t;
@@ -124,44 +97,46 @@ check_when(struct check *c, const json_t *sp, const char *name)
 		return;
 	if (!json_is_string(v) || (rso_date_parse(json_string_value(v), &t) &&
 	    rso_time_parse(json_string_value(v), &t)))
-		problem(c, "%s: not a date or RFC 3339 time", name);
+		rso_check_problem(c, "%s: not a date or RFC 3339 time", name);
 }
 
 static void
-check_specialist(struct check *c, struct rso_store *s, const json_t *sp)
+check_specialist(struct rso_check *c, struct rso_store *s, const json_t *sp)
 {
 	const char *v;
 	json_t *x;
 
 	if ((x = json_object_get(sp, "id")) == NULL)
-		problem(c, "id: missing");
+		rso_check_problem(c, "id: missing");
 	else if (!json_is_string(x) || !id_valid(json_string_value(x)))
-		problem(c, "id: not lowercase letters, digits, '.', '_' or '-'");
+		rso_check_problem(c, "id: not lowercase letters, digits, '.', "
+		    "'_' or '-'");
 	if (!json_is_string(json_object_get(sp, "name")) ||
 	    json_string_length(json_object_get(sp, "name")) == 0)
-		problem(c, "name: missing");
+		rso_check_problem(c, "name: missing");
 	if ((x = json_object_get(sp, "email")) != NULL &&
 	    (!json_is_string(x) || !rso_email_valid(json_string_value(x))))
-		problem(c, "email: not an email address");
+		rso_check_problem(c, "email: not an email address");
 	if ((v = json_string_value(json_object_get(sp, "specialty"))) == NULL)
-		problem(c, "specialty: missing");
+		rso_check_problem(c, "specialty: missing");
 	else if (!rso_store_conf_has(s, "specialties", v))
-		problem(c, "specialty: unknown (see \"specialties\" in config.json)");
+		rso_check_problem(c, "specialty: unknown (see \"specialties\" "
+		    "in config.json)");
 	check_strings(c, sp, "subspecialties", 0, NULL);
 	check_strings(c, sp, "jurisdictions", 1, jurisdiction_valid);
 	check_strings(c, sp, "languages", 0, NULL);
 	x = json_object_get(sp, "capacity");
 	if (x == NULL)
-		problem(c, "capacity: missing");
+		rso_check_problem(c, "capacity: missing");
 	else if (!json_is_integer(x) || json_integer_value(x) < 0 ||
 	    json_integer_value(x) > 10000)
-		problem(c, "capacity: not a whole number from 0 to 10000");
+		rso_check_problem(c, "capacity: not a whole number from 0 to 10000");
 	check_when(c, sp, "away_from");
 	check_when(c, sp, "away_until");
 	if ((x = json_object_get(sp, "payout")) != NULL && !json_is_string(x))
-		problem(c, "payout: not an amount text such as \"600.00\"");
+		rso_check_problem(c, "payout: not an amount text such as \"600.00\"");
 	if ((x = json_object_get(sp, "active")) != NULL && !json_is_boolean(x))
-		problem(c, "active: not true or false");
+		rso_check_problem(c, "active: not true or false");
 }
 
 static char *
@@ -258,7 +233,7 @@ int
 rso_roster_put(struct rso_store *s, const json_t *sp,
     rso_request_report_fn *report, void *ctx, int *changed)
 {
-	struct check c = { report, ctx, 0 };
+	struct rso_check c = { report, ctx, 0 };
 	struct rso_error e;
 	int rc, same;
 

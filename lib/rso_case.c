@@ -12,13 +12,8 @@
 #include "rso_store_priv.h"
 #include "rso_time.h"
 
-static const char *
-col(sqlite3_stmt *st, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
-
-	return t ? t : "";
-}
+/* A column as text, "" for NULL. */
+#define col(st, i) rso_store_col((st), (i))
 
 int
 rso_case_id_valid(const char *s)

@@ -131,13 +131,8 @@ rso_event_append(struct rso_store *s, const char *case_id, const char *type,
 	return 0;
 }
 
-static const char *
-col(sqlite3_stmt *st, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
-
-	return t ? t : "";
-}
+/* A column as text, "" for NULL. */
+#define col(st, i) rso_store_col((st), (i))
 
 static json_t *
 event_json(sqlite3_stmt *st)

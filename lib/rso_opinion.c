@@ -16,13 +16,8 @@
 #include "rso_store_priv.h"
 #include "rso_time.h"
 
-static const char *
-col(sqlite3_stmt *st, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
-
-	return t ? t : "";
-}
+/* A column as text, "" for NULL. */
+#define col(st, i) rso_store_col((st), (i))
 
 static int
 in_list(const char *s, const char *const *list)

@@ -18,19 +18,11 @@
 
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-static const char *
-col(sqlite3_stmt *st, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
+/* A column as text, "" for NULL. */
+#define col(st, i) rso_store_col((st), (i))
 
-	return t ? t : "";
-}
-
-static const char *
-col_or_null(sqlite3_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text(st, i);
-}
+/* A column as text, or NULL. */
+#define col_or_null(st, i) ((const char *)sqlite3_column_text((st), (i)))
 
 int
 rso_token_valid(const char *s)

@@ -10,14 +10,8 @@
 
 #define REF_MAX 128
 
-struct check {
-	rso_request_report_fn *report;
-	void *ctx;
-	int problems;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-problem(struct check *c, const char *fmt, ...)
+void
+rso_check_problem(struct rso_check *c, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -26,7 +20,7 @@ problem(struct check *c, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	c->report(c->ctx, msg);
-	c->problems++;
+	c->n++;
 }
 
 int
@@ -67,38 +61,38 @@ rso_npi_valid(const char *s)
 
 /* The string at path; reports "not a string" and returns NULL otherwise. */
 static const char *
-opt_string(struct check *c, const json_t *req, const char *path)
+opt_string(struct rso_check *c, const json_t *req, const char *path)
 {
 	json_t *v = rso_json_path(req, path);
 
 	if (v == NULL || json_is_null(v))
 		return NULL;
 	if (!json_is_string(v)) {
-		problem(c, "%s: not a string", path);
+		rso_check_problem(c, "%s: not a string", path);
 		return NULL;
 	}
 	return json_string_value(v);
 }
 
 static const char *
-required_string(struct check *c, const json_t *req, const char *path)
+required_string(struct rso_check *c, const json_t *req, const char *path)
 {
 	json_t *v = rso_json_path(req, path);
 	const char *s;
 
 	if (v == NULL || json_is_null(v)) {
-		problem(c, "%s: missing", path);
+		rso_check_problem(c, "%s: missing", path);
 		return NULL;
 	}
 	if ((s = opt_string(c, req, path)) != NULL && *s == '\0') {
-		problem(c, "%s: empty", path);
+		rso_check_problem(c, "%s: empty", path);
 		return NULL;
 	}
 	return s;
 }
 
 static void
-one_of(struct check *c, const json_t *req, const char *path,
+one_of(struct rso_check *c, const json_t *req, const char *path,
     const char *const *allowed, const char *list)
 {
 	const char *v = opt_string(c, req, path);
@@ -108,29 +102,29 @@ one_of(struct check *c, const json_t *req, const char *path,
 	for (; *allowed; allowed++)
 		if (strcmp(*allowed, v) == 0)
 			return;
-	problem(c, "%s: not one of %s", path, list);
+	rso_check_problem(c, "%s: not one of %s", path, list);
 }
 
 static void
-check_ref(struct check *c, const json_t *req)
+check_ref(struct rso_check *c, const json_t *req)
 {
 	const char *ref = required_string(c, req, "ref"), *p;
 
 	if (ref == NULL)
 		return;
 	if (strlen(ref) > REF_MAX) {
-		problem(c, "ref: longer than %d characters", REF_MAX);
+		rso_check_problem(c, "ref: longer than %d characters", REF_MAX);
 		return;
 	}
 	for (p = ref; *p; p++)
 		if ((unsigned char)*p < ' ' || *p == 0x7f) {
-			problem(c, "ref: control character");
+			rso_check_problem(c, "ref: control character");
 			return;
 		}
 }
 
 static void
-check_patient(struct check *c, const json_t *req, rso_time_t now)
+check_patient(struct rso_check *c, const json_t *req, rso_time_t now)
 {
 	static const char *const sexes[] = { "female", "male", "other",
 	    "unknown", NULL };
@@ -139,30 +133,31 @@ check_patient(struct check *c, const json_t *req, rso_time_t now)
 	rso_time_t t;
 
 	if (p != NULL && !json_is_object(p)) {
-		problem(c, "patient: not an object");
+		rso_check_problem(c, "patient: not an object");
 		return;
 	}
 	required_string(c, req, "patient.name");
 	if ((bd = required_string(c, req, "patient.birth_date")) != NULL) {
 		if (rso_date_parse(bd, &t) != 0)
-			problem(c, "patient.birth_date: not a date (YYYY-MM-DD)");
+			rso_check_problem(c, "patient.birth_date: not a date "
+			    "(YYYY-MM-DD)");
 		else if (t > now)
-			problem(c, "patient.birth_date: in the future");
+			rso_check_problem(c, "patient.birth_date: in the future");
 	}
 	one_of(c, req, "patient.sex", sexes, "female, male, other, unknown");
 	if ((v = opt_string(c, req, "patient.email")) && !rso_email_valid(v))
-		problem(c, "patient.email: not an email address");
+		rso_check_problem(c, "patient.email: not an email address");
 	if ((v = opt_string(c, req, "patient.country")) &&
 	    !(strlen(v) == 2 && isupper((unsigned char)v[0]) &&
 	    isupper((unsigned char)v[1])))
-		problem(c, "patient.country: not an ISO 3166 alpha-2 code");
+		rso_check_problem(c, "patient.country: not an ISO 3166 alpha-2 code");
 	if ((v = opt_string(c, req, "patient.language")) &&
 	    !(strlen(v) >= 2 && strlen(v) <= 8 && islower((unsigned char)v[0])))
-		problem(c, "patient.language: not a language tag");
+		rso_check_problem(c, "patient.language: not a language tag");
 }
 
 static void
-check_requester(struct check *c, const json_t *req)
+check_requester(struct rso_check *c, const json_t *req)
 {
 	static const char *const kinds[] = { "patient", "provider", NULL };
 	json_t *r = json_object_get(req, "requester");
@@ -171,37 +166,37 @@ check_requester(struct check *c, const json_t *req)
 	if (r == NULL)
 		return;
 	if (!json_is_object(r)) {
-		problem(c, "requester: not an object");
+		rso_check_problem(c, "requester: not an object");
 		return;
 	}
 	one_of(c, req, "requester.kind", kinds, "patient, provider");
 	if ((v = opt_string(c, req, "requester.email")) && !rso_email_valid(v))
-		problem(c, "requester.email: not an email address");
+		rso_check_problem(c, "requester.email: not an email address");
 	if ((v = opt_string(c, req, "requester.npi")) && !rso_npi_valid(v))
-		problem(c, "requester.npi: not a valid NPI");
+		rso_check_problem(c, "requester.npi: not a valid NPI");
 }
 
 static void
-check_questions(struct check *c, const json_t *req)
+check_questions(struct rso_check *c, const json_t *req)
 {
 	json_t *q = json_object_get(req, "questions"), *x;
 	size_t i;
 
 	if (q == NULL || json_is_null(q)) {
-		problem(c, "questions: missing");
+		rso_check_problem(c, "questions: missing");
 		return;
 	}
 	if (!json_is_array(q)) {
-		problem(c, "questions: not a list");
+		rso_check_problem(c, "questions: not a list");
 		return;
 	}
 	if (json_array_size(q) == 0) {
-		problem(c, "questions: empty");
+		rso_check_problem(c, "questions: empty");
 		return;
 	}
 	json_array_foreach(q, i, x)
 		if (!json_is_string(x) || json_string_length(x) == 0) {
-			problem(c, "questions.%zu: not a question", i);
+			rso_check_problem(c, "questions.%zu: not a question", i);
 			return;
 		}
 }
@@ -211,7 +206,7 @@ rso_request_check(const json_t *req, struct rso_store *s, rso_time_t now,
     rso_request_report_fn *report, void *ctx)
 {
 	static const char *const urgencies[] = { "routine", "urgent", NULL };
-	struct check c = { report, ctx, 0 };
+	struct rso_check c = { report, ctx, 0 };
 	const char *v;
 	json_t *a;
 	rso_time_t t;
@@ -221,12 +216,13 @@ rso_request_check(const json_t *req, struct rso_store *s, rso_time_t now,
 	check_requester(&c, req);
 	if ((v = required_string(&c, req, "specialty")) != NULL &&
 	    !rso_store_conf_has(s, "specialties", v))
-		problem(&c, "specialty: unknown (see \"specialties\" in config.json)");
+		rso_check_problem(&c, "specialty: unknown (see \"specialties\" "
+		    "in config.json)");
 	check_questions(&c, req);
 	one_of(&c, req, "urgency", urgencies, "routine, urgent");
 	if ((v = opt_string(&c, req, "received")) && rso_time_parse(v, &t) != 0)
-		problem(&c, "received: not an RFC 3339 time");
+		rso_check_problem(&c, "received: not an RFC 3339 time");
 	if ((a = json_object_get(req, "amend")) != NULL && !json_is_boolean(a))
-		problem(&c, "amend: not true or false");
-	return c.problems;
+		rso_check_problem(&c, "amend: not true or false");
+	return c.n;
 }

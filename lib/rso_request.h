@@ -22,6 +22,19 @@ typedef void rso_request_report_fn(void *ctx, const char *msg);
 int rso_request_check(const json_t *req, struct rso_store *s, rso_time_t now,
     rso_request_report_fn *report, void *ctx);
 
+/*
+ * A check under way, for the checkers of other input lines too (the
+ * roster): rso_check_problem formats one problem, hands it to report and
+ * counts it in n.
+ */
+struct rso_check {
+	rso_request_report_fn *report;
+	void *ctx;
+	int n;
+};
+void rso_check_problem(struct rso_check *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Whether s looks like an email address (local@domain.tld, no spaces). */
 int rso_email_valid(const char *s);
 
