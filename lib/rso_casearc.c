@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -290,11 +291,35 @@ count_names(char **names)
 	return n;
 }
 
+/* The case folders under archives/, as a set (keys of an object). */
+static json_t *
+case_folders(struct rso_store *s)
+{
+	char *dir = rso_xasprintf("%s/archives", rso_store_dir(s));
+	json_t *set = json_object();
+	struct dirent *d;
+	DIR *dp;
+
+	if ((dp = opendir(dir)) != NULL) {
+		while ((d = readdir(dp)) != NULL)
+			if (rso_case_id_valid(d->d_name))
+				json_object_set_new(set, d->d_name, json_true());
+		closedir(dp);
+	}
+	free(dir);
+	return set;
+}
+
 int
 rso_casearc_check_all(struct rso_store *s, size_t *segments,
     size_t *orphans, struct rso_error *e)
 {
-	sqlite3_stmt *st = rso_store_prepare(s, "SELECT id FROM cases ORDER BY id");
+	/* Only cases with something to check: a record or opinion the store
+	 * names, or a folder; most cases of a large store have neither. */
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT id, EXISTS (SELECT 1"
+	    " FROM records WHERE case_id = id) OR EXISTS (SELECT 1 FROM"
+	    " opinions WHERE case_id = id) FROM cases ORDER BY id");
+	json_t *folders = case_folders(s);
 	char id[RSO_CASE_IDLEN], **o;
 	struct rso_error why;
 	size_t n;
@@ -303,6 +328,8 @@ rso_casearc_check_all(struct rso_store *s, size_t *segments,
 	*segments = *orphans = 0;
 	while (rc == 0 && (sr = sqlite3_step(st)) == SQLITE_ROW) {
 		snprintf(id, sizeof(id), "%s", sqlite3_column_text(st, 0));
+		if (!sqlite3_column_int(st, 1) && !json_object_get(folders, id))
+			continue;
 		if ((rc = rso_casearc_check(s, id, &n, &o, &why)) != 0) {
 			rso_error_set(e, rc, "%s: %s", id, why.msg);
 			break;
@@ -314,6 +341,7 @@ rso_casearc_check_all(struct rso_store *s, size_t *segments,
 	if (rc == 0 && sr != SQLITE_DONE)
 		rc = rso_store_sqlerr(s, sr, e);
 	sqlite3_finalize(st);
+	json_decref(folders);
 	return rc;
 }
 

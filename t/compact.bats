@@ -71,6 +71,17 @@ local_setup() {
 	[ "$stderr" = "rso-case: RSO-2026-000001: item 0002: segment 000002.age is gone" ]
 }
 
+@test "rso-case verify: a folder of a case with no records is checked too" {
+	ready_case 1
+	jq -c '.ref="t-2"' "$DATA/request.json" | rso-intake >/dev/null
+	mkdir "$RSO_HOME/archives/RSO-2026-000002"
+	cp "$RSO_HOME/archives/RSO-2026-000001/000001.age" "$RSO_HOME/archives/RSO-2026-000002/000001.age"
+	run -0 rso-case verify
+	[ "${lines[1]}" = "verify: 2 segments, every record and opinion in one; 1 hold nothing the store names (rso-case compact drops them)" ]
+	run -0 rso-case compact RSO-2026-000002
+	[ "$output" = '{"case":"RSO-2026-000002","segment":null,"dropped":1}' ]
+}
+
 @test "rso-case verify: an opinion whose segment is gone is named by its role" {
 	echo '{"fee_gate":"none"}' >"$RSO_HOME/config.json"
 	rso-assign roster "$DATA/roster.jsonl" >/dev/null
