@@ -239,21 +239,6 @@ rso_seg_list_free(char **names)
 	free(names);
 }
 
-static int
-fsync_dir(const char *dir)
-{
-	int fd, rc;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-/* The prefix of rso_seg_create's temporary files. */
-#define SEG_TEMP ".seg-"
-
 int
 rso_seg_clean_temps(const char *casedir)
 {
@@ -264,12 +249,12 @@ rso_seg_clean_temps(const char *casedir)
 	if ((dir = opendir(casedir)) == NULL)
 		return 0;
 	while ((d = readdir(dir)) != NULL)
-		if (strncmp(d->d_name, SEG_TEMP, strlen(SEG_TEMP)) == 0 &&
+		if (strncmp(d->d_name, RSO_SEG_TEMP, strlen(RSO_SEG_TEMP)) == 0 &&
 		    unlinkat(dirfd(dir), d->d_name, 0) == 0)
 			n++;
 	closedir(dir);
 	if (n > 0)
-		fsync_dir(casedir);
+		rso_fsync_dir(casedir);
 	return n;
 }
 
@@ -377,7 +362,7 @@ rso_seg_create(const char *casedir, const struct rso_age_recipients *r,
 	}
 	w = rso_xcalloc(1, sizeof(*w));
 	w->casedir = rso_xstrdup(casedir);
-	w->tmp = rso_xasprintf("%s/" SEG_TEMP "XXXXXX", casedir);
+	w->tmp = rso_xasprintf("%s/" RSO_SEG_TEMP "XXXXXX", casedir);
 	w->mtime = entry_mtime();
 	/* mkostemp makes it 0600: right for patient data at rest. */
 	if ((w->fd = mkostemp(w->tmp, O_CLOEXEC)) < 0) {
@@ -584,7 +569,7 @@ w_link(struct rso_seg_writer *w, const char *name, struct rso_error *e)
 static int
 w_settle(struct rso_seg_writer *w, struct rso_error *e)
 {
-	if (unlink(w->tmp) != 0 || fsync_dir(w->casedir) != 0)
+	if (unlink(w->tmp) != 0 || rso_fsync_dir(w->casedir) != 0)
 		return rso_error_set(e, EX_IOERR, "%s: %s", w->casedir,
 		    strerror(errno));
 	return 0;
@@ -1018,7 +1003,7 @@ rso_seg_commit_as(struct rso_seg_writer *w, const char *name,
 	if (chmod(w->tmp, 0640) != 0 || rename(w->tmp, path) != 0)
 		rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", path,
 		    strerror(errno));
-	else if (fsync_dir(w->casedir) != 0)
+	else if (rso_fsync_dir(w->casedir) != 0)
 		rc = rso_error_set(e, EX_IOERR, "%s: %s", w->casedir,
 		    strerror(errno));
 	free(path);
@@ -1050,7 +1035,7 @@ compact_remove(const char *casedir, unsigned long lo, unsigned long hi,
 		free(path);
 	}
 	segs_free(v, n, live);
-	if (rc == 0 && fsync_dir(casedir) != 0)
+	if (rc == 0 && rso_fsync_dir(casedir) != 0)
 		rc = rso_error_set(e, EX_IOERR, "%s: %s", casedir,
 		    strerror(errno));
 	return rc;

@@ -142,6 +142,10 @@ int rso_seg_copy_latest(const char *casedir,
 int rso_seg_list(const char *casedir, char ***names, struct rso_error *e);
 void rso_seg_list_free(char **names);
 
+/* The name rso_seg_create gives a segment until it is committed: this
+ * prefix and six random characters. */
+#define RSO_SEG_TEMP ".seg-"
+
 /*
  * Remove the dot-temp segments of casedir, what a writer killed before
  * rso_seg_commit leaves behind.  Call only while no writer can be at work

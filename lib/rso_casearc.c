@@ -225,9 +225,12 @@ int
 rso_casearc_check(struct rso_store *s, const char *id, size_t *segments,
     char ***orphans, struct rso_error *e)
 {
+	/* Each segment once, named by its first item: a study's thousand
+	 * instances share one. */
 	sqlite3_stmt *st = rso_store_prepare(s, "SELECT printf('item %04d',"
-	    " item), segment FROM records WHERE case_id = ?1 UNION ALL SELECT"
-	    " 'opinion ' || role, segment FROM opinions WHERE case_id = ?1");
+	    " min(item)), segment FROM records WHERE case_id = ?1 GROUP BY"
+	    " segment UNION ALL SELECT 'opinion ' || min(role), segment FROM"
+	    " opinions WHERE case_id = ?1 GROUP BY segment");
 	char *dir = rso_casearc_dir(s, id), **names = NULL;
 	size_t n, k = 0;
 	int *named, i, rc;
@@ -350,7 +353,7 @@ rso_casearc_drop(struct rso_store *s, const char *id, char **orphans,
     size_t *dropped, struct rso_error *e)
 {
 	char *dir = rso_casearc_dir(s, id), *path;
-	int rc = 0, fd;
+	int rc = 0;
 
 	*dropped = 0;
 	for (; rc == 0 && orphans != NULL && *orphans != NULL; orphans++) {
@@ -362,11 +365,8 @@ rso_casearc_drop(struct rso_store *s, const char *id, char **orphans,
 			    strerror(errno));
 		free(path);
 	}
-	if (*dropped > 0 && (fd = open(dir, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
+	if (*dropped > 0)
+		rso_fsync_dir(dir);
 	free(dir);
 	return rc;
 }

@@ -513,7 +513,7 @@ settle(const char *root, const char *dir, const char *name, int force,
     struct rso_error *e)
 {
 	char *to = rso_xasprintf("%s/%s", dir, name), *old = NULL;
-	int dfd, rc = 0;
+	int rc = 0;
 
 	if (force && access(to, F_OK) == 0) {
 		old = rso_xasprintf("%s/.%s.old.XXXXXX", dir, name);
@@ -528,10 +528,7 @@ settle(const char *root, const char *dir, const char *name, int force,
 		rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", name, errno ==
 		    ENOTEMPTY || errno == EEXIST ? "there already (--force "
 		    "replaces it)" : strerror(errno));
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
+	rso_fsync_dir(dir);
 out:
 	if (old != NULL)
 		rso_remove_tree(old);

@@ -1,6 +1,7 @@
 /* rso_err: diagnostics in one format, exit codes, and allocation that dies. */
 /* SPDX-License-Identifier: ISC */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <sys/stat.h>
 #include <stdarg.h>
@@ -234,4 +235,16 @@ rso_remove_tree(const char *path)
 
 	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 	return lstat(path, &st) == 0 ? -1 : 0;
+}
+
+int
+rso_fsync_dir(const char *dir)
+{
+	int fd, rc;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
 }

@@ -80,4 +80,7 @@ int rso_write_all(int fd, const void *p, size_t n);
  */
 int rso_remove_tree(const char *path);
 
+/* fsync the folder dir, so a rename or unlink in it is on disk: 0 or -1. */
+int rso_fsync_dir(const char *dir);
+
 #endif

@@ -46,7 +46,7 @@ int
 rso_export_finish(struct rso_export_tmp *t, int ok, struct rso_error *e)
 {
 	char *to = rso_xasprintf("%s/%s", t->dir, t->name);
-	int dfd, rc = 0;
+	int rc = 0;
 
 	if (!ok) {
 		close(t->fd);
@@ -58,10 +58,8 @@ rso_export_finish(struct rso_export_tmp *t, int ok, struct rso_error *e)
 	} else if (rename(t->tmp, to) != 0) {
 		rc = rso_error_set(e, EX_IOERR, "%s: %s", t->name, strerror(errno));
 		unlink(t->tmp);
-	} else if ((dfd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
+	} else
+		rso_fsync_dir(t->dir);
 	t->fd = -1;
 	free(t->tmp);
 	t->tmp = NULL;
@@ -88,7 +86,7 @@ rso_export_sweep(const char *dir)
 		/* Our temporaries only: rso_export_open's, a DICOM file-set's
 		 * folder (named after the case too), a transfer archive's. */
 		if (fnmatch(".RSO-*.??????", d->d_name, 0) != 0 &&
-		    fnmatch(".seg-??????", d->d_name, 0) != 0)
+		    fnmatch(RSO_SEG_TEMP "??????", d->d_name, 0) != 0)
 			continue;
 		if (fstatat(dirfd(dp), d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 		    now - st.st_mtime < SWEEP_AGE)
