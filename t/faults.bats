@@ -156,8 +156,10 @@ PY
 	requests 300 | rso-intake >/dev/null
 	rso-case list | rso-bill invoice >/dev/null
 	for i in $(seq 1 3000); do
+		# Amounts from 1.00 to 400.99, spread by i: never 0.00, which
+		# rso-bill rightly refuses, and the same file every run.
 		printf '{"id":"ch_%d","case":"RSO-2026-%06d","amount":"%d.%02d"}\n' \
-		    "$i" $(( (i % 300) + 1 )) $(( RANDOM % 400 )) $(( RANDOM % 100 ))
+		    "$i" $(( (i % 300) + 1 )) $(( (i * 7919) % 400 + 1 )) $(( (i * 31) % 100 ))
 	done >pay.jsonl
 	for k in $(seq 1 20); do
 		kill_at_random rso-bill pay pay.jsonl
