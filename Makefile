@@ -14,9 +14,16 @@ O       ?= build
 
 # zlib: the deflated DICOM transfer syntax is raw deflate, which libarchive
 # does not expose as a stream filter.
+#
+# The flags are read when make parses this file.  The targets that first
+# install what is missing (demo, check, bench, fuzz) run scripts/bootstrap
+# and then a second make, which parses anew and so sees the libraries that
+# bootstrap installed; a plain "make" on a machine without them stops at
+# pkgcheck and says what to run.
 PKGS = libarchive jansson libgcrypt sqlite3 zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+SUBMAKE     = $(MAKE) --no-print-directory
 
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE \
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -33,7 +40,18 @@ UNITS    = $(UNIT_SRC:t/unit/%.c=$(O)/t/%)
 BINS     = $(PROGS:%=$(O)/bin/%)
 MANS     = $(wildcard man/*.[1-9])
 
-all: pkgcheck $(BINS) $(UNITS)
+all: $(BINS) $(UNITS)
+
+# Everything that decides what the objects are (the compiler, its flags,
+# PREFIX's share folder compiled in, the libraries) is kept in $(O)/.flags,
+# rewritten only when it changes; every object depends on it, so that
+# "make install PREFIX=/opt/rso" after a plain build rebuilds for /opt/rso.
+FLAGS_FILE = $(O)/.flags
+BUILD_FLAGS = $(CC) $(ALL_CFLAGS) $(LDFLAGS) $(PKG_LIBS)
+ifneq ($(BUILD_FLAGS),$(file <$(FLAGS_FILE)))
+$(shell mkdir -p $(O))
+$(file >$(FLAGS_FILE),$(BUILD_FLAGS))
+endif
 
 pkgcheck:
 	@pkg-config --exists $(PKGS) || { \
@@ -41,7 +59,7 @@ pkgcheck:
 	  for p in $(PKGS); do pkg-config --exists $$p || echo "  $$p"; done; \
 	  echo "run scripts/bootstrap (as root) to install them"; exit 1; }
 
-$(O)/%.o: %.c
+$(O)/%.o: %.c $(FLAGS_FILE) | pkgcheck
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -54,18 +72,18 @@ objs_of = $(patsubst %.c,$(O)/%.o,$(wildcard cmd/$(1).c cmd/$(1)/*.c))
 .SECONDEXPANSION:
 $(BINS): $(O)/bin/%: $$(call objs_of,$$*) $(O)/lib/librso.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(PKG_LIBS)
 
 $(UNITS): $(O)/t/%: $(O)/t/unit/%.o $(O)/lib/librso.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(PKG_LIBS)
 
-# check: unit tests, then every bats file; the last line is "N passed, N failed".
-check: bootstrap-quiet all
+# check: the test peers, a build, the unit tests, then every bats file; the
+# last line is "N passed, N failed".
+check:
+	@scripts/bootstrap --test
+	@$(SUBMAKE) all
 	@RSO_BUILD=$(O) scripts/check $(UNITS)
-
-bootstrap-quiet:
-	@scripts/bootstrap
 
 # asan: the whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -76,12 +94,13 @@ asan:
 # corpus (the targets' own diagnostics are expected, hence -close_fd_mask).
 FUZZTIME ?= 30
 FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
-fuzz: bootstrap-quiet
-	$(MAKE) O=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/lib/librso.a
+fuzz:
+	@scripts/bootstrap --fuzz
+	$(SUBMAKE) O=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/lib/librso.a
 	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang -std=c17 -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) -O1 -g \
+	  clang -std=c17 -D_GNU_SOURCE -Ilib $$(pkg-config --cflags $(PKGS)) -O1 -g \
 	    -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n $$f \
-	    build-fuzz/lib/librso.a $(PKG_LIBS); \
+	    build-fuzz/lib/librso.a $$(pkg-config --libs $(PKGS)); \
 	  mkdir -p fuzz/corpus/$$n build-fuzz/new/$$n; \
 	  echo "fuzz: $$n for $(FUZZTIME)s"; \
 	  build-fuzz/$$n -max_total_time=$(FUZZTIME) -max_len=65536 -close_fd_mask=3 \
@@ -97,11 +116,17 @@ $(BENCH_BINS): $(O)/bench/%: $(O)/bench/%.o $(O)/lib/librso.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-demo: bootstrap-quiet all
+demo:
+	@scripts/bootstrap
+	@$(SUBMAKE) all
 	@RSO_BUILD=$(O) scripts/demo
 
-bench: bootstrap-quiet all $(BENCH_BINS)
+bench:
+	@scripts/bootstrap --test
+	@$(SUBMAKE) all bench-bins
 	@RSO_BUILD=$(O) bench/run
+
+bench-bins: $(BENCH_BINS)
 
 lint:
 	mandoc -Tlint -Wwarning $(MANS)
@@ -110,7 +135,7 @@ lint:
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(SHAREDIR)
+	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SHAREDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
 	sed 's|@SHAREDIR@|$(SHAREDIR)|' scripts/rso-mail >$(DESTDIR)$(BINDIR)/rso-mail
 	chmod 755 $(DESTDIR)$(BINDIR)/rso-mail
@@ -126,6 +151,6 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all pkgcheck check bootstrap-quiet asan fuzz demo bench lint install uninstall clean
+.PHONY: all pkgcheck check asan fuzz demo bench bench-bins lint install uninstall clean
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -20,6 +20,24 @@ setup() {
 	if declare -F local_setup >/dev/null; then local_setup; fi
 }
 
+# need PEER...: skip this test, saying which, when a test peer is not
+# installed (scripts/bootstrap --test names the optional ones it could not
+# install; make check counts the skips).  PEER is a command, or
+# fhir-validator for the npm FHIR validator in .cache/npm.
+need() {
+	local p
+	for p; do
+		case $p in
+		fhir-validator)
+			command -v node >/dev/null &&
+			    [ -e "$TOP/.cache/npm/node_modules/fhir/package.json" ] ||
+			    skip "test peer not installed: the npm FHIR validator (fhir@4.12.0)" ;;
+		*)
+			command -v "$p" >/dev/null || skip "test peer not installed: $p" ;;
+		esac
+	done
+}
+
 # A store whose archives are encrypted to a fresh test key; RSO_IDENTITY
 # names the key, as an operator's environment would.
 init_with_key() {

@@ -98,6 +98,7 @@ PY
 }
 
 @test "rso-export: fhir bundles pass the FHIR R4 validator and every reference resolves" {
+	need fhir-validator
 	ready_case 1 '.patient.name = "Zoë \"Quote\" <Testperson>"'
 	ready_case 2
 	printf '# Opinion\n\nConfirmed & <fine>.\n' >op.md

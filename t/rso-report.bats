@@ -133,7 +133,7 @@ class P(html.parser.HTMLParser):
 p = P(); p.feed(open(sys.argv[1]).read())
 sys.exit("unclosed %s" % p.stack if p.stack else 0)
 PY
-	command -v chromium >/dev/null || skip "chromium not installed"
+	need chromium
 	run timeout 120 chromium --headless --no-sandbox --disable-gpu --window-size=1100,1600 --screenshot="$PWD/monthly.png" "file://$PWD/monthly.html"
 	[ -s monthly.png ]
 	[ "$(head -c 8 monthly.png | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]

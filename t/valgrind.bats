@@ -5,7 +5,7 @@
 load lib
 
 local_setup() {
-	command -v valgrind >/dev/null || skip "valgrind not installed"
+	need valgrind
 	# ASan's shadow memory and valgrind do not mix: make asan runs the rest.
 	if grep -q __asan_init "$TOP/${RSO_BUILD:-build}/bin/rso-case"; then
 		skip "programs built with AddressSanitizer"
