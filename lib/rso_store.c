@@ -570,43 +570,29 @@ int
 rso_store_backup_db(struct rso_store *s, const char *path,
     struct rso_error *e)
 {
-	sqlite3 *dst;
-	sqlite3_backup *b;
+	sqlite3_stmt *st;
 	int rc;
 
-	rc = sqlite3_open_v2(path, &dst,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-	if (rc != SQLITE_OK) {
-		sqlite3_close(dst);
-		return rso_error_set(e, EX_CANTCREAT, "%s: %s", path,
-		    sqlite3_errstr(rc));
-	}
-	b = sqlite3_backup_init(dst, "main", s->db, "main");
-	if (b == NULL) {
-		rc = rso_error_set(e, EX_IOERR, "%s: %s", path,
-		    sqlite3_errmsg(dst));
-		sqlite3_close(dst);
-		return rc;
-	}
 	/*
-	 * Copy in steps, sleeping when a writer holds the lock, so a backup of
-	 * a busy store neither blocks it nor fails; a write between steps
-	 * restarts the copy, which is what keeps it consistent.
+	 * VACUUM INTO reads one snapshot in one read transaction, which in
+	 * WAL mode neither waits for writers nor is restarted by them (the
+	 * backup API restarts from page 1 after every write by another
+	 * connection, and under steady writes never finishes).
 	 */
-	do {
-		rc = sqlite3_backup_step(b, 256);
-		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-			sqlite3_sleep(20);
-	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
-	sqlite3_backup_finish(b);
-	if (rc != SQLITE_DONE) {
-		rc = rso_error_set(e, EX_IOERR,
-		    "%s: %s", path, sqlite3_errstr(rc));
-		sqlite3_close(dst);
-		return rc;
-	}
-	return sqlite3_close(dst) == SQLITE_OK ? 0 :
-	    rso_error_set(e, EX_IOERR, "%s: cannot close", path);
+	if (sqlite3_prepare_v2(s->db, "VACUUM INTO ?1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return rso_error_set(e, EX_SOFTWARE, "db: %s",
+		    sqlite3_errmsg(s->db));
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return rso_error_set(e, EX_TEMPFAIL, "db: %s",
+		    sqlite3_errstr(rc));
+	return rso_error_set(e, EX_CANTCREAT, "%s: %s", path,
+	    sqlite3_errmsg(s->db));
 }
 
 struct rso_store *

@@ -89,8 +89,9 @@ void rso_store_rollback_to(struct rso_store *s, const char *name);
 int rso_store_in_transaction(struct rso_store *s);
 
 /*
- * Copy the database online into path (SQLite's backup API: consistent even
- * while others write).  Returns 0 or EX_CANTCREAT/EX_IOERR/EX_TEMPFAIL.
+ * Copy the database online into path, which must not exist: one snapshot,
+ * consistent and finished however much others write meanwhile (VACUUM
+ * INTO; not fsynced).  Returns 0 or EX_CANTCREAT/EX_TEMPFAIL/EX_SOFTWARE.
  */
 int rso_store_backup_db(struct rso_store *s, const char *path,
     struct rso_error *e);

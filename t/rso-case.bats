@@ -190,8 +190,78 @@ rso-case: stdin:4: case: not a case id' ]
 	RSO_HOME="$BATS_TEST_TMPDIR/restored" run -0 rso-case verify
 	assert_output --regexp '^verify: [0-9]+ events, [0-9]+ cases, chain intact'
 	RSO_HOME="$BATS_TEST_TMPDIR/restored" run -0 rso-case show RSO-2026-000001
-	run -73 --separate-stderr rso-case backup "$BATS_TEST_TMPDIR/bk"
-	[ "$stderr" = "rso-case: $BATS_TEST_TMPDIR/bk: not empty" ]
+	mkdir other && touch other/notes.txt
+	run -73 --separate-stderr rso-case backup other
+	[ "$stderr" = "rso-case: other: not empty, and not an rso backup" ]
+	[ "$(ls other)" = notes.txt ]
+}
+
+# Every record the store at $1 names reads back with its sha256.
+records_read_back() {
+	local c item sum
+	for c in $(RSO_HOME=$1 rso-case list | jq -r .case); do
+		RSO_HOME=$1 rso-collect ls "$c" | jq -r '"\(.item) \(.sha256)"' |
+		while read -r item sum; do
+			[ "$(RSO_HOME=$1 rso-collect cat "$c" "$item" | sha256sum | cut -d' ' -f1)" = "$sum" ] || return 1
+		done || return 1
+	done
+}
+
+@test "rso-case: backups into one folder while records are filed copy each segment once, and each restores" {
+	init_with_key
+	for n in 1 2 3; do ready_case "$n"; done
+	run -0 --separate-stderr rso-case backup bk
+	[ "$stderr" = "rso-case: backup in bk: segments: 3 copied (${stderr#*copied (}" ]
+	# A writer files 30 records while two more backups run.
+	(for i in $(seq 1 30); do
+		echo "record $i" >"w$i.txt"
+		rso-collect add --type note --source Lab "RSO-2026-00000$((i % 3 + 1))" "w$i.txt" >/dev/null
+	done) &
+	writer=$!
+	for k in 2 3; do
+		run -0 --separate-stderr rso-case backup bk
+		echo "$stderr" >>notes.txt
+		cp -a bk "restored-$k"
+		RSO_HOME="$PWD/restored-$k" run -0 rso-case verify
+		records_read_back "$PWD/restored-$k"
+	done
+	wait "$writer"
+	run -0 --separate-stderr rso-case backup bk
+	echo "$stderr" >>notes.txt
+	# Each of the 33 segments was copied once over the four backups.
+	copied=$(( $(sed -n 's/.*segments: \([0-9]*\) copied.*/\1/p' notes.txt | paste -sd+) ))
+	[ $((copied + 3)) -eq 33 ]
+	[ "$(find bk/archives -name '*.age' | wc -l)" -eq 33 ]
+	run -0 --separate-stderr rso-case backup bk
+	[[ "$stderr" == "rso-case: backup in bk: segments: 0 copied (0 bytes), 33 already there, 0 merged away and removed" ]]
+	records_read_back "$PWD/bk"
+}
+
+@test "rso-case: a backup after compaction removes the merged segments and still reads every record" {
+	init_with_key
+	ready_case 1
+	for i in 1 2 3; do
+		echo "record $i" >"w$i.txt"
+		rso-collect add --type note --source Lab RSO-2026-000001 "w$i.txt" >/dev/null
+	done
+	rso-case backup -q bk
+	[ "$(ls bk/archives/RSO-2026-000001 | wc -l)" -eq 4 ]
+	# Someone wrote to the backup and was killed: its WAL stays beside it.
+	(echo "pragma journal_mode=wal; pragma wal_autocheckpoint=0; insert into case_counters values('X', 1999, 1);"; sleep 5) |
+	    sqlite3 bk/rso.db &
+	sleep 1
+	kill -9 $! 2>/dev/null; wait $! 2>/dev/null || true
+	[ -s bk/rso.db-wal ]
+	rso-case compact RSO-2026-000001 >/dev/null
+	run -0 --separate-stderr rso-case backup bk
+	[ "$stderr" = "rso-case: backup in bk: segments: 1 copied (${stderr#*copied (}" ]
+	[[ "$stderr" == *", 0 already there, 4 merged away and removed" ]]
+	[ "$(ls bk/archives/RSO-2026-000001)" = "000001-000004.age" ]
+	# The new database is not read through the old one's WAL.
+	run -0 sqlite3 bk/rso.db "select count(*) from case_counters where prefix = 'X'"
+	assert_output 0
+	RSO_HOME="$PWD/bk" run -0 rso-case verify
+	records_read_back "$PWD/bk"
 }
 
 @test "rso-case: usage, help and version" {

@@ -49,7 +49,8 @@ case_usage(FILE *fp, int full)
 	    "  downstream --kind procedure|admission|imaging|visit --revenue amount\n"
 	    "      [--date yyyy-mm-dd] [--note text] [case ...]  care that followed an opinion\n"
 	    "  verify                         check the event chain, case states and archives\n"
-	    "  backup dir                     a consistent copy of the store, online\n"
+	    "  backup dir                     a consistent copy of the store, online;\n"
+	    "                                 again into dir: only what changed\n"
 	    "  compact [-i identity] [case ...]  merge each case's archive segments, drop orphans\n"
 	    "age-compatible encryption (recovery, partner exchange):\n", fp);
 	case_crypt_usage(fp);

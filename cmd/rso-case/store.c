@@ -1,4 +1,4 @@
-/* rso-case: init, verify, backup -- the store itself. */
+/* rso-case: init, verify -- the store itself. */
 /* SPDX-License-Identifier: ISC */
 #include <sys/stat.h>
 
@@ -17,9 +17,8 @@
 #include "rso_store.h"
 #include "verbs.h"
 
-/* A verb with only the common options: returns the operand count left. */
-static int
-common_only(int *argc, char ***argv)
+int
+case_common_only(int *argc, char ***argv)
 {
 	static const struct option longopts[] = { RSO_OPT_LONG, { 0 } };
 	int ch;
@@ -169,7 +168,7 @@ case_verify(int argc, char **argv)
 	size_t segs, orphans;
 	int rc;
 
-	if (common_only(&argc, &argv) != 0) {
+	if (case_common_only(&argc, &argv) != 0) {
 		case_usage(stderr, 0);
 		return EX_USAGE;
 	}
@@ -191,149 +190,4 @@ case_verify(int argc, char **argv)
 	if (rc != 0)
 		rso_warnx("%s", e.msg);
 	return rc;
-}
-
-/* Copy one file to dst (new), fsynced; dst must not exist. */
-static int
-copy_file(const char *src, const char *dst, struct rso_error *e)
-{
-	char buf[65536];
-	int in, out, rc = 0;
-	ssize_t n;
-
-	if ((in = open(src, O_RDONLY)) < 0)
-		return errno == ENOENT ? 0 :
-		    rso_error_set(e, EX_IOERR, "%s: %s", src, strerror(errno));
-	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0) {
-		close(in);
-		return rso_error_set(e, EX_CANTCREAT, "%s: %s", dst,
-		    strerror(errno));
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (rso_write_all(out, buf, (size_t)n) != 0) {
-			rc = rso_error_set(e, EX_IOERR, "%s: %s", dst,
-			    strerror(errno));
-			break;
-		}
-	if (rc == 0 && n < 0)
-		rc = rso_error_set(e, EX_IOERR, "%s: %s", src, strerror(errno));
-	if (rc == 0 && fsync(out) != 0)
-		rc = rso_error_set(e, EX_IOERR, "%s: %s", dst, strerror(errno));
-	close(in);
-	if (close(out) != 0 && rc == 0)
-		rc = rso_error_set(e, EX_IOERR, "%s: %s", dst, strerror(errno));
-	return rc;
-}
-
-/*
- * Copy the tree at src into dst, skipping files already copied: segments
- * are never modified once written, so a second pass picks up exactly what
- * was added while the database was being copied.
- */
-static int
-copy_tree(const char *src, const char *dst, struct rso_error *e)
-{
-	struct dirent *d;
-	struct stat st;
-	char *s, *t;
-	DIR *dir;
-	int rc = 0;
-
-	if ((dir = opendir(src)) == NULL)
-		return errno == ENOENT ? 0 :
-		    rso_error_set(e, EX_IOERR, "%s: %s", src, strerror(errno));
-	if (mkdir(dst, 0700) != 0 && errno != EEXIST) {
-		closedir(dir);
-		return rso_error_set(e, EX_CANTCREAT, "%s: %s", dst,
-		    strerror(errno));
-	}
-	while (rc == 0 && (d = readdir(dir)) != NULL) {
-		/* Dot files are writes in progress; they are not segments yet. */
-		if (d->d_name[0] == '.')
-			continue;
-		s = rso_xasprintf("%s/%s", src, d->d_name);
-		t = rso_xasprintf("%s/%s", dst, d->d_name);
-		if (lstat(s, &st) == 0 && S_ISDIR(st.st_mode))
-			rc = copy_tree(s, t, e);
-		else if (S_ISREG(st.st_mode) && access(t, F_OK) != 0)
-			rc = copy_file(s, t, e);
-		free(s);
-		free(t);
-	}
-	closedir(dir);
-	return rc;
-}
-
-static int
-backup_into(struct rso_store *s, const char *dir, struct rso_error *e)
-{
-	static const char *const files[] = { "config.json", "fees.json",
-	    "recipients", NULL };
-	const char *home = rso_store_dir(s);
-	char *src = rso_xasprintf("%s/archives", home);
-	char *dst = rso_xasprintf("%s/archives", dir);
-	char *db = rso_xasprintf("%s/.rso.db.tmp", dir);
-	char *final = rso_xasprintf("%s/rso.db", dir);
-	char *a, *b;
-	int i, rc;
-
-	rc = copy_tree(src, dst, e);
-	if (rc == 0)
-		rc = rso_store_backup_db(s, db, e);
-	if (rc == 0 && rename(db, final) != 0)
-		rc = rso_error_set(e, EX_IOERR, "%s: %s", final, strerror(errno));
-	if (rc == 0)
-		rc = copy_tree(src, dst, e);
-	for (i = 0; rc == 0 && files[i]; i++) {
-		a = rso_xasprintf("%s/%s", home, files[i]);
-		b = rso_xasprintf("%s/%s", dir, files[i]);
-		rc = copy_file(a, b, e);
-		free(a);
-		free(b);
-	}
-	if (rc != 0)
-		unlink(db);
-	free(src);
-	free(dst);
-	free(db);
-	free(final);
-	return rc;
-}
-
-int
-case_backup(int argc, char **argv)
-{
-	struct rso_store *s;
-	struct rso_error e;
-	DIR *d;
-	int rc;
-
-	if (common_only(&argc, &argv) != 1) {
-		case_usage(stderr, 0);
-		return EX_USAGE;
-	}
-	/* A backup goes into a new or empty folder, never over another. */
-	if (mkdir(argv[0], 0700) != 0) {
-		if (errno != EEXIST)
-			rso_die(EX_CANTCREAT, "%s", argv[0]);
-		if ((d = opendir(argv[0])) == NULL)
-			rso_die(EX_CANTCREAT, "%s", argv[0]);
-		while ((errno = 0, readdir(d)) != NULL)
-			;
-		rewinddir(d);
-		for (rc = 0; readdir(d) != NULL; rc++)
-			;
-		closedir(d);
-		if (rc > 2)
-			rso_diex(EX_CANTCREAT, "%s: not empty", argv[0]);
-	}
-	s = rso_store_xopen();
-	rc = backup_into(s, argv[0], &e);
-	rso_store_close(s);
-	if (rc != 0) {
-		rso_warnx("%s", e.msg);
-		return rc;
-	}
-	rso_note("backup written to %s", argv[0]);
-	return 0;
 }

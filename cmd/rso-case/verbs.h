@@ -7,9 +7,14 @@
 
 void case_usage(FILE *fp, int full);
 
+/* A verb with only the common options: returns the operand count left. */
+int case_common_only(int *argc, char ***argv);
+
 /* store.c: the store itself. */
 int case_init(int argc, char **argv);
 int case_verify(int argc, char **argv);
+
+/* backup.c: an incremental, consistent copy of the store. */
 int case_backup(int argc, char **argv);
 
 /* compact.c: a case's archive segments merged into one. */
