@@ -71,6 +71,7 @@ struct rso_case_filter {
 	unsigned status_mask;	/* bit (1 << enum rso_status) per wanted status */
 	const char *since;	/* RFC 3339: entered its status at or after */
 	const char *until;	/* RFC 3339: entered its status before */
+	const char *birth_date;	/* YYYY-MM-DD: the patient's, through an index */
 };
 
 /*

@@ -8,7 +8,11 @@
  * the same number: 100s cases and events, 200s specialists and
  * assignments, 300s records, 400s billing, 500s opinions, 600s reports,
  * 700s exports.  They must be listed in increasing order; each is applied
- * once, in that order, and recorded in schema_migrations.
+ * once and recorded in schema_migrations.  A new store applies them in
+ * that order; an older one applies what it lacks, in that order, after
+ * what it has: so a new migration may rely on the lower numbers of its
+ * own module and on what shipped before it, never on a higher number of
+ * another module.
  */
 const struct rso_migration rso_schema_migrations[] = {
 	{ 101, "cases, their ids, the event chain, consents",
@@ -60,6 +64,9 @@ const struct rso_migration rso_schema_migrations[] = {
 	"  recorded TEXT NOT NULL,"
 	"  event_seq INTEGER NOT NULL REFERENCES events(seq));"
 	"CREATE INDEX consents_case ON consents(case_id);" },
+	{ 120, "open cases by the patient's birth date, for matching studies",
+	"CREATE INDEX cases_birth_date"
+	"  ON cases(json_extract(intake, '$.patient.birth_date'));" },
 	{ 201, "specialists, panels and assignments",
 	"CREATE TABLE specialists ("
 	"  id TEXT PRIMARY KEY,"

@@ -280,29 +280,37 @@ exec_sql(struct rso_store *s, const char *sql, struct rso_error *e)
 	return rc == SQLITE_OK ? 0 : rso_store_sqlerr(s, rc, e);
 }
 
-/* How many of our migrations the database has; -1 when it has others. */
+/*
+ * Which of our migrations the database has (done[i] for
+ * rso_schema_migrations[i]), how many, and whether it has one we do not
+ * know.  A new database has none.
+ */
 static int
-applied_count(struct rso_store *s, int *n, struct rso_error *e)
+applied_set(struct rso_store *s, char *done, int *n, int *unknown,
+    struct rso_error *e)
 {
 	sqlite3_stmt *st;
-	int rc, i = 0;
+	int rc, i, id;
 
+	memset(done, 0, (size_t)rso_schema_count);
 	*n = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT id FROM schema_migrations"
-	    " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+	*unknown = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT id FROM schema_migrations",
+	    -1, &st, NULL) != SQLITE_OK)
 		return 0;	/* a new database: no table yet */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (i >= rso_schema_count ||
-		    sqlite3_column_int(st, 0) != rso_schema_migrations[i].id) {
-			*n = -1;
-			rc = SQLITE_DONE;
-			break;
+		id = sqlite3_column_int(st, 0);
+		for (i = 0; i < rso_schema_count; i++)
+			if (rso_schema_migrations[i].id == id)
+				break;
+		if (i == rso_schema_count) {
+			*unknown = 1;
+		} else if (!done[i]) {
+			done[i] = 1;
+			(*n)++;
 		}
-		i++;
 	}
 	sqlite3_finalize(st);
-	if (*n == 0)
-		*n = i;
 	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
 }
 
@@ -322,40 +330,46 @@ record_migration(struct rso_store *s, const struct rso_migration *m,
 }
 
 /*
- * Apply what is pending, all in one transaction, rechecked under the lock
- * so that two programs opening a new store at once apply each migration
- * once.  A database with migrations we do not know was written by a newer
- * rso: refuse it rather than guess.
+ * Apply what is pending, in increasing number, all in one transaction,
+ * rechecked under the lock so that two programs opening a new store at
+ * once apply each migration once.  What is pending need not come after
+ * what is applied: numbers are grouped by module (rso_schema.c), so an
+ * older store gains a new 120 after its 701.  A database with migrations
+ * we do not know was written by a newer rso: refuse it rather than guess.
  */
 static int
 migrate(struct rso_store *s, struct rso_error *e)
 {
-	int n, rc, i;
+	char *done = rso_xcalloc((size_t)rso_schema_count, 1);
+	int n, unknown, rc, i;
 
-	if ((rc = applied_count(s, &n, e)) != 0)
-		return rc;
-	if (n == rso_schema_count)
-		return 0;
+	rc = applied_set(s, done, &n, &unknown, e);
+	if (rc != 0 || (n == rso_schema_count && !unknown))
+		goto out;
 	if ((rc = rso_store_begin(s, e)) != 0)
-		return rc;
+		goto out;
 	rc = exec_sql(s, "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	    " id INTEGER PRIMARY KEY, what TEXT NOT NULL, applied TEXT NOT NULL)",
 	    e);
 	if (rc == 0)
-		rc = applied_count(s, &n, e);
-	if (rc == 0 && n < 0)
+		rc = applied_set(s, done, &n, &unknown, e);
+	if (rc == 0 && unknown)
 		rc = rso_error_set(e, EX_CONFIG, "db: written by a newer rso "
 		    "(unknown schema migrations)");
-	for (i = n; rc == 0 && i < rso_schema_count; i++) {
+	for (i = 0; rc == 0 && i < rso_schema_count; i++) {
+		if (done[i])
+			continue;
 		rc = exec_sql(s, rso_schema_migrations[i].sql, e);
 		if (rc == 0)
 			rc = record_migration(s, &rso_schema_migrations[i], e);
 	}
-	if (rc != 0) {
+	if (rc != 0)
 		rso_store_rollback(s);
-		return rc;
-	}
-	return rso_store_commit(s, e);
+	else
+		rc = rso_store_commit(s, e);
+out:
+	free(done);
+	return rc;
 }
 
 static int

@@ -174,6 +174,22 @@ rso-case: stdin:4: case: not a case id' ]
 	[ "$stderr" = "rso-case: case RSO-2026-000002: status does not follow from its events" ]
 }
 
+@test "rso-case: an older store gains the migrations it lacks, wherever their numbers fall" {
+	rso-case init -q
+	cases 2
+	# A store from before migration 120: every other one applied.
+	sqlite3 "$RSO_HOME/rso.db" "drop index cases_birth_date; delete from schema_migrations where id = 120"
+	run -0 rso-case list
+	[ "${#lines[@]}" -eq 2 ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from schema_migrations where id = 120;
+	    select count(*) from sqlite_master where name = 'cases_birth_date'"
+	assert_output $'1\n1'
+	# One the program does not know was written by a newer rso.
+	sqlite3 "$RSO_HOME/rso.db" "insert into schema_migrations values (99999, 'from the future', '2030-01-01T00:00:00Z')"
+	run -78 --separate-stderr rso-case list
+	[ "$stderr" = "rso-case: db: written by a newer rso (unknown schema migrations)" ]
+}
+
 @test "rso-case: backup copies a store online, and the copy restores" {
 	cases 3
 	mkdir -p "$RSO_HOME/archives/RSO-2026-000001"

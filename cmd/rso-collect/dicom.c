@@ -123,7 +123,8 @@ filing_dicom_find_case(struct rso_store *s, const struct rso_dicom_info *d,
 {
 	struct rso_case_filter f = { (1u << RSO_ST_COLLECTING) |
 	    (1u << RSO_ST_READY) | (1u << RSO_ST_ASSIGNED) |
-	    (1u << RSO_ST_IN_REVIEW) | (1u << RSO_ST_ON_HOLD), NULL, NULL };
+	    (1u << RSO_ST_IN_REVIEW) | (1u << RSO_ST_ON_HOLD), NULL, NULL,
+	    NULL };
 	struct find fd = { d, s, "", 0 };
 	char iso[11];
 
@@ -132,6 +133,9 @@ filing_dicom_find_case(struct rso_store *s, const struct rso_dicom_info *d,
 		*why = "study has no patient name and birth date to match";
 		return -1;
 	}
+	/* Only the open cases born that day are read: the cost does not
+	 * grow with the number of open cases. */
+	f.birth_date = iso;
 	if (rso_case_list(s, &f, consider, &fd, NULL) != 0) {
 		*why = "cases cannot be listed";
 		return -1;
