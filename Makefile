@@ -17,6 +17,9 @@ O       ?= build
 PKGS = libarchive jansson libgcrypt sqlite3 zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libunistring (Debian libunistring-dev: Unicode case folding and
+# normalisation for rso_fold) ships no pkg-config file.
+NOPC_LIBS = -lunistring
 
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE \
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -54,11 +57,11 @@ objs_of = $(patsubst %.c,$(O)/%.o,$(wildcard cmd/$(1).c cmd/$(1)/*.c))
 .SECONDEXPANSION:
 $(BINS): $(O)/bin/%: $$(call objs_of,$$*) $(O)/lib/librso.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(NOPC_LIBS)
 
 $(UNITS): $(O)/t/%: $(O)/t/unit/%.o $(O)/lib/librso.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(NOPC_LIBS)
 
 # check: unit tests, then every bats file; the last line is "N passed, N failed".
 check: bootstrap-quiet all
@@ -81,7 +84,7 @@ fuzz: bootstrap-quiet
 	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  clang -std=c17 -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) -O1 -g \
 	    -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n $$f \
-	    build-fuzz/lib/librso.a $(PKG_LIBS); \
+	    build-fuzz/lib/librso.a $(PKG_LIBS) $(NOPC_LIBS); \
 	  mkdir -p fuzz/corpus/$$n build-fuzz/new/$$n; \
 	  echo "fuzz: $$n for $(FUZZTIME)s"; \
 	  build-fuzz/$$n -max_total_time=$(FUZZTIME) -max_len=65536 -close_fd_mask=3 \
@@ -95,7 +98,7 @@ BENCH_BINS = $(BENCH_SRC:bench/%.c=$(O)/bench/%)
 
 $(BENCH_BINS): $(O)/bench/%: $(O)/bench/%.o $(O)/lib/librso.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(NOPC_LIBS)
 
 demo: bootstrap-quiet all
 	@RSO_BUILD=$(O) scripts/demo

@@ -5,7 +5,18 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
 void case_usage(FILE *fp, int full);
+
+/* case.c: what the verbs share in how they print. */
+enum format { FMT_JSON, FMT_TEXT, FMT_CSV };
+/* -f/--format's argument, or a usage error (exit 64). */
+enum format case_parse_format(const char *s);
+/* An RFC 3339 time in local time for a person, as is if unparsable. */
+const char *case_local(const char *rfc3339, char *buf);
+/* The string at path in o, "" when absent. */
+const char *case_str(const json_t *o, const char *path);
 
 /* store.c: the store itself. */
 int case_init(int argc, char **argv);
@@ -24,6 +35,10 @@ int case_resume(int argc, char **argv);
 int case_cancel(int argc, char **argv);
 int case_close(int argc, char **argv);
 int case_survey(int argc, char **argv);
+
+/* find.c: finding a patient's case, and what needs a person today. */
+int case_search(int argc, char **argv);
+int case_today(int argc, char **argv);
 
 /* downstream.c: care at the hospital that followed an opinion. */
 int case_downstream(int argc, char **argv);
