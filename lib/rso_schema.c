@@ -8,7 +8,10 @@
  * the same number: 100s cases and events, 200s specialists and
  * assignments, 300s records, 400s billing, 500s opinions, 600s reports,
  * 700s exports.  They must be listed in increasing order; each is applied
- * once, in that order, and recorded in schema_migrations.
+ * once, in that order, and recorded in schema_migrations.  A store made
+ * before a module added one (say 110) already has later numbers (201...):
+ * the missing one is applied then, after them, so a migration may depend
+ * only on the tables of lower numbers' modules and its own.
  */
 const struct rso_migration rso_schema_migrations[] = {
 	{ 101, "cases, their ids, the event chain, consents",

@@ -305,6 +305,7 @@ add_term(struct rso_search *q, const char *s, int argi, struct rso_error *e)
 	struct term *t = &q->t[q->n];
 	char digits[64], *whole;
 	int rc, before = q->n;
+	size_t len;
 
 	if (q->n == MAXTERMS)
 		return 0;
@@ -321,7 +322,13 @@ add_term(struct rso_search *q, const char *s, int argi, struct rso_error *e)
 	/* A date with separators is not a number; eight digits may be. */
 	else if (phone_shaped(s) && (rc == 0 || strspn(s, "0123456789") ==
 	    strlen(s))) {
-		phone_key(s, digits, sizeof(digits));
+		/*
+		 * Leading zeros are a trunk or international prefix ("020
+		 * 7946 0000" is +44 20 7946 0000): the digits after them.
+		 */
+		len = phone_key(s, digits, sizeof(digits));
+		while (len > 0 && digits[len - 1] == '0')
+			digits[--len] = '\0';
 		alt_add(t, phones, PREFIX, digits);
 	}
 	if (t->n > 0)

@@ -280,29 +280,38 @@ exec_sql(struct rso_store *s, const char *sql, struct rso_error *e)
 	return rc == SQLITE_OK ? 0 : rso_store_sqlerr(s, rc, e);
 }
 
-/* How many of our migrations the database has; -1 when it has others. */
+/*
+ * Which of our migrations the database has (done[i] for
+ * rso_schema_migrations[i]) and how many; *n is -1 when it has one we do
+ * not know.  Migrations are numbered by module, so a store made before a
+ * module's new migration has later numbers applied but not that one.
+ */
 static int
-applied_count(struct rso_store *s, int *n, struct rso_error *e)
+applied(struct rso_store *s, unsigned char *done, int *n,
+    struct rso_error *e)
 {
 	sqlite3_stmt *st;
-	int rc, i = 0;
+	int rc, i, id;
 
 	*n = 0;
+	memset(done, 0, (size_t)rso_schema_count);
 	if (sqlite3_prepare_v2(s->db, "SELECT id FROM schema_migrations"
 	    " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
 		return 0;	/* a new database: no table yet */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (i >= rso_schema_count ||
-		    sqlite3_column_int(st, 0) != rso_schema_migrations[i].id) {
+		id = sqlite3_column_int(st, 0);
+		for (i = 0; i < rso_schema_count &&
+		    rso_schema_migrations[i].id != id; i++)
+			;
+		if (i == rso_schema_count) {
 			*n = -1;
 			rc = SQLITE_DONE;
 			break;
 		}
-		i++;
+		done[i] = 1;
+		(*n)++;
 	}
 	sqlite3_finalize(st);
-	if (*n == 0)
-		*n = i;
 	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
 }
 
@@ -330,27 +339,33 @@ record_migration(struct rso_store *s, const struct rso_migration *m,
 static int
 migrate(struct rso_store *s, struct rso_error *e)
 {
+	unsigned char *done = rso_xmalloc((size_t)rso_schema_count);
 	int n, rc, i;
 
-	if ((rc = applied_count(s, &n, e)) != 0)
+	if ((rc = applied(s, done, &n, e)) != 0 || n == rso_schema_count) {
+		free(done);
 		return rc;
-	if (n == rso_schema_count)
-		return 0;
-	if ((rc = rso_store_begin(s, e)) != 0)
+	}
+	if ((rc = rso_store_begin(s, e)) != 0) {
+		free(done);
 		return rc;
+	}
 	rc = exec_sql(s, "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	    " id INTEGER PRIMARY KEY, what TEXT NOT NULL, applied TEXT NOT NULL)",
 	    e);
 	if (rc == 0)
-		rc = applied_count(s, &n, e);
+		rc = applied(s, done, &n, e);
 	if (rc == 0 && n < 0)
 		rc = rso_error_set(e, EX_CONFIG, "db: written by a newer rso "
 		    "(unknown schema migrations)");
-	for (i = n; rc == 0 && i < rso_schema_count; i++) {
+	for (i = 0; rc == 0 && i < rso_schema_count; i++) {
+		if (done[i])
+			continue;
 		rc = exec_sql(s, rso_schema_migrations[i].sql, e);
 		if (rc == 0)
 			rc = record_migration(s, &rso_schema_migrations[i], e);
 	}
+	free(done);
 	if (rc != 0) {
 		rso_store_rollback(s);
 		return rc;

@@ -1,4 +1,4 @@
-/* rso-case: search and today -- finding a patient, and what needs a person. */
+/* rso-case: search -- finding a patient's case. */
 /* SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +11,8 @@
 #include "rso_time.h"
 #include "verbs.h"
 
-/* -f json|text: csv has no place in these lists. */
-static enum format
-json_or_text(const char *arg)
+enum format
+case_json_or_text(const char *arg)
 {
 	enum format f = case_parse_format(arg);
 
@@ -75,7 +74,7 @@ case_search(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "f:n:" RSO_OPT_SHORT, longopts,
 	    NULL)) != -1)
 		switch (ch) {
-		case 'f': fmt = json_or_text(optarg); break;
+		case 'f': fmt = case_json_or_text(optarg); break;
 		case 'n': limit = parse_limit(optarg); break;
 		default: rso_opt_common(ch, optarg, case_usage);
 		}
@@ -105,10 +104,3 @@ case_search(int argc, char **argv)
 	return n > 0 ? 0 : 1;
 }
 
-int
-case_today(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}

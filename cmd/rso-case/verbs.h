@@ -36,8 +36,12 @@ int case_cancel(int argc, char **argv);
 int case_close(int argc, char **argv);
 int case_survey(int argc, char **argv);
 
-/* find.c: finding a patient's case, and what needs a person today. */
+/* find.c: finding a patient's case. */
 int case_search(int argc, char **argv);
+/* -f json|text for the lists that have no CSV form. */
+enum format case_json_or_text(const char *arg);
+
+/* today.c: one list of what needs a person now. */
 int case_today(int argc, char **argv);
 
 /* downstream.c: care at the hospital that followed an opinion. */

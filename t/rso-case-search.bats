@@ -1,0 +1,162 @@
+#!/usr/bin/env bats
+# rso-case search and today: finding a patient's case, and what needs a
+# person now.  Synthetic patients only.
+load lib
+
+local_setup() {
+	rso-case init -q
+}
+
+# Case n (ref t-n) for the patient named $2, born $3, with the jq change $4.
+patient() {
+	jq -c ".ref=\"t-$1\" | .patient.name=\"$2\" | .patient.birth_date=\"$3\" | ${4:-.}" \
+	    "$DATA/request.json" | rso-intake >/dev/null
+}
+
+some_patients() {
+	patient 1 "TESTPERSON, Ada" 1961-03-01 '.patient.phone="+1 (555) 010-0100"'
+	patient 2 "José Müller-Øre" 1970-12-03 '.patient.email="Jose.Muller@Example.org"'
+	patient 3 "Jose Smith" 1961-03-01
+	patient 4 "Ådne O'Neil" 1985-07-04 '.requester.phone="+44 20 7946 0000"'
+}
+
+@test "rso-case search: a name in any order, case and mark, finds its case" {
+	some_patients
+	for q in "ada testperson" "Testperson^Ada" "TESTPERSON, Ada" "testp" "ADA"; do
+		run -0 rso-case search "$q"
+		[ "$(jq -sc '[.[] | [.case, .ref, .status, .name, .birth_date, .match]]' <<<"$output")" = '[["RSO-2026-000001","t-1","awaiting-consent","TESTPERSON, Ada","1961-03-01",["patient.name"]]]' ]
+	done
+	run -0 rso-case search ada testperson
+	[ "$(jq -r .case <<<"$output")" = RSO-2026-000001 ]
+	# José, JOSE and jose are one name; Øre is ore, Ådne adne, O'Neil oneil.
+	for q in José JOSE jose JOSÉ; do
+		run -0 rso-case search "$q"
+		[ "$(jq -sc '[.[].case]' <<<"$output")" = '["RSO-2026-000002","RSO-2026-000003"]' ]
+	done
+	run -0 rso-case search "jose muller ore"
+	[ "$(jq -sc '[.[].case]' <<<"$output")" = '["RSO-2026-000002"]' ]
+	run -0 rso-case search "MÜLLER-ØRE"
+	[ "$(jq -sc '[.[].case]' <<<"$output")" = '["RSO-2026-000002"]' ]
+	run -0 rso-case search adne "o'neil"
+	[ "$(jq -sc '[.[].case]' <<<"$output")" = '["RSO-2026-000004"]' ]
+	run -0 rso-case search ONEIL ÅDNE
+	[ "$(jq -sc '[.[].case]' <<<"$output")" = '["RSO-2026-000004"]' ]
+}
+
+@test "rso-case search: a birth date in the store's form and the common ones" {
+	some_patients
+	for q in 1961-03-01 19610301 1961/03/01 01.03.1961 1.3.1961 01-03-1961; do
+		run -0 rso-case search "$q"
+		[ "$(jq -sc '[.[] | [.case, .match]]' <<<"$output")" = '[["RSO-2026-000001",["patient.birth_date"]],["RSO-2026-000003",["patient.birth_date"]]]' ]
+	done
+	# 03/12/1970 is 3 December or 12 March: both are asked; 13/03 is one.
+	run -0 rso-case search 03/12/1970
+	[ "$(jq -sc '[.[].case]' <<<"$output")" = '["RSO-2026-000002"]' ]
+	run -0 rso-case search 12/03/1970
+	[ "$(jq -sc '[.[].case]' <<<"$output")" = '["RSO-2026-000002"]' ]
+	run -0 rso-case search 7/4/1985
+	[ "$(jq -sc '[.[].case]' <<<"$output")" = '["RSO-2026-000004"]' ]
+	# A name and a birth date: both must hold.
+	run -0 rso-case search jose 1961-03-01
+	[ "$(jq -sc '[.[] | [.case, .match]]' <<<"$output")" = '[["RSO-2026-000003",["patient.name","patient.birth_date"]]]' ]
+}
+
+@test "rso-case search: a ref, a phone number's last digits, an email" {
+	some_patients
+	for i in $(seq 5 11); do patient "$i" "Test Filler" 1990-01-01; done
+	# t-1 is that ref, not every ref with a word starting 1 (t-10, t-11).
+	run -0 rso-case search t-1
+	[ "$(jq -sc '[.[] | [.case, .match]]' <<<"$output")" = '[["RSO-2026-000001",["ref"]]]' ]
+	run -0 rso-case search T-11
+	[ "$(jq -sc '[.[].case]' <<<"$output")" = '["RSO-2026-000011"]' ]
+	for q in "+1 (555) 010-0100" "+15550100100" "555 010 0100" "010-0100" "0100100"; do
+		run -0 rso-case search "$q"
+		[ "$(jq -sc '[.[] | [.case, .match]]' <<<"$output")" = '[["RSO-2026-000001",["patient.phone"]]]' ]
+	done
+	run -0 rso-case search "020 7946 0000"
+	[ "$(jq -sc '[.[] | [.case, .match]]' <<<"$output")" = '[["RSO-2026-000004",["requester.phone"]]]' ]
+	run -0 rso-case search JOSE.MULLER@EXAMPLE.ORG
+	[ "$(jq -sc '[.[] | [.case, .match]]' <<<"$output")" = '[["RSO-2026-000002",["patient.email"]]]' ]
+}
+
+@test "rso-case search: nothing found is exit 1 and no output, as grep" {
+	some_patients
+	run -1 --separate-stderr rso-case search nobody
+	[ "$output" = "" ]
+	[ "$stderr" = "" ]
+	run -1 rso-case search ada 1970-12-03
+	run -1 rso-case search 2001-01-01
+	# Nothing shown, nothing recorded.
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from events where type = 'case.found'")" = 0 ]
+}
+
+@test "rso-case search: every case shown is an access on its record, without the terms" {
+	some_patients
+	RSO_ACTOR=clerk run -0 rso-case search jose
+	run -0 rso-case log RSO-2026-000003
+	[ "$(jq -sc '[.[] | select(.type == "case.found") | [.actor, .data]]' <<<"$output")" = '[["clerk",{"match":["patient.name"]}]]' ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from events where type = 'case.found' and data like '%jose%'")" = 0 ]
+	run -0 rso-case verify
+}
+
+@test "rso-case search: text for people, and a limit" {
+	some_patients
+	run -0 rso-case search -f text 1961-03-01
+	assert_line --index 0 "RSO-2026-000001  awaiting-consent 1961-03-01 TESTPERSON, Ada (patient.birth_date) t-1"
+	assert_line --index 1 "RSO-2026-000003  awaiting-consent 1961-03-01 Jose Smith (patient.birth_date) t-3"
+	run -0 --separate-stderr rso-case search --limit 1 1961-03-01
+	[ "$(jq -sc '[.[].case]' <<<"$output")" = '["RSO-2026-000001"]' ]
+	[ "$stderr" = "rso-case: search: more than 1 cases match; add a term or raise --limit" ]
+}
+
+@test "rso-case search: bad terms are usage errors that never echo the term" {
+	some_patients
+	run -64 --separate-stderr rso-case search ""
+	[ "${stderr_lines[0]}" = "rso-case: search: argument 1: empty term" ]
+	run -64 --separate-stderr rso-case search ada "  "
+	[ "${stderr_lines[0]}" = "rso-case: search: argument 2: empty term" ]
+	run -64 --separate-stderr rso-case search "ada" "..."
+	[ "${stderr_lines[0]}" = "rso-case: search: argument 2: no letters or digits" ]
+	run -64 --separate-stderr rso-case search 1961-13-01
+	[ "${stderr_lines[0]}" = "rso-case: search: argument 1: not a date" ]
+	run -64 --separate-stderr rso-case search 31/02/1961
+	[ "${stderr_lines[0]}" = "rso-case: search: argument 1: not a date" ]
+	run -64 --separate-stderr rso-case search "$(printf 'Ada\377')"
+	[ "${stderr_lines[0]}" = "rso-case: search: argument 1: not UTF-8" ]
+	run -64 --separate-stderr rso-case search
+	[ "${stderr_lines[0]}" = "rso-case: search: no term" ]
+	run -64 --separate-stderr rso-case search -f csv ada
+	[ "${stderr_lines[0]}" = "rso-case: --format: not one of json, text" ]
+	run -64 --separate-stderr rso-case search --limit 0 ada
+	[ "${stderr_lines[0]}" = "rso-case: --limit: not a number from 1 to 1000" ]
+}
+
+@test "rso-case search: an amended request is found by its new name only" {
+	some_patients
+	jq -c '.ref="t-1" | .amend=true | .patient.name="Ada Renamed" | .patient.birth_date="1961-03-01" | .patient.phone="+1 (555) 010-0100"' \
+	    "$DATA/request.json" | rso-intake >/dev/null
+	run -1 rso-case search testperson
+	run -0 rso-case search renamed
+	[ "$(jq -r .case <<<"$output")" = RSO-2026-000001 ]
+	run -0 rso-case verify
+	assert_line --index 2 "verify: 4 cases, search keys follow from their requests"
+}
+
+@test "rso-case verify: search keys that do not follow from the request are caught" {
+	some_patients
+	sqlite3 "$RSO_HOME/rso.db" "update case_keys set key = 'eve' where case_id = 'RSO-2026-000003' and key = 'jose'"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: case RSO-2026-000003: search keys do not follow from its request" ]
+	sqlite3 "$RSO_HOME/rso.db" "update case_keys set key = 'jose' where key = 'eve'; delete from case_keys where case_id = 'RSO-2026-000004' and field = 'requester.phone'"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: case RSO-2026-000004: search keys do not follow from its request" ]
+}
+
+@test "rso-case search: a store made before the index has its cases indexed on open" {
+	some_patients
+	# As a store of the previous schema: no table, no migration 110.
+	sqlite3 "$RSO_HOME/rso.db" "drop table case_keys; delete from schema_migrations where id = 110"
+	run -0 rso-case search ada
+	[ "$(jq -r .case <<<"$output")" = RSO-2026-000001 ]
+	run -0 rso-case verify
+}
