@@ -160,3 +160,68 @@ some_patients() {
 	[ "$(jq -r .case <<<"$output")" = RSO-2026-000001 ]
 	run -0 rso-case verify
 }
+
+# One case of each kind of thing that needs a person, over September; the
+# list is asked for on 1 October at noon.
+month_of_work() {
+	init_with_key
+	echo '{"fee_gate":"none"}' >"$RSO_HOME/config.json"
+	rso-assign roster "$DATA/roster.jsonl" >/dev/null
+	export RSO_NOW=2026-09-01T09:00:00Z
+	# 1: records asked of a hospital on 1 September, never chased.
+	jq -c '.ref="t-1"' "$DATA/request.json" | rso-intake >/dev/null
+	rso-intake consent RSO-2026-000001 --providers "Test Hospital" --expires 2027-06-30 >/dev/null
+	rso-collect request RSO-2026-000001 --provider "Test Hospital" --contact "fax:+1 555 0100" --what "MRI" >/dev/null
+	# 2: a CD with another patient's study, held back on 5 September.
+	RSO_NOW=2026-09-05T10:00:00Z
+	jq -c '.ref="t-2"' "$DATA/request.json" | rso-intake >/dev/null
+	rso-intake consent RSO-2026-000002 --providers "*" --expires 2027-06-30 >/dev/null
+	gen-dicom --study other 'name=DOE^JANE' n=2 >/dev/null
+	rso-collect add RSO-2026-000002 other/* >/dev/null
+	# 3: ready and assigned on 10 September: the review was due on the 24th.
+	RSO_NOW=2026-09-10T08:00:00Z
+	ready_case 3
+	rso-assign RSO-2026-000003 >/dev/null
+	# 4: on hold since 12 September.
+	RSO_NOW=2026-09-12T08:00:00Z
+	jq -c '.ref="t-4"' "$DATA/request.json" | rso-intake >/dev/null
+	rso-case hold -r "patient travelling" RSO-2026-000004 >/dev/null
+	# 5: ready and assigned on 19 September: due 3 October.
+	RSO_NOW=2026-09-19T09:00:00Z
+	ready_case 5
+	rso-assign RSO-2026-000005 >/dev/null
+	# 6: delivered on 25 September, read by nobody.
+	RSO_NOW=2026-09-25T15:00:00Z
+	delivered_case 6
+	# 7: on hold since 28 September: not long yet.
+	RSO_NOW=2026-09-28T08:00:00Z
+	jq -c '.ref="t-7"' "$DATA/request.json" | rso-intake >/dev/null
+	rso-case hold RSO-2026-000007 >/dev/null
+	# An inbox entry no case could take, on 30 September.
+	mkdir in
+	echo "synthetic" >in/stray.txt
+	rso-collect inbox in 2>/dev/null || true
+	touch -d 2026-09-30T07:00:00Z in/.rejected/stray.txt.reason
+	export RSO_NOW=2026-10-01T12:00:00Z
+}
+
+@test "rso-case today: one list of what needs a person, each with its case and since when" {
+	month_of_work
+	run -0 rso-case today --inbox in
+	[ "$(jq -sc '[.[] | [.case, .what, .since]]' <<<"$output")" = '[["RSO-2026-000001","records-followup","2026-09-01T09:00:00Z"],["RSO-2026-000002","study-held","2026-09-05T10:00:00Z"],[null,"inbox-rejected","2026-09-30T07:00:00Z"],["RSO-2026-000003","review-overdue","2026-09-10T08:00:00Z"],["RSO-2026-000005","review-due","2026-09-19T09:00:00Z"],["RSO-2026-000006","opinion-unread","2026-09-25T15:00:00Z"],["RSO-2026-000006","opinion-unread","2026-09-25T15:00:00Z"],["RSO-2026-000004","case-on-hold","2026-09-12T08:00:00Z"]]' ]
+	# What to do about each, without the patient's name.
+	[ "$(jq -sc '.[0] | [.provider, .attempt, (.token | test("^REQ-"))]' <<<"$output")" = '["Test Hospital",2,true]' ]
+	[ "$(jq -sc '.[1] | [.items, .reason, .first_item]' <<<"$output")" = '[2,"patient name does not match the case","0001"]' ]
+	[ "$(jq -sc '.[2] | [.inbox, .entry, (.reason | test("no request token"))]' <<<"$output")" = '["in","stray.txt",true]' ]
+	[ "$(jq -sc '.[3] | [.role, .specialist, .due, .days_left]' <<<"$output")" = '["primary","sp-okafor","2026-09-24T08:00:00Z",-8]' ]
+	[ "$(jq -sc '[.[5,6] | .recipient]' <<<"$output")" = '["patient","referrer"]' ]
+	[ "$(jq -sc '.[7].held_from' <<<"$output")" = '"awaiting-consent"' ]
+	refute_output --partial "Test Alpha"
+}
+
+@test "rso-case today: text for a morning email, counts first, in a stable order" {
+	month_of_work
+	TZ=UTC run -0 rso-case today -f text --inbox in
+	printf "%s\n" "$output" >"$BATS_TEST_TMPDIR/mail.txt"
+	diff -u "$DATA/today.txt" <(sed 's/REQ-[A-Z0-9]*/REQ-X/' "$BATS_TEST_TMPDIR/mail.txt")
+}
