@@ -225,3 +225,58 @@ month_of_work() {
 	printf "%s\n" "$output" >"$BATS_TEST_TMPDIR/mail.txt"
 	diff -u "$DATA/today.txt" <(sed 's/REQ-[A-Z0-9]*/REQ-X/' "$BATS_TEST_TMPDIR/mail.txt")
 }
+
+@test "rso-case today: nothing to do is an empty list, and a mail that says so" {
+	jq -c '.ref="t-1"' "$DATA/request.json" | rso-intake >/dev/null
+	run -0 --separate-stderr rso-case today
+	[ "$output" = "" ]
+	[ "$stderr" = "" ]
+	TZ=UTC run -0 rso-case today -f text
+	assert_line --index 0 "rso today, 2026-10-01 12:00: 0 items need a person"
+	[ "${#lines[@]}" -eq 9 ]
+}
+
+@test "rso-case today: a request past its follow-ups is for staff, and the windows are options" {
+	jq -c '.ref="t-1"' "$DATA/request.json" | rso-intake >/dev/null
+	rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-06-30 >/dev/null
+	rso-collect request RSO-2026-000001 --provider "Test Hospital" --contact "fax:+1 555 0100" --what "MRI" >/dev/null
+	for day in 04 07 10; do
+		RSO_NOW=2026-10-${day}T12:00:00Z rso-collect due | RSO_NOW=2026-10-${day}T12:00:00Z rso-collect sent >/dev/null
+	done
+	RSO_NOW=2026-10-13T12:00:00Z run -0 rso-case today
+	[ "$(jq -c '[.case, .what, .since, .attempt]' <<<"$output")" = '["RSO-2026-000001","records-escalate","2026-10-10T12:00:00Z",4]' ]
+	RSO_NOW=2026-10-11T12:00:00Z run -0 rso-case today
+	assert_output ''
+	RSO_NOW=2026-10-11T12:00:00Z run -0 rso-case today --older 1d
+	[ "$(jq -r .what <<<"$output")" = records-escalate ]
+	rso-case hold RSO-2026-000001 >/dev/null
+	RSO_NOW=2026-10-02T13:00:00Z run -0 rso-case today --hold 1d
+	[ "$(jq -c '[.case, .what, .since]' <<<"$output")" = '["RSO-2026-000001","case-on-hold","2026-10-01T12:00:00Z"]' ]
+	RSO_NOW=2026-10-02T12:00:00Z run -0 rso-case today
+	assert_output ''
+}
+
+@test "rso-case today: bad options and a missing inbox" {
+	run -64 --separate-stderr rso-case today --within soon
+	[ "${stderr_lines[0]}" = "rso-case: --within: not a duration such as 2d" ]
+	run -64 --separate-stderr rso-case today --unread x
+	[ "${stderr_lines[0]}" = "rso-case: --unread: not a duration such as 2d" ]
+	run -64 --separate-stderr rso-case today RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-case: today: takes no operands" ]
+	run -64 --separate-stderr rso-case today -f csv
+	[ "${stderr_lines[0]}" = "rso-case: --format: not one of json, text" ]
+	run -66 --separate-stderr rso-case today --inbox nowhere
+	[ "$stderr" = "rso-case: nowhere: No such file or directory" ]
+	# An inbox that never rejected anything has nothing to say.
+	mkdir in
+	run -0 rso-case today --inbox in
+	assert_output ''
+	# A link or a FIFO where a reason should be is not followed or read.
+	mkdir in/.rejected
+	echo x >in/.rejected/a.txt
+	ln -s /etc/passwd in/.rejected/a.txt.reason
+	echo x >in/.rejected/b.txt
+	mkfifo in/.rejected/b.txt.reason
+	run -0 timeout 5 rso-case today --inbox in
+	assert_output ''
+}

@@ -440,7 +440,7 @@ case_today(int argc, char **argv)
 		default: rso_opt_common(ch, optarg, case_usage);
 		}
 	if (optind != argc)
-		rso_usage_error(case_usage, "today: no operands");
+		rso_usage_error(case_usage, "today: takes no operands");
 	t.s = rso_store_xopen();
 	t.items = json_array();
 	t.now = rso_now();
