@@ -290,7 +290,7 @@ term_word(const char *w, void *ctx)
 	struct term *t;
 
 	if (q->n == MAXTERMS)
-		return 0;
+		return 1;	/* too many */
 	t = &q->t[q->n++];
 	memset(t, 0, sizeof(*t));
 	t->piece = q->npieces - 1;
@@ -308,7 +308,8 @@ add_term(struct rso_search *q, const char *s, int argi, struct rso_error *e)
 	size_t len;
 
 	if (q->n == MAXTERMS)
-		return 0;
+		return rso_error_set(e, EX_USAGE, "argument %d: more than %d "
+		    "terms", argi, MAXTERMS);
 	if ((whole = rso_fold(s, strlen(s))) == NULL)
 		return rso_error_set(e, EX_USAGE, "argument %d: not UTF-8", argi);
 	memset(t, 0, sizeof(*t));
@@ -333,8 +334,9 @@ add_term(struct rso_search *q, const char *s, int argi, struct rso_error *e)
 	}
 	if (t->n > 0)
 		q->n++;
-	else	/* words: each one a term of its own */
-		rso_fold_words(s, term_word, q);
+	else if (rso_fold_words(s, term_word, q) != 0) /* a term a word */
+		return rso_error_set(e, EX_USAGE, "argument %d: more than %d "
+		    "terms", argi, MAXTERMS);
 	if (q->n == before)
 		return rso_error_set(e, EX_USAGE, "argument %d: no letters or "
 		    "digits", argi);

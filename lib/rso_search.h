@@ -44,7 +44,8 @@ struct rso_search;
  * Any term that equals a case's whole ref (folded) matches that ref only.
  * Returns 0, or EX_USAGE with e naming the operand, never its value:
  * "argument 2: empty term", "argument 1: not UTF-8", "argument 1: no
- * letters or digits", "argument 1: not a date".
+ * letters or digits", "argument 1: not a date", "argument 9: more than
+ * 32 terms".
  */
 int rso_search_parse(int argc, char **argv, struct rso_search **out,
     struct rso_error *e);

@@ -125,6 +125,8 @@ some_patients() {
 	[ "${stderr_lines[0]}" = "rso-case: search: argument 1: not UTF-8" ]
 	run -64 --separate-stderr rso-case search
 	[ "${stderr_lines[0]}" = "rso-case: search: no term" ]
+	run -64 --separate-stderr rso-case search "$(printf 'w%d ' $(seq 1 30))" a b c
+	[ "${stderr_lines[0]}" = "rso-case: search: argument 4: more than 32 terms" ]
 	run -64 --separate-stderr rso-case search -f csv ada
 	[ "${stderr_lines[0]}" = "rso-case: --format: not one of json, text" ]
 	run -64 --separate-stderr rso-case search --limit 0 ada
