@@ -46,7 +46,7 @@ case_usage(FILE *fp, int full)
 	    "  search [-f json|text] [-n limit] term ...  cases by patient name,\n"
 	    "      birth date, ref, phone or email (exit 1 when none)\n"
 	    "  today [-f json|text] [--within 2d] [--unread 3d] [--hold 14d]\n"
-	    "      [--inbox dir]              what needs a person now\n"
+	    "      [--older 3d] [--inbox dir] what needs a person now\n"
 	    "  hold [-r reason] [case ...]    put cases on hold\n"
 	    "  resume [case ...]              take cases off hold\n"
 	    "  cancel -r reason [case ...]    cancel cases (reasons from config.json)\n"
