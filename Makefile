@@ -24,6 +24,9 @@ PKGS = libarchive jansson libgcrypt sqlite3 zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 SUBMAKE     = $(MAKE) --no-print-directory
+# libunistring (Debian libunistring-dev: Unicode case folding and
+# normalisation for rso_fold) ships no pkg-config file.
+NOPC_LIBS = -lunistring
 
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE \
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -47,16 +50,18 @@ all: $(BINS) $(UNITS)
 # rewritten only when it changes; every object depends on it, so that
 # "make install PREFIX=/opt/rso" after a plain build rebuilds for /opt/rso.
 FLAGS_FILE = $(O)/.flags
-BUILD_FLAGS = $(CC) $(ALL_CFLAGS) $(LDFLAGS) $(PKG_LIBS)
+BUILD_FLAGS = $(CC) $(ALL_CFLAGS) $(LDFLAGS) $(PKG_LIBS) $(NOPC_LIBS)
 ifneq ($(BUILD_FLAGS),$(file <$(FLAGS_FILE)))
 $(shell mkdir -p $(O))
 $(file >$(FLAGS_FILE),$(BUILD_FLAGS))
 endif
 
+UNISTRING_OK = echo '\#include <unicase.h>' | $(CC) -E -x c - >/dev/null 2>&1
 pkgcheck:
-	@pkg-config --exists $(PKGS) || { \
+	@{ pkg-config --exists $(PKGS) && $(UNISTRING_OK); } || { \
 	  echo "rso: missing build dependencies:"; \
 	  for p in $(PKGS); do pkg-config --exists $$p || echo "  $$p"; done; \
+	  $(UNISTRING_OK) || echo "  libunistring"; \
 	  echo "run scripts/bootstrap (as root) to install them"; exit 1; }
 
 $(O)/%.o: %.c $(FLAGS_FILE) | pkgcheck
@@ -72,11 +77,11 @@ objs_of = $(patsubst %.c,$(O)/%.o,$(wildcard cmd/$(1).c cmd/$(1)/*.c))
 .SECONDEXPANSION:
 $(BINS): $(O)/bin/%: $$(call objs_of,$$*) $(O)/lib/librso.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(PKG_LIBS) $(NOPC_LIBS)
 
 $(UNITS): $(O)/t/%: $(O)/t/unit/%.o $(O)/lib/librso.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(PKG_LIBS) $(NOPC_LIBS)
 
 # check: the test peers, a build, the unit tests, then every bats file; the
 # last line is "N passed, N failed".
@@ -100,7 +105,7 @@ fuzz:
 	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  clang -std=c17 -D_GNU_SOURCE -Ilib $$(pkg-config --cflags $(PKGS)) -O1 -g \
 	    -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n $$f \
-	    build-fuzz/lib/librso.a $$(pkg-config --libs $(PKGS)); \
+	    build-fuzz/lib/librso.a $$(pkg-config --libs $(PKGS)) $(NOPC_LIBS); \
 	  mkdir -p fuzz/corpus/$$n build-fuzz/new/$$n; \
 	  echo "fuzz: $$n for $(FUZZTIME)s"; \
 	  build-fuzz/$$n -max_total_time=$(FUZZTIME) -max_len=65536 -close_fd_mask=3 \
@@ -114,7 +119,7 @@ BENCH_BINS = $(BENCH_SRC:bench/%.c=$(O)/bench/%)
 
 $(BENCH_BINS): $(O)/bench/%: $(O)/bench/%.o $(O)/lib/librso.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(NOPC_LIBS)
 
 demo:
 	@scripts/bootstrap

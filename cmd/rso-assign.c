@@ -313,29 +313,16 @@ list_ready(void)
 
 /* ---- due and workload ---- */
 
-struct due {
-	int64_t within;
-};
-
 static int
 due_one(json_t *a, void *ctx)
 {
-	struct due *d = ctx;
-	json_t *left = json_object_get(a, "days_left");
-	rso_time_t due, now = rso_now();
-
-	if (!json_is_integer(left) ||
-	    rso_time_parse(rso_json_str(a, "due"), &due) != 0)
-		return 0;
-	if (due - now > d->within)
-		return 0;
-	json_object_set_new(a, "kind", json_string(due < now ?
-	    "review-overdue" : "review-due"));
+	(void)ctx;
 	if (format == FMT_JSON)
 		return rso_jsonl_write(stdout, a);
 	printf("%-16s %-10s %-18s %.10s %4lld  %s\n", str(a, "case"),
 	    str(a, "role"), str(a, "specialist"), str(a, "due"),
-	    (long long)json_integer_value(left), str(a, "kind"));
+	    (long long)json_integer_value(json_object_get(a, "days_left")),
+	    str(a, "kind"));
 	return 0;
 }
 
@@ -381,7 +368,7 @@ main(int argc, char **argv)
 		{ "within", required_argument, NULL, OPT_WITHIN },
 		RSO_OPT_LONG, { 0 } };
 	struct per_case pc = { "primary", NULL, NULL, NULL, NULL, 0 };
-	struct due d = { 0 };
+	int64_t within = 0;
 	struct rso_error e;
 	const char *verb = "", *csv = NULL;
 	int ch, rc, ready = 0;
@@ -420,7 +407,7 @@ main(int argc, char **argv)
 		case OPT_ROLE: pc.role = optarg; break;
 		case OPT_TO: pc.to = optarg; break;
 		case OPT_WITHIN:
-			if (rso_duration_parse(optarg, &d.within) != 0) {
+			if (rso_duration_parse(optarg, &within) != 0) {
 				rso_warnx("--within: not a duration such as 2d");
 				usage(stderr, 0);
 				return EX_USAGE;
@@ -448,7 +435,7 @@ main(int argc, char **argv)
 		if (format == FMT_TEXT)
 			printf("%-16s %-10s %-18s %-10s %4s  %s\n", "CASE", "ROLE",
 			    "SPECIALIST", "DUE", "DAYS", "KIND");
-		rc = rso_assign_open_foreach(store, due_one, &d, &e);
+		rc = rso_assign_due(store, within, due_one, NULL, &e);
 		if (rc != 0 && rc != EX_IOERR)
 			rso_warnx("%s", e.msg);
 	} else if (strcmp(verb, "workload") == 0) {

@@ -1027,6 +1027,36 @@ rso_assign_open_foreach(struct rso_store *s, rso_assignment_fn *fn,
 	return rc ? rc : frc;
 }
 
+struct due {
+	int64_t within;
+	rso_assignment_fn *fn;
+	void *ctx;
+};
+
+static int
+due_one(json_t *a, void *ctx)
+{
+	struct due *d = ctx;
+	rso_time_t due, now = rso_now();
+
+	if (!json_is_integer(json_object_get(a, "days_left")) ||
+	    rso_time_parse(rso_json_str(a, "due"), &due) != 0 ||
+	    due - now > d->within)
+		return 0;
+	json_object_set_new(a, "kind", json_string(due < now ?
+	    "review-overdue" : "review-due"));
+	return d->fn(a, d->ctx);
+}
+
+int
+rso_assign_due(struct rso_store *s, int64_t within, rso_assignment_fn *fn,
+    void *ctx, struct rso_error *e)
+{
+	struct due d = { within, fn, ctx };
+
+	return rso_assign_open_foreach(s, due_one, &d, e);
+}
+
 /* Done assignments of a specialist, and how many met the promise. */
 static int
 done_within(struct rso_store *s, const char *sp, long long *done,

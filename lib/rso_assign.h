@@ -86,6 +86,14 @@ int rso_assign_open_foreach(struct rso_store *s, rso_assignment_fn *fn,
     void *ctx, struct rso_error *e);
 
 /*
+ * Open assignments due within the next within seconds or overdue, as
+ * rso_assign_open_foreach gives them with "kind": "review-due" or
+ * "review-overdue" added; those of cases with no SLA clock are left out.
+ */
+int rso_assign_due(struct rso_store *s, int64_t within, rso_assignment_fn *fn,
+    void *ctx, struct rso_error *e);
+
+/*
  * Per specialist: {"specialist","name","capacity","open","next_due",
  * "overdue","done","within_sla","sla_adherence","declined"}.
  */

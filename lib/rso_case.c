@@ -9,6 +9,7 @@
 #include "rso_event.h"
 #include "rso_hash.h"
 #include "rso_jsonl.h"
+#include "rso_search.h"
 #include "rso_store_priv.h"
 #include "rso_time.h"
 
@@ -110,6 +111,8 @@ rso_case_create(struct rso_store *s, const json_t *req, const char *req_hash,
 	free(canon);
 	if (rc != SQLITE_DONE)
 		return rso_store_sqlerr(s, rc, e);
+	if ((rc = rso_search_index(s, id, e)) != 0)
+		return rc;
 	return rso_event_append(s, id, "case.created", req, NULL, e);
 }
 
@@ -216,9 +219,11 @@ rso_case_amend(struct rso_store *s, const char *id, const json_t *req,
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	free(canon);
-	if (rc != SQLITE_DONE) {
+	rc = rc == SQLITE_DONE ? rso_search_index(s, id, e) :
+	    rso_store_sqlerr(s, rc, e);
+	if (rc != 0) {
 		json_decref(changed);
-		return rso_store_sqlerr(s, rc, e);
+		return rc;
 	}
 	data = json_pack("{s:o, s:O}", "changed", changed, "request", req);
 	rc = rso_event_append(s, id, "case.amended", data, NULL, e);

@@ -258,7 +258,7 @@ rso_requests_due(struct rso_store *s, int64_t older, rso_records_fn *fn,
 	rso_time_format(rso_now() - older, cutoff);
 	/* Cases that are cancelled or closed are not chased any more. */
 	st = rso_store_prepare(s, "SELECT r.token, r.case_id, r.provider,"
-	    " r.contact, r.what, r.attempts FROM record_requests r"
+	    " r.contact, r.what, r.attempts, r.last_contact FROM record_requests r"
 	    " JOIN cases c ON c.id = r.case_id"
 	    " WHERE r.status = 'open' AND r.last_contact <= ?"
 	    " AND c.status NOT IN ('cancelled', 'closed', 'on-hold')"
@@ -269,17 +269,19 @@ rso_requests_due(struct rso_store *s, int64_t older, rso_records_fn *fn,
 	while (frc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		attempts = sqlite3_column_int64(st, 5);
 		if (attempts >= max)
-			line = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s?}",
+			line = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s?, s:s}",
 			    "kind", "escalate", "case", col(st, 1),
 			    "token", col(st, 0), "provider", col(st, 2),
-			    "attempt", (json_int_t)attempts, "to", staff);
+			    "attempt", (json_int_t)attempts, "to", staff,
+			    "last_contact", col(st, 6));
 		else
-			line = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:o}",
-			    "kind", "records-followup", "case", col(st, 1),
+			line = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:o,"
+			    " s:s}", "kind", "records-followup", "case", col(st, 1),
 			    "token", col(st, 0), "provider", col(st, 2),
 			    "contact", json_loads(col(st, 3), 0, NULL),
 			    "what", col(st, 4), "attempt", (json_int_t)attempts + 1,
-			    "patient", patient_of(s, col(st, 1)));
+			    "patient", patient_of(s, col(st, 1)),
+			    "last_contact", col(st, 6));
 		frc = fn(line, ctx);
 		json_decref(line);
 	}
@@ -790,17 +792,18 @@ rso_records_held(struct rso_store *s, rso_records_fn *fn, void *ctx,
 {
 	sqlite3_stmt *st = rso_store_prepare(s, "SELECT case_id,"
 	    " coalesce(study_uid, printf('%04d', item)), count(*), max(held),"
-	    " min(item) FROM records WHERE held IS NOT NULL AND held != 'rejected'"
+	    " min(item), min(added) FROM records WHERE held IS NOT NULL AND held != 'rejected'"
 	    " GROUP BY case_id, coalesce(study_uid, item) ORDER BY min(added),"
 	    " case_id, min(item)");
 	json_t *line;
 	int rc, frc = 0;
 
 	while (frc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		line = json_pack("{s:s, s:s, s:I, s:s, s:o}", "case", col(st, 0),
-		    "study", col(st, 1), "items",
+		line = json_pack("{s:s, s:s, s:I, s:s, s:o, s:s}", "case",
+		    col(st, 0), "study", col(st, 1), "items",
 		    (json_int_t)sqlite3_column_int64(st, 2), "reason", col(st, 3),
-		    "first_item", json_sprintf("%04d", sqlite3_column_int(st, 4)));
+		    "first_item", json_sprintf("%04d", sqlite3_column_int(st, 4)),
+		    "held_since", col(st, 5));
 		frc = fn(line, ctx);
 		json_decref(line);
 	}

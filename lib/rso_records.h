@@ -40,7 +40,8 @@ json_t *rso_contact_parse(const char *arg);
  * {"name", "birth_date"}} -- the patient is named because the letter
  * must identify whose records -- or, past config followup.max_attempts,
  * {"kind": "escalate", "case", "token", "provider", "attempt", "to":
- * config mail.staff} for staff.  Oldest first.
+ * config mail.staff} for staff; both end with "last_contact", when the
+ * provider was last asked.  Oldest first.
  */
 typedef int rso_records_fn(json_t *line, void *ctx);
 int rso_requests_due(struct rso_store *s, int64_t older, rso_records_fn *fn,
@@ -144,7 +145,8 @@ int rso_records_request_case(struct rso_store *s, const char *token,
 /*
  * Records held back (a DICOM study whose patient does not match the
  * case): one line per case and study (or item, for a held document)
- * {"case","study","items","reason","first_item"}, oldest first.
+ * {"case","study","items","reason","first_item","held_since"} (when the
+ * first of them arrived), oldest first.
  */
 int rso_records_held(struct rso_store *s, rso_records_fn *fn, void *ctx,
     struct rso_error *e);

@@ -64,6 +64,22 @@ const struct rso_migration rso_schema_migrations[] = {
 	"  recorded TEXT NOT NULL,"
 	"  event_seq INTEGER NOT NULL REFERENCES events(seq));"
 	"CREATE INDEX consents_case ON consents(case_id);" },
+	{ 110, "search keys: patient name, birth date, ref, phone, email",
+	/*
+	 * Derived from each case's request by rso_search_keys() (rso_search.c)
+	 * whenever it is created or amended; verify rederives them from the
+	 * events.  Existing cases are indexed here, once.
+	 */
+	"CREATE TABLE case_keys ("
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  field TEXT NOT NULL,"	/* patient.name ref patient.phone ... */
+	"  key TEXT NOT NULL,"		/* folded word, date, reversed digits */
+	"  PRIMARY KEY (case_id, field, key)) WITHOUT ROWID;"
+	"CREATE INDEX case_keys_key ON case_keys(field, key);"
+	"INSERT OR IGNORE INTO case_keys (case_id, field, key)"
+	"  SELECT c.id, json_extract(k.value, '$[0]'),"
+	"  json_extract(k.value, '$[1]')"
+	"  FROM cases c, json_each(rso_search_keys(c.intake)) k;" },
 	{ 120, "open cases by the patient's birth date, for matching studies",
 	"CREATE INDEX cases_birth_date"
 	"  ON cases(json_extract(intake, '$.patient.birth_date'));" },

@@ -393,7 +393,10 @@ open_db(struct rso_store *s, int create, struct rso_error *e)
 	}
 	free(path);
 	sqlite3_busy_timeout(s->db, busy_timeout());
-	rc = exec_sql(s, "PRAGMA foreign_keys = ON", e);
+	rc = rso_search_register(s->db) == SQLITE_OK ? 0 :
+	    rso_store_sqlerr(s, SQLITE_ERROR, e);
+	if (rc == 0)
+		rc = exec_sql(s, "PRAGMA foreign_keys = ON", e);
 	/* WAL is persistent; asking again on every open is a no-op. */
 	if (rc == 0 && create)
 		rc = exec_sql(s, "PRAGMA journal_mode = WAL", e);

@@ -39,6 +39,13 @@ long long rso_store_int(struct rso_store *s, const char *sql,
 int rso_store_walk_end(struct rso_store *s, sqlite3_stmt *st, int rc,
     int frc, struct rso_error *e);
 
+/*
+ * Register the SQL function rso_search_keys(request) (rso_search.c) on a
+ * new connection: migration 110 and the search index call it.  Returns an
+ * SQLite result.
+ */
+int rso_search_register(sqlite3 *db);
+
 /* The migrations, in increasing id order (see rso_schema.c). */
 struct rso_migration {
 	int id;

@@ -149,7 +149,8 @@ rso-case: stdin:4: case: not a case id' ]
 	run -0 rso-case verify
 	[[ "${lines[0]}" =~ ^verify:\ 5\ events,\ 5\ cases,\ chain\ intact,\ head\ [0-9a-f]{16}$ ]]
 	[ "${lines[1]}" = "verify: 0 segments, every record and opinion in one" ]
-	[ "${#lines[@]}" -eq 2 ]
+	[ "${lines[2]}" = "verify: 5 cases, search keys follow from their requests" ]
+	[ "${#lines[@]}" -eq 3 ]
 }
 
 @test "rso-case: verify finds an event changed behind its back" {

@@ -12,10 +12,8 @@
 #include "rso_time.h"
 #include "verbs.h"
 
-enum format { FMT_JSON, FMT_TEXT, FMT_CSV };
-
-static enum format
-parse_format(const char *s)
+enum format
+case_parse_format(const char *s)
 {
 	if (strcmp(s, "json") == 0)
 		return FMT_JSON;
@@ -28,9 +26,8 @@ parse_format(const char *s)
 	exit(EX_USAGE);
 }
 
-/* "2026-10-01T12:00:00Z" in local time for a person, as is if unparsable. */
-static const char *
-local(const char *rfc3339, char *buf)
+const char *
+case_local(const char *rfc3339, char *buf)
 {
 	rso_time_t t;
 
@@ -39,8 +36,8 @@ local(const char *rfc3339, char *buf)
 	return rso_time_format_local(t, buf);
 }
 
-static const char *
-str(const json_t *o, const char *path)
+const char *
+case_str(const json_t *o, const char *path)
 {
 	const char *s = rso_json_str(o, path);
 
@@ -54,36 +51,36 @@ show_text(const json_t *c)
 	char buf[RSO_TIME_STRLEN];
 	size_t i;
 
-	printf("%s  %s since %s\n", str(c, "case"), str(c, "status"),
-	    local(str(c, "status_at"), buf));
-	printf("  %-11s %s\n", "ref", str(c, "ref"));
-	printf("  %-11s %s, born %s%s%s\n", "patient", str(r, "patient.name"),
-	    str(r, "patient.birth_date"),
-	    rso_json_str(r, "patient.sex") ? ", " : "", str(r, "patient.sex"));
+	printf("%s  %s since %s\n", case_str(c, "case"), case_str(c, "status"),
+	    case_local(case_str(c, "status_at"), buf));
+	printf("  %-11s %s\n", "ref", case_str(c, "ref"));
+	printf("  %-11s %s, born %s%s%s\n", "patient", case_str(r, "patient.name"),
+	    case_str(r, "patient.birth_date"),
+	    rso_json_str(r, "patient.sex") ? ", " : "", case_str(r, "patient.sex"));
 	if (rso_json_str(r, "patient.country"))
 		printf("  %-11s %s%s%s%s%s\n", "location",
-		    str(r, "patient.country"),
+		    case_str(r, "patient.country"),
 		    rso_json_str(r, "patient.region") ? "-" : "",
-		    str(r, "patient.region"),
+		    case_str(r, "patient.region"),
 		    rso_json_str(r, "patient.language") ? ", language " : "",
-		    str(r, "patient.language"));
+		    case_str(r, "patient.language"));
 	if (rso_json_str(r, "requester.kind"))
-		printf("  %-11s %s%s%s\n", "requester", str(r, "requester.kind"),
+		printf("  %-11s %s%s%s\n", "requester", case_str(r, "requester.kind"),
 		    rso_json_str(r, "requester.name") ? ": " : "",
-		    str(r, "requester.name"));
-	printf("  %-11s %s%s%s%s%s%s\n", "specialty", str(r, "specialty"),
+		    case_str(r, "requester.name"));
+	printf("  %-11s %s%s%s%s%s%s\n", "specialty", case_str(r, "specialty"),
 	    rso_json_str(r, "subspecialty") ? " / " : "",
-	    str(r, "subspecialty"), rso_json_str(r, "urgency") ? " (" : "",
-	    str(r, "urgency"), rso_json_str(r, "urgency") ? ")" : "");
+	    case_str(r, "subspecialty"), rso_json_str(r, "urgency") ? " (" : "",
+	    case_str(r, "urgency"), rso_json_str(r, "urgency") ? ")" : "");
 	json_array_foreach(json_object_get(r, "questions"), i, q)
 		printf("  question %-2zu %s\n", i + 1, json_string_value(q));
 	if (rso_json_str(r, "referral_source"))
-		printf("  %-11s %s\n", "referral", str(r, "referral_source"));
+		printf("  %-11s %s\n", "referral", case_str(r, "referral_source"));
 	if ((con = json_object_get(c, "consent")) != NULL)
 		printf("  %-11s %zu provider%s, expires %s\n", "consent",
 		    json_array_size(json_object_get(con, "providers")),
 		    json_array_size(json_object_get(con, "providers")) == 1 ?
-		    "" : "s", local(str(con, "expires"), buf));
+		    "" : "s", case_local(case_str(con, "expires"), buf));
 }
 
 struct show_ctx {
@@ -127,7 +124,7 @@ format_only(int *argc, char ***argv)
 	while ((ch = getopt_long(*argc, *argv, "f:" RSO_OPT_SHORT, longopts,
 	    NULL)) != -1)
 		if (ch == 'f')
-			fmt = parse_format(optarg);
+			fmt = case_parse_format(optarg);
 		else
 			rso_opt_common(ch, optarg, case_usage);
 	*argc -= optind;
@@ -164,12 +161,12 @@ list_one(json_t *c, void *ctx)
 		return rso_jsonl_write(stdout, c);
 	if (*fmt == FMT_CSV) {
 		for (i = 0; list_columns[i]; i++)
-			rso_csv_cell(stdout, str(c, list_columns[i]), i == 0);
+			rso_csv_cell(stdout, case_str(c, list_columns[i]), i == 0);
 		rso_csv_end(stdout);
 		return 0;
 	}
-	printf("%-16s %-17s %-17s %-16s %s\n", str(c, "case"), str(c, "status"),
-	    local(str(c, "status_at"), buf), str(c, "specialty"), str(c, "ref"));
+	printf("%-16s %-17s %-17s %-16s %s\n", case_str(c, "case"), case_str(c, "status"),
+	    case_local(case_str(c, "status_at"), buf), case_str(c, "specialty"), case_str(c, "ref"));
 	return 0;
 }
 
@@ -228,7 +225,7 @@ case_list(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "f:s:" RSO_OPT_SHORT, longopts,
 	    NULL)) != -1)
 		switch (ch) {
-		case 'f': fmt = parse_format(optarg); break;
+		case 'f': fmt = case_parse_format(optarg); break;
 		case 's': f.status_mask |= parse_statuses(optarg); break;
 		case OPT_SINCE: f.since = parse_when("--since", optarg, since); break;
 		case OPT_UNTIL: f.until = parse_when("--until", optarg, until); break;
@@ -262,7 +259,7 @@ log_text(const json_t *ev)
 
 	printf("%6lld  %s  %-12s %s%s%s\n",
 	    (long long)json_integer_value(json_object_get(ev, "seq")),
-	    local(str(ev, "at"), buf), str(ev, "actor"), str(ev, "type"),
+	    case_local(case_str(ev, "at"), buf), case_str(ev, "actor"), case_str(ev, "type"),
 	    reason ? "  " : "", reason ? reason : "");
 }
 

@@ -22,8 +22,10 @@ static const struct rso_verb verbs[] = {
 	{ "list", case_list },
 	{ "log", case_log },
 	{ "resume", case_resume },
+	{ "search", case_search },
 	{ "show", case_show },
 	{ "survey", case_survey },
+	{ "today", case_today },
 	{ "verify", case_verify },
 	{ NULL, NULL }
 };
@@ -41,6 +43,10 @@ case_usage(FILE *fp, int full)
 	    "  show [-f json|text] [case ...] a case in full (cases from stdin when none)\n"
 	    "  list [-s status[,status]] [--since when] [--until when] [-f json|text|csv]\n"
 	    "  log [-f json|text] case        the case's events\n"
+	    "  search [-f json|text] [-n limit] term ...  cases by patient name,\n"
+	    "      birth date, ref, phone or email (exit 1 when none)\n"
+	    "  today [-f json|text] [--within 2d] [--unread 3d] [--hold 14d]\n"
+	    "      [--older 3d] [--inbox dir] what needs a person now\n"
 	    "  hold [-r reason] [case ...]    put cases on hold\n"
 	    "  resume [case ...]              take cases off hold\n"
 	    "  cancel -r reason [case ...]    cancel cases (reasons from config.json)\n"

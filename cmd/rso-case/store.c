@@ -14,6 +14,7 @@
 #include "rso_err.h"
 #include "rso_event.h"
 #include "rso_opt.h"
+#include "rso_search.h"
 #include "rso_store.h"
 #include "verbs.h"
 
@@ -166,6 +167,7 @@ case_verify(int argc, char **argv)
 	struct rso_store *s;
 	struct rso_error e;
 	size_t segs, orphans;
+	long long keyed;
 	int rc;
 
 	if (case_common_only(&argc, &argv) != 0) {
@@ -186,6 +188,10 @@ case_verify(int argc, char **argv)
 			    "compact drops them)", orphans);
 		putchar('\n');
 	}
+	/* Last, so that the lines before keep their places for scripts. */
+	if (rc == 0 && (rc = rso_search_verify(s, &keyed, &e)) == 0)
+		printf("verify: %lld cases, search keys follow from their "
+		    "requests\n", keyed);
 	rso_store_close(s);
 	if (rc != 0)
 		rso_warnx("%s", e.msg);
