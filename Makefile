@@ -135,7 +135,7 @@ bench-bins: $(BENCH_BINS)
 
 lint:
 	mandoc -Tlint -Wwarning $(MANS)
-	shellcheck -s sh scripts/bootstrap scripts/check scripts/demo scripts/rso-mail
+	shellcheck -s sh scripts/bootstrap scripts/check scripts/demo scripts/rso-mail scripts/rso-storescp-handoff
 	shellcheck scripts/cron/*
 
 install: all
@@ -144,12 +144,12 @@ install: all
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
 	sed 's|@SHAREDIR@|$(SHAREDIR)|' scripts/rso-mail >$(DESTDIR)$(BINDIR)/rso-mail
 	chmod 755 $(DESTDIR)$(BINDIR)/rso-mail
-	install -m 755 scripts/cron/* $(DESTDIR)$(BINDIR)
+	install -m 755 scripts/cron/* scripts/rso-storescp-handoff $(DESTDIR)$(BINDIR)
 	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
 	cp -R share/. $(DESTDIR)$(SHAREDIR)
 
 uninstall:
-	for p in $(PROGS) rso-mail $(notdir $(wildcard scripts/cron/*)); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for p in $(PROGS) rso-mail rso-storescp-handoff $(notdir $(wildcard scripts/cron/*)); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
 	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; done
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
