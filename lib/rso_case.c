@@ -54,7 +54,7 @@ next_id(struct rso_store *s, char *id, struct rso_error *e)
 		    "1 to 16 letters and digits");
 	rso_date_format(rso_now(), date);
 	year = atoi(date);
-	st = rso_store_prepare(s, "INSERT INTO case_counters (prefix, year, last)"
+	st = rso_store_cached(s, "INSERT INTO case_counters (prefix, year, last)"
 	    " VALUES (?, ?, 1) ON CONFLICT (prefix, year)"
 	    " DO UPDATE SET last = last + 1 RETURNING last");
 	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
@@ -63,7 +63,7 @@ next_id(struct rso_store *s, char *id, struct rso_error *e)
 	if (rc == SQLITE_ROW)
 		snprintf(id, RSO_CASE_IDLEN, "%s-%04d-%06lld", prefix, year,
 		    (long long)sqlite3_column_int64(st, 0));
-	sqlite3_finalize(st);
+	rso_store_done(st);
 	return rc == SQLITE_ROW ? 0 : rso_store_sqlerr(s, rc, e);
 }
 
@@ -89,7 +89,7 @@ rso_case_create(struct rso_store *s, const json_t *req, const char *req_hash,
 		return rc;
 	rso_time_format(rso_now(), now);
 	canon = rso_json_canonical(req);
-	st = rso_store_prepare(s, "INSERT INTO cases (id, ref, status, status_at,"
+	st = rso_store_cached(s, "INSERT INTO cases (id, ref, status, status_at,"
 	    " created, updated, received, specialty, urgency, country, region,"
 	    " referral_source, intake, intake_hash)"
 	    " VALUES (?, ?, 'awaiting-consent', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -107,11 +107,11 @@ rso_case_create(struct rso_store *s, const json_t *req, const char *req_hash,
 	sqlite3_bind_text(st, 12, canon, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 13, req_hash, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	rso_store_done(st);
 	free(canon);
 	if (rc != SQLITE_DONE)
 		return rso_store_sqlerr(s, rc, e);
-	if ((rc = rso_search_index(s, id, e)) != 0)
+	if ((rc = rso_search_index(s, id, req, e)) != 0)
 		return rc;
 	return rso_event_append(s, id, "case.created", req, NULL, e);
 }
@@ -120,7 +120,7 @@ int
 rso_case_by_ref(struct rso_store *s, const char *ref, char *id, char *hash,
     char *status, struct rso_error *e)
 {
-	sqlite3_stmt *st = rso_store_prepare(s,
+	sqlite3_stmt *st = rso_store_cached(s,
 	    "SELECT id, intake_hash, status FROM cases WHERE ref = ?");
 	int rc;
 
@@ -131,7 +131,7 @@ rso_case_by_ref(struct rso_store *s, const char *ref, char *id, char *hash,
 		snprintf(hash, 65, "%s", col(st, 1));
 		snprintf(status, 32, "%s", col(st, 2));
 	}
-	sqlite3_finalize(st);
+	rso_store_done(st);
 	if (rc == SQLITE_ROW)
 		return 0;
 	return rc == SQLITE_DONE ? 1 : rso_store_sqlerr(s, rc, e);
@@ -219,7 +219,7 @@ rso_case_amend(struct rso_store *s, const char *id, const json_t *req,
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	free(canon);
-	rc = rc == SQLITE_DONE ? rso_search_index(s, id, e) :
+	rc = rc == SQLITE_DONE ? rso_search_index(s, id, req, e) :
 	    rso_store_sqlerr(s, rc, e);
 	if (rc != 0) {
 		json_decref(changed);

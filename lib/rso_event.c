@@ -71,7 +71,7 @@ static int
 last_event(struct rso_store *s, long long *seq, char *hash,
     struct rso_error *e)
 {
-	sqlite3_stmt *st = rso_store_prepare(s,
+	sqlite3_stmt *st = rso_store_cached(s,
 	    "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
 	int rc = sqlite3_step(st);
 
@@ -83,7 +83,7 @@ last_event(struct rso_store *s, long long *seq, char *hash,
 		    (const char *)sqlite3_column_text(st, 1));
 		rc = SQLITE_DONE;
 	}
-	sqlite3_finalize(st);
+	rso_store_done(st);
 	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
 }
 
@@ -107,7 +107,7 @@ rso_event_append(struct rso_store *s, const char *case_id, const char *type,
 	dtext = rso_json_canonical(data ? data : empty);
 	canon = canonical_event(rso_actor(), at, case_id, dtext, last + 1, type);
 	chain_hash(prev, canon, hash);
-	st = rso_store_prepare(s, "INSERT INTO events"
+	st = rso_store_cached(s, "INSERT INTO events"
 	    " (seq, at, case_id, type, actor, data, prev, hash)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 	sqlite3_bind_int64(st, 1, last + 1);
@@ -120,7 +120,7 @@ rso_event_append(struct rso_store *s, const char *case_id, const char *type,
 	sqlite3_bind_text(st, 7, prev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, hash, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	rso_store_done(st);
 	free(dtext);
 	free(canon);
 	json_decref(empty);

@@ -18,10 +18,10 @@
  */
 
 /*
- * Rebuild case id's keys from its stored request, inside the caller's
- * transaction.  Returns 0 or a store status.
+ * Rebuild case id's keys from req, the request just stored for it, inside
+ * the caller's transaction.  Returns 0 or a store status.
  */
-int rso_search_index(struct rso_store *s, const char *id,
+int rso_search_index(struct rso_store *s, const char *id, const json_t *req,
     struct rso_error *e);
 
 /* Search terms, parsed; opaque. */

@@ -13,12 +13,20 @@
 #include "rso_opt.h"
 #include "rso_store_priv.h"
 
+/* Statements kept prepared for the connection's life (rso_store_cached). */
+#define STMT_CACHE 32
+
 struct rso_store {
 	char *dir;
 	sqlite3 *db;
 	json_t *config;
 	void (*on_work)(void *);
 	void *on_work_ctx;
+	struct {
+		const char *sql;	/* the literal's address is the key */
+		sqlite3_stmt *st;
+	} cache[STMT_CACHE];
+	int ncache;
 };
 
 /*
@@ -157,6 +165,29 @@ rso_store_prepare(struct rso_store *s, const char *sql)
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		rso_diex(EX_SOFTWARE, "db: %s", sqlite3_errmsg(s->db));
 	return st;
+}
+
+sqlite3_stmt *
+rso_store_cached(struct rso_store *s, const char *sql)
+{
+	int i;
+
+	for (i = 0; i < s->ncache; i++)
+		if (s->cache[i].sql == sql)
+			return s->cache[i].st;
+	if (s->ncache == STMT_CACHE)
+		rso_diex(EX_SOFTWARE, "db: more than %d cached statements",
+		    STMT_CACHE);
+	s->cache[s->ncache].sql = sql;
+	s->cache[s->ncache].st = rso_store_prepare(s, sql);
+	return s->cache[s->ncache++].st;
+}
+
+void
+rso_store_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 }
 
 /* Merge src into dst, member by member, objects recursively. */
@@ -503,6 +534,8 @@ rso_store_close(struct rso_store *s)
 {
 	if (s == NULL)
 		return;
+	while (s->ncache > 0)
+		sqlite3_finalize(s->cache[--s->ncache].st);
 	sqlite3_close(s->db);
 	json_decref(s->config);
 	free(s->dir);

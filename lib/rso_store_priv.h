@@ -25,6 +25,18 @@ const char *rso_store_col(sqlite3_stmt *st, int i);
 sqlite3_stmt *rso_store_prepare(struct rso_store *s, const char *sql);
 
 /*
+ * The same statement, prepared once and kept until the store is closed,
+ * for what runs once per input line (parsing SQL was most of intake's
+ * time).  sql must be a string literal: its address is the key.  Give the
+ * statement back with rso_store_done, never sqlite3_finalize; it is not
+ * reentrant, so a walk must not call back into code using the same one.
+ */
+sqlite3_stmt *rso_store_cached(struct rso_store *s, const char *sql);
+
+/* Reset a cached statement and clear its bindings for its next use. */
+void rso_store_done(sqlite3_stmt *st);
+
+/*
  * The integer in the first column of sql's first row, ?1 bound to the
  * text arg; 0 when there is no row.  For counts and sums.
  */
