@@ -109,7 +109,7 @@ teardown() {
 		echo '{"case":"ZZPHI"}' >in/ZZPHI.txt.json
 		echo y >in/ZZPHI.txt
 		gen-dicom --study in/ZZPHI-folder "name=ZZPHI^ZZPHI" n=1
-		rso-collect inbox in
+		rso-collect inbox --settle 0 in
 		gen-dicom --study cd "name=ZZPHI^ZZPHI" n=1
 		head -c 300 cd/IM00001.dcm >cd/ZZPHI.dcm
 		rso-collect scan cd/ZZPHI.dcm
@@ -140,7 +140,7 @@ with zipfile.ZipFile("drop/in/RSO-2026-000001-cd.zip", "w") as z:
     z.writestr("/tmp/absolute-rso-test.txt", "two")
     z.writestr("ok/../../../up.txt", "three")
 PY
-	run -0 rso-collect inbox drop/in
+	run -0 rso-collect inbox --settle 0 drop/in
 	[ "$(jq -s 'length' <<<"$output")" -eq 3 ]
 	[ "$(jq -r .name <<<"$output" | grep -c '^records/[0-9]\{4\}-other\.txt$')" -eq 3 ]
 	[ ! -e escaped.txt ] && [ ! -e drop/escaped.txt ] && [ ! -e /tmp/absolute-rso-test.txt ] && [ ! -e up.txt ]
@@ -224,10 +224,10 @@ PY
 	done
 	find drop -type f -exec sha256sum {} + | cut -d' ' -f1 | sort >sums.txt
 	for k in $(seq 1 20); do
-		kill_at_random rso-collect inbox drop
+		kill_at_random rso-collect inbox --settle 0 drop
 		run -0 rso-case verify
 	done
-	run -0 rso-collect inbox drop
+	run -0 rso-collect inbox --settle 0 drop
 	run -0 find drop -mindepth 1 -not -name .rso-inbox.lock -not -path drop/.rejected
 	assert_output ''
 	# Every file filed once: 500 notes and 45 instances, no copy twice.

@@ -1,6 +1,5 @@
 /* rso-collect: inbox -- file whatever arrived in a drop folder. */
 /* SPDX-License-Identifier: ISC */
-#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <archive.h>
@@ -11,10 +10,14 @@
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "drop.h"
 #include "filing.h"
+#include "furniture.h"
 #include "rso_case.h"
+#include "rso_hash.h"
 #include "rso_jsonl.h"
 #include "rso_media.h"
 #include "rso_opt.h"
@@ -25,27 +28,58 @@
 
 /* Files filed per segment: bounds open descriptors for a CD of thousands. */
 #define BATCH 128
+/* Members that are not DICOM held, in an entry without a case, until its
+ * instances say whose they are. */
+#define LATER_MAX 512
+/* Below this many bytes an archive may expand by any ratio. */
+#define RATIO_FLOOR (16LL << 20)
+
+/* What config.json's "inbox" says, or --settle. */
+struct limits {
+	long long settle;	/* seconds an entry must be unchanged */
+	long long members;	/* files in a folder or archive */
+	long long expanded;	/* bytes an archive expands to */
+	long long ratio;	/* ...and times its own size */
+	long long sidecar;	/* bytes of a NAME.json */
+};
 
 struct inbox {
 	struct rso_store *s;
+	struct drop d;
 	const char *dir;
-	int dfd;		/* the inbox folder */
 	int status;
 	struct rso_progress *bar;
+	struct limits lim;
+	char **furniture;
+};
+
+/* A list of items with its descriptors. */
+struct items {
+	struct filing_item *it;
+	size_t n, cap;
 };
 
 /* One arrival: where it goes and what it holds. */
 struct arrival {
+	int k;			/* its number in this run, for messages */
 	char id[RSO_CASE_IDLEN];
 	struct filing_meta m;
 	json_t *sidecar;	/* keeps m's strings alive */
 	char token[RSO_TOKEN_LEN];
-	struct filing_item *it;
-	size_t n, cap;
-	int skipped;		/* members that are not records (viewers, DICOMDIR) */
+	struct items now;	/* the batch being gathered */
+	struct items later;	/* not DICOM, in an entry without a case */
 	int by_patient;		/* no token or case id: DICOM finds its case */
 	int members;		/* files of a folder so far */
 	char last_pn[256], last_bd[24], last_id[RSO_CASE_IDLEN];
+	char first_case[RSO_CASE_IDLEN];	/* where its instances went */
+	int several;		/* ...to more than one case */
+	json_t *furniture;	/* [{"name","size","sha256"}] */
+	struct drop_file *files;	/* to remove once filed */
+	size_t nfiles;
+	char **dirs;		/* its folders, parents first */
+	size_t ndirs;
+	int container;		/* an archive the items are spooled from */
+	struct stat container_st;
 };
 
 static int
@@ -84,21 +118,12 @@ name_target(struct inbox *ib, const char *name, struct arrival *a)
 	}
 }
 
-/* NAME.json beside NAME: {"case","request","type","source","date"}. */
+/* NAME.json's members: {"case","request","type","source","date"}. */
 static int
-read_sidecar(struct inbox *ib, const char *name, struct arrival *a,
-    const char **why)
+sidecar_fields(struct arrival *a, const char **why)
 {
-	char *path = rso_xasprintf("%s/%s.json", ib->dir, name);
-	json_error_t err;
 	const char *v;
 
-	if (access(path, F_OK) != 0) {
-		free(path);
-		return 0;
-	}
-	a->sidecar = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-	free(path);
 	if (!json_is_object(a->sidecar)) {
 		*why = "sidecar: not a JSON object";
 		return -1;
@@ -127,64 +152,170 @@ read_sidecar(struct inbox *ib, const char *name, struct arrival *a,
 	return 0;
 }
 
+static void
+add_file(struct arrival *a, const char *path, const struct stat *st)
+{
+	a->files = rso_xrealloc(a->files, (a->nfiles + 1) * sizeof(*a->files));
+	drop_file_set(&a->files[a->nfiles++], path, st);
+}
+
+/*
+ * NAME.json beside NAME, read without following a link or blocking, and
+ * no larger than the limit.  Returns 0 (no sidecar, or read), 1 when it
+ * is not a file (the entry is left alone), or -1 with *why (rejected).
+ */
+static int
+read_sidecar(struct inbox *ib, const char *name, struct arrival *a,
+    const char **why)
+{
+	static char toobig[96];
+	char *side = rso_xasprintf("%s.json", name), *buf;
+	struct stat st;
+	int fd, rc = 0;
+
+	if ((fd = filing_openat(ib->d.dfd, side, &st)) == -1) {
+		if (errno != ENOENT) {
+			rso_warn("%s: entry %d: sidecar", ib->dir, a->k);
+			rso_status_set(&ib->status, EX_IOERR);
+			rc = 1;
+		}
+		free(side);
+		return rc;
+	}
+	if (fd == -2 || !S_ISREG(st.st_mode)) {
+		rso_warnx("%s: entry %d: sidecar: %s, not a file (left alone)",
+		    ib->dir, a->k, fd == -2 ? filing_kind(st.st_mode) :
+		    "a folder");
+		rso_status_set(&ib->status, EX_DATAERR);
+		if (fd >= 0)
+			close(fd);
+		free(side);
+		return 1;
+	}
+	add_file(a, side, &st);
+	free(side);
+	if (st.st_size > ib->lim.sidecar) {
+		snprintf(toobig, sizeof(toobig), "sidecar: larger than %lld "
+		    "bytes (inbox.max_sidecar_bytes)", ib->lim.sidecar);
+		*why = toobig;
+		close(fd);
+		return -1;
+	}
+	buf = rso_xmalloc((size_t)st.st_size + 1);
+	if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size)
+		*why = "sidecar: cannot be read whole";
+	else
+		a->sidecar = json_loadb(buf, (size_t)st.st_size,
+		    JSON_REJECT_DUPLICATES, NULL);
+	free(buf);
+	close(fd);
+	if (*why == NULL)
+		sidecar_fields(a, why);
+	return *why ? -1 : 0;
+}
+
 static int flush(struct inbox *ib, struct arrival *a, struct rso_error *e);
 
-/* Survey fd as one more item; file a full batch at once. */
+static struct filing_item *
+items_push(struct items *v)
+{
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 16;
+		v->it = rso_xrealloc(v->it, v->cap * sizeof(*v->it));
+	}
+	return &v->it[v->n++];
+}
+
 static void
-push_item(struct inbox *ib, struct arrival *a, int fd, const char *where,
-    struct rso_error *e, int *rc)
+items_release(struct items *v)
 {
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 16;
-		a->it = rso_xrealloc(a->it, a->cap * sizeof(*a->it));
-	}
-	if ((*rc = filing_survey(&a->it[a->n], fd, where, e)) != 0) {
-		filing_release(&a->it[a->n]);
-		return;
-	}
-	a->n++;
-	rso_progress_add(ib->bar, 1);
-	if (a->n >= BATCH)
-		*rc = flush(ib, a, e);
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		filing_release(&v->it[i]);
+	v->n = 0;
 }
 
-/* An unnamed file in the inbox's own folder: gone if we crash. */
+/*
+ * Take a surveyed item into the arrival: into the batch (filed at once when
+ * full), or, not being DICOM in an entry without a case, aside until the
+ * entry's instances say whose it is.
+ */
 static int
-spool_fd(struct inbox *ib)
-{
-	char *tmpl;
-	int fd;
-
-	fd = openat(ib->dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR &&
-	    errno != EINVAL))
-		return fd;
-	tmpl = rso_xasprintf("%s/.rso-spool.XXXXXX", ib->dir);
-	if ((fd = mkstemp(tmpl)) >= 0)
-		unlink(tmpl);
-	free(tmpl);
-	return fd;
-}
-
-static int
-skip_member(const char *path)
-{
-	const char *base = strrchr(path, '/');
-
-	base = base ? base + 1 : path;
-	return strcasecmp(base, "DICOMDIR") == 0 || base[0] == '.';
-}
-
-/* Each regular member of a zip, ISO 9660 or tar, spooled and surveyed. */
-static int
-gather_archive(struct inbox *ib, int fd, struct arrival *a,
+take_item(struct inbox *ib, struct arrival *a, const struct filing_item *it,
     struct rso_error *e)
 {
-	struct archive *ar = archive_read_new();
-	struct archive_entry *ent;
-	char buf[65536], where[64];
+	rso_progress_add(ib->bar, 1);
+	if (a->by_patient && it->dicom == NULL) {
+		if (a->later.n >= LATER_MAX)
+			return rso_error_set(e, EX_DATAERR, "more than %d members "
+			    "that are not DICOM, and no request token or case id "
+			    "in the name or a sidecar", LATER_MAX);
+		*items_push(&a->later) = *it;
+		return 0;
+	}
+	*items_push(&a->now) = *it;
+	return a->now.n >= BATCH ? flush(ib, a, e) : 0;
+}
+
+/* Survey fd as one more item of the arrival. */
+static int
+push_item(struct inbox *ib, struct arrival *a, int fd, const char *where,
+    struct rso_error *e)
+{
+	struct filing_item it;
+	int rc;
+
+	if ((rc = filing_survey(&it, fd, where, e)) != 0) {
+		filing_release(&it);
+		return rc;
+	}
+	/* A member spooled from an archive: the archive must not change. */
+	if (a->container >= 0) {
+		it.watch_fd = a->container;
+		it.watch = a->container_st;
+	}
+	return take_item(ib, a, &it, e);
+}
+
+/* A member not filed but accounted for: name, size and SHA-256. */
+static void
+furnish(struct arrival *a, const char *name, long long size,
+    const char *sha256)
+{
+	if (a->furniture == NULL)
+		a->furniture = json_array();
+	json_array_append_new(a->furniture, json_pack("{s:s, s:I, s:s}",
+	    "name", name, "size", (json_int_t)size, "sha256", sha256));
+}
+
+/* Copy the archive's current member to a spool file, or hash it only. */
+static int
+read_member(struct inbox *ib, struct archive *ar, int out, char *sha256,
+    long long *size, struct rso_error *e)
+{
+	struct rso_sha256 *h = rso_sha256_new();
+	char buf[65536];
 	la_ssize_t n;
-	int rc = 0, out, k = 0;
+
+	*size = 0;
+	while ((n = archive_read_data(ar, buf, sizeof(buf))) > 0) {
+		rso_sha256_update(h, buf, (size_t)n);
+		*size += n;
+		if (out >= 0 && rso_write_all(out, buf, (size_t)n) != 0) {
+			rso_sha256_final_hex(h, sha256);
+			return rso_error_set(e, EX_IOERR, "%s: %s", ib->dir,
+			    strerror(errno));
+		}
+	}
+	rso_sha256_final_hex(h, sha256);
+	return n < 0 ? -1 : 0;
+}
+
+static struct archive *
+archive_open(int fd)
+{
+	struct archive *ar = archive_read_new();
 
 	archive_read_support_format_zip(ar);
 	archive_read_support_format_iso9660(ar);
@@ -193,86 +324,187 @@ gather_archive(struct inbox *ib, int fd, struct arrival *a,
 	if (lseek(fd, 0, SEEK_SET) != 0 ||
 	    archive_read_open_fd(ar, fd, 65536) != ARCHIVE_OK) {
 		archive_read_free(ar);
-		return rso_error_set(e, EX_DATAERR, "not a readable archive");
+		return NULL;
 	}
-	while (rc == 0 && (rc = archive_read_next_header(ar, &ent)) ==
-	    ARCHIVE_OK) {
-		k++;
-		if (archive_entry_filetype(ent) != AE_IFREG ||
-		    skip_member(archive_entry_pathname(ent))) {
-			a->skipped++;
-			continue;
-		}
-		if ((out = spool_fd(ib)) < 0) {
-			rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", ib->dir,
-			    strerror(errno));
-			break;
-		}
-		while ((n = archive_read_data(ar, buf, sizeof(buf))) > 0)
-			if (rso_write_all(out, buf, (size_t)n) != 0) {
-				n = -2;
-				break;
-			}
-		if (n < 0) {
-			close(out);
-			rc = n == -2 ? rso_error_set(e, EX_IOERR, "%s: %s", ib->dir,
-			    strerror(errno)) : rso_error_set(e, EX_DATAERR,
-			    "member %d: unreadable", k);
-			break;
-		}
-		snprintf(where, sizeof(where), "member %d", k);
-		push_item(ib, a, out, where, e, &rc);
-	}
+	return ar;
+}
+
+static int
+archive_status(struct archive *ar, int rc, struct rso_error *e)
+{
 	if (rc == ARCHIVE_EOF)
-		rc = 0;
-	else if (rc == ARCHIVE_WARN || rc == ARCHIVE_FATAL ||
-	    rc == ARCHIVE_FAILED || rc == ARCHIVE_RETRY)
-		rc = rso_error_set(e, EX_DATAERR, "archive: %s",
+		return 0;
+	if (rc == ARCHIVE_WARN || rc == ARCHIVE_FATAL || rc == ARCHIVE_FAILED ||
+	    rc == ARCHIVE_RETRY)
+		return rso_error_set(e, EX_DATAERR, "archive: %s",
 		    archive_error_string(ar) ? "damaged" : "unreadable");
+	return rc;
+}
+
+/*
+ * Read an archive through before filing a byte of it: its members and
+ * what they expand to within the limits, so that a bomb is refused whole
+ * and costs no more than the limit to find out.
+ */
+static int
+within_limits(struct inbox *ib, int fd, off_t size, struct rso_error *e)
+{
+	struct archive *ar = archive_open(fd);
+	struct archive_entry *ent;
+	long long members = 0, total = 0;
+	char buf[65536];
+	la_ssize_t n = 0;
+	int rc;
+
+	if (ar == NULL)
+		return rso_error_set(e, EX_DATAERR, "not a readable archive");
+	while ((rc = archive_read_next_header(ar, &ent)) == ARCHIVE_OK) {
+		if (++members > ib->lim.members) {
+			archive_read_free(ar);
+			return rso_error_set(e, EX_DATAERR, "archive: more than "
+			    "%lld members (inbox.max_members)", ib->lim.members);
+		}
+		while ((n = archive_read_data(ar, buf, sizeof(buf))) > 0) {
+			total += n;
+			if (total > ib->lim.expanded) {
+				archive_read_free(ar);
+				return rso_error_set(e, EX_DATAERR, "archive: "
+				    "expands to more than %lld bytes "
+				    "(inbox.max_expanded_bytes)", ib->lim.expanded);
+			}
+			if (total > RATIO_FLOOR && total / (size ? size : 1) >=
+			    ib->lim.ratio) {
+				archive_read_free(ar);
+				return rso_error_set(e, EX_DATAERR, "archive: "
+				    "expands to %lld times its size or more "
+				    "(inbox.max_ratio)", ib->lim.ratio);
+			}
+		}
+		if (n < 0)
+			break;
+	}
+	rc = n < 0 ? rso_error_set(e, EX_DATAERR, "archive: damaged") :
+	    archive_status(ar, rc, e);
 	archive_read_free(ar);
 	return rc;
 }
 
-/* Every regular file below a folder (not following links). */
+/* Each regular member of a zip, ISO 9660 or tar, spooled and surveyed. */
 static int
-gather_folder(struct inbox *ib, int dirfd, struct arrival *a, int depth,
+gather_archive(struct inbox *ib, int fd, struct arrival *a,
     struct rso_error *e)
+{
+	struct archive *ar = archive_open(fd);
+	struct archive_entry *ent;
+	char where[64], sha256[RSO_SHA256_HEXLEN];
+	const char *path;
+	long long size;
+	int rc = 0, out, k = 0, ar_rc;
+
+	if (ar == NULL)
+		return rso_error_set(e, EX_DATAERR, "not a readable archive");
+	while (rc == 0 && (ar_rc = archive_read_next_header(ar, &ent)) ==
+	    ARCHIVE_OK) {
+		k++;
+		if (archive_entry_filetype(ent) != AE_IFREG)
+			continue;	/* folders; links and devices hold no bytes */
+		path = archive_entry_pathname(ent);
+		snprintf(where, sizeof(where), "member %d", k);
+		out = -1;
+		if (!furniture_is(ib->furniture, path) &&
+		    (out = drop_spool(&ib->d)) < 0) {
+			rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", ib->dir,
+			    strerror(errno));
+			break;
+		}
+		if ((rc = read_member(ib, ar, out, sha256, &size, e)) != 0) {
+			if (out >= 0)
+				close(out);
+			if (rc == -1)
+				rc = rso_error_set(e, EX_DATAERR, "%s: unreadable",
+				    where);
+			break;
+		}
+		if (out < 0)
+			furnish(a, path, size, sha256);
+		else
+			rc = push_item(ib, a, out, where, e);
+	}
+	if (rc == 0)
+		rc = archive_status(ar, ar_rc, e);
+	archive_read_free(ar);
+	return rc;
+}
+
+/* A member of a folder that is media furniture: hashed, not filed. */
+static int
+furnish_fd(struct arrival *a, int fd, const char *path, const char *where,
+    struct rso_error *e)
+{
+	char sha256[RSO_SHA256_HEXLEN];
+	const char *media;
+	long long size;
+
+	if (rso_file_survey(fd, sha256, &size, &media) != 0) {
+		close(fd);
+		return rso_error_set(e, EX_IOERR, "%s: %s", where,
+		    strerror(errno));
+	}
+	close(fd);
+	/* The name inside the entry, not the entry's own name. */
+	path = strchr(path, '/');
+	furnish(a, path ? path + 1 : "", size, sha256);
+	return 0;
+}
+
+/*
+ * Every regular file below a folder, reached from its descriptor without
+ * following links; anything else is reported and left where it is (the
+ * folder then stays too).
+ */
+static int
+gather_folder(struct inbox *ib, int dirfd, const char *rel, struct arrival *a,
+    int depth, struct rso_error *e)
 {
 	DIR *d = fdopendir(dirfd);
 	struct dirent *de;
 	struct stat st;
-	char where[32];
+	char where[32], *path;
 	int fd, rc = 0;
 
-	if (d == NULL)
+	if (d == NULL) {
+		close(dirfd);
 		return rso_error_set(e, EX_IOERR, "folder: %s", strerror(errno));
+	}
 	if (depth > 16) {
 		closedir(d);
 		return rso_error_set(e, EX_DATAERR, "folders nested too deep");
 	}
+	a->dirs = rso_xrealloc(a->dirs, (a->ndirs + 1) * sizeof(*a->dirs));
+	a->dirs[a->ndirs++] = rso_xstrdup(rel);
 	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (skip_member(de->d_name))
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC);
-			rc = fd < 0 ? rso_error_set(e, EX_IOERR, "folder: %s",
-			    strerror(errno)) : gather_folder(ib, fd, a, depth + 1, e);
-		} else if (S_ISREG(st.st_mode)) {
-			fd = openat(dirfd, de->d_name, O_RDONLY | O_NOFOLLOW |
-			    O_CLOEXEC);
-			if (fd < 0)
-				rc = rso_error_set(e, EX_IOERR, "file: %s",
+		path = rso_xasprintf("%s/%s", rel, de->d_name);
+		if ((fd = filing_openat(dirfd, de->d_name, &st)) == -1) {
+			if (errno != ENOENT)
+				rc = rso_error_set(e, EX_IOERR, "folder: %s",
 				    strerror(errno));
-			else {
-				snprintf(where, sizeof(where), "member %d",
-				    ++a->members);
-				push_item(ib, a, fd, where, e, &rc);
-			}
-		} else
-			a->skipped++;
+		} else if (fd == -2) {
+			rso_warnx("%s: entry %d: member %d: %s, not a file (left "
+			    "alone)", ib->dir, a->k, ++a->members,
+			    filing_kind(st.st_mode));
+			rso_status_set(&ib->status, EX_DATAERR);
+		} else if (S_ISDIR(st.st_mode)) {
+			rc = gather_folder(ib, fd, path, a, depth + 1, e);
+		} else {
+			snprintf(where, sizeof(where), "member %d", ++a->members);
+			add_file(a, path, &st);
+			rc = furniture_is(ib->furniture, de->d_name) ?
+			    furnish_fd(a, fd, path, where, e) :
+			    push_item(ib, a, fd, where, e);
+		}
+		free(path);
 	}
 	closedir(d);
 	return rc;
@@ -291,6 +523,7 @@ is_container(const char *media, int fd)
 	return pread(fd, cd, 5, 257) == 5 && memcmp(cd, "ustar", 5) == 0;
 }
 
+/* The entry's records: a file, an archive's members, a folder's files. */
 static int
 gather(struct inbox *ib, const char *name, struct arrival *a,
     struct rso_error *e)
@@ -299,35 +532,29 @@ gather(struct inbox *ib, const char *name, struct arrival *a,
 	struct stat st;
 	int fd, rc;
 
-	fd = openat(ib->dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		if (fd >= 0)
-			close(fd);
+	if ((fd = filing_openat(ib->d.dfd, name, &st)) == -1)
 		return rso_error_set(e, EX_IOERR, "cannot open: %s",
 		    strerror(errno));
-	}
+	if (fd == -2)
+		return rso_error_set(e, EX_TEMPFAIL, "%s, not a file or folder "
+		    "(left alone)", filing_kind(st.st_mode));
 	if (S_ISDIR(st.st_mode))
-		return gather_folder(ib, fd, a, 0, e);
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return rso_error_set(e, EX_DATAERR, "not a file or folder");
-	}
+		return gather_folder(ib, fd, name, a, 0, e);
+	add_file(a, name, &st);
 	if ((rc = filing_survey(&probe, fd, "entry", e)) != 0) {
 		filing_release(&probe);
 		return rc;
 	}
-	if (is_container(probe.media_type, fd)) {
-		rc = gather_archive(ib, fd, a, e);
-		filing_release(&probe);
+	if (!is_container(probe.media_type, fd))
+		return take_item(ib, a, &probe, e);
+	/* Its members are filed; the archive is watched while they are. */
+	a->container = probe.fd;
+	a->container_st = probe.watch;
+	probe.fd = -1;
+	filing_release(&probe);
+	if ((rc = within_limits(ib, a->container, st.st_size, e)) != 0)
 		return rc;
-	}
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 16;
-		a->it = rso_xrealloc(a->it, a->cap * sizeof(*a->it));
-	}
-	a->it[a->n++] = probe;
-	rso_progress_add(ib->bar, 1);
-	return 0;
+	return gather_archive(ib, a->container, a, e);
 }
 
 /* Resolve the arrival's case from its token. */
@@ -366,10 +593,6 @@ patient_case(struct inbox *ib, struct arrival *a, const struct filing_item *it,
 	const char *where = strcmp(it->where, "entry") ? it->where : NULL;
 	const char *why;
 
-	if (d == NULL)
-		return rso_error_set(e, EX_DATAERR, "%s%snot DICOM, and no "
-		    "request token or case id in the name or a sidecar",
-		    where ? where : "", where ? ": " : "");
 	if (strcmp(d->patient_name, a->last_pn) == 0 &&
 	    strcmp(d->patient_birth_date, a->last_bd) == 0 && a->last_id[0])
 		return 0;
@@ -380,6 +603,10 @@ patient_case(struct inbox *ib, struct arrival *a, const struct filing_item *it,
 	}
 	snprintf(a->last_pn, sizeof(a->last_pn), "%s", d->patient_name);
 	snprintf(a->last_bd, sizeof(a->last_bd), "%s", d->patient_birth_date);
+	if (a->first_case[0] == '\0')
+		snprintf(a->first_case, sizeof(a->first_case), "%s", a->last_id);
+	else if (strcmp(a->first_case, a->last_id) != 0)
+		a->several = 1;
 	return filing_case_ready(ib->s, a->last_id, e);
 }
 
@@ -399,35 +626,30 @@ by_case(const void *x, const void *y)
 static int
 flush_by_patient(struct inbox *ib, struct arrival *a, struct rso_error *e)
 {
-	char (*ids)[RSO_CASE_IDLEN] = rso_xcalloc(a->n, sizeof(*ids));
-	size_t i, j;
+	struct filing_item *it = a->now.it;
+	size_t i, j, k, n = a->now.n;
+	char (*ids)[RSO_CASE_IDLEN] = rso_xcalloc(n, sizeof(*ids));
+	char id[RSO_CASE_IDLEN];
 	int rc = 0;
 
-	for (i = 0; rc == 0 && i < a->n; i++)
-		if ((rc = patient_case(ib, a, &a->it[i], e)) == 0) {
+	for (i = 0; rc == 0 && i < n; i++)
+		if ((rc = patient_case(ib, a, &it[i], e)) == 0) {
 			memcpy(ids[i], a->last_id, sizeof(ids[i]));
-			a->it[i].held = ids[i];
+			it[i].held = ids[i];
 		}
 	if (rc == 0)
-		qsort(a->it, a->n, sizeof(*a->it), by_case);
-	for (i = 0; rc == 0 && i < a->n; i = j) {
-		char id[RSO_CASE_IDLEN];
-		size_t k;
-
-		snprintf(id, sizeof(id), "%s", a->it[i].held);
-		for (j = i; j < a->n && strcmp(a->it[j].held, id) == 0; j++)
+		qsort(it, n, sizeof(*it), by_case);
+	for (i = 0; rc == 0 && i < n; i = j) {
+		snprintf(id, sizeof(id), "%s", it[i].held);
+		for (j = i; j < n && strcmp(it[j].held, id) == 0; j++)
 			;
 		for (k = i; k < j; k++)
-			a->it[k].held = NULL;
-		k = j - i;
-		filing_dedupe(ib->s, id, a->it + i, &k);
-		rc = filing_commit(ib->s, id, a->it + i, k, &a->m, e);
+			it[k].held = NULL;
+		rc = filing_commit(ib->s, id, it + i, j - i, &a->m, e);
 	}
-	for (i = 0; i < a->n; i++) {
-		a->it[i].held = NULL;
-		filing_release(&a->it[i]);
-	}
-	a->n = 0;
+	for (i = 0; i < n; i++)
+		it[i].held = NULL;
+	items_release(&a->now);
 	free(ids);
 	return rc;
 }
@@ -436,50 +658,81 @@ flush_by_patient(struct inbox *ib, struct arrival *a, struct rso_error *e)
 static int
 flush(struct inbox *ib, struct arrival *a, struct rso_error *e)
 {
-	size_t i;
 	int rc;
 
 	if (a->by_patient)
 		return flush_by_patient(ib, a, e);
-	filing_dedupe(ib->s, a->id, a->it, &a->n);
-	rc = filing_commit(ib->s, a->id, a->it, a->n, &a->m, e);
-	for (i = 0; i < a->n; i++)
-		filing_release(&a->it[i]);
-	a->n = 0;
+	rc = filing_commit(ib->s, a->id, a->now.it, a->now.n, &a->m, e);
+	items_release(&a->now);
 	/* The request is answered by the first batch. */
 	if (rc == 0)
 		a->m.request = NULL;
 	return rc;
 }
 
-/* Move NAME (and its sidecar) to .rejected/, with NAME.reason beside it. */
+/*
+ * What an entry without a case holds besides instances goes where they
+ * went, when they all went to one case.
+ */
+static int
+flush_later(struct inbox *ib, struct arrival *a, struct rso_error *e)
+{
+	const char *where;
+	int rc;
+
+	if (a->later.n == 0)
+		return 0;
+	where = strcmp(a->later.it[0].where, "entry") ? a->later.it[0].where :
+	    NULL;
+	if (a->first_case[0] == '\0' || a->several)
+		return rso_error_set(e, EX_DATAERR, "%s%snot DICOM, and %s",
+		    where ? where : "", where ? ": " : "", a->several ?
+		    "the entry's instances are of several cases" :
+		    "no request token or case id in the name or a sidecar");
+	rc = filing_commit(ib->s, a->first_case, a->later.it, a->later.n, &a->m,
+	    e);
+	items_release(&a->later);
+	return rc;
+}
+
+/* The media furniture of the entry, on the record of its case. */
+static int
+record_furniture(struct inbox *ib, struct arrival *a, struct rso_error *e)
+{
+	const char *id = a->by_patient ? a->first_case : a->id;
+	json_t *data;
+	int rc;
+
+	if (a->furniture == NULL)
+		return 0;
+	if (id[0] == '\0')
+		return rso_error_set(e, EX_DATAERR, "nothing but media furniture, "
+		    "and no request token or case id in the name or a sidecar");
+	data = json_pack("{s:O}", "files", a->furniture);
+	if ((rc = rso_store_begin(ib->s, e)) == 0 &&
+	    (rc = rso_case_event(ib->s, id, "records.furniture", data, e)) == 0)
+		rc = rso_store_commit(ib->s, e);
+	if (rc != 0)
+		rso_store_rollback(ib->s);
+	json_decref(data);
+	if (rc == 0)
+		rc = collect_emit(json_pack("{s:s, s:I}", "case", id, "furniture",
+		    (json_int_t)json_array_size(a->furniture)));
+	return rc;
+}
+
 static void
 reject(struct inbox *ib, int k, const char *name, const char *why)
 {
-	char *to = rso_xasprintf(".rejected/%s", name);
-	char *side = rso_xasprintf("%s.json", name);
-	char *sideto = rso_xasprintf(".rejected/%s.json", name);
-	char *reason = rso_xasprintf(".rejected/%s.reason", name);
-	int fd;
-
-	if (renameat(ib->dfd, name, ib->dfd, to) != 0)
-		rso_warn("%s: entry %d: cannot move to .rejected", ib->dir, k);
-	if (faccessat(ib->dfd, side, F_OK, 0) == 0)
-		renameat(ib->dfd, side, ib->dfd, sideto);
-	if ((fd = openat(ib->dfd, reason, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0600)) >= 0) {
-		dprintf(fd, "%s\n", why);
-		fsync(fd);
-		close(fd);
-	}
-	fsync(ib->dfd);
 	/* Name the entry by number: its name may carry a patient's name. */
+	if (drop_reject(&ib->d, name, why) != 0) {
+		rso_warn("%s: entry %d: %s (cannot move to .rejected)", ib->dir,
+		    k, why);
+		rso_status_set(&ib->status, EX_CANTCREAT);
+		return;
+	}
 	rso_warnx("%s: entry %d: %s (moved to .rejected)", ib->dir, k, why);
 	rso_status_set(&ib->status, EX_DATAERR);
-	free(to);
-	free(side);
-	free(sideto);
-	free(reason);
 }
 
 static void
@@ -487,56 +740,126 @@ arrival_free(struct arrival *a)
 {
 	size_t i;
 
-	for (i = 0; i < a->n; i++)
-		filing_release(&a->it[i]);
-	free(a->it);
+	items_release(&a->now);
+	items_release(&a->later);
+	free(a->now.it);
+	free(a->later.it);
 	json_decref(a->sidecar);
+	json_decref(a->furniture);
+	for (i = 0; i < a->nfiles; i++)
+		free(a->files[i].path);
+	free(a->files);
+	for (i = 0; i < a->ndirs; i++)
+		free(a->dirs[i]);
+	free(a->dirs);
+	if (a->container >= 0)
+		close(a->container);
 }
 
 /*
- * One entry of the inbox, start to finish: find its case, gather and file
- * its records batch by batch, and only when every batch is safe on disk
- * remove it.  What cannot be filed is moved aside with the reason; an I/O
- * failure leaves it where it is for the next run.
+ * Whether the entry has been still long enough: its newest modification
+ * time (the sidecar's too) at least the settle time ago, by the real
+ * clock, and no more files than the limit.  1 to take it, 0 to leave it
+ * for a later run, -1 with *why to reject it.
+ */
+static int
+settled(struct inbox *ib, const char *name, struct arrival *a,
+    const char **why)
+{
+	static char toomany[96];
+	struct timespec newest, side, now;
+	long long count, n;
+	char *sidename = rso_xasprintf("%s.json", name);
+
+	if (drop_newest(&ib->d, name, &newest, &count) != 0) {
+		free(sidename);
+		return 0;	/* changing under us: gone or replaced */
+	}
+	if (drop_newest(&ib->d, sidename, &side, &n) == 0 &&
+	    side.tv_sec > newest.tv_sec)
+		newest = side;
+	free(sidename);
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (now.tv_sec - newest.tv_sec < ib->lim.settle) {
+		rso_note("%s: entry %d: changed less than %llds ago (left for a "
+		    "later run)", ib->dir, a->k, ib->lim.settle);
+		return 0;
+	}
+	if (count > ib->lim.members) {
+		snprintf(toomany, sizeof(toomany), "folder: more than %lld files "
+		    "(inbox.max_members)", ib->lim.members);
+		*why = toomany;
+		return -1;
+	}
+	return 1;
+}
+
+/* Gather and file the whole entry; 0 once every record is safe on disk. */
+static int
+file_entry(struct inbox *ib, const char *name, struct arrival *a,
+    struct rso_error *e)
+{
+	int rc = gather(ib, name, a, e);
+
+	if (rc == 0)
+		rc = flush(ib, a, e);
+	if (rc == 0)
+		rc = flush_later(ib, a, e);
+	if (rc == 0)
+		rc = record_furniture(ib, a, e);
+	return rc;
+}
+
+/*
+ * One entry of the inbox, start to finish: wait until it has settled,
+ * find its case, gather and file its records batch by batch, and only
+ * when every batch is safe on disk remove what was filed.  What cannot
+ * be filed is moved aside with the reason; an I/O failure, or a file that
+ * changed while it was filed, leaves it where it is for the next run.
  */
 static void
 take_entry(struct inbox *ib, int k, const char *name)
 {
 	struct arrival a;
 	struct rso_error e;
+	struct stat st;
 	const char *why = NULL;
-	char *side, *path;
 	int rc;
 
 	memset(&a, 0, sizeof(a));
-	if (read_sidecar(ib, name, &a, &why) == 0)
+	a.k = k;
+	a.container = -1;
+	/* Links, FIFOs, sockets and devices are not opened, only reported. */
+	if (fstatat(ib->d.dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return;
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		rso_warnx("%s: entry %d: %s, not a file or folder (left alone)",
+		    ib->dir, k, filing_kind(st.st_mode));
+		rso_status_set(&ib->status, EX_DATAERR);
+		return;
+	}
+	if ((rc = settled(ib, name, &a, &why)) == 0)
+		return;
+	if (rc > 0 && (rc = read_sidecar(ib, name, &a, &why)) > 0) {
+		arrival_free(&a);
+		return;
+	}
+	if (why == NULL)
 		name_target(ib, name, &a);
 	if (why == NULL && resolve(ib, &a, &why) == 0 && !a.by_patient &&
 	    filing_case_ready(ib->s, a.id, &e) != 0)
 		why = e.msg;
-	if (why != NULL) {
+	if (why == NULL && (rc = file_entry(ib, name, &a, &e)) != 0 &&
+	    rc == EX_DATAERR)
+		why = e.msg;
+	if (why != NULL)
 		reject(ib, k, name, why);
-		arrival_free(&a);
-		return;
-	}
-	rc = gather(ib, name, &a, &e);
-	if (rc == 0)
-		rc = flush(ib, &a, &e);
-	if (rc == EX_DATAERR) {
-		reject(ib, k, name, e.msg);
-	} else if (rc != 0) {
+	else if (rc != 0) {
 		rso_warnx("%s: entry %d: %s", ib->dir, k, e.msg);
 		rso_status_set(&ib->status, rc);
-	} else {
-		side = rso_xasprintf("%s.json", name);
-		path = rso_xasprintf("%s/%s", ib->dir, name);
-		if (rso_remove_tree(path) != 0)
-			rso_warn("%s: entry %d: filed but not removed", ib->dir, k);
-		free(path);
-		unlinkat(ib->dfd, side, 0);
-		fsync(ib->dfd);
-		free(side);
-	}
+	} else if (drop_remove(&ib->d, a.files, a.nfiles, a.dirs, a.ndirs) > 0)
+		rso_note("%s: entry %d: changed since it was filed (the newer "
+		    "version stays for the next run)", ib->dir, k);
 	arrival_free(&a);
 }
 
@@ -546,27 +869,39 @@ by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The entries to take, sorted: not dot files, not sidecars of others. */
+/*
+ * The entries to take, sorted: not dot names (ours, and an uploader's
+ * file still being written under a dot name, maildir's way), not the
+ * sidecars of others.
+ */
 static char **
 entries(struct inbox *ib, size_t *n)
 {
-	DIR *d = opendir(ib->dir);
+	int fd = dup(ib->d.dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
+	struct stat st;
 	char **v = NULL, *base;
 	size_t len;
+	int has;
 
 	*n = 0;
-	if (d == NULL)
-		return NULL;
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		rso_die(EX_IOERR, "%s", ib->dir);
+	}
+	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
 		if (is_sidecar(de->d_name)) {
 			len = strlen(de->d_name) - 5;
 			base = rso_xasprintf("%.*s", (int)len, de->d_name);
-			len = faccessat(ib->dfd, base, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+			has = fstatat(ib->d.dfd, base, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0;
 			free(base);
-			if (len)
+			if (has)
 				continue;
 		}
 		v = rso_xrealloc(v, (*n + 1) * sizeof(*v));
@@ -578,34 +913,65 @@ entries(struct inbox *ib, size_t *n)
 	return v;
 }
 
+/* A whole number of config.json's "inbox", or EX_CONFIG. */
+static long long
+limit(struct rso_store *s, const char *key, long long dflt)
+{
+	char path[64];
+	json_t *v;
+
+	snprintf(path, sizeof(path), "inbox.%s", key);
+	v = rso_json_path(rso_store_config(s), path);
+	if (v == NULL)
+		return dflt;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		rso_diex(EX_CONFIG, "config.json: %s: not a whole number", path);
+	return json_integer_value(v);
+}
+
+static long long opt_settle = -1;
+
+static void
+inbox_opt(int ch, const char *arg)
+{
+	char *end;
+
+	if (ch != 'S')
+		return;
+	errno = 0;
+	opt_settle = strtoll(arg, &end, 10);
+	if (*arg < '0' || *arg > '9' || *end != '\0' || errno != 0) {
+		rso_warnx("--settle: not a number of seconds");
+		opt_settle = -2;
+	}
+}
+
 int
 collect_inbox(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "settle", required_argument, NULL, 'S' },
+		RSO_OPT_LONG, { 0 } };
 	struct inbox ib = { 0 };
 	char **names;
 	size_t n, i;
-	int lock;
 
-	collect_getopt(&argc, &argv, "", (const struct option[]){ RSO_OPT_LONG,
-	    { 0 } }, NULL);
-	if (argc != 1) {
+	opt_settle = -1;
+	collect_getopt(&argc, &argv, "", longopts, inbox_opt);
+	if (argc != 1 || opt_settle == -2) {
 		collect_usage(stderr, 0);
 		return EX_USAGE;
 	}
 	ib.dir = argv[0];
-	if ((ib.dfd = open(ib.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		rso_die(EX_NOINPUT, "%s", ib.dir);
-	/* One run per folder: a second waits for nothing and says so. */
-	lock = openat(ib.dfd, ".rso-inbox.lock", O_RDWR | O_CREAT | O_CLOEXEC,
-	    0600);
-	if (lock < 0)
-		rso_die(EX_CANTCREAT, "%s", ib.dir);
-	if (flock(lock, LOCK_EX | LOCK_NB) != 0)
-		rso_diex(EX_TEMPFAIL, "%s: another inbox run is filing this "
-		    "folder", ib.dir);
-	if (mkdirat(ib.dfd, ".rejected", 0700) != 0 && errno != EEXIST)
-		rso_die(EX_CANTCREAT, "%s/.rejected", ib.dir);
+	drop_xopen(&ib.d, ib.dir);
 	ib.s = rso_store_xopen();
+	ib.lim.settle = opt_settle >= 0 ? opt_settle :
+	    limit(ib.s, "settle_seconds", 60);
+	ib.lim.members = limit(ib.s, "max_members", 100000);
+	ib.lim.expanded = limit(ib.s, "max_expanded_bytes", 64LL << 30);
+	ib.lim.ratio = limit(ib.s, "max_ratio", 100);
+	ib.lim.sidecar = limit(ib.s, "max_sidecar_bytes", 65536);
+	ib.furniture = furniture_xload();
 	names = entries(&ib, &n);
 	ib.bar = rso_progress_start("inbox", 0);
 	for (i = 0; i < n; i++) {
@@ -614,8 +980,8 @@ collect_inbox(int argc, char **argv)
 	}
 	rso_progress_done(ib.bar);
 	free(names);
+	furniture_free(ib.furniture);
 	rso_store_close(ib.s);
-	close(lock);
-	close(ib.dfd);
+	drop_close(&ib.d);
 	return ib.status;
 }
