@@ -28,7 +28,7 @@ check_rejected(const char *dir, int dfd)
 	}
 	if (!S_ISDIR(st.st_mode))
 		rso_diex(EX_CANTCREAT, "%s/.rejected: %s, not a folder", dir,
-		    filing_kind(st.st_mode));
+		    S_ISREG(st.st_mode) ? "a file" : filing_kind(st.st_mode));
 }
 
 static int
