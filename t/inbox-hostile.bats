@@ -177,3 +177,164 @@ rso-collect: argument 3: a symbolic link, not a regular file" ]
 	run -0 rso-case verify
 	run -0 rso-bill check
 }
+
+@test "inbox-hostile: an entry is taken once settled: --settle, inbox.settle_seconds, 60 s by default" {
+	echo 'fresh' >drop/RSO-2026-000001-fresh.txt
+	echo 'old' >drop/RSO-2026-000001-old.txt
+	touch -d '-2 minutes' drop/RSO-2026-000001-old.txt
+	snapshot
+	run -0 --separate-stderr timeout 60 rso-collect inbox drop
+	[ "$stderr" = "rso-collect: drop: entry 1: changed less than 60s ago (left for a later run)" ]
+	[ "$(jq -r .size <<<"$output")" -eq 4 ]
+	[ -e drop/RSO-2026-000001-fresh.txt ] && [ ! -e drop/RSO-2026-000001-old.txt ]
+	run -0 --separate-stderr timeout 60 rso-collect -q inbox drop
+	[ -z "$stderr" ] && [ -z "$output" ]
+	echo '{"inbox":{"settle_seconds":"soon"}}' >"$RSO_HOME/config.json"
+	run -78 --separate-stderr timeout 60 rso-collect inbox drop
+	[ "$stderr" = "rso-collect: config.json: inbox.settle_seconds: not a whole number" ]
+	run -64 --separate-stderr timeout 60 rso-collect inbox --settle 1m drop
+	[ "${stderr_lines[0]}" = "rso-collect: --settle: not a number of seconds" ]
+	echo '{"inbox":{"settle_seconds":0}}' >"$RSO_HOME/config.json"
+	run -0 timeout 60 rso-collect inbox drop
+	[ "$(jq -r .size <<<"$output")" -eq 6 ]
+	invariant
+}
+
+@test "inbox-hostile: an upload written in chunks is filed whole, once it has settled" {
+	( for i in 1 2 3 4 5 6; do head -c 100000 /dev/urandom >>drop/RSO-2026-000001-upload.bin; sleep 0.4; done ) &
+	writer=$!
+	# Runs while it is being written file nothing of it.
+	for k in 1 2 3 4 5; do
+		run -0 timeout 60 rso-collect -q inbox --settle 2 drop
+		[ -z "$output" ]
+		sleep 0.4
+	done
+	wait "$writer"
+	snapshot
+	sleep 3
+	run -0 timeout 60 rso-collect -q inbox --settle 2 drop
+	[ "$(jq -r .size <<<"$output")" -eq 600000 ]
+	[ ! -e drop/RSO-2026-000001-upload.bin ]
+	invariant
+}
+
+@test "inbox-hostile: a file that changes while it is filed is not filed, and stays for the next run" {
+	head -c 30000000 /dev/urandom >drop/RSO-2026-000001-growing.bin
+	( while [ ! -e stop ]; do echo more >>drop/RSO-2026-000001-growing.bin; sleep 0.005; done ) &
+	writer=$!
+	run -75 --separate-stderr timeout 60 rso-collect inbox --settle 0 drop
+	touch stop
+	wait "$writer"
+	[ "$stderr" = "rso-collect: drop: entry 1: changed while being filed" ]
+	[ -z "$output" ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" 'select count(*) from records')" -eq 0 ]
+	[ ! -e drop/.rejected/RSO-2026-000001-growing.bin ]
+	snapshot
+	run -0 timeout 60 rso-collect inbox --settle 0 drop
+	[ "$(jq -r .sha256 <<<"$output")" = "$(jq -r '.[0].sha256' dropped.json)" ]
+	invariant
+}
+
+@test "inbox-hostile: a file added to a folder entry during the run is filed then or by the next run" {
+	mkdir drop/RSO-2026-000001-folder
+	for i in $(seq 1 200); do echo "page $i" >"drop/RSO-2026-000001-folder/p$i.txt"; done
+	( sleep 0.2; echo 'late page' >drop/RSO-2026-000001-folder/late.txt ) &
+	adder=$!
+	run -0 timeout 60 rso-collect inbox --settle 0 drop
+	wait "$adder"
+	snapshot
+	# Filed now, or still there for the next run: never removed unfiled.
+	if [ -e drop/RSO-2026-000001-folder/late.txt ]; then
+		run -0 timeout 60 rso-collect inbox --settle 0 drop
+	fi
+	[ ! -e drop/RSO-2026-000001-folder ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" 'select count(*) from records')" -eq 201 ]
+	invariant
+}
+
+# A hospital CD: dcmtk-written instances under DICOM/, the DICOMDIR dcmmkdir
+# makes for them, a README, an AUTORUN.INF and a viewer program; with no
+# case id in its name, the instances find their case by patient.
+@test "inbox-hostile: a real CD image (genisoimage) files its instances and accounts for the rest" {
+	mkdir -p cd/DICOM src
+	gen-dicom --study src n=3 tag=cd
+	for i in 1 2 3; do dcmconv -q +te "src/IM0000$i.dcm" "cd/DICOM/IM0000$i"; done
+	(cd cd && dcmmkdir -q --recurse +I DICOM)
+	[ -f cd/DICOMDIR ]
+	printf 'Open VIEWER.EXE to see the images.\r\n' >cd/README.TXT
+	printf '[autorun]\r\nopen=VIEWER.EXE\r\n' >cd/AUTORUN.INF
+	head -c 4096 /usr/bin/true >cd/VIEWER.EXE
+	printf '%%PDF-1.4\n%% a synthetic referral letter\n' >cd/LETTER.PDF
+	genisoimage -quiet -r -o drop/hospital-cd.iso cd
+	snapshot
+	run -0 --separate-stderr inbox
+	[ -z "$stderr" ]
+	run -0 jq -sc '[.[] | select(.item) | .type] | sort' <<<"$output"
+	assert_output '["imaging","imaging","imaging","other"]'
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select json_extract(value, '\$.name') || ' ' || json_extract(value, '\$.size') || ' ' || json_extract(value, '\$.sha256') from events, json_each(json_extract(events.data, '\$.files')) where events.type = 'records.furniture' and events.case_id = 'RSO-2026-000001' order by 1"
+	want=$(cd cd && for f in AUTORUN.INF DICOMDIR README.TXT VIEWER.EXE; do echo "$f $(stat -c %s $f) $(sha256sum <$f | cut -d' ' -f1)"; done)
+	[ "$output" = "$want" ]
+	[ ! -e drop/hospital-cd.iso ]
+	invariant
+	# One stray file among the instances of a folder never rejects them.
+	mkdir drop/scans
+	gen-dicom --study drop/scans n=2 tag=stray
+	echo 'a note the scanner left' >drop/scans/note.txt
+	snapshot
+	run -0 inbox
+	run -0 jq -sc '[.[] | select(.item) | .type] | sort' <<<"$output"
+	assert_output '["imaging","imaging","other"]'
+	invariant
+}
+
+@test "inbox-hostile: limits from config.json reject a zip bomb, a big sidecar, a crowded folder, whole" {
+	/usr/bin/python3 - <<'PY'
+import zipfile
+with zipfile.ZipFile("drop/RSO-2026-000001-bomb.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    with z.open("zeros.bin", "w", force_zip64=True) as f:
+        block = bytes(1 << 20)
+        for _ in range(1024):
+            f.write(block)
+PY
+	echo 'a note' >drop/RSO-2026-000001-note.txt
+	head -c 70000 /dev/zero | tr '\0' ' ' >drop/RSO-2026-000001-note.txt.json
+	mkdir drop/RSO-2026-000001-folder
+	for i in 1 2 3; do echo "$i" >"drop/RSO-2026-000001-folder/$i.txt"; done
+	(cd drop/RSO-2026-000001-folder && bsdtar -a -cf ../../drop/RSO-2026-000001-three.zip 1.txt 2.txt 3.txt)
+	snapshot
+	echo '{"inbox":{"max_members":2}}' >"$RSO_HOME/config.json"
+	run -65 --separate-stderr /usr/bin/time -f 'maxrss %M' -o rss.txt timeout 120 rso-collect inbox --settle 0 drop
+	echo "# zip bomb: peak RSS $(sed -n 's/^maxrss //p' rss.txt) KiB" >&3
+	[ "$stderr" = "rso-collect: drop: entry 1: archive: expands to 100 times its size or more (inbox.max_ratio) (moved to .rejected)
+rso-collect: drop: entry 2: folder: more than 2 files (inbox.max_members) (moved to .rejected)
+rso-collect: drop: entry 3: sidecar: larger than 65536 bytes (inbox.max_sidecar_bytes) (moved to .rejected)
+rso-collect: drop: entry 4: archive: more than 2 members (inbox.max_members) (moved to .rejected)" ]
+	[ -z "$output" ]
+	[ "$(cat drop/.rejected/RSO-2026-000001-bomb.zip.reason)" = "archive: expands to 100 times its size or more (inbox.max_ratio)" ]
+	[ -e drop/.rejected/RSO-2026-000001-note.txt.json ]
+	[ "$(ls drop/.rejected/RSO-2026-000001-folder | wc -l)" -eq 3 ]
+	# No spool copy was left, and the bomb was never expanded to disk.
+	[ "$(du -sm drop | cut -f1)" -lt 20 ]
+	echo '{"inbox":{"max_ratio":100000,"max_expanded_bytes":1000000}}' >"$RSO_HOME/config.json"
+	mv drop/.rejected/RSO-2026-000001-bomb.zip drop/
+	run -65 --separate-stderr timeout 120 rso-collect inbox --settle 0 drop
+	[ "$stderr" = "rso-collect: drop: entry 1: archive: expands to more than 1000000 bytes (inbox.max_expanded_bytes) (moved to .rejected)" ]
+	invariant
+}
+
+@test "inbox-hostile: a zip of 100,000 members files in one run, memory flat" {
+	/usr/bin/python3 - <<'PY'
+import zipfile
+with zipfile.ZipFile("drop/RSO-2026-000001-many.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    for i in range(100000):
+        z.writestr("m/%06d.txt" % i, "synthetic member %d\n" % i)
+PY
+	run -0 /usr/bin/time -f 'maxrss %M' -o rss.txt timeout 1200 rso-collect -q inbox --settle 0 drop
+	rss=$(sed -n 's/^maxrss //p' rss.txt)
+	echo "# 100,000-member zip: peak RSS ${rss} KiB, archive $(du -sk "$RSO_HOME/archives/RSO-2026-000001" | cut -f1) KiB" >&3
+	[ "$(jq -s '[.[] | select(.item)] | length' <<<"$output")" -eq 100000 ]
+	grep -q __asan_init "$(command -v rso-collect)" || [ "$rss" -lt 131072 ]
+	[ ! -e drop/RSO-2026-000001-many.zip ]
+	run -0 rso-case verify
+	run -0 rso-bill check
+}

@@ -236,8 +236,9 @@ write_segment(struct rso_store *s, const char *id, struct filing_item *it,
 		    e)) != 0)
 			break;
 	}
-	/* Written whole, and still what was surveyed: else not at all. */
-	for (i = 0; rc == 0 && i < n; i++)
+	/* Written whole, and still what was surveyed: else not at all (a
+	 * file that grew or shrank is still being written, not bad). */
+	for (i = 0; (rc == 0 || rc == EX_DATAERR) && i < n; i++)
 		if (filing_changed(&it[i]))
 			rc = rso_error_set(e, EX_TEMPFAIL, "%s: changed while "
 			    "being filed", it[i].where);

@@ -852,10 +852,14 @@ take_entry(struct inbox *ib, int k, const char *name)
 	if (why == NULL && (rc = file_entry(ib, name, &a, &e)) != 0 &&
 	    rc == EX_DATAERR)
 		why = e.msg;
+	/* "entry" names the entry's own content: the number says it. */
+	if (why != NULL && strncmp(why, "entry: ", 7) == 0)
+		why += 7;
 	if (why != NULL)
 		reject(ib, k, name, why);
 	else if (rc != 0) {
-		rso_warnx("%s: entry %d: %s", ib->dir, k, e.msg);
+		rso_warnx("%s: entry %d: %s", ib->dir, k, e.msg +
+		    (strncmp(e.msg, "entry: ", 7) == 0 ? 7 : 0));
 		rso_status_set(&ib->status, rc);
 	} else if (drop_remove(&ib->d, a.files, a.nfiles, a.dirs, a.ndirs) > 0)
 		rso_note("%s: entry %d: changed since it was filed (the newer "
