@@ -38,7 +38,7 @@ int rso_casearc_lock(struct rso_store *s, const char *id, struct rso_error *e);
 void rso_casearc_unlock(int fd);
 
 /* How many of the case's latest events a segment carries. */
-#define RSO_CASEARC_EVENTS 100
+#define RSO_CASEARC_EVENTS 20
 
 /*
  * Begin a new segment of the case encrypted to r, holding first the case
