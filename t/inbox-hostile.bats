@@ -280,10 +280,13 @@ rso-collect: argument 3: a symbolic link, not a regular file" ]
 	mkdir drop/scans
 	gen-dicom --study drop/scans n=2 tag=stray
 	echo 'a note the scanner left' >drop/scans/note.txt
+	# Nor does a file that looks like DICOM and is no instance.
+	head -c 300 drop/scans/IM00001.dcm >drop/scans/cut.dcm
 	snapshot
-	run -0 inbox
+	run -0 --separate-stderr inbox
+	[[ "$stderr" =~ ^"rso-collect: drop: entry 1: member "[0-9]": DICOM: "[a-z].*" (filed as a file, not an instance)"$ ]]
 	run -0 jq -sc '[.[] | select(.item) | .type] | sort' <<<"$output"
-	assert_output '["imaging","imaging","other"]'
+	assert_output '["imaging","imaging","other","other"]'
 	invariant
 }
 

@@ -266,7 +266,16 @@ push_item(struct inbox *ib, struct arrival *a, int fd, const char *where,
 	struct filing_item it;
 	int rc;
 
-	if ((rc = filing_survey(&it, fd, where, e)) != 0) {
+	if ((rc = filing_survey(&it, fd, where, e)) == EX_DATAERR) {
+		/*
+		 * A member that looks like DICOM but is no instance (no UIDs,
+		 * cut short) is still a file of the entry: filed as one, it
+		 * never rejects the instances beside it.
+		 */
+		rso_note("%s: entry %d: %s (filed as a file, not an instance)",
+		    ib->dir, a->k, e->msg);
+		it.media_type = "application/octet-stream";
+	} else if (rc != 0) {
 		filing_release(&it);
 		return rc;
 	}
