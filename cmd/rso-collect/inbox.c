@@ -235,7 +235,7 @@ flush_by_patient(struct inbox *ib, struct arrival *a, struct rso_error *e)
 			memcpy(ids[i], a->last_id, sizeof(ids[i]));
 			it[i].held = ids[i];
 		}
-	if (rc == 0)
+	if (rc == 0 && n > 0)
 		qsort(it, n, sizeof(*it), by_case);
 	for (i = 0; rc == 0 && i < n; i = j) {
 		snprintf(id, sizeof(id), "%s", it[i].held);
