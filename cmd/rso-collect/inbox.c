@@ -369,8 +369,15 @@ settled(struct inbox *ib, const char *name, struct arrival *a,
 	char *sidename = rso_xasprintf("%s.json", name);
 
 	if (drop_newest(&ib->d, name, &newest, &count) != 0) {
+		/* Gone or replaced under us is for the next run; unreadable
+		 * is for someone to see to. */
+		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP) {
+			rso_warn("%s: entry %d: cannot be read (left alone)",
+			    ib->dir, a->k);
+			rso_status_set(&ib->status, EX_IOERR);
+		}
 		free(sidename);
-		return 0;	/* changing under us: gone or replaced */
+		return 0;
 	}
 	if (drop_newest(&ib->d, sidename, &side, &n) == 0 &&
 	    side.tv_sec > newest.tv_sec)
