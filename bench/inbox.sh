@@ -25,7 +25,7 @@ mb=$(du -sm "$t/drop" | cut -f1)
 /usr/bin/time -f '%e %M' -o "$t/tr" sh -c \
     "tar cf - -C '$t/drop' . | age -r '$pub' >'$t/ref.age' && sync"
 /usr/bin/time -f '%e %M' -o "$t/ti" sh -c \
-    "rso-collect inbox '$t/drop' >/dev/null && sync"
+    "rso-collect inbox --settle 0 '$t/drop' >/dev/null && sync"
 read -r rs rk <"$t/ti"
 read -r ss sk <"$t/tr"
 printf 'inbox of %d DICOM files (%s MB)\t%s\ttar | age -r\t%s\t%s\n' "$n" "$mb" "$rs" "$ss" "$rk"

@@ -113,29 +113,22 @@ append_event(json_t *ev, void *ctx)
 	return 0;
 }
 
-struct rso_seg_writer *
-rso_casearc_begin(struct rso_store *s, const char *id,
-    const struct rso_age_recipients *r, struct rso_error *e)
-{
-	char *dir = rso_casearc_dir(s, id);
-	struct rso_seg_writer *w = rso_casearc_begin_in(s, id, dir, r, e);
-
-	free(dir);
-	return w;
-}
-
-struct rso_seg_writer *
-rso_casearc_begin_in(struct rso_store *s, const char *id, const char *dir,
+/* A segment of dir holding the case and its events (the last only). */
+static struct rso_seg_writer *
+begin(struct rso_store *s, const char *id, const char *dir, long long last,
     const struct rso_age_recipients *r, struct rso_error *e)
 {
 	struct events_buf evs = { NULL, 0 };
 	struct rso_seg_writer *w;
 	char *cj;
 	json_t *c;
+	int rc;
 
 	if (rso_case_get(s, id, &c, e) != 0)
 		return NULL;
-	if (rso_event_foreach(s, id, append_event, &evs, e) != 0) {
+	rc = last > 0 ? rso_event_foreach_last(s, id, last, append_event, &evs,
+	    e) : rso_event_foreach(s, id, append_event, &evs, e);
+	if (rc != 0) {
 		json_decref(c);
 		free(evs.text);
 		return NULL;
@@ -152,6 +145,24 @@ rso_casearc_begin_in(struct rso_store *s, const char *id, const char *dir,
 	free(cj);
 	free(evs.text);
 	return w;
+}
+
+struct rso_seg_writer *
+rso_casearc_begin(struct rso_store *s, const char *id,
+    const struct rso_age_recipients *r, struct rso_error *e)
+{
+	char *dir = rso_casearc_dir(s, id);
+	struct rso_seg_writer *w = begin(s, id, dir, RSO_CASEARC_EVENTS, r, e);
+
+	free(dir);
+	return w;
+}
+
+struct rso_seg_writer *
+rso_casearc_begin_in(struct rso_store *s, const char *id, const char *dir,
+    const struct rso_age_recipients *r, struct rso_error *e)
+{
+	return begin(s, id, dir, 0, r, e);
 }
 
 /* The number range a segment name covers: "000003.age", "000001-000005.age". */

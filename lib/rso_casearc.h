@@ -37,15 +37,24 @@ int rso_casearc_identities(const char *opt, struct rso_age_identities **ids,
 int rso_casearc_lock(struct rso_store *s, const char *id, struct rso_error *e);
 void rso_casearc_unlock(int fd);
 
+/* How many of the case's latest events a segment carries. */
+#define RSO_CASEARC_EVENTS 20
+
 /*
  * Begin a new segment of the case encrypted to r, holding first the case
- * as it stands (case.json) and its events so far (events.jsonl), so any
- * one segment tells whose it is with age and tar alone.
+ * as it stands (case.json) and its latest events (events.jsonl, the last
+ * RSO_CASEARC_EVENTS), so any one segment tells whose it is with age and
+ * tar alone, and a segment's size does not grow with the case's history:
+ * the archive grows linearly in what is filed.  The store holds every
+ * event; rso-case verify checks them.
  */
 struct rso_seg_writer *rso_casearc_begin(struct rso_store *s, const char *id,
     const struct rso_age_recipients *r, struct rso_error *e);
 
-/* The same, written in dir (a transfer archive in an export folder). */
+/*
+ * The same, written in dir (a transfer archive in an export folder), with
+ * every event of the case: a partner imports the whole history.
+ */
 struct rso_seg_writer *rso_casearc_begin_in(struct rso_store *s,
     const char *id, const char *dir, const struct rso_age_recipients *r,
     struct rso_error *e);

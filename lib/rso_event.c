@@ -148,21 +148,14 @@ event_json(sqlite3_stmt *st)
 	    "prev", col(st, 6), "hash", col(st, 7));
 }
 
-int
-rso_event_foreach(struct rso_store *s, const char *case_id,
-    rso_event_fn *fn, void *ctx, struct rso_error *e)
+/* Call fn with each row of st, an event; fn's non-zero return stops. */
+static int
+each_row(struct rso_store *s, sqlite3_stmt *st, rso_event_fn *fn, void *ctx,
+    struct rso_error *e)
 {
-	sqlite3_stmt *st;
 	json_t *ev;
 	int rc, frc = 0;
 
-	st = rso_store_prepare(s, case_id ?
-	    "SELECT seq, at, case_id, type, actor, data, prev, hash"
-	    " FROM events WHERE case_id = ? ORDER BY seq" :
-	    "SELECT seq, at, case_id, type, actor, data, prev, hash"
-	    " FROM events ORDER BY seq");
-	if (case_id)
-		sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		ev = event_json(st);
 		frc = fn(ev, ctx);
@@ -174,6 +167,35 @@ rso_event_foreach(struct rso_store *s, const char *case_id,
 	if (frc != 0)
 		return frc;
 	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+int
+rso_event_foreach(struct rso_store *s, const char *case_id,
+    rso_event_fn *fn, void *ctx, struct rso_error *e)
+{
+	sqlite3_stmt *st;
+
+	st = rso_store_prepare(s, case_id ?
+	    "SELECT seq, at, case_id, type, actor, data, prev, hash"
+	    " FROM events WHERE case_id = ? ORDER BY seq" :
+	    "SELECT seq, at, case_id, type, actor, data, prev, hash"
+	    " FROM events ORDER BY seq");
+	if (case_id)
+		sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	return each_row(s, st, fn, ctx, e);
+}
+
+int
+rso_event_foreach_last(struct rso_store *s, const char *case_id,
+    long long n, rso_event_fn *fn, void *ctx, struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT * FROM (SELECT seq, at,"
+	    " case_id, type, actor, data, prev, hash FROM events WHERE"
+	    " case_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq");
+
+	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, n);
+	return each_row(s, st, fn, ctx, e);
 }
 
 static int

@@ -38,6 +38,14 @@ typedef int rso_event_fn(json_t *ev, void *ctx);
 int rso_event_foreach(struct rso_store *s, const char *case_id,
     rso_event_fn *fn, void *ctx, struct rso_error *e);
 
+/*
+ * The same over only the last n events of case_id (at most n, in order):
+ * what a segment carries, so that its size does not grow with the case's
+ * history.
+ */
+int rso_event_foreach_last(struct rso_store *s, const char *case_id,
+    long long n, rso_event_fn *fn, void *ctx, struct rso_error *e);
+
 /* What verify found. */
 struct rso_verify {
 	long long events;	/* events checked */

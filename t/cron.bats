@@ -10,7 +10,7 @@ local_setup() {
 	printf '#!/bin/sh\ncat >"%s/outbox/$(date +%%s%%N)-$$.eml"\n' "$PWD" >sendmail
 	chmod +x sendmail
 	export SENDMAIL="$PWD/sendmail" RSO_INBOX="$PWD/inbox"
-	echo '{"fee_gate":"none","mail":{"fax_gateway":"{fax}@fax.example.org","staff":"staff@hospital.example"}}' >"$RSO_HOME/config.json"
+	echo '{"fee_gate":"none","inbox":{"settle_seconds":0},"mail":{"fax_gateway":"{fax}@fax.example.org","staff":"staff@hospital.example"}}' >"$RSO_HOME/config.json"
 	for n in 1 2 3; do
 		jq -c ".ref=\"t-$n\"" "$DATA/request.json" | rso-intake >/dev/null
 		rso-intake consent "RSO-2026-00000$n" --providers "*" --expires 2027-06-30 >/dev/null

@@ -109,7 +109,7 @@ teardown() {
 		echo '{"case":"ZZPHI"}' >in/ZZPHI.txt.json
 		echo y >in/ZZPHI.txt
 		gen-dicom --study in/ZZPHI-folder "name=ZZPHI^ZZPHI" n=1
-		rso-collect inbox in
+		rso-collect inbox --settle 0 in
 		gen-dicom --study cd "name=ZZPHI^ZZPHI" n=1
 		head -c 300 cd/IM00001.dcm >cd/ZZPHI.dcm
 		rso-collect scan cd/ZZPHI.dcm
@@ -129,6 +129,49 @@ teardown() {
 	done
 }
 
+@test "faults: kill -9 during inbox filing of a CD image and an upload still being written: nothing lost, each record once" {
+	requests 1 | rso-intake >/dev/null
+	rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-06-30 >/dev/null
+	mkdir -p drop cd/DICOM src
+	# A hospital CD with no case id on it: instances matched by patient,
+	# DICOMDIR, README, AUTORUN.INF and a viewer as furniture.
+	gen-dicom --study src "name=TEST^ALPHA" birth=19610301 n=40 size=16384 tag=killcd
+	for f in src/IM*.dcm; do mv "$f" "cd/DICOM/$(basename "$f" .dcm)"; done
+	(cd cd && dcmmkdir -q --recurse +I DICOM)
+	printf 'Open VIEWER.EXE.\r\n' >cd/README.TXT
+	printf '[autorun]\r\nopen=VIEWER.EXE\r\n' >cd/AUTORUN.INF
+	head -c 4096 /usr/bin/true >cd/VIEWER.EXE
+	genisoimage -quiet -r -o drop/hospital-cd.iso cd
+	# Copied in a while ago: settled, so each run is killed filing it.
+	touch -d '-1 minute' drop/hospital-cd.iso
+	/usr/bin/python3 "$TOP/t/helpers/inbox-invariant.py" snapshot drop >cd.json
+	# An upload written in chunks while the runs are killed: with a settle
+	# time longer than its pauses, no run takes it before it is whole.
+	( for i in $(seq 1 12); do head -c 50000 /dev/urandom >>drop/RSO-2026-000001-upload.bin; sleep 0.25; done ) &
+	writer=$!
+	for k in $(seq 1 20); do
+		kill_at_random rso-collect inbox --settle 2 drop
+		run -0 rso-case verify
+	done
+	wait "$writer"
+	/usr/bin/python3 "$TOP/t/helpers/inbox-invariant.py" snapshot drop >all.json
+	sleep 3
+	run -0 rso-collect inbox --settle 2 drop
+	run -0 find drop -mindepth 1 -not -name .rso-inbox.lock -not -path drop/.rejected
+	assert_output ''
+	/usr/bin/python3 "$TOP/t/helpers/inbox-invariant.py" check drop cd.json
+	/usr/bin/python3 "$TOP/t/helpers/inbox-invariant.py" check drop all.json
+	# Each instance once, the upload once and whole, the furniture on record.
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct sha256), count(sop_uid) from records where case_id = 'RSO-2026-000001'"
+	assert_output "41|41|40"
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select size from records where media_type = 'application/octet-stream'"
+	assert_output 600000
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from events where type = 'records.furniture'"
+	[ "$output" -ge 1 ]
+	run -0 rso-case verify
+	run -0 rso-bill check
+}
+
 @test "faults: a zip with .. and absolute member names files the content and writes nothing outside" {
 	requests 1 | rso-intake >/dev/null
 	rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-06-30 >/dev/null
@@ -140,7 +183,7 @@ with zipfile.ZipFile("drop/in/RSO-2026-000001-cd.zip", "w") as z:
     z.writestr("/tmp/absolute-rso-test.txt", "two")
     z.writestr("ok/../../../up.txt", "three")
 PY
-	run -0 rso-collect inbox drop/in
+	run -0 rso-collect inbox --settle 0 drop/in
 	[ "$(jq -s 'length' <<<"$output")" -eq 3 ]
 	[ "$(jq -r .name <<<"$output" | grep -c '^records/[0-9]\{4\}-other\.txt$')" -eq 3 ]
 	[ ! -e escaped.txt ] && [ ! -e drop/escaped.txt ] && [ ! -e /tmp/absolute-rso-test.txt ] && [ ! -e up.txt ]
@@ -224,10 +267,10 @@ PY
 	done
 	find drop -type f -exec sha256sum {} + | cut -d' ' -f1 | sort >sums.txt
 	for k in $(seq 1 20); do
-		kill_at_random rso-collect inbox drop
+		kill_at_random rso-collect inbox --settle 0 drop
 		run -0 rso-case verify
 	done
-	run -0 rso-collect inbox drop
+	run -0 rso-collect inbox --settle 0 drop
 	run -0 find drop -mindepth 1 -not -name .rso-inbox.lock -not -path drop/.rejected
 	assert_output ''
 	# Every file filed once: 500 notes and 45 instances, no copy twice.

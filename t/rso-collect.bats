@@ -198,7 +198,7 @@ rso-collect: stdin:4: attempt: not a number' ]
 	mkdir adir
 	run -66 --separate-stderr rso-collect add RSO-2026-000001 nosuch.txt adir note.txt
 	[ "$stderr" = "rso-collect: argument 2: No such file or directory
-rso-collect: argument 3: not a regular file" ]
+rso-collect: argument 3: a folder, not a regular file" ]
 	[ "$(jq -r .item <<<"$output")" = 0001 ]
 	run -64 --separate-stderr rso-collect add --type xray RSO-2026-000001 note.txt
 	[ "${stderr_lines[0]}" = "rso-collect: --type: not one of note, lab, pathology, imaging, report, consent, opinion, other" ]
@@ -269,7 +269,7 @@ inbox_case() {
 	echo "bad" >in/bad.txt
 	echo '{"case":"ZZPHI"}' >in/bad.txt.json
 	echo "x" >in/RSO-2026-000077-other.txt
-	run -65 --separate-stderr rso-collect inbox in
+	run -65 --separate-stderr rso-collect inbox --settle 0 in
 	[ "$(jq -sc '[.[] | .type] | sort' <<<"$output")" = '["other","other","report"]' ]
 	# Entries are taken in byte order of their names.
 	[ "$stderr" = "rso-collect: in: entry 2: RSO-2026-000077: no such case (moved to .rejected)
@@ -298,8 +298,10 @@ rso-collect: in: entry 4: sidecar: case: not a case id (moved to .rejected)" ]
 	printf 'f2' >in/RSO-2026-000001-folder/sub/b.txt
 	printf 'z1' >z1.txt
 	bsdtar -a -cf in/RSO-2026-000001-z.zip z1.txt
-	run -0 rso-collect inbox in
-	[ "$(jq -s length <<<"$output")" -eq 5 ]
+	run -0 rso-collect inbox --settle 0 in
+	[ "$(jq -s '[.[] | select(.item)] | length' <<<"$output")" -eq 5 ]
+	# The CD's DICOMDIR is media furniture: on the case's record, not filed.
+	[ "$(jq -c 'select(.furniture)' <<<"$output")" = '{"case":"RSO-2026-000001","furniture":1}' ]
 	run -0 ls in
 	assert_output ''
 	for n in 1 2 3 4 5; do rso-collect cat RSO-2026-000001 $n; echo; done >all.txt
@@ -312,26 +314,26 @@ rso-collect: in: entry 4: sidecar: case: not a case id (moved to .rejected)" ]
 	echo a >in/RSO-2026-000001-a.txt
 	exec 9>in/.rso-inbox.lock
 	flock -x 9
-	run -75 --separate-stderr rso-collect inbox in
+	run -75 --separate-stderr rso-collect inbox --settle 0 in
 	[ "$stderr" = "rso-collect: in: another inbox run is filing this folder" ]
 	exec 9>&-
-	run -0 rso-collect inbox in
+	run -0 rso-collect inbox --settle 0 in
 	[ "$(jq -r .item <<<"$output")" = 0001 ]
-	run -66 --separate-stderr rso-collect inbox nosuchdir
+	run -66 --separate-stderr rso-collect inbox --settle 0 nosuchdir
 	[ "$stderr" = "rso-collect: nosuchdir: No such file or directory" ]
 }
 
 @test "rso-collect: two inbox runs at once file each file exactly once" {
 	inbox_case
 	for i in $(seq 1 60); do echo "record $i" >"in/RSO-2026-000001-$i.txt"; done
-	rso-collect inbox in >a.out 2>a.err &
+	rso-collect inbox --settle 0 in >a.out 2>a.err &
 	p1=$!
-	rso-collect inbox in >b.out 2>b.err &
+	rso-collect inbox --settle 0 in >b.out 2>b.err &
 	p2=$!
 	wait $p1 || true
 	wait $p2 || true
 	# The loser says so and exits 75; nothing is filed twice either way.
-	rso-collect inbox in >c.out
+	rso-collect inbox --settle 0 in >c.out
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct sha256) from records"
 	assert_output "60|60"
 	run -0 rso-case verify
@@ -341,9 +343,9 @@ rso-collect: in: entry 4: sidecar: case: not a case id (moved to .rejected)" ]
 	inbox_case
 	for i in $(seq 1 300); do echo "record $i" >"in/RSO-2026-000001-$i.txt"; done
 	for k in $(seq 1 20); do
-		kill_at_random rso-collect inbox in
+		kill_at_random rso-collect inbox --settle 0 in
 	done
-	run -0 rso-collect inbox in
+	run -0 rso-collect inbox --settle 0 in
 	run -0 ls in
 	assert_output ''
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct sha256), count(distinct item) from records"

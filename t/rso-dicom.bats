@@ -111,9 +111,11 @@ study() {
 	bsdtar -a -cf in/cd3.zip -C zz .
 	study in/nobody 'name=NOBODY^TEST' tag=x n=1
 	echo 'a letter' >in/letter.txt
-	run -65 --separate-stderr rso-collect inbox in
+	run -65 --separate-stderr rso-collect inbox --settle 0 in
 	[ "$(jq -r .case <<<"$output" | sort -u)" = RSO-2026-000001 ]
-	[ "$(jq -s 'length' <<<"$output")" -eq 7 ]
+	[ "$(jq -s '[.[] | select(.item)] | length' <<<"$output")" -eq 7 ]
+	# The CD's DICOMDIR goes on the record of the case its instances went to.
+	[ "$(jq -c 'select(.furniture)' <<<"$output")" = '{"case":"RSO-2026-000001","furniture":1}' ]
 	assert_equal "${stderr_lines[0]}" "rso-collect: in: entry 4: not DICOM, and no request token or case id in the name or a sidecar (moved to .rejected)"
 	assert_equal "${stderr_lines[1]}" "rso-collect: in: entry 5: member 1: no open case matches the study's patient (moved to .rejected)"
 	run -0 cat in/.rejected/nobody.reason
@@ -122,7 +124,7 @@ study() {
 	jq -c '.ref="t-2"' "$DATA/request.json" | rso-intake >/dev/null
 	rso-intake consent RSO-2026-000002 --providers "*" --expires 2027-06-30 >/dev/null
 	study in/again n=1 tag=again
-	run -65 --separate-stderr rso-collect inbox in
+	run -65 --separate-stderr rso-collect inbox --settle 0 in
 	[ "$stderr" = "rso-collect: in: entry 1: member 1: several open cases match the study's patient (moved to .rejected)" ]
 }
 
@@ -141,7 +143,7 @@ study() {
 	mkdir -p in
 	study in/big n=2000 size=524288 tag=big
 	[ "$(du -sm in | cut -f1)" -ge 1000 ]
-	run -0 /usr/bin/time -f 'maxrss %M' -o rss.txt rso-collect -q inbox in
+	run -0 /usr/bin/time -f 'maxrss %M' -o rss.txt rso-collect -q inbox --settle 0 in
 	[ "$(jq -s 'length' <<<"$output")" -eq 2000 ]
 	rss=$(sed -n 's/^maxrss //p' rss.txt)
 	echo "# peak RSS ${rss} KiB" >&3

@@ -34,7 +34,7 @@ SH
 	gen-dicom --study in/cd n=2 tag=cd >/dev/null
 	echo 'a note' >note.txt
 	rso-collect add --type note RSO-2026-000001 note.txt s/IM00001.dcm s/IM00002.dcm >/dev/null
-	rso-collect inbox in >/dev/null
+	rso-collect inbox --settle 0 in >/dev/null
 	rso-collect scan s >/dev/null
 	rso-collect ls RSO-2026-000001 >/dev/null
 	rso-collect cat RSO-2026-000001 1 >/dev/null

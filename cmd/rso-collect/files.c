@@ -73,17 +73,17 @@ add_files(struct rso_store *s, const char *id, int argc, char **argv)
 
 	for (i = 0; i < (size_t)argc; i++) {
 		snprintf(where, sizeof(where), "argument %zu", i + 2);
-		if ((fd = open(argv[i], O_RDONLY | O_CLOEXEC)) < 0 ||
-		    fstat(fd, &st) != 0) {
+		/* Never follow a link or block on a FIFO: same rules as inbox. */
+		if ((fd = filing_openat(AT_FDCWD, argv[i], &st)) == -1) {
 			rso_warn("%s", where);
-			if (fd >= 0)
-				close(fd);
 			rso_status_set(&status, EX_NOINPUT);
 			continue;
 		}
-		if (!S_ISREG(st.st_mode)) {
-			rso_warnx("%s: not a regular file", where);
-			close(fd);
+		if (fd == -2 || !S_ISREG(st.st_mode)) {
+			rso_warnx("%s: %s, not a regular file", where, fd == -2 ?
+			    filing_kind(st.st_mode) : "a folder");
+			if (fd >= 0)
+				close(fd);
 			rso_status_set(&status, EX_NOINPUT);
 			continue;
 		}
@@ -95,7 +95,6 @@ add_files(struct rso_store *s, const char *id, int argc, char **argv)
 		}
 		n++;
 	}
-	filing_dedupe(s, id, it, &n);
 	if ((rc = filing_commit(s, id, it, n, &m, &e)) != 0) {
 		if (rc != EX_IOERR || e.msg[0])
 			rso_warnx("%s", e.msg);

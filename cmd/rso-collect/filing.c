@@ -1,6 +1,9 @@
 /* rso-collect: filing files into a case, shared by add and inbox. */
 /* SPDX-License-Identifier: ISC */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,68 @@
 #include "rso_records.h"
 #include "verbs.h"
 
+const char *
+filing_kind(mode_t mode)
+{
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	return "not a file";
+}
+
+int
+filing_openat(int dirfd, const char *name, struct stat *st)
+{
+	struct stat now;
+	int fd;
+
+	/* Look before opening: opening a device or FIFO can act on it. */
+	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) != 0)
+		return -1;
+	if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
+		return -2;
+	fd = openat(dirfd, name, (S_ISDIR(st->st_mode) ? O_DIRECTORY : 0) |
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		/* Replaced by a link since we looked. */
+		if (errno == ELOOP || errno == ENOTDIR) {
+			st->st_mode = S_IFLNK;
+			return -2;
+		}
+		return -1;
+	}
+	/* What was opened is what was looked at, or it is left alone. */
+	if (fstat(fd, &now) != 0 || now.st_dev != st->st_dev ||
+	    now.st_ino != st->st_ino) {
+		close(fd);
+		st->st_mode = S_IFLNK;
+		return -2;
+	}
+	*st = now;
+	return fd;
+}
+
+int
+filing_changed(const struct filing_item *it)
+{
+	struct stat now;
+
+	if (it->watch_fd < 0)
+		return 0;
+	if (fstat(it->watch_fd, &now) != 0)
+		return 1;
+	return now.st_size != it->watch.st_size ||
+	    now.st_mtim.tv_sec != it->watch.st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != it->watch.st_mtim.tv_nsec ||
+	    now.st_ctim.tv_sec != it->watch.st_ctim.tv_sec ||
+	    now.st_ctim.tv_nsec != it->watch.st_ctim.tv_nsec;
+}
+
 int
 filing_survey(struct filing_item *it, int fd, const char *where,
     struct rso_error *e)
@@ -21,8 +86,11 @@ filing_survey(struct filing_item *it, int fd, const char *where,
 
 	memset(it, 0, sizeof(*it));
 	it->fd = fd;
+	it->watch_fd = fd;
 	snprintf(it->where, sizeof(it->where), "%s", where);
-	if (rso_file_survey(fd, it->sha256, &size, &it->media_type) != 0)
+	/* Stat first: a write after this shows, one before is in the hash. */
+	if (fstat(fd, &it->watch) != 0 ||
+	    rso_file_survey(fd, it->sha256, &size, &it->media_type) != 0)
 		return rso_error_set(e, EX_IOERR, "%s: %s", where,
 		    strerror(errno));
 	it->size = (off_t)size;
@@ -70,9 +138,22 @@ same(const struct filing_item *a, const struct filing_item *b)
 	    b->dicom->sop_instance_uid) == 0;
 }
 
-void
-filing_dedupe(struct rso_store *s, const char *id, struct filing_item *it,
-    size_t *n)
+/* An item dropped as a repeat of an earlier one of its batch. */
+struct dup {
+	char where[64];
+	char sha256[RSO_SHA256_HEXLEN];
+	size_t of;		/* the index of the kept item it repeats */
+};
+
+/*
+ * Drop the items the case already has (printing {"case","item",
+ * "existing":true}) and those that repeat an earlier item of the batch
+ * (kept in *dups, printed once the earlier one has its number); *n
+ * shrinks to the new ones.
+ */
+static void
+dedupe(struct rso_store *s, const char *id, struct filing_item *it,
+    size_t *n, struct dup **dups, size_t *ndups)
 {
 	size_t i, j, kept = 0;
 	int known;
@@ -82,9 +163,17 @@ filing_dedupe(struct rso_store *s, const char *id, struct filing_item *it,
 		known = rso_records_known(s, id, it[i].sha256, sop_of(&it[i]));
 		for (j = 0; !known && j < kept; j++)
 			if (same(&it[j], &it[i]))
-				known = it[j].item ? it[j].item : -1;
-		if (known) {
-			if (known > 0) {
+				break;
+		if (!known && j < kept) {
+			*dups = rso_xrealloc(*dups, (*ndups + 1) * sizeof(**dups));
+			snprintf((*dups)[*ndups].where, sizeof((*dups)->where),
+			    "%s", it[i].where);
+			memcpy((*dups)[*ndups].sha256, it[i].sha256,
+			    sizeof((*dups)->sha256));
+			(*dups)[(*ndups)++].of = j;
+		}
+		if (known || j < kept) {
+			if (known) {
 				snprintf(item, sizeof(item), "%04d", known);
 				collect_emit(json_pack("{s:s, s:s, s:b}", "case", id,
 				    "item", item, "existing", 1));
@@ -147,6 +236,12 @@ write_segment(struct rso_store *s, const char *id, struct filing_item *it,
 		    e)) != 0)
 			break;
 	}
+	/* Written whole, and still what was surveyed: else not at all (a
+	 * file that grew or shrank is still being written, not bad). */
+	for (i = 0; (rc == 0 || rc == EX_DATAERR) && i < n; i++)
+		if (filing_changed(&it[i]))
+			rc = rso_error_set(e, EX_TEMPFAIL, "%s: changed while "
+			    "being filed", it[i].where);
 	if (rc != 0)
 		rso_seg_abort(w);
 	else
@@ -240,8 +335,9 @@ int
 filing_commit(struct rso_store *s, const char *id, struct filing_item *it,
     size_t n, const struct filing_meta *m, struct rso_error *e)
 {
+	struct dup *dups = NULL;
+	size_t i, ndups = 0;
 	char *seg = NULL;
-	size_t i;
 	int rc, lock;
 
 	if (n == 0)
@@ -249,8 +345,8 @@ filing_commit(struct rso_store *s, const char *id, struct filing_item *it,
 	/* One writer per case archive at a time: item numbers stay unique. */
 	if ((lock = rso_casearc_lock(s, id, e)) < 0)
 		return e->status;
-	/* Filed by another run while we waited for the lock? */
-	filing_dedupe(s, id, it, &n);
+	/* Under the lock: what another run filed while we waited is known. */
+	dedupe(s, id, it, &n, &dups, &ndups);
 	filing_dicom_check(s, id, it, n);
 	rc = n ? write_segment(s, id, it, n, m, &seg, e) : 0;
 	if (rc == 0 && n)
@@ -258,6 +354,11 @@ filing_commit(struct rso_store *s, const char *id, struct filing_item *it,
 	rso_casearc_unlock(lock);
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = collect_emit(filed_line(id, &it[i], m));
+	for (i = 0; rc == 0 && i < ndups; i++)
+		rc = collect_emit(json_pack("{s:s, s:o, s:s, s:s}", "case", id,
+		    "duplicate_of", json_sprintf("%04d", it[dups[i].of].item),
+		    "where", dups[i].where, "sha256", dups[i].sha256));
+	free(dups);
 	free(seg);
 	return rc;
 }

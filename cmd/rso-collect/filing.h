@@ -3,6 +3,7 @@
 #ifndef RSO_COLLECT_FILING_H
 #define RSO_COLLECT_FILING_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "rso_dicom.h"
@@ -21,6 +22,8 @@ struct filing_item {
 	int item;			/* its item number, set when filed */
 	struct rso_dicom_info *dicom;	/* a DICOM instance's header, or NULL */
 	const char *held;		/* why it is held back, or NULL */
+	int watch_fd;			/* the source that must not change */
+	struct stat watch;		/* ...as it was when surveyed */
 };
 
 /* What add's options or an inbox sidecar say of the files. */
@@ -29,8 +32,30 @@ struct filing_meta {
 };
 
 /*
+ * Open name under dirfd (AT_FDCWD for the current folder) the way a folder
+ * of other people's files must be opened: never following a symbolic link,
+ * never blocking, never opening what is not a regular file or a folder.
+ * Returns a descriptor (a folder's with O_DIRECTORY) with *st filled; -1
+ * with errno set; or -2 for anything else (a link, FIFO, socket, device),
+ * left unopened, with *st saying what it is (filing_kind names it).
+ */
+int filing_openat(int dirfd, const char *name, struct stat *st);
+
+/* "a symbolic link", "a FIFO", "a socket", "a device" or "not a file". */
+const char *filing_kind(mode_t mode);
+
+/*
+ * Whether the source an item was read from changed since it was surveyed
+ * (size, modification or change time): its content may then be half
+ * written, and must not be filed.
+ */
+int filing_changed(const struct filing_item *it);
+
+/*
  * Take over fd (closed by filing_release) and read it through: hash, size
- * and media type.  Returns 0 or EX_IOERR with e filled.
+ * and media type; fd itself is the source watched for change (set
+ * watch_fd and watch after the call for a copy spooled from another).
+ * Returns 0 or EX_IOERR with e filled.
  */
 int filing_survey(struct filing_item *it, int fd, const char *where,
     struct rso_error *e);
@@ -62,18 +87,16 @@ int filing_dicom_find_case(struct rso_store *s,
 int filing_case_ready(struct rso_store *s, const char *id, struct rso_error *e);
 
 /*
- * Drop the items the case already has (same SHA-256, in the store or
- * earlier in items), printing {"case","item","existing":true} for each;
- * *n shrinks to the new ones.
- */
-void filing_dedupe(struct rso_store *s, const char *id, struct filing_item *it,
-    size_t *n);
-
-/*
- * File n new items into the case as one new segment, then index them in
- * one transaction, under the case's archive lock; print one line per item.
- * Returns 0 or a status with e filled.  Only after 0 is the content safe
- * on disk (segment and folder fsynced) and may a source be removed.
+ * File n items into the case as one new segment, then index them in one
+ * transaction, under the case's archive lock; print one line per item.
+ * An item the case already has (same SHA-256 or SOP Instance UID) is not
+ * filed again: {"case","item","existing":true}; one that repeats an
+ * earlier item of the batch is named {"case","duplicate_of":"NNNN",
+ * "where","sha256"}.  EX_TEMPFAIL "WHERE: changed while being filed" when
+ * a source changed (nothing is filed).  Returns 0 or a status with e
+ * filled.  Only after 0 is the content safe on disk (segment and folder
+ * fsynced) and may a source be removed.  Releases the items dropped as
+ * duplicates; the caller releases all items after.
  */
 int filing_commit(struct rso_store *s, const char *id, struct filing_item *it,
     size_t n, const struct filing_meta *m, struct rso_error *e);

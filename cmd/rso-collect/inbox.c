@@ -1,52 +1,27 @@
 /* rso-collect: inbox -- file whatever arrived in a drop folder. */
 /* SPDX-License-Identifier: ISC */
-#include <sys/file.h>
 #include <sys/stat.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "drop.h"
 #include "filing.h"
+#include "furniture.h"
+#include "inbox.h"
 #include "rso_case.h"
 #include "rso_jsonl.h"
-#include "rso_media.h"
 #include "rso_opt.h"
 #include "rso_progress.h"
 #include "rso_records.h"
 #include "rso_store.h"
 #include "verbs.h"
-
-/* Files filed per segment: bounds open descriptors for a CD of thousands. */
-#define BATCH 128
-
-struct inbox {
-	struct rso_store *s;
-	const char *dir;
-	int dfd;		/* the inbox folder */
-	int status;
-	struct rso_progress *bar;
-};
-
-/* One arrival: where it goes and what it holds. */
-struct arrival {
-	char id[RSO_CASE_IDLEN];
-	struct filing_meta m;
-	json_t *sidecar;	/* keeps m's strings alive */
-	char token[RSO_TOKEN_LEN];
-	struct filing_item *it;
-	size_t n, cap;
-	int skipped;		/* members that are not records (viewers, DICOMDIR) */
-	int by_patient;		/* no token or case id: DICOM finds its case */
-	int members;		/* files of a folder so far */
-	char last_pn[256], last_bd[24], last_id[RSO_CASE_IDLEN];
-};
 
 static int
 is_sidecar(const char *name)
@@ -84,21 +59,12 @@ name_target(struct inbox *ib, const char *name, struct arrival *a)
 	}
 }
 
-/* NAME.json beside NAME: {"case","request","type","source","date"}. */
+/* NAME.json's members: {"case","request","type","source","date"}. */
 static int
-read_sidecar(struct inbox *ib, const char *name, struct arrival *a,
-    const char **why)
+sidecar_fields(struct arrival *a, const char **why)
 {
-	char *path = rso_xasprintf("%s/%s.json", ib->dir, name);
-	json_error_t err;
 	const char *v;
 
-	if (access(path, F_OK) != 0) {
-		free(path);
-		return 0;
-	}
-	a->sidecar = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-	free(path);
 	if (!json_is_object(a->sidecar)) {
 		*why = "sidecar: not a JSON object";
 		return -1;
@@ -127,207 +93,66 @@ read_sidecar(struct inbox *ib, const char *name, struct arrival *a,
 	return 0;
 }
 
-static int flush(struct inbox *ib, struct arrival *a, struct rso_error *e);
-
-/* Survey fd as one more item; file a full batch at once. */
-static void
-push_item(struct inbox *ib, struct arrival *a, int fd, const char *where,
-    struct rso_error *e, int *rc)
+void
+inbox_add_file(struct arrival *a, const char *path, const struct stat *st)
 {
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 16;
-		a->it = rso_xrealloc(a->it, a->cap * sizeof(*a->it));
-	}
-	if ((*rc = filing_survey(&a->it[a->n], fd, where, e)) != 0) {
-		filing_release(&a->it[a->n]);
-		return;
-	}
-	a->n++;
-	rso_progress_add(ib->bar, 1);
-	if (a->n >= BATCH)
-		*rc = flush(ib, a, e);
+	a->files = rso_xrealloc(a->files, (a->nfiles + 1) * sizeof(*a->files));
+	drop_file_set(&a->files[a->nfiles++], path, st);
 }
 
-/* An unnamed file in the inbox's own folder: gone if we crash. */
+/*
+ * NAME.json beside NAME, read without following a link or blocking, and
+ * no larger than the limit.  Returns 0 (no sidecar, or read), 1 when it
+ * is not a file (the entry is left alone), or -1 with *why (rejected).
+ */
 static int
-spool_fd(struct inbox *ib)
+read_sidecar(struct inbox *ib, const char *name, struct arrival *a,
+    const char **why)
 {
-	char *tmpl;
-	int fd;
-
-	fd = openat(ib->dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR &&
-	    errno != EINVAL))
-		return fd;
-	tmpl = rso_xasprintf("%s/.rso-spool.XXXXXX", ib->dir);
-	if ((fd = mkstemp(tmpl)) >= 0)
-		unlink(tmpl);
-	free(tmpl);
-	return fd;
-}
-
-static int
-skip_member(const char *path)
-{
-	const char *base = strrchr(path, '/');
-
-	base = base ? base + 1 : path;
-	return strcasecmp(base, "DICOMDIR") == 0 || base[0] == '.';
-}
-
-/* Each regular member of a zip, ISO 9660 or tar, spooled and surveyed. */
-static int
-gather_archive(struct inbox *ib, int fd, struct arrival *a,
-    struct rso_error *e)
-{
-	struct archive *ar = archive_read_new();
-	struct archive_entry *ent;
-	char buf[65536], where[64];
-	la_ssize_t n;
-	int rc = 0, out, k = 0;
-
-	archive_read_support_format_zip(ar);
-	archive_read_support_format_iso9660(ar);
-	archive_read_support_format_tar(ar);
-	archive_read_support_filter_all(ar);
-	if (lseek(fd, 0, SEEK_SET) != 0 ||
-	    archive_read_open_fd(ar, fd, 65536) != ARCHIVE_OK) {
-		archive_read_free(ar);
-		return rso_error_set(e, EX_DATAERR, "not a readable archive");
-	}
-	while (rc == 0 && (rc = archive_read_next_header(ar, &ent)) ==
-	    ARCHIVE_OK) {
-		k++;
-		if (archive_entry_filetype(ent) != AE_IFREG ||
-		    skip_member(archive_entry_pathname(ent))) {
-			a->skipped++;
-			continue;
-		}
-		if ((out = spool_fd(ib)) < 0) {
-			rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", ib->dir,
-			    strerror(errno));
-			break;
-		}
-		while ((n = archive_read_data(ar, buf, sizeof(buf))) > 0)
-			if (rso_write_all(out, buf, (size_t)n) != 0) {
-				n = -2;
-				break;
-			}
-		if (n < 0) {
-			close(out);
-			rc = n == -2 ? rso_error_set(e, EX_IOERR, "%s: %s", ib->dir,
-			    strerror(errno)) : rso_error_set(e, EX_DATAERR,
-			    "member %d: unreadable", k);
-			break;
-		}
-		snprintf(where, sizeof(where), "member %d", k);
-		push_item(ib, a, out, where, e, &rc);
-	}
-	if (rc == ARCHIVE_EOF)
-		rc = 0;
-	else if (rc == ARCHIVE_WARN || rc == ARCHIVE_FATAL ||
-	    rc == ARCHIVE_FAILED || rc == ARCHIVE_RETRY)
-		rc = rso_error_set(e, EX_DATAERR, "archive: %s",
-		    archive_error_string(ar) ? "damaged" : "unreadable");
-	archive_read_free(ar);
-	return rc;
-}
-
-/* Every regular file below a folder (not following links). */
-static int
-gather_folder(struct inbox *ib, int dirfd, struct arrival *a, int depth,
-    struct rso_error *e)
-{
-	DIR *d = fdopendir(dirfd);
-	struct dirent *de;
+	static char toobig[96];
+	char *side = rso_xasprintf("%s.json", name), *buf;
 	struct stat st;
-	char where[32];
 	int fd, rc = 0;
 
-	if (d == NULL)
-		return rso_error_set(e, EX_IOERR, "folder: %s", strerror(errno));
-	if (depth > 16) {
-		closedir(d);
-		return rso_error_set(e, EX_DATAERR, "folders nested too deep");
+	if ((fd = filing_openat(ib->d.dfd, side, &st)) == -1) {
+		if (errno != ENOENT) {
+			rso_warn("%s: entry %d: sidecar", ib->dir, a->k);
+			rso_status_set(&ib->status, EX_IOERR);
+			rc = 1;
+		}
+		free(side);
+		return rc;
 	}
-	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (skip_member(de->d_name))
-			continue;
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC);
-			rc = fd < 0 ? rso_error_set(e, EX_IOERR, "folder: %s",
-			    strerror(errno)) : gather_folder(ib, fd, a, depth + 1, e);
-		} else if (S_ISREG(st.st_mode)) {
-			fd = openat(dirfd, de->d_name, O_RDONLY | O_NOFOLLOW |
-			    O_CLOEXEC);
-			if (fd < 0)
-				rc = rso_error_set(e, EX_IOERR, "file: %s",
-				    strerror(errno));
-			else {
-				snprintf(where, sizeof(where), "member %d",
-				    ++a->members);
-				push_item(ib, a, fd, where, e, &rc);
-			}
-		} else
-			a->skipped++;
-	}
-	closedir(d);
-	return rc;
-}
-
-static int
-is_container(const char *media, int fd)
-{
-	char cd[5];
-
-	if (strcmp(media, "application/zip") == 0)
-		return 1;
-	/* ISO 9660: "CD001" at 32769; tar: "ustar" at 257. */
-	if (pread(fd, cd, 5, 32769) == 5 && memcmp(cd, "CD001", 5) == 0)
-		return 1;
-	return pread(fd, cd, 5, 257) == 5 && memcmp(cd, "ustar", 5) == 0;
-}
-
-static int
-gather(struct inbox *ib, const char *name, struct arrival *a,
-    struct rso_error *e)
-{
-	struct filing_item probe;
-	struct stat st;
-	int fd, rc;
-
-	fd = openat(ib->dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
+	if (fd == -2 || !S_ISREG(st.st_mode)) {
+		rso_warnx("%s: entry %d: sidecar: %s, not a file (left alone)",
+		    ib->dir, a->k, fd == -2 ? filing_kind(st.st_mode) :
+		    "a folder");
+		rso_status_set(&ib->status, EX_DATAERR);
 		if (fd >= 0)
 			close(fd);
-		return rso_error_set(e, EX_IOERR, "cannot open: %s",
-		    strerror(errno));
+		free(side);
+		return 1;
 	}
-	if (S_ISDIR(st.st_mode))
-		return gather_folder(ib, fd, a, 0, e);
-	if (!S_ISREG(st.st_mode)) {
+	inbox_add_file(a, side, &st);
+	free(side);
+	if (st.st_size > ib->lim.sidecar) {
+		snprintf(toobig, sizeof(toobig), "sidecar: larger than %lld "
+		    "bytes (inbox.max_sidecar_bytes)", ib->lim.sidecar);
+		*why = toobig;
 		close(fd);
-		return rso_error_set(e, EX_DATAERR, "not a file or folder");
+		return -1;
 	}
-	if ((rc = filing_survey(&probe, fd, "entry", e)) != 0) {
-		filing_release(&probe);
-		return rc;
-	}
-	if (is_container(probe.media_type, fd)) {
-		rc = gather_archive(ib, fd, a, e);
-		filing_release(&probe);
-		return rc;
-	}
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 16;
-		a->it = rso_xrealloc(a->it, a->cap * sizeof(*a->it));
-	}
-	a->it[a->n++] = probe;
-	rso_progress_add(ib->bar, 1);
-	return 0;
+	buf = rso_xmalloc((size_t)st.st_size + 1);
+	if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size)
+		*why = "sidecar: cannot be read whole";
+	else
+		a->sidecar = json_loadb(buf, (size_t)st.st_size,
+		    JSON_REJECT_DUPLICATES, NULL);
+	free(buf);
+	close(fd);
+	if (*why == NULL)
+		sidecar_fields(a, why);
+	return *why ? -1 : 0;
 }
 
 /* Resolve the arrival's case from its token. */
@@ -366,10 +191,6 @@ patient_case(struct inbox *ib, struct arrival *a, const struct filing_item *it,
 	const char *where = strcmp(it->where, "entry") ? it->where : NULL;
 	const char *why;
 
-	if (d == NULL)
-		return rso_error_set(e, EX_DATAERR, "%s%snot DICOM, and no "
-		    "request token or case id in the name or a sidecar",
-		    where ? where : "", where ? ": " : "");
 	if (strcmp(d->patient_name, a->last_pn) == 0 &&
 	    strcmp(d->patient_birth_date, a->last_bd) == 0 && a->last_id[0])
 		return 0;
@@ -380,6 +201,10 @@ patient_case(struct inbox *ib, struct arrival *a, const struct filing_item *it,
 	}
 	snprintf(a->last_pn, sizeof(a->last_pn), "%s", d->patient_name);
 	snprintf(a->last_bd, sizeof(a->last_bd), "%s", d->patient_birth_date);
+	if (a->first_case[0] == '\0')
+		snprintf(a->first_case, sizeof(a->first_case), "%s", a->last_id);
+	else if (strcmp(a->first_case, a->last_id) != 0)
+		a->several = 1;
 	return filing_case_ready(ib->s, a->last_id, e);
 }
 
@@ -399,87 +224,112 @@ by_case(const void *x, const void *y)
 static int
 flush_by_patient(struct inbox *ib, struct arrival *a, struct rso_error *e)
 {
-	char (*ids)[RSO_CASE_IDLEN] = rso_xcalloc(a->n, sizeof(*ids));
-	size_t i, j;
+	struct filing_item *it = a->now.it;
+	size_t i, j, k, n = a->now.n;
+	char (*ids)[RSO_CASE_IDLEN] = rso_xcalloc(n, sizeof(*ids));
+	char id[RSO_CASE_IDLEN];
 	int rc = 0;
 
-	for (i = 0; rc == 0 && i < a->n; i++)
-		if ((rc = patient_case(ib, a, &a->it[i], e)) == 0) {
+	for (i = 0; rc == 0 && i < n; i++)
+		if ((rc = patient_case(ib, a, &it[i], e)) == 0) {
 			memcpy(ids[i], a->last_id, sizeof(ids[i]));
-			a->it[i].held = ids[i];
+			it[i].held = ids[i];
 		}
-	if (rc == 0)
-		qsort(a->it, a->n, sizeof(*a->it), by_case);
-	for (i = 0; rc == 0 && i < a->n; i = j) {
-		char id[RSO_CASE_IDLEN];
-		size_t k;
-
-		snprintf(id, sizeof(id), "%s", a->it[i].held);
-		for (j = i; j < a->n && strcmp(a->it[j].held, id) == 0; j++)
+	if (rc == 0 && n > 0)
+		qsort(it, n, sizeof(*it), by_case);
+	for (i = 0; rc == 0 && i < n; i = j) {
+		snprintf(id, sizeof(id), "%s", it[i].held);
+		for (j = i; j < n && strcmp(it[j].held, id) == 0; j++)
 			;
 		for (k = i; k < j; k++)
-			a->it[k].held = NULL;
-		k = j - i;
-		filing_dedupe(ib->s, id, a->it + i, &k);
-		rc = filing_commit(ib->s, id, a->it + i, k, &a->m, e);
+			it[k].held = NULL;
+		rc = filing_commit(ib->s, id, it + i, j - i, &a->m, e);
 	}
-	for (i = 0; i < a->n; i++) {
-		a->it[i].held = NULL;
-		filing_release(&a->it[i]);
-	}
-	a->n = 0;
+	for (i = 0; i < n; i++)
+		it[i].held = NULL;
+	items_release(&a->now);
 	free(ids);
 	return rc;
 }
 
-/* File what is gathered so far, then let go of its descriptors. */
-static int
-flush(struct inbox *ib, struct arrival *a, struct rso_error *e)
+int
+inbox_flush(struct inbox *ib, struct arrival *a, struct rso_error *e)
 {
-	size_t i;
 	int rc;
 
 	if (a->by_patient)
 		return flush_by_patient(ib, a, e);
-	filing_dedupe(ib->s, a->id, a->it, &a->n);
-	rc = filing_commit(ib->s, a->id, a->it, a->n, &a->m, e);
-	for (i = 0; i < a->n; i++)
-		filing_release(&a->it[i]);
-	a->n = 0;
+	rc = filing_commit(ib->s, a->id, a->now.it, a->now.n, &a->m, e);
+	items_release(&a->now);
 	/* The request is answered by the first batch. */
 	if (rc == 0)
 		a->m.request = NULL;
 	return rc;
 }
 
-/* Move NAME (and its sidecar) to .rejected/, with NAME.reason beside it. */
+/*
+ * What an entry without a case holds besides instances goes where they
+ * went, when they all went to one case.
+ */
+static int
+flush_later(struct inbox *ib, struct arrival *a, struct rso_error *e)
+{
+	const char *where;
+	int rc;
+
+	if (a->later.n == 0)
+		return 0;
+	where = strcmp(a->later.it[0].where, "entry") ? a->later.it[0].where :
+	    NULL;
+	if (a->first_case[0] == '\0' || a->several)
+		return rso_error_set(e, EX_DATAERR, "%s%snot DICOM, and %s",
+		    where ? where : "", where ? ": " : "", a->several ?
+		    "the entry's instances are of several cases" :
+		    "no request token or case id in the name or a sidecar");
+	rc = filing_commit(ib->s, a->first_case, a->later.it, a->later.n, &a->m,
+	    e);
+	items_release(&a->later);
+	return rc;
+}
+
+/* The media furniture of the entry, on the record of its case. */
+static int
+record_furniture(struct inbox *ib, struct arrival *a, struct rso_error *e)
+{
+	const char *id = a->by_patient ? a->first_case : a->id;
+	json_t *data;
+	int rc;
+
+	if (a->furniture == NULL)
+		return 0;
+	if (id[0] == '\0')
+		return rso_error_set(e, EX_DATAERR, "nothing but media furniture, "
+		    "and no request token or case id in the name or a sidecar");
+	data = json_pack("{s:O}", "files", a->furniture);
+	if ((rc = rso_store_begin(ib->s, e)) == 0 &&
+	    (rc = rso_case_event(ib->s, id, "records.furniture", data, e)) == 0)
+		rc = rso_store_commit(ib->s, e);
+	if (rc != 0)
+		rso_store_rollback(ib->s);
+	json_decref(data);
+	if (rc == 0)
+		rc = collect_emit(json_pack("{s:s, s:I}", "case", id, "furniture",
+		    (json_int_t)json_array_size(a->furniture)));
+	return rc;
+}
+
 static void
 reject(struct inbox *ib, int k, const char *name, const char *why)
 {
-	char *to = rso_xasprintf(".rejected/%s", name);
-	char *side = rso_xasprintf("%s.json", name);
-	char *sideto = rso_xasprintf(".rejected/%s.json", name);
-	char *reason = rso_xasprintf(".rejected/%s.reason", name);
-	int fd;
-
-	if (renameat(ib->dfd, name, ib->dfd, to) != 0)
-		rso_warn("%s: entry %d: cannot move to .rejected", ib->dir, k);
-	if (faccessat(ib->dfd, side, F_OK, 0) == 0)
-		renameat(ib->dfd, side, ib->dfd, sideto);
-	if ((fd = openat(ib->dfd, reason, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0600)) >= 0) {
-		dprintf(fd, "%s\n", why);
-		fsync(fd);
-		close(fd);
-	}
-	fsync(ib->dfd);
 	/* Name the entry by number: its name may carry a patient's name. */
+	if (drop_reject(&ib->d, name, why) != 0) {
+		rso_warn("%s: entry %d: %s (cannot move to .rejected)", ib->dir,
+		    k, why);
+		rso_status_set(&ib->status, EX_CANTCREAT);
+		return;
+	}
 	rso_warnx("%s: entry %d: %s (moved to .rejected)", ib->dir, k, why);
 	rso_status_set(&ib->status, EX_DATAERR);
-	free(to);
-	free(side);
-	free(sideto);
-	free(reason);
 }
 
 static void
@@ -487,56 +337,137 @@ arrival_free(struct arrival *a)
 {
 	size_t i;
 
-	for (i = 0; i < a->n; i++)
-		filing_release(&a->it[i]);
-	free(a->it);
+	items_release(&a->now);
+	items_release(&a->later);
+	free(a->now.it);
+	free(a->later.it);
 	json_decref(a->sidecar);
+	json_decref(a->furniture);
+	for (i = 0; i < a->nfiles; i++)
+		free(a->files[i].path);
+	free(a->files);
+	for (i = 0; i < a->ndirs; i++)
+		free(a->dirs[i]);
+	free(a->dirs);
+	if (a->container >= 0)
+		close(a->container);
 }
 
 /*
- * One entry of the inbox, start to finish: find its case, gather and file
- * its records batch by batch, and only when every batch is safe on disk
- * remove it.  What cannot be filed is moved aside with the reason; an I/O
- * failure leaves it where it is for the next run.
+ * Whether the entry has been still long enough: its newest modification
+ * time (the sidecar's too) at least the settle time ago, by the real
+ * clock, and no more files than the limit.  1 to take it, 0 to leave it
+ * for a later run, -1 with *why to reject it.
+ */
+static int
+settled(struct inbox *ib, const char *name, struct arrival *a,
+    const char **why)
+{
+	static char toomany[96];
+	struct timespec newest, side, now;
+	long long count, n;
+	char *sidename = rso_xasprintf("%s.json", name);
+
+	if (drop_newest(&ib->d, name, &newest, &count) != 0) {
+		/* Gone or replaced under us is for the next run; unreadable
+		 * is for someone to see to. */
+		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP) {
+			rso_warn("%s: entry %d: cannot be read (left alone)",
+			    ib->dir, a->k);
+			rso_status_set(&ib->status, EX_IOERR);
+		}
+		free(sidename);
+		return 0;
+	}
+	if (drop_newest(&ib->d, sidename, &side, &n) == 0 &&
+	    side.tv_sec > newest.tv_sec)
+		newest = side;
+	free(sidename);
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (now.tv_sec - newest.tv_sec < ib->lim.settle) {
+		rso_note("%s: entry %d: changed less than %llds ago (left for a "
+		    "later run)", ib->dir, a->k, ib->lim.settle);
+		return 0;
+	}
+	if (count > ib->lim.members) {
+		snprintf(toomany, sizeof(toomany), "folder: more than %lld files "
+		    "(inbox.max_members)", ib->lim.members);
+		*why = toomany;
+		return -1;
+	}
+	return 1;
+}
+
+/* Gather and file the whole entry; 0 once every record is safe on disk. */
+static int
+file_entry(struct inbox *ib, const char *name, struct arrival *a,
+    struct rso_error *e)
+{
+	int rc = inbox_gather(ib, name, a, e);
+
+	if (rc == 0)
+		rc = inbox_flush(ib, a, e);
+	if (rc == 0)
+		rc = flush_later(ib, a, e);
+	if (rc == 0)
+		rc = record_furniture(ib, a, e);
+	return rc;
+}
+
+/*
+ * One entry of the inbox, start to finish: wait until it has settled,
+ * find its case, gather and file its records batch by batch, and only
+ * when every batch is safe on disk remove what was filed.  What cannot
+ * be filed is moved aside with the reason; an I/O failure, or a file that
+ * changed while it was filed, leaves it where it is for the next run.
  */
 static void
 take_entry(struct inbox *ib, int k, const char *name)
 {
 	struct arrival a;
 	struct rso_error e;
+	struct stat st;
 	const char *why = NULL;
-	char *side, *path;
 	int rc;
 
 	memset(&a, 0, sizeof(a));
-	if (read_sidecar(ib, name, &a, &why) == 0)
+	a.k = k;
+	a.container = -1;
+	/* Links, FIFOs, sockets and devices are not opened, only reported. */
+	if (fstatat(ib->d.dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return;
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		rso_warnx("%s: entry %d: %s, not a file or folder (left alone)",
+		    ib->dir, k, filing_kind(st.st_mode));
+		rso_status_set(&ib->status, EX_DATAERR);
+		return;
+	}
+	if ((rc = settled(ib, name, &a, &why)) == 0)
+		return;
+	if (rc > 0 && (rc = read_sidecar(ib, name, &a, &why)) > 0) {
+		arrival_free(&a);
+		return;
+	}
+	if (why == NULL)
 		name_target(ib, name, &a);
 	if (why == NULL && resolve(ib, &a, &why) == 0 && !a.by_patient &&
 	    filing_case_ready(ib->s, a.id, &e) != 0)
 		why = e.msg;
-	if (why != NULL) {
+	if (why == NULL && (rc = file_entry(ib, name, &a, &e)) != 0 &&
+	    rc == EX_DATAERR)
+		why = e.msg;
+	/* "entry" names the entry's own content: the number says it. */
+	if (why != NULL && strncmp(why, "entry: ", 7) == 0)
+		why += 7;
+	if (why != NULL)
 		reject(ib, k, name, why);
-		arrival_free(&a);
-		return;
-	}
-	rc = gather(ib, name, &a, &e);
-	if (rc == 0)
-		rc = flush(ib, &a, &e);
-	if (rc == EX_DATAERR) {
-		reject(ib, k, name, e.msg);
-	} else if (rc != 0) {
-		rso_warnx("%s: entry %d: %s", ib->dir, k, e.msg);
+	else if (rc != 0) {
+		rso_warnx("%s: entry %d: %s", ib->dir, k, e.msg +
+		    (strncmp(e.msg, "entry: ", 7) == 0 ? 7 : 0));
 		rso_status_set(&ib->status, rc);
-	} else {
-		side = rso_xasprintf("%s.json", name);
-		path = rso_xasprintf("%s/%s", ib->dir, name);
-		if (rso_remove_tree(path) != 0)
-			rso_warn("%s: entry %d: filed but not removed", ib->dir, k);
-		free(path);
-		unlinkat(ib->dfd, side, 0);
-		fsync(ib->dfd);
-		free(side);
-	}
+	} else if (drop_remove(&ib->d, a.files, a.nfiles, a.dirs, a.ndirs) > 0)
+		rso_note("%s: entry %d: changed since it was filed (the newer "
+		    "version stays for the next run)", ib->dir, k);
 	arrival_free(&a);
 }
 
@@ -546,27 +477,39 @@ by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The entries to take, sorted: not dot files, not sidecars of others. */
+/*
+ * The entries to take, sorted: not dot names (ours, and an uploader's
+ * file still being written under a dot name, maildir's way), not the
+ * sidecars of others.
+ */
 static char **
 entries(struct inbox *ib, size_t *n)
 {
-	DIR *d = opendir(ib->dir);
+	int fd = dup(ib->d.dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
+	struct stat st;
 	char **v = NULL, *base;
 	size_t len;
+	int has;
 
 	*n = 0;
-	if (d == NULL)
-		return NULL;
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		rso_die(EX_IOERR, "%s", ib->dir);
+	}
+	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
 		if (is_sidecar(de->d_name)) {
 			len = strlen(de->d_name) - 5;
 			base = rso_xasprintf("%.*s", (int)len, de->d_name);
-			len = faccessat(ib->dfd, base, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+			has = fstatat(ib->d.dfd, base, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0;
 			free(base);
-			if (len)
+			if (has)
 				continue;
 		}
 		v = rso_xrealloc(v, (*n + 1) * sizeof(*v));
@@ -578,34 +521,65 @@ entries(struct inbox *ib, size_t *n)
 	return v;
 }
 
+/* A whole number of config.json's "inbox", or EX_CONFIG. */
+static long long
+limit(struct rso_store *s, const char *key, long long dflt)
+{
+	char path[64];
+	json_t *v;
+
+	snprintf(path, sizeof(path), "inbox.%s", key);
+	v = rso_json_path(rso_store_config(s), path);
+	if (v == NULL)
+		return dflt;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		rso_diex(EX_CONFIG, "config.json: %s: not a whole number", path);
+	return json_integer_value(v);
+}
+
+static long long opt_settle = -1;
+
+static void
+inbox_opt(int ch, const char *arg)
+{
+	char *end;
+
+	if (ch != 'S')
+		return;
+	errno = 0;
+	opt_settle = strtoll(arg, &end, 10);
+	if (*arg < '0' || *arg > '9' || *end != '\0' || errno != 0) {
+		rso_warnx("--settle: not a number of seconds");
+		opt_settle = -2;
+	}
+}
+
 int
 collect_inbox(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "settle", required_argument, NULL, 'S' },
+		RSO_OPT_LONG, { 0 } };
 	struct inbox ib = { 0 };
 	char **names;
 	size_t n, i;
-	int lock;
 
-	collect_getopt(&argc, &argv, "", (const struct option[]){ RSO_OPT_LONG,
-	    { 0 } }, NULL);
-	if (argc != 1) {
+	opt_settle = -1;
+	collect_getopt(&argc, &argv, "", longopts, inbox_opt);
+	if (argc != 1 || opt_settle == -2) {
 		collect_usage(stderr, 0);
 		return EX_USAGE;
 	}
 	ib.dir = argv[0];
-	if ((ib.dfd = open(ib.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		rso_die(EX_NOINPUT, "%s", ib.dir);
-	/* One run per folder: a second waits for nothing and says so. */
-	lock = openat(ib.dfd, ".rso-inbox.lock", O_RDWR | O_CREAT | O_CLOEXEC,
-	    0600);
-	if (lock < 0)
-		rso_die(EX_CANTCREAT, "%s", ib.dir);
-	if (flock(lock, LOCK_EX | LOCK_NB) != 0)
-		rso_diex(EX_TEMPFAIL, "%s: another inbox run is filing this "
-		    "folder", ib.dir);
-	if (mkdirat(ib.dfd, ".rejected", 0700) != 0 && errno != EEXIST)
-		rso_die(EX_CANTCREAT, "%s/.rejected", ib.dir);
+	drop_xopen(&ib.d, ib.dir);
 	ib.s = rso_store_xopen();
+	ib.lim.settle = opt_settle >= 0 ? opt_settle :
+	    limit(ib.s, "settle_seconds", 60);
+	ib.lim.members = limit(ib.s, "max_members", 100000);
+	ib.lim.expanded = limit(ib.s, "max_expanded_bytes", 64LL << 30);
+	ib.lim.ratio = limit(ib.s, "max_ratio", 100);
+	ib.lim.sidecar = limit(ib.s, "max_sidecar_bytes", 65536);
+	ib.furniture = furniture_xload();
 	names = entries(&ib, &n);
 	ib.bar = rso_progress_start("inbox", 0);
 	for (i = 0; i < n; i++) {
@@ -614,8 +588,8 @@ collect_inbox(int argc, char **argv)
 	}
 	rso_progress_done(ib.bar);
 	free(names);
+	furniture_free(ib.furniture);
 	rso_store_close(ib.s);
-	close(lock);
-	close(ib.dfd);
+	drop_close(&ib.d);
 	return ib.status;
 }

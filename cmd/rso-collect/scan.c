@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "filing.h"
 #include "rso_dicom.h"
 #include "rso_err.h"
 #include "rso_opt.h"
@@ -64,45 +65,86 @@ scan_file(int fd, const char *path, const char *where)
 }
 
 static int
-scan_path(const char *path, const char *where, int depth)
+by_alpha(const void *a, const void *b)
 {
-	struct dirent **ents;
-	struct stat st;
-	char *sub, subwhere[96];
-	int fd, n, i, k = 0, status = 0;
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    fstat(fd, &st) != 0) {
-		rso_warnx("%s: %s", where, strerror(errno));
+/* The names of a folder's entries but dot names, sorted (free each). */
+static char **
+folder_names(int fd, size_t *n)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+	char **v = NULL;
+
+	*n = 0;
+	if (d == NULL) {
 		if (fd >= 0)
 			close(fd);
+		return NULL;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.') {
+			v = rso_xrealloc(v, (*n + 1) * sizeof(*v));
+			v[(*n)++] = rso_xstrdup(de->d_name);
+		}
+	closedir(d);
+	if (v == NULL)
+		v = rso_xcalloc(1, sizeof(*v));
+	/* In name order, so that a re-run lists the same lines in the same order. */
+	qsort(v, *n, sizeof(*v), by_alpha);
+	return v;
+}
+
+/*
+ * name under dirfd (path for output), reached without following a link
+ * or opening what is not a regular file or folder: those are reported.
+ */
+static int
+scan_at(int dirfd, const char *name, const char *path, const char *where,
+    int depth)
+{
+	struct stat st;
+	char *sub, subwhere[96], **names;
+	size_t n, i;
+	int fd, k = 0, status = 0;
+
+	if ((fd = filing_openat(dirfd, name, &st)) == -1) {
+		rso_warnx("%s: %s", where, strerror(errno));
 		return depth ? EX_IOERR : EX_NOINPUT;
+	}
+	if (fd == -2) {
+		rso_warnx("%s: %s, not a file or folder (left alone)", where,
+		    filing_kind(st.st_mode));
+		return EX_DATAERR;
 	}
 	if (S_ISREG(st.st_mode)) {
 		status = scan_file(fd, path, where);
 		close(fd);
 		return status;
 	}
-	close(fd);
-	if (!S_ISDIR(st.st_mode) || depth > 16)
+	if (depth > 16) {
+		close(fd);
 		return 0;
-	/* In name order, so that a re-run lists the same lines in the same order. */
-	if ((n = scandir(path, &ents, NULL, alphasort)) < 0) {
+	}
+	/* fdopendir takes its descriptor: the folder's own stays ours. */
+	if ((names = folder_names(dup(fd), &n)) == NULL) {
 		rso_warnx("%s: %s", where, strerror(errno));
+		close(fd);
 		return EX_IOERR;
 	}
 	for (i = 0; i < n; i++) {
-		if (ents[i]->d_name[0] != '.') {
-			sub = rso_xasprintf("%s/%s", path, ents[i]->d_name);
-			snprintf(subwhere, sizeof(subwhere), "%.60s: file %d",
-			    where, ++k);
-			rso_status_set(&status, scan_path(sub, depth ? where :
-			    subwhere, depth + 1));
-			free(sub);
-		}
-		free(ents[i]);
+		sub = rso_xasprintf("%s/%s", path, names[i]);
+		snprintf(subwhere, sizeof(subwhere), "%.60s: file %d", where,
+		    ++k);
+		rso_status_set(&status, scan_at(fd, names[i], sub, depth ? where :
+		    subwhere, depth + 1));
+		free(sub);
+		free(names[i]);
 	}
-	free(ents);
+	free(names);
+	close(fd);
 	return status;
 }
 
@@ -120,7 +162,8 @@ collect_scan(int argc, char **argv)
 	}
 	for (i = 0; i < argc; i++) {
 		snprintf(where, sizeof(where), "argument %d", i + 1);
-		rso_status_set(&status, scan_path(argv[i], where, 0));
+		rso_status_set(&status, scan_at(AT_FDCWD, argv[i], argv[i], where,
+		    0));
 	}
 	return status;
 }

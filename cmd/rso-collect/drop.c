@@ -1,0 +1,293 @@
+/* rso-collect: a drop folder shared with other people and programs. */
+/* SPDX-License-Identifier: ISC */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "drop.h"
+#include "filing.h"
+#include "rso_err.h"
+
+/* .rejected must be a real folder; its absence is fine (made later). */
+static void
+check_rejected(const char *dir, int dfd)
+{
+	struct stat st;
+
+	if (fstatat(dfd, ".rejected", &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno == ENOENT)
+			return;
+		rso_die(EX_CANTCREAT, "%s/.rejected", dir);
+	}
+	if (!S_ISDIR(st.st_mode))
+		rso_diex(EX_CANTCREAT, "%s/.rejected: %s, not a folder", dir,
+		    S_ISREG(st.st_mode) ? "a file" : filing_kind(st.st_mode));
+}
+
+static int
+take_lock(const char *dir, int dfd)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(dfd, ".rso-inbox.lock", O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ELOOP)
+		rso_diex(EX_CANTCREAT, "%s/.rso-inbox.lock: a symbolic link, "
+		    "not a file", dir);
+	if (fd < 0 || fstat(fd, &st) != 0)
+		rso_die(EX_CANTCREAT, "%s/.rso-inbox.lock", dir);
+	if (!S_ISREG(st.st_mode))
+		rso_diex(EX_CANTCREAT, "%s/.rso-inbox.lock: %s, not a file", dir,
+		    filing_kind(st.st_mode));
+	/* One run per folder: a second waits for nothing and says so. */
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+		rso_diex(EX_TEMPFAIL, "%s: another inbox run is filing this "
+		    "folder", dir);
+	return fd;
+}
+
+void
+drop_xopen(struct drop *d, const char *dir)
+{
+	d->dir = dir;
+	if ((d->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		rso_die(EX_NOINPUT, "%s", dir);
+	check_rejected(dir, d->dfd);
+	d->lock = take_lock(dir, d->dfd);
+	if (mkdirat(d->dfd, ".rejected", 0700) != 0 && errno != EEXIST)
+		rso_die(EX_CANTCREAT, "%s/.rejected", dir);
+	/* Replaced by a link since it was checked?  Then it is not opened. */
+	d->rejfd = openat(d->dfd, ".rejected", O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (d->rejfd < 0)
+		rso_diex(EX_CANTCREAT, "%s/.rejected: %s", dir, errno == ELOOP ||
+		    errno == ENOTDIR ? "a symbolic link, not a folder" :
+		    strerror(errno));
+}
+
+void
+drop_close(struct drop *d)
+{
+	close(d->rejfd);
+	close(d->lock);
+	close(d->dfd);
+}
+
+static int
+taken(int dirfd, const char *name, const char *suffix)
+{
+	struct stat st;
+	char *p = rso_xasprintf("%s%s", name, suffix);
+	int t = fstatat(dirfd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    errno != ENOENT;
+
+	free(p);
+	return t;
+}
+
+/* A name in .rejected free for the entry, its reason and its sidecar. */
+static char *
+free_name(struct drop *d, const char *name)
+{
+	char *to;
+	int i;
+
+	for (i = 1; i < 10000; i++) {
+		to = i == 1 ? rso_xstrdup(name) : rso_xasprintf("%s.%d", name, i);
+		if (!taken(d->rejfd, to, "") && !taken(d->rejfd, to, ".reason") &&
+		    !taken(d->rejfd, to, ".json"))
+			return to;
+		free(to);
+	}
+	return NULL;
+}
+
+/* Rename without replacing anything at the target. */
+static int
+move_new(int from, const char *name, int to, const char *newname)
+{
+	if (renameat2(from, name, to, newname, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* A file system without RENAME_NOREPLACE: look, then rename. */
+	if (taken(to, newname, "")) {
+		errno = EEXIST;
+		return -1;
+	}
+	return renameat(from, name, to, newname);
+}
+
+static int
+write_reason(struct drop *d, const char *to, const char *why)
+{
+	char *reason = rso_xasprintf("%s.reason", to);
+	int fd, rc = -1;
+
+	/* O_EXCL: a link someone put there since is not written through. */
+	fd = openat(d->rejfd, reason, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		rc = dprintf(fd, "%s\n", why) < 0 || fsync(fd) != 0 ? -1 : 0;
+		close(fd);
+		if (rc != 0)
+			unlinkat(d->rejfd, reason, 0);
+	}
+	free(reason);
+	return rc;
+}
+
+int
+drop_reject(struct drop *d, const char *name, const char *why)
+{
+	char *to = free_name(d, name), *side, *sideto, *reason;
+	int rc = 0;
+
+	if (to == NULL)
+		return EX_CANTCREAT;
+	/* The reason first: killed between, the entry is still in the folder. */
+	if (write_reason(d, to, why) != 0) {
+		free(to);
+		return EX_CANTCREAT;
+	}
+	if (move_new(d->dfd, name, d->rejfd, to) != 0) {
+		reason = rso_xasprintf("%s.reason", to);
+		unlinkat(d->rejfd, reason, 0);
+		free(reason);
+		rc = EX_CANTCREAT;
+	} else {
+		side = rso_xasprintf("%s.json", name);
+		sideto = rso_xasprintf("%s.json", to);
+		if (taken(d->dfd, side, ""))
+			move_new(d->dfd, side, d->rejfd, sideto);
+		free(side);
+		free(sideto);
+	}
+	fsync(d->rejfd);
+	fsync(d->dfd);
+	free(to);
+	return rc;
+}
+
+int
+drop_spool(struct drop *d)
+{
+	char name[64];
+	int fd, i;
+
+	fd = openat(d->dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR &&
+	    errno != EINVAL))
+		return fd;
+	/* A dot name no one else uses, made new (O_EXCL), then unlinked. */
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), ".rso-spool-%ld-%d", (long)getpid(),
+		    i);
+		fd = openat(d->dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			unlinkat(d->dfd, name, 0);
+			return fd;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	return -1;
+}
+
+void
+drop_file_set(struct drop_file *f, const char *path, const struct stat *st)
+{
+	f->path = rso_xstrdup(path);
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
+	f->size = st->st_size;
+	f->mtim = st->st_mtim;
+	f->ctim = st->st_ctim;
+}
+
+static int
+still_same(const struct drop_file *f, const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_dev == f->dev &&
+	    st->st_ino == f->ino && st->st_size == f->size &&
+	    st->st_mtim.tv_sec == f->mtim.tv_sec &&
+	    st->st_mtim.tv_nsec == f->mtim.tv_nsec &&
+	    st->st_ctim.tv_sec == f->ctim.tv_sec &&
+	    st->st_ctim.tv_nsec == f->ctim.tv_nsec;
+}
+
+size_t
+drop_remove(struct drop *d, struct drop_file *files, size_t n, char **dirs,
+    size_t ndirs)
+{
+	struct stat st;
+	size_t i, stayed = 0;
+
+	for (i = 0; i < n; i++)
+		if (fstatat(d->dfd, files[i].path, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !still_same(&files[i], &st) ||
+		    unlinkat(d->dfd, files[i].path, 0) != 0)
+			stayed++;
+	/* A folder that still holds something (a FIFO, a newcomer) stays. */
+	while (ndirs-- > 0)
+		unlinkat(d->dfd, dirs[ndirs], AT_REMOVEDIR);
+	fsync(d->dfd);
+	return stayed;
+}
+
+static void
+newer(struct timespec *newest, const struct stat *st)
+{
+	if (st->st_mtim.tv_sec > newest->tv_sec ||
+	    (st->st_mtim.tv_sec == newest->tv_sec &&
+	    st->st_mtim.tv_nsec > newest->tv_nsec))
+		*newest = st->st_mtim;
+}
+
+static int
+walk(int dirfd, const char *name, struct timespec *newest, long long *count,
+    int depth)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *dp;
+	int fd, rc = 0;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return -1;
+	newer(newest, &st);
+	if (S_ISREG(st.st_mode))
+		++*count;
+	if (!S_ISDIR(st.st_mode) || depth > 16)
+		return 0;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (dp = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(dp)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			rc = walk(fd, de->d_name, newest, count, depth + 1);
+	closedir(dp);
+	return rc;
+}
+
+int
+drop_newest(struct drop *d, const char *name, struct timespec *newest,
+    long long *count)
+{
+	newest->tv_sec = 0;
+	newest->tv_nsec = 0;
+	*count = 0;
+	return walk(d->dfd, name, newest, count, 0);
+}
