@@ -84,13 +84,14 @@ name_target(struct inbox *ib, const char *name, struct arrival *a)
 	}
 }
 
-/* NAME.json beside NAME: {"case","request","type","source","date"}. */
+/* NAME.json beside NAME: {"case"|"ref","request","type","source","date"}. */
 static int
 read_sidecar(struct inbox *ib, const char *name, struct arrival *a,
     const char **why)
 {
 	char *path = rso_xasprintf("%s/%s.json", ib->dir, name);
 	json_error_t err;
+	struct rso_error e;
 	const char *v;
 
 	if (access(path, F_OK) != 0) {
@@ -109,6 +110,12 @@ read_sidecar(struct inbox *ib, const char *name, struct arrival *a,
 			return -1;
 		}
 		snprintf(a->id, sizeof(a->id), "%s", v);
+	} else if (rso_json_str(a->sidecar, "ref") != NULL &&
+	    rso_case_named(ib->s, a->sidecar, a->id, &e) != 0) {
+		/* The reason, not the ref: a ref may name the patient. */
+		*why = e.status == EX_DATAERR ? "sidecar: ref: no such request" :
+		    "sidecar: ref: cannot be looked up";
+		return -1;
 	}
 	if ((v = rso_json_str(a->sidecar, "request")) != NULL) {
 		if (!rso_token_valid(v)) {
