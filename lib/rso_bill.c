@@ -1,8 +1,10 @@
 /* rso_bill: fees, invoices, payments, refunds, claims and payouts. */
 /* SPDX-License-Identifier: ISC */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rso_bill.h"
 #include "rso_case.h"
@@ -78,6 +80,11 @@ rso_fees_load(struct rso_store *s, struct rso_error *e)
 	if ((f = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) == NULL) {
 		free(path);
 		path = rso_share_path("fees.json");
+		if (access(path, R_OK) != 0) {
+			rso_share_error(path, errno, e);
+			free(path);
+			return NULL;
+		}
 		f = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	}
 	if (!json_is_object(f)) {
