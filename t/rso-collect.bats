@@ -160,7 +160,7 @@ rso-collect: stdin:4: attempt: not a number' ]
 	cp -r "$RSO_SHARE" share2
 	rm share2/templates/records-missing.txt
 	RSO_SHARE=share2 run -78 --separate-stderr rso-collect missing -f letter RSO-2026-000001
-	[ "$stderr" = "rso-collect: share2/templates/records-missing.txt: No such file or directory" ]
+	[ "$stderr" = "rso-collect: share2/templates/records-missing.txt: No such file or directory (looked for the shared files in RSO_SHARE)" ]
 }
 
 @test "rso-collect: complete needs consent and a filed record" {

@@ -34,18 +34,15 @@ built_in() {
 	[ "$stderr" = "rso-case: /usr/local/share/rso/config.json: No such file or directory $(built_in)" ]
 }
 
-@test "share: a missing fee schedule or template names RSO_SHARE, exit 78" {
+@test "share: a missing fee schedule names RSO_SHARE, exit 78" {
 	rso-case init -q
 	rso-intake "$DATA/request.json" >/dev/null
-	rso-intake consent RSO-2026-000001 --providers "Test Hospital" >/dev/null
-	rso-collect request RSO-2026-000001 --provider "Test Hospital" --contact fax:1 --what x >/dev/null
 	mkdir part
 	cp "$RSO_SHARE/config.json" part/
 	rm "$RSO_HOME/fees.json"
 	RSO_SHARE="$PWD/part" run -78 --separate-stderr rso-bill quote RSO-2026-000001
 	[ "$stderr" = "rso-bill: $PWD/part/fees.json: No such file or directory $(in_share)" ]
-	RSO_SHARE="$PWD/part" run -78 --separate-stderr rso-collect missing -f letter RSO-2026-000001
-	[ "$stderr" = "rso-collect: $PWD/part/templates/records-missing.txt: No such file or directory $(in_share)" ]
+	# A missing template: t/rso-collect.bats (missing -f letter).
 }
 
 @test "share: rso-mail without its shared files says where it looked, exit 78" {
