@@ -28,8 +28,11 @@ run_tour() {
 	[ "$(wc -l <tour.sh)" -gt 20 ]
 	echo 'pwd >"$BATS_TEST_TMPDIR/tour-dir"' >>tour.sh
 	unset RSO_HOME RSO_IDENTITY
-	(cd src && TMPDIR="$BATS_TEST_TMPDIR/tmp" PATH="$ORIG_PATH" \
-	    bash -e -o pipefail ../tour.sh) >tour.out 2>tour.err
+	if ! (cd src && TMPDIR="$BATS_TEST_TMPDIR/tmp" PATH="$ORIG_PATH" \
+	    bash -e -o pipefail ../tour.sh) >tour.out 2>tour.err; then
+		tail -5 tour.err
+		return 1
+	fi
 	TOUR=$(cat tour-dir)
 	export RSO_HOME="$TOUR/store" RSO_IDENTITY="$TOUR/key.txt"
 }
