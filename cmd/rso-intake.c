@@ -34,14 +34,15 @@ usage(FILE *fp, int full)
 	    "       rso-intake [-q] [-H home] --csv file\n"
 	    "       rso-intake [-q] [-H home] --archive file [-i identity]\n"
 	    "       rso-intake consent case --providers name[,name] "
-	    "[--provider name] --expires date\n"
+	    "[--provider name] [--expires date]\n"
 	    "                  [--signed-by who] [--signed date]\n", fp);
 	if (!full)
 		return;
 	fputs("Reads request lines (JSON) from the files or stdin; each valid\n"
 	    "request becomes a case awaiting consent, and one line per case is\n"
 	    "written: {\"case\":...,\"ref\":...,\"status\":...}.  A line with\n"
-	    "\"case\" and \"consent\" records consent.  --csv reads RFC 4180 CSV\n"
+	    "\"case\" (or the request's \"ref\") and \"consent\" records consent,\n"
+	    "for consent_days (config.json) unless it \"expires\".  --csv reads CSV\n"
 	    "whose header names the members with dots (patient.birth_date);\n"
 	    "questions are split on '|'.  --archive imports a partner's\n"
 	    "transfer archive (rso-export --format archive) as a new case with\n"
@@ -217,15 +218,6 @@ record_consent(const char *id, json_t *providers, const char *expires,
 			rso_warnx("%s: consent.providers.%zu: not a name", where, i);
 			return EX_DATAERR;
 		}
-	if (expires == NULL) {
-		rso_warnx("%s: consent.expires: missing", where);
-		return EX_DATAERR;
-	}
-	if (parse_expiry(expires, exp, &past) != 0) {
-		rso_warnx("%s: consent.expires: %s", where, past ?
-		    "not in the future" : "not a date or RFC 3339 time");
-		return EX_DATAERR;
-	}
 	if (signed_at != NULL) {
 		if (rso_date_parse(signed_at, &t) != 0 &&
 		    rso_time_parse(signed_at, &t) != 0) {
@@ -233,6 +225,22 @@ record_consent(const char *id, json_t *providers, const char *expires,
 			return EX_DATAERR;
 		}
 		signed_at = rso_time_format(t, sig);
+	}
+	if (expires == NULL) {
+		/* consent_days from signing (or now), as a form's consent
+		 * usually has no end date of its own. */
+		t = (signed_at ? t : rso_now()) +
+		    rso_store_conf_int(store, "consent_days", 365) * 86400;
+		if (t <= rso_now()) {
+			rso_warnx("%s: consent.signed: more than consent_days ago",
+			    where);
+			return EX_DATAERR;
+		}
+		rso_time_format(t, exp);
+	} else if (parse_expiry(expires, exp, &past) != 0) {
+		rso_warnx("%s: consent.expires: %s", where, past ?
+		    "not in the future" : "not a date or RFC 3339 time");
+		return EX_DATAERR;
 	}
 	if ((rc = rso_store_begin(store, &e)) == 0)
 		rc = rso_consent_record(store, id, providers, exp, signed_by,
@@ -256,12 +264,15 @@ record_consent(const char *id, json_t *providers, const char *expires,
 static int
 take_consent_line(json_t *line, const char *where)
 {
-	const char *id = json_string_value(json_object_get(line, "case"));
 	json_t *c = json_object_get(line, "consent");
+	char id[RSO_CASE_IDLEN];
+	struct rso_error e;
+	int rc;
 
-	if (id == NULL || !rso_case_id_valid(id)) {
-		rso_warnx("%s: case: not a case id", where);
-		return EX_DATAERR;
+	/* By "case", or by "ref" when written before the case had an id. */
+	if ((rc = rso_case_named(store, line, id, &e)) != 0) {
+		rso_warnx("%s: %s", where, e.msg);
+		return rc;
 	}
 	if (!json_is_object(c)) {
 		rso_warnx("%s: consent: not an object", where);
@@ -339,7 +350,7 @@ verb_consent(int argc, char **argv)
 		}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1 || expires == NULL || json_array_size(providers) == 0) {
+	if (argc != 1 || json_array_size(providers) == 0) {
 		json_decref(providers);
 		usage(stderr, 0);
 		return EX_USAGE;

@@ -1,8 +1,10 @@
 /* rso_bill: fees, invoices, payments, refunds, claims and payouts. */
 /* SPDX-License-Identifier: ISC */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rso_bill.h"
 #include "rso_case.h"
@@ -78,6 +80,11 @@ rso_fees_load(struct rso_store *s, struct rso_error *e)
 	if ((f = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) == NULL) {
 		free(path);
 		path = rso_share_path("fees.json");
+		if (access(path, R_OK) != 0) {
+			rso_share_error(path, errno, e);
+			free(path);
+			return NULL;
+		}
 		f = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	}
 	if (!json_is_object(f)) {
@@ -634,11 +641,11 @@ payment_case(struct rso_store *s, const json_t *pay, char *id,
 	int found;
 
 	if (inv == NULL) {
-		if (c == NULL || !rso_case_id_valid(c))
-			return rso_error_set(e, EX_DATAERR, c ? "case: not a case "
-			    "id" : "invoice: missing (or case)");
-		snprintf(id, RSO_CASE_IDLEN, "%s", c);
-		return 0;
+		/* By case, or by the request's ref the processor kept. */
+		if (c == NULL && rso_json_str(pay, "ref") == NULL)
+			return rso_error_set(e, EX_DATAERR,
+			    "invoice: missing (or case, or ref)");
+		return rso_case_named(s, pay, id, e);
 	}
 	st = rso_store_prepare(s, "SELECT case_id FROM invoices WHERE number = ?");
 	sqlite3_bind_text(st, 1, inv, -1, SQLITE_STATIC);

@@ -137,6 +137,28 @@ rso_case_by_ref(struct rso_store *s, const char *ref, char *id, char *hash,
 	return rc == SQLITE_DONE ? 1 : rso_store_sqlerr(s, rc, e);
 }
 
+int
+rso_case_named(struct rso_store *s, const json_t *line, char *id,
+    struct rso_error *e)
+{
+	const char *c = rso_json_str(line, "case"), *ref;
+	char hash[65], status[32];
+	int rc;
+
+	if (c != NULL) {
+		if (!rso_case_id_valid(c))
+			return rso_error_set(e, EX_DATAERR, "case: not a case id");
+		snprintf(id, RSO_CASE_IDLEN, "%s", c);
+		return 0;
+	}
+	if ((ref = rso_json_str(line, "ref")) == NULL)
+		return rso_error_set(e, EX_DATAERR,
+		    "no \"case\" or \"ref\" member");
+	if ((rc = rso_case_by_ref(s, ref, id, hash, status, e)) == 1)
+		return rso_error_set(e, EX_DATAERR, "ref: no such request");
+	return rc;
+}
+
 /* Append the dotted paths where a and b differ to out. */
 static void
 diff_paths(const json_t *a, const json_t *b, const char *prefix, json_t *out)
@@ -552,6 +574,7 @@ rso_consent_covers(struct rso_store *s, const char *id, const char *provider,
 }
 
 struct each_input {
+	struct rso_store *s;	/* NULL: lines name cases by "case" only */
 	rso_case_input_fn *fn;
 	void *ctx;
 };
@@ -561,10 +584,19 @@ each_input_line(json_t *obj, struct rso_jsonl *r, void *ctx)
 {
 	struct each_input *ei = ctx;
 	const char *id = json_string_value(json_object_get(obj, "case"));
-	char where[256];
+	char where[256], named[RSO_CASE_IDLEN];
+	struct rso_error e;
+	int rc;
 
 	snprintf(where, sizeof(where), "%s:%lu", rso_jsonl_name(r),
 	    rso_jsonl_line(r));
+	if (ei->s != NULL) {
+		if ((rc = rso_case_named(ei->s, obj, named, &e)) != 0) {
+			rso_warnx("%s: %s", where, e.msg);
+			return rc;
+		}
+		return ei->fn(named, obj, where, ei->ctx);
+	}
 	if (id == NULL) {
 		rso_warnx("%s: no \"case\" member", where);
 		return EX_DATAERR;
@@ -577,9 +609,10 @@ each_input_line(json_t *obj, struct rso_jsonl *r, void *ctx)
 }
 
 int
-rso_case_each_input(int argc, char **argv, rso_case_input_fn *fn, void *ctx)
+rso_case_each_named(struct rso_store *s, int argc, char **argv,
+    rso_case_input_fn *fn, void *ctx)
 {
-	struct each_input ei = { fn, ctx };
+	struct each_input ei = { s, fn, ctx };
 	char where[64];
 	int i, rc, status = 0;
 
@@ -596,4 +629,10 @@ rso_case_each_input(int argc, char **argv, rso_case_input_fn *fn, void *ctx)
 			rso_status_set(&status, rc);
 	}
 	return status;
+}
+
+int
+rso_case_each_input(int argc, char **argv, rso_case_input_fn *fn, void *ctx)
+{
+	return rso_case_each_named(NULL, argc, argv, fn, ctx);
 }

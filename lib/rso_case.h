@@ -32,6 +32,18 @@ int rso_case_by_ref(struct rso_store *s, const char *ref, char *id,
     char *hash, char *status, struct rso_error *e);
 
 /*
+ * The case a line names: its "case" member, else the case made from the
+ * request whose "ref" it gives.  Files written before their case existed
+ * (consents, record requests, inbox sidecars, a processor's payments) can
+ * name it by ref, which stays the same whatever year the case is made in
+ * (its id carries that year).  Fills id (RSO_CASE_IDLEN bytes).  Returns 0,
+ * EX_DATAERR with "case: not a case id", "ref: no such request" or
+ * "no \"case\" or \"ref\" member", or a store status.
+ */
+int rso_case_named(struct rso_store *s, const json_t *line, char *id,
+    struct rso_error *e);
+
+/*
  * Replace a case's request by an amended one inside the caller's
  * transaction, recording case.amended with the dotted paths that changed.
  */
@@ -114,5 +126,9 @@ typedef int rso_case_input_fn(const char *id, json_t *line,
     const char *where, void *ctx);
 int rso_case_each_input(int argc, char **argv, rso_case_input_fn *fn,
     void *ctx);
+
+/* The same, where a line may name its case by "ref" (rso_case_named). */
+int rso_case_each_named(struct rso_store *s, int argc, char **argv,
+    rso_case_input_fn *fn, void *ctx);
 
 #endif

@@ -186,10 +186,22 @@ recipient_address(const json_t *req, const char *who)
 {
 	if (strcmp(who, "patient") == 0)
 		return rso_json_str(req, "patient.email");
-	/* A patient who asked for themself is their own referrer. */
-	if (rso_json_str(req, "requester.email"))
-		return rso_json_str(req, "requester.email");
-	return NULL;
+	return rso_json_str(req, "requester.email");
+}
+
+/*
+ * Whether the request has this recipient: a patient who asked for
+ * themself has no referrer, and a delivery recorded to nobody would be
+ * reminded of every night and count as unread in every report.
+ */
+static int
+recipient_exists(const json_t *req, const char *who)
+{
+	const char *kind = rso_json_str(req, "requester.kind");
+
+	return strcmp(who, "patient") == 0 ||
+	    (json_is_object(json_object_get(req, "requester")) &&
+	    (kind == NULL || strcmp(kind, "patient") != 0));
 }
 
 static int
@@ -248,6 +260,8 @@ rso_opinion_deliver(struct rso_store *s, const char *id, const json_t *to,
 	req = json_object_get(c, "request");
 	json_array_foreach(to, i, w) {
 		who = json_string_value(w);
+		if (!recipient_exists(req, who))
+			continue;
 		if ((rc = record_delivery(s, id, who, e)) != 0)
 			goto fail;
 		if ((addr = recipient_address(req, who)) == NULL)

@@ -78,6 +78,19 @@ rso_share_path(const char *name)
 	return rso_xasprintf("%s/%s", rso_share_dir(), name);
 }
 
+int
+rso_share_error(const char *path, int errnum, struct rso_error *e)
+{
+	const char *env = getenv("RSO_SHARE");
+
+	if (env != NULL && *env != '\0')
+		return rso_error_set(e, EX_CONFIG, "%s: %s (looked for the "
+		    "shared files in RSO_SHARE)", path, strerror(errnum));
+	return rso_error_set(e, EX_CONFIG, "%s: %s (looked for the shared "
+	    "files in the built-in folder; set RSO_SHARE to where they are)",
+	    path, strerror(errnum));
+}
+
 sqlite3 *
 rso_store_db(struct rso_store *s)
 {
@@ -235,7 +248,10 @@ load_config(struct rso_store *s, struct rso_error *e)
 	json_t *mine = NULL;
 	int rc;
 
-	rc = load_json_file(dflt, &s->config, 0, e);
+	if (access(dflt, R_OK) != 0)
+		rc = rso_share_error(dflt, errno, e);
+	else
+		rc = load_json_file(dflt, &s->config, 0, e);
 	if (rc == 0)
 		rc = load_json_file(own, &mine, 1, e);
 	if (rc == 0 && mine != NULL)
@@ -451,7 +467,7 @@ install_default(const char *dir, const char *name, struct rso_error *e)
 	if (access(dst, F_OK) == 0)
 		goto done;
 	if ((in = fopen(src, "r")) == NULL) {
-		rc = rso_error_set(e, EX_CONFIG, "%s: %s", src, strerror(errno));
+		rc = rso_share_error(src, errno, e);
 		goto done;
 	}
 	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL, 0600);

@@ -24,6 +24,15 @@ const char *rso_share_dir(void);
 char *rso_share_path(const char *name);
 
 /*
+ * EX_CONFIG for a shared file that could not be opened (errnum), saying
+ * where it was looked for and naming RSO_SHARE, so that programs built for
+ * another PREFIX, or run from build/bin, say how to point them right:
+ * "PATH: No such file or directory (looked for the shared files in the
+ * built-in folder; set RSO_SHARE to where they are)".
+ */
+int rso_share_error(const char *path, int errnum, struct rso_error *e);
+
+/*
  * Create the store at home: the folder (mode 0700), rso.db in WAL mode
  * with every migration applied, config.json and fees.json from share/
  * unless present.  Safe to run again: what exists is kept.  Returns 0,

@@ -21,7 +21,7 @@ rso_template_load(const char *name, struct rso_error *e)
 
 	free(rel);
 	if ((fp = fopen(path, "r")) == NULL) {
-		rso_error_set(e, EX_CONFIG, "%s: %s", path, strerror(errno));
+		rso_share_error(path, errno, e);
 		free(path);
 		return NULL;
 	}

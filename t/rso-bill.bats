@@ -90,6 +90,15 @@ rso-bill: pay.jsonl:7: currency: not the invoice's (USD)" ]
 	run -0 rso-bill check
 }
 
+@test "rso-bill: a payment may name its case by the request's ref" {
+	rso-bill invoice RSO-2026-000001 >/dev/null
+	printf 'id,amount,currency,status,ref\npi_R1,950.00,usd,succeeded,t-1\npi_R2,5.00,usd,succeeded,t-9\npi_R3,5.00,usd,succeeded,\n' >ref.csv
+	run -65 --separate-stderr rso-bill pay --csv ref.csv
+	[ "$(jq -c '[.payment, .case, .balance]' <<<"$output")" = '["pi_R1","RSO-2026-000001","0.00"]' ]
+	[ "$stderr" = "rso-bill: ref.csv:3: ref: no such request
+rso-bill: ref.csv:4: invoice: missing (or case, or ref)" ]
+}
+
 @test "rso-bill: a processor's CSV export imports once, and twice changes nothing" {
 	rso-bill invoice RSO-2026-000001 RSO-2026-000002 RSO-2026-000003 >/dev/null
 	/usr/bin/python3 - <<'PY'

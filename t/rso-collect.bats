@@ -52,6 +52,19 @@ rso-collect: stdin:5: what: missing
 rso-collect: stdin:6: studies: not a list' ]
 }
 
+@test "rso-collect: a request line may name its case by the request's ref" {
+	run -65 --separate-stderr rso-collect request <<'EOF2'
+{"ref":"t-1","provider":"Test Imaging","contact":{"method":"fax","fax":"1"},"what":"CT 2026-08","studies":[{"date":"2026-08-14","modality":"CT"}]}
+{"ref":"t-9","provider":"Test Imaging","contact":{"method":"fax","fax":"1"},"what":"x"}
+{"provider":"Test Imaging","contact":{"method":"fax","fax":"1"},"what":"x"}
+{"ref":"t-1","provider":"Test Imaging","contact":{"method":"fax","fax":"1"},"what":"x","studies":[{"date":"20260814","modality":"CT"}]}
+EOF2
+	[ "$(jq -c 'del(.token)' <<<"$output")" = '{"case":"RSO-2026-000001","provider":"Test Imaging","status":"open"}' ]
+	[ "$stderr" = 'rso-collect: stdin:2: ref: no such request
+rso-collect: stdin:3: no "case" or "ref" member
+rso-collect: stdin:4: studies.0.date: not a date (YYYY-MM-DD)' ]
+}
+
 @test "rso-collect: request usage errors are exit 64" {
 	run -64 --separate-stderr rso-collect request RSO-2026-000001 --provider A --contact "telegram:x" --what x
 	[ "${stderr_lines[0]}" = "rso-collect: --contact: not METHOD:VALUE with METHOD one of fax, mail, email, portal, upload" ]
@@ -147,7 +160,7 @@ rso-collect: stdin:4: attempt: not a number' ]
 	cp -r "$RSO_SHARE" share2
 	rm share2/templates/records-missing.txt
 	RSO_SHARE=share2 run -78 --separate-stderr rso-collect missing -f letter RSO-2026-000001
-	[ "$stderr" = "rso-collect: share2/templates/records-missing.txt: No such file or directory" ]
+	[ "$stderr" = "rso-collect: share2/templates/records-missing.txt: No such file or directory (looked for the shared files in RSO_SHARE)" ]
 }
 
 @test "rso-collect: complete needs consent and a filed record" {
@@ -285,6 +298,18 @@ rso-collect: in: entry 4: sidecar: case: not a case id (moved to .rejected)" ]
 	assert_output ''
 	run -0 rso-collect ls RSO-2026-000001
 	[ "$(jq -sr '[.[] | select(.type=="report")][0] | [.source, .date] | join(",")' <<<"$output")" = "Patient upload,2026-09-30" ]
+}
+
+@test "rso-collect: an inbox sidecar may name the case by the request's ref" {
+	inbox_case
+	echo "labs" >in/labs.txt
+	echo '{"ref":"t-1","type":"lab","source":"Test Hospital","date":"2026-09-28"}' >in/labs.txt.json
+	echo "other" >in/other.txt
+	echo '{"ref":"ZZPHI-ref","type":"lab"}' >in/other.txt.json
+	run -65 --separate-stderr rso-collect inbox in
+	[ "$(jq -c '[.case, .type]' <<<"$output")" = '["RSO-2026-000001","lab"]' ]
+	[ "$stderr" = "rso-collect: in: entry 2: sidecar: ref: no such request (moved to .rejected)" ]
+	[ -e in/.rejected/other.txt.json ]
 }
 
 @test "rso-collect: inbox reads folders, zip files and ISO images of imaging CDs" {

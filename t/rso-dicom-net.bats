@@ -51,7 +51,7 @@ handed_over() {
 	# The entry is the whole study, never part of it.
 	[ "$(find inbox -type f | wc -l)" -eq 4 ]
 	[ "$(find staging -type f | wc -l)" -eq 0 ]
-	run -0 rso-collect inbox inbox
+	run -0 rso-collect inbox --settle 0 inbox
 	[ "$(jq -r .case <<<"$output" | sort -u)" = RSO-2026-000001 ]
 	# The instances filed are the ones sent, by pydicom's reading.
 	want=$(/usr/bin/python3 -c 'import pydicom,sys; print("\n".join(sorted(str(pydicom.dcmread(f).SOPInstanceUID) for f in sys.argv[1:])))' sent/*.dcm)
@@ -67,7 +67,7 @@ handed_over() {
 	storescu -aec STORESCP 127.0.0.1 "$PORT" sent/*.dcm
 	handed_over 2
 	[ "$(find inbox -type f | wc -l)" -eq 4 ]
-	run -0 rso-collect inbox inbox
+	run -0 rso-collect inbox --settle 0 inbox
 	[ -z "$(ls inbox)" ]
 	# Two filed, and the same two again named as existing.
 	[ "$(jq -s '[.[] | select(.sop)] | length' <<<"$output")" -eq 2 ]

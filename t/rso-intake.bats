@@ -142,6 +142,20 @@ rso-intake: in.jsonl:5: questions: missing" ]
 	assert_output $'["Test Clinic, Dallas"]\n["Other Clinic, Austin"]'
 }
 
+@test "rso-intake: a consent line may name the request's ref, and lasts consent_days unless it expires" {
+	rso-intake "$DATA/request.json" >/dev/null
+	ref=$(jq -r .ref "$DATA/request.json")
+	run -0 rso-intake <<<"{\"ref\":\"$ref\",\"consent\":{\"providers\":[\"A\"],\"signed\":\"2026-09-30\"}}"
+	assert_output '{"case":"RSO-2026-000001","status":"collecting"}'
+	run -0 rso-case show RSO-2026-000001
+	[ "$(jq -c .consent <<<"$output")" = '{"providers":["A"],"expires":"2027-09-30T00:00:00Z","signed_by":null,"signed":"2026-09-30T00:00:00Z","recorded":"2026-10-01T12:00:00Z"}' ]
+	# Without a signing date, from now; consent_days from the store's config.
+	jq '.consent_days = 30' "$RSO_HOME/config.json" >c.json && mv c.json "$RSO_HOME/config.json"
+	run -0 rso-intake consent RSO-2026-000001 --providers B
+	run -0 rso-case show RSO-2026-000001
+	[ "$(jq -r .consent.expires <<<"$output")" = 2026-10-31T12:00:00Z ]
+}
+
 @test "rso-intake: bad consent is refused with the reason" {
 	rso-intake "$DATA/request.json" >/dev/null
 	while IFS='|' read -r line message; do
@@ -152,12 +166,14 @@ rso-intake: in.jsonl:5: questions: missing" ]
 	done <<'TABLE'
 {"case":"RSO-2026-000001","consent":{"expires":"2027-01-01"}}|consent.providers: missing
 {"case":"RSO-2026-000001","consent":{"providers":[""],"expires":"2027-01-01"}}|consent.providers.0: not a name
-{"case":"RSO-2026-000001","consent":{"providers":["A"]}}|consent.expires: missing
+{"case":"RSO-2026-000001","consent":{"providers":["A"],"signed":"2025-09-30"}}|consent.signed: more than consent_days ago
 {"case":"RSO-2026-000001","consent":{"providers":["A"],"expires":"2026-01-01"}}|consent.expires: not in the future
 {"case":"RSO-2026-000001","consent":{"providers":["A"],"expires":"soon"}}|consent.expires: not a date or RFC 3339 time
 {"case":"RSO-2026-000001","consent":{"providers":["A"],"expires":"2027-01-01","signed":"x"}}|consent.signed: not a date
 {"case":"RSO-2026-000001","consent":"yes"}|consent: not an object
 {"case":"nope","consent":{}}|case: not a case id
+{"ref":"no-such-ref","consent":{"providers":["A"]}}|ref: no such request
+{"consent":{"providers":["A"]}}|no "case" or "ref" member
 {"case":"RSO-2026-000099","consent":{"providers":["A"],"expires":"2027-01-01"}}|RSO-2026-000099: no such case
 {"case":"RSO-2026-000001"}|a case line is not a request (no "consent")
 TABLE
@@ -175,7 +191,7 @@ TABLE
 @test "rso-intake: usage errors are exit 64" {
 	run -64 --separate-stderr rso-intake --bogus
 	[[ "$stderr" == *"usage: rso-intake"* ]]
-	run -64 rso-intake consent RSO-2026-000001 --providers A
+	run -64 rso-intake consent RSO-2026-000001 --expires 2027-01-01
 	run -64 --separate-stderr rso-intake consent patient-name --providers A --expires 2027-01-01
 	[ "$stderr" = "rso-intake: argument 1: not a case id" ]
 	run -0 rso-intake --help

@@ -109,6 +109,25 @@ in_review() {
 	[ "$(jq -sc '[.[] | select(.done > 0) | .specialist]' <<<"$output")" = '["sp-okafor","sp-rad"]' ]
 }
 
+@test "rso-opinion: a patient who asked for themself has no referrer to deliver to or remind" {
+	rm -rf "$RSO_HOME"
+	init_with_key
+	cp "$DATA/config-panel.json" "$RSO_HOME/config.json"
+	rso-assign roster "$DATA/roster.jsonl" >/dev/null
+	ready_case 1 '.requester = {"kind":"patient"}'
+	rso-assign RSO-2026-000001 >/dev/null
+	rso-assign accept RSO-2026-000001 >/dev/null
+	printf '# Opinion\n\nSynthetic.\n' >opinion.md
+	rso-opinion record --outcome confirmed --file opinion.md RSO-2026-000001 >/dev/null
+	run -0 rso-opinion deliver RSO-2026-000001
+	[ "$(jq -sc '[.[] | .recipient]' <<<"$output")" = '["patient"]' ]
+	# Every reminder has an address, so the nightly pipe to rso-mail holds.
+	RSO_NOW=2026-10-14T12:00:00Z run -0 rso-opinion due --unread 3d
+	[ "$(jq -sc '[.[] | [.recipient, .to]]' <<<"$output")" = '[["patient","alpha@example.org"]]' ]
+	run -65 --separate-stderr rso-opinion ack --by referrer RSO-2026-000001
+	[ "$stderr" = "rso-opinion: argument 1: RSO-2026-000001: no opinion was delivered to the referrer" ]
+}
+
 @test "rso-opinion: deliver | rso-mail, then ack, unread reminders and a survey" {
 	in_review
 	rso-opinion record --outcome confirmed --file opinion.md RSO-2026-000001 >/dev/null

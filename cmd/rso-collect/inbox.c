@@ -59,10 +59,11 @@ name_target(struct inbox *ib, const char *name, struct arrival *a)
 	}
 }
 
-/* NAME.json's members: {"case","request","type","source","date"}. */
+/* NAME.json's members: {"case"|"ref","request","type","source","date"}. */
 static int
-sidecar_fields(struct arrival *a, const char **why)
+sidecar_fields(struct inbox *ib, struct arrival *a, const char **why)
 {
+	struct rso_error e;
 	const char *v;
 
 	if (!json_is_object(a->sidecar)) {
@@ -75,6 +76,12 @@ sidecar_fields(struct arrival *a, const char **why)
 			return -1;
 		}
 		snprintf(a->id, sizeof(a->id), "%s", v);
+	} else if (rso_json_str(a->sidecar, "ref") != NULL &&
+	    rso_case_named(ib->s, a->sidecar, a->id, &e) != 0) {
+		/* The reason, not the ref: a ref may name the patient. */
+		*why = e.status == EX_DATAERR ? "sidecar: ref: no such request" :
+		    "sidecar: ref: cannot be looked up";
+		return -1;
 	}
 	if ((v = rso_json_str(a->sidecar, "request")) != NULL) {
 		if (!rso_token_valid(v)) {
@@ -151,7 +158,7 @@ read_sidecar(struct inbox *ib, const char *name, struct arrival *a,
 	free(buf);
 	close(fd);
 	if (*why == NULL)
-		sidecar_fields(a, why);
+		sidecar_fields(ib, a, why);
 	return *why ? -1 : 0;
 }
 

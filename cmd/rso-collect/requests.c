@@ -101,6 +101,7 @@ request_one(const char *id, json_t *line, const char *where, void *ctx)
 	int rc;
 
 	json_object_del(req, "case");
+	json_object_del(req, "ref");
 	rc = rso_request_records(store, id, req, &out, &e);
 	json_decref(req);
 	if (rc != 0) {
@@ -138,7 +139,8 @@ collect_request(int argc, char **argv)
 	} else if (opt_provider || opt_contact || opt_what || opt_studies)
 		return usage_error();
 	store = rso_store_xopen();
-	rc = rso_case_each_input(argc, argv, request_one, req);
+	/* A line may name its case by the request's "ref". */
+	rc = rso_case_each_named(store, argc, argv, request_one, req);
 	rso_store_close(store);
 	json_decref(req);
 	json_decref(opt_contact);
