@@ -8,6 +8,7 @@
 #include "rso_csv.h"
 #include "rso_err.h"
 #include "rso_jsonl.h"
+#include "rso_mark.h"
 #include "rso_ledger.h"
 #include "rso_money.h"
 #include "rso_opt.h"
@@ -19,7 +20,7 @@ static json_t *fees;
 static struct rso_bill_opts bopts;
 static const char *opt_amount, *opt_reason, *opt_payer, *opt_month;
 static const char *opt_since, *opt_until, *opt_csv, *opt_older = "30d";
-static int opt_paid, opt_denied, opt_format_csv;
+static int opt_paid, opt_denied, opt_format_csv, opt_new;
 
 static void
 usage(FILE *fp, int full)
@@ -34,6 +35,8 @@ usage(FILE *fp, int full)
 	    "  quote [case ...]        what each patient would pay, line by line\n"
 	    "  invoice [--addon code] [--discount 50.00|10%] [--waive reason]\n"
 	    "          [--cover payer] [case ...]   one invoice per case, once\n"
+	    "  invoice --new           the cases past ready with events since the\n"
+	    "                          last --new run: only new invoices print\n"
 	    "  pay [file ...] | --csv file          import payments (once each)\n"
 	    "  refund case --amount a --reason r    by the refund policy\n"
 	    "  claim [--payer p] [--paid | --denied] case ...\n"
@@ -66,8 +69,8 @@ static void
 options(int *argc, char ***argv)
 {
 	enum { O_ADDON = RSO_OPT_PRIVATE, O_AMOUNT, O_COVER, O_CSV, O_DENIED,
-	    O_DISCOUNT, O_MONTH, O_OLDER, O_PAID, O_PAYER, O_REASON, O_SINCE,
-	    O_UNTIL, O_WAIVE };
+	    O_DISCOUNT, O_MONTH, O_NEW, O_OLDER, O_PAID, O_PAYER, O_REASON,
+	    O_SINCE, O_UNTIL, O_WAIVE };
 	static const struct option longopts[] = {
 		{ "addon", required_argument, NULL, O_ADDON },
 		{ "amount", required_argument, NULL, O_AMOUNT },
@@ -77,6 +80,7 @@ options(int *argc, char ***argv)
 		{ "discount", required_argument, NULL, O_DISCOUNT },
 		{ "format", required_argument, NULL, 'f' },
 		{ "month", required_argument, NULL, O_MONTH },
+		{ "new", no_argument, NULL, O_NEW },
 		{ "older", required_argument, NULL, O_OLDER },
 		{ "paid", no_argument, NULL, O_PAID },
 		{ "payer", required_argument, NULL, O_PAYER },
@@ -108,6 +112,7 @@ options(int *argc, char ***argv)
 				rso_usage_error(usage, "--format: not one of json, csv");
 			break;
 		case O_MONTH: opt_month = optarg; break;
+		case O_NEW: opt_new = 1; break;
 		case O_OLDER: opt_older = optarg; break;
 		case O_PAID: opt_paid = 1; break;
 		case O_PAYER: opt_payer = optarg; break;
@@ -191,19 +196,51 @@ invoice_one(const char *id, json_t *line, const char *where, void *ctx)
 		rso_warnx("%s: %s", where, e.msg);
 		return rc;
 	}
+	if (already && opt_new) {
+		json_decref(inv);
+		return 0;
+	}
 	if (already)
 		json_object_set_new(inv, "existing", json_true());
 	return emit(inv);
 }
 
+/*
+ * --new: the nightly's step, whose cost follows the new work, not the
+ * store's history.  A case that fails is reported and the mark stays, so
+ * the next night tries it again.
+ */
+static int
+invoice_new(const char *id, void *ctx)
+{
+	(void)ctx;
+	return invoice_one(id, NULL, "invoice --new", NULL);
+}
+
 static int
 verb_invoice(int argc, char **argv)
 {
+	static const char *const billable[] = { "ready", "assigned",
+	    "in-review", "delivered", NULL };
+	struct rso_error e = { 0 };
+	int rc;
+
 	options(&argc, &argv);
 	if (bopts.waive && bopts.cover)
 		rso_usage_error(usage, "--waive and --cover: one or the other");
+	if (opt_new && (argc > 0 || bopts.addons || bopts.discount ||
+	    bopts.waive || bopts.cover))
+		rso_usage_error(usage, "invoice --new: no operands or options "
+		    "for one case");
 	open_store(1);
-	return finish(rso_case_each_input(argc, argv, invoice_one, NULL));
+	if (!opt_new)
+		return finish(rso_case_each_input(argc, argv, invoice_one,
+		    NULL));
+	rc = rso_mark_walk(store, "rso-bill invoice", billable, invoice_new,
+	    NULL, &e);
+	if (e.status != 0)
+		rso_warnx("%s", e.msg);
+	return finish(rc);
 }
 
 /* ---- payments ---- */

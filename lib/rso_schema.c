@@ -83,6 +83,10 @@ const struct rso_migration rso_schema_migrations[] = {
 	{ 120, "open cases by the patient's birth date, for matching studies",
 	"CREATE INDEX cases_birth_date"
 	"  ON cases(json_extract(intake, '$.patient.birth_date'));" },
+	{ 121, "how far along the events each repeated step has got",
+	"CREATE TABLE step_marks ("
+	"  step TEXT PRIMARY KEY,"
+	"  seq INTEGER NOT NULL);" },
 	{ 201, "specialists, panels and assignments",
 	"CREATE TABLE specialists ("
 	"  id TEXT PRIMARY KEY,"

@@ -281,3 +281,41 @@ PY
 	assert_output '1|1'
 	run -0 rso-bill check
 }
+
+@test "rso-bill: invoice --new invoices what changed since its last run, and a night with nothing new prints nothing" {
+	ready_case 1
+	ready_case 2
+	run -0 --separate-stderr rso-bill invoice --new
+	[ "$(jq -r .case <<<"$output" | tr '\n' ' ')" = "RSO-2026-000001 RSO-2026-000002 " ]
+	# Nothing new: no line, and the walk reads only the events since.
+	run -0 --separate-stderr rso-bill invoice --new
+	[ -z "$output" ] && [ -z "$stderr" ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select seq = (select max(seq) from events) from step_marks where step = 'rso-bill invoice'"
+	assert_output 1
+	# Case 3 ready; case 1 paid meanwhile (an event, but already invoiced).
+	ready_case 3
+	rso-bill pay <<<'{"id":"ch_1","case":"RSO-2026-000001","amount":"100.00"}' >/dev/null
+	run -0 rso-bill invoice --new
+	[ "$(jq -r .case <<<"$output")" = RSO-2026-000003 ]
+	# A case not yet ready is left for a later night, not refused.
+	jq -c '.ref="t-4"' "$DATA/request.json" | rso-intake >/dev/null
+	run -0 rso-bill invoice --new
+	[ -z "$output" ]
+	# Usage: --new takes the cases itself.
+	run -64 --separate-stderr rso-bill invoice --new RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-bill: invoice --new: no operands or options for one case" ]
+}
+
+@test "rso-bill: invoice --new reports a case it cannot invoice, invoices the rest, and tries it again next time" {
+	ready_case 4 '.addons = ["nonesuch"]'
+	ready_case 5
+	run -65 --separate-stderr rso-bill invoice --new
+	[ "$(jq -r .case <<<"$output")" = RSO-2026-000005 ]
+	[ "$stderr" = "rso-bill: invoice --new: RSO-2026-000004: add-on 1: not in fees.json \"addons\"" ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from step_marks where step = 'rso-bill invoice'"
+	assert_output 0
+	# The same case again, and only its failure: case 5 is not reprinted.
+	run -65 --separate-stderr rso-bill invoice --new
+	[ -z "$output" ]
+	[[ "$stderr" == "rso-bill: invoice --new: RSO-2026-000004: "* ]]
+}

@@ -1,0 +1,93 @@
+/* rso_mark: how far along the event chain a repeated step has got. */
+/* SPDX-License-Identifier: ISC */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rso_mark.h"
+#include "rso_store_priv.h"
+
+/* The seq of the last event the step has seen, 0 when it never ran. */
+static long long
+mark_of(struct rso_store *s, const char *step)
+{
+	return rso_store_int(s, "SELECT seq FROM step_marks WHERE step = ?1",
+	    step);
+}
+
+static int
+mark_set(struct rso_store *s, const char *step, long long seq,
+    struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "INSERT INTO step_marks"
+	    " (step, seq) VALUES (?1, ?2) ON CONFLICT (step)"
+	    " DO UPDATE SET seq = max(seq, excluded.seq)");
+	int rc;
+
+	sqlite3_bind_text(st, 1, step, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+/* Whether status is among statuses (NULL: any). */
+static int
+wanted(const char *const *statuses, const char *status)
+{
+	if (statuses == NULL)
+		return 1;
+	for (; *statuses != NULL; statuses++)
+		if (strcmp(*statuses, status) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The ids first, then the calls: fn writes (an invoice, an export), and
+ * a read statement kept open across writes would hold a snapshot.
+ */
+int
+rso_mark_walk(struct rso_store *s, const char *step,
+    const char *const *statuses, rso_mark_fn *fn, void *ctx,
+    struct rso_error *e)
+{
+	long long from = mark_of(s, step), to;
+	sqlite3_stmt *st;
+	char **ids = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc, c, frc = 0;
+
+	to = rso_store_int(s, "SELECT coalesce(max(seq), 0) FROM events",
+	    NULL);
+	st = rso_store_prepare(s, "SELECT c.id, c.status FROM cases c"
+	    " WHERE c.id IN (SELECT case_id FROM events"
+	    "   WHERE seq > ?1 AND seq <= ?2 AND case_id IS NOT NULL)"
+	    " ORDER BY c.created, c.id");
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!wanted(statuses, rso_store_col(st, 1)))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			ids = rso_xrealloc(ids, cap * sizeof(*ids));
+		}
+		ids[n++] = rso_xstrdup(rso_store_col(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		rc = rso_store_sqlerr(s, rc, e);
+	else
+		rc = 0;
+	for (i = 0; rc == 0 && i < n; i++)
+		if ((c = fn(ids[i], ctx)) != 0 && frc == 0)
+			frc = c;
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	if (rc != 0)
+		return rc;
+	if (frc != 0)
+		return frc;
+	return to > from ? mark_set(s, step, to, e) : 0;
+}

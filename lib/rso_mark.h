@@ -1,0 +1,35 @@
+/* rso_mark: how far along the event chain a repeated step has got. */
+/* SPDX-License-Identifier: ISC */
+#ifndef RSO_MARK_H
+#define RSO_MARK_H
+
+#include "rso_err.h"
+#include "rso_store.h"
+
+/*
+ * A nightly step that looks at every case does more every night for ever.
+ * A mark keeps, per step name, the last event the step has seen, so that
+ * the next run looks only at the cases with events since: its cost grows
+ * with the new work, not with the history.  A mark is not derived from the
+ * events and verify does not check it: set too low, a step redoes work
+ * that is idempotent anyway; set too high, it skips cases, so only the
+ * steps themselves move it.
+ */
+
+/* Called with each case's id; returns 0 or the status of its failure. */
+typedef int rso_mark_fn(const char *id, void *ctx);
+
+/*
+ * Call fn once for each case whose status is one of statuses (a
+ * NULL-ended list; NULL for any) and that has an event after step's mark,
+ * oldest case first.  A case that fails does not stop the others; only
+ * when every call returned 0 does the mark move, to the last event there
+ * was when the walk began (events written meanwhile are seen next time),
+ * so a failed case is tried again on the next run.  Returns 0, the first
+ * status fn returned, or a store status with e filled.
+ */
+int rso_mark_walk(struct rso_store *s, const char *step,
+    const char *const *statuses, rso_mark_fn *fn, void *ctx,
+    struct rso_error *e);
+
+#endif
