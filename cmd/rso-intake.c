@@ -27,9 +27,19 @@ static struct rso_store *store;
 static json_t *pending;		/* answers of the open batch */
 static int batched;
 
+/* The verbs besides the default one (read requests). */
+static const struct rso_verb verbs[] = {
+	{ "consent", NULL, "consent case --providers name[,name] "
+	    "[--provider name] --expires date\n"
+	    "                  [--signed-by who] [--signed date]" },
+	{ NULL, NULL }
+};
+
 static void
 usage(FILE *fp, int full)
 {
+	if (!full && rso_verb_usage(fp))
+		return;
 	fputs("usage: rso-intake [-q] [-H home] [file ...]\n"
 	    "       rso-intake [-q] [-H home] --csv file\n"
 	    "       rso-intake [-q] [-H home] --archive file [-i identity]\n"
@@ -414,7 +424,9 @@ main(int argc, char **argv)
 			rso_opt_common(ch, optarg, usage);
 	argc -= optind;
 	argv += optind;
-	if (argc > 0 && strcmp(argv[0], "consent") == 0)
+	/* A verb first; else files, or a near miss of a verb is an error. */
+	if (argc > 0 && rso_verb_pick(verbs, argv[0], RSO_VERB_DEFAULT,
+	    usage) != NULL)
 		return rso_flush_stdout(verb_consent(argc, argv));
 	if (identity != NULL && archive == NULL)
 		rso_usage_error(usage, "-i: only with --archive");
@@ -424,6 +436,8 @@ main(int argc, char **argv)
 	}
 	if (archive != NULL)
 		return rso_flush_stdout(take_archive(archive, identity));
+	if (csv == NULL && argc == 0)
+		rso_note_stdin("requests");
 	store = rso_store_xopen();
 	pending = json_array();
 	rc = csv ? rso_csv_each(csv, (const char *const[]){ "questions", NULL },

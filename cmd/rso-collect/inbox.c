@@ -143,7 +143,6 @@ push_item(struct inbox *ib, struct arrival *a, int fd, const char *where,
 		return;
 	}
 	a->n++;
-	rso_progress_add(ib->bar, 1);
 	if (a->n >= BATCH)
 		*rc = flush(ib, a, e);
 }
@@ -326,7 +325,6 @@ gather(struct inbox *ib, const char *name, struct arrival *a,
 		a->it = rso_xrealloc(a->it, a->cap * sizeof(*a->it));
 	}
 	a->it[a->n++] = probe;
-	rso_progress_add(ib->bar, 1);
 	return 0;
 }
 
@@ -607,10 +605,12 @@ collect_inbox(int argc, char **argv)
 		rso_die(EX_CANTCREAT, "%s/.rejected", ib.dir);
 	ib.s = rso_store_xopen();
 	names = entries(&ib, &n);
-	ib.bar = rso_progress_start("inbox", 0);
+	/* The entries are known: a bar over them. */
+	ib.bar = rso_progress_start("inbox", n);
 	for (i = 0; i < n; i++) {
 		take_entry(&ib, (int)i + 1, names[i]);
 		free(names[i]);
+		rso_progress_add(ib.bar, 1);
 	}
 	rso_progress_done(ib.bar);
 	free(names);
