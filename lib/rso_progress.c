@@ -45,6 +45,9 @@ rso_progress_start(const char *what, uint64_t total)
 	clock_gettime(CLOCK_MONOTONIC, &p->start);
 	live = p;
 	rso_live_line(erase);
+	/* A known total is worth showing before the first unit is done. */
+	if (total > 0)
+		rso_progress_add(p, 0);
 	return p;
 }
 

@@ -291,3 +291,36 @@ rso-intake: h.csv:4: unterminated quoted field" ]
 	[ "$stderr" = "rso-intake: nosuch.csv: No such file or directory" ]
 	run -64 rso-intake --csv h.csv extra.jsonl
 }
+
+@test "rso-intake: a mistyped verb is exit 64; files and - are still files" {
+	run -64 --separate-stderr rso-intake consnt RSO-2026-000001
+	[ "${stderr_lines[0]}" = 'rso-intake: unknown verb "consnt"; did you mean "consent"?' ]
+	[ "${stderr_lines[1]}" = "usage: rso-intake [-q] [-H home] [file ...]" ]
+	run -64 --separate-stderr rso-intake -q consnt
+	[ "${stderr_lines[0]}" = 'rso-intake: unknown verb "consnt"; did you mean "consent"?' ]
+	# An existing file of that name is a file of requests.
+	req '.ref="t-file"' >consnt
+	run -0 --separate-stderr rso-intake consnt
+	assert_output '{"case":"RSO-2026-000001","ref":"t-file","status":"awaiting-consent"}'
+	run -0 rso-intake - <consnt
+	assert_output '{"case":"RSO-2026-000001","ref":"t-file","status":"awaiting-consent","existing":true}'
+	# A missing file that is no typo of a verb is a missing file.
+	run -66 --separate-stderr rso-intake requests.jsonl
+	[ "$stderr" = "rso-intake: requests.jsonl: No such file or directory" ]
+}
+
+@test "rso-intake: consent's usage error shows consent's usage" {
+	run -64 --separate-stderr rso-intake consent
+	[ "$stderr" = "usage: rso-intake consent case --providers name[,name] [--provider name] --expires date
+                  [--signed-by who] [--signed date]" ]
+}
+
+@test "rso-intake: reading requests from a terminal says so once" {
+	req '.ref="t-tty"' | script -qec "rso-intake" /dev/null >tty.out
+	[ "$(grep -c 'from the terminal' tty.out)" = 1 ]
+	grep -q '^rso-intake: reading requests from the terminal; end with Ctrl-D' tty.out
+	grep -q '"ref":"t-tty"' tty.out
+	script -qec "rso-intake -q" /dev/null </dev/null >tty.out
+	script -qec "rso-intake </dev/null" /dev/null </dev/null >>tty.out
+	run -1 grep -q 'from the terminal' tty.out
+}
