@@ -30,7 +30,7 @@ static int batched;
 /* The verbs besides the default one (read requests). */
 static const struct rso_verb verbs[] = {
 	{ "consent", NULL, "consent case --providers name[,name] "
-	    "[--provider name] --expires date\n"
+	    "[--provider name] [--expires date]\n"
 	    "                  [--signed-by who] [--signed date]" },
 	{ NULL, NULL }
 };
@@ -44,7 +44,7 @@ usage(FILE *fp, int full)
 	    "       rso-intake [-q] [-H home] --csv file\n"
 	    "       rso-intake [-q] [-H home] --archive file [-i identity]\n"
 	    "       rso-intake consent case --providers name[,name] "
-	    "[--provider name] --expires date\n"
+	    "[--provider name] [--expires date]\n"
 	    "                  [--signed-by who] [--signed date]\n", fp);
 	if (!full)
 		return;
@@ -205,6 +205,31 @@ parse_expiry(const char *s, char *out, int *past)
 	return 0;
 }
 
+/*
+ * A consent given without an expiry lasts config "consent_days" from its
+ * signing (or from now).  Fills out; 0, EX_DATAERR when that is past, or
+ * EX_CONFIG.
+ */
+static int
+default_expiry(rso_time_t signed_at, char *out, const char *where)
+{
+	long long days = rso_store_conf_int(store, "consent_days", 365);
+
+	if (days <= 0 || days > 36500) {
+		rso_warnx("config.json: consent_days: not a number of days from "
+		    "1 to 36500");
+		return EX_CONFIG;
+	}
+	signed_at += (rso_time_t)days * 86400;
+	if (signed_at <= rso_now()) {
+		rso_warnx("%s: consent.signed: more than \"consent_days\" ago, "
+		    "and no expiry", where);
+		return EX_DATAERR;
+	}
+	rso_time_format(signed_at, out);
+	return 0;
+}
+
 /* Record consent (its own transaction); providers is a JSON array. */
 static int
 record_consent(const char *id, json_t *providers, const char *expires,
@@ -227,15 +252,7 @@ record_consent(const char *id, json_t *providers, const char *expires,
 			rso_warnx("%s: consent.providers.%zu: not a name", where, i);
 			return EX_DATAERR;
 		}
-	if (expires == NULL) {
-		rso_warnx("%s: consent.expires: missing", where);
-		return EX_DATAERR;
-	}
-	if (parse_expiry(expires, exp, &past) != 0) {
-		rso_warnx("%s: consent.expires: %s", where, past ?
-		    "not in the future" : "not a date or RFC 3339 time");
-		return EX_DATAERR;
-	}
+	t = rso_now();
 	if (signed_at != NULL) {
 		if (rso_date_parse(signed_at, &t) != 0 &&
 		    rso_time_parse(signed_at, &t) != 0) {
@@ -244,6 +261,15 @@ record_consent(const char *id, json_t *providers, const char *expires,
 		}
 		signed_at = rso_time_format(t, sig);
 	}
+	if (expires == NULL)
+		rc = default_expiry(t, exp, where);
+	else if ((rc = parse_expiry(expires, exp, &past)) != 0) {
+		rso_warnx("%s: consent.expires: %s", where, past ?
+		    "not in the future" : "not a date or RFC 3339 time");
+		rc = EX_DATAERR;
+	}
+	if (rc != 0)
+		return rc;
 	if ((rc = rso_store_begin(store, &e)) == 0)
 		rc = rso_consent_record(store, id, providers, exp, signed_by,
 		    signed_at, &e);
@@ -349,7 +375,7 @@ verb_consent(int argc, char **argv)
 		}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1 || expires == NULL || json_array_size(providers) == 0) {
+	if (argc != 1 || json_array_size(providers) == 0) {
 		json_decref(providers);
 		usage(stderr, 0);
 		return EX_USAGE;

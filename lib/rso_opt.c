@@ -121,11 +121,15 @@ rso_unknown_name(const char *noun, const char *word,
 	for (p = shown; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
+	/*
+	 * Only a near miss of a name is shown: any other word could be what
+	 * a diagnostic must never print (a name typed in the wrong place).
+	 */
 	if (close != NULL)
 		rso_warnx("unknown %s \"%s\"; did you mean \"%s\"?", noun, shown,
 		    close);
 	else
-		rso_warnx("unknown %s \"%s\"", noun, shown);
+		rso_warnx("argument 1: not a %s (see --help)", noun);
 	free(shown);
 	usage(stderr, 0);
 	exit(EX_USAGE);

@@ -75,10 +75,11 @@ int rso_typo_distance(const char *a, const char *b);
 const char *rso_typo_closest(const char *const *names, const char *word);
 
 /*
- * A usage error for a word that names no NOUN ("verb", "report"):
- * 'PROG: unknown NOUN "WORD"; did you mean "NAME"?' when word is a typo of
- * one of names, else 'PROG: unknown NOUN "WORD"', then the short usage on
- * stderr; exit EX_USAGE.  Bytes of word that are not printable show as ?.
+ * A usage error for a word, the first operand, that names no NOUN ("verb",
+ * "report"): 'PROG: unknown NOUN "WORD"; did you mean "NAME"?' when word
+ * is a typo of one of names (control characters shown as ?), else
+ * 'PROG: argument 1: not a NOUN (see --help)' without the word, which
+ * could be anything; then the short usage on stderr and exit EX_USAGE.
  */
 void rso_unknown_name(const char *noun, const char *word,
     const char *const *names, rso_usage_fn *usage)

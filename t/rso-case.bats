@@ -203,7 +203,7 @@ usage: rso-case cancel -r reason [case ...]" ]
 	run -64 --separate-stderr rso-case
 	[[ "$stderr" == "usage: rso-case"* ]]
 	run -64 --separate-stderr rso-case frobnicate
-	[ "$stderr" = 'rso-case: unknown verb "frobnicate"
+	[ "$stderr" = 'rso-case: argument 1: not a verb (see --help)
 usage: rso-case [-q] [-H home] verb [options] [case ...]
        rso-case --help for the verbs' ]
 	run -0 rso-case --help

@@ -382,7 +382,10 @@ usage: rso-collect [-q] [-H home] verb [options] [case ...]
 	run -64 --separate-stderr rso-collect inbx in
 	[ "${stderr_lines[0]}" = 'rso-collect: unknown verb "inbx"; did you mean "inbox"?' ]
 	run -64 --separate-stderr rso-collect nonsense
-	[ "${stderr_lines[0]}" = 'rso-collect: unknown verb "nonsense"' ]
+	[ "${stderr_lines[0]}" = 'rso-collect: argument 1: not a verb (see --help)' ]
+	# A word far from every verb is not repeated: it could be a name.
+	run -64 --separate-stderr rso-collect "ZZPHI Person"
+	[[ "$stderr" != *ZZPHI* ]]
 }
 
 @test "rso-collect: a verb's usage error shows that verb's usage" {

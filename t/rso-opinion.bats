@@ -155,7 +155,7 @@ in_review() {
 
 @test "rso-opinion: an unknown verb is a usage error, store or not" {
 	run -64 --separate-stderr rso-opinion -H "$BATS_TEST_TMPDIR/none" frob
-	[ "${stderr_lines[0]}" = 'rso-opinion: unknown verb "frob"' ]
+	[ "${stderr_lines[0]}" = "rso-opinion: argument 1: not a verb (see --help)" ]
 }
 
 @test "rso-opinion: a mistyped verb is exit 64 with the closest verb" {

@@ -143,7 +143,7 @@ PY
 	run -64 --separate-stderr rso-report
 	[ "${stderr_lines[0]}" = "rso-report: which report?" ]
 	run -64 --separate-stderr rso-report weekly
-	[ "${stderr_lines[0]}" = 'rso-report: unknown report "weekly"' ]
+	[ "${stderr_lines[0]}" = "rso-report: argument 1: not a report (see --help)" ]
 	run -64 --separate-stderr rso-report monthyl --month 2026-10
 	[ "$stderr" = 'rso-report: unknown report "monthyl"; did you mean "monthly"?
 usage: rso-report [-q] [-H home] report [--month yyyy-mm | --since t [--until t]]
