@@ -341,4 +341,13 @@ usage: rso-case survey --score 0-10 [--comment text] [case ...]" ]
 	run -1 grep -q 'reading' tty.out
 	run -0 --separate-stderr rso-case show </dev/null
 	[ "$stderr" = "" ]
+	# encrypt with no input file reads the terminal too.
+	rso-case keygen -o key.txt 2>key.pub
+	pk=$(grep -o 'age1[a-z0-9]*' key.pub)
+	script -qec "rso-case encrypt -a -r $pk" /dev/null </dev/null >tty.out
+	grep -q '^rso-case: reading the input from the terminal; end with Ctrl-D' tty.out
+	grep -q 'BEGIN AGE ENCRYPTED FILE' tty.out
+	# "-" is an operand: the person named stdin themselves.
+	script -qec "rso-case encrypt -a -r $pk -" /dev/null </dev/null >tty.out
+	run -1 grep -q 'reading' tty.out
 }

@@ -425,4 +425,12 @@ usage: rso-collect request case --provider name --contact method:value --what te
 	[ "$(grep -c '"case"' screen.txt)" = 3 ]
 	[ "$(grep -c '^{"case"' screen.txt)" = 3 ]
 	run -1 grep -a 'inbox' screen.txt
+	# A diagnostic starts its own line too: entry 1, the bar just drawn.
+	for i in 4 5 6; do echo "note $i" >"in/RSO-2026-000001-note$i.txt"; done
+	echo "stray" >in/0-stray.txt
+	run -65 script -qec "rso-collect inbox in" /dev/null </dev/null
+	printf '%s\n' "$output" | sed 's/.*\x1b\[K//' | tr -d '\r' >screen.txt
+	grep -q '0/4' <<<"$output"
+	[ "$(grep -c '^{"case"' screen.txt)" = 3 ]
+	[ "$(grep -c '^rso-collect: in: entry 1: not DICOM' screen.txt)" = 1 ]
 }
