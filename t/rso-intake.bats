@@ -351,4 +351,15 @@ rso-intake: h.csv:4: unterminated quoted field" ]
 	assert_output --regexp '“consent_days”'
 	assert_output --partial 'rso-mail(1) takes -h, -n and -H home, not --version or -q;'
 	run -0 mandoc -Tlint -Wwarning "$TOP/man/rso.7"
+	# What it says of the options is true of each program it names.
+	for p in "rso-intake consent" "rso-collect due" "rso-assign roster" \
+	    "rso-opinion due" "rso-bill fees" "rso-report monthly" rso-export \
+	    "rso-case list"; do
+		run -0 $p --version
+		assert_output "${p%% *} 0.1.0"
+		run -0 $p -q -H "$RSO_HOME" --help
+		assert_line --index 0 --partial "usage: ${p%% *}"
+	done
+	run -64 rso-mail --version
+	run -64 rso-mail -q
 }
