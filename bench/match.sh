@@ -35,7 +35,7 @@ file_study() {
 	rm -rf "$t/drop"
 	gen-dicom --study "$t/drop/cd" "name=TESTPERSON^P1" birth=19300102 n=3 >/dev/null
 	/usr/bin/time -f '%e %M' -o "$t/$2" sh -c \
-	    "RSO_HOME='$t/match-$1' rso-collect inbox '$t/drop' >'$t/$2.out'"
+	    "RSO_HOME='$t/match-$1' rso-collect inbox --settle 0 '$t/drop' >'$t/$2.out'"
 	test "$(grep -c '"case":"RSO-' "$t/$2.out")" -eq 3 || {
 		echo "match.sh: the study was not filed to its case" >&2; exit 1; }
 }

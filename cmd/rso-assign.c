@@ -18,9 +18,22 @@ enum format { FMT_JSON, FMT_TEXT };
 static struct rso_store *store;
 static enum format format = FMT_JSON;
 
+/* The verbs besides the default one (assign), for their names and usage. */
+static const struct rso_verb verbs[] = {
+	{ "accept", NULL, "accept [--by id] case ..." },
+	{ "decline", NULL, "decline -r reason [--by id] case ..." },
+	{ "due", NULL, "due [--within 2d] [-f json|text]" },
+	{ "match", NULL, "match [--role r] case ..." },
+	{ "roster", NULL, "roster [-f json|text] [--csv file | file ...]" },
+	{ "workload", NULL, "workload [-f json|text]" },
+	{ NULL, NULL }
+};
+
 static void
 usage(FILE *fp, int full)
 {
+	if (!full && rso_verb_usage(fp))
+		return;
 	fputs("usage: rso-assign [-q] [-H home] [--to id [--role r]] [--force]"
 	    " [--panel role,...] [case ...]\n"
 	    "       rso-assign --ready\n"
@@ -369,24 +382,17 @@ main(int argc, char **argv)
 		RSO_OPT_LONG, { 0 } };
 	struct per_case pc = { "primary", NULL, NULL, NULL, NULL, 0 };
 	int64_t within = 0;
+	const struct rso_verb *v;
 	struct rso_error e;
 	const char *verb = "", *csv = NULL;
 	int ch, rc, ready = 0;
 	char *tok, *save = NULL, *copy;
 
 	rso_setprogname(argv[0]);
-	/*
-	 * A verb is one of the names below; any other first operand is a case
-	 * for the default verb (assign).
-	 */
-	if (argc > 1 && (strcmp(argv[1], "roster") == 0 ||
-	    strcmp(argv[1], "match") == 0 || strcmp(argv[1], "accept") == 0 ||
-	    strcmp(argv[1], "decline") == 0 || strcmp(argv[1], "due") == 0 ||
-	    strcmp(argv[1], "workload") == 0)) {
-		verb = argv[1];
-		argv++;
-		argc--;
-	}
+	/* The first operand is a verb, else a case for the default verb. */
+	if ((v = rso_verb_take(&argc, argv, "f:r:" RSO_OPT_SHORT, longopts,
+	    verbs, RSO_VERB_DEFAULT, usage)) != NULL)
+		verb = v->name;
 	while ((ch = getopt_long(argc, argv, "f:r:" RSO_OPT_SHORT, longopts,
 	    NULL)) != -1)
 		switch (ch) {
@@ -422,6 +428,10 @@ main(int argc, char **argv)
 		usage(stderr, 0);
 		return EX_USAGE;
 	}
+	/* A case operand has no line to carry a reason. */
+	if (strcmp(verb, "decline") == 0 && argc > 0 && pc.reason == NULL)
+		rso_usage_error(usage, "decline: -r reason is needed with a case "
+		    "operand");
 	store = rso_store_xopen();
 	if (strcmp(verb, "roster") == 0)
 		rc = verb_roster(argc, argv, csv);

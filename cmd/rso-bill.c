@@ -25,6 +25,8 @@ static int opt_paid, opt_denied, opt_format_csv, opt_new;
 static void
 usage(FILE *fp, int full)
 {
+	if (!full && rso_verb_usage(fp))
+		return;
 	fputs("usage: rso-bill [-q] [-H home] verb [options] [case ...]\n", fp);
 	if (!full) {
 		fputs("       rso-bill --help for the verbs\n", fp);
@@ -559,17 +561,21 @@ verb_check(int argc, char **argv)
 }
 
 static const struct rso_verb verbs[] = {
-	{ "balance", verb_balance },
-	{ "check", verb_check },
-	{ "claim", verb_claim },
-	{ "due", verb_due },
-	{ "fees", verb_fees },
-	{ "invoice", verb_invoice },
-	{ "ledger", verb_ledger },
-	{ "pay", verb_pay },
-	{ "payout", verb_payout },
-	{ "quote", verb_quote },
-	{ "refund", verb_refund },
+	{ "balance", verb_balance, "balance [case ...]" },
+	{ "check", verb_check, "check" },
+	{ "claim", verb_claim, "claim [--payer p] [--paid | --denied] "
+	    "[case ...]" },
+	{ "due", verb_due, "due [--older 30d]" },
+	{ "fees", verb_fees, "fees" },
+	{ "invoice", verb_invoice, "invoice [--addon code] "
+	    "[--discount 50.00|10%] [--waive reason]\n"
+	    "                [--cover payer] [case ...]" },
+	{ "ledger", verb_ledger, "ledger [--since t] [--until t] "
+	    "[-f json|csv]" },
+	{ "pay", verb_pay, "pay [file ...] | --csv file" },
+	{ "payout", verb_payout, "payout --month yyyy-mm [--paid]" },
+	{ "quote", verb_quote, "quote [case ...]" },
+	{ "refund", verb_refund, "refund case --amount a --reason r" },
 	{ NULL, NULL }
 };
 

@@ -27,9 +27,19 @@ static struct rso_store *store;
 static json_t *pending;		/* answers of the open batch */
 static int batched;
 
+/* The verbs besides the default one (read requests). */
+static const struct rso_verb verbs[] = {
+	{ "consent", NULL, "consent case --providers name[,name] "
+	    "[--provider name] [--expires date]\n"
+	    "                  [--signed-by who] [--signed date]" },
+	{ NULL, NULL }
+};
+
 static void
 usage(FILE *fp, int full)
 {
+	if (!full && rso_verb_usage(fp))
+		return;
 	fputs("usage: rso-intake [-q] [-H home] [file ...]\n"
 	    "       rso-intake [-q] [-H home] --csv file\n"
 	    "       rso-intake [-q] [-H home] --archive file [-i identity]\n"
@@ -196,6 +206,31 @@ parse_expiry(const char *s, char *out, int *past)
 	return 0;
 }
 
+/*
+ * A consent given without an expiry lasts config "consent_days" from its
+ * signing (or from now).  Fills out; 0, EX_DATAERR when that is past, or
+ * EX_CONFIG.
+ */
+static int
+default_expiry(rso_time_t signed_at, char *out, const char *where)
+{
+	long long days = rso_store_conf_int(store, "consent_days", 365);
+
+	if (days <= 0 || days > 36500) {
+		rso_warnx("config.json: consent_days: not a number of days from "
+		    "1 to 36500");
+		return EX_CONFIG;
+	}
+	signed_at += (rso_time_t)days * 86400;
+	if (signed_at <= rso_now()) {
+		rso_warnx("%s: consent.signed: more than \"consent_days\" ago, "
+		    "and no expiry", where);
+		return EX_DATAERR;
+	}
+	rso_time_format(signed_at, out);
+	return 0;
+}
+
 /* Record consent (its own transaction); providers is a JSON array. */
 static int
 record_consent(const char *id, json_t *providers, const char *expires,
@@ -218,6 +253,7 @@ record_consent(const char *id, json_t *providers, const char *expires,
 			rso_warnx("%s: consent.providers.%zu: not a name", where, i);
 			return EX_DATAERR;
 		}
+	t = rso_now();
 	if (signed_at != NULL) {
 		if (rso_date_parse(signed_at, &t) != 0 &&
 		    rso_time_parse(signed_at, &t) != 0) {
@@ -226,22 +262,17 @@ record_consent(const char *id, json_t *providers, const char *expires,
 		}
 		signed_at = rso_time_format(t, sig);
 	}
-	if (expires == NULL) {
-		/* consent_days from signing (or now), as a form's consent
-		 * usually has no end date of its own. */
-		t = (signed_at ? t : rso_now()) +
-		    rso_store_conf_int(store, "consent_days", 365) * 86400;
-		if (t <= rso_now()) {
-			rso_warnx("%s: consent.signed: more than consent_days ago",
-			    where);
-			return EX_DATAERR;
-		}
-		rso_time_format(t, exp);
-	} else if (parse_expiry(expires, exp, &past) != 0) {
+	/* consent_days from signing (or now): a form's consent usually has
+	 * no end date of its own. */
+	if (expires == NULL)
+		rc = default_expiry(t, exp, where);
+	else if ((rc = parse_expiry(expires, exp, &past)) != 0) {
 		rso_warnx("%s: consent.expires: %s", where, past ?
 		    "not in the future" : "not a date or RFC 3339 time");
-		return EX_DATAERR;
+		rc = EX_DATAERR;
 	}
+	if (rc != 0)
+		return rc;
 	if ((rc = rso_store_begin(store, &e)) == 0)
 		rc = rso_consent_record(store, id, providers, exp, signed_by,
 		    signed_at, &e);
@@ -425,7 +456,9 @@ main(int argc, char **argv)
 			rso_opt_common(ch, optarg, usage);
 	argc -= optind;
 	argv += optind;
-	if (argc > 0 && strcmp(argv[0], "consent") == 0)
+	/* A verb first; else files, or a near miss of a verb is an error. */
+	if (argc > 0 && rso_verb_pick(verbs, argv[0], RSO_VERB_DEFAULT,
+	    usage) != NULL)
 		return rso_flush_stdout(verb_consent(argc, argv));
 	if (identity != NULL && archive == NULL)
 		rso_usage_error(usage, "-i: only with --archive");
@@ -435,6 +468,8 @@ main(int argc, char **argv)
 	}
 	if (archive != NULL)
 		return rso_flush_stdout(take_archive(archive, identity));
+	if (csv == NULL && argc == 0)
+		rso_note_stdin("requests");
 	store = rso_store_xopen();
 	pending = json_array();
 	rc = csv ? rso_csv_each(csv, (const char *const[]){ "questions", NULL },

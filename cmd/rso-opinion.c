@@ -22,9 +22,23 @@ static const char *opt_by, *opt_video, *opt_unread, *opt_format = "text";
 static const char *opt_outcome, *opt_file, *opt_impact, *opt_role = "primary";
 static json_t *opt_to, *opt_icd10;
 
+/* The verbs, for their names and usage; main() dispatches. */
+static const struct rso_verb verbs[] = {
+	{ "ack", NULL, "ack --by patient|referrer [case ...]" },
+	{ "deliver", NULL, "deliver [--to patient,referrer] [--video time] "
+	    "[case ...]" },
+	{ "draft", NULL, "draft [-f text|markdown|json] case" },
+	{ "due", NULL, "due --unread 3d" },
+	{ "record", NULL, "record --outcome o --file f [--icd10 code,...] "
+	    "[--impact i]\n                   [--role r] case" },
+	{ NULL, NULL }
+};
+
 static void
 usage(FILE *fp, int full)
 {
+	if (!full && rso_verb_usage(fp))
+		return;
 	fputs("usage: rso-opinion [-q] [-H home] verb [options] [case ...]\n",
 	    fp);
 	if (!full) {
@@ -391,7 +405,7 @@ main(int argc, char **argv)
 		rso_opt_common(ch, optarg, usage);
 	if (optind >= argc)
 		return usage_error();
-	verb = argv[optind];
+	verb = rso_verb_pick(verbs, argv[optind], RSO_VERB_NEEDED, usage)->name;
 	argv += optind;
 	argc -= optind;
 	rso_opt_reset();
@@ -406,7 +420,12 @@ main(int argc, char **argv)
 			}
 			opt_format = optarg;
 			break;
-		case OPT_BY: opt_by = optarg; break;
+		case OPT_BY:
+			if (strcmp(optarg, "patient") && strcmp(optarg, "referrer"))
+				rso_usage_error(usage, "--by: not patient or "
+				    "referrer");
+			opt_by = optarg;
+			break;
 		case OPT_FILE: opt_file = optarg; break;
 		case OPT_ICD10:
 			if (parse_icd10(optarg) != 0)
@@ -446,12 +465,9 @@ main(int argc, char **argv)
 		}
 	argc -= optind;
 	argv += optind;
-	if (strcmp(verb, "draft") && strcmp(verb, "record") &&
-	    strcmp(verb, "deliver") && strcmp(verb, "ack") &&
-	    strcmp(verb, "due")) {
-		rso_warnx("%s: unknown verb", verb);
-		return usage_error();
-	}
+	/* A case operand has no line to say who read it. */
+	if (strcmp(verb, "ack") == 0 && argc > 0 && opt_by == NULL)
+		rso_usage_error(usage, "ack: --by is needed with a case operand");
 	store = rso_store_xopen();
 	if (strcmp(verb, "draft") == 0)
 		rc = verb_draft(argc, argv);

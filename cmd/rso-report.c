@@ -145,7 +145,7 @@ main(int argc, char **argv)
 	if (argc != 1)
 		rso_usage_error(usage, argc ? "one report at a time" : "which report?");
 	if ((fn = rso_report_find(argv[0])) == NULL)
-		rso_usage_error(usage, "argument 1: not a report (see --help)");
+		rso_unknown_name("report", argv[0], rso_report_names(), usage);
 	if (month && (since || until))
 		rso_usage_error(usage, "--month: not with --since or --until");
 	if (until && !since)

@@ -616,8 +616,10 @@ rso_case_each_named(struct rso_store *s, int argc, char **argv,
 	char where[64];
 	int i, rc, status = 0;
 
-	if (argc == 0)
+	if (argc == 0) {
+		rso_note_stdin("JSON lines with \"case\"");
 		return rso_jsonl_each(0, NULL, each_input_line, &ei);
+	}
 	for (i = 0; i < argc; i++) {
 		snprintf(where, sizeof(where), "argument %d", i + 1);
 		if (!rso_case_id_valid(argv[i])) {

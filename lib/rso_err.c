@@ -14,6 +14,7 @@
 
 static const char *progname = "rso";
 static int quiet;
+static void (*live_erase)(int fd);	/* the progress line on stderr, if any */
 
 void
 rso_setprogname(const char *argv0)
@@ -44,9 +45,24 @@ rso_isquiet(void)
 	return quiet;
 }
 
+void
+rso_live_line(void (*erase)(int fd))
+{
+	live_erase = erase;
+}
+
+void
+rso_live_erase(int fd)
+{
+	if (live_erase != NULL)
+		live_erase(fd);
+}
+
 static void
 vmsg(int errnum, const char *fmt, va_list ap)
 {
+	/* A message starts its own line, never glued to a progress line. */
+	rso_live_erase(STDERR_FILENO);
 	/* One fputs per piece of a line keeps lines whole under stdio locking. */
 	flockfile(stderr);
 	fprintf(stderr, "%s: ", progname);
@@ -88,6 +104,18 @@ rso_note(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(0, fmt, ap);
 	va_end(ap);
+}
+
+void
+rso_note_stdin(const char *what)
+{
+	static int said;
+
+	/* A person at a terminal would otherwise wait on a silent program. */
+	if (said || quiet || !isatty(STDIN_FILENO))
+		return;
+	said = 1;
+	rso_note("reading %s from the terminal; end with Ctrl-D", what);
 }
 
 void

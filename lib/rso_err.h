@@ -26,6 +26,25 @@ void rso_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Informational line on stderr, unless quiet. */
 void rso_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Before a program reads stdin because it was given no operand: when stdin
+ * is a terminal (and not -q), say once per run
+ * "PROG: reading WHAT from the terminal; end with Ctrl-D".  Later calls,
+ * whatever their WHAT, say nothing, so a program may name what it reads
+ * before a library reader gives its generic WHAT.
+ */
+void rso_note_stdin(const char *what);
+
+/*
+ * A line drawn on stderr without a newline (rso_progress) registers how to
+ * erase it; NULL when it is gone.  rso_live_erase(fd) is called before a
+ * line goes to fd: every message erases it (fd 2), and lines written to
+ * stdout (fd 1) erase it when stdout is the same terminal, so no line is
+ * ever glued to a progress line.
+ */
+void rso_live_line(void (*erase)(int fd));
+void rso_live_erase(int fd);
+
 /* As above, then exit(status). */
 _Noreturn void rso_die(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rso_err.h"
 #include "rso_jsonl.h"
@@ -194,8 +195,10 @@ rso_jsonl_each(int argc, char **argv, rso_jsonl_fn *fn, void *ctx)
 	int i, status = 0, rc;
 	FILE *fp;
 
-	if (argc == 0)
+	if (argc == 0) {
+		rso_note_stdin("JSON lines");
 		return each_stream(stdin, "stdin", fn, ctx);
+	}
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "-") == 0) {
 			rc = each_stream(stdin, "stdin", fn, ctx);
@@ -215,6 +218,8 @@ rso_jsonl_each(int argc, char **argv, rso_jsonl_fn *fn, void *ctx)
 int
 rso_jsonl_write(FILE *fp, const json_t *obj)
 {
+	if (fp == stdout)
+		rso_live_erase(STDOUT_FILENO);
 	if (json_dumpf(obj, fp, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0 ||
 	    putc('\n', fp) == EOF)
 		return EX_IOERR;

@@ -36,10 +36,11 @@ int rso_jsonl_ioerror(const struct rso_jsonl *r);
 
 /*
  * Call fn on every object of every operand (a path, or "-" for stdin; no
- * operands means stdin).  A missing file is reported and yields EX_NOINPUT;
- * a bad line yields EX_DATAERR; fn's non-zero return is kept as the status
- * too (the first non-zero status wins) and reading goes on.  Returns 0 or
- * that status.
+ * operands means stdin, with rso_note_stdin() for a person at a
+ * terminal).  A missing file is reported and yields EX_NOINPUT; a bad
+ * line yields EX_DATAERR; fn's non-zero return is kept as the status too
+ * (the first non-zero status wins) and reading goes on.  Returns 0 or that
+ * status.
  */
 typedef int rso_jsonl_fn(json_t *obj, struct rso_jsonl *r, void *ctx);
 int rso_jsonl_each(int argc, char **argv, rso_jsonl_fn *fn, void *ctx);

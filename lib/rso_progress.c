@@ -12,8 +12,24 @@ struct rso_progress {
 	const char *what;
 	uint64_t total, done;
 	int busy;			/* no units: the time spent */
+	int shown;			/* the line is on the terminal now */
+	int stdout_tty;			/* stdout shares the terminal */
 	struct timespec start, last;
 };
+
+/* The one bar drawn now, for erase(): a program draws one at a time. */
+static struct rso_progress *live;
+
+/* Take the line off the terminal before a line is written to fd. */
+static void
+erase(int fd)
+{
+	if (live == NULL || !live->shown ||
+	    (fd == STDOUT_FILENO && !live->stdout_tty))
+		return;
+	fputs("\r\033[K", stderr);
+	live->shown = 0;
+}
 
 struct rso_progress *
 rso_progress_start(const char *what, uint64_t total)
@@ -25,7 +41,13 @@ rso_progress_start(const char *what, uint64_t total)
 	p = rso_xcalloc(1, sizeof(*p));
 	p->what = what;
 	p->total = total;
+	p->stdout_tty = isatty(STDOUT_FILENO);
 	clock_gettime(CLOCK_MONOTONIC, &p->start);
+	live = p;
+	rso_live_line(erase);
+	/* A known total is worth showing before the first unit is done. */
+	if (total > 0)
+		rso_progress_add(p, 0);
 	return p;
 }
 
@@ -52,6 +74,7 @@ draw(struct rso_progress *p)
 	const int width = 30;
 	int i, fill;
 
+	p->shown = 1;
 	if (p->busy) {
 		fprintf(stderr, "\r%s: %s: %c %.1f s", rso_progname(), p->what,
 		    "|/-\\"[(p->last.tv_nsec / 100000000 + p->last.tv_sec) % 4],
@@ -98,6 +121,10 @@ rso_progress_done(struct rso_progress *p)
 	/* The last count, then erase the line so diagnostics start clean. */
 	clock_gettime(CLOCK_MONOTONIC, &p->last);
 	draw(p);
-	fprintf(stderr, "\r\033[K");
+	erase(STDERR_FILENO);
+	if (live == p) {
+		live = NULL;
+		rso_live_line(NULL);
+	}
 	free(p);
 }

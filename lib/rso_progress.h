@@ -11,7 +11,9 @@ struct rso_progress;
  * Start a bar labelled what ("inbox", "export") over total units (0 when
  * unknown: a counter instead of a bar).  Returns NULL -- and every call
  * below accepts NULL and does nothing -- when stderr is not a terminal or
- * -q was given, so cron jobs and pipes stay quiet.
+ * -q was given, so cron jobs and pipes stay quiet.  While it is drawn,
+ * messages and JSON lines on the same terminal erase it first (see
+ * rso_live_line), and it comes back at its next redraw.
  */
 struct rso_progress *rso_progress_start(const char *what, uint64_t total);
 

@@ -182,30 +182,43 @@ report_chart_add(json_t *c, const char *label, int64_t v)
 
 /* ---- the list of reports ---- */
 
+static const struct {
+	const char *name;
+	rso_report_fn *fn;
+} reports[] = {
+	{ "access", rso_report_access },
+	{ "attrition", rso_report_attrition },
+	{ "audit", rso_report_audit },
+	{ "funnel", rso_report_funnel },
+	{ "maturity", rso_report_maturity },
+	{ "monthly", rso_report_monthly },
+	{ "nps", rso_report_nps },
+	{ "outcomes", rso_report_outcomes },
+	{ "reach", rso_report_reach },
+	{ "roi", rso_report_roi },
+	{ "specialists", rso_report_specialists },
+	{ "turnaround", rso_report_turnaround },
+};
+#define NREPORTS (sizeof(reports) / sizeof(reports[0]))
+
 rso_report_fn *
 rso_report_find(const char *name)
 {
-	static const struct {
-		const char *name;
-		rso_report_fn *fn;
-	} reports[] = {
-		{ "access", rso_report_access },
-		{ "attrition", rso_report_attrition },
-		{ "audit", rso_report_audit },
-		{ "funnel", rso_report_funnel },
-		{ "maturity", rso_report_maturity },
-		{ "monthly", rso_report_monthly },
-		{ "nps", rso_report_nps },
-		{ "outcomes", rso_report_outcomes },
-		{ "reach", rso_report_reach },
-		{ "roi", rso_report_roi },
-		{ "specialists", rso_report_specialists },
-		{ "turnaround", rso_report_turnaround },
-	};
 	size_t i;
 
-	for (i = 0; i < sizeof(reports) / sizeof(reports[0]); i++)
+	for (i = 0; i < NREPORTS; i++)
 		if (strcmp(reports[i].name, name) == 0)
 			return reports[i].fn;
 	return NULL;
+}
+
+const char *const *
+rso_report_names(void)
+{
+	static const char *names[NREPORTS + 1];
+	size_t i;
+
+	for (i = 0; i < NREPORTS; i++)
+		names[i] = reports[i].name;
+	return names;
 }

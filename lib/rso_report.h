@@ -44,4 +44,7 @@ rso_report_fn rso_report_monthly, rso_report_turnaround, rso_report_funnel,
 /* The report called name, or NULL. */
 rso_report_fn *rso_report_find(const char *name);
 
+/* The names of the reports, NULL-terminated, for "did you mean". */
+const char *const *rso_report_names(void);
+
 #endif

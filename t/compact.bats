@@ -112,7 +112,7 @@ local_setup() {
 	mkdir in
 	printf 'Synthetic scan.\n' >in/RSO-2026-000002-scan.txt
 	script -qec "rso-collect inbox --settle 0 in >/dev/null" /dev/null >tty.out
-	grep -q 'rso-collect: inbox: 1' tty.out
+	grep -q 'rso-collect: inbox \[##############################\] 1/1' tty.out
 	# -q silences it on a terminal too.
 	script -qec "rso-export -q --format archive -r $pk --force --to out RSO-2026-000001 >/dev/null" /dev/null >tty.out
 	run -1 grep -q 'export' tty.out

@@ -124,8 +124,12 @@ PY
 @test "rso-assign: decline sends the case back to ready and the decliner is not matched again" {
 	ready_case 1
 	rso-assign RSO-2026-000001 >/dev/null
-	run -65 --separate-stderr rso-assign decline RSO-2026-000001
-	[ "$stderr" = "rso-assign: argument 1: reason: missing" ]
+	# A case operand has no line to carry a reason: -r is a must (64).
+	run -64 --separate-stderr rso-assign decline RSO-2026-000001
+	[ "$stderr" = "rso-assign: decline: -r reason is needed with a case operand
+usage: rso-assign decline -r reason [--by id] case ..." ]
+	run -65 --separate-stderr rso-assign decline <<<'{"case":"RSO-2026-000001"}'
+	[ "$stderr" = "rso-assign: stdin:1: reason: missing" ]
 	run -0 rso-assign decline -r "conflict of interest" RSO-2026-000001
 	assert_output '{"case":"RSO-2026-000001","status":"ready","specialist":"sp-okafor"}'
 	run -0 rso-assign RSO-2026-000001
@@ -199,9 +203,38 @@ PY
 
 @test "rso-assign: usage errors" {
 	run -64 --separate-stderr rso-assign due --within soon
-	[ "${stderr_lines[0]}" = "rso-assign: --within: not a duration such as 2d" ]
+	[ "$stderr" = "rso-assign: --within: not a duration such as 2d
+usage: rso-assign due [--within 2d] [-f json|text]" ]
 	run -65 --separate-stderr rso-assign "Test Alpha"
 	[ "$stderr" = "rso-assign: argument 1: not a case id" ]
 	run -0 rso-assign --help
 	assert_output --partial "usage: rso-assign"
+}
+
+@test "rso-assign: a mistyped verb is exit 64 with the closest verb; cases stay cases" {
+	run -64 --separate-stderr rso-assign rostr
+	[ "${stderr_lines[0]}" = 'rso-assign: unknown verb "rostr"; did you mean "roster"?' ]
+	[ "${stderr_lines[1]}" = "usage: rso-assign [-q] [-H home] [--to id [--role r]] [--force] [--panel role,...] [case ...]" ]
+	# The verb is found after the options too.
+	run -64 --separate-stderr rso-assign -f text workloda
+	[ "${stderr_lines[0]}" = 'rso-assign: unknown verb "workloda"; did you mean "workload"?' ]
+	run -0 rso-assign -f text workload
+	assert_line --index 0 --regexp '^SPECIALIST +OPEN/CAP'
+	run -0 rso-assign -q roster
+	[ "$(jq -r .id <<<"$output" | paste -sd,)" = "sp-away,sp-lind,sp-okafor,sp-rad" ]
+	# A case id, or a word that is no typo of a verb, is a case for assign.
+	run -65 --separate-stderr rso-assign RSO-2026-000009
+	[ "$stderr" = "rso-assign: argument 1: RSO-2026-000009: no such case" ]
+	run -65 --separate-stderr rso-assign "Test Alpha"
+	[ "$stderr" = "rso-assign: argument 1: not a case id" ]
+	# After --, a word is an operand whatever it spells.
+	run -65 --separate-stderr rso-assign -- rostr
+	[ "$stderr" = "rso-assign: argument 1: not a case id" ]
+}
+
+@test "rso-assign: assign from a terminal says it reads stdin" {
+	script -qec "rso-assign" /dev/null </dev/null >tty.out
+	grep -q '^rso-assign: reading JSON lines with "case" from the terminal; end with Ctrl-D' tty.out
+	run -0 --separate-stderr rso-assign </dev/null
+	[ "$stderr" = "" ]
 }

@@ -319,3 +319,23 @@ PY
 	[ -z "$output" ]
 	[[ "$stderr" == "rso-bill: invoice --new: RSO-2026-000004: "* ]]
 }
+
+@test "rso-bill: a mistyped verb is exit 64 with the closest verb" {
+	run -64 --separate-stderr rso-bill invoce RSO-2026-000001
+	[ "$stderr" = 'rso-bill: unknown verb "invoce"; did you mean "invoice"?
+usage: rso-bill [-q] [-H home] verb [options] [case ...]
+       rso-bill --help for the verbs' ]
+	run -64 --separate-stderr rso-bill refund RSO-2026-000001
+	[ "$stderr" = "rso-bill: refund: one case, --amount and --reason
+usage: rso-bill refund case --amount a --reason r" ]
+	run -64 --separate-stderr rso-bill ledger extra
+	[ "$stderr" = "rso-bill: ledger: no operands
+usage: rso-bill ledger [--since t] [--until t] [-f json|csv]" ]
+}
+
+@test "rso-bill: pay from a terminal says it reads stdin" {
+	script -qec "rso-bill pay" /dev/null </dev/null >tty.out
+	grep -q '^rso-bill: reading JSON lines from the terminal; end with Ctrl-D' tty.out
+	run -0 --separate-stderr rso-bill pay </dev/null
+	[ "$stderr" = "" ]
+}

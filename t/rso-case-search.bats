@@ -202,7 +202,7 @@ month_of_work() {
 	# An inbox entry no case could take, on 30 September.
 	mkdir in
 	echo "synthetic" >in/stray.txt
-	rso-collect inbox in 2>/dev/null || true
+	rso-collect inbox --settle 0 in 2>/dev/null || true
 	touch -d 2026-09-30T07:00:00Z in/.rejected/stray.txt.reason
 	export RSO_NOW=2026-10-01T12:00:00Z
 }

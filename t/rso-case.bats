@@ -119,8 +119,13 @@ rso-case: stdin:4: case: not a case id' ]
 
 @test "rso-case: cancel needs a configured reason and is final" {
 	cases 2
-	run -65 --separate-stderr rso-case cancel RSO-2026-000001
-	[ "$stderr" = "rso-case: argument 1: reason: missing" ]
+	# A case operand has no line to carry a reason: -r is a must, 64.
+	run -64 --separate-stderr rso-case cancel RSO-2026-000001
+	[ "$stderr" = "rso-case: cancel: -r reason is needed with a case operand
+usage: rso-case cancel -r reason [case ...]" ]
+	# A line without one is bad input: 65, and the good lines go on.
+	run -65 --separate-stderr rso-case cancel <<<'{"case":"RSO-2026-000001"}'
+	[ "$stderr" = "rso-case: stdin:1: reason: missing" ]
 	run -64 --separate-stderr rso-case cancel -r bored RSO-2026-000001
 	[ "$stderr" = 'rso-case: --reason: not one of "cancel_reasons" in config.json' ]
 	run -0 rso-case cancel -r no-records RSO-2026-000001
@@ -285,7 +290,9 @@ records_read_back() {
 	run -64 --separate-stderr rso-case
 	[[ "$stderr" == "usage: rso-case"* ]]
 	run -64 --separate-stderr rso-case frobnicate
-	[ "${stderr_lines[0]}" = "rso-case: frobnicate: unknown verb" ]
+	[ "$stderr" = 'rso-case: argument 1: not a verb (see --help)
+usage: rso-case [-q] [-H home] verb [options] [case ...]
+       rso-case --help for the verbs' ]
 	run -0 rso-case --help
 	assert_line --index 0 --partial "usage: rso-case"
 	assert_output --partial "verify"
@@ -369,4 +376,65 @@ records_read_back() {
 	[ "$stderr" = "rso-case: stdin:1: date: not a date such as 2026-10-01" ]
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from events where type = 'case.downstream'"
 	assert_output 0
+}
+
+@test "rso-case: a mistyped verb is exit 64 with the closest verb" {
+	run -64 --separate-stderr rso-case lsit
+	[ "$stderr" = 'rso-case: unknown verb "lsit"; did you mean "list"?
+usage: rso-case [-q] [-H home] verb [options] [case ...]
+       rso-case --help for the verbs' ]
+	run -64 --separate-stderr rso-case -q verfy
+	[ "${stderr_lines[0]}" = 'rso-case: unknown verb "verfy"; did you mean "verify"?' ]
+	run -64 --separate-stderr rso-case Show RSO-2026-000001
+	[ "${stderr_lines[0]}" = 'rso-case: unknown verb "Show"; did you mean "show"?' ]
+	run -64 --separate-stderr rso-case lg
+	[ "${stderr_lines[0]}" = 'rso-case: unknown verb "lg"; did you mean "log"?' ]
+	# Control characters in the word do not reach the terminal.
+	run -64 --separate-stderr rso-case $'li\033st'
+	[ "${stderr_lines[0]}" = 'rso-case: unknown verb "li?st"; did you mean "list"?' ]
+}
+
+@test "rso-case: a verb's usage error shows that verb's usage" {
+	cases 1
+	run -64 --separate-stderr rso-case log
+	[ "$stderr" = "usage: rso-case log [-f json|text] case" ]
+	run -64 --separate-stderr rso-case log RSO-2026-000001 RSO-2026-000002
+	[ "$stderr" = "usage: rso-case log [-f json|text] case" ]
+	run -64 --separate-stderr rso-case list --status nope
+	[ "$stderr" = "rso-case: --status: not a case status
+usage: rso-case list [-s status[,status]] [--since when] [--until when]
+                [-f json|text|csv]" ]
+	run -64 --separate-stderr rso-case survey --score 11 RSO-2026-000001
+	[ "$stderr" = "rso-case: --score: not a whole number from 0 to 10
+usage: rso-case survey --score 0-10 [--comment text] [case ...]" ]
+	run -64 --separate-stderr rso-case show --bogus
+	[ "${stderr_lines[1]}" = "usage: rso-case show [-f json|text] [case ...]" ]
+	# --help is still the whole text.
+	run -0 rso-case log --help
+	assert_line --index 0 "usage: rso-case [-q] [-H home] verb [options] [case ...]"
+	assert_output --partial "verify"
+}
+
+@test "rso-case: a verb reading stdin from a terminal says so once" {
+	cases 1
+	# Under script(1) stdin is a terminal; its input ends with Ctrl-D.
+	echo '{"case":"RSO-2026-000001"}' | script -qec "rso-case show -f text >/dev/null" /dev/null >tty.out
+	[ "$(grep -c 'reading' tty.out)" = 1 ]
+	grep -q '^rso-case: reading JSON lines with "case" from the terminal; end with Ctrl-D' tty.out
+	# Not with -q, not with an operand, not from a pipe or a file.
+	script -qec "rso-case show -q </dev/null" /dev/null </dev/null >tty.out
+	script -qec "rso-case show RSO-2026-000001 >/dev/null" /dev/null </dev/null >>tty.out
+	script -qec "rso-case show </dev/null" /dev/null </dev/null >>tty.out
+	run -1 grep -q 'reading' tty.out
+	run -0 --separate-stderr rso-case show </dev/null
+	[ "$stderr" = "" ]
+	# encrypt with no input file reads the terminal too.
+	rso-case keygen -o key.txt 2>key.pub
+	pk=$(grep -o 'age1[a-z0-9]*' key.pub)
+	script -qec "rso-case encrypt -a -r $pk" /dev/null </dev/null >tty.out
+	grep -q '^rso-case: reading the input from the terminal; end with Ctrl-D' tty.out
+	grep -q 'BEGIN AGE ENCRYPTED FILE' tty.out
+	# "-" is an operand: the person named stdin themselves.
+	script -qec "rso-case encrypt -a -r $pk -" /dev/null </dev/null >tty.out
+	run -1 grep -q 'reading' tty.out
 }

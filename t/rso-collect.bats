@@ -306,7 +306,7 @@ rso-collect: in: entry 4: sidecar: case: not a case id (moved to .rejected)" ]
 	echo '{"ref":"t-1","type":"lab","source":"Test Hospital","date":"2026-09-28"}' >in/labs.txt.json
 	echo "other" >in/other.txt
 	echo '{"ref":"ZZPHI-ref","type":"lab"}' >in/other.txt.json
-	run -65 --separate-stderr rso-collect inbox in
+	run -65 --separate-stderr rso-collect inbox --settle 0 in
 	[ "$(jq -c '[.case, .type]' <<<"$output")" = '["RSO-2026-000001","lab"]' ]
 	[ "$stderr" = "rso-collect: in: entry 2: sidecar: ref: no such request (moved to .rejected)" ]
 	[ -e in/.rejected/other.txt.json ]
@@ -399,4 +399,65 @@ rso-collect: in: entry 4: sidecar: case: not a case id (moved to .rejected)" ]
 	[ "$stderr" = "rso-collect: config.json: followup.interval: not a duration such as 3d" ]
 	run -64 --separate-stderr rso-collect due --older soon
 	[ "${stderr_lines[0]}" = "rso-collect: --older: not a duration such as 3d" ]
+}
+
+@test "rso-collect: a mistyped verb is exit 64 with the closest verb" {
+	run -64 --separate-stderr rso-collect lss RSO-2026-000001
+	[ "$stderr" = 'rso-collect: unknown verb "lss"; did you mean "ls"?
+usage: rso-collect [-q] [-H home] verb [options] [case ...]
+       rso-collect --help for the verbs' ]
+	run -64 --separate-stderr rso-collect inbx in
+	[ "${stderr_lines[0]}" = 'rso-collect: unknown verb "inbx"; did you mean "inbox"?' ]
+	run -64 --separate-stderr rso-collect nonsense
+	[ "${stderr_lines[0]}" = 'rso-collect: argument 1: not a verb (see --help)' ]
+	# A word far from every verb is not repeated: it could be a name.
+	run -64 --separate-stderr rso-collect "ZZPHI Person"
+	[[ "$stderr" != *ZZPHI* ]]
+}
+
+@test "rso-collect: a verb's usage error shows that verb's usage" {
+	run -64 --separate-stderr rso-collect inbox
+	[ "$stderr" = "usage: rso-collect inbox [--settle s] dir" ]
+	run -64 --separate-stderr rso-collect cat RSO-2026-000001
+	[ "$stderr" = "usage: rso-collect cat [-i identity] case item" ]
+	run -64 --separate-stderr rso-collect due extra
+	[ "$stderr" = "usage: rso-collect due [--older 3d]" ]
+	run -64 --separate-stderr rso-collect request RSO-2026-000001 --provider A
+	[ "$stderr" = "rso-collect: request: --provider, --contact and --what are needed with a case operand
+usage: rso-collect request case --provider name --contact method:value --what text
+                   [--study date:modality[:description]]
+       rso-collect request < requests.jsonl" ]
+}
+
+@test "rso-collect: complete from a terminal says it reads stdin; sent does too" {
+	# Case 2 has no consent: the line is refused (65), after the note.
+	run -65 bash -c "echo '{\"case\":\"RSO-2026-000002\"}' | script -qec 'rso-collect complete' /dev/null >tty.out"
+	[ "$(grep -c 'from the terminal' tty.out)" = 1 ]
+	grep -q '^rso-collect: reading JSON lines with "case" from the terminal; end with Ctrl-D' tty.out
+	script -qec "rso-collect sent" /dev/null </dev/null >tty.out
+	grep -q '^rso-collect: reading JSON lines from the terminal; end with Ctrl-D' tty.out
+	run -0 --separate-stderr rso-collect sent </dev/null
+	[ "$stderr" = "" ]
+}
+
+@test "rso-collect: the inbox bar has a total and never glues a JSON line" {
+	inbox_case
+	for i in 1 2 3; do echo "note $i" >"in/RSO-2026-000001-note$i.txt"; done
+	# stdout and stderr on one terminal, as for a person running it by hand.
+	script -qec "rso-collect inbox --settle 0 in" /dev/null </dev/null >tty.out
+	grep -aq 'rso-collect: inbox \[\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\] 0/3' tty.out
+	grep -aq 'rso-collect: inbox \[##############################\] 3/3' tty.out
+	# Take away what was drawn and erased: every JSON line starts a line.
+	sed 's/.*\x1b\[K//' tty.out | tr -d '\r' >screen.txt
+	[ "$(grep -c '"case"' screen.txt)" = 3 ]
+	[ "$(grep -c '^{"case"' screen.txt)" = 3 ]
+	run -1 grep -a 'inbox' screen.txt
+	# A diagnostic starts its own line too: entry 1, the bar just drawn.
+	for i in 4 5 6; do echo "note $i" >"in/RSO-2026-000001-note$i.txt"; done
+	echo "stray" >in/0-stray.txt
+	run -65 script -qec "rso-collect inbox --settle 0 in" /dev/null </dev/null
+	printf '%s\n' "$output" | sed 's/.*\x1b\[K//' | tr -d '\r' >screen.txt
+	grep -q '0/4' <<<"$output"
+	[ "$(grep -c '^{"case"' screen.txt)" = 3 ]
+	[ "$(grep -c '^rso-collect: in: entry 1: not DICOM' screen.txt)" = 1 ]
 }

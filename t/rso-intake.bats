@@ -166,7 +166,7 @@ rso-intake: in.jsonl:5: questions: missing" ]
 	done <<'TABLE'
 {"case":"RSO-2026-000001","consent":{"expires":"2027-01-01"}}|consent.providers: missing
 {"case":"RSO-2026-000001","consent":{"providers":[""],"expires":"2027-01-01"}}|consent.providers.0: not a name
-{"case":"RSO-2026-000001","consent":{"providers":["A"],"signed":"2025-09-30"}}|consent.signed: more than consent_days ago
+{"case":"RSO-2026-000001","consent":{"providers":["A"],"signed":"2025-09-30"}}|consent.signed: more than "consent_days" ago, and no expiry
 {"case":"RSO-2026-000001","consent":{"providers":["A"],"expires":"2026-01-01"}}|consent.expires: not in the future
 {"case":"RSO-2026-000001","consent":{"providers":["A"],"expires":"soon"}}|consent.expires: not a date or RFC 3339 time
 {"case":"RSO-2026-000001","consent":{"providers":["A"],"expires":"2027-01-01","signed":"x"}}|consent.signed: not a date
@@ -191,7 +191,8 @@ TABLE
 @test "rso-intake: usage errors are exit 64" {
 	run -64 --separate-stderr rso-intake --bogus
 	[[ "$stderr" == *"usage: rso-intake"* ]]
-	run -64 rso-intake consent RSO-2026-000001 --expires 2027-01-01
+	run -64 --separate-stderr rso-intake consent RSO-2026-000001 --expires 2027-01-01
+	[ "${stderr_lines[0]}" = "usage: rso-intake consent case --providers name[,name] [--provider name] [--expires date]" ]
 	run -64 --separate-stderr rso-intake consent patient-name --providers A --expires 2027-01-01
 	[ "$stderr" = "rso-intake: argument 1: not a case id" ]
 	run -0 rso-intake --help
@@ -306,4 +307,75 @@ rso-intake: h.csv:4: unterminated quoted field" ]
 	run -66 --separate-stderr rso-intake --csv nosuch.csv
 	[ "$stderr" = "rso-intake: nosuch.csv: No such file or directory" ]
 	run -64 rso-intake --csv h.csv extra.jsonl
+}
+
+@test "rso-intake: a mistyped verb is exit 64; files and - are still files" {
+	run -64 --separate-stderr rso-intake consnt RSO-2026-000001
+	[ "${stderr_lines[0]}" = 'rso-intake: unknown verb "consnt"; did you mean "consent"?' ]
+	[ "${stderr_lines[1]}" = "usage: rso-intake [-q] [-H home] [file ...]" ]
+	run -64 --separate-stderr rso-intake -q consnt
+	[ "${stderr_lines[0]}" = 'rso-intake: unknown verb "consnt"; did you mean "consent"?' ]
+	# An existing file of that name is a file of requests.
+	req '.ref="t-file"' >consnt
+	run -0 --separate-stderr rso-intake consnt
+	assert_output '{"case":"RSO-2026-000001","ref":"t-file","status":"awaiting-consent"}'
+	run -0 rso-intake - <consnt
+	assert_output '{"case":"RSO-2026-000001","ref":"t-file","status":"awaiting-consent","existing":true}'
+	# A missing file that is no typo of a verb is a missing file.
+	run -66 --separate-stderr rso-intake requests.jsonl
+	[ "$stderr" = "rso-intake: requests.jsonl: No such file or directory" ]
+}
+
+@test "rso-intake: consent's usage error shows consent's usage" {
+	run -64 --separate-stderr rso-intake consent
+	[ "$stderr" = "usage: rso-intake consent case --providers name[,name] [--provider name] [--expires date]
+                  [--signed-by who] [--signed date]" ]
+}
+
+@test "rso-intake: reading requests from a terminal says so once" {
+	req '.ref="t-tty"' | script -qec "rso-intake" /dev/null >tty.out
+	[ "$(grep -c 'from the terminal' tty.out)" = 1 ]
+	grep -q '^rso-intake: reading requests from the terminal; end with Ctrl-D' tty.out
+	grep -q '"ref":"t-tty"' tty.out
+	script -qec "rso-intake -q" /dev/null </dev/null >tty.out
+	script -qec "rso-intake </dev/null" /dev/null </dev/null >>tty.out
+	run -1 grep -q 'from the terminal' tty.out
+}
+
+@test "rso-intake: a consent without an expiry lasts consent_days from its signing" {
+	rso-intake "$DATA/request.json" >/dev/null
+	req '.ref="t-2"' | rso-intake >/dev/null
+	# The default: 365 days from now (RSO_NOW), when it does not say when it was signed.
+	run -0 rso-intake consent RSO-2026-000001 --providers A
+	assert_output '{"case":"RSO-2026-000001","status":"collecting"}'
+	run -0 rso-case show RSO-2026-000001
+	[ "$(jq -r .consent.expires <<<"$output")" = 2027-10-01T12:00:00Z ]
+	# From its signing, as configured.
+	echo '{"consent_days":30}' >"$RSO_HOME/config.json"
+	run -0 rso-intake <<<'{"case":"RSO-2026-000002","consent":{"providers":["A"],"signed":"2026-09-15"}}'
+	run -0 rso-case show RSO-2026-000002
+	[ "$(jq -r .consent.expires <<<"$output")" = 2026-10-15T00:00:00Z ]
+	echo '{"consent_days":0}' >"$RSO_HOME/config.json"
+	run -78 --separate-stderr rso-intake consent RSO-2026-000002 --providers A
+	[ "$stderr" = "rso-intake: config.json: consent_days: not a number of days from 1 to 36500" ]
+}
+
+@test "rso(7): the settings render with whole quotes, consent_days among them" {
+	run -0 bash -c "mandoc -Tutf8 -O width=1000 '$TOP/man/rso.7' | col -b"
+	# No quote opened inside another: the old list printed “interval, “max_attempts””.
+	refute_output --regexp '“[^”]*“'
+	assert_output --regexp '“consent_days”'
+	assert_output --partial 'rso-mail(1) takes -h, -n and -H home, not --version or -q;'
+	run -0 mandoc -Tlint -Wwarning "$TOP/man/rso.7"
+	# What it says of the options is true of each program it names.
+	for p in "rso-intake consent" "rso-collect due" "rso-assign roster" \
+	    "rso-opinion due" "rso-bill fees" "rso-report monthly" rso-export \
+	    "rso-case list"; do
+		run -0 $p --version
+		assert_output "${p%% *} 0.1.0"
+		run -0 $p -q -H "$RSO_HOME" --help
+		assert_line --index 0 --partial "usage: ${p%% *}"
+	done
+	run -64 rso-mail --version
+	run -64 rso-mail -q
 }

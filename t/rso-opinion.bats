@@ -43,8 +43,15 @@ local_setup() {
 	[ "$stderr" = "rso-opinion: argument 1: RSO-2026-000001: cannot deliver a case that is awaiting-consent" ]
 	run -65 --separate-stderr rso-opinion ack --by patient RSO-2026-000001
 	[ "$stderr" = "rso-opinion: argument 1: RSO-2026-000001: no opinion was delivered to the patient" ]
-	run -65 --separate-stderr rso-opinion ack --by doctor RSO-2026-000001
-	[ "$stderr" = "rso-opinion: argument 1: by: not patient or referrer" ]
+	run -64 --separate-stderr rso-opinion ack --by doctor RSO-2026-000001
+	[ "$stderr" = "rso-opinion: --by: not patient or referrer
+usage: rso-opinion ack --by patient|referrer [case ...]" ]
+	run -64 --separate-stderr rso-opinion ack RSO-2026-000001
+	[ "$stderr" = "rso-opinion: ack: --by is needed with a case operand
+usage: rso-opinion ack --by patient|referrer [case ...]" ]
+	# A line that does not say who read it is bad input.
+	run -65 --separate-stderr rso-opinion ack <<<'{"case":"RSO-2026-000001","by":"doctor"}'
+	[ "$stderr" = "rso-opinion: stdin:1: by: not patient or referrer" ]
 	run -0 rso-opinion due --unread 3d
 	assert_output ''
 }
@@ -167,5 +174,19 @@ in_review() {
 
 @test "rso-opinion: an unknown verb is a usage error, store or not" {
 	run -64 --separate-stderr rso-opinion -H "$BATS_TEST_TMPDIR/none" frob
-	[ "${stderr_lines[0]}" = "rso-opinion: frob: unknown verb" ]
+	[ "${stderr_lines[0]}" = "rso-opinion: argument 1: not a verb (see --help)" ]
+}
+
+@test "rso-opinion: a mistyped verb is exit 64 with the closest verb" {
+	run -64 --separate-stderr rso-opinion drat RSO-2026-000001
+	[ "$stderr" = 'rso-opinion: unknown verb "drat"; did you mean "draft"?
+usage: rso-opinion [-q] [-H home] verb [options] [case ...]
+       rso-opinion --help for the verbs' ]
+	# Recognised before its options are parsed.
+	run -64 --separate-stderr rso-opinion delvier --bogus
+	[ "${stderr_lines[0]}" = 'rso-opinion: unknown verb "delvier"; did you mean "deliver"?' ]
+	run -64 --separate-stderr rso-opinion draft
+	[ "$stderr" = "usage: rso-opinion draft [-f text|markdown|json] case" ]
+	run -64 --separate-stderr rso-opinion due
+	[ "$stderr" = "usage: rso-opinion due --unread 3d" ]
 }

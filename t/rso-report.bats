@@ -144,6 +144,11 @@ PY
 	[ "${stderr_lines[0]}" = "rso-report: which report?" ]
 	run -64 --separate-stderr rso-report weekly
 	[ "${stderr_lines[0]}" = "rso-report: argument 1: not a report (see --help)" ]
+	run -64 --separate-stderr rso-report monthyl --month 2026-10
+	[ "$stderr" = 'rso-report: unknown report "monthyl"; did you mean "monthly"?
+usage: rso-report [-q] [-H home] report [--month yyyy-mm | --since t [--until t]]
+                  [-f json|csv|text|html]
+       rso-report --help for the reports' ]
 	run -64 --separate-stderr rso-report monthly --month 2026-13
 	[ "${stderr_lines[0]}" = "rso-report: --month: not a month such as 2026-10" ]
 	run -64 --separate-stderr rso-report monthly --month 2026-10 --since 2026-01-01

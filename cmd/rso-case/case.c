@@ -369,6 +369,10 @@ move_verb(int argc, char **argv, const char *type, int takes_reason,
 			rso_opt_common(ch, optarg, case_usage);
 	argc -= optind;
 	argv += optind;
+	/* A case operand has no line to carry a reason: it must be given. */
+	if (need_reason && m.reason == NULL && argc > 0)
+		rso_usage_error(case_usage, "cancel: -r reason is needed with "
+		    "a case operand");
 	m.s = rso_store_xopen();
 	if (need_reason && m.reason != NULL &&
 	    !rso_store_conf_has(m.s, "cancel_reasons", m.reason)) {

@@ -150,6 +150,8 @@ static int
 input_open(int argc, char **argv, int *fd, const char **name)
 {
 	if (argc == 0 || strcmp(argv[0], "-") == 0) {
+		if (argc == 0)
+			rso_note_stdin("the input");
 		*fd = STDIN_FILENO;
 		*name = "<stdin>";
 		return 0;

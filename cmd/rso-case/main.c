@@ -9,30 +9,39 @@
 #include "verbs.h"
 
 static const struct rso_verb verbs[] = {
-	{ "backup", case_backup },
-	{ "cancel", case_cancel },
-	{ "close", case_close },
-	{ "compact", case_compact },
+	{ "backup", case_backup, "backup dir" },
+	{ "cancel", case_cancel, "cancel -r reason [case ...]" },
+	{ "close", case_close, "close [case ...]" },
+	{ "compact", case_compact, "compact [-i identity] [case ...]" },
 	{ "decrypt", case_decrypt },
-	{ "downstream", case_downstream },
+	{ "downstream", case_downstream, "downstream --kind "
+	    "procedure|admission|imaging|visit --revenue amount\n"
+	    "                [--date yyyy-mm-dd] [--note text] [case ...]" },
 	{ "encrypt", case_encrypt },
-	{ "hold", case_hold },
-	{ "init", case_init },
+	{ "hold", case_hold, "hold [-r reason] [case ...]" },
+	{ "init", case_init, "init [-r age1...] [-R file]" },
 	{ "keygen", case_keygen },
-	{ "list", case_list },
-	{ "log", case_log },
-	{ "resume", case_resume },
-	{ "search", case_search },
-	{ "show", case_show },
-	{ "survey", case_survey },
-	{ "today", case_today },
-	{ "verify", case_verify },
+	{ "list", case_list, "list [-s status[,status]] [--since when] "
+	    "[--until when]\n"
+	    "                [-f json|text|csv]" },
+	{ "log", case_log, "log [-f json|text] case" },
+	{ "resume", case_resume, "resume [case ...]" },
+	{ "search", case_search, "search [-f json|text] [-n limit] term ..." },
+	{ "show", case_show, "show [-f json|text] [case ...]" },
+	{ "survey", case_survey, "survey --score 0-10 [--comment text] "
+	    "[case ...]" },
+	{ "today", case_today, "today [-f json|text] [--within 2d] [--unread 3d] "
+	    "[--hold 14d]\n"
+	    "                [--older 3d] [--inbox dir]" },
+	{ "verify", case_verify, "verify" },
 	{ NULL, NULL }
 };
 
 void
 case_usage(FILE *fp, int full)
 {
+	if (!full && rso_verb_usage(fp))
+		return;
 	fputs("usage: rso-case [-q] [-H home] verb [options] [case ...]\n", fp);
 	if (!full) {
 		fputs("       rso-case --help for the verbs\n", fp);

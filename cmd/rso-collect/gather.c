@@ -45,7 +45,6 @@ static int
 take_item(struct inbox *ib, struct arrival *a, const struct filing_item *it,
     struct rso_error *e)
 {
-	rso_progress_add(ib->bar, 1);
 	if (a->by_patient && it->dicom == NULL) {
 		if (a->later.n >= LATER_MAX)
 			return rso_error_set(e, EX_DATAERR, "more than %d members "

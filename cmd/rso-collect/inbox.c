@@ -588,10 +588,12 @@ collect_inbox(int argc, char **argv)
 	ib.lim.sidecar = limit(ib.s, "max_sidecar_bytes", 65536);
 	ib.furniture = furniture_xload();
 	names = entries(&ib, &n);
-	ib.bar = rso_progress_start("inbox", 0);
+	/* The entries are known: a bar over them. */
+	ib.bar = rso_progress_start("inbox", n);
 	for (i = 0; i < n; i++) {
 		take_entry(&ib, (int)i + 1, names[i]);
 		free(names[i]);
+		rso_progress_add(ib.bar, 1);
 	}
 	rso_progress_done(ib.bar);
 	free(names);

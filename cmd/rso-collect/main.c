@@ -9,25 +9,31 @@
 #include "verbs.h"
 
 static const struct rso_verb verbs[] = {
-	{ "add", collect_add },
-	{ "cat", collect_cat },
-	{ "complete", collect_complete },
-	{ "due", collect_due },
-	{ "held", collect_held },
-	{ "inbox", collect_inbox },
-	{ "ls", collect_ls },
-	{ "missing", collect_missing },
-	{ "reject", collect_reject },
-	{ "release", collect_release },
-	{ "request", collect_request },
-	{ "scan", collect_scan },
-	{ "sent", collect_sent },
+	{ "add", collect_add, "add [--type t] [--source s] [--date d] "
+	    "[--request token] case file ..." },
+	{ "cat", collect_cat, "cat [-i identity] case item" },
+	{ "complete", collect_complete, "complete [case ...]" },
+	{ "due", collect_due, "due [--older 3d]" },
+	{ "held", collect_held, "held" },
+	{ "inbox", collect_inbox, "inbox [--settle s] dir" },
+	{ "ls", collect_ls, "ls [-f json|text] case" },
+	{ "missing", collect_missing, "missing [-f json|text|letter] case" },
+	{ "reject", collect_reject, "reject case item|study-uid" },
+	{ "release", collect_release, "release case item|study-uid" },
+	{ "request", collect_request, "request case --provider name "
+	    "--contact method:value --what text\n"
+	    "                   [--study date:modality[:description]]\n"
+	    "       rso-collect request < requests.jsonl" },
+	{ "scan", collect_scan, "scan file|dir ..." },
+	{ "sent", collect_sent, "sent [file ...]" },
 	{ NULL, NULL }
 };
 
 void
 collect_usage(FILE *fp, int full)
 {
+	if (!full && rso_verb_usage(fp))
+		return;
 	fputs("usage: rso-collect [-q] [-H home] verb [options] [case ...]\n",
 	    fp);
 	if (!full) {
