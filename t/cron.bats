@@ -5,7 +5,6 @@ load lib
 
 local_setup() {
 	init_with_key
-	export PATH="$TOP/scripts/cron:$PATH"
 	mkdir -p outbox inbox
 	printf '#!/bin/sh\ncat >"%s/outbox/$(date +%%s%%N)-$$.eml"\n' "$PWD" >sendmail
 	chmod +x sendmail
@@ -40,20 +39,145 @@ local_setup() {
 	[ "$(ls outbox | wc -l)" -eq 3 ]
 }
 
-@test "cron: a failing step is one line naming it; the other steps still run" {
-	echo "stray" >inbox/stray.txt
-	run -65 --separate-stderr rso-nightly
-	[ "$stderr" = "rso-nightly: inbox: rso-collect: $PWD/inbox: entry 1: not DICOM, and no request token or case id in the name or a sidecar (moved to .rejected) (exit 65)" ]
-	[ "$(ls outbox | wc -l)" -eq 3 ]
-	# A sendmail that fails: the follow-ups step says so, with its status.
-	printf '#!/bin/sh\necho "sendmail: relay down" >&2\nexit 75\n' >sendmail
-	export RSO_NOW=2026-10-09T12:00:00Z
+# The store's last event and the mails sent: what "did nothing" compares.
+footprint() {
+	echo "$(sqlite3 "$RSO_HOME/rso.db" "select max(seq) from events") $(ls outbox | wc -l) $(ls "$RSO_HOME" | tr '\n' ' ')"
+}
+
+@test "cron: --help, --version, unknown options and operands do nothing" {
+	before=$(footprint)
+	run -0 --separate-stderr rso-nightly --help
+	assert_line --index 0 "usage: rso-nightly [-nq] [-H home]"
+	[ -z "$stderr" ]
+	run -0 rso-nightly --version
+	assert_output "rso-nightly 0.1.0"
+	run -0 rso-monthly -h
+	assert_line --index 0 "usage: rso-monthly [-nq] [-H home] [--month yyyy-mm]"
+	run -0 rso-monthly --version
+	assert_output "rso-monthly 0.1.0"
+	run -64 --separate-stderr rso-nightly --bogus
+	[ "${stderr_lines[0]}" = "rso-nightly: unrecognized option '--bogus'" ]
+	run -64 --separate-stderr rso-nightly now
+	[ "${stderr_lines[0]}" = "rso-nightly: no operands are taken" ]
+	run -64 --separate-stderr rso-monthly --month
+	[ "${stderr_lines[0]}" = "rso-monthly: option '--month' requires an argument" ]
+	run -64 --separate-stderr rso-monthly --month 2026-13
+	[ "${stderr_lines[0]}" = "rso-monthly: --month: not a month such as 2026-10" ]
+	run -64 --separate-stderr rso-monthly --month 2026-10
+	[ "${stderr_lines[0]}" = "rso-monthly: --month: that month has not ended" ]
+	[ "$(footprint)" = "$before" ]
+	[ ! -e "$RSO_HOME/log" ]
+}
+
+@test "cron: -n says what each step would do, and does nothing" {
+	echo "a report" >inbox/RSO-2026-000001-report.txt
+	before=$(footprint)
+	run -0 --separate-stderr rso-nightly -n
+	[ -z "$stderr" ]
+	assert_line --index 0 "followups: would mail record follow-ups to providers: 3 now"
+	assert_line --index 1 "  rso-collect due -q | rso-mail | rso-collect sent -q"
+	assert_line --index 2 "inbox: would file the entries of \$RSO_INBOX: 1 now"
+	assert_line "ehr-export: skipped: RSO_EHR_INBOX is not set"
+	run -0 --separate-stderr rso-monthly -n
+	assert_line --index 0 "payouts: would post and pay the month's specialist payouts"
+	[ "$(footprint)" = "$before" ]
+	[ -e inbox/RSO-2026-000001-report.txt ]
+	[ ! -e "$RSO_HOME/log" ]
+}
+
+@test "cron: rso-monthly on the 31st closes the month before; --month closes another" {
+	export RSO_NOW=2026-10-31T23:00:00Z
+	run -0 --separate-stderr rso-monthly
+	[ -z "$stderr" ]
+	run -0 ls "$RSO_HOME/reports"
+	assert_output "audit-2026-09.csv
+ledger-2026-09.csv
+report-2026-09.html"
+	run -0 rso-monthly --month 2026-08
+	[ -e "$RSO_HOME/reports/ledger-2026-08.csv" ]
+	[ "$(jq -r .period "$RSO_HOME"/log/2026-08-summary.jsonl)" = 2026-08 ]
+	export RSO_NOW=2026-11-01T00:00:00Z
+	run -0 rso-monthly --month 2026-10
+	[ -e "$RSO_HOME/reports/ledger-2026-10.csv" ]
+}
+
+@test "cron: a bad line never fails the night: it goes to the staff digest with its case, once a day" {
+	# Three files the inbox cannot file, and a request whose contact is
+	# an upload by the patient: no one to mail it to.
+	for n in 1 2 3; do echo "stray" >"inbox/stray-$n.txt"; done
+	RSO_NOW=2026-10-01T12:00:00Z rso-collect request RSO-2026-000002 --provider "Test Portal" --contact upload --what "labs" >/dev/null
+	run -0 --separate-stderr rso-nightly
+	[ -z "$stderr" ]
+	# Three follow-ups by fax, and one digest to staff.
+	[ "$(ls outbox | wc -l)" -eq 4 ]
+	digest=$(grep -l '^To: staff@hospital.example' outbox/*)
+	run -0 cat "$digest"
+	assert_line --index 2 "Subject: Remote Second Opinion Program: 4 things need a person (nightly 2026-10-05)"
+	assert_line --regexp "^followups: rso-mail: stdin:[1-4]: RSO-2026-000002: no email address or fax gateway for this line$"
+	[ "$(grep -c '^inbox: rso-collect: .*: entry [0-9]: not DICOM' "$digest")" -eq 3 ]
+	# Every message of every step is one JSON line, with its step and case.
+	run -0 jq -c '[.step, .case, .exit]' "$RSO_HOME/log/2026-10-05-messages.jsonl"
+	assert_output '["followups","RSO-2026-000002",65]
+["inbox",null,65]
+["inbox",null,65]
+["inbox",null,65]'
+	run -0 jq -c '[.exit, .done, .needs_person, .steps.followups.done, .steps.inbox.needs_person]' "$RSO_HOME/log/2026-10-05-summary.jsonl"
+	assert_output '[0,4,4,3,3]'
+	# Again the same day: the upload line is still unsendable, but staff
+	# were told today already.
+	run -0 --separate-stderr rso-nightly
+	[ -z "$stderr" ]
+	[ "$(ls outbox | wc -l)" -eq 4 ]
+	[ "$(jq -s 'length' "$RSO_HOME/log/2026-10-05-messages.jsonl")" -eq 5 ]
+	# Without mail.staff, what needs a person goes to cron on stderr.
+	export RSO_NOW=2026-10-06T12:00:00Z
+	echo '{"fee_gate":"none","mail":{"fax_gateway":"{fax}@fax.example.org"}}' >"$RSO_HOME/config.json"
+	run -0 --separate-stderr rso-nightly
+	[[ "$stderr" =~ ^"rso-nightly: followups: rso-mail: stdin:"[1-4]": RSO-2026-000002: no email address or fax gateway for this line (needs a person)"$ ]]
+}
+
+@test "cron: exit codes: 75 only when busy, the failing step's own status otherwise" {
+	# Another run holds the lock: 75 at once, nothing done.
+	before=$(footprint)
+	flock "$RSO_HOME/.nightly.lock" sleep 3 &
+	sleep 0.5
 	run -75 --separate-stderr rso-nightly
-	[[ "$stderr" == "rso-nightly: followups: "* ]]
-	[ "${#stderr_lines[@]}" -eq 1 ]
-	unset RSO_HOME
-	run -1 --separate-stderr rso-nightly
-	[[ "$stderr" == *"RSO_HOME is not set" ]]
+	[ "$stderr" = "rso-nightly: another run is going" ]
+	[ "$(footprint)" = "$before" ]
+	wait
+	# Mail is down: the follow-ups step fails with rso-mail's 69, each
+	# message one line naming the step; the other steps still ran.
+	printf '#!/bin/sh\necho "sendmail: relay down" >&2\nexit 75\n' >sendmail
+	echo "a report" >inbox/RSO-2026-000001-report.txt
+	run -69 --separate-stderr rso-nightly
+	[ "${#stderr_lines[@]}" -eq 6 ]
+	[ "${stderr_lines[0]}" = "rso-nightly: followups: sendmail: relay down (exit 69)" ]
+	[[ "${stderr_lines[1]}" =~ ^"rso-nightly: followups: rso-mail: stdin:1: RSO-2026-00000"[123]": sendmail failed (exit 69)"$ ]]
+	[ ! -e inbox/RSO-2026-000001-report.txt ]
+	[ "$(jq -r .exit "$RSO_HOME/log/2026-10-05-summary.jsonl" | tail -1)" = 69 ]
+	# No store: said, 66.
+	export RSO_HOME=$PWD/nosuch
+	run -66 --separate-stderr rso-nightly
+	[[ "$stderr" == "rso-nightly: "*"rso-case init"* ]]
+}
+
+@test "cron: the log keeps log.keep_days days and rotates the rest away" {
+	jq -c '. + {log: {keep_days: 30}}' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	mkdir -p "$RSO_HOME/log"
+	touch "$RSO_HOME/log/2026-09-04-followups.jsonl" "$RSO_HOME/log/2026-09-05-followups.jsonl" \
+	    "$RSO_HOME/log/2026-08-check.jsonl" "$RSO_HOME/log/2026-09-check.jsonl" \
+	    "$RSO_HOME/log/notes.txt"
+	run -0 rso-nightly
+	run -0 ls "$RSO_HOME/log"
+	refute_line 2026-09-04-followups.jsonl
+	refute_line 2026-08-check.jsonl
+	assert_line 2026-09-05-followups.jsonl
+	assert_line 2026-09-check.jsonl
+	assert_line notes.txt
+	assert_line 2026-10-05-summary.jsonl
+	echo '{"log":{"keep_days":0}}' >"$RSO_HOME/config.json"
+	run -78 --separate-stderr rso-nightly
+	[ "$stderr" = "rso-nightly: config.json: log.keep_days: not a number of days" ]
 }
 
 @test "cron: rso-monthly pays specialists, proves the books and writes the ledger, quietly" {

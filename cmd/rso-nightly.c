@@ -1,0 +1,90 @@
+/* rso-nightly: the nightly jobs of an RSO program, for cron. */
+/* SPDX-License-Identifier: ISC */
+#include <stdlib.h>
+
+#include "rso_err.h"
+#include "rso_job.h"
+#include "rso_opt.h"
+#include "rso_store.h"
+#include "rso_time.h"
+
+/*
+ * The steps, in order, each idempotent; see rso-nightly(8).  Each preview
+ * only reads, for the dry run.
+ */
+static const struct rso_job_step steps[] = {
+	{ "followups", "rso-collect due -q | rso-mail | rso-collect sent -q",
+	    "mail record follow-ups to providers", "rso-collect due -q",
+	    NULL, NULL, 1 },
+	{ "inbox", "rso-collect inbox -q \"$RSO_INBOX\"",
+	    "file the entries of $RSO_INBOX",
+	    "find \"$RSO_INBOX\" -mindepth 1 -maxdepth 1 ! -name '.*'",
+	    "RSO_INBOX", NULL, 1 },
+	/*
+	 * Every case past ready, not only the ready ones: where fees do not
+	 * gate review a case may be assigned before the night comes; the
+	 * invoiced ones come back "existing".
+	 */
+	{ "invoices", "rso-case list -q --status ready,assigned,in-review,"
+	    "delivered | rso-bill invoice -q",
+	    "invoice those of these cases not invoiced yet",
+	    "rso-case list -q --status ready,assigned,in-review,delivered",
+	    NULL, NULL, 1 },
+	{ "review-reminders", "rso-assign due -q --within 2d | rso-mail",
+	    "remind specialists of reviews due", "rso-assign due -q --within 2d",
+	    NULL, NULL, 1 },
+	{ "unread-reminders", "rso-opinion due -q --unread 3d | rso-mail",
+	    "remind patients and referrers of unread opinions",
+	    "rso-opinion due -q --unread 3d", NULL, NULL, 1 },
+	{ "ehr-export", "rso-case list -q --status delivered,closed | "
+	    "rso-export -q --format hl7 --to \"$RSO_EHR_INBOX\"",
+	    "export to $RSO_EHR_INBOX those of these cases not there yet",
+	    "rso-case list -q --status delivered,closed", "RSO_EHR_INBOX",
+	    NULL, 1 },
+};
+
+static void
+usage(FILE *fp, int full)
+{
+	fputs("usage: rso-nightly [-nq] [-H home]\n", fp);
+	if (!full)
+		return;
+	fputs("The nightly steps: follow-ups, inbox, invoices, reminders, EHR\n"
+	    "export.  Quiet on success; see rso-nightly(8).\n"
+	    "options:\n"
+	    "  -n, --dry-run    say what each step would do; change nothing\n"
+	    "  -H, --home dir   the store (default $RSO_HOME)\n"
+	    "  -q, --quiet      accepted; the job is quiet anyway\n"
+	    "  -h, --help       this text\n"
+	    "      --version    the version\n", fp);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' }, RSO_OPT_LONG, { 0 } };
+	char day[RSO_TIME_STRLEN], *home;
+	struct rso_job *job;
+	size_t i;
+	int ch, dry = 0, rc;
+
+	rso_setprogname(argv[0]);
+	while ((ch = getopt_long(argc, argv, "n" RSO_OPT_SHORT, longopts,
+	    NULL)) != -1)
+		if (ch == 'n')
+			dry = 1;
+		else
+			rso_opt_common(ch, optarg, usage);
+	if (optind != argc)
+		rso_usage_error(usage, "no operands are taken");
+	home = rso_store_home(rso_opt_home());
+	rc = rso_job_open("nightly", home, rso_date_format(rso_now(), day),
+	    NULL, dry, &job);
+	free(home);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		rso_job_step(job, &steps[i]);
+	return rso_flush_stdout(rso_job_close(job));
+}
