@@ -55,18 +55,23 @@ SH
 		echo '{"kind":"review-due","case":"RSO-2026-000002","email":"ok@example.org"}'
 	} >in.jsonl
 	run -65 --separate-stderr rso-mail in.jsonl
-	[ "$stderr" = "rso-mail: in.jsonl:1: kind: missing
+	[ "$stderr" = "rso-mail: in.jsonl:1: RSO-2026-000001: kind: missing
 rso-mail: in.jsonl:2: kind: no template no-such-kind.txt
 rso-mail: in.jsonl:3: kind: not a template name
-rso-mail: in.jsonl:4: no email address or fax gateway for this line
+rso-mail: in.jsonl:4: RSO-2026-000001: no email address or fax gateway for this line
 rso-mail: in.jsonl:5: recipient: not one address" ]
 	[ "$(jq -r .case <<<"$output")" = RSO-2026-000002 ]
 	[ "$(ls outbox)" = 1.eml ]
 }
 
-@test "rso-mail: a failing sendmail is exit 75 and the line is not passed on" {
+@test "rso-mail: a failing sendmail is exit 69, over a bad line's 65, and the line is not passed on" {
 	printf '#!/bin/sh\ncat >/dev/null; exit 1\n' >sendmail
-	run -75 --separate-stderr rso-mail <<<'{"kind":"review-due","email":"a@example.org"}'
+	run -69 --separate-stderr rso-mail <<<'{"kind":"review-due","email":"a@example.org"}
+{"kind":"review-due","case":"RSO-2026-000001"}'
+	[ "$stderr" = "rso-mail: stdin:1: sendmail failed
+rso-mail: stdin:2: RSO-2026-000001: no email address or fax gateway for this line" ]
+	[ -z "$output" ]
+	run -69 --separate-stderr rso-mail <<<'{"kind":"review-due","email":"a@example.org"}'
 	[ "$stderr" = "rso-mail: stdin:1: sendmail failed" ]
 	[ -z "$output" ]
 }
