@@ -10,6 +10,7 @@
 #include "rso_err.h"
 #include "rso_jsonl.h"
 #include "rso_opt.h"
+#include "rso_remind.h"
 #include "rso_store.h"
 #include "rso_time.h"
 
@@ -29,6 +30,7 @@ usage(FILE *fp, int full)
 	    "       rso-assign accept [--by id] case ...\n"
 	    "       rso-assign decline -r reason [--by id] case ...\n"
 	    "       rso-assign due [--within 2d] [-f json|text]\n"
+	    "       rso-assign reminded [file ...]\n"
 	    "       rso-assign workload [-f json|text]\n", fp);
 	if (!full)
 		return;
@@ -323,14 +325,26 @@ due_one(json_t *a, void *ctx)
 	struct due *d = ctx;
 	json_t *left = json_object_get(a, "days_left");
 	rso_time_t due, now = rso_now();
+	struct rso_error e;
+	const char *kind;
+	int today;
 
 	if (!json_is_integer(left) ||
 	    rso_time_parse(rso_json_str(a, "due"), &due) != 0)
 		return 0;
 	if (due - now > d->within)
 		return 0;
-	json_object_set_new(a, "kind", json_string(due < now ?
-	    "review-overdue" : "review-due"));
+	kind = due < now ? "review-overdue" : "review-due";
+	/* One reminder of a kind a day, however often the job runs. */
+	if (rso_remind_sent_today(store, str(a, "case"), str(a, "specialist"),
+	    kind, &today, &e) != 0) {
+		rso_warnx("%s", e.msg);
+		return e.status;
+	}
+	if (today)
+		return 0;
+	json_object_set_new(a, "kind", json_string(kind));
+	json_object_set(a, "recipient", json_object_get(a, "specialist"));
 	if (format == FMT_JSON)
 		return rso_jsonl_write(stdout, a);
 	printf("%-16s %-10s %-18s %.10s %4lld  %s\n", str(a, "case"),
@@ -395,6 +409,7 @@ main(int argc, char **argv)
 	if (argc > 1 && (strcmp(argv[1], "roster") == 0 ||
 	    strcmp(argv[1], "match") == 0 || strcmp(argv[1], "accept") == 0 ||
 	    strcmp(argv[1], "decline") == 0 || strcmp(argv[1], "due") == 0 ||
+	    strcmp(argv[1], "reminded") == 0 ||
 	    strcmp(argv[1], "workload") == 0)) {
 		verb = argv[1];
 		argv++;
@@ -451,7 +466,10 @@ main(int argc, char **argv)
 		rc = rso_assign_open_foreach(store, due_one, &d, &e);
 		if (rc != 0 && rc != EX_IOERR)
 			rso_warnx("%s", e.msg);
-	} else if (strcmp(verb, "workload") == 0) {
+	} else if (strcmp(verb, "reminded") == 0)
+		rc = rso_jsonl_each(argc, argv, rso_remind_line,
+		    store);
+	else if (strcmp(verb, "workload") == 0) {
 		if (format == FMT_TEXT)
 			printf("%-18s %9s %-10s %7s %5s %6s\n", "SPECIALIST",
 			    "OPEN/CAP", "NEXT DUE", "OVERDUE", "DONE", "IN SLA");

@@ -30,12 +30,15 @@ static const struct rso_job_step steps[] = {
 	    "invoice those of these cases not invoiced yet",
 	    "rso-case list -q --status ready,assigned,in-review,delivered",
 	    NULL, NULL, 1 },
-	{ "review-reminders", "rso-assign due -q --within 2d | rso-mail",
+	{ "review-reminders", "rso-assign due -q --within 2d | rso-mail | "
+	    "rso-assign reminded -q",
 	    "remind specialists of reviews due", "rso-assign due -q --within 2d",
 	    NULL, NULL, 1 },
-	{ "unread-reminders", "rso-opinion due -q --unread 3d | rso-mail",
+	/* The reminders policy (config.json "reminders") decides. */
+	{ "unread-reminders", "rso-opinion due -q | rso-mail | "
+	    "rso-opinion reminded -q",
 	    "remind patients and referrers of unread opinions",
-	    "rso-opinion due -q --unread 3d", NULL, NULL, 1 },
+	    "rso-opinion due -q", NULL, NULL, 1 },
 	{ "ehr-export", "rso-case list -q --status delivered,closed | "
 	    "rso-export -q --format hl7 --to \"$RSO_EHR_INBOX\"",
 	    "export to $RSO_EHR_INBOX those of these cases not there yet",

@@ -229,6 +229,17 @@ const struct rso_migration rso_schema_migrations[] = {
 	"  delivered TEXT NOT NULL,"
 	"  acknowledged TEXT,"
 	"  PRIMARY KEY (case_id, recipient));" },
+	{ 502, "reminders as events: one of a kind per case, recipient, day;"
+	" opt-outs",
+	"CREATE TABLE reminders ("
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  kind TEXT NOT NULL,"		/* unread-reminder unread-staff ... */
+	"  recipient TEXT NOT NULL,"	/* patient referrer specialist-id */
+	"  day TEXT NOT NULL,"		/* YYYY-MM-DD, UTC */
+	"  at TEXT NOT NULL,"
+	"  PRIMARY KEY (case_id, kind, recipient, day));"
+	/* Set by rso-opinion optout: no more reminders to this recipient. */
+	"ALTER TABLE deliveries ADD COLUMN opted_out TEXT;" },
 	{ 601, "reports: an event of a type for a case, without a scan",
 	/*
 	 * Reports ask "when did this case first (or last) have an event of

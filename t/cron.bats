@@ -112,7 +112,7 @@ report-2026-09.html"
 	[ "$(ls outbox | wc -l)" -eq 4 ]
 	digest=$(grep -l '^To: staff@hospital.example' outbox/*)
 	run -0 cat "$digest"
-	assert_line --index 2 "Subject: Remote Second Opinion Program: 4 things need a person (nightly 2026-10-05)"
+	assert_line --index 2 "Subject: Remote Second Opinion Program: what needs a person after the nightly job of 2026-10-05 (4)"
 	assert_line --regexp "^followups: rso-mail: stdin:[1-4]: RSO-2026-000002: no email address or fax gateway for this line$"
 	[ "$(grep -c '^inbox: rso-collect: .*: entry [0-9]: not DICOM' "$digest")" -eq 3 ]
 	# Every message of every step is one JSON line, with its step and case.
@@ -178,6 +178,91 @@ report-2026-09.html"
 	echo '{"log":{"keep_days":0}}' >"$RSO_HOME/config.json"
 	run -78 --separate-stderr rso-nightly
 	[ "$stderr" = "rso-nightly: config.json: log.keep_days: not a number of days" ]
+}
+
+# Reminders sent so far, as "CASE RECIPIENT KIND COUNT" lines.
+reminder_counts() {
+	sqlite3 -separator ' ' "$RSO_HOME/rso.db" "select case_id, recipient, kind, count(*) from reminders group by 1, 2, 3 order by 1, 2, 3"
+}
+
+@test "cron: four nightly runs a day for 60 days remind each recipient by the policy, and stop" {
+	rso-assign roster "$DATA/roster.jsonl" >/dev/null
+	jq -c '. + {reminders: {unread: {after: ["3d", "7d", "14d"], staff_after: "21d"}}}' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	# Opinions delivered on day 0 (2026-10-05 12:00) for cases 4-8;
+	# case 8's referrer has no email address.
+	for n in 4 5 6 7; do delivered_case "$n"; done
+	ready_case 8 'del(.requester.email)'
+	rso-assign RSO-2026-000008 >/dev/null
+	for sp in $(sqlite3 "$RSO_HOME/rso.db" "select specialist_id from assignments where case_id = 'RSO-2026-000008'"); do
+		rso-assign accept --by "$sp" RSO-2026-000008 >/dev/null
+	done
+	printf '# Opinion 8\n' >op-8.md
+	rso-opinion record --outcome confirmed --impact none --file op-8.md RSO-2026-000008 >/dev/null
+	rso-opinion deliver RSO-2026-000008 >/dev/null
+	unset RSO_INBOX
+	for day in $(seq 0 59); do
+		d=$(date -u -d "2026-10-05 +$day days" +%F)
+		# Day 4: case 7's patient opts out; day 5: case 5's patient
+		# reads it; day 10: case 6 is closed.
+		case $day in
+		4) RSO_NOW=${d}T09:00:00Z rso-opinion optout --by patient RSO-2026-000007 >/dev/null ;;
+		5) RSO_NOW=${d}T09:00:00Z rso-opinion ack --by patient RSO-2026-000005 >/dev/null ;;
+		10) RSO_NOW=${d}T09:00:00Z rso-case close RSO-2026-000006 >/dev/null ;;
+		esac
+		for h in 01 07 13 19; do
+			RSO_NOW=${d}T$h:00:00Z rso-nightly 2>>night.err || echo "$d $h: exit $?" >>night.err
+		done
+	done
+	run -0 cat night.err
+	# Case 8's referrer: nobody to mail, so staff hear of it instead.
+	assert_output ''
+	run -0 reminder_counts
+	assert_output "RSO-2026-000004 patient unread-reminder 3
+RSO-2026-000004 patient unread-staff 1
+RSO-2026-000004 referrer unread-reminder 3
+RSO-2026-000004 referrer unread-staff 1
+RSO-2026-000005 patient unread-reminder 1
+RSO-2026-000005 referrer unread-reminder 3
+RSO-2026-000005 referrer unread-staff 1
+RSO-2026-000006 patient unread-reminder 2
+RSO-2026-000006 referrer unread-reminder 2
+RSO-2026-000007 patient unread-reminder 1
+RSO-2026-000007 referrer unread-reminder 3
+RSO-2026-000007 referrer unread-staff 1
+RSO-2026-000008 patient unread-reminder 3
+RSO-2026-000008 patient unread-staff 1
+RSO-2026-000008 referrer unread-staff 1"
+	# The days they went: 3, 7 and 14 days after delivery, then staff on day 21.
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select group_concat(day, ' ') from (select day from reminders where case_id = 'RSO-2026-000004' and recipient = 'patient' order by day)"
+	assert_output "2026-10-08 2026-10-12 2026-10-19 2026-10-26"
+	# What was mailed matches what was recorded, one mail per reminder.
+	[ "$(grep -l '^Subject: Reminder: second opinion RSO-2026-000004 is waiting to be read' outbox/* | wc -l)" -eq 6 ]
+	[ "$(grep -l '^Subject: Second opinion RSO-2026-000004: still unread after 3 reminders' outbox/* | wc -l)" -eq 2 ]
+	[ "$(grep -l '^To: alpha@example.org' outbox/* | xargs grep -l 'RSO-2026-000007 is waiting' | wc -l)" -eq 1 ]
+	# Case 8's referrer went to the staff digest each day from day 3 to
+	# day 21 (before 12:00), once a day, and then to staff as unread.
+	[ "$(grep -l '^Subject: .*what needs a person after the nightly job' outbox/* | xargs grep -l 'RSO-2026-000008: no email address' | wc -l)" -eq 19 ]
+	# Each reminder is an event on its case.
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from events where type = 'reminder.sent'")" -eq "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from reminders")" ]
+	run -0 rso-case verify
+}
+
+@test "cron: a review reminder goes once a day, however often the night runs" {
+	rso-assign roster "$DATA/roster.jsonl" >/dev/null
+	# Ready 2026-10-01 12:00, due two weeks later.
+	RSO_NOW=2026-10-01T12:00:00Z ready_case 4
+	RSO_NOW=2026-10-01T12:00:00Z rso-assign RSO-2026-000004 >/dev/null
+	unset RSO_INBOX
+	for d in 2026-10-14 2026-10-16; do
+		for h in 01 07 13 19; do
+			RSO_NOW=${d}T$h:00:00Z run -0 rso-nightly
+		done
+	done
+	run -0 reminder_counts
+	assert_output "RSO-2026-000004 $(sqlite3 "$RSO_HOME/rso.db" "select specialist_id from assignments where case_id = 'RSO-2026-000004'") review-due 1
+RSO-2026-000004 $(sqlite3 "$RSO_HOME/rso.db" "select specialist_id from assignments where case_id = 'RSO-2026-000004'") review-overdue 1"
+	[ "$(grep -l '^Subject: Second opinion RSO-2026-000004 is due' outbox/* | wc -l)" -eq 1 ]
+	[ "$(grep -l '^Subject: Second opinion RSO-2026-000004 is overdue' outbox/* | wc -l)" -eq 1 ]
 }
 
 @test "cron: rso-monthly pays specialists, proves the books and writes the ledger, quietly" {
