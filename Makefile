@@ -105,19 +105,17 @@ bench: bootstrap-quiet all $(BENCH_BINS)
 
 lint:
 	mandoc -Tlint -Wwarning $(MANS)
-	shellcheck -s sh scripts/bootstrap scripts/check scripts/demo scripts/rso-mail
+	shellcheck -s sh scripts/bootstrap scripts/check scripts/demo
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SHAREDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
-	sed 's|@SHAREDIR@|$(SHAREDIR)|' scripts/rso-mail >$(DESTDIR)$(BINDIR)/rso-mail
-	chmod 755 $(DESTDIR)$(BINDIR)/rso-mail
 	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
 	cp -R share/. $(DESTDIR)$(SHAREDIR)
 
 uninstall:
-	for p in $(PROGS) rso-mail; do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
 	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; done
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
