@@ -351,7 +351,8 @@ count_done(int fd, off_t offset)
 		while (getline(&line, &cap, fp) > 0) {
 			o = json_loads(line, 0, NULL);
 			if (!json_is_true(json_object_get(o, "existing")) &&
-			    !json_is_true(json_object_get(o, "unchanged")))
+			    !json_is_true(json_object_get(o, "unchanged")) &&
+			    json_object_get(o, "skipped") == NULL)
 				done++;
 			json_decref(o);
 		}

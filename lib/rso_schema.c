@@ -255,6 +255,25 @@ const struct rso_migration rso_schema_migrations[] = {
 	"  sha256 TEXT NOT NULL,"
 	"  at TEXT NOT NULL,"
 	"  PRIMARY KEY (case_id, format, name));" },
+	{ 702, "exports remember their destination folder",
+	/*
+	 * "Once" is per case, format and folder.  Exports made before this
+	 * have dest '': their folder is unknown, so they count as made to
+	 * every folder (what rso-export did then).
+	 */
+	"CREATE TABLE exports_702 ("
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  format TEXT NOT NULL,"
+	"  dest TEXT NOT NULL,"		/* the folder's real path */
+	"  name TEXT NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  at TEXT NOT NULL,"		/* the last time it was written */
+	"  sends INTEGER NOT NULL DEFAULT 1,"	/* 1 + each --again */
+	"  PRIMARY KEY (case_id, format, dest, name));"
+	"INSERT INTO exports_702 (case_id, format, dest, name, sha256, at)"
+	"  SELECT case_id, format, '', name, sha256, at FROM exports;"
+	"DROP TABLE exports;"
+	"ALTER TABLE exports_702 RENAME TO exports;" },
 };
 
 const int rso_schema_count =
