@@ -1,6 +1,7 @@
 /* rso-nightly: the nightly jobs of an RSO program, for cron. */
 /* SPDX-License-Identifier: ISC */
 #include <stdlib.h>
+#include <string.h>
 
 #include "rso_err.h"
 #include "rso_job.h"
@@ -49,25 +50,53 @@ static const struct rso_job_step steps[] = {
 static void
 usage(FILE *fp, int full)
 {
-	fputs("usage: rso-nightly [-nq] [-H home]\n", fp);
+	fputs("usage: rso-nightly [-nq] [-H home] [--only step,...]\n", fp);
 	if (!full)
 		return;
 	fputs("The nightly steps: follow-ups, inbox, invoices, reminders, EHR\n"
 	    "export.  Quiet on success; see rso-nightly(8).\n"
 	    "options:\n"
 	    "  -n, --dry-run    say what each step would do; change nothing\n"
+	    "      --only list  only these steps: followups, inbox, invoices,\n"
+	    "                   review-reminders, unread-reminders, ehr-export\n"
 	    "  -H, --home dir   the store (default $RSO_HOME)\n"
 	    "  -q, --quiet      accepted; the job is quiet anyway\n"
 	    "  -h, --help       this text\n"
 	    "      --version    the version\n", fp);
 }
 
+#define NSTEPS (sizeof(steps) / sizeof(steps[0]))
+
+/* --only: the steps named in the comma list, or a usage error. */
+static void
+choose_steps(const char *list, int *chosen)
+{
+	char *copy = rso_xstrdup(list), *tok, *save = NULL, *msg;
+	size_t i;
+
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",",
+	    &save)) {
+		for (i = 0; i < NSTEPS && strcmp(steps[i].name, tok); i++)
+			;
+		if (i == NSTEPS) {
+			msg = rso_xasprintf("--only: no step called %s", tok);
+			rso_usage_error(usage, msg);
+		}
+		chosen[i] = 1;
+	}
+	free(copy);
+}
+
 int
 main(int argc, char **argv)
 {
+	enum { OPT_ONLY = RSO_OPT_PRIVATE };
 	static const struct option longopts[] = {
-		{ "dry-run", no_argument, NULL, 'n' }, RSO_OPT_LONG, { 0 } };
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "only", required_argument, NULL, OPT_ONLY },
+		RSO_OPT_LONG, { 0 } };
 	char day[RSO_TIME_STRLEN], *home;
+	int chosen[NSTEPS] = { 0 }, all = 1;
 	struct rso_job *job;
 	size_t i;
 	int ch, dry = 0, rc;
@@ -77,7 +106,10 @@ main(int argc, char **argv)
 	    NULL)) != -1)
 		if (ch == 'n')
 			dry = 1;
-		else
+		else if (ch == OPT_ONLY) {
+			choose_steps(optarg, chosen);
+			all = 0;
+		} else
 			rso_opt_common(ch, optarg, usage);
 	if (optind != argc)
 		rso_usage_error(usage, "no operands are taken");
@@ -87,7 +119,8 @@ main(int argc, char **argv)
 	free(home);
 	if (rc != 0)
 		return rc;
-	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-		rso_job_step(job, &steps[i]);
+	for (i = 0; i < NSTEPS; i++)
+		if (all || chosen[i])
+			rso_job_step(job, &steps[i]);
 	return rso_flush_stdout(rso_job_close(job));
 }

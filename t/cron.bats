@@ -47,7 +47,7 @@ footprint() {
 @test "cron: --help, --version, unknown options and operands do nothing" {
 	before=$(footprint)
 	run -0 --separate-stderr rso-nightly --help
-	assert_line --index 0 "usage: rso-nightly [-nq] [-H home]"
+	assert_line --index 0 "usage: rso-nightly [-nq] [-H home] [--only step,...]"
 	[ -z "$stderr" ]
 	run -0 rso-nightly --version
 	assert_output "rso-nightly 0.1.0"
@@ -263,6 +263,66 @@ RSO-2026-000008 referrer unread-staff 1"
 RSO-2026-000004 $(sqlite3 "$RSO_HOME/rso.db" "select specialist_id from assignments where case_id = 'RSO-2026-000004'") review-overdue 1"
 	[ "$(grep -l '^Subject: Second opinion RSO-2026-000004 is due' outbox/* | wc -l)" -eq 1 ]
 	[ "$(grep -l '^Subject: Second opinion RSO-2026-000004 is overdue' outbox/* | wc -l)" -eq 1 ]
+}
+
+# Run each job line of the crontab $1 as cron does: a bare environment
+# (HOME, LOGNAME, SHELL, cron's PATH), the crontab's NAME=value lines
+# taken literally, then "/bin/sh -c" on the command with "\%" made "%"
+# (an unescaped "%" would cut the line).  Any output fails, as cron
+# would mail it.
+run_crontab() {
+	local line cmd env=(HOME="$PWD" LOGNAME=rso SHELL=/bin/sh PATH=/usr/bin:/bin)
+	while IFS= read -r line; do
+		case $line in
+		'#'* | '') continue ;;
+		[A-Z_]*=*) env+=("$line"); continue ;;
+		esac
+		cmd=$(sed -E 's/^([^ ]+ +){5}//' <<<"$line")
+		if [[ $cmd =~ (^|[^\\])% ]]; then echo "unescaped %: $cmd"; return 1; fi
+		cmd=${cmd//\\%/%}
+		env -i "${env[@]}" /bin/sh -c "$cmd" >cron.out 2>&1 || { echo "exit $?: $cmd"; cat cron.out; return 1; }
+		if [ -s cron.out ]; then echo "output: $cmd"; cat cron.out; return 1; fi
+	done <"$1"
+}
+
+@test "cron: the crontabs in share/ work when pasted, under cron's environment, twice" {
+	# Installed as make install would: the programs in PREFIX/bin,
+	# /srv/... under this test's folder, and the fake sendmail.  The
+	# installed programs would find share/ at their SHAREDIR; here it is
+	# RSO_SHARE.
+	mkdir -p usr/local/bin srv/rso-inbox srv/backup srv/ehr/inbox srv/rso-key
+	cp "$TOP/${RSO_BUILD:-build}"/bin/rso-* usr/local/bin/
+	for f in crontab.example crontab-export.example; do
+		{ echo "RSO_SHARE=$TOP/share"; sed -e "s|/usr/local/|$PWD/usr/local/|g" -e "s|/srv/|$PWD/srv/|g" \
+		    -e "s|/usr/sbin/sendmail|$PWD/sendmail|" "$TOP/share/$f"; } >"$f"
+	done
+	# The store the crontab names, with cases to export and to follow up.
+	export RSO_HOME=$PWD/srv/rso
+	cp "$BATS_TEST_TMPDIR/key.txt" srv/rso-key/key.txt
+	rso-case init -q -r "$PUBKEY"
+	echo '{"fee_gate":"none","mail":{"fax_gateway":"{fax}@fax.example.org","staff":"staff@hospital.example"}}' >"$RSO_HOME/config.json"
+	rso-assign roster "$DATA/roster.jsonl" >/dev/null
+	delivered_case 1
+	jq -c '.ref="t-2"' "$DATA/request.json" | rso-intake >/dev/null
+	rso-intake consent RSO-2026-000002 --providers "*" --expires 2027-06-30 >/dev/null
+	rso-collect request RSO-2026-000002 --provider "Test Hospital" --contact "fax:+1 555 0102" --what "MRI" >/dev/null
+	echo "a report" >srv/rso-inbox/RSO-2026-000002-report.txt
+	for n in 1 2; do
+		run -0 run_crontab crontab.example
+		run -0 run_crontab crontab-export.example
+	done
+	# The night ran: the inbox filed, the follow-up mailed once, the
+	# export written once, on the host with the key; the month closed;
+	# one backup that rso-case verify accepts.
+	[ -z "$(ls srv/rso-inbox)" ]
+	[ "$(grep -l '^To: +15550102@fax.example.org' outbox/* | wc -l)" -eq 1 ]
+	[ "$(ls srv/ehr/inbox | wc -l)" -eq 1 ]
+	ls "$RSO_HOME"/reports/ledger-*.csv
+	[ "$(ls srv/backup)" = "rso-$(date -u +%F)" ]
+	RSO_HOME=$PWD/srv/backup/rso-$(date -u +%F) run -0 rso-case verify
+	[ "$(jq -s 'map(.exit) | unique' "$RSO_HOME"/log/*-summary.jsonl)" = '[
+  0
+]' ]
 }
 
 @test "cron: rso-monthly pays specialists, proves the books and writes the ledger, quietly" {
