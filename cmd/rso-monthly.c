@@ -85,8 +85,6 @@ main(int argc, char **argv)
 	const char *month = NULL, *reports;
 	char *home, *dir;
 	struct rso_period p;
-	struct rso_job *job;
-	size_t i;
 	int ch, dry = 0, rc;
 
 	rso_setprogname(argv[0]);
@@ -113,12 +111,9 @@ main(int argc, char **argv)
 	reports = getenv("RSO_REPORTS");
 	dir = reports && *reports ? rso_xstrdup(reports) :
 	    rso_xasprintf("%s/reports", home);
-	rc = rso_job_open("monthly", home, p.since, dir, dry, &job);
 	free(home);
+	rc = rso_job_run("monthly", p.since, dir, dry, steps,
+	    sizeof(steps) / sizeof(steps[0]), NULL);
 	free(dir);
-	if (rc != 0)
-		return rc;
-	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-		rso_job_step(job, &steps[i]);
-	return rso_flush_stdout(rso_job_close(job));
+	return rc;
 }

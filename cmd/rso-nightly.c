@@ -6,7 +6,6 @@
 #include "rso_err.h"
 #include "rso_job.h"
 #include "rso_opt.h"
-#include "rso_store.h"
 #include "rso_time.h"
 
 /*
@@ -95,11 +94,9 @@ main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "only", required_argument, NULL, OPT_ONLY },
 		RSO_OPT_LONG, { 0 } };
-	char day[RSO_TIME_STRLEN], *home;
+	char day[RSO_TIME_STRLEN];
 	int chosen[NSTEPS] = { 0 }, all = 1;
-	struct rso_job *job;
-	size_t i;
-	int ch, dry = 0, rc;
+	int ch, dry = 0;
 
 	rso_setprogname(argv[0]);
 	while ((ch = getopt_long(argc, argv, "n" RSO_OPT_SHORT, longopts,
@@ -113,14 +110,6 @@ main(int argc, char **argv)
 			rso_opt_common(ch, optarg, usage);
 	if (optind != argc)
 		rso_usage_error(usage, "no operands are taken");
-	home = rso_store_home(rso_opt_home());
-	rc = rso_job_open("nightly", home, rso_date_format(rso_now(), day),
-	    NULL, dry, &job);
-	free(home);
-	if (rc != 0)
-		return rc;
-	for (i = 0; i < NSTEPS; i++)
-		if (all || chosen[i])
-			rso_job_step(job, &steps[i]);
-	return rso_flush_stdout(rso_job_close(job));
+	return rso_job_run("nightly", rso_date_format(rso_now(), day), NULL,
+	    dry, steps, NSTEPS, all ? NULL : chosen);
 }

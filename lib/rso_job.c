@@ -18,6 +18,7 @@
 #include "rso_err.h"
 #include "rso_job.h"
 #include "rso_jsonl.h"
+#include "rso_opt.h"
 #include "rso_store.h"
 #include "rso_time.h"
 
@@ -702,4 +703,23 @@ rso_job_close(struct rso_job *j)
 	rc = job_status(j);
 	job_free(j);
 	return rc;
+}
+
+int
+rso_job_run(const char *name, const char *period, const char *outdir,
+    int dry, const struct rso_job_step *steps, size_t n, const int *chosen)
+{
+	char *home = rso_store_home(rso_opt_home());
+	struct rso_job *job;
+	size_t i;
+	int rc;
+
+	rc = rso_job_open(name, home, period, outdir, dry, &job);
+	free(home);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (chosen == NULL || chosen[i])
+			rso_job_step(job, &steps[i]);
+	return rso_flush_stdout(rso_job_close(job));
 }

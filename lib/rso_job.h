@@ -3,6 +3,8 @@
 #ifndef RSO_JOB_H
 #define RSO_JOB_H
 
+#include <stddef.h>
+
 /*
  * A job (rso-nightly, rso-monthly) runs steps, each a shell pipeline of
  * rso programs, one after the other, under one lock per job.  For each
@@ -78,5 +80,14 @@ void rso_job_step(struct rso_job *j, const struct rso_job_step *step);
  * not a failure.
  */
 int rso_job_close(struct rso_job *j);
+
+/*
+ * A job's whole run, for a program's main() once its options are read:
+ * open the job on the store that -H or the environment names, run each
+ * of the n steps (only those with chosen[i] set, unless chosen is NULL),
+ * close it and flush stdout.  Returns the exit status.
+ */
+int rso_job_run(const char *name, const char *period, const char *outdir,
+    int dry, const struct rso_job_step *steps, size_t n, const int *chosen);
 
 #endif
