@@ -22,5 +22,5 @@ mkdir -p "$t/mail-home"
 /usr/bin/time -f '%e %M' -o "$t/tl" sh -c \
     "while IFS= read -r l; do printf '%s\n' \"\$l\" | '$t/sendmail' -t -oi; done <'$t/mail.jsonl'"
 read -r ms mk <"$t/tm"
-read -r ls lk <"$t/tl"
+read -r ls _ <"$t/tl"
 printf 'mail of %d reminders\t%s\tsh loop | sendmail\t%s\t%s\n' "$n" "$ms" "$ls" "$mk"

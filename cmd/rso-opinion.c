@@ -324,8 +324,12 @@ mark_one(const char *id, json_t *line, const char *where, void *ctx)
 static int
 emit(json_t *line, void *ctx)
 {
-	(void)ctx;
-	return rso_jsonl_write(stdout, line);
+	int rc = rso_jsonl_write(stdout, line);
+
+	/* A line made here (ctx NULL) is ours to drop; a walk's is not. */
+	if (ctx == NULL)
+		json_decref(line);
+	return rc;
 }
 
 /* The unread policy, --unread replacing its first delay. */
@@ -369,7 +373,7 @@ verb_due(int argc, char **argv)
 		return usage_error();
 	if ((rc = unread_policy(&p)) != 0)
 		return rc;
-	rc = rso_opinion_unread(store, &p, emit, NULL, &e);
+	rc = rso_opinion_unread(store, &p, emit, store, &e);
 	if (rc != 0 && rc != EX_IOERR)
 		rso_warnx("%s", e.msg);
 	return rc;
