@@ -135,21 +135,18 @@ bench-bins: $(BENCH_BINS)
 
 lint:
 	mandoc -Tlint -Wwarning $(MANS)
-	shellcheck -s sh scripts/bootstrap scripts/check scripts/demo scripts/rso-mail scripts/rso-storescp-handoff
-	shellcheck scripts/cron/*
+	shellcheck -s sh scripts/bootstrap scripts/check scripts/demo scripts/rso-storescp-handoff
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SHAREDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
-	sed 's|@SHAREDIR@|$(SHAREDIR)|' scripts/rso-mail >$(DESTDIR)$(BINDIR)/rso-mail
-	chmod 755 $(DESTDIR)$(BINDIR)/rso-mail
-	install -m 755 scripts/cron/* scripts/rso-storescp-handoff $(DESTDIR)$(BINDIR)
+	install -m 755 scripts/rso-storescp-handoff $(DESTDIR)$(BINDIR)
 	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
 	cp -R share/. $(DESTDIR)$(SHAREDIR)
 
 uninstall:
-	for p in $(PROGS) rso-mail rso-storescp-handoff $(notdir $(wildcard scripts/cron/*)); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for p in $(PROGS) rso-storescp-handoff; do rm -f $(DESTDIR)$(BINDIR)/$$p; done
 	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; done
 	rm -rf $(DESTDIR)$(SHAREDIR)
 

@@ -10,6 +10,7 @@
 #include "rso_err.h"
 #include "rso_jsonl.h"
 #include "rso_opt.h"
+#include "rso_remind.h"
 #include "rso_store.h"
 #include "rso_time.h"
 
@@ -24,6 +25,7 @@ static const struct rso_verb verbs[] = {
 	{ "decline", NULL, "decline -r reason [--by id] case ..." },
 	{ "due", NULL, "due [--within 2d] [-f json|text]" },
 	{ "match", NULL, "match [--role r] case ..." },
+	{ "reminded", NULL, "reminded [file ...]" },
 	{ "roster", NULL, "roster [-f json|text] [--csv file | file ...]" },
 	{ "workload", NULL, "workload [-f json|text]" },
 	{ NULL, NULL }
@@ -42,6 +44,7 @@ usage(FILE *fp, int full)
 	    "       rso-assign accept [--by id] case ...\n"
 	    "       rso-assign decline -r reason [--by id] case ...\n"
 	    "       rso-assign due [--within 2d] [-f json|text]\n"
+	    "       rso-assign reminded [file ...]\n"
 	    "       rso-assign workload [-f json|text]\n", fp);
 	if (!full)
 		return;
@@ -329,7 +332,19 @@ list_ready(void)
 static int
 due_one(json_t *a, void *ctx)
 {
+	struct rso_error e;
+	int today;
+
 	(void)ctx;
+	/* One reminder of a kind a day, however often the job runs. */
+	if (rso_remind_sent_today(store, str(a, "case"), str(a, "specialist"),
+	    str(a, "kind"), &today, &e) != 0) {
+		rso_warnx("%s", e.msg);
+		return e.status;
+	}
+	if (today)
+		return 0;
+	json_object_set(a, "recipient", json_object_get(a, "specialist"));
 	if (format == FMT_JSON)
 		return rso_jsonl_write(stdout, a);
 	printf("%-16s %-10s %-18s %.10s %4lld  %s\n", str(a, "case"),
@@ -448,7 +463,10 @@ main(int argc, char **argv)
 		rc = rso_assign_due(store, within, due_one, NULL, &e);
 		if (rc != 0 && rc != EX_IOERR)
 			rso_warnx("%s", e.msg);
-	} else if (strcmp(verb, "workload") == 0) {
+	} else if (strcmp(verb, "reminded") == 0)
+		rc = rso_jsonl_each(argc, argv, rso_remind_line,
+		    store);
+	else if (strcmp(verb, "workload") == 0) {
 		if (format == FMT_TEXT)
 			printf("%-18s %9s %-10s %7s %5s %6s\n", "SPECIALIST",
 			    "OPEN/CAP", "NEXT DUE", "OVERDUE", "DONE", "IN SLA");

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <fcntl.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include <stdlib.h>
@@ -30,20 +31,24 @@ static struct rso_store *store;
 static struct rso_age_identities *ids;
 static struct rso_age_recipients *partner_keys;	/* archive: -r, -R */
 static const char *opt_to, *opt_identity, *opt_format;
-static int opt_mllp, opt_force;
+static char opt_dest[PATH_MAX];		/* opt_to's real path: the key */
+static int opt_mllp, opt_again, opt_list;
 static struct rso_progress *bar;
 
 static void
 usage(FILE *fp, int full)
 {
 	fputs("usage: rso-export [-q] [-H home] --format hl7|fhir|xdm|dicom --to dir"
-	    "\n                  [--mllp] [--force] [-i identity] [case ...]\n"
+	    "\n                  [--mllp] [--again] [-i identity] [case ...]\n"
 	    "       rso-export [-q] [-H home] --format archive -r recipient | -R file"
-	    "\n                  --to dir [--force] [-i identity] [case ...]\n", fp);
+	    "\n                  --to dir [--again] [-i identity] [case ...]\n"
+	    "       rso-export [-q] [-H home] --list [--format f] [--to dir]\n", fp);
 	if (!full)
 		return;
 	fputs("Writes each delivered case into dir, atomically; a case exported\n"
-	    "before is passed over unless --force.  Cases come from the operands\n"
+	    "to dir before in that format is passed over unless --again.  A case\n"
+	    "with nothing in the format (dicom without studies) is skipped with a\n"
+	    "note.  --list: what went where and when.  Cases come from the operands\n"
 	    "or from JSON lines with \"case\" on stdin (rso-case list --status\n"
 	    "delivered).  Formats:\n"
 	    "  hl7      HL7 v2.5.1 MDM^T02 per opinion, the opinion in OBX-5\n"
@@ -64,7 +69,8 @@ usage(FILE *fp, int full)
 	    "  -t, --to dir       the import folder\n"
 	    "  -i, --identity f   the age identity to read the archive\n"
 	    "      --mllp         frame each message for MLLP engines\n"
-	    "      --force        write again what was exported before\n"
+	    "      --again        send again what dir had before (recorded)\n"
+	    "      --list         every export made: case, format, folder, time\n"
 	    "  -H, --home dir     the store (default $RSO_HOME)\n"
 	    "  -q, --quiet        no notes on stderr\n"
 	    "  -h, --help         this text\n"
@@ -89,23 +95,33 @@ written(const char *id, const char *format, const char *name, const char *role)
 	    format, "name", name, "role", role));
 }
 
-/* What was written before and passed over (no --force). */
+/*
+ * Whether to pass over the export called name: written to this folder
+ * before and no --again; then said, as an "existing" line.  *again: this
+ * one is a re-send.
+ */
 static int
-existing(const char *id, const char *format, const char *name)
+passed_over(const char *id, const char *format, const char *name, int *again,
+    int *rc)
 {
-	return emit(json_pack("{s:s, s:s, s:s, s:b}", "case", id, "format",
-	    format, "name", name, "existing", 1));
+	*again = rso_export_seen(store, id, format, opt_dest, name);
+	if (!*again || opt_again)
+		return 0;
+	*rc = emit(json_pack("{s:s, s:s, s:s, s:s, s:b}", "case", id,
+	    "format", format, "to", opt_dest, "name", name, "existing", 1));
+	return 1;
 }
 
 /* Remember an export by its digest, then say it was written. */
 static int
 remember(const char *id, const char *format, const char *name,
-    const char *role, const char *sha)
+    const char *role, const char *sha, int again)
 {
 	struct rso_error e;
 	int rc;
 
-	if ((rc = rso_export_record(store, id, format, name, sha, &e)) != 0) {
+	if ((rc = rso_export_record(store, id, format, opt_dest, name, sha,
+	    again, &e)) != 0) {
 		rso_warnx("%s: %s", id, e.msg);
 		return rc;
 	}
@@ -115,7 +131,7 @@ remember(const char *id, const char *format, const char *name,
 /* An export made in memory: into the folder, remembered, said. */
 static int
 put_file(const char *id, const char *format, const char *name,
-    const char *role, const char *p, size_t n)
+    const char *role, const char *p, size_t n, int again)
 {
 	char sha[RSO_SHA256_HEXLEN];
 	struct rso_error e;
@@ -126,7 +142,7 @@ put_file(const char *id, const char *format, const char *name,
 		return rc;
 	}
 	rso_sha256_hex(p, n, sha);
-	return remember(id, format, name, role, sha);
+	return remember(id, format, name, role, sha, again);
 }
 
 /* A control id stable for this version of this opinion, and unique. */
@@ -151,13 +167,13 @@ hl7_one(const char *id, const json_t *c, const json_t *op)
 	struct rso_error e;
 	size_t n, len = 0;
 	FILE *fp;
-	int rc;
+	int rc, again;
 
 	control_id(id, op, ctl);
 	snprintf(name, sizeof(name), "%s-%s-%s.hl7", id, rso_json_str(op,
 	    "role"), ctl);
-	if (!opt_force && rso_export_seen(store, id, "hl7", name))
-		return existing(id, "hl7", name);
+	if (passed_over(id, "hl7", name, &again, &rc))
+		return rc;
 	if ((rc = rso_export_entry(store, id, rso_json_str(op, "segment"),
 	    rso_json_str(op, "name"), ids, &content, &n, &e)) != 0) {
 		rso_warnx("%s: %s", id, e.msg);
@@ -187,7 +203,8 @@ hl7_one(const char *id, const json_t *c, const json_t *op)
 	rso_hl7_mdm_t02(fp, &m, opt_mllp);
 	fclose(fp);
 	free(content);
-	rc = put_file(id, "hl7", name, rso_json_str(op, "role"), msg, len);
+	rc = put_file(id, "hl7", name, rso_json_str(op, "role"), msg, len,
+	    again);
 	free(msg);
 	return rc;
 }
@@ -219,13 +236,11 @@ fhir_case(const char *id, const json_t *c)
 	struct rso_fhir_case fc;
 	struct rso_error e;
 	char name[96], *text = NULL;
-	int rc = 0;
+	int rc = 0, again;
 
 	snprintf(name, sizeof(name), "%s.fhir.json", id);
-	if (!opt_force && rso_export_seen(store, id, "fhir", name)) {
-		rc = existing(id, "fhir", name);
+	if (passed_over(id, "fhir", name, &again, &rc))
 		goto done;
-	}
 	json_array_foreach(ops, i, op)
 		if ((rc = rso_export_entry(store, id, rso_json_str(op, "segment"),
 		    rso_json_str(op, "name"), ids, &bytes[i], &sizes[i], &e)) != 0) {
@@ -242,7 +257,7 @@ fhir_case(const char *id, const json_t *c)
 	b = rso_fhir_bundle(&fc);
 	text = json_dumps(b, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	json_decref(b);
-	rc = put_file(id, "fhir", name, NULL, text, strlen(text));
+	rc = put_file(id, "fhir", name, NULL, text, strlen(text), again);
 done:
 	for (i = 0; i < n; i++)
 		free(bytes[i]);
@@ -257,7 +272,7 @@ done:
 
 /* A streamed export is remembered by the digest of the file written. */
 static int
-record_file(const char *id, const char *format, const char *name)
+record_file(const char *id, const char *format, const char *name, int again)
 {
 	char *path = rso_xasprintf("%s/%s", opt_to, name);
 	char sha[RSO_SHA256_HEXLEN];
@@ -274,26 +289,48 @@ record_file(const char *id, const char *format, const char *name)
 		return EX_IOERR;
 	}
 	close(fd);
-	return remember(id, format, name, NULL, sha);
+	return remember(id, format, name, NULL, sha, again);
 }
 
 /* The case's studies for the PACS: the folder CASE, with its DICOMDIR. */
+static int
+count_study(json_t *line, void *ctx)
+{
+	if (json_object_get(line, "study") && !json_object_get(line, "held"))
+		++*(int *)ctx;
+	return 0;
+}
+
+/*
+ * The case's studies for the PACS: the folder CASE, with its DICOMDIR.
+ * A case without studies has nothing for the PACS: skipped, with a note.
+ */
 static int
 dicom_case(const char *id, const json_t *c)
 {
 	char sha[RSO_SHA256_HEXLEN];
 	struct rso_error e;
-	int rc;
+	int rc, again, studies = 0;
 
 	(void)c;
-	if (!opt_force && rso_export_seen(store, id, "dicom", id))
-		return existing(id, "dicom", id);
-	if ((rc = rso_dicomdir_write(store, id, ids, opt_to, id, opt_force, sha,
+	if (passed_over(id, "dicom", id, &again, &rc))
+		return rc;
+	if ((rc = rso_records_list(store, id, count_study, &studies, &e)) != 0) {
+		rso_warnx("%s", e.msg);
+		return rc;
+	}
+	if (studies == 0) {
+		rso_note("%s: no DICOM studies: skipped", id);
+		return emit(json_pack("{s:s, s:s, s:s, s:s}", "case", id,
+		    "format", "dicom", "to", opt_dest, "skipped",
+		    "no DICOM studies"));
+	}
+	if ((rc = rso_dicomdir_write(store, id, ids, opt_to, id, again, sha,
 	    &e)) != 0) {
 		rso_warnx("%s", e.msg);
 		return rc;
 	}
-	return remember(id, "dicom", id, NULL, sha);
+	return remember(id, "dicom", id, NULL, sha, again);
 }
 
 /* The whole case as CASE.rso.age, encrypted to the partner. */
@@ -302,18 +339,18 @@ archive_case(const char *id, const json_t *c)
 {
 	struct rso_error e;
 	char name[96];
-	int rc;
+	int rc, again;
 
 	(void)c;
 	snprintf(name, sizeof(name), "%s.rso.age", id);
-	if (!opt_force && rso_export_seen(store, id, "archive", name))
-		return existing(id, "archive", name);
+	if (passed_over(id, "archive", name, &again, &rc))
+		return rc;
 	if ((rc = rso_transfer_write(store, id, ids, partner_keys, opt_to, name,
 	    &e)) != 0) {
 		rso_warnx("%s: %s", id, e.msg);
 		return rc;
 	}
-	return record_file(id, "archive", name);
+	return record_file(id, "archive", name, again);
 }
 
 /* The case's documents as an IHE XDM zip, CASE.xdm.zip. */
@@ -322,16 +359,16 @@ xdm_case(const char *id, const json_t *c)
 {
 	struct rso_error e;
 	char name[96];
-	int rc;
+	int rc, again;
 
 	snprintf(name, sizeof(name), "%s.xdm.zip", id);
-	if (!opt_force && rso_export_seen(store, id, "xdm", name))
-		return existing(id, "xdm", name);
+	if (passed_over(id, "xdm", name, &again, &rc))
+		return rc;
 	if ((rc = rso_xdm_write(store, id, c, ids, opt_to, name, &e)) != 0) {
 		rso_warnx("%s: %s", id, e.msg);
 		return rc;
 	}
-	return record_file(id, "xdm", name);
+	return record_file(id, "xdm", name, again);
 }
 
 static int
@@ -403,11 +440,59 @@ export_one(const char *id, json_t *line, const char *where, void *ctx)
 	return rc;
 }
 
+/* dir's real path into opt_dest, the key "once" goes by; -1 (said). */
+static int
+real_folder(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    realpath(dir, opt_dest) == NULL) {
+		rso_warnx("%s: not a folder", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+list_line(json_t *line, void *ctx)
+{
+	(void)ctx;
+	return rso_jsonl_write(stdout, line) ? EX_IOERR : 0;
+}
+
+/* --list: every export, oldest first, of --format and to --to if given. */
+static int
+list_exports(int argc)
+{
+	struct rso_error e;
+	int rc;
+
+	if (argc != 0)
+		rso_usage_error(usage, "--list: no cases");
+	if (opt_format != NULL && format_named(opt_format) == NULL)
+		rso_usage_error(usage, "--format: not one of hl7, fhir, xdm, "
+		    "dicom, archive");
+	if (opt_to != NULL && real_folder(opt_to) != 0)
+		return EX_NOINPUT;
+	store = rso_store_xopen();
+	rc = rso_export_list(store, opt_to ? opt_dest : NULL, opt_format,
+	    list_line, NULL, &e);
+	if (rc != 0 && rc != EX_IOERR)
+		rso_warnx("%s", e.msg);
+	rso_store_close(store);
+	rso_age_recipients_free(partner_keys);
+	return rso_flush_stdout(rc);
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "again", no_argument, NULL, 'F' },
+		/* The old name of --again. */
 		{ "force", no_argument, NULL, 'F' },
+		{ "list", no_argument, NULL, 'L' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "identity", required_argument, NULL, 'i' },
 		{ "mllp", no_argument, NULL, 'M' },
@@ -416,7 +501,6 @@ main(int argc, char **argv)
 		{ "to", required_argument, NULL, 't' },
 		RSO_OPT_LONG, { 0 } };
 	struct rso_error e;
-	struct stat st;
 	int ch, rc, n;
 
 	rso_setprogname(argv[0]);
@@ -435,7 +519,8 @@ main(int argc, char **argv)
 				return rc;
 			}
 			break;
-		case 'F': opt_force = 1; break;
+		case 'F': opt_again = 1; break;
+		case 'L': opt_list = 1; break;
 		case 'f': opt_format = optarg; break;
 		case 'i': opt_identity = optarg; break;
 		case 'M': opt_mllp = 1; break;
@@ -444,6 +529,8 @@ main(int argc, char **argv)
 		}
 	argc -= optind;
 	argv += optind;
+	if (opt_list)
+		return list_exports(argc);
 	if ((format = format_named(opt_format)) == NULL)
 		rso_usage_error(usage, opt_format ? "--format: not one of hl7, "
 		    "fhir, xdm, dicom, archive" :
@@ -455,10 +542,8 @@ main(int argc, char **argv)
 		    "--format archive: the partner's recipient is missing (-r)");
 	if (opt_to == NULL)
 		rso_usage_error(usage, "--to: missing");
-	if (stat(opt_to, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		rso_warnx("%s: not a folder", opt_to);
+	if (real_folder(opt_to) != 0)
 		return EX_CANTCREAT;
-	}
 	if ((n = rso_export_sweep(opt_to)) > 0)
 		rso_note("%s: removed %d unfinished exports older than 36 hours",
 		    opt_to, n);

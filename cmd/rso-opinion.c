@@ -14,6 +14,7 @@
 #include "rso_jsonl.h"
 #include "rso_opinion.h"
 #include "rso_opt.h"
+#include "rso_remind.h"
 #include "rso_store.h"
 #include "rso_time.h"
 
@@ -28,9 +29,11 @@ static const struct rso_verb verbs[] = {
 	{ "deliver", NULL, "deliver [--to patient,referrer] [--video time] "
 	    "[case ...]" },
 	{ "draft", NULL, "draft [-f text|markdown|json] case" },
-	{ "due", NULL, "due --unread 3d" },
+	{ "due", NULL, "due [--unread 3d]" },
+	{ "optout", NULL, "optout --by patient|referrer [case ...]" },
 	{ "record", NULL, "record --outcome o --file f [--icd10 code,...] "
 	    "[--impact i]\n                   [--role r] case" },
+	{ "reminded", NULL, "reminded [file ...]" },
 	{ NULL, NULL }
 };
 
@@ -52,7 +55,9 @@ usage(FILE *fp, int full)
 	    "  deliver [--to patient,referrer] [--video time] [case ...]\n"
 	    "                         the case is delivered; lines for rso-mail\n"
 	    "  ack --by patient|referrer [case ...]  the opinion was received and read\n"
-	    "  due --unread 3d        deliveries nobody acknowledged, for reminders\n"
+	    "  optout --by patient|referrer [case ...]  no more reminders to them\n"
+	    "  due [--unread 3d]      the unread reminders due today, for rso-mail\n"
+	    "  reminded [file ...]    record the reminders rso-mail sent\n"
 	    "options:\n"
 	    "  -H, --home dir   the store (default $RSO_HOME)\n"
 	    "  -q, --quiet      no notes on stderr\n"
@@ -296,26 +301,35 @@ deliver_one(const char *id, json_t *line, const char *where, void *ctx)
 	return rc;
 }
 
+/* ack and optout: a mark on the delivery to "by". */
+struct mark {
+	int (*fn)(struct rso_store *, const char *, const char *, int *,
+	    struct rso_error *);
+	const char *member;	/* of the output line */
+};
+static const struct mark ack_mark = { rso_opinion_ack, "acknowledged_by" };
+static const struct mark optout_mark = { rso_opinion_optout, "opted_out_by" };
+
 static int
-ack_one(const char *id, json_t *line, const char *where, void *ctx)
+mark_one(const char *id, json_t *line, const char *where, void *ctx)
 {
+	const struct mark *m = ctx;
 	const char *by = opt_by;
 	struct rso_error e;
 	json_t *out;
 	int rc, already;
 
-	(void)ctx;
 	if (by == NULL && line != NULL)
 		by = json_string_value(json_object_get(line, "by"));
 	if (by == NULL || (strcmp(by, "patient") && strcmp(by, "referrer"))) {
 		rso_warnx("%s: by: not patient or referrer", where);
 		return EX_DATAERR;
 	}
-	if ((rc = rso_opinion_ack(store, id, by, &already, &e)) != 0) {
+	if ((rc = m->fn(store, id, by, &already, &e)) != 0) {
 		rso_warnx("%s: %s", where, e.msg);
 		return rc;
 	}
-	out = json_pack("{s:s, s:s}", "case", id, "acknowledged_by", by);
+	out = json_pack("{s:s, s:s}", "case", id, m->member, by);
 	if (already)
 		json_object_set_new(out, "unchanged", json_true());
 	rc = rso_jsonl_write(stdout, out);
@@ -334,21 +348,48 @@ emit(json_t *line, void *ctx)
 	return rc;
 }
 
+/* The unread policy, --unread replacing its first delay. */
 static int
-verb_due(int argc, char **argv)
+unread_policy(struct rso_remind_policy *p)
 {
+	static const int64_t dflt[] = { 3 * 86400, 7 * 86400, 14 * 86400 };
 	struct rso_error e;
-	int64_t older;
-	int rc;
+	int64_t first;
 
-	(void)argv;
-	if (argc != 0 || opt_unread == NULL)
-		return usage_error();
-	if (rso_duration_parse(opt_unread, &older) != 0) {
+	if (rso_remind_policy(store, "unread", dflt, 3, 21 * 86400, p,
+	    &e) != 0) {
+		rso_warnx("%s", e.msg);
+		return e.status;
+	}
+	if (opt_unread == NULL)
+		return 0;
+	if (rso_duration_parse(opt_unread, &first) != 0) {
 		rso_warnx("--unread: not a duration such as 3d");
 		return usage_error();
 	}
-	rc = rso_opinion_unread(store, older, emit, store, &e);
+	if (p->n > 1 && first >= p->after[1]) {
+		rso_warnx("--unread: not before the second reminder");
+		return usage_error();
+	}
+	if (p->n == 0)
+		p->n = 1;
+	p->after[0] = first;
+	return 0;
+}
+
+static int
+verb_due(int argc, char **argv)
+{
+	struct rso_remind_policy p;
+	struct rso_error e;
+	int rc;
+
+	(void)argv;
+	if (argc != 0)
+		return usage_error();
+	if ((rc = unread_policy(&p)) != 0)
+		return rc;
+	rc = rso_opinion_unread(store, &p, emit, store, &e);
 	if (rc != 0 && rc != EX_IOERR)
 		rso_warnx("%s", e.msg);
 	return rc;
@@ -476,7 +517,14 @@ main(int argc, char **argv)
 	else if (strcmp(verb, "deliver") == 0)
 		rc = rso_case_each_input(argc, argv, deliver_one, NULL);
 	else if (strcmp(verb, "ack") == 0)
-		rc = rso_case_each_input(argc, argv, ack_one, NULL);
+		rc = rso_case_each_input(argc, argv, mark_one,
+		    (void *)&ack_mark);
+	else if (strcmp(verb, "optout") == 0)
+		rc = rso_case_each_input(argc, argv, mark_one,
+		    (void *)&optout_mark);
+	else if (strcmp(verb, "reminded") == 0)
+		rc = rso_jsonl_each(argc, argv, rso_remind_line,
+		    store);
 	else
 		rc = verb_due(argc, argv);
 	rso_store_close(store);

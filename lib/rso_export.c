@@ -116,15 +116,16 @@ rso_export_file(const char *dir, const char *name, const void *p, size_t n,
 
 int
 rso_export_seen(struct rso_store *s, const char *id, const char *format,
-    const char *name)
+    const char *dest, const char *name)
 {
 	sqlite3_stmt *st = rso_store_prepare(s, "SELECT 1 FROM exports WHERE"
-	    " case_id = ? AND format = ? AND name = ?");
+	    " case_id = ? AND format = ? AND name = ? AND dest IN (?, '')");
 	int found;
 
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, format, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, dest, -1, SQLITE_STATIC);
 	found = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	return found;
@@ -132,7 +133,8 @@ rso_export_seen(struct rso_store *s, const char *id, const char *format,
 
 int
 rso_export_record(struct rso_store *s, const char *id, const char *format,
-    const char *name, const char *sha, struct rso_error *e)
+    const char *dest, const char *name, const char *sha, int again,
+    struct rso_error *e)
 {
 	char at[RSO_TIME_STRLEN];
 	sqlite3_stmt *st;
@@ -142,18 +144,23 @@ rso_export_record(struct rso_store *s, const char *id, const char *format,
 	rso_time_format(rso_now(), at);
 	if ((rc = rso_store_begin(s, e)) != 0)
 		return rc;
-	st = rso_store_prepare(s, "INSERT OR REPLACE INTO exports (case_id,"
-	    " format, name, sha256, at) VALUES (?,?,?,?,?)");
+	st = rso_store_prepare(s, "INSERT INTO exports (case_id, format, dest,"
+	    " name, sha256, at) VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE"
+	    " SET sha256 = excluded.sha256, at = excluded.at,"
+	    " sends = sends + 1");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, format, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, sha, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, dest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, at, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	rc = rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
-	data = json_pack("{s:s, s:s, s:s}", "format", format, "name", name,
-	    "sha256", sha);
+	data = json_pack("{s:s, s:s, s:s, s:s}", "format", format, "name", name,
+	    "sha256", sha, "to", dest);
+	if (again)
+		json_object_set_new(data, "again", json_true());
 	if (rc == 0)
 		rc = rso_event_append(s, id, "case.exported", data, NULL, e);
 	json_decref(data);
@@ -162,6 +169,38 @@ rso_export_record(struct rso_store *s, const char *id, const char *format,
 	if (rc != 0)
 		rso_store_rollback(s);
 	return rc;
+}
+
+int
+rso_export_list(struct rso_store *s, const char *dest, const char *format,
+    int (*fn)(json_t *line, void *ctx), void *ctx, struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT at, case_id, data"
+	    " FROM events WHERE type = 'case.exported'"
+	    " AND (?1 IS NULL OR json_extract(data, '$.to') = ?1)"
+	    " AND (?2 IS NULL OR json_extract(data, '$.format') = ?2)"
+	    " ORDER BY seq");
+	json_t *d, *line;
+	int rc, frc = 0;
+
+	if (dest)
+		sqlite3_bind_text(st, 1, dest, -1, SQLITE_STATIC);
+	if (format)
+		sqlite3_bind_text(st, 2, format, -1, SQLITE_STATIC);
+	while (frc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		d = json_loads(col(st, 2), 0, NULL);
+		line = json_pack("{s:s, s:s, s:O*, s:O*, s:O*, s:O*}", "at",
+		    col(st, 0), "case", col(st, 1), "format",
+		    json_object_get(d, "format"), "to", json_object_get(d, "to"),
+		    "name", json_object_get(d, "name"), "sha256",
+		    json_object_get(d, "sha256"));
+		if (json_is_true(json_object_get(d, "again")))
+			json_object_set_new(line, "again", json_true());
+		frc = fn(line, ctx);
+		json_decref(line);
+		json_decref(d);
+	}
+	return rso_store_walk_end(s, st, rc, frc, e);
 }
 
 json_t *

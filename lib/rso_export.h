@@ -42,17 +42,31 @@ int rso_export_finish(struct rso_export_tmp *t, int ok, struct rso_error *e);
  */
 int rso_export_sweep(const char *dir);
 
-/* Whether case's format export called name was written before. */
+/*
+ * Whether case's format export called name was written to the folder
+ * dest (its real path) before, or before destinations were recorded.
+ */
 int rso_export_seen(struct rso_store *s, const char *id, const char *format,
-    const char *name);
+    const char *dest, const char *name);
 
 /*
- * Remember an export by the SHA-256 (hex) of what was written, with a
- * "case.exported" event, in one transaction; again for the same name
- * replaces the record (--force).
+ * Remember an export to dest by the SHA-256 (hex) of what was written,
+ * with a "case.exported" event {format, name, sha256, to, again}, in one
+ * transaction.  again: a re-send (--again) of what dest had, counted.
  */
 int rso_export_record(struct rso_store *s, const char *id, const char *format,
-    const char *name, const char *sha256, struct rso_error *e);
+    const char *dest, const char *name, const char *sha256, int again,
+    struct rso_error *e);
+
+/*
+ * Every export ever made, oldest first, from the events (re-sends
+ * included): fn gets {"at","case","format","to","name","sha256"
+ * [,"again":true]} ("to" absent for exports made before destinations were
+ * recorded); only those to dest and of format when not NULL.  0, fn's
+ * status or a store status.
+ */
+int rso_export_list(struct rso_store *s, const char *dest, const char *format,
+    int (*fn)(json_t *line, void *ctx), void *ctx, struct rso_error *e);
 
 /*
  * The case's opinions, primary first: [{"role","specialist","outcome",

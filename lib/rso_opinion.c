@@ -11,6 +11,7 @@
 #include "rso_jsonl.h"
 #include "rso_opinion.h"
 #include "rso_records.h"
+#include "rso_remind.h"
 #include "rso_request.h"
 #include "rso_sla.h"
 #include "rso_store_priv.h"
@@ -304,20 +305,26 @@ rso_opinion_video(struct rso_store *s, const char *id, const char *at,
 	return rc;
 }
 
-int
-rso_opinion_ack(struct rso_store *s, const char *id, const char *by,
-    int *already, struct rso_error *e)
+/*
+ * Stamp the delivery of id to by in column (acknowledged, opted_out) and
+ * record the event type, once: a repeat sets *already and records nothing.
+ */
+static int
+mark_delivery(struct rso_store *s, const char *id, const char *by,
+    const char *column, const char *type, int *already, struct rso_error *e)
 {
+	char now[RSO_TIME_STRLEN], *sql;
 	sqlite3_stmt *st;
-	char now[RSO_TIME_STRLEN];
 	json_t *data;
 	int rc;
 
 	*already = 0;
 	if ((rc = rso_store_begin(s, e)) != 0)
 		return rc;
-	st = rso_store_prepare(s, "UPDATE deliveries SET acknowledged = ?"
-	    " WHERE case_id = ? AND recipient = ? AND acknowledged IS NULL");
+	sql = rso_xasprintf("UPDATE deliveries SET %s = ? WHERE case_id = ?"
+	    " AND recipient = ? AND %s IS NULL", column, column);
+	st = rso_store_prepare(s, sql);
+	free(sql);
 	sqlite3_bind_text(st, 1, rso_time_format(rso_now(), now), -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
@@ -340,7 +347,7 @@ rso_opinion_ack(struct rso_store *s, const char *id, const char *by,
 		    "opinion was delivered to the %s", id, by);
 	}
 	data = json_pack("{s:s}", "by", by);
-	rc = rso_case_event(s, id, "opinion.acknowledged", data, e);
+	rc = rso_case_event(s, id, type, data, e);
 	json_decref(data);
 	if (rc == 0)
 		rc = rso_store_commit(s, e);
@@ -352,33 +359,98 @@ fail:
 }
 
 int
-rso_opinion_unread(struct rso_store *s, int64_t older, rso_opinion_fn *fn,
-    void *ctx, struct rso_error *e)
+rso_opinion_ack(struct rso_store *s, const char *id, const char *by,
+    int *already, struct rso_error *e)
 {
+	return mark_delivery(s, id, by, "acknowledged", "opinion.acknowledged",
+	    already, e);
+}
+
+int
+rso_opinion_optout(struct rso_store *s, const char *id, const char *by,
+    int *already, struct rso_error *e)
+{
+	return mark_delivery(s, id, by, "opted_out", "reminders.opted-out",
+	    already, e);
+}
+
+/* The reminder line for one delivery, or NULL when none is due today. */
+static json_t *
+unread_line(struct rso_store *s, const struct rso_remind_policy *p,
+    sqlite3_stmt *st, struct rso_error *e, int *rc)
+{
+	enum rso_remind_due due;
+	const char *addr;
+	json_t *req, *line;
+	rso_time_t t;
+	int n;
+
+	rso_time_parse(col(st, 2), &t);
+	if ((*rc = rso_remind_due(s, p, col(st, 0), col(st, 1),
+	    "unread-reminder", "unread-staff", t, &due, &n, e)) != 0 ||
+	    due == RSO_REMIND_NONE)
+		return NULL;
+	req = json_loads(col(st, 3), 0, NULL);
+	addr = due == RSO_REMIND_STAFF ? rso_store_conf_str(s, "mail.staff",
+	    NULL) : recipient_address(req, col(st, 1));
+	line = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:I, s:i}", "kind",
+	    due == RSO_REMIND_STAFF ? "unread-staff" : "unread-reminder",
+	    "case", col(st, 0), "recipient", col(st, 1), "to", addr,
+	    "delivered", col(st, 2), "days", (json_int_t)((rso_now() - t) /
+	    86400), due == RSO_REMIND_STAFF ? "reminders" : "n",
+	    due == RSO_REMIND_STAFF ? n - 1 : n);
+	json_decref(req);
+	return line;
+}
+
+int
+rso_opinion_unread(struct rso_store *s, const struct rso_remind_policy *p,
+    rso_opinion_fn *fn, void *ctx, struct rso_error *e)
+{
+	/* Closed cases, acknowledged or opted-out deliveries: no more. */
 	sqlite3_stmt *st = rso_store_prepare(s, "SELECT d.case_id, d.recipient,"
 	    " d.delivered, c.intake FROM deliveries d JOIN cases c"
 	    " ON c.id = d.case_id WHERE d.acknowledged IS NULL"
-	    " AND d.delivered <= ? AND c.status IN ('delivered', 'closed')"
+	    " AND d.opted_out IS NULL AND c.status = 'delivered'"
+	    " ORDER BY d.delivered, d.case_id, d.recipient");
+	json_t *line;
+	int rc, frc = 0, drc = 0;
+
+	while (frc == 0 && drc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((line = unread_line(s, p, st, e, &drc)) != NULL) {
+			frc = fn(line, ctx);
+			json_decref(line);
+		}
+	if (drc != 0) {
+		sqlite3_finalize(st);
+		return drc;
+	}
+	return rso_store_walk_end(s, st, rc, frc, e);
+}
+
+int
+rso_opinion_unacked(struct rso_store *s, int64_t older, rso_opinion_fn *fn,
+    void *ctx, struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT d.case_id, d.recipient,"
+	    " d.delivered FROM deliveries d JOIN cases c ON c.id = d.case_id"
+	    " WHERE d.acknowledged IS NULL AND d.opted_out IS NULL"
+	    " AND c.status = 'delivered' AND d.delivered <= ?1"
 	    " ORDER BY d.delivered, d.case_id, d.recipient");
 	char cutoff[RSO_TIME_STRLEN];
-	rso_time_t t, now = rso_now();
-	const char *addr;
-	json_t *req, *line;
+	json_t *line;
+	rso_time_t t;
 	int rc, frc = 0;
 
-	sqlite3_bind_text(st, 1, rso_time_format(now - older, cutoff), -1,
-	    SQLITE_STATIC);
+	rso_time_format(rso_now() - older, cutoff);
+	sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
 	while (frc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		req = json_loads(col(st, 3), 0, NULL);
-		addr = recipient_address(req, col(st, 1));
 		rso_time_parse(col(st, 2), &t);
-		line = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:I}", "kind",
-		    "unread-reminder", "case", col(st, 0), "recipient",
-		    col(st, 1), "to", addr, "delivered", col(st, 2), "days",
-		    (json_int_t)((now - t) / 86400));
+		line = json_pack("{s:s, s:s, s:s, s:I}", "case", col(st, 0),
+		    "recipient", col(st, 1), "delivered", col(st, 2), "days",
+		    (json_int_t)((rso_now() - t) / 86400));
 		frc = fn(line, ctx);
 		json_decref(line);
-		json_decref(req);
 	}
 	return rso_store_walk_end(s, st, rc, frc, e);
 }

@@ -68,12 +68,32 @@ int rso_opinion_ack(struct rso_store *s, const char *id, const char *by,
     int *already, struct rso_error *e);
 
 /*
- * Deliveries unacknowledged for at least older seconds: {"kind":
- * "unread-reminder","case","recipient","to","delivered","days"}.
+ * The recipient asked for no more reminders about the opinion (recorded
+ * as "reminders.opted-out"); *already on a repeat.
  */
+int rso_opinion_optout(struct rso_store *s, const char *id, const char *by,
+    int *already, struct rso_error *e);
+
+/*
+ * The unread reminders due today under policy p (see rso_remind.h), for
+ * deliveries not acknowledged nor opted out of, on cases still delivered
+ * (not closed): {"kind":"unread-reminder","case","recipient","to",
+ * "delivered","days","n"}, n the reminder's number; once p's reminders
+ * are spent, one {"kind":"unread-staff",...,"to": mail.staff,
+ * "reminders"} to tell staff.  "to" is absent when there is no address.
+ */
+struct rso_remind_policy;
 typedef int rso_opinion_fn(json_t *line, void *ctx);
-int rso_opinion_unread(struct rso_store *s, int64_t older, rso_opinion_fn *fn,
-    void *ctx, struct rso_error *e);
+int rso_opinion_unread(struct rso_store *s, const struct rso_remind_policy *p,
+    rso_opinion_fn *fn, void *ctx, struct rso_error *e);
+
+/*
+ * Every delivery not acknowledged nor opted out of, on a case still
+ * delivered, made at least older seconds ago, whatever reminders went:
+ * {"case","recipient","delivered","days"}, for what staff look at.
+ */
+int rso_opinion_unacked(struct rso_store *s, int64_t older,
+    rso_opinion_fn *fn, void *ctx, struct rso_error *e);
 
 /*
  * What a specialist's draft needs, without decrypting anything:

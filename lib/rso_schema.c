@@ -256,6 +256,17 @@ const struct rso_migration rso_schema_migrations[] = {
 	"  delivered TEXT NOT NULL,"
 	"  acknowledged TEXT,"
 	"  PRIMARY KEY (case_id, recipient));" },
+	{ 502, "reminders as events: one of a kind per case, recipient, day;"
+	" opt-outs",
+	"CREATE TABLE reminders ("
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  kind TEXT NOT NULL,"		/* unread-reminder unread-staff ... */
+	"  recipient TEXT NOT NULL,"	/* patient referrer specialist-id */
+	"  day TEXT NOT NULL,"		/* YYYY-MM-DD, UTC */
+	"  at TEXT NOT NULL,"
+	"  PRIMARY KEY (case_id, kind, recipient, day));"
+	/* Set by rso-opinion optout: no more reminders to this recipient. */
+	"ALTER TABLE deliveries ADD COLUMN opted_out TEXT;" },
 	{ 601, "reports: an event of a type for a case, without a scan",
 	/*
 	 * Reports ask "when did this case first (or last) have an event of
@@ -271,6 +282,25 @@ const struct rso_migration rso_schema_migrations[] = {
 	"  sha256 TEXT NOT NULL,"
 	"  at TEXT NOT NULL,"
 	"  PRIMARY KEY (case_id, format, name));" },
+	{ 702, "exports remember their destination folder",
+	/*
+	 * "Once" is per case, format and folder.  Exports made before this
+	 * have dest '': their folder is unknown, so they count as made to
+	 * every folder (what rso-export did then).
+	 */
+	"CREATE TABLE exports_702 ("
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  format TEXT NOT NULL,"
+	"  dest TEXT NOT NULL,"		/* the folder's real path */
+	"  name TEXT NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  at TEXT NOT NULL,"		/* the last time it was written */
+	"  sends INTEGER NOT NULL DEFAULT 1,"	/* 1 + each --again */
+	"  PRIMARY KEY (case_id, format, dest, name));"
+	"INSERT INTO exports_702 (case_id, format, dest, name, sha256, at)"
+	"  SELECT case_id, format, '', name, sha256, at FROM exports;"
+	"DROP TABLE exports;"
+	"ALTER TABLE exports_702 RENAME TO exports;" },
 };
 
 const int rso_schema_count =

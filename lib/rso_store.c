@@ -240,26 +240,32 @@ load_json_file(const char *path, json_t **out, int missing_ok,
 	    err.text);
 }
 
-static int
-load_config(struct rso_store *s, struct rso_error *e)
+int
+rso_config_load(const char *home, json_t **out, struct rso_error *e)
 {
 	char *dflt = rso_share_path("config.json");
-	char *own = rso_xasprintf("%s/config.json", s->dir);
+	char *own = rso_xasprintf("%s/config.json", home);
 	json_t *mine = NULL;
 	int rc;
 
 	if (access(dflt, R_OK) != 0)
 		rc = rso_share_error(dflt, errno, e);
 	else
-		rc = load_json_file(dflt, &s->config, 0, e);
+		rc = load_json_file(dflt, out, 0, e);
 	if (rc == 0)
 		rc = load_json_file(own, &mine, 1, e);
 	if (rc == 0 && mine != NULL)
-		merge_config(s->config, mine);
+		merge_config(*out, mine);
 	json_decref(mine);
 	free(dflt);
 	free(own);
 	return rc;
+}
+
+static int
+load_config(struct rso_store *s, struct rso_error *e)
+{
+	return rso_config_load(s->dir, &s->config, e);
 }
 
 static json_t *

@@ -55,6 +55,14 @@ void rso_store_close(struct rso_store *s);
 const char *rso_store_dir(const struct rso_store *s);
 
 /*
+ * The configuration of the store folder home without opening the store,
+ * for programs that need no database (rso-mail): share/config.json
+ * overlaid, member by member, by home/config.json when there is one.
+ * A new reference in *out; 0 or EX_CONFIG.
+ */
+int rso_config_load(const char *home, json_t **out, struct rso_error *e);
+
+/*
  * The merged configuration (share/config.json overlaid by the store's),
  * owned by the store.  rso_store_conf_* read one member with a default.
  */

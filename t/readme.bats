@@ -142,16 +142,21 @@ local_setup() {
 	[ "$(jq -r '.case' nightly-2.out)" = RSO-2027-000003 ]
 	run -0 ls drop
 	assert_output ''
-	# 3: every invoice already there.
-	[ "$(jq -s '[.[] | select(.existing | not)] | length' nightly-3.out)" -eq 0 ]
-	[ "$(jq -s length nightly-3.out)" -eq 5 ]
+	# 3: every case past ready was invoiced in the tour: nothing new, and
+	# the step's mark is set, so the next night reads only what follows.
+	[ "$(jq -s length nightly-3.out)" -eq 0 ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from step_marks where step = 'rso-bill invoice'"
+	assert_output 1
 	# 4: the review of case 3 is due within 2 days: its specialist is told.
 	[ "$(jq -r .case nightly-4.out)" = RSO-2027-000003 ]
 	grep -l '^To: ito@hospital.example' outbox/* >/dev/null
 	# 5: the delivered opinions not yet read: both recipients of each.
 	[ "$(jq -sc '[.[] | .case] | unique' nightly-5.out)" = '["RSO-2027-000001","RSO-2027-000002"]' ]
-	# 6: case 2's opinion into the EHR's folder; case 1 went out in the tour.
+	# 6: both opinions into the EHR's folder: case 1 went out in the tour,
+	# but to the tour's folder, and "once" is per destination.
 	run -0 ls ehr-inbox
-	[[ "$output" == RSO-2027-000002-primary-*.hl7 ]]
-	[ "$(jq -s '[.[] | select(.existing)] | .[0].case' nightly-6.out)" = '"RSO-2027-000001"' ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == RSO-2027-000001-primary-*.hl7 ]]
+	[[ "${lines[1]}" == RSO-2027-000002-primary-*.hl7 ]]
+	[ "$(jq -s '[.[] | select(.existing)] | length' nightly-6.out)" -eq 0 ]
 }

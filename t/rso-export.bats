@@ -334,12 +334,53 @@ PY
 	[ "$(jq -r 'select(.action == "case.exported") | .what' <<<"$output" | sort -u)" = RSO-2026-000001 ]
 }
 
-@test "rso-export: dicom refuses a case without studies, naming it" {
+@test "rso-export: a case without studies is skipped for dicom, with a note, not an error" {
 	ready_case 1
 	echo '# Opinion' >op.md
 	deliver 1 op.md
 	mkdir pacs
-	run -65 --separate-stderr rso-export --format dicom --to pacs RSO-2026-000001
-	[ "$stderr" = "rso-export: RSO-2026-000001: no DICOM to export" ]
+	run -0 --separate-stderr rso-export --format dicom --to pacs RSO-2026-000001
+	[ "$output" = "{\"case\":\"RSO-2026-000001\",\"format\":\"dicom\",\"to\":\"$PWD/pacs\",\"skipped\":\"no DICOM studies\"}" ]
+	[ "$stderr" = "rso-export: RSO-2026-000001: no DICOM studies: skipped" ]
+	run -0 --separate-stderr rso-export -q --format dicom --to pacs RSO-2026-000001
+	[ -z "$stderr" ]
 	[ "$(ls -A pacs)" = "" ]
+	run -0 rso-export --list
+	assert_output ''
+}
+
+@test "rso-export: once per folder: two folders, --list, and a re-send with --again" {
+	ready_case 1
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	mkdir -p test-ehr ehr
+	RSO_NOW=2026-10-02T09:00:00Z run -0 rso-export --format hl7 --to test-ehr RSO-2026-000001
+	name=$(jq -r .name <<<"$output")
+	# Another folder is another destination: written there too.
+	RSO_NOW=2026-10-02T10:00:00Z run -0 rso-export -f hl7 -t ehr RSO-2026-000001
+	[ "$(jq -r '.existing // false' <<<"$output")" = false ]
+	[ -e "ehr/$name" ] && [ -e "test-ehr/$name" ]
+	# The same folder again, through another path: passed over.
+	RSO_NOW=2026-10-02T11:00:00Z run -0 rso-export -f hl7 -t ./ehr/../ehr RSO-2026-000001
+	assert_output "{\"case\":\"RSO-2026-000001\",\"format\":\"hl7\",\"to\":\"$PWD/ehr\",\"name\":\"$name\",\"existing\":true}"
+	# The EHR consumed the file: --again sends it again, and says so.
+	rm "ehr/$name"
+	RSO_NOW=2026-10-03T08:00:00Z run -0 rso-export -f hl7 -t ehr --again RSO-2026-000001
+	[ -e "ehr/$name" ]
+	run -0 rso-export --list
+	assert_output "{\"at\":\"2026-10-02T09:00:00Z\",\"case\":\"RSO-2026-000001\",\"format\":\"hl7\",\"to\":\"$PWD/test-ehr\",\"name\":\"$name\",\"sha256\":\"$(sha256sum "test-ehr/$name" | cut -c1-64)\"}
+{\"at\":\"2026-10-02T10:00:00Z\",\"case\":\"RSO-2026-000001\",\"format\":\"hl7\",\"to\":\"$PWD/ehr\",\"name\":\"$name\",\"sha256\":\"$(sha256sum "ehr/$name" | cut -c1-64)\"}
+{\"at\":\"2026-10-03T08:00:00Z\",\"case\":\"RSO-2026-000001\",\"format\":\"hl7\",\"to\":\"$PWD/ehr\",\"name\":\"$name\",\"sha256\":\"$(sha256sum "ehr/$name" | cut -c1-64)\",\"again\":true}"
+	run -0 rso-export --list --to ehr --format hl7
+	[ "${#lines[@]}" -eq 2 ]
+	run -0 rso-export --list --format fhir
+	assert_output ''
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select dest, sends from exports order by dest"
+	assert_output "$PWD/ehr|2
+$PWD/test-ehr|1"
+	run -64 --separate-stderr rso-export --list RSO-2026-000001
+	[ "${stderr_lines[0]}" = "rso-export: --list: no cases" ]
+	run -66 --separate-stderr rso-export --list --to nosuch
+	[ "$stderr" = "rso-export: nosuch: not a folder" ]
+	run -0 rso-case verify
 }

@@ -55,18 +55,23 @@ SH
 		echo '{"kind":"review-due","case":"RSO-2026-000002","email":"ok@example.org"}'
 	} >in.jsonl
 	run -65 --separate-stderr rso-mail in.jsonl
-	[ "$stderr" = "rso-mail: in.jsonl:1: kind: missing
+	[ "$stderr" = "rso-mail: in.jsonl:1: RSO-2026-000001: kind: missing
 rso-mail: in.jsonl:2: kind: no template no-such-kind.txt
 rso-mail: in.jsonl:3: kind: not a template name
-rso-mail: in.jsonl:4: no email address or fax gateway for this line
+rso-mail: in.jsonl:4: RSO-2026-000001: no email address or fax gateway for this line
 rso-mail: in.jsonl:5: recipient: not one address" ]
 	[ "$(jq -r .case <<<"$output")" = RSO-2026-000002 ]
 	[ "$(ls outbox)" = 1.eml ]
 }
 
-@test "rso-mail: a failing sendmail is exit 75 and the line is not passed on" {
+@test "rso-mail: a failing sendmail is exit 69, over a bad line's 65, and the line is not passed on" {
 	printf '#!/bin/sh\ncat >/dev/null; exit 1\n' >sendmail
-	run -75 --separate-stderr rso-mail <<<'{"kind":"review-due","email":"a@example.org"}'
+	run -69 --separate-stderr rso-mail <<<'{"kind":"review-due","email":"a@example.org"}
+{"kind":"review-due","case":"RSO-2026-000001"}'
+	[ "$stderr" = "rso-mail: stdin:1: sendmail failed
+rso-mail: stdin:2: RSO-2026-000001: no email address or fax gateway for this line" ]
+	[ -z "$output" ]
+	run -69 --separate-stderr rso-mail <<<'{"kind":"review-due","email":"a@example.org"}'
 	[ "$stderr" = "rso-mail: stdin:1: sendmail failed" ]
 	[ -z "$output" ]
 }
@@ -77,11 +82,48 @@ rso-mail: in.jsonl:5: recipient: not one address" ]
 	refute_output --partial '"mailed_to"'
 	[ -z "$stderr" ]
 	[ -z "$(ls outbox)" ]
-	run -0 rso-mail -h
-	assert_line --index 0 "usage: rso-mail [-n] [-H home] [file ...]"
+}
+
+@test "rso-mail: --help and --version on stdout, an unknown option is 64, each doing nothing" {
+	run -0 --separate-stderr rso-mail --help <<<'{"kind":"review-due","email":"a@example.org"}'
+	assert_line --index 0 "usage: rso-mail [-nq] [-H home] [file ...]"
+	[ -z "$stderr" ]
+	run -0 rso-mail --version
+	assert_output "rso-mail 0.1.0"
+	run -64 --separate-stderr rso-mail --bogus <<<'{"kind":"review-due","email":"a@example.org"}'
+	[ "${stderr_lines[1]}" = "usage: rso-mail [-nq] [-H home] [file ...]" ]
+	[ -z "$output" ]
+	[ -z "$(ls outbox)" ]
+}
+
+@test "rso-mail: nothing from a line is on a command line; one process a line" {
+	# A sendmail slow enough to be seen: every process's command line
+	# sampled meanwhile holds no value from the lines.
+	cat >sendmail <<'SH'
+#!/bin/sh
+echo "$$" >>pids
+sleep 0.3
+cat >/dev/null
+SH
+	for n in 1 2 3; do
+		echo "{\"kind\":\"records-followup\",\"case\":\"RSO-2026-00000$n\",\"token\":\"REQ-SECRET$n\",\"attempt\":1,\"provider\":\"Test Clinic\",\"contact\":{\"email\":\"clinic$n@example.org\"},\"patient\":{\"name\":\"Test Secretname\",\"birth_date\":\"1961-03-01\"},\"what\":\"MRI\"}"
+	done >in.jsonl
+	rso-mail in.jsonl >out.jsonl &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\0' ' ' >>cmdlines || true
+		sleep 0.05
+	done
+	wait "$pid"
+	[ "$(wc -l <out.jsonl)" -eq 3 ]
+	grep -q 'sendmail -t -oi' cmdlines
+	run grep -E 'Secretname|1961-03-01|clinic[0-9]@|REQ-SECRET' cmdlines
+	assert_failure
+	# One sendmail a line, nothing else started per line.
+	[ "$(wc -l <pids)" -eq 3 ]
 }
 
 @test "rso-mail: a missing file is exit 66" {
 	run -66 --separate-stderr rso-mail nosuch.jsonl
-	[ "$stderr" = "rso-mail: nosuch.jsonl: cannot read" ]
+	[ "$stderr" = "rso-mail: nosuch.jsonl: No such file or directory" ]
 }

@@ -30,7 +30,7 @@ local_setup() {
 	[ "${stderr_lines[0]}" = "rso-opinion: --format: not one of text, markdown, json" ]
 	run -64 --separate-stderr rso-opinion deliver --to everyone RSO-2026-000001
 	[ "${stderr_lines[0]}" = "rso-opinion: --to: not a list of patient, referrer" ]
-	run -64 --separate-stderr rso-opinion due
+	run -64 --separate-stderr rso-opinion due RSO-2026-000001
 	run -64 --separate-stderr rso-opinion due --unread soon
 	[ "${stderr_lines[0]}" = "rso-opinion: --unread: not a duration such as 3d" ]
 	run -64 rso-opinion frob
@@ -54,6 +54,21 @@ usage: rso-opinion ack --by patient|referrer [case ...]" ]
 	[ "$stderr" = "rso-opinion: stdin:1: by: not patient or referrer" ]
 	run -0 rso-opinion due --unread 3d
 	assert_output ''
+	run -64 --separate-stderr rso-opinion optout --by doctor RSO-2026-000001
+	[ "$stderr" = "rso-opinion: --by: not patient or referrer
+usage: rso-opinion optout --by patient|referrer [case ...]" ]
+	run -65 --separate-stderr rso-opinion optout --by patient RSO-2026-000001
+	[ "$stderr" = "rso-opinion: argument 1: RSO-2026-000001: no opinion was delivered to the patient" ]
+	run -65 --separate-stderr rso-opinion reminded <<<'{"case":"RSO-2026-000001","kind":"unread-reminder"}
+{"case":"RSO-2026-000099","kind":"unread-reminder","recipient":"patient"}'
+	[ "$stderr" = "rso-opinion: stdin:1: missing field \"recipient\"
+rso-opinion: stdin:2: RSO-2026-000099: no such case" ]
+	echo '{"reminders":{"unread":{"after":["7d","3d"]}}}' >"$RSO_HOME/config.json"
+	run -78 --separate-stderr rso-opinion due
+	[ "$stderr" = 'rso-opinion: config.json: reminders.unread.after: not a list of growing durations such as ["3d", "7d"]' ]
+	echo '{"reminders":{"unread":{"staff_after":"soon"}}}' >"$RSO_HOME/config.json"
+	run -78 --separate-stderr rso-opinion due
+	[ "$stderr" = 'rso-opinion: config.json: reminders.unread.staff_after: not a duration such as 21d' ]
 }
 
 # A case in review: key, roster, ready, assigned and accepted (no fee gate).
@@ -187,6 +202,7 @@ usage: rso-opinion [-q] [-H home] verb [options] [case ...]
 	[ "${stderr_lines[0]}" = 'rso-opinion: unknown verb "delvier"; did you mean "deliver"?' ]
 	run -64 --separate-stderr rso-opinion draft
 	[ "$stderr" = "usage: rso-opinion draft [-f text|markdown|json] case" ]
-	run -64 --separate-stderr rso-opinion due
-	[ "$stderr" = "usage: rso-opinion due --unread 3d" ]
+	run -64 --separate-stderr rso-opinion record
+	[ "$stderr" = "usage: rso-opinion record --outcome o --file f [--icd10 code,...] [--impact i]
+                   [--role r] case" ]
 }

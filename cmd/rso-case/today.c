@@ -395,7 +395,7 @@ gather(struct today *t, const struct today_opts *o, struct rso_error *e)
 	if (rc == 0)
 		rc = rso_assign_due(t->s, o->within, review_item, t, e);
 	if (rc == 0)
-		rc = rso_opinion_unread(t->s, o->unread, unread_item, t, e);
+		rc = rso_opinion_unacked(t->s, o->unread, unread_item, t, e);
 	if (rc == 0)
 		rc = rso_case_list(t->s, &f, hold_item, t, e);
 	return rc;
