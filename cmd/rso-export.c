@@ -143,7 +143,7 @@ control_id(const char *id, const json_t *op, char *out)
 }
 
 static int
-hl7_one(const char *id, const json_t *c, const json_t *op)
+hl7_one(const char *id, const json_t *c, const json_t *op, const json_t *sps)
 {
 	struct rso_hl7_opinion m = { 0 };
 	char ctl[24], name[160], *msg = NULL;
@@ -174,9 +174,12 @@ hl7_one(const char *id, const json_t *c, const json_t *op)
 	m.patient_name = rso_json_str(c, "request.patient.name");
 	m.birth_date = rso_json_str(c, "request.patient.birth_date");
 	m.sex = rso_json_str(c, "request.patient.sex");
-	m.question = json_string_value(json_array_get(json_object_get(
-	    json_object_get(c, "request"), "questions"), 0));
+	m.questions = json_object_get(json_object_get(c, "request"),
+	    "questions");
 	m.specialist = rso_json_str(op, "specialist");
+	m.specialist_name = rso_json_str(json_object_get(sps, m.specialist ?
+	    m.specialist : ""), "name");
+	m.icd10 = json_object_get(op, "icd10");
 	m.outcome = rso_json_str(op, "outcome");
 	m.recorded = rso_json_str(op, "recorded");
 	m.delivered = rso_json_str(c, "status_at");
@@ -338,12 +341,18 @@ static int
 hl7_case(const char *id, const json_t *c)
 {
 	json_t *ops = rso_export_opinions(store, id), *op;
+	json_t *sps = json_object();
+	struct rso_error e;
 	size_t i;
 	int rc = 0;
 
-	json_array_foreach(ops, i, op)
-		rso_status_set(&rc, hl7_one(id, c, op));
+	if ((rc = rso_roster_foreach(store, collect_specialist, sps, &e)) != 0)
+		rso_warnx("%s: %s", id, e.msg);
+	else
+		json_array_foreach(ops, i, op)
+			rso_status_set(&rc, hl7_one(id, c, op, sps));
 	json_decref(ops);
+	json_decref(sps);
 	return rc;
 }
 

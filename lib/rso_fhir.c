@@ -60,21 +60,40 @@ add(json_t *entries, const char *id, const char *what, json_t *res)
 	    urn(id, what), "resource", res));
 }
 
-/* A written name as HumanName: the text, the last word the family. */
+/*
+ * A written name as HumanName: the text as written, the last word the
+ * family, the words before it each a given name; no empty parts.
+ */
 static json_t *
 human_name(const char *name)
 {
-	json_t *n = json_pack("{s:s}", "text", name ? name : "");
-	const char *family;
-	size_t given;
+	struct rso_name_parts p;
+	const char *g, *end;
+	json_t *n = json_object(), *given = json_array();
 
-	if (name == NULL)
+	rso_name_split(name ? name : "", &p);
+	if (p.family_len == 0) {
+		json_decref(given);
 		return n;
-	family = rso_name_family(name, &given);
-	if (given > 0) {
-		json_object_set_new(n, "family", json_string(family));
-		json_object_set_new(n, "given", json_pack("[s%]", name, given));
 	}
+	json_object_set_new(n, "text", json_stringn(p.given_len ? p.given :
+	    p.family, (size_t)(p.family + p.family_len - (p.given_len ?
+	    p.given : p.family))));
+	json_object_set_new(n, "family", json_stringn(p.family, p.family_len));
+	for (g = p.given, end = p.given + p.given_len; g < end;) {
+		size_t k = strcspn(g, " \t");
+		if (k > (size_t)(end - g))
+			k = (size_t)(end - g);
+		if (k > 0)
+			json_array_append_new(given, json_stringn(g, k));
+		g += k;
+		while (g < end && (*g == ' ' || *g == '\t'))
+			g++;
+	}
+	if (json_array_size(given) > 0)
+		json_object_set_new(n, "given", given);
+	else
+		json_decref(given);
 	return n;
 }
 

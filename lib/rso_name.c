@@ -199,11 +199,27 @@ rso_name_match(const char *pn, const char *written)
 	}
 }
 
-const char *
-rso_name_family(const char *name, size_t *given_len)
+static int
+blank(char c)
 {
-	const char *sp = strrchr(name, ' ');
+	return c == ' ' || c == '\t';
+}
 
-	*given_len = sp ? (size_t)(sp - name) : 0;
-	return sp ? sp + 1 : name;
+void
+rso_name_split(const char *name, struct rso_name_parts *p)
+{
+	const char *start = name, *end = name + strlen(name), *f;
+
+	while (start < end && blank(*start))
+		start++;
+	while (end > start && blank(end[-1]))
+		end--;
+	for (f = end; f > start && !blank(f[-1]); f--)
+		;
+	p->family = f;
+	p->family_len = (size_t)(end - f);
+	p->given = start;
+	while (f > start && blank(f[-1]))
+		f--;
+	p->given_len = (size_t)(f - start);
 }

@@ -354,15 +354,15 @@ external_id(FILE *fp, const char *id, const char *scheme, const char *object,
 static char *
 pid5(const char *name)
 {
-	const char *family;
-	size_t given;
+	struct rso_name_parts p;
 
 	if (name == NULL)
 		return rso_xstrdup("");
-	family = rso_name_family(name, &given);
-	if (given == 0)
-		return rso_xstrdup(name);
-	return rso_xasprintf("%s^%.*s", family, (int)given, name);
+	rso_name_split(name, &p);
+	if (p.given_len == 0)
+		return rso_xasprintf("%.*s", (int)p.family_len, p.family);
+	return rso_xasprintf("%.*s^%.*s", (int)p.family_len, p.family,
+	    (int)p.given_len, p.given);
 }
 
 static void

@@ -11,7 +11,8 @@ local_setup() {
 	mkdir ehr
 }
 
-# Case n delivered with the opinion in $2 (a file).
+# Case n delivered with the opinion in $2 (a file), $3 more options of
+# rso-opinion record.
 deliver() {
 	local id
 	id=$(printf 'RSO-2026-%06d' "$1")
@@ -19,37 +20,113 @@ deliver() {
 	for s in $(sqlite3 "$RSO_HOME/rso.db" "select specialist_id from assignments where case_id = '$id'"); do
 		rso-assign accept --by "$s" "$id" >/dev/null
 	done
-	rso-opinion record --outcome diagnosis-changed --impact major --file "$2" "$id" >/dev/null
+	rso-opinion record --outcome diagnosis-changed --impact major ${3:-} --file "$2" "$id" >/dev/null
 	rso-opinion deliver "$id" >/dev/null
 }
 
+# Every message checked by the 2.5.1 structures, segments, data types and
+# tables of npm hl7-dictionary (t/helpers/hl7-validate.js).
+hl7_validate() {
+	NODE_PATH="$TOP/.cache/npm/node_modules" node "$TOP/t/helpers/hl7-validate.js" "$@"
+}
+
 @test "rso-export: hl7 survives | ^ ~ \\ & and newlines exactly, as python3-hl7 reads it" {
-	ready_case 1 '.patient.name = "Zoë |Pipe^Caret~Tilde\\Back&Amp Testperson" | .questions = ["Is it | ^ ~ \\ & safe?\nSecond line\r\nThird"]'
+	ready_case 1 '.patient.name = "Zoë |Pipe^Caret~Tilde\\Back&Amp Testperson" | .questions = ["Is it | ^ ~ \\ & safe?\nSecond line\r\nThird", "A second\tquestion \u000b\u001c\u007f"]'
 	printf '# Opinion | ^ ~ \\ &\n\nLine two\r\nééé\n' >op.md
-	deliver 1 op.md
+	deliver 1 op.md "--icd10 C71.9,Z85.3"
 	run -0 bash -c 'rso-case list --status delivered | rso-export --format hl7 --to ehr'
 	name=$(jq -r .name <<<"$output")
 	[[ "$name" =~ ^RSO-2026-000001-primary-RSO[0-9a-f]{17}\.hl7$ ]]
 	[ "$(ls -A ehr)" = "$name" ]
-	/usr/bin/python3 - "ehr/$name" op.md "$DATA/request.json" <<'PY'
-import hl7, sys
-raw = open(sys.argv[1], "rb").read().decode()
+	run -0 hl7_validate "ehr/$name"
+	/usr/bin/python3 - "ehr/$name" op.md <<'PY'
+import hl7, sys, base64
+raw = open(sys.argv[1], "rb").read().decode("utf-8")
 assert raw.endswith("\r") and "\n" not in raw, "segments end with CR only"
+assert not any(ord(c) < 32 and c != "\r" or ord(c) == 127 for c in raw), "no raw control characters"
 m = hl7.parse(raw)
-assert str(m.segment("MSH")[9]) == "MDM^T02^MDM_T02"
-assert str(m.segment("MSH")[12]) == "2.5.1"
+msh = m.segment("MSH")
+assert str(msh[9]) == "MDM^T02^MDM_T02"
+assert str(msh[12]) == "2.5.1"
+assert str(msh[18]) == "UNICODE UTF-8", str(msh[18])
+# Delivered at RSO_NOW, in UTC, with the offset said.
+assert str(msh[7]) == "20261001120000+0000", str(msh[7])
+assert [str(s[0]) for s in m] == ["MSH", "EVN", "PID", "PV1", "TXA"] + ["OBX"] * 6, [str(s[0]) for s in m]
 pid = m.segment("PID")
 given, family = m.unescape(str(pid[5][0][1])), m.unescape(str(pid[5][0][0]))
 assert given + " " + family == "Zoë |Pipe^Caret~Tilde\\Back&Amp Testperson", (given, family)
 assert str(pid[7]) == "19610301"
-q = m.unescape(str(m.segment("NTE")[3]))
-assert q == "Is it | ^ ~ \\ & safe?\nSecond line\r\nThird", repr(q)
-import base64
-ed = m.segment("OBX")[5][0]
+txa = m.segment("TXA")
+assert str(txa[2]) == "CN" and str(txa[3]) == "TX" and str(txa[17]) == "AU"
+assert str(txa[12]) == str(msh[10])
+obx = m.segments("OBX")
+ed = obx[0][5][0]
+assert str(obx[0][2]) == "ED" and str(obx[0][3]) == "11488-4^Consult note^LN"
 assert str(ed[1]) == "TEXT" and str(ed[2]) == "MARKDOWN" and str(ed[3]) == "Base64"
 assert base64.b64decode(str(ed[4])) == open(sys.argv[2], "rb").read()
-assert str(m.segment("TXA")[12]) == str(m.segment("MSH")[10])
+# The questions, each an OBX (TX), exactly.
+qs = [m.unescape(str(o[5])) for o in obx if str(o[3]).startswith("42349-1^")]
+assert qs == ["Is it | ^ ~ \\ & safe?\nSecond line\r\nThird", "A second\tquestion \x0b\x1c\x7f"], repr(qs)
+assert [str(o[1]) for o in obx] == ["1", "2", "3", "4", "5", "6"]
+out = obx[3]
+assert str(out[2]) == "CE" and str(out[5]) == "diagnosis-changed^Diagnosis changed^99RSO", str(out[5])
+assert [(str(o[2]), str(o[3]), str(o[5])) for o in obx[4:]] == [("CE", "29308-4^Diagnosis^LN", c + "^^I10") for c in ("C71.9", "Z85.3")]
 PY
+	# The escapes are HL7's own, the control characters hex.
+	grep -q 'A second\\X09\\question \\X0B\\\\X1C\\\\X7F\\' "ehr/$name"
+}
+
+@test "rso-export: hl7 names in any script are UTF-8 as MSH-18 says, cut only on character boundaries" {
+	long=$(printf 'Ł%.0s' $(seq 1 260))
+	ready_case 1 '.patient.name = "José Müller-Łukasz"'
+	ready_case 2 '.patient.name = "李 小龍"'
+	ready_case 3 ".patient.name = \"Ωmega $long Ελληνικά\""
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	deliver 2 op.md
+	deliver 3 op.md
+	run -0 rso-export --format hl7 --to ehr RSO-2026-000001 RSO-2026-000002 RSO-2026-000003
+	run -0 hl7_validate ehr/*.hl7
+	/usr/bin/python3 - ehr/RSO-2026-00000[123]-*.hl7 <<'PY'
+import hl7, sys
+names = []
+for f in sys.argv[1:]:
+    m = hl7.parse(open(f, "rb").read().decode("utf-8", errors="strict"))
+    x = m.segment("PID")[5][0]
+    names.append((m.unescape(str(x[0])), m.unescape(str(x[1]))))
+assert names[0] == ("Müller-Łukasz", "José"), names[0]
+assert names[1] == ("小龍", "李"), names[1]
+# 2.5.1 gives PID-5 250 characters: the family name and the given names
+# that fit, cut between characters.
+fam, giv = names[2]
+assert fam == "Ελληνικά" and len(fam) + 1 + len(giv) == 250, (len(fam), len(giv))
+assert giv.startswith("Ωmega Ł") and set(giv[6:]) == {"Ł"}
+PY
+}
+
+@test "rso-export: the hl7 validator fails what strict parsers refuse" {
+	ready_case 1 '.patient.name = "José Müller"'
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	run -0 rso-export --format hl7 --to ehr RSO-2026-000001
+	f=$(ls ehr/*.hl7)
+	# An NTE between TXA and OBX, as rso once wrote.
+	sed 's/\rOBX|1|/\rNTE|1||A question\rOBX|1|/' "$f" >nte.hl7
+	run -1 hl7_validate nte.hl7
+	[ "$output" = "nte.hl7: segment 6: Message is missing required segment OBX (found NTE)" ]
+	# UTF-8 bytes with MSH-18 empty.
+	sed 's/|UNICODE UTF-8\r/\r/' "$f" >ascii.hl7
+	run -1 hl7_validate ascii.hl7
+	[ "$output" = "ascii.hl7: MSH-18: bytes above 0x7F but the character set is empty (ASCII)" ]
+	# A CWE triplet in the IS of TXA-2, a long ED type.
+	sed 's/TXA|1|CN|/TXA|1|CN^Consultation note^HL70270|/; s/|^TEXT^/|^APPLICATION^/' "$f" >types.hl7
+	run -1 hl7_validate types.hl7
+	[ "${lines[0]}" = "types.hl7: TXA-2: IS is a primitive: no components" ]
+	[ "${lines[1]}" = 'types.hl7: OBX-5.2: "APPLICATION" is not in HL7 table 0191' ]
+	# A raw control character.
+	sed 's/Müller/Mü\x0bller/' "$f" >ctl.hl7
+	run -1 hl7_validate ctl.hl7
+	[ "$output" = "ctl.hl7: PID: raw control character U+000b in a field" ]
 }
 
 @test "rso-export: a re-run writes nothing twice; --force writes again; --mllp frames" {
@@ -64,6 +141,7 @@ PY
 	run -0 rso-export --format hl7 --to ehr --force --mllp RSO-2026-000001
 	[ "$(head -c1 "ehr/$name" | od -An -tx1 | tr -d ' ')" = 0b ]
 	[ "$(tail -c2 "ehr/$name" | od -An -tx1 | tr -d ' ')" = 1c0d ]
+	run -0 hl7_validate "ehr/$name"
 	[ "$(ls -A ehr | wc -l)" -eq 1 ]
 	run -0 rso-case log RSO-2026-000001
 	[ "$(grep -c '"type":"case.exported"' <<<"$output")" -eq 2 ]

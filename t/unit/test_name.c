@@ -37,10 +37,43 @@ static const struct {
 	{ "DOE^JANE", "Jane Doe \xff", 1 },	/* a bad byte is a break */
 };
 
+/* How exports cut a written name: given names, family name. */
+static const struct {
+	const char *name, *given, *family;
+} splits[] = {
+	{ "Jane Doe", "Jane", "Doe" },
+	{ "  Jane  Quinn Doe \t", "Jane  Quinn", "Doe" },
+	{ "Doe", "", "Doe" },
+	{ " Doe ", "", "Doe" },
+	{ "   ", "", "" },
+	{ "", "", "" },
+	{ "李 小龍", "李", "小龍" },
+};
+
+static void
+test_split(void)
+{
+	struct rso_name_parts p;
+	char given[64], family[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(splits) / sizeof(splits[0]); i++) {
+		rso_name_split(splits[i].name, &p);
+		snprintf(given, sizeof(given), "%.*s", (int)p.given_len, p.given);
+		snprintf(family, sizeof(family), "%.*s", (int)p.family_len,
+		    p.family);
+		is_str(given, splits[i].given, "\"%s\": given", splits[i].name);
+		is_str(family, splits[i].family, "\"%s\": family",
+		    splits[i].name);
+	}
+}
+
 int
 main(void)
 {
 	size_t i;
+
+	test_split();
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		is_int(rso_name_match(cases[i].pn, cases[i].written),
