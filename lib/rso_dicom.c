@@ -92,8 +92,6 @@ static const struct field {
 #undef F
 #define NFIELDS	(sizeof(fields) / sizeof(fields[0]))
 
-/* Character sets we convert from. */
-enum charset { CS_DEFAULT, CS_LATIN1, CS_UTF8, CS_OTHER };
 
 static unsigned
 get16(const unsigned char *b, int big)
@@ -731,109 +729,17 @@ rso_dicom_sniff(const void *p, size_t n)
 	return RSO_DICOM_NONE;
 }
 
-/* Which repertoire the (0008,0005) value names. */
-static enum charset
-charset_of(const char *v)
-{
-	char one[64];
-	const char *p = v, *q;
-	size_t n;
-	enum charset cs = CS_DEFAULT, c;
-
-	/* Multi-valued: code extensions; the first value may be empty. */
-	for (;;) {
-		q = strchr(p, '\\');
-		n = q ? (size_t)(q - p) : strlen(p);
-		while (n > 0 && p[0] == ' ')
-			p++, n--;
-		while (n > 0 && p[n - 1] == ' ')
-			n--;
-		if (n >= sizeof(one))
-			return CS_OTHER;
-		memcpy(one, p, n);
-		one[n] = '\0';
-		if (n == 0 || strcmp(one, "ISO_IR 6") == 0 ||
-		    strcmp(one, "ISO 2022 IR 6") == 0)
-			c = CS_DEFAULT;
-		else if (strcmp(one, "ISO_IR 100") == 0 ||
-		    strcmp(one, "ISO 2022 IR 100") == 0)
-			c = CS_LATIN1;
-		else if (strcmp(one, "ISO_IR 192") == 0)
-			c = CS_UTF8;
-		else
-			c = CS_OTHER;
-		if (c != CS_DEFAULT) {
-			if (cs != CS_DEFAULT && cs != c)
-				return CS_OTHER;
-			cs = c;
-		}
-		if (q == NULL)
-			return cs;
-		p = q + 1;
-	}
-}
-
-/* Append k bytes at d[*j] if they fit with the NUL; 0 if they did not. */
-static int
-put(char *d, size_t size, size_t *j, const void *s, size_t k)
-{
-	if (*j + k >= size)
-		return 0;
-	memcpy(d + *j, s, k);
-	*j += k;
-	return 1;
-}
-
-/*
- * Convert the raw value in f (in place, through a scratch buffer) to
- * UTF-8 from cs; return the flags it earns.
- */
+/* A value of a VR that is ASCII by definition: anything else is '?'. */
 static unsigned
-convert(char *val, size_t size, enum charset cs, int cut)
+ascii_only(char *v)
 {
-	unsigned char tmp[1024], u[4];
-	const unsigned char *s = tmp;
-	size_t n = strlen(val), i = 0, j = 0, k;
 	unsigned flags = 0;
-	uint32_t cp;
 
-	if (n >= sizeof(tmp))
-		n = sizeof(tmp) - 1;
-	memcpy(tmp, val, n);
-	while (i < n) {
-		if (s[i] < 0x80) {
-			k = 1;
-			if (!put(val, size, &j, s + i, 1))
-				break;
-		} else if (cs == CS_UTF8) {
-			k = rso_utf8_decode(s + i, n - i, &cp);
-			if (k == 0) {
-				/* Cut mid-character by a full field: drop it. */
-				if (cut && n - i < 4)
-					break;
-				flags |= RSO_DICOM_LOSSY;
-				k = 1;
-				if (!put(val, size, &j, "?", 1))
-					break;
-			} else if (!put(val, size, &j, s + i, k))
-				break;
-		} else if (cs == CS_LATIN1 || cs == CS_DEFAULT) {
-			k = 1;
-			if (cs == CS_DEFAULT)
-				flags |= RSO_DICOM_CHARSET_GUESSED;
-			if (!put(val, size, &j, u, rso_utf8_encode(s[i], u)))
-				break;
-		} else {
-			k = 1;
+	for (; *v; v++)
+		if ((unsigned char)*v >= 0x80) {
+			*v = '?';
 			flags |= RSO_DICOM_LOSSY;
-			if (!put(val, size, &j, "?", 1))
-				break;
 		}
-		i += k;
-	}
-	if (i < n)
-		flags |= RSO_DICOM_LOSSY;
-	val[j] = '\0';
 	return flags;
 }
 
@@ -841,20 +747,24 @@ convert(char *val, size_t size, enum charset cs, int cut)
 static void
 finish(struct rso_dicom_info *out, const unsigned char *cut)
 {
-	enum charset cs;
-	size_t i;
+	char raw[1024];
+	size_t i, n;
 	char *v;
 
 	trim(out->specific_character_set);
-	cs = charset_of(out->specific_character_set);
-	if (cs == CS_OTHER)
-		out->flags |= RSO_DICOM_CHARSET_UNSUPPORTED;
 	for (i = 0; i < NFIELDS; i++) {
 		v = (char *)out + fields[i].off;
 		trim(v);
-		/* Non-text VRs are ASCII: anything else is replaced. */
-		out->flags |= convert(v, fields[i].size,
-		    fields[i].text ? cs : CS_OTHER, cut[i]);
+		if (!fields[i].text) {
+			out->flags |= ascii_only(v);
+			continue;
+		}
+		n = strlen(v);
+		memcpy(raw, v, n < sizeof(raw) ? n : sizeof(raw));
+		out->flags |= rso_dicom_text_decode(
+		    out->specific_character_set, (unsigned char *)raw,
+		    n < sizeof(raw) ? n : sizeof(raw), cut[i], v,
+		    fields[i].size);
 	}
 }
 

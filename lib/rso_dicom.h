@@ -53,9 +53,9 @@ enum {
 	RSO_DICOM_META = 0x02,		/* a file meta group (0002,xxxx) */
 	RSO_DICOM_SYNTAX_GUESSED = 0x04, /* no or a contradicted meta: the
 					    encoding was told from the data */
-	RSO_DICOM_CHARSET_UNSUPPORTED = 0x08, /* (0008,0005) names a charset
-					    other than ASCII, Latin-1 or
-					    UTF-8: non-ASCII bytes became '?' */
+	RSO_DICOM_CHARSET_UNSUPPORTED = 0x08, /* (0008,0005) names a term
+					    PS3.5 does not define: non-ASCII
+					    bytes became '?' */
 	RSO_DICOM_CHARSET_GUESSED = 0x10, /* no (0008,0005) yet non-ASCII
 					    bytes: read as Latin-1 */
 	RSO_DICOM_LOSSY = 0x20		/* a value was cut to fit its field
@@ -65,9 +65,9 @@ enum {
 /*
  * What the reader extracts.  Every string is NUL-terminated UTF-8 (always
  * valid UTF-8), with the trailing spaces and NULs of DICOM padding removed,
- * and empty when the element is absent.  Text fields (PN, LO) are
- * converted from the file's SpecificCharacterSet; the others (UI, DA, CS)
- * are ASCII by definition.  A value longer than its field is cut at a
+ * and empty when the element is absent.  Text fields (PN, LO, SH) are
+ * decoded from the file's SpecificCharacterSet by rso_dicom_text_decode;
+ * the others (UI, DA, CS) are ASCII by definition.  A value longer than its field is cut at a
  * character boundary and RSO_DICOM_LOSSY is set.  The sizes leave room for
  * the DICOM maximum in UTF-8.
  */
@@ -155,6 +155,27 @@ int rso_dicom_read_mem(const void *p, size_t n, struct rso_dicom_info *out,
  * 8601 "YYYY-MM-DD" in iso, and back.  Both check that the date exists.
  * Return 0, or EX_DATAERR (iso or da then empty).
  */
+/*
+ * Decode n bytes of a DICOM text value (PN, LO, SH, ST, LT, UT) in the
+ * character set named by the (0008,0005) value cs (as stored, values
+ * separated by '\\'; NULL or "" for the default) to UTF-8 at out (size
+ * bytes, always NUL-terminated), with glibc's iconv.  Every defined term
+ * of PS3.5 is read: the single-byte ISO_IR 100, 101, 109, 110, 126, 127,
+ * 138, 144, 148, 166, 203 and 13, ISO_IR 192 (UTF-8), GB18030 and GBK,
+ * and ISO 2022 code extensions (escape sequences switching G0 and G1
+ * among ASCII, JIS X 0201, 0208 and 0212, KS X 1001, GB 2312 and the
+ * single-byte sets), so Japanese, Korean and Chinese names with their
+ * '='-separated ideographic and phonetic groups come out whole.  Returns
+ * flags: RSO_DICOM_LOSSY when a byte was no character of its set (it is
+ * U+FFFD then), the value did not fit, or cut says the raw value was
+ * itself cut (a partial character at its end is dropped);
+ * RSO_DICOM_CHARSET_GUESSED for 8-bit bytes with no character set (read
+ * as Latin-1); RSO_DICOM_CHARSET_UNSUPPORTED for a term PS3.5 does not
+ * define (non-ASCII bytes become '?').
+ */
+unsigned rso_dicom_text_decode(const char *cs, const unsigned char *s,
+    size_t n, int cut, char *out, size_t size);
+
 int rso_dicom_da_to_iso(const char *da, char iso[11]);
 int rso_dicom_iso_to_da(const char *iso, char da[9]);
 
