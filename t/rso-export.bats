@@ -461,12 +461,48 @@ PY
 		[ "$size" = "$(stat -c %s doc)" ]
 	done
 	unzip -p "$z" IHE_XDM/SUBSET01/DOC0001.MD | cmp - op.md
-	[ "$(x "//*[@name='sourcePatientInfo']//*[local-name()='Value'][1]")" = 'PID-5|Testperson^Zoë <Amp&Quote">' ]
+	[ "$(x "//*[@name='sourcePatientInfo']//*[local-name()='Value'][1]")" = 'PID-5|Testperson^Zoë <Amp\T\Quote">' ]
+	run -0 /usr/bin/python3 "$TOP/t/helpers/xds-check.py" m.xml
+	# Authors: the specialist of the opinion, the provider of the record,
+	# the program for the submission set.
+	[ "$(x "(//*[local-name()='ExtrinsicObject'])[1]//*[@name='authorPerson']//*[local-name()='Value']")" = 'sp-okafor^Okafor^Dr Test' ]
+	[ "$(x "(//*[local-name()='ExtrinsicObject'])[1]//*[@name='authorSpecialty']//*[local-name()='Value']")" = oncology ]
+	[ "$(x "(//*[local-name()='ExtrinsicObject'])[2]//*[@name='authorInstitution']//*[local-name()='Value']")" = 'Test Hospital' ]
+	[ "$(x "//*[local-name()='RegistryPackage']//*[@name='authorInstitution']//*[local-name()='Value']")" = 'RSO PROGRAM' ]
 	[ "$(xmllint --xpath 'count(//*[local-name()="Association"])' m.xml)" = 2 ]
 	# The DICOM study goes to the PACS, not into XDM.
 	run -1 grep -q '\.DCM' paths
 	run -0 rso-export --format xdm --to ehr RSO-2026-000001
 	[ "$(jq -r .existing <<<"$output")" = true ]
+}
+
+@test "rso-export: xdm metadata keeps every value within 256 characters and HL7-escaped; the checker fails what registries refuse" {
+	long=$(printf 'Ł%.0s' $(seq 1 300))
+	ready_case 1 ".patient.name = \"$long A|B^C~D\\\\E&F\""
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	run -0 rso-export --format xdm --to ehr RSO-2026-000001
+	unzip -p ehr/RSO-2026-000001.xdm.zip IHE_XDM/SUBSET01/METADATA.XML >m.xml
+	run -0 /usr/bin/python3 "$TOP/t/helpers/xds-check.py" m.xml
+	v=$(xmllint --xpath "string((//*[@name='sourcePatientInfo']//*[local-name()='Value'])[1])" m.xml)
+	[ "${#v}" -eq 256 ]
+	# The family name whole and escaped, the given names cut between
+	# characters so the escaped value fits.
+	/usr/bin/python3 - m.xml <<'PY'
+import sys, xml.etree.ElementTree as ET
+v = [e.text for e in ET.parse(sys.argv[1]).iter() if e.tag.endswith("Value") and (e.text or "").startswith("PID-5|")][0]
+fam, giv = v[6:].split("^")
+assert fam == "A\\F\\B\\S\\C\\R\\D\\E\\E\\T\\F", fam
+assert giv == "Ł" * 228, len(giv)
+PY
+	# What registries refuse, the checker refuses.
+	sed 's/\\T\\/\&amp;/; s/<rim:Slot name="hash">.*<\/rim:Slot>//' m.xml >bad.xml
+	printf -v big '%0300d' 0
+	sed -i "0,/<rim:Value>en<\/rim:Value>/s//<rim:Value>$big<\/rim:Value>/" bad.xml
+	run -1 /usr/bin/python3 "$TOP/t/helpers/xds-check.py" bad.xml
+	[[ "$output" == *"bad.xml: Document01: sourcePatientInfo: unescaped subcomponent separator"* ]]
+	[[ "$output" == *"bad.xml: Document01: required slot hash missing"* ]]
+	[[ "$output" == *"value of 300 characters, more than the 256 of an ebRS LongName"* ]]
 }
 
 @test "rso-export: dicom writes Part 10 files and a DICOMDIR that dcmtk and pydicom read" {
