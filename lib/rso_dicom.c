@@ -23,7 +23,8 @@
 #define TS_TAG		TAG(0x0002, 0x0010)
 #define CHARSET_TAG	TAG(0x0008, 0x0005)
 /* The last field we want; nothing past it is read. */
-#define STOP_TAG	TAG(0x0020, 0x000E)
+#define STOP_TAG	TAG(0x0020, 0x0013)	/* InstanceNumber */
+#define DEEP_STOP_TAG	TAG(0x300A, 0x0002)	/* RTPlanLabel */
 /* ensure() and friends: the stream ended before the bytes asked for. */
 #define SHORT		(-1)
 
@@ -59,6 +60,7 @@ struct rdr {
 	int inflating;
 	int zinit;
 	int zeof;		/* the source under the inflater ended */
+	uint32_t stop;		/* STOP_TAG, or DEEP_STOP_TAG */
 	z_stream z;
 	unsigned char zin[RSO_DICOM_BUFSZ];
 	long nelem;
@@ -78,7 +80,9 @@ static const struct field {
 	F(0x0008, 0x0016, sop_class_uid, 0),
 	F(0x0008, 0x0018, sop_instance_uid, 0),
 	F(0x0008, 0x0020, study_date, 0),
+	F(0x0008, 0x0023, content_date, 0),
 	F(0x0008, 0x0030, study_time, 0),
+	F(0x0008, 0x0033, content_time, 0),
 	F(0x0008, 0x0050, accession_number, 1),
 	F(0x0008, 0x0060, modality, 0),
 	F(0x0008, 0x1030, study_description, 1),
@@ -88,6 +92,20 @@ static const struct field {
 	F(0x0018, 0x0015, body_part_examined, 0),
 	F(0x0020, 0x000D, study_instance_uid, 0),
 	F(0x0020, 0x000E, series_instance_uid, 0),
+	F(0x0020, 0x0010, study_id, 1),
+	F(0x0020, 0x0011, series_number, 0),
+	F(0x0020, 0x0013, instance_number, 0),
+	/* Past STOP_TAG: read by rso_dicom_read_deep only. */
+	F(0x0040, 0xA491, completion_flag, 0),
+	F(0x0040, 0xA493, verification_flag, 0),
+	F(0x0042, 0x0010, document_title, 1),
+	F(0x0042, 0x0012, mime_type, 0),
+	F(0x0070, 0x0080, content_label, 0),
+	F(0x0070, 0x0082, presentation_date, 0),
+	F(0x0070, 0x0083, presentation_time, 0),
+	F(0x3004, 0x000A, dose_summation_type, 0),
+	F(0x3006, 0x0002, structure_set_label, 1),
+	F(0x300A, 0x0002, rt_plan_label, 1),
 };
 #undef F
 #define NFIELDS	(sizeof(fields) / sizeof(fields[0]))
@@ -478,7 +496,7 @@ element_value(struct rdr *r, const struct syntax *sx, const struct el *el,
 
 /*
  * Elements up to an item delimiter (depth > 0) or, at the top level, to
- * the end of the stream or the first element past STOP_TAG.
+ * the end of the stream or the first element past the stop tag.
  */
 static int
 parse_dataset(struct rdr *r, const struct syntax *sx, int depth)
@@ -501,10 +519,17 @@ parse_dataset(struct rdr *r, const struct syntax *sx, int depth)
 			return rso_error_set(r->e, EX_DATAERR,
 			    "unexpected item tag (%04x,%04x) at offset %llu",
 			    GROUP(el.tag), ELEM(el.tag), ull(el.off));
-		if (depth == 0 && el.tag > STOP_TAG)
+		if (depth == 0 && el.tag > r->stop)
 			return 0;
 		if ((s = element_value(r, sx, &el, depth)) != 0)
 			return s;
+		/* Where ConceptNameCodeSequence lies, for a DICOMDIR to copy:
+		 * its bytes are the file's only when nothing was inflated. */
+		if (depth == 0 && el.tag == TAG(0x0040, 0xA043) &&
+		    !r->inflating) {
+			r->out->concept_name_off = el.off;
+			r->out->concept_name_len = r->off - el.off;
+		}
 	}
 }
 
@@ -829,9 +854,9 @@ name_syntax(struct rso_dicom_info *out, const struct syntax *sx)
 	    UID_EXPLICIT_LE : UID_IMPLICIT_LE);
 }
 
-int
-rso_dicom_read(rso_dicom_read_fn *rd, rso_dicom_skip_fn *sk, void *ctx,
-    struct rso_dicom_info *out, struct rso_error *e)
+static int
+read_to(rso_dicom_read_fn *rd, rso_dicom_skip_fn *sk, void *ctx,
+    struct rso_dicom_info *out, struct rso_error *e, uint32_t stop)
 {
 	struct rso_error scratch;
 	struct rdr *r, rbuf;
@@ -853,6 +878,7 @@ rso_dicom_read(rso_dicom_read_fn *rd, rso_dicom_skip_fn *sk, void *ctx,
 	r->off = 0;
 	r->eof = r->inflating = r->zinit = r->zeof = 0;
 	r->nelem = 0;
+	r->stop = stop;
 	if ((s = setup(r, &sx)) == 0)
 		s = parse_dataset(r, &sx, 0);
 	if (r->zinit)
@@ -872,6 +898,13 @@ rso_dicom_read(rso_dicom_read_fn *rd, rso_dicom_skip_fn *sk, void *ctx,
 	name_syntax(out, &sx);
 	finish(out, cut);
 	return 0;
+}
+
+int
+rso_dicom_read(rso_dicom_read_fn *rd, rso_dicom_skip_fn *sk, void *ctx,
+    struct rso_dicom_info *out, struct rso_error *e)
+{
+	return read_to(rd, sk, ctx, out, e, STOP_TAG);
 }
 
 struct fdsrc {
@@ -919,6 +952,14 @@ rso_dicom_read_fd(int fd, struct rso_dicom_info *out, struct rso_error *e)
 	seekable = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    lseek(fd, 0, SEEK_CUR) >= 0;
 	return rso_dicom_read(fd_read, seekable ? fd_skip : NULL, &f, out, e);
+}
+
+int
+rso_dicom_read_deep(int fd, struct rso_dicom_info *out, struct rso_error *e)
+{
+	struct fdsrc f = { fd };
+
+	return read_to(fd_read, fd_skip, &f, out, e, DEEP_STOP_TAG);
 }
 
 struct memsrc {

@@ -19,7 +19,7 @@
  * the pixel data.
  *
  * It reads through one small buffer from a callback and stops at the first
- * top-level element past (0020,000E) SeriesInstanceUID, the last field it
+ * top-level element past (0020,0013) InstanceNumber, the last field it
  * wants, so it never reaches the pixel data (7FE0,0010); it may have taken
  * up to RSO_DICOM_BUFSZ bytes past that point from the source.  Values it
  * does not want are discarded (or skipped with the skip callback when the
@@ -90,6 +90,26 @@ struct rso_dicom_info {
 	char body_part_examined[24];	/* (0018,0015) CS */
 	char study_description[256];	/* (0008,1030) LO */
 	char specific_character_set[128]; /* (0008,0005) CS, as stored */
+	char content_date[24];		/* (0008,0023) DA */
+	char content_time[24];		/* (0008,0033) TM */
+	char study_id[24];		/* (0020,0010) SH */
+	char series_number[16];		/* (0020,0011) IS */
+	char instance_number[16];	/* (0020,0013) IS */
+	/* The keys of the other DICOMDIR record types, past the stop tag:
+	 * filled by rso_dicom_read_deep only. */
+	char completion_flag[24];	/* (0040,A491) CS, SR */
+	char verification_flag[24];	/* (0040,A493) CS, SR */
+	char document_title[256];	/* (0042,0010) ST, encapsulated */
+	char mime_type[80];		/* (0042,0012) LO, encapsulated */
+	char content_label[24];		/* (0070,0080) CS, presentation */
+	char presentation_date[24];	/* (0070,0082) DA */
+	char presentation_time[24];	/* (0070,0083) TM */
+	char dose_summation_type[24];	/* (3004,000A) CS, RT dose */
+	char structure_set_label[80];	/* (3006,0002) SH, RT structures */
+	char rt_plan_label[80];		/* (300A,0002) SH, RT plan */
+	uint64_t concept_name_off;	/* (0040,A043) ConceptNameCodeSequence: */
+	uint64_t concept_name_len;	/* where in the file, header included
+					   (0 when absent or deflated) */
 	int syntax;			/* enum rso_dicom_syntax */
 	unsigned flags;			/* RSO_DICOM_* bits above */
 	uint64_t consumed;		/* bytes taken from the source */
@@ -144,6 +164,14 @@ int rso_dicom_read(rso_dicom_read_fn *rd, rso_dicom_skip_fn *sk, void *ctx,
  * open, at an unspecified offset.
  */
 int rso_dicom_read_fd(int fd, struct rso_dicom_info *out,
+    struct rso_error *e);
+
+/*
+ * As rso_dicom_read_fd(), reading on to (300A,0002) RTPlanLabel so the
+ * record-type keys above are filled too (for a DICOMDIR); still never the
+ * pixel data (7FE0,0010).  fd must be a regular file.
+ */
+int rso_dicom_read_deep(int fd, struct rso_dicom_info *out,
     struct rso_error *e);
 
 /* As rso_dicom_read(), from n bytes at p. */

@@ -523,7 +523,10 @@ PY
 	[ "$(cd "$d" && find . -type f | sort | head -4 | tr '\n' ' ')" = "./DICOM/ST000001/SE000001/IM000001 ./DICOM/ST000001/SE000001/IM000002 ./DICOM/ST000002/SE000001/IM000001 ./DICOM/ST000003/SE000001/IM000001 " ]
 	[ "$(cd "$d" && find . -type f | wc -l)" -eq 7 ]
 	run -0 dcmdump "$d/DICOMDIR"
-	[ "$(grep -c 'DirectoryRecordType' <<<"$output")" -eq "$(sqlite3 "$RSO_HOME/rso.db" "select 1 + count(distinct study_uid) + count(distinct study_uid || series_uid) + count(*) from records where sop_uid is not null and held is null")" ]
+	# A PATIENT record per PatientID, then studies, series, instances.
+	npat=$(/usr/bin/python3 -c 'import pydicom,sys; print(len({str(pydicom.dcmread(f, force=True).PatientID) for f in sys.argv[1:]}))' a/*.dcm b/*.dcm raw/*.dcm)
+	[ "$(grep -c 'DirectoryRecordType' <<<"$output")" -eq "$(sqlite3 "$RSO_HOME/rso.db" "select $npat + count(distinct study_uid) + count(distinct study_uid || series_uid) + count(*) from records where sop_uid is not null and held is null")" ]
+	[ "$(grep -c '\[PATIENT\].*DirectoryRecordType' <<<"$output")" -eq "$npat" ]
 	grep -q '=MediaStorageDirectoryStorage .*MediaStorageSOPClassUID' <<<"$output"
 	# pydicom walks the file-set by its offsets and opens every instance.
 	/usr/bin/python3 - "$d" a b raw <<'PY'
@@ -562,6 +565,10 @@ for ds in want.values():
 assert any(str(r.AccessionNumber) == "ACC-A1" and str(r.StudyTime) == "083015"
            for r in studies.values())
 PY
+	# dicom3tools' dciodvfy finds no error in the DICOMDIR.
+	dciodvfy "$d/DICOMDIR" >vfy.txt 2>&1 || true
+	grep -q BasicDirectory vfy.txt
+	run -1 grep '^Error' vfy.txt
 	run -0 rso-export --format dicom --to pacs RSO-2026-000001
 	[ "$(jq -r .existing <<<"$output")" = true ]
 	run -0 rso-export --format dicom --force --to pacs RSO-2026-000001
@@ -640,6 +647,129 @@ src = pydicom.dcmread(sys.argv[2])
 assert str(pat.PatientName).rstrip("=") == str(src.PatientName), (str(pat.PatientName), str(src.PatientName))
 PY
 	done
+}
+
+@test "rso-export: DICOMDIR records carry their instances' values, a type per SOP class and a PATIENT per PatientID; dciodvfy finds no error dcmmkdir's lacks" {
+	ready_case 1
+	# One object of each record type, written by pydicom; "bare" lacks the
+	# Type 1 values StudyID, SeriesNumber, InstanceNumber, StudyDate and
+	# StudyTime, and is another PatientID.
+	/usr/bin/python3 - objs <<'PY'
+import sys, os, hashlib, pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.sequence import Sequence
+def uid(*p):
+    return "2.25." + str(int.from_bytes(hashlib.sha256("/".join(p).encode()).digest()[:15], "big"))
+C = "1.2.840.10008.5.1.4.1.1."
+# name, SOP class, modality, patient id, extra attributes, drop
+objs = [
+ ("ct", C + "2", "CT", "PID-1", {}, ()),
+ ("sr", C + "88.22", "SR", "PID-1", {"CompletionFlag": "COMPLETE", "VerificationFlag": "UNVERIFIED", "ContentDate": "20260914", "ContentTime": "090000", "ConceptNameCodeSequence": "11528-7"}, ()),
+ ("ko", C + "88.59", "KO", "PID-1", {"ContentDate": "20260914", "ContentTime": "090000", "ConceptNameCodeSequence": "113000"}, ()),
+ ("rtdose", C + "481.2", "RTDOSE", "PID-1", {"DoseSummationType": "PLAN"}, ()),
+ ("rtstruct", C + "481.3", "RTSTRUCT", "PID-1", {"StructureSetLabel": "BRAIN", "StructureSetDate": "20260914", "StructureSetTime": "090000"}, ()),
+ ("rtplan", C + "481.5", "RTPLAN", "PID-1", {"RTPlanLabel": "PLAN1"}, ()),
+ ("pr", C + "11.1", "PR", "PID-1", {"ContentLabel": "ANNOT", "ContentDate": "20260914", "ContentTime": "090000", "PresentationCreationDate": "20260914", "PresentationCreationTime": "090000"}, ()),
+ ("ecg", C + "9.1.1", "ECG", "PID-1", {"ContentDate": "20260914", "ContentTime": "090000"}, ()),
+ ("pdf", C + "104.1", "DOC", "PID-1", {"MIMETypeOfEncapsulatedDocument": "application/pdf", "DocumentTitle": "REPORT"}, ()),
+ ("bare", C + "7", "OT", "PID-2", {}, ("StudyID", "SeriesNumber", "InstanceNumber", "StudyTime", "StudyDate")),
+]
+for i, (name, cls, mod, pid, extra, drop) in enumerate(objs):
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.SOPClassUID = cls
+    ds.SOPInstanceUID = uid(name, "sop")
+    ds.StudyDate = "20260914"; ds.StudyTime = "083015"
+    ds.AccessionNumber = "ACC%d" % i
+    ds.Modality = mod
+    ds.StudyDescription = "STUDY %s" % name
+    ds.PatientName = "TEST^ALPHA"
+    ds.PatientID = pid
+    ds.PatientBirthDate = "19610301"
+    ds.PatientSex = "F"
+    ds.StudyInstanceUID = uid("study" if name != "bare" else "bare", "study")
+    ds.SeriesInstanceUID = uid(name, "series")
+    ds.StudyID = "S7"
+    ds.SeriesNumber = 10 + i
+    ds.InstanceNumber = 100 + i
+    for k, v in extra.items():
+        if k == "ConceptNameCodeSequence":
+            code = Dataset()
+            code.CodeValue = v
+            code.CodingSchemeDesignator = "LN" if "-" in v else "DCM"
+            code.CodeMeaning = "Synthetic title"
+            v = Sequence([code])
+        setattr(ds, k, v)
+    for k in drop:
+        delattr(ds, k)
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = cls
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.is_little_endian = True; ds.is_implicit_VR = False
+    os.makedirs(sys.argv[1], exist_ok=True)
+    ds.save_as(os.path.join(sys.argv[1], name + ".dcm"), write_like_original=False)
+PY
+	rso-collect add RSO-2026-000001 objs/*.dcm >filed
+	[ "$(jq -s '[.[] | select(.held)] | length' filed)" = 0 ]
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	mkdir pacs
+	run -0 rso-export --format dicom --to pacs RSO-2026-000001
+	d=pacs/RSO-2026-000001
+	/usr/bin/python3 - "$d" objs <<'PY'
+import pydicom, sys, os, glob
+dd = pydicom.dcmread(os.path.join(sys.argv[1], "DICOMDIR"))
+src = {str(ds.SOPInstanceUID): ds for ds in (pydicom.dcmread(f) for f in glob.glob(sys.argv[2] + "/*.dcm"))}
+want_type = {"ct": "IMAGE", "sr": "SR DOCUMENT", "ko": "KEY OBJECT DOC", "rtdose": "RT DOSE",
+             "rtstruct": "RT STRUCTURE SET", "rtplan": "RT PLAN", "pr": "PRESENTATION",
+             "ecg": "WAVEFORM", "pdf": "ENCAP DOC", "bare": "IMAGE"}
+patients, cur = {}, {}
+for r in dd.DirectoryRecordSequence:
+    t = r.DirectoryRecordType
+    if t == "PATIENT":
+        cur["patient"] = str(r.PatientID)
+        patients.setdefault(cur["patient"], 0)
+        patients[cur["patient"]] += 1
+    elif t == "STUDY":
+        cur["study"] = r
+    elif t == "SERIES":
+        cur["series"] = r
+    else:
+        ds = src[str(r.ReferencedSOPInstanceUIDInFile)]
+        name = [k for k in want_type if ds.SOPInstanceUID == pydicom.dcmread(os.path.join(sys.argv[2], k + ".dcm")).SOPInstanceUID][0]
+        assert t == want_type[name], (name, t)
+        assert cur["patient"] == str(ds.PatientID), (name, cur["patient"])
+        assert str(cur["series"].Modality) == str(ds.Modality), (name, cur["series"].Modality, ds.Modality)
+        if name == "bare":
+            # Type 1 values the instance lacks, filled as documented.
+            assert (str(cur["study"].StudyID), str(cur["series"].SeriesNumber)) == ("1", "1"), (cur["study"].StudyID, cur["series"].SeriesNumber)
+            assert (str(r.InstanceNumber), str(cur["study"].StudyDate)) == ("1", "20261001"), (r.InstanceNumber, cur["study"].StudyDate)
+            assert str(cur["study"].StudyTime) == "000000"
+        else:
+            assert str(cur["study"].StudyID) == str(ds.StudyID)
+            assert str(cur["series"].SeriesNumber) == str(ds.SeriesNumber)
+            assert str(r.InstanceNumber) == str(ds.InstanceNumber)
+            assert str(cur["study"].StudyDate) == str(ds.StudyDate) and str(cur["study"].StudyTime) == str(ds.StudyTime)
+        if "ConceptNameCodeSequence" in ds:
+            assert r.ConceptNameCodeSequence[0].CodeValue == ds.ConceptNameCodeSequence[0].CodeValue, name
+        for kw in ("CompletionFlag", "VerificationFlag", "DoseSummationType", "StructureSetLabel",
+                   "RTPlanLabel", "ContentLabel", "MIMETypeOfEncapsulatedDocument"):
+            if kw in ds:
+                assert str(r.get(kw)) == str(ds.get(kw)), (name, kw)
+assert patients == {"PID-1": 1, "PID-2": 1}, patients
+PY
+	# dciodvfy on ours, and on dcmmkdir's DICOMDIR over the same files.
+	dciodvfy "$d/DICOMDIR" >ours.txt 2>&1 || true
+	mkdir mk && cp -r "$d/DICOM" mk/
+	(cd mk && dcmmkdir +I --recurse DICOM >/dev/null 2>&1 || true)
+	dciodvfy mk/DICOMDIR >theirs.txt 2>&1 || true
+	grep '^Error' ours.txt | sort -u >ours.err || true
+	grep '^Error' theirs.txt | sort -u >theirs.err || true
+	[ -s theirs.txt ]
+	run -0 comm -23 ours.err theirs.err
+	[ "$output" = "" ]
 }
 
 @test "rso-export: dicom refuses a case without studies, naming it" {
