@@ -772,6 +772,84 @@ PY
 	[ "$output" = "" ]
 }
 
+@test "rso-export: an adversarial case round-trips exactly through hl7, fhir, xdm and dicom" {
+	# A 250-byte name with every HL7 delimiter and five scripts; questions
+	# with delimiters and control characters; a 200 KB opinion of all that
+	# and every byte value.
+	/usr/bin/python3 - <<'PY'
+import json
+core = "Zoë |Pipe^Caret~Tilde\\Back&Amp Ωμέγα Люк 李小龍 ﾀﾛｳ "
+pad = 250 - len((core + " Testperson").encode())
+name = core + "Ł" * (pad // 2) + "a" * (pad % 2) + " Testperson"
+assert len(name.encode()) == 250, len(name.encode())
+qs = ["Is it | ^ ~ \\ & safe?\r\nΕίναι; 安全吗?\tDEL\x7f end", "Zweite Frage ^^ && ~~ \\\\ ||"]
+json.dump({"name": name, "questions": qs}, open("adv.json", "w"), ensure_ascii=False)
+# An opinion is text (rso-opinion takes no C0 control but TAB, CR, LF and
+# FF, nor DEL): those it has.
+body = ("# Opinion | ^ ~ \\ &\r\n" + "Ωμέγα Люк 李小龍 ﾀﾛｳ | ^ ~ \\ & \t\f\r\n" * 4000).encode()
+body = body[:200 * 1024].decode("utf-8", "ignore").encode()
+assert len(body) > 200 * 1024 - 4
+open("op.md", "wb").write(body)
+PY
+	ready_case 1 ".patient.name = $(jq .name adv.json) | .questions = $(jq -c .questions adv.json)"
+	# (DICOM text cannot hold a backslash: it separates values.)
+	gen-dicom --study dcm n=2 tag=adv charset="ISO_IR 192" "name=Testperson^Zoë=李^小龍" "desc=A|B^C~D&F Ωμέγα" >/dev/null
+	rso-collect add RSO-2026-000001 dcm/* >/dev/null
+	study=$(sqlite3 "$RSO_HOME/rso.db" "select distinct study_uid from records where held is not null")
+	[ -z "$study" ] || rso-collect release RSO-2026-000001 "$study" >/dev/null
+	deliver 1 op.md "--icd10 C71.9"
+	mkdir hl7 fhir xdm pacs
+	rso-export --format hl7 --to hl7 RSO-2026-000001 >/dev/null
+	rso-export --format fhir --to fhir RSO-2026-000001 >/dev/null
+	rso-export --format xdm --to xdm RSO-2026-000001 >/dev/null
+	rso-export --format dicom --to pacs RSO-2026-000001 >/dev/null
+	run -0 hl7_validate hl7/*.hl7
+	run -0 fhir_validate fhir/*.fhir.json
+	unzip -p xdm/RSO-2026-000001.xdm.zip IHE_XDM/SUBSET01/METADATA.XML >m.xml
+	run -0 /usr/bin/python3 "$TOP/t/helpers/xds-check.py" m.xml
+	dciodvfy pacs/RSO-2026-000001/DICOMDIR >vfy.txt 2>&1 || true
+	run -1 grep "^Error" vfy.txt
+	unzip -p xdm/RSO-2026-000001.xdm.zip IHE_XDM/SUBSET01/DOC0001.MD >xdm-op.md
+	/usr/bin/python3 - hl7/*.hl7 fhir/RSO-2026-000001.fhir.json m.xml pacs/RSO-2026-000001 dcm <<'PY'
+import base64, glob, json, os, sys, hl7, pydicom
+import xml.etree.ElementTree as ET
+adv = json.load(open("adv.json"))
+name, qs, body = adv["name"], adv["questions"], open("op.md", "rb").read()
+def given_family(n):
+    words = n.split(" ")
+    return " ".join(words[:-1]), words[-1]
+# HL7
+m = hl7.parse(open(sys.argv[1], "rb").read().decode("utf-8"))
+pid5 = m.segment("PID")[5][0]
+assert (m.unescape(str(pid5[1])), m.unescape(str(pid5[0]))) == given_family(name)
+obx = m.segments("OBX")
+assert base64.b64decode(str(obx[0][5][0][4])) == body
+assert [m.unescape(str(o[5])) for o in obx if str(o[3]).startswith("42349-1^")] == qs
+# FHIR
+b = json.load(open(sys.argv[2]))
+res = [e["resource"] for e in b["entry"]]
+pat = [r for r in res if r["resourceType"] == "Patient"][0]
+assert pat["name"][0]["text"] == name
+assert (" ".join(pat["name"][0]["given"]), pat["name"][0]["family"]) == given_family(name)
+dr = [r for r in res if r["resourceType"] == "DiagnosticReport"][0]
+assert base64.b64decode(dr["presentedForm"][0]["data"]) == body
+sr = [r for r in res if r["resourceType"] == "ServiceRequest"][0]
+assert [c["text"] for c in sr["reasonCode"]] == qs
+assert len([r for r in res if r["resourceType"] == "ImagingStudy"]) == 1
+# XDM: the opinion's bytes, and PID-5 unescaped is the name.
+assert open("xdm-op.md", "rb").read() == body
+v = [e.text for e in ET.parse(sys.argv[3]).iter() if e.tag.endswith("Value") and (e.text or "").startswith("PID-5|")][0]
+fam, giv = v[6:].split("^")
+assert (m.unescape(giv), m.unescape(fam)) == given_family(name)
+# DICOM: the DICOMDIR names the patient and the study as the instances do.
+dd = pydicom.dcmread(os.path.join(sys.argv[4], "DICOMDIR"))
+src = pydicom.dcmread(sorted(glob.glob(sys.argv[5] + "/*.dcm"))[0])
+recs = {r.DirectoryRecordType: r for r in dd.DirectoryRecordSequence}
+assert str(recs["PATIENT"].PatientName) == str(src.PatientName) == "Testperson^Zoë=李^小龍"
+assert str(recs["STUDY"].StudyDescription) == str(src.StudyDescription) == "A|B^C~D&F Ωμέγα"
+PY
+}
+
 @test "rso-export: dicom refuses a case without studies, naming it" {
 	ready_case 1
 	echo '# Opinion' >op.md
