@@ -20,8 +20,12 @@
  * suffixes (Dr, Jr) are ignored on both sides.  So DOE^JANE is "Jane
  * Doe" and "Jane Q Doe", but not "Jane Quinn Doe": the check errs on the
  * side of holding a study back for staff rather than filing it into the
- * wrong patient's case.  Each '='-group of the PN is tried.  Empty names
- * never match.
+ * wrong patient's case.  Each '='-group of the PN is tried (alphabetic,
+ * ideographic, phonetic).  The spaces of other scripts (U+3000 and the
+ * like) and the katakana middle dot separate words too, and a written
+ * name of one word in another script matches a group whose family and
+ * given names run together make it ("山田太郎" is 山田^太郎), as Chinese,
+ * Japanese and Korean names are written.  Empty names never match.
  */
 int rso_name_match(const char *dicom_pn, const char *written);
 

@@ -35,6 +35,15 @@ static const struct {
 	{ "=ТЕСТ^АЛЬФА", "Альфа Тест", 1 },
 	{ "ТЕСТ^АЛЬФА", "Alpha Test", 0 },
 	{ "DOE^JANE", "Jane Doe \xff", 1 },	/* a bad byte is a break */
+	{ "Yamada^Tarou=山田^太郎=やまだ^たろう", "山田 太郎", 1 },
+	{ "Yamada^Tarou=山田^太郎=やまだ^たろう", "山田　太郎", 1 },
+	{ "Yamada^Tarou=山田^太郎=やまだ^たろう", "山田太郎", 1 },
+	{ "Yamada^Tarou=山田^太郎=やまだ^たろう", "やまだ たろう", 1 },
+	{ "Yamada^Tarou=山田^太郎=やまだ^たろう", "Tarou Yamada", 1 },
+	{ "Yamada^Tarou=山田^太郎", "山田次郎", 0 },
+	{ "Hong^Gildong=洪^吉洞=홍^길동", "홍길동", 1 },
+	{ "Wang^XiaoDong=王^小东=", "王小东", 1 },
+	{ "DOE^JANE", "DoeJane", 0 },		/* run together: only CJK */
 };
 
 /* How exports cut a written name: given names, family name. */
