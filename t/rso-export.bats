@@ -638,6 +638,9 @@ PY
 		src=s$k/IM00001.dcm
 		deliver "$k" op.md
 		run -0 rso-export --format dicom --to pacs "$id"
+		dciodvfy "pacs/$id/DICOMDIR" >vfy.txt 2>&1 || true
+		grep -q BasicDirectory vfy.txt
+		run -1 grep '^Error' vfy.txt
 		/usr/bin/python3 - "pacs/$id" "$src" <<'PY'
 import pydicom, sys, os
 dd = pydicom.dcmread(os.path.join(sys.argv[1], "DICOMDIR"))
