@@ -53,7 +53,7 @@ usage(FILE *fp, int full)
 	    "delivered).  Formats:\n"
 	    "  hl7      HL7 v2.5.1 MDM^T02 per opinion, the opinion in OBX-5\n"
 	    "  fhir     a FHIR R4 Bundle per case: Patient, Practitioner,\n"
-	    "           ServiceRequest, Task, DocumentReference,\n"
+	    "           ServiceRequest, Task, DocumentReference, ImagingStudy,\n"
 	    "           DiagnosticReport, Consent\n"
 	    "  xdm      an IHE XDM zip per case: METADATA.XML, INDEX.HTM,\n"
 	    "           README.TXT and the opinions and documents\n"
@@ -159,7 +159,7 @@ control_id(const char *id, const json_t *op, char *out)
 }
 
 static int
-hl7_one(const char *id, const json_t *c, const json_t *op)
+hl7_one(const char *id, const json_t *c, const json_t *op, const json_t *sps)
 {
 	struct rso_hl7_opinion m = { 0 };
 	char ctl[24], name[160], *msg = NULL;
@@ -190,9 +190,12 @@ hl7_one(const char *id, const json_t *c, const json_t *op)
 	m.patient_name = rso_json_str(c, "request.patient.name");
 	m.birth_date = rso_json_str(c, "request.patient.birth_date");
 	m.sex = rso_json_str(c, "request.patient.sex");
-	m.question = json_string_value(json_array_get(json_object_get(
-	    json_object_get(c, "request"), "questions"), 0));
+	m.questions = json_object_get(json_object_get(c, "request"),
+	    "questions");
 	m.specialist = rso_json_str(op, "specialist");
+	m.specialist_name = rso_json_str(json_object_get(sps, m.specialist ?
+	    m.specialist : ""), "name");
+	m.icd10 = json_object_get(op, "icd10");
 	m.outcome = rso_json_str(op, "outcome");
 	m.recorded = rso_json_str(op, "recorded");
 	m.delivered = rso_json_str(c, "status_at");
@@ -218,6 +221,14 @@ collect_record(json_t *line, void *ctx)
 }
 
 static int
+collect_instance(json_t *line, void *ctx)
+{
+	if (json_object_get(line, "sop_uid") != NULL)
+		json_array_append(ctx, line);
+	return 0;
+}
+
+static int
 collect_specialist(json_t *sp, void *ctx)
 {
 	json_object_set(ctx, rso_json_str(sp, "id"), sp);
@@ -229,13 +240,13 @@ static int
 fhir_case(const char *id, const json_t *c)
 {
 	json_t *ops = rso_export_opinions(store, id), *recs = json_array();
-	json_t *sps = json_object(), *b, *op;
+	json_t *sps = json_object(), *insts = json_array(), *b, *op;
 	size_t n = json_array_size(ops), i;
 	unsigned char **bytes = rso_xcalloc(n + 1, sizeof(*bytes));
 	size_t *sizes = rso_xcalloc(n + 1, sizeof(*sizes));
 	struct rso_fhir_case fc;
 	struct rso_error e;
-	char name[96], *text = NULL;
+	char name[96], where[256], *text = NULL;
 	int rc = 0, again;
 
 	snprintf(name, sizeof(name), "%s.fhir.json", id);
@@ -248,13 +259,20 @@ fhir_case(const char *id, const json_t *c)
 			goto done;
 		}
 	if ((rc = rso_records_list(store, id, collect_record, recs, &e)) != 0 ||
+	    (rc = rso_records_manifest(store, id, collect_instance, insts,
+	    &e)) != 0 ||
 	    (rc = rso_roster_foreach(store, collect_specialist, sps, &e)) != 0) {
 		rso_warnx("%s: %s", id, e.msg);
 		goto done;
 	}
-	fc = (struct rso_fhir_case){ c, recs, ops, sps,
+	fc = (struct rso_fhir_case){ c, recs, ops, sps, insts,
 	    (const unsigned char *const *)bytes, sizes };
-	b = rso_fhir_bundle(&fc);
+	if ((b = rso_fhir_bundle(&fc, where, sizeof(where))) == NULL) {
+		rso_warnx("%s: %s: a control character FHIR cannot carry", id,
+		    where);
+		rc = EX_DATAERR;
+		goto done;
+	}
 	text = json_dumps(b, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	json_decref(b);
 	rc = put_file(id, "fhir", name, NULL, text, strlen(text), again);
@@ -267,6 +285,7 @@ done:
 	json_decref(ops);
 	json_decref(recs);
 	json_decref(sps);
+	json_decref(insts);
 	return rc;
 }
 
@@ -375,12 +394,18 @@ static int
 hl7_case(const char *id, const json_t *c)
 {
 	json_t *ops = rso_export_opinions(store, id), *op;
+	json_t *sps = json_object();
+	struct rso_error e;
 	size_t i;
 	int rc = 0;
 
-	json_array_foreach(ops, i, op)
-		rso_status_set(&rc, hl7_one(id, c, op));
+	if ((rc = rso_roster_foreach(store, collect_specialist, sps, &e)) != 0)
+		rso_warnx("%s: %s", id, e.msg);
+	else
+		json_array_foreach(ops, i, op)
+			rso_status_set(&rc, hl7_one(id, c, op, sps));
 	json_decref(ops);
+	json_decref(sps);
 	return rc;
 }
 

@@ -23,7 +23,8 @@
 #define TS_TAG		TAG(0x0002, 0x0010)
 #define CHARSET_TAG	TAG(0x0008, 0x0005)
 /* The last field we want; nothing past it is read. */
-#define STOP_TAG	TAG(0x0020, 0x000E)
+#define STOP_TAG	TAG(0x0020, 0x0013)	/* InstanceNumber */
+#define DEEP_STOP_TAG	TAG(0x300A, 0x0002)	/* RTPlanLabel */
 /* ensure() and friends: the stream ended before the bytes asked for. */
 #define SHORT		(-1)
 
@@ -59,6 +60,7 @@ struct rdr {
 	int inflating;
 	int zinit;
 	int zeof;		/* the source under the inflater ended */
+	uint32_t stop;		/* STOP_TAG, or DEEP_STOP_TAG */
 	z_stream z;
 	unsigned char zin[RSO_DICOM_BUFSZ];
 	long nelem;
@@ -78,7 +80,9 @@ static const struct field {
 	F(0x0008, 0x0016, sop_class_uid, 0),
 	F(0x0008, 0x0018, sop_instance_uid, 0),
 	F(0x0008, 0x0020, study_date, 0),
+	F(0x0008, 0x0023, content_date, 0),
 	F(0x0008, 0x0030, study_time, 0),
+	F(0x0008, 0x0033, content_time, 0),
 	F(0x0008, 0x0050, accession_number, 1),
 	F(0x0008, 0x0060, modality, 0),
 	F(0x0008, 0x1030, study_description, 1),
@@ -88,12 +92,24 @@ static const struct field {
 	F(0x0018, 0x0015, body_part_examined, 0),
 	F(0x0020, 0x000D, study_instance_uid, 0),
 	F(0x0020, 0x000E, series_instance_uid, 0),
+	F(0x0020, 0x0010, study_id, 1),
+	F(0x0020, 0x0011, series_number, 0),
+	F(0x0020, 0x0013, instance_number, 0),
+	/* Past STOP_TAG: read by rso_dicom_read_deep only. */
+	F(0x0040, 0xA491, completion_flag, 0),
+	F(0x0040, 0xA493, verification_flag, 0),
+	F(0x0042, 0x0010, document_title, 1),
+	F(0x0042, 0x0012, mime_type, 0),
+	F(0x0070, 0x0080, content_label, 0),
+	F(0x0070, 0x0082, presentation_date, 0),
+	F(0x0070, 0x0083, presentation_time, 0),
+	F(0x3004, 0x000A, dose_summation_type, 0),
+	F(0x3006, 0x0002, structure_set_label, 1),
+	F(0x300A, 0x0002, rt_plan_label, 1),
 };
 #undef F
 #define NFIELDS	(sizeof(fields) / sizeof(fields[0]))
 
-/* Character sets we convert from. */
-enum charset { CS_DEFAULT, CS_LATIN1, CS_UTF8, CS_OTHER };
 
 static unsigned
 get16(const unsigned char *b, int big)
@@ -480,7 +496,7 @@ element_value(struct rdr *r, const struct syntax *sx, const struct el *el,
 
 /*
  * Elements up to an item delimiter (depth > 0) or, at the top level, to
- * the end of the stream or the first element past STOP_TAG.
+ * the end of the stream or the first element past the stop tag.
  */
 static int
 parse_dataset(struct rdr *r, const struct syntax *sx, int depth)
@@ -503,10 +519,17 @@ parse_dataset(struct rdr *r, const struct syntax *sx, int depth)
 			return rso_error_set(r->e, EX_DATAERR,
 			    "unexpected item tag (%04x,%04x) at offset %llu",
 			    GROUP(el.tag), ELEM(el.tag), ull(el.off));
-		if (depth == 0 && el.tag > STOP_TAG)
+		if (depth == 0 && el.tag > r->stop)
 			return 0;
 		if ((s = element_value(r, sx, &el, depth)) != 0)
 			return s;
+		/* Where ConceptNameCodeSequence lies, for a DICOMDIR to copy:
+		 * its bytes are the file's only when nothing was inflated. */
+		if (depth == 0 && el.tag == TAG(0x0040, 0xA043) &&
+		    !r->inflating) {
+			r->out->concept_name_off = el.off;
+			r->out->concept_name_len = r->off - el.off;
+		}
 	}
 }
 
@@ -731,109 +754,17 @@ rso_dicom_sniff(const void *p, size_t n)
 	return RSO_DICOM_NONE;
 }
 
-/* Which repertoire the (0008,0005) value names. */
-static enum charset
-charset_of(const char *v)
-{
-	char one[64];
-	const char *p = v, *q;
-	size_t n;
-	enum charset cs = CS_DEFAULT, c;
-
-	/* Multi-valued: code extensions; the first value may be empty. */
-	for (;;) {
-		q = strchr(p, '\\');
-		n = q ? (size_t)(q - p) : strlen(p);
-		while (n > 0 && p[0] == ' ')
-			p++, n--;
-		while (n > 0 && p[n - 1] == ' ')
-			n--;
-		if (n >= sizeof(one))
-			return CS_OTHER;
-		memcpy(one, p, n);
-		one[n] = '\0';
-		if (n == 0 || strcmp(one, "ISO_IR 6") == 0 ||
-		    strcmp(one, "ISO 2022 IR 6") == 0)
-			c = CS_DEFAULT;
-		else if (strcmp(one, "ISO_IR 100") == 0 ||
-		    strcmp(one, "ISO 2022 IR 100") == 0)
-			c = CS_LATIN1;
-		else if (strcmp(one, "ISO_IR 192") == 0)
-			c = CS_UTF8;
-		else
-			c = CS_OTHER;
-		if (c != CS_DEFAULT) {
-			if (cs != CS_DEFAULT && cs != c)
-				return CS_OTHER;
-			cs = c;
-		}
-		if (q == NULL)
-			return cs;
-		p = q + 1;
-	}
-}
-
-/* Append k bytes at d[*j] if they fit with the NUL; 0 if they did not. */
-static int
-put(char *d, size_t size, size_t *j, const void *s, size_t k)
-{
-	if (*j + k >= size)
-		return 0;
-	memcpy(d + *j, s, k);
-	*j += k;
-	return 1;
-}
-
-/*
- * Convert the raw value in f (in place, through a scratch buffer) to
- * UTF-8 from cs; return the flags it earns.
- */
+/* A value of a VR that is ASCII by definition: anything else is '?'. */
 static unsigned
-convert(char *val, size_t size, enum charset cs, int cut)
+ascii_only(char *v)
 {
-	unsigned char tmp[1024], u[4];
-	const unsigned char *s = tmp;
-	size_t n = strlen(val), i = 0, j = 0, k;
 	unsigned flags = 0;
-	uint32_t cp;
 
-	if (n >= sizeof(tmp))
-		n = sizeof(tmp) - 1;
-	memcpy(tmp, val, n);
-	while (i < n) {
-		if (s[i] < 0x80) {
-			k = 1;
-			if (!put(val, size, &j, s + i, 1))
-				break;
-		} else if (cs == CS_UTF8) {
-			k = rso_utf8_decode(s + i, n - i, &cp);
-			if (k == 0) {
-				/* Cut mid-character by a full field: drop it. */
-				if (cut && n - i < 4)
-					break;
-				flags |= RSO_DICOM_LOSSY;
-				k = 1;
-				if (!put(val, size, &j, "?", 1))
-					break;
-			} else if (!put(val, size, &j, s + i, k))
-				break;
-		} else if (cs == CS_LATIN1 || cs == CS_DEFAULT) {
-			k = 1;
-			if (cs == CS_DEFAULT)
-				flags |= RSO_DICOM_CHARSET_GUESSED;
-			if (!put(val, size, &j, u, rso_utf8_encode(s[i], u)))
-				break;
-		} else {
-			k = 1;
+	for (; *v; v++)
+		if ((unsigned char)*v >= 0x80) {
+			*v = '?';
 			flags |= RSO_DICOM_LOSSY;
-			if (!put(val, size, &j, "?", 1))
-				break;
 		}
-		i += k;
-	}
-	if (i < n)
-		flags |= RSO_DICOM_LOSSY;
-	val[j] = '\0';
 	return flags;
 }
 
@@ -841,20 +772,24 @@ convert(char *val, size_t size, enum charset cs, int cut)
 static void
 finish(struct rso_dicom_info *out, const unsigned char *cut)
 {
-	enum charset cs;
-	size_t i;
+	char raw[1024];
+	size_t i, n;
 	char *v;
 
 	trim(out->specific_character_set);
-	cs = charset_of(out->specific_character_set);
-	if (cs == CS_OTHER)
-		out->flags |= RSO_DICOM_CHARSET_UNSUPPORTED;
 	for (i = 0; i < NFIELDS; i++) {
 		v = (char *)out + fields[i].off;
 		trim(v);
-		/* Non-text VRs are ASCII: anything else is replaced. */
-		out->flags |= convert(v, fields[i].size,
-		    fields[i].text ? cs : CS_OTHER, cut[i]);
+		if (!fields[i].text) {
+			out->flags |= ascii_only(v);
+			continue;
+		}
+		n = strlen(v);
+		memcpy(raw, v, n < sizeof(raw) ? n : sizeof(raw));
+		out->flags |= rso_dicom_text_decode(
+		    out->specific_character_set, (unsigned char *)raw,
+		    n < sizeof(raw) ? n : sizeof(raw), cut[i], v,
+		    fields[i].size);
 	}
 }
 
@@ -919,9 +854,9 @@ name_syntax(struct rso_dicom_info *out, const struct syntax *sx)
 	    UID_EXPLICIT_LE : UID_IMPLICIT_LE);
 }
 
-int
-rso_dicom_read(rso_dicom_read_fn *rd, rso_dicom_skip_fn *sk, void *ctx,
-    struct rso_dicom_info *out, struct rso_error *e)
+static int
+read_to(rso_dicom_read_fn *rd, rso_dicom_skip_fn *sk, void *ctx,
+    struct rso_dicom_info *out, struct rso_error *e, uint32_t stop)
 {
 	struct rso_error scratch;
 	struct rdr *r, rbuf;
@@ -943,6 +878,7 @@ rso_dicom_read(rso_dicom_read_fn *rd, rso_dicom_skip_fn *sk, void *ctx,
 	r->off = 0;
 	r->eof = r->inflating = r->zinit = r->zeof = 0;
 	r->nelem = 0;
+	r->stop = stop;
 	if ((s = setup(r, &sx)) == 0)
 		s = parse_dataset(r, &sx, 0);
 	if (r->zinit)
@@ -962,6 +898,13 @@ rso_dicom_read(rso_dicom_read_fn *rd, rso_dicom_skip_fn *sk, void *ctx,
 	name_syntax(out, &sx);
 	finish(out, cut);
 	return 0;
+}
+
+int
+rso_dicom_read(rso_dicom_read_fn *rd, rso_dicom_skip_fn *sk, void *ctx,
+    struct rso_dicom_info *out, struct rso_error *e)
+{
+	return read_to(rd, sk, ctx, out, e, STOP_TAG);
 }
 
 struct fdsrc {
@@ -1009,6 +952,14 @@ rso_dicom_read_fd(int fd, struct rso_dicom_info *out, struct rso_error *e)
 	seekable = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    lseek(fd, 0, SEEK_CUR) >= 0;
 	return rso_dicom_read(fd_read, seekable ? fd_skip : NULL, &f, out, e);
+}
+
+int
+rso_dicom_read_deep(int fd, struct rso_dicom_info *out, struct rso_error *e)
+{
+	struct fdsrc f = { fd };
+
+	return read_to(fd_read, fd_skip, &f, out, e, DEEP_STOP_TAG);
 }
 
 struct memsrc {

@@ -18,6 +18,7 @@
 #include "rso_hash.h"
 #include "rso_jsonl.h"
 #include "rso_records.h"
+#include "rso_time.h"
 
 #define COPYBUF (64 * 1024)
 #define UID_DIR		"1.2.840.10008.1.3.10"	/* Media Storage Directory */
@@ -27,8 +28,10 @@
 
 struct inst {
 	const char *name;		/* the entry in the case archive */
+	const char *case_id;		/* the PatientID when it has none */
 	const char *study, *series;
 	int st, se, im;			/* numbers in the file-set's paths */
+	uint64_t shift;			/* bytes put before the data set */
 	char path[48];			/* DICOM/STnnnnnn/SEnnnnnn/IMnnnnnn */
 	struct rso_dicom_info info;
 };
@@ -182,6 +185,7 @@ make_part10(struct inst *in, const char *path, struct rso_error *e)
 	} else
 		part10_head(&head, in->info.sop_class_uid,
 		    in->info.sop_instance_uid, in->info.transfer_syntax_uid);
+	in->shift = head.n;
 	from = open(path, O_RDONLY | O_CLOEXEC);
 	to = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	buf = rso_xmalloc(COPYBUF);
@@ -226,7 +230,7 @@ take_instance(struct inst *in, struct rso_seg_reader *rd, const char *root,
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
 		else {
-			rc = rso_dicom_read_fd(fd, &in->info, e);
+			rc = rso_dicom_read_deep(fd, &in->info, e);
 			close(fd);
 		}
 	}
@@ -265,53 +269,287 @@ rec_new(struct rec **v, size_t *n, int level, const char *type)
 	return r;
 }
 
-static void
-records_of(struct inst *v, size_t n, struct rec **recs, size_t *nrecs)
-{
-	char da[24], num[16], fileid[48], *p;
-	struct rec *r;
-	size_t i;
+/* What a directory record of a type carries past its file references. */
+enum {
+	K_INSTANCE = 0x01,	/* InstanceNumber */
+	K_CONTENT = 0x02,	/* ContentDate, ContentTime (Type 1) */
+	K_CONTENT2 = 0x04,	/* ContentDate, ContentTime (Type 2) */
+	K_SR = 0x08,		/* CompletionFlag, VerificationFlag */
+	K_LABEL = 0x10,		/* ContentLabel, -Description, -CreatorName */
+	K_PRESENTED = 0x20,	/* PresentationCreationDate, -Time */
+	K_DOSE = 0x40,		/* DoseSummationType */
+	K_STRUCTURES = 0x80,	/* StructureSetLabel, -Date, -Time */
+	K_PLAN = 0x100,		/* RTPlanLabel, -Date, -Time */
+	K_TREATED = 0x200,	/* TreatmentDate, TreatmentTime */
+	K_ENCAP = 0x400,	/* DocumentTitle, MIMETypeOfEncapsulatedDocument */
+	K_CONCEPT = 0x800,	/* ConceptNameCodeSequence (Type 1) */
+	K_CONCEPT2 = 0x1000	/* ConceptNameCodeSequence (Type 2) */
+};
 
-	r = rec_new(recs, nrecs, 0, "PATIENT");
-	str(&r->b, 0x0008, 0x0005, "CS", "ISO_IR 192");
-	str(&r->b, 0x0010, 0x0010, "PN", v[0].info.patient_name);
-	str(&r->b, 0x0010, 0x0020, "LO", v[0].info.patient_id);
-	for (i = 0; i < n; i++) {
-		if (i == 0 || v[i].st != v[i - 1].st) {
-			r = rec_new(recs, nrecs, 1, "STUDY");
-			str(&r->b, 0x0008, 0x0005, "CS", "ISO_IR 192");
-			snprintf(da, sizeof(da), "%s", v[i].info.study_date);
-			str(&r->b, 0x0008, 0x0020, "DA", da);
-			str(&r->b, 0x0008, 0x0030, "TM", v[i].info.study_time);
-			str(&r->b, 0x0008, 0x0050, "SH",
-			    v[i].info.accession_number);
-			str(&r->b, 0x0008, 0x1030, "LO",
-			    v[i].info.study_description);
-			str(&r->b, 0x0020, 0x000D, "UI",
-			    v[i].info.study_instance_uid);
-			snprintf(num, sizeof(num), "%d", v[i].st);
-			str(&r->b, 0x0020, 0x0010, "SH", num);
-		}
-		if (i == 0 || v[i].se != v[i - 1].se || v[i].st != v[i - 1].st) {
-			r = rec_new(recs, nrecs, 2, "SERIES");
-			str(&r->b, 0x0008, 0x0060, "CS", v[i].info.modality);
-			str(&r->b, 0x0020, 0x000E, "UI",
-			    v[i].info.series_instance_uid);
-			snprintf(num, sizeof(num), "%d", v[i].se);
-			str(&r->b, 0x0020, 0x0011, "IS", num);
-		}
-		r = rec_new(recs, nrecs, 3, "IMAGE");
-		snprintf(fileid, sizeof(fileid), "%s", v[i].path);
-		for (p = fileid; *p; p++)
-			if (*p == '/')
-				*p = '\\';
-		str(&r->b, 0x0004, 0x1500, "CS", fileid);
-		str(&r->b, 0x0004, 0x1510, "UI", v[i].info.sop_class_uid);
-		str(&r->b, 0x0004, 0x1511, "UI", v[i].info.sop_instance_uid);
-		str(&r->b, 0x0004, 0x1512, "UI", v[i].info.transfer_syntax_uid);
-		snprintf(num, sizeof(num), "%d", v[i].im);
-		str(&r->b, 0x0020, 0x0013, "IS", num);
+/*
+ * The directory record type of a SOP class (PS3.3 F.5, PS3.4 B.5): the
+ * first entry whose prefix the class UID starts with ("." ends a family,
+ * else the UID must be equal), IMAGE for the rest.
+ */
+static const struct rectype {
+	const char *uid, *type;
+	unsigned keys;
+} rectypes[] = {
+#define C "1.2.840.10008.5.1.4.1.1."
+	{ C "88.59", "KEY OBJECT DOC", K_INSTANCE | K_CONTENT | K_CONCEPT },
+	{ C "88.", "SR DOCUMENT", K_INSTANCE | K_CONTENT | K_SR | K_CONCEPT },
+	{ C "481.2", "RT DOSE", K_INSTANCE | K_DOSE },
+	{ C "481.3", "RT STRUCTURE SET", K_INSTANCE | K_STRUCTURES },
+	{ C "481.5", "RT PLAN", K_INSTANCE | K_PLAN },
+	{ C "481.8", "RT PLAN", K_INSTANCE | K_PLAN },
+	{ C "481.4", "RT TREAT RECORD", K_INSTANCE | K_TREATED },
+	{ C "481.6", "RT TREAT RECORD", K_INSTANCE | K_TREATED },
+	{ C "481.7", "RT TREAT RECORD", K_INSTANCE | K_TREATED },
+	{ C "481.9", "RT TREAT RECORD", K_INSTANCE | K_TREATED },
+	{ C "11.", "PRESENTATION", K_INSTANCE | K_CONTENT | K_LABEL |
+	    K_PRESENTED },
+	{ C "9.", "WAVEFORM", K_INSTANCE | K_CONTENT },
+	{ C "104.", "ENCAP DOC", K_INSTANCE | K_CONTENT2 | K_ENCAP |
+	    K_CONCEPT2 },
+	{ C "66", "RAW DATA", K_INSTANCE | K_CONTENT },
+	{ C "66.1", "REGISTRATION", K_INSTANCE | K_CONTENT | K_LABEL },
+	{ C "66.3", "REGISTRATION", K_INSTANCE | K_CONTENT | K_LABEL },
+	{ C "66.2", "FIDUCIAL", K_INSTANCE | K_CONTENT | K_LABEL },
+#undef C
+};
+
+static const struct rectype *
+rectype_of(const char *sop_class)
+{
+	static const struct rectype image = { "", "IMAGE", K_INSTANCE };
+	size_t i, n;
+
+	for (i = 0; i < sizeof(rectypes) / sizeof(rectypes[0]); i++) {
+		n = strlen(rectypes[i].uid);
+		if (rectypes[i].uid[n - 1] == '.' ?
+		    strncmp(sop_class, rectypes[i].uid, n) == 0 :
+		    strcmp(sop_class, rectypes[i].uid) == 0)
+			return &rectypes[i];
 	}
+	return &image;
+}
+
+/* v, or else the fallback: a Type 1 value the instance lacks. */
+static const char *
+or(const char *v, const char *fallback)
+{
+	return v && *v ? v : fallback;
+}
+
+/* The day of the export, DA, for a Type 1 date no instance gives. */
+static const char *
+today(void)
+{
+	static char da[9];
+	char iso[RSO_TIME_STRLEN];
+
+	rso_time_format(rso_now(), iso);
+	snprintf(da, sizeof(da), "%.4s%.2s%.2s", iso, iso + 5, iso + 8);
+	return da;
+}
+
+/*
+ * The instance's ConceptNameCodeSequence, copied as its bytes when they
+ * are explicit VR little endian, as the DICOMDIR is (the title of an SR
+ * or a key object selection); else an empty sequence.
+ */
+static void
+concept_name(struct buf *b, const char *root, const struct inst *in)
+{
+	const struct rso_dicom_info *d = &in->info;
+	char *path = rso_xasprintf("%s/%s", root, in->path);
+	unsigned char *raw;
+	int fd;
+
+	if (d->concept_name_len > 0 && d->concept_name_len < (1u << 20) &&
+	    strcmp(d->transfer_syntax_uid, UID_EXPLICIT_LE) == 0 &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		raw = rso_xmalloc(d->concept_name_len);
+		/* The file now has a preamble and meta when it lacked them:
+		 * the offset counts from the data set's start then. */
+		if (pread(fd, raw, d->concept_name_len,
+		    (off_t)(d->concept_name_off + in->shift)) ==
+		    (ssize_t)d->concept_name_len &&
+		    raw[0] == 0x40 && raw[1] == 0x00 && raw[2] == 0x43 &&
+		    raw[3] == 0xA0) {
+			put(b, raw, d->concept_name_len);
+			free(raw);
+			close(fd);
+			free(path);
+			return;
+		}
+		free(raw);
+		close(fd);
+	}
+	free(path);
+	put16(b, 0x0040);
+	put16(b, 0xA043);
+	put(b, "SQ\0\0", 4);
+	put32(b, 0);
+}
+
+/* The record of an instance: the file it is and its type's keys. */
+static void
+instance_record(struct rec **recs, size_t *nrecs, const struct inst *in,
+    const char *root)
+{
+	const struct rso_dicom_info *d = &in->info;
+	const struct rectype *t = rectype_of(d->sop_class_uid);
+	char fileid[48], num[16], *p;
+	const char *cdate = or(d->content_date, or(d->study_date, today()));
+	const char *ctime = or(d->content_time, or(d->study_time, "000000"));
+	struct rec *r = rec_new(recs, nrecs, 3, t->type);
+
+	snprintf(fileid, sizeof(fileid), "%s", in->path);
+	for (p = fileid; *p; p++)
+		if (*p == '/')
+			*p = '\\';
+	str(&r->b, 0x0004, 0x1500, "CS", fileid);
+	str(&r->b, 0x0004, 0x1510, "UI", d->sop_class_uid);
+	str(&r->b, 0x0004, 0x1511, "UI", d->sop_instance_uid);
+	str(&r->b, 0x0004, 0x1512, "UI", d->transfer_syntax_uid);
+	if (t->keys & K_CONTENT) {
+		str(&r->b, 0x0008, 0x0023, "DA", cdate);
+		str(&r->b, 0x0008, 0x0033, "TM", ctime);
+	}
+	if (t->keys & K_CONTENT2) {
+		str(&r->b, 0x0008, 0x0023, "DA", d->content_date);
+		str(&r->b, 0x0008, 0x0033, "TM", d->content_time);
+	}
+	snprintf(num, sizeof(num), "%d", in->im);
+	str(&r->b, 0x0020, 0x0013, "IS", or(d->instance_number, num));
+	if (t->keys & (K_CONCEPT | K_CONCEPT2))
+		concept_name(&r->b, root, in);
+	if (t->keys & K_SR) {
+		str(&r->b, 0x0040, 0xA491, "CS", or(d->completion_flag,
+		    "PARTIAL"));
+		str(&r->b, 0x0040, 0xA493, "CS", or(d->verification_flag,
+		    "UNVERIFIED"));
+	}
+	if (t->keys & K_ENCAP) {
+		str(&r->b, 0x0042, 0x0010, "ST", d->document_title);
+		str(&r->b, 0x0042, 0x0012, "LO", or(d->mime_type,
+		    "application/octet-stream"));
+	}
+	if (t->keys & K_LABEL) {
+		str(&r->b, 0x0070, 0x0080, "CS", or(d->content_label,
+		    "UNNAMED"));
+		str(&r->b, 0x0070, 0x0081, "LO", "");
+	}
+	if (t->keys & K_PRESENTED) {
+		str(&r->b, 0x0070, 0x0082, "DA", or(d->presentation_date,
+		    cdate));
+		str(&r->b, 0x0070, 0x0083, "TM", or(d->presentation_time,
+		    ctime));
+	}
+	if (t->keys & K_LABEL)
+		str(&r->b, 0x0070, 0x0084, "PN", "");
+	if (t->keys & K_DOSE)
+		str(&r->b, 0x3004, 0x000A, "CS", d->dose_summation_type);
+	if (t->keys & K_STRUCTURES) {
+		str(&r->b, 0x3006, 0x0002, "SH", or(d->structure_set_label,
+		    "UNNAMED"));
+		str(&r->b, 0x3006, 0x0008, "DA", "");
+		str(&r->b, 0x3006, 0x0009, "TM", "");
+	}
+	if (t->keys & K_TREATED) {
+		str(&r->b, 0x3008, 0x0250, "DA", "");
+		str(&r->b, 0x3008, 0x0251, "TM", "");
+	}
+	if (t->keys & K_PLAN) {
+		str(&r->b, 0x300A, 0x0002, "SH", or(d->rt_plan_label,
+		    "UNNAMED"));
+		str(&r->b, 0x300A, 0x0006, "DA", "");
+		str(&r->b, 0x300A, 0x0007, "TM", "");
+	}
+}
+
+/* A study's record, from its first instance; Type 1 values filled. */
+static void
+study_record(struct rec **recs, size_t *nrecs, const struct inst *in)
+{
+	const struct rso_dicom_info *d = &in->info;
+	struct rec *r = rec_new(recs, nrecs, 1, "STUDY");
+	char num[16];
+
+	str(&r->b, 0x0008, 0x0005, "CS", "ISO_IR 192");
+	str(&r->b, 0x0008, 0x0020, "DA", or(d->study_date, or(d->content_date,
+	    today())));
+	str(&r->b, 0x0008, 0x0030, "TM", or(d->study_time, or(d->content_time,
+	    "000000")));
+	str(&r->b, 0x0008, 0x0050, "SH", d->accession_number);
+	str(&r->b, 0x0008, 0x1030, "LO", d->study_description);
+	str(&r->b, 0x0020, 0x000D, "UI", d->study_instance_uid);
+	snprintf(num, sizeof(num), "%d", in->st);
+	str(&r->b, 0x0020, 0x0010, "SH", or(d->study_id, num));
+}
+
+static void
+series_record(struct rec **recs, size_t *nrecs, const struct inst *in)
+{
+	const struct rso_dicom_info *d = &in->info;
+	struct rec *r = rec_new(recs, nrecs, 2, "SERIES");
+	char num[16];
+
+	str(&r->b, 0x0008, 0x0060, "CS", or(d->modality, "OT"));
+	str(&r->b, 0x0020, 0x000E, "UI", d->series_instance_uid);
+	snprintf(num, sizeof(num), "%d", in->se);
+	str(&r->b, 0x0020, 0x0011, "IS", or(d->series_number, num));
+}
+
+/* The PatientID a study is filed under: its first instance's, or the case. */
+static const char *
+patient_of(const struct inst *in)
+{
+	return or(in->info.patient_id, in->case_id);
+}
+
+/*
+ * The records, depth first: a PATIENT per PatientID (in the order they
+ * first come; a study is its first instance's patient's), its studies,
+ * their series, their instances.  v is sorted by path, so a study's and
+ * a series' instances are together.
+ */
+static void
+records_of(struct inst *v, size_t n, const char *root, struct rec **recs,
+    size_t *nrecs)
+{
+	size_t *first = rso_xcalloc(n + 1, sizeof(*first)), i, j, k;
+	const char *pid;
+	struct rec *r;
+
+	/* The first instance of each one's study: the study's values. */
+	for (j = 0; j < n; j++)
+		first[j] = j > 0 && v[j].st == v[j - 1].st ? first[j - 1] : j;
+	for (i = 0; i < n; i++) {
+		if (first[i] != i)
+			continue;
+		pid = patient_of(&v[i]);
+		for (k = 0; k < i; k++)
+			if (first[k] == k && strcmp(patient_of(&v[k]), pid) == 0)
+				break;
+		if (k < i)
+			continue;	/* that patient has its record */
+		r = rec_new(recs, nrecs, 0, "PATIENT");
+		str(&r->b, 0x0008, 0x0005, "CS", "ISO_IR 192");
+		str(&r->b, 0x0010, 0x0010, "PN", v[i].info.patient_name);
+		str(&r->b, 0x0010, 0x0020, "LO", pid);
+		for (j = i; j < n; j++) {
+			if (strcmp(patient_of(&v[first[j]]), pid) != 0)
+				continue;
+			if (first[j] == j)
+				study_record(recs, nrecs, &v[j]);
+			if (first[j] == j || v[j].se != v[j - 1].se)
+				series_record(recs, nrecs, &v[j]);
+			instance_record(recs, nrecs, &v[j], root);
+		}
+	}
+	free(first);
 }
 
 /*
@@ -349,7 +587,7 @@ write_dicomdir(struct inst *v, size_t n, const char *root, const char *id,
 
 	snprintf(what, sizeof(what), "%s/dicomdir", id);
 	rso_uuid_oid(what, oid, sizeof(oid));
-	records_of(v, n, &recs, &nrecs);
+	records_of(v, n, root, &recs, &nrecs);
 	part10_head(&f, UID_DIR, oid, UID_EXPLICIT_LE);
 	str(&ds, 0x0004, 0x1130, "CS", "RSO");
 	off1200 = ds.n + 8;
@@ -441,7 +679,7 @@ submap(json_t *maps, const char *key)
  * the DICOMDIR's records.
  */
 static struct inst *
-number(json_t *lines, size_t *n)
+number(json_t *lines, const char *case_id, size_t *n)
 {
 	struct inst *v = rso_xcalloc(json_array_size(lines) + 1, sizeof(*v));
 	json_t *studies = json_object(), *series = json_object();
@@ -451,6 +689,7 @@ number(json_t *lines, size_t *n)
 
 	json_array_foreach(lines, i, line) {
 		v[i].name = rso_json_str(line, "name");
+		v[i].case_id = case_id;
 		v[i].study = rso_json_str(line, "study_uid");
 		v[i].series = rso_json_str(line, "series_uid") ?
 		    rso_json_str(line, "series_uid") : "";
@@ -554,7 +793,7 @@ rso_dicomdir_write(struct rso_store *s, const char *id,
 		rc = rso_error_set(e, EX_DATAERR, "%s: no DICOM to export", id);
 		goto out;
 	}
-	v = number(lines, &n);
+	v = number(lines, id, &n);
 	root = rso_xasprintf("%s/.%s.XXXXXX", dir, name);
 	if (mkdtemp(root) == NULL) {
 		rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", dir, strerror(errno));

@@ -12,12 +12,21 @@
  * (PS3.10, the General Purpose CD-R profile's layout) in dir/name:
  *
  *   DICOMDIR                      Media Storage Directory, explicit VR
- *                                 little endian: PATIENT, STUDY, SERIES
- *                                 and IMAGE records with their offsets
+ *                                 little endian: a PATIENT record per
+ *                                 PatientID, STUDY, SERIES and an
+ *                                 instance record of the type its SOP
+ *                                 class takes (IMAGE, SR DOCUMENT, KEY
+ *                                 OBJECT DOC, RT DOSE, RT STRUCTURE SET,
+ *                                 RT PLAN, RT TREAT RECORD, PRESENTATION,
+ *                                 WAVEFORM, ENCAP DOC, RAW DATA,
+ *                                 REGISTRATION, FIDUCIAL), with offsets
  *   DICOM/STnnnnnn/SEnnnnnn/IMnnnnnn   each instance as a Part 10 file
  *
- * An instance filed without a preamble or file meta gets them (its data
- * set is kept byte for byte).  Instances are streamed from the case
+ * Each record carries its instances' values (StudyID, dates and times,
+ * SeriesNumber, Modality, InstanceNumber, and its type's keys, e.g. an
+ * SR's flags and ConceptNameCodeSequence); a Type 1 value the instances
+ * lack is filled as rso-export(1) says.  An instance filed without a
+ * preamble or file meta gets them (its data set is kept byte for byte).  Instances are streamed from the case
  * archive (read with ids).  The folder is built as a dot-temp folder in
  * dir and renamed into place whole (replacing an older one with force);
  * on failure nothing is left.  EX_DATAERR "CASE: no DICOM to export" when

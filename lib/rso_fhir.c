@@ -31,6 +31,9 @@ rso_fhir_task_status(const char *st)
 	return "draft";
 }
 
+/* DICOM's code system in FHIR (modalities). */
+#define DCM "http://dicom.nema.org/resources/ontology/DCM"
+
 /* A stable urn:uuid for (case, what), shaped as a version 5 UUID. */
 static json_t *
 urn(const char *id, const char *what)
@@ -60,21 +63,40 @@ add(json_t *entries, const char *id, const char *what, json_t *res)
 	    urn(id, what), "resource", res));
 }
 
-/* A written name as HumanName: the text, the last word the family. */
+/*
+ * A written name as HumanName: the text as written, the last word the
+ * family, the words before it each a given name; no empty parts.
+ */
 static json_t *
 human_name(const char *name)
 {
-	json_t *n = json_pack("{s:s}", "text", name ? name : "");
-	const char *family;
-	size_t given;
+	struct rso_name_parts p;
+	const char *g, *end;
+	json_t *n = json_object(), *given = json_array();
 
-	if (name == NULL)
+	rso_name_split(name ? name : "", &p);
+	if (p.family_len == 0) {
+		json_decref(given);
 		return n;
-	family = rso_name_family(name, &given);
-	if (given > 0) {
-		json_object_set_new(n, "family", json_string(family));
-		json_object_set_new(n, "given", json_pack("[s%]", name, given));
 	}
+	json_object_set_new(n, "text", json_stringn(p.given_len ? p.given :
+	    p.family, (size_t)(p.family + p.family_len - (p.given_len ?
+	    p.given : p.family))));
+	json_object_set_new(n, "family", json_stringn(p.family, p.family_len));
+	for (g = p.given, end = p.given + p.given_len; g < end;) {
+		size_t k = strcspn(g, " \t");
+		if (k > (size_t)(end - g))
+			k = (size_t)(end - g);
+		if (k > 0)
+			json_array_append_new(given, json_stringn(g, k));
+		g += k;
+		while (g < end && (*g == ' ' || *g == '\t'))
+			g++;
+	}
+	if (json_array_size(given) > 0)
+		json_object_set_new(n, "given", given);
+	else
+		json_decref(given);
 	return n;
 }
 
@@ -137,9 +159,28 @@ service_request(const char *id, const json_t *c, int referrer)
 	return sr;
 }
 
+/*
+ * Whether t is a full RFC 3339 time with its offset, as FHIR's instant
+ * needs ("2026-09-01T10:00:00Z"); a date alone ("2026-09-01") is not.
+ */
+static int
+is_instant(const char *t)
+{
+	size_t n = t ? strlen(t) : 0;
+
+	return n >= 20 && t[10] == 'T' && (t[n - 1] == 'Z' || (n >= 25 &&
+	    (t[n - 6] == '+' || t[n - 6] == '-') && t[n - 3] == ':'));
+}
+
+/*
+ * A filed document.  DocumentReference.date is an instant: a record's
+ * date that is a day only (as sources give them) is the period of care
+ * it documents instead, context.period, never a made-up midnight.
+ */
 static json_t *
 document(const char *id, const json_t *r)
 {
+	const char *date = rso_json_str(r, "date");
 	json_t *d = json_pack("{s:s, s:s, s:[{s:s, s:s}], s:o, s:[{s:{s:s, s:I,"
 	    " s:s, s:s}}]}", "resourceType", "DocumentReference", "status",
 	    "current", "identifier", "system", "urn:rso:sha256", "value",
@@ -151,10 +192,83 @@ document(const char *id, const json_t *r)
 	if (rso_json_str(r, "type"))
 		json_object_set_new(d, "type", json_pack("{s:s}", "text",
 		    rso_json_str(r, "type")));
-	if (rso_json_str(r, "date"))
-		json_object_set_new(d, "date", json_sprintf("%sT00:00:00Z",
-		    rso_json_str(r, "date")));
+	if (is_instant(date))
+		json_object_set_new(d, "date", json_string(date));
+	else if (date)
+		json_object_set_new(d, "context", json_pack("{s:{s:s, s:s}}",
+		    "period", "start", date, "end", date));
 	return d;
+}
+
+/* The series of one study, from the case's instances: uid, modality, count. */
+static json_t *
+study_series(const char *study, const json_t *instances)
+{
+	json_t *series = json_array(), *x, *se = NULL;
+	const char *uid;
+	size_t i, j;
+
+	json_array_foreach(instances, i, x) {
+		if ((uid = rso_json_str(x, "series_uid")) == NULL ||
+		    strcmp(rso_json_str(x, "study_uid") ? rso_json_str(x,
+		    "study_uid") : "", study) != 0)
+			continue;
+		json_array_foreach(series, j, se)
+			if (strcmp(rso_json_str(se, "uid"), uid) == 0)
+				break;
+		if (j == json_array_size(series)) {
+			se = json_pack("{s:s, s:{s:s, s:s}, s:i}", "uid", uid,
+			    "modality", "system", DCM, "code",
+			    rso_json_str(x, "modality") ? rso_json_str(x,
+			    "modality") : "OT", "numberOfInstances", 0);
+			json_array_append_new(series, se);
+		}
+		json_object_set_new(se, "numberOfInstances", json_integer(
+		    json_integer_value(json_object_get(se,
+		    "numberOfInstances")) + 1));
+	}
+	return series;
+}
+
+/*
+ * A DICOM study as an ImagingStudy: its uid as identifier, the day it was
+ * made (StudyDate; a time without a zone would not be a FHIR dateTime),
+ * modality, body part, description, counts, and each series.
+ */
+static json_t *
+imaging_study(const char *id, const json_t *r, const json_t *instances)
+{
+	const char *study = rso_json_str(r, "study");
+	json_t *series = study_series(study, instances), *se;
+	size_t i;
+	json_t *is = json_pack("{s:s, s:[{s:s, s:s}], s:s, s:o, s:I, s:I}",
+	    "resourceType", "ImagingStudy", "identifier", "system",
+	    "urn:dicom:uid", "value", "", "status", "available", "subject",
+	    ref(id, "patient"), "numberOfSeries",
+	    (json_int_t)json_array_size(series), "numberOfInstances",
+	    (json_int_t)json_integer_value(json_object_get(r, "instances")));
+	char *oid = rso_xasprintf("urn:oid:%s", study);
+
+	json_object_set_new(json_array_get(json_object_get(is, "identifier"),
+	    0), "value", json_string(oid));
+	free(oid);
+	if (rso_json_str(r, "date"))
+		json_object_set_new(is, "started", json_string(rso_json_str(r,
+		    "date")));
+	if (rso_json_str(r, "modality"))
+		json_object_set_new(is, "modality", json_pack("[{s:s, s:s}]",
+		    "system", DCM, "code", rso_json_str(r, "modality")));
+	if (rso_json_str(r, "description"))
+		json_object_set_new(is, "description", json_string(
+		    rso_json_str(r, "description")));
+	/* BodyPartExamined is a DICOM term, not a code of SNOMED CT: its
+	 * text goes in the series' bodySite display. */
+	json_array_foreach(series, i, se)
+		if (rso_json_str(r, "body_part"))
+			json_object_set_new(se, "bodySite", json_pack("{s:s}",
+			    "display", rso_json_str(r, "body_part")));
+	json_object_set_new(is, "series", series);
+	return is;
 }
 
 static json_t *
@@ -174,9 +288,12 @@ report(const char *id, const json_t *op, const unsigned char *bytes,
 	    rso_json_str(op, "specialist") ? rso_json_str(op, "specialist") : "");
 	rso_sha1(bytes, n, sha1);
 	hash = rso_base64(sha1, sizeof(sha1));
-	dr = json_pack("{s:s, s:s, s:{s:s}, s:o, s:s, s:s, s:o, s:[{s:s, s:s,"
-	    " s:I, s:s, s:s}]}", "resourceType", "DiagnosticReport", "status", "final",
-	    "code", "text", k == 0 ? "Second opinion" : "Second opinion (panel)",
+	/* LOINC 11488-4 Consult note, the code HL7 and XDM send too. */
+	dr = json_pack("{s:s, s:s, s:{s:[{s:s, s:s, s:s}], s:s}, s:o, s:s, s:s,"
+	    " s:o, s:[{s:s, s:s, s:I, s:s, s:s}]}", "resourceType",
+	    "DiagnosticReport", "status", "final", "code", "coding", "system",
+	    "http://loinc.org", "code", "11488-4", "display", "Consult note",
+	    "text", k == 0 ? "Second opinion" : "Second opinion (panel)",
 	    "subject", ref(id, "patient"), "issued", rso_json_str(op, "recorded"),
 	    "conclusion", rso_json_str(op, "outcome"), "conclusionCode", codes,
 	    "presentedForm", "contentType", rso_json_str(op, "media_type"), "data",
@@ -212,8 +329,64 @@ consent(const char *id, const json_t *c)
 	return k;
 }
 
+/* Whether a FHIR string may hold s: no C0 control but tab, CR and LF. */
+static int
+fhir_string_ok(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\r' &&
+		    *s != '\n')
+			return 0;
+	return 1;
+}
+
+static int
+is_empty(const json_t *x)
+{
+	return json_is_null(x) || (json_is_string(x) ? json_string_length(x)
+	    == 0 : json_is_array(x) ? json_array_size(x) == 0 :
+	    json_is_object(x) && json_object_size(x) == 0);
+}
+
+/*
+ * Drop what FHIR JSON forbids to be there empty: nulls, "" strings, []
+ * arrays and {} objects (after their own members were dropped), so an
+ * absent fact is an absent element.  Fails on a string FHIR cannot carry,
+ * naming where (never what).
+ */
+static int
+tidy(json_t *v, char *where, size_t n, size_t at)
+{
+	const char *k;
+	json_t *x;
+	void *tmp;
+	size_t i;
+
+	if (json_is_object(v)) {
+		json_object_foreach_safe(v, tmp, k, x) {
+			snprintf(where + at, n - at, "%s%s", at ? "." : "", k);
+			if (tidy(x, where, n, at + strlen(where + at)) != 0)
+				return -1;
+			if (is_empty(x))
+				json_object_del(v, k);
+		}
+	} else if (json_is_array(v)) {
+		for (i = json_array_size(v); i-- > 0;) {
+			x = json_array_get(v, i);
+			snprintf(where + at, n - at, "[%zu]", i);
+			if (tidy(x, where, n, at + strlen(where + at)) != 0)
+				return -1;
+			if (is_empty(x))
+				json_array_remove(v, i);
+		}
+	} else if (json_is_string(v) && !fhir_string_ok(json_string_value(v)))
+		return -1;
+	where[at] = '\0';
+	return 0;
+}
+
 json_t *
-rso_fhir_bundle(const struct rso_fhir_case *fc)
+rso_fhir_bundle(const struct rso_fhir_case *fc, char *where, size_t n)
 {
 	const char *id = rso_json_str(fc->c, "case");
 	const char *kind = rso_json_str(fc->c, "request.requester.kind");
@@ -248,6 +421,13 @@ rso_fhir_bundle(const struct rso_fhir_case *fc)
 	    rso_json_str(fc->c, "status")));
 	add(entries, id, "task", task);
 	json_array_foreach(fc->records, i, x) {
+		if (rso_json_str(x, "study")) {
+			snprintf(what, sizeof(what), "study:%s", rso_json_str(x,
+			    "study"));
+			add(entries, id, what, imaging_study(id, x,
+			    fc->instances));
+			continue;
+		}
 		snprintf(what, sizeof(what), "record:%s", rso_json_str(x, "item"));
 		add(entries, id, what, document(id, x));
 	}
@@ -262,5 +442,9 @@ rso_fhir_bundle(const struct rso_fhir_case *fc)
 	    "Bundle", "identifier", "system", "urn:rso:case", "value", id, "type",
 	    "collection", "timestamp", rso_json_str(fc->c, "status_at"), "entry",
 	    entries);
+	if (tidy(b, where, n, 0) != 0) {
+		json_decref(b);
+		return NULL;
+	}
 	return b;
 }

@@ -105,6 +105,12 @@ cut_words(const char *s, size_t n, struct words *ws)
 		} else if ((f = fold_latin(cp)) != NULL) {
 			while (*f && len < sizeof(w) - 1)
 				w[len++] = *f++;
+		} else if (cp == 0xA0 || cp == 0x3000 || cp == 0x30FB ||
+		    (cp >= 0x2000 && cp <= 0x200B)) {
+			/* Spaces of other scripts, and the katakana middle
+			 * dot, separate words as a space does. */
+			word_add(ws, w, len);
+			len = 0;
 		} else if (cp >= 0x80) {
 			/* A letter of another script: kept, in lower case
 			 * where the script has cases. */
@@ -144,6 +150,25 @@ is_title(const char *w)
 	return 0;
 }
 
+/*
+ * Whether the written name is one word of another script that is the
+ * PN's family and given names run together ("山田太郎" for 山田^太郎):
+ * Chinese, Japanese and Korean names are often written without a space.
+ */
+static int
+written_run_together(const struct words *core, const struct words *written)
+{
+	char joined[WORDLEN * 2] = "";
+	int i;
+
+	if (written->n != 1 || (unsigned char)written->w[0][0] < 0x80)
+		return 0;
+	for (i = 0; i < core->n; i++)
+		if (strlen(joined) + strlen(core->w[i]) < sizeof(joined))
+			strcat(joined, core->w[i]);
+	return strcmp(joined, written->w[0]) == 0;
+}
+
 /* One '='-group of a PN against the written name's words. */
 static int
 group_match(const char *g, size_t n, const struct words *written)
@@ -168,6 +193,8 @@ group_match(const char *g, size_t n, const struct words *written)
 		all = core;
 	if (core.n == 0)
 		return 0;
+	if (written_run_together(&core, written))
+		return 1;
 	for (i = 0; i < core.n; i++)
 		if (!is_title(core.w[i]) && !has(written, core.w[i]))
 			return 0;
@@ -199,11 +226,27 @@ rso_name_match(const char *pn, const char *written)
 	}
 }
 
-const char *
-rso_name_family(const char *name, size_t *given_len)
+static int
+blank(char c)
 {
-	const char *sp = strrchr(name, ' ');
+	return c == ' ' || c == '\t';
+}
 
-	*given_len = sp ? (size_t)(sp - name) : 0;
-	return sp ? sp + 1 : name;
+void
+rso_name_split(const char *name, struct rso_name_parts *p)
+{
+	const char *start = name, *end = name + strlen(name), *f;
+
+	while (start < end && blank(*start))
+		start++;
+	while (end > start && blank(end[-1]))
+		end--;
+	for (f = end; f > start && !blank(f[-1]); f--)
+		;
+	p->family = f;
+	p->family_len = (size_t)(end - f);
+	p->given = start;
+	while (f > start && blank(f[-1]))
+		f--;
+	p->given_len = (size_t)(f - start);
 }

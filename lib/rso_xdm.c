@@ -11,8 +11,10 @@
 #include "rso_arc.h"
 #include "rso_casearc.h"
 #include "rso_dicom.h"
+#include "rso_assign.h"
 #include "rso_export.h"
 #include "rso_hash.h"
+#include "rso_hl7.h"
 #include "rso_jsonl.h"
 #include "rso_media.h"
 #include "rso_name.h"
@@ -39,6 +41,10 @@
 #define SS_SOURCE	"urn:uuid:554ac39e-e3fe-47fe-b233-965d2a147832"
 #define SS_UNIQUE	"urn:uuid:96fdda7c-d067-4183-912e-bf5ee74998a8"
 #define SS_PATIENT	"urn:uuid:6b5aea1a-874d-4603-a4bc-96a0a7b38446"
+#define DE_AUTHOR	"urn:uuid:93606bcf-9494-43ec-9b4e-a7748d1a838d"
+#define SS_AUTHOR	"urn:uuid:a7058bb9-b4e4-4307-ba5b-e3f0ab85e12d"
+/* ebRS 3.0: a slot Value is a LongName, at most 256 characters. */
+#define VALUE_MAX	256
 #define LOINC		"2.16.840.1.113883.6.1"
 
 /* A record type as a LOINC document type (class and type code alike). */
@@ -62,6 +68,9 @@ struct doc {
 	char sha1[41];
 	long long size;
 	char uid[64];			/* the document's unique id, an OID */
+	char *author_person;		/* XCN, HL7-escaped, or NULL */
+	char *author_institution;	/* XON, HL7-escaped, or NULL */
+	char *author_specialty;		/* CE text, HL7-escaped, or NULL */
 };
 
 struct xdm {
@@ -94,6 +103,49 @@ xml_escape(const char *s)
 	fclose(fp);
 	free(clean);
 	return out;
+}
+
+/* Characters (not bytes) of UTF-8 s. */
+static size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+/*
+ * An HL7 v2 value built by fn into a string (malloc'd), of at most max
+ * characters once escaped: HL7 counts a length before escaping, a slot
+ * value after, so the text is cut until the escaped value fits.
+ */
+static char *
+hl7_string(void (*fn)(FILE *, const char *, size_t), const char *arg,
+    size_t max)
+{
+	char *out = NULL;
+	size_t len = 0, cut = max;
+	FILE *fp;
+
+	for (;;) {
+		fp = open_memstream(&out, &len);
+		fn(fp, arg, cut);
+		fclose(fp);
+		if (utf8_chars(out) <= max || cut <= 1)
+			return out;
+		cut -= utf8_chars(out) - max < cut ? utf8_chars(out) - max :
+		    cut - 1;
+		free(out);
+		out = NULL;
+	}
+}
+
+static void
+escape_max(FILE *fp, const char *s, size_t max)
+{
+	rso_hl7_escape_max(fp, s, max);
 }
 
 static const char *
@@ -198,18 +250,50 @@ doc_header(struct xdm *x, const struct doc *d)
 	return zip_header(x, path, (int64_t)d->size);
 }
 
+static int
+collect_specialist(json_t *sp, void *ctx)
+{
+	json_object_set(ctx, rso_json_str(sp, "id"), sp);
+	return 0;
+}
+
+/* The specialist who wrote an opinion as its author: XCN id^family^given. */
+static void
+opinion_author(struct doc *d, const char *id, const json_t *sp)
+{
+	char *idv, *name;
+
+	if (id == NULL)
+		return;
+	idv = hl7_string(escape_max, id, 15);
+	name = rso_json_str(sp, "name") ? hl7_string(rso_hl7_xpn,
+	    rso_json_str(sp, "name"), VALUE_MAX - utf8_chars(idv) - 1) : NULL;
+	d->author_person = name ? rso_xasprintf("%s^%s", idv, name) : idv;
+	if (name) {
+		free(idv);
+		free(name);
+	}
+	if (rso_json_str(sp, "specialty"))
+		d->author_specialty = hl7_string(escape_max, rso_json_str(sp,
+		    "specialty"), 199);
+}
+
 /* The opinions, from memory: each is small. */
 static int
 add_opinions(struct xdm *x, const struct rso_age_identities *ids)
 {
 	json_t *ops = rso_export_opinions(x->s, x->id), *op;
+	json_t *sps = json_object();
 	unsigned char *bytes, md[RSO_SHA1_LEN];
 	struct doc *d;
 	size_t i, n;
 	char title[96];
-	int rc = 0;
+	int rc;
 
+	rc = rso_roster_foreach(x->s, collect_specialist, sps, x->e);
 	json_array_foreach(ops, i, op) {
+		if (rc != 0)
+			break;
 		if ((rc = rso_export_entry(x->s, x->id, rso_json_str(op, "segment"),
 		    rso_json_str(op, "name"), (struct rso_age_identities *)ids,
 		    &bytes, &n, x->e)) != 0)
@@ -221,6 +305,9 @@ add_opinions(struct xdm *x, const struct rso_age_identities *ids)
 		rso_sha1(bytes, n, md);
 		rso_hex(md, sizeof(md), d->sha1);
 		d->size = (long long)n;
+		opinion_author(d, rso_json_str(op, "specialist"),
+		    json_object_get(sps, rso_json_str(op, "specialist") ?
+		    rso_json_str(op, "specialist") : ""));
 		if ((rc = doc_header(x, d)) == 0)
 			rc = zip_data(x, bytes, n);
 		free(bytes);
@@ -228,6 +315,7 @@ add_opinions(struct xdm *x, const struct rso_age_identities *ids)
 			break;
 	}
 	json_decref(ops);
+	json_decref(sps);
 	return rc;
 }
 
@@ -257,6 +345,10 @@ copy_record(struct xdm *x, struct rso_seg_reader *rd,
 	d = doc_new(x, title, rso_json_str(line, "type"),
 	    rso_json_str(line, "media_type"), rso_json_str(line, "date"));
 	d->size = ent->size;
+	/* The provider the record came from is its author institution. */
+	if (rso_json_str(line, "source"))
+		d->author_institution = hl7_string(escape_max,
+		    rso_json_str(line, "source"), 250);
 	if ((rc = doc_header(x, d)) != 0)
 		return rc;
 	if (gcry_md_open(&h, GCRY_MD_SHA1, 0) != 0)
@@ -313,14 +405,81 @@ add_records(struct xdm *x, const struct rso_age_identities *ids)
 	return rc;
 }
 
-static void
-slot(FILE *fp, const char *name, const char *value)
+/* The bytes of the first max characters of UTF-8 s. */
+static size_t
+utf8_prefix(const char *s, size_t max)
 {
-	char *v = xml_escape(value);
+	size_t i = 0, n = 0;
 
-	fprintf(fp, "   <rim:Slot name=\"%s\"><rim:ValueList><rim:Value>%s"
-	    "</rim:Value></rim:ValueList></rim:Slot>\n", name, v);
-	free(v);
+	while (s[i] && n < max) {
+		i++;
+		while (((unsigned char)s[i] & 0xC0) == 0x80)
+			i++;
+		n++;
+	}
+	return i;
+}
+
+/* One <rim:Value>: the first max characters of v, XML-escaped. */
+static void
+value(FILE *fp, const char *prefix, const char *v, size_t max)
+{
+	char *part = strndup(v, utf8_prefix(v, max)), *x;
+
+	x = xml_escape(part ? part : "");
+	fprintf(fp, "<rim:Value>%s%s</rim:Value>", prefix, x);
+	free(x);
+	free(part);
+}
+
+/*
+ * A slot of one value.  A Value holds at most 256 characters (ebRS 3.0
+ * LongName): a longer URI is split as XDS says (ITI TF-3 4.2.3.2.24),
+ * into values "1|...", "2|..."; any other value is built to fit, and cut
+ * between characters if it still does not.
+ */
+static void
+slot(FILE *fp, const char *name, const char *v)
+{
+	char prefix[24];
+	size_t k, n;
+	int i;
+
+	v = v ? v : "";
+	fprintf(fp, "   <rim:Slot name=\"%s\"><rim:ValueList>", name);
+	if (strcmp(name, "URI") == 0 && utf8_prefix(v, VALUE_MAX) <
+	    strlen(v)) {
+		for (i = 1; *v; i++, v += k) {
+			n = (size_t)snprintf(prefix, sizeof(prefix), "%d|", i);
+			k = utf8_prefix(v, VALUE_MAX - n);
+			value(fp, prefix, v, VALUE_MAX - n);
+		}
+	} else
+		value(fp, "", v, VALUE_MAX);
+	fputs("</rim:ValueList></rim:Slot>\n", fp);
+}
+
+/*
+ * XDS author: a Classification of the author scheme with authorPerson
+ * (XCN), authorInstitution (XON) and authorSpecialty, each an HL7 v2
+ * value, escaped.
+ */
+static void
+author(FILE *fp, const char *id, const char *scheme, const char *object,
+    const char *person, const char *institution, const char *specialty)
+{
+	if (person == NULL && institution == NULL)
+		return;
+	fprintf(fp, "   <rim:Classification id=\"%s\" classificationScheme="
+	    "\"%s\" classifiedObject=\"%s\" nodeRepresentation=\"\">\n", id,
+	    scheme, object);
+	if (person)
+		slot(fp, "authorPerson", person);
+	if (institution)
+		slot(fp, "authorInstitution", institution);
+	if (specialty)
+		slot(fp, "authorSpecialty", specialty);
+	fputs("   </rim:Classification>\n", fp);
 }
 
 static void
@@ -350,19 +509,11 @@ external_id(FILE *fp, const char *id, const char *scheme, const char *object,
 	free(v);
 }
 
-/* PID-5 as XCN-ish family^given from "Given Names Family". */
+/* PID-5 as XPN (family^given), HL7-escaped, cut to fit after "PID-5|". */
 static char *
 pid5(const char *name)
 {
-	const char *family;
-	size_t given;
-
-	if (name == NULL)
-		return rso_xstrdup("");
-	family = rso_name_family(name, &given);
-	if (given == 0)
-		return rso_xstrdup(name);
-	return rso_xasprintf("%s^%.*s", family, (int)given, name);
+	return hl7_string(rso_hl7_xpn, name ? name : "", VALUE_MAX - 6);
 }
 
 static void
@@ -371,7 +522,7 @@ document_entry(struct xdm *x, FILE *fp, const struct doc *d, size_t k,
 {
 	const char *lname, *lcode = loinc_of(d->type, &lname);
 	char obj[32], idb[48], size[32], *t = xml_escape(d->title);
-	char *p5 = pid5(rso_json_str(x->c, "request.patient.name")), *info;
+	char *p5 = pid5(rso_json_str(x->c, "request.patient.name"));
 	const char *bd = rso_json_str(x->c, "request.patient.birth_date");
 	const char *sex = rso_json_str(x->c, "request.patient.sex");
 	char bdd[9], *mt = xml_escape(d->media_type);
@@ -389,9 +540,8 @@ document_entry(struct xdm *x, FILE *fp, const struct doc *d, size_t k,
 	slot(fp, "URI", d->file);
 	slot(fp, "sourcePatientId", pid);
 	day(bd, bdd);
-	info = xml_escape(p5);
-	fprintf(fp, "   <rim:Slot name=\"sourcePatientInfo\"><rim:ValueList>"
-	    "<rim:Value>PID-5|%s</rim:Value>", info);
+	fprintf(fp, "   <rim:Slot name=\"sourcePatientInfo\"><rim:ValueList>");
+	value(fp, "PID-5|", p5, VALUE_MAX - 6);
 	if (bdd[0])
 		fprintf(fp, "<rim:Value>PID-7|%s</rim:Value>", bdd);
 	if (sex)
@@ -417,6 +567,9 @@ document_entry(struct xdm *x, FILE *fp, const struct doc *d, size_t k,
 	    "2.16.840.1.113883.6.96", "General medicine");
 	idb[strlen(idb) - 1] = 'f';
 	classification(fp, idb, DE_TYPE, obj, lcode, LOINC, lname);
+	idb[strlen(idb) - 1] = 'g';
+	author(fp, idb, DE_AUTHOR, obj, d->author_person, d->author_institution,
+	    d->author_specialty);
 	snprintf(idb, sizeof(idb), "ei%02zua", k + 1);
 	external_id(fp, idb, DE_PATIENT, obj, pid, "XDSDocumentEntry.patientId");
 	idb[strlen(idb) - 1] = 'b';
@@ -424,14 +577,13 @@ document_entry(struct xdm *x, FILE *fp, const struct doc *d, size_t k,
 	fprintf(fp, "  </rim:ExtrinsicObject>\n");
 	free(t);
 	free(p5);
-	free(info);
 }
 
 /* METADATA.XML: the submission set and a document entry per document. */
 static char *
 metadata(struct xdm *x)
 {
-	char *out = NULL, *pid, now[16], ssuid[64], what[96];
+	char *out = NULL, *pid, now[16], ssuid[64], what[96], *inst;
 	rso_time_t t = rso_now();
 	char iso[RSO_TIME_STRLEN];
 	size_t len = 0, k;
@@ -462,6 +614,11 @@ metadata(struct xdm *x)
 	    "XDSSubmissionSet.uniqueId");
 	external_id(fp, "eissc", SS_PATIENT, "SubmissionSet01", pid,
 	    "XDSSubmissionSet.patientId");
+	inst = hl7_string(escape_max, rso_store_conf_str(x->s,
+	    "export.facility", "RSO PROGRAM"), 250);
+	author(fp, "clssauthor", SS_AUTHOR, "SubmissionSet01", NULL, inst,
+	    NULL);
+	free(inst);
 	fprintf(fp, "  </rim:RegistryPackage>\n"
 	    "  <rim:Classification id=\"clssnode\" classifiedObject="
 	    "\"SubmissionSet01\" classificationNode=\"" SS_NODE "\"/>\n");
@@ -555,6 +712,9 @@ rso_xdm_write(struct rso_store *s, const char *id, const json_t *c,
 		free(x.docs[k].title);
 		free(x.docs[k].type);
 		free(x.docs[k].media_type);
+		free(x.docs[k].author_person);
+		free(x.docs[k].author_institution);
+		free(x.docs[k].author_specialty);
 	}
 	free(x.docs);
 	free(meta);

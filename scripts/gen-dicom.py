@@ -339,9 +339,9 @@ def fixtures(outdir, big=True):
     dumps(outdir, files)
     for path, writer in files:
         put_json(path, expected(path, writer))
-    # cyrillic is read by pydicom in full; rso keeps ASCII and flags it.
     path = p("cyrillic")
-    put_json(path, expected(path, "pydicom", charset_unsupported=True))
+    put_json(path, expected(path, "pydicom"))
+    charsets(outdir)
     not_dicom(outdir)
     broken(outdir, p("explicit_le"), p("deflated"))
 
@@ -402,17 +402,156 @@ def bench(n, outdir):
         part10(os.path.join(outdir, "b%05d.dcm" % i), ds, ts)
 
 
+# Python's codec for each single-byte or multi-byte defined term of PS3.5.
+CODEC = {"ISO_IR 100": "latin_1", "ISO_IR 101": "iso8859_2",
+         "ISO_IR 109": "iso8859_3", "ISO_IR 110": "iso8859_4",
+         "ISO_IR 144": "iso8859_5", "ISO_IR 127": "iso8859_6",
+         "ISO_IR 126": "iso8859_7", "ISO_IR 138": "iso8859_8",
+         "ISO_IR 148": "iso8859_9", "ISO_IR 203": "iso8859_15",
+         "ISO_IR 166": "tis_620", "ISO_IR 13": "shift_jis",
+         "ISO_IR 192": "utf_8", "GB18030": "gb18030", "GBK": "gbk"}
+# ISO 2022 code extensions: the escape sequence and codec of each.
+G1 = {"ISO 2022 IR 100": (b"\x1b-A", "latin_1"),
+      "ISO 2022 IR 101": (b"\x1b-B", "iso8859_2"),
+      "ISO 2022 IR 144": (b"\x1b-L", "iso8859_5"),
+      "ISO 2022 IR 126": (b"\x1b-F", "iso8859_7"),
+      "ISO 2022 IR 138": (b"\x1b-H", "iso8859_8"),
+      "ISO 2022 IR 166": (b"\x1b-T", "tis_620"),
+      "ISO 2022 IR 149": (b"\x1b$)C", "euc_kr"),
+      "ISO 2022 IR 58": (b"\x1b$)A", "gb2312")}
+
+
+def encode_text(text, charset):
+    """text (str) as the bytes a writer in (0008,0005) charset puts in a
+    PN or LO: whole for a single-valued term; with ISO 2022 escape
+    sequences, component by component, as PS3.5 annexes H to K show."""
+    values = charset.split("\\")
+    if len(values) == 1 and values[0] in CODEC:
+        return text.encode(CODEC[values[0]])
+    out = b""
+    for i, part in enumerate(re_split(text)):
+        if part in ("^", "=") or part.isascii():
+            out += part.encode()
+            continue
+        kana = all("\uff61" <= c <= "\uff9f" for c in part)
+        for v in values:
+            try:
+                if v == "ISO 2022 IR 13" and not kana:
+                    continue
+                if v == "ISO 2022 IR 13" and values[0] == v:
+                    out += part.encode("shift_jis")  # G1 katakana
+                elif v == "ISO 2022 IR 13":
+                    out += b"\x1b)I" + part.encode("shift_jis")
+                elif v == "ISO 2022 IR 87":
+                    out += part.encode("iso2022_jp")
+                elif v == "ISO 2022 IR 159":
+                    out += part.encode("iso2022_jp_1")
+                elif v in G1:
+                    out += G1[v][0] + part.encode(G1[v][1])
+                else:
+                    continue
+                break
+            except UnicodeEncodeError:
+                continue
+        else:
+            raise SystemExit("gen-dicom: %r not in %s" % (part, charset))
+    return out
+
+
+def re_split(text):
+    """PN components and their delimiters."""
+    import re
+    return [x for x in re.split(r"([\^=])", text) if x != ""]
+
+
+def charsets(outdir):
+    """A file per character set of PS3.5, names and descriptions in it."""
+    cases = [
+        ("cs_ir100", "ISO_IR 100", "MÜLLER^JOSÉ", "ÉTUDE"),
+        ("cs_ir101", "ISO_IR 101", "ŁUKASZ^ŻANETA", "BADANIE GŁOWY"),
+        ("cs_ir109", "ISO_IR 109", "ĜOĤAN^ĴEŬ", "ĈEFO"),
+        ("cs_ir110", "ISO_IR 110", "ĀBOLS^ĶIRSTA", "GALVAS PĒTĪJUMS"),
+        ("cs_ir144", "ISO_IR 144", "Люкceмбypг^Aнeнa", "ГОЛОВА"),
+        ("cs_ir127", "ISO_IR 127", "قباني^لنزار", "رأس"),
+        ("cs_ir126", "ISO_IR 126", "Διονυσιος^Ελενη", "ΚΕΦΑΛΗ"),
+        ("cs_ir138", "ISO_IR 138", "שרון^דבורה", "ראש"),
+        ("cs_ir148", "ISO_IR 148", "ŞAHİN^GÜLŞEN", "BAŞ"),
+        ("cs_ir203", "ISO_IR 203", "ŠŒŽ^ŽÉLIE", "TÊTE €"),
+        ("cs_ir166", "ISO_IR 166", "ศรีสุข^สมชาย", "ศีรษะ"),
+        ("cs_ir13", "ISO_IR 13", "ﾔﾏﾀﾞ^ﾀﾛｳ", "ｱﾀﾏ"),
+        ("cs_ir192", "ISO_IR 192", "Wang^XiaoDong=王^小東=", "头部 ΚΕΦΑΛΗ"),
+        ("cs_gb18030", "GB18030", "Wang^XiaoDong=王^小东=", "头部"),
+        ("cs_gbk", "GBK", "Wang^XiaoDong=王^小東=", "頭部"),
+        ("cs_2022_ir87", "\\ISO 2022 IR 87",
+         "Yamada^Tarou=山田^太郎=やまだ^たろう", "頭部"),
+        ("cs_2022_ir13_ir87", "ISO 2022 IR 13\\ISO 2022 IR 87",
+         "ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎=やまだ^たろう", "ｱﾀﾏ"),
+        ("cs_2022_ir159", "\\ISO 2022 IR 87\\ISO 2022 IR 159",
+         "Test^Kanji=丂^山田", "丂"),
+        ("cs_2022_ir149", "\\ISO 2022 IR 149", "Hong^Gildong=洪^吉洞=홍^길동",
+         "머리"),
+        ("cs_2022_ir58", "\\ISO 2022 IR 58", "Zhang^XiaoDong=张^小东=",
+         "头部"),
+        ("cs_2022_ir126", "ISO 2022 IR 6\\ISO 2022 IR 126",
+         "Dionysios^Eleni=Διονυσιος^Ελενη", "ΚΕΦΑΛΗ"),
+        ("cs_2022_ir100", "ISO 2022 IR 100", "MÜLLER^JOSÉ", "ÉTUDE"),
+    ]
+    for name, cs, pn, desc in cases:
+        ds = base(name, charset=cs.split("\\"))
+        ds.add(pydicom.dataelem.DataElement(0x00100010, "PN",
+                                            encode_text(pn, cs)))
+        ds.add(pydicom.dataelem.DataElement(0x00081030, "LO",
+                                            encode_text(desc, cs)))
+        path = os.path.join(outdir, name + ".dcm")
+        part10(path, ds, U.ExplicitVRLittleEndian)
+        put_json(path, reference_text(path, pn, desc))
+
+
+def reference_text(path, pn, desc):
+    """The expected reading of a file in another character set: the text
+    written, once a peer decodes it so -- pydicom (which drops a trailing
+    empty '=' group), or dcmtk's dcmconv +U8 where pydicom 2.3 lacks the
+    term (ISO 2022 IR 58; dcmtk lacks JIS X 0208 on glibc), or for
+    ISO_IR 203, which neither knows, Python's own ISO 8859-15 codec on
+    the bytes pydicom reads raw."""
+    exp = expected(path, "pydicom")
+    ds = pydicom.dcmread(path, force=True, stop_before_pixels=True)
+    cs = ds.SpecificCharacterSet
+    if (exp["patient_name"], exp["study_description"]) == (pn.rstrip("="),
+                                                          desc):
+        exp["reference"] = "pydicom"
+    elif cs == "ISO_IR 203":
+        raw = [ds.get_item(t).value.rstrip(b" ").decode(CODEC[cs]) for t in
+               (0x00100010, 0x00081030)]
+        if raw != [pn, desc]:
+            raise SystemExit("gen-dicom: %s: ISO 8859-15 misread" % path)
+        exp["reference"] = "python iso8859_15"
+    else:
+        u8 = path + ".u8"
+        run("dcmconv", "+U8", path, u8)
+        ds = pydicom.dcmread(u8, force=True, stop_before_pixels=True)
+        os.unlink(u8)
+        if (str(ds.PatientName), str(ds.StudyDescription)) != (
+                pn.rstrip("="), desc):
+            raise SystemExit("gen-dicom: %s: neither pydicom nor dcmtk "
+                             "reads the text written" % path)
+        exp["reference"] = "dcmtk"
+    exp["patient_name"], exp["study_description"] = pn, desc
+    return exp
+
+
 def study(outdir, opts):
     """One synthetic study of a patient: instances in a series, as a CD
     or a scanner would send them.  Options (key=value): name, birth
     (YYYYMMDD), n (instances), size (pixel bytes each), syntax
     (explicit_le, implicit_le, explicit_be, deflated_le), modality, date,
     time, acc (AccessionNumber), body, desc, tag (makes the UIDs; the
-    same tag is the same study)."""
+    same tag is the same study), charset (a (0008,0005) value, '\\'
+    between values: name and desc are then written in it)."""
     o = {"name": "TEST^ALPHA", "birth": "19610301", "n": "3",
          "size": "256", "syntax": "explicit_le", "modality": "MR",
          "date": "20260915", "time": "101500", "acc": "", "body": "HEAD",
-         "desc": "SYNTHETIC MRI", "tag": "study"}
+         "desc": "SYNTHETIC MRI", "tag": "study", "charset": ""}
     for kv in opts:
         k, _, v = kv.partition("=")
         if k not in o:
@@ -433,6 +572,12 @@ def study(outdir, opts):
         ds.StudyTime = o["time"]
         ds.AccessionNumber = o["acc"]
         ds.BodyPartExamined = o["body"]
+        if o["charset"]:
+            ds.SpecificCharacterSet = o["charset"].split("\\")
+            ds.add(pydicom.dataelem.DataElement(
+                0x00100010, "PN", encode_text(o["name"], o["charset"])))
+            ds.add(pydicom.dataelem.DataElement(
+                0x00081030, "LO", encode_text(o["desc"], o["charset"])))
         part10(os.path.join(outdir, "IM%05d.dcm" % (i + 1)), ds,
                ts[o["syntax"]])
 

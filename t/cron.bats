@@ -307,6 +307,8 @@ run_crontab() {
 	rso-intake consent RSO-2026-000002 --providers "*" --expires 2027-06-30 >/dev/null
 	rso-collect request RSO-2026-000002 --provider "Test Hospital" --contact "fax:+1 555 0102" --what "MRI" >/dev/null
 	echo "a report" >srv/rso-inbox/RSO-2026-000002-report.txt
+	# Dropped during the day: settled by the night.
+	touch -d '-10 minutes' srv/rso-inbox/RSO-2026-000002-report.txt
 	for n in 1 2; do
 		run -0 run_crontab crontab.example
 		run -0 run_crontab crontab-export.example

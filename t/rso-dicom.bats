@@ -169,3 +169,23 @@ study() {
 rso-collect: argument 2: No such file or directory" ]
 	[ "$(jq -s length <<<"$output")" -eq 2 ]
 }
+
+@test "rso-dicom: a name not wholly decoded is flagged by scan and held, never matched" {
+	study ok n=1 tag=ok
+	# The same study once in a term PS3.5 does not define, once in UTF-8
+	# with a byte that is no character.
+	/usr/bin/python3 - ok/IM00001.dcm <<'PY'
+import pydicom, sys
+for name, cs, raw in (("bad_term.dcm", "ISO_IR 999", b"TEST^ALPHA\xe9"),
+                      ("bad_byte.dcm", "ISO_IR 192", b"TEST^ALPHA\xff")):
+    ds = pydicom.dcmread(sys.argv[1])
+    ds.SpecificCharacterSet = cs
+    ds.SOPInstanceUID = ds.SOPInstanceUID + (".1" if "term" in name else ".2")
+    ds.add(pydicom.dataelem.DataElement(0x00100010, "PN", raw))
+    ds.save_as(name)
+PY
+	run -0 --separate-stderr rso-collect scan bad_term.dcm bad_byte.dcm
+	[ "$(jq -sac '[.[] | [.patient_name, .charset, .charset_unsupported, .lossy]]' <<<"$output")" = '[["TEST^ALPHA?","ISO_IR 999",true,true],["TEST^ALPHA\ufffd","ISO_IR 192",null,true]]' ]
+	run -0 rso-collect add RSO-2026-000001 bad_term.dcm bad_byte.dcm
+	[ "$(jq -r .held <<<"$output" | sort -u)" = "patient name not readable in its character set" ]
+}

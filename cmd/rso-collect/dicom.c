@@ -64,6 +64,10 @@ mismatch(const struct rso_dicom_info *d, const char *name, const char *bd)
 
 	if (d->patient_name[0] == '\0')
 		return "study has no patient name";
+	/* A name not wholly decoded is not matched, however it reads. */
+	if ((d->flags & RSO_DICOM_CHARSET_UNSUPPORTED) ||
+	    strstr(d->patient_name, "\xEF\xBF\xBD") != NULL)
+		return "patient name not readable in its character set";
 	if (name == NULL || !rso_name_match(d->patient_name, name))
 		return "patient name does not match the case";
 	if (d->patient_birth_date[0] == '\0' ||

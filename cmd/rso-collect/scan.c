@@ -34,7 +34,15 @@ instance_line(const char *path, const struct rso_dicom_info *d)
 	if (rso_dicom_da_to_iso(d->patient_birth_date, iso) == 0)
 		json_object_set_new(o, "birth_date", json_string(iso));
 	SET("transfer_syntax", d->transfer_syntax_uid);
+	SET("charset", d->specific_character_set);
 #undef SET
+	/* Text that is not exactly what the file holds says so. */
+	if (d->flags & RSO_DICOM_CHARSET_GUESSED)
+		json_object_set_new(o, "charset_guessed", json_true());
+	if (d->flags & RSO_DICOM_CHARSET_UNSUPPORTED)
+		json_object_set_new(o, "charset_unsupported", json_true());
+	if (d->flags & RSO_DICOM_LOSSY)
+		json_object_set_new(o, "lossy", json_true());
 	return o;
 }
 

@@ -35,12 +35,54 @@ static const struct {
 	{ "=ТЕСТ^АЛЬФА", "Альфа Тест", 1 },
 	{ "ТЕСТ^АЛЬФА", "Alpha Test", 0 },
 	{ "DOE^JANE", "Jane Doe \xff", 1 },	/* a bad byte is a break */
+	{ "Yamada^Tarou=山田^太郎=やまだ^たろう", "山田 太郎", 1 },
+	{ "Yamada^Tarou=山田^太郎=やまだ^たろう", "山田　太郎", 1 },
+	{ "Yamada^Tarou=山田^太郎=やまだ^たろう", "山田太郎", 1 },
+	{ "Yamada^Tarou=山田^太郎=やまだ^たろう", "やまだ たろう", 1 },
+	{ "Yamada^Tarou=山田^太郎=やまだ^たろう", "Tarou Yamada", 1 },
+	{ "Yamada^Tarou=山田^太郎", "山田次郎", 0 },
+	{ "Hong^Gildong=洪^吉洞=홍^길동", "홍길동", 1 },
+	{ "Wang^XiaoDong=王^小东=", "王小东", 1 },
+	{ "DOE^JANE", "DoeJane", 0 },		/* run together: only CJK */
 };
+
+/* How exports cut a written name: given names, family name. */
+static const struct {
+	const char *name, *given, *family;
+} splits[] = {
+	{ "Jane Doe", "Jane", "Doe" },
+	{ "  Jane  Quinn Doe \t", "Jane  Quinn", "Doe" },
+	{ "Doe", "", "Doe" },
+	{ " Doe ", "", "Doe" },
+	{ "   ", "", "" },
+	{ "", "", "" },
+	{ "李 小龍", "李", "小龍" },
+};
+
+static void
+test_split(void)
+{
+	struct rso_name_parts p;
+	char given[64], family[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(splits) / sizeof(splits[0]); i++) {
+		rso_name_split(splits[i].name, &p);
+		snprintf(given, sizeof(given), "%.*s", (int)p.given_len, p.given);
+		snprintf(family, sizeof(family), "%.*s", (int)p.family_len,
+		    p.family);
+		is_str(given, splits[i].given, "\"%s\": given", splits[i].name);
+		is_str(family, splits[i].family, "\"%s\": family",
+		    splits[i].name);
+	}
+}
 
 int
 main(void)
 {
 	size_t i;
+
+	test_split();
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		is_int(rso_name_match(cases[i].pn, cases[i].written),
