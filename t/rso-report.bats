@@ -102,14 +102,18 @@ PY
 
 @test "rso-report: CSV is spreadsheet-safe and text aligns" {
 	run -0 rso-report reach --month 2026-06 -f csv
-	[ "${lines[0]}" = $'country,region,cases\r' ]
+	# Each section: a row with its title, its header, its rows.
+	[ "${lines[0]}" = $'By country and region\r' ]
+	[ "${lines[1]}" = $'country,region,cases\r' ]
+	assert_line $'By referral source\r'
+	[ "$(grep -c $'^\r$' <<<"$output")" = 1 ]
 	cp -r "$RSO_HOME" home2
 	sqlite3 home2/rso.db "update cases set referral_source = '=HYPERLINK(\"x\")' where id = (select min(id) from cases where created >= '2026-06-01')"
 	RSO_HOME=$PWD/home2 run -0 rso-report reach --month 2026-06 -f csv
 	assert_line --partial $'"\'=HYPERLINK(""x"")",1'
 	run -0 rso-report specialists --month 2026-06 -f text
 	assert_line --index 0 "Specialists, 2026-06"
-	assert_line --regexp '^  specialist +assigned +declined +delivered +median_review_days +within_sla +payouts$'
+	assert_line --regexp '^  Specialist +Assigned +Declined +Delivered +Median review days +Within SLA +Payouts \(USD\)$'
 }
 
 @test "rso-report: the HTML report is one self-contained page that chromium renders" {
@@ -228,8 +232,12 @@ PY
 	run -0 rso-report roi --since 2026-06-01 --until 2026-06-11
 	[ "$(roi_metric 'costs: fixed')" = 4000.00 ]
 	run -0 rso-report roi --month 2026-06 -f csv
-	[ "${lines[0]}" = $'metric,value\r' ]
-	assert_line $'kind,count,revenue\r'
+	# Amounts stay plain numbers; the header names the currency, or the
+	# title where amounts share a column with counts.
+	[ "${lines[0]}" = $'"Fees, downstream care, costs and net (amounts in USD)"\r' ]
+	[ "${lines[1]}" = $'metric,value\r' ]
+	assert_line $'kind,count,revenue (USD)\r'
+	assert_line --regexp '^all,[0-9]+,[0-9]+\.[0-9]{2}'$'\r$'
 	run -0 rso-report roi --month 2026-06 -f text
 	assert_line --index 0 "Return on the program, 2026-06"
 	assert_line --regexp '^  costs: fixed +12000\.00$'
@@ -332,7 +340,8 @@ PY
 	assert_line --index 0 "Maturity: pilot, intermediate, established, 2026-06"
 	assert_line --regexp '^  EHR/PACS transfer +[0-9.]+% +(pilot|intermediate|established) +[0-9.]+% of [0-9]+ opinions delivered were exported to the EHR or PACS$'
 	run -0 rso-report maturity --month 2026-06 -f csv
-	[ "${lines[0]}" = $'dimension,figure,level,justification\r' ]
+	[ "${lines[0]}" = $'Where the program stands\r' ]
+	[ "${lines[1]}" = $'dimension,figure,level,justification\r' ]
 	run -0 rso-report maturity --month 2026-06 -f html
 	[[ "$output" == "<!DOCTYPE html>"* ]]
 }
