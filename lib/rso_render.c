@@ -524,7 +524,7 @@ static const char css[] =
     "text-align:left;vertical-align:top}"
     "th{font-weight:600;background:#f3f3f3}"
     ".n{text-align:right;font-variant-numeric:tabular-nums;"
-    "white-space:nowrap}"
+    "white-space:nowrap}th.n{white-space:normal}.nw{white-space:nowrap}"
     "thead{display:table-header-group}"
     "tr{break-inside:avoid;page-break-inside:avoid}"
     "@media screen and (max-width:44rem){"
@@ -546,7 +546,7 @@ static const char css[] =
     "h1{font-size:14pt}h2{font-size:10pt;margin:.8em 0 .2em}"
     ".charts{grid-template-columns:repeat(3,minmax(0,1fr));gap:3mm 5mm;"
     "margin:2mm 0}svg{max-height:42mm}th,td{padding:.1em .4em}"
-    ".pair{grid-template-columns:minmax(0,2fr) minmax(0,1fr)}"
+    ".pair{grid-template-columns:minmax(0,5fr) minmax(0,2fr)}"
     "figure,.short{break-inside:avoid;page-break-inside:avoid}}";
 
 /* The chart's legend: its bars, and its line when it has one. */
@@ -568,6 +568,54 @@ html_legend(FILE *fp, const json_t *chart)
 #define WIDE_COLUMNS 3
 /* A section short enough to keep on one page with its heading. */
 #define SHORT_ROWS 30
+
+/*
+ * A column label, escaped, its words with digits ("(2026-05)") kept
+ * whole: a browser may break a line after a hyphen.
+ */
+static void
+html_label(FILE *fp, const char *s)
+{
+	char word[512];
+	size_t n, i;
+	int digits;
+
+	while (*s) {
+		n = strcspn(s, " ");
+		if (n >= sizeof(word))
+			n = sizeof(word) - 1;
+		memcpy(word, s, n);
+		word[n] = '\0';
+		for (i = 0, digits = 0; i < n; i++)
+			digits |= word[i] >= '0' && word[i] <= '9';
+		fputs(digits ? "<span class=\"nw\">" : "", fp);
+		rso_html_escape(fp, word);
+		fputs(digits ? "</span>" : "", fp);
+		for (s += n; *s == ' '; s++)
+			fputc(' ', fp);
+	}
+}
+
+/* Column k holds figures only (numbers, amounts, rates, "-"): its header
+ * aligns with them and, like them, never breaks ("2026-10"). */
+static int
+numeric_column(const json_t *sec, size_t k)
+{
+	const char *key = json_string_value(json_array_get(json_object_get(sec,
+	    "columns"), k));
+	const json_t *row, *v;
+	char buf[32];
+	size_t i;
+
+	if (json_array_size(json_object_get(sec, "rows")) == 0)
+		return 0;
+	json_array_foreach(json_object_get(sec, "rows"), i, row) {
+		v = json_object_get(row, key);
+		if (!money(v) && !numeric(cell(v, buf, sizeof(buf))))
+			return 0;
+	}
+	return 1;
+}
 
 static void
 html_row(FILE *fp, const json_t *report, const json_t *sec, const json_t *row)
@@ -609,10 +657,9 @@ html_section(FILE *fp, const json_t *report, const json_t *sec)
 	    " class=\"wide\"" : "");
 	for (k = 0; k < nc; k++) {
 		column_head(report, sec, k, 1, buf, sizeof(buf));
-		fputs(k > 0 && json_array_size(rows) > 0 &&
-		    money_in_column(sec, k) == MONEY_COLUMN ?
+		fputs(k > 0 && numeric_column(sec, k) ?
 		    "<th scope=\"col\" class=\"n\">" : "<th scope=\"col\">", fp);
-		rso_html_escape(fp, buf);
+		html_label(fp, buf);
 		fputs("</th>", fp);
 	}
 	fputs("</tr></thead>\n<tbody>\n", fp);
