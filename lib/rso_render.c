@@ -45,71 +45,46 @@ currency(const json_t *report)
 	return c ? c : "USD";
 }
 
-/*
- * Where a section's amounts are: MONEY_NONE, MONEY_COLUMN when column k
- * holds amounts only (and nulls), so its header can name the currency,
- * MONEY_MIXED when it holds amounts among other figures.
- */
-enum { MONEY_NONE, MONEY_COLUMN, MONEY_MIXED };
-
+/* 1 if any row of sec holds an amount. */
 static int
-money_in_column(const json_t *sec, size_t k)
+has_money(const json_t *sec)
 {
-	const char *key = json_string_value(json_array_get(json_object_get(sec,
-	    "columns"), k));
 	const json_t *row, *v;
-	int some = 0, other = 0;
+	const char *key;
 	size_t i;
 
-	json_array_foreach(json_object_get(sec, "rows"), i, row) {
-		v = json_object_get(row, key);
-		if (money(v))
-			some = 1;
-		else if (!json_is_null(v) && v != NULL)
-			other = 1;
-	}
-	return !some ? MONEY_NONE : other ? MONEY_MIXED : MONEY_COLUMN;
-}
-
-static int
-money_mixed(const json_t *sec)
-{
-	size_t k;
-
-	for (k = 0; k < json_array_size(json_object_get(sec, "columns")); k++)
-		if (money_in_column(sec, k) == MONEY_MIXED)
-			return 1;
+	json_array_foreach(json_object_get(sec, "rows"), i, row)
+		json_object_foreach((json_t *)row, key, v)
+			if (money(v))
+				return 1;
 	return 0;
 }
 
-/* A section's title, naming the currency when amounts share a column
- * with other figures (a column of amounts names it in its header). */
+/*
+ * A section's title, naming the currency when it holds amounts: the
+ * header rows keep the column keys as they are, so scripts that read
+ * the CSV by its keys go on working.
+ */
 static void
 section_title(const json_t *report, const json_t *sec, char *buf, size_t n)
 {
 	const char *t = json_string_value(json_object_get(sec, "title"));
 
-	if (money_mixed(sec))
+	if (has_money(sec))
 		snprintf(buf, n, "%s (amounts in %s)", t, currency(report));
 	else
 		snprintf(buf, n, "%s", t);
 }
 
-/* Column k's header: key or label, with the currency for amounts. */
-static void
-column_head(const json_t *report, const json_t *sec, size_t k, int label,
-    char *buf, size_t n)
+/* Column k's header: its key, or its label for people. */
+static const char *
+column_head(const json_t *sec, size_t k, int label)
 {
 	const char *h = json_string_value(json_array_get(json_object_get(sec,
 	    label ? "labels" : "columns"), k));
 
-	if (h == NULL)
-		h = json_string_value(json_array_get(json_object_get(sec,
-		    "columns"), k));
-	if (money_in_column(sec, k) == MONEY_COLUMN)
-		snprintf(buf, n, "%s (%s)", h, currency(report));
-	else
-		snprintf(buf, n, "%s", h);
+	return h ? h : json_string_value(json_array_get(json_object_get(sec,
+	    "columns"), k));
 }
 
 static int
@@ -165,10 +140,8 @@ rso_render_csv(FILE *fp, const json_t *report)
 		section_title(report, sec, head, sizeof(head));
 		rso_csv_cell(fp, head, 1);
 		rso_csv_end(fp);
-		json_array_foreach(json_object_get(sec, "columns"), k, colname) {
-			column_head(report, sec, k, 0, head, sizeof(head));
-			rso_csv_cell(fp, head, k == 0);
-		}
+		json_array_foreach(json_object_get(sec, "columns"), k, colname)
+			rso_csv_cell(fp, column_head(sec, k, 0), k == 0);
 		rso_csv_end(fp);
 		json_array_foreach(json_object_get(sec, "rows"), j, row) {
 			json_array_foreach(json_object_get(sec, "columns"), k, colname)
@@ -226,17 +199,13 @@ text_section(FILE *fp, const json_t *report, const json_t *sec)
 {
 	const json_t *cols = json_object_get(sec, "columns"), *row, *c;
 	size_t nc = json_array_size(cols), *w = rso_xcalloc(nc, sizeof(*w));
-	char **head = rso_xcalloc(nc, sizeof(*head));
 	size_t i, k;
 	char buf[512];
 
 	section_title(report, sec, buf, sizeof(buf));
 	fprintf(fp, "\n%s\n", buf);
-	json_array_foreach(cols, k, c) {
-		column_head(report, sec, k, 1, buf, sizeof(buf));
-		head[k] = rso_xstrdup(buf);
-		w[k] = width(head[k]);
-	}
+	json_array_foreach(cols, k, c)
+		w[k] = width(column_head(sec, k, 1));
 	json_array_foreach(json_object_get(sec, "rows"), i, row)
 		json_array_foreach(cols, k, c) {
 			size_t n = width(cell(json_object_get(row,
@@ -246,8 +215,7 @@ text_section(FILE *fp, const json_t *report, const json_t *sec)
 		}
 	for (k = 0; k < nc; k++) {
 		fputs("  ", fp);
-		pad(fp, head[k], k + 1 == nc ? 0 : w[k], 0);
-		free(head[k]);
+		pad(fp, column_head(sec, k, 1), k + 1 == nc ? 0 : w[k], 0);
 	}
 	fputc('\n', fp);
 	if (json_array_size(json_object_get(sec, "rows")) == 0)
@@ -262,7 +230,6 @@ text_section(FILE *fp, const json_t *report, const json_t *sec)
 		}
 		fputc('\n', fp);
 	}
-	free(head);
 	free(w);
 }
 
@@ -656,10 +623,9 @@ html_section(FILE *fp, const json_t *report, const json_t *sec)
 	fprintf(fp, "</h2>\n<table%s>\n<thead><tr>", nc > WIDE_COLUMNS ?
 	    " class=\"wide\"" : "");
 	for (k = 0; k < nc; k++) {
-		column_head(report, sec, k, 1, buf, sizeof(buf));
 		fputs(k > 0 && numeric_column(sec, k) ?
 		    "<th scope=\"col\" class=\"n\">" : "<th scope=\"col\">", fp);
-		html_label(fp, buf);
+		html_label(fp, column_head(sec, k, 1));
 		fputs("</th>", fp);
 	}
 	fputs("</tr></thead>\n<tbody>\n", fp);

@@ -12,8 +12,8 @@
  * json: one line per row, {"report","section",...row}, amounts as their
  * decimal strings.  csv: per section a row with its title, a header row
  * of the column keys and the rows (formula-safe cells, CRLF), sections
- * apart by an empty line; amounts stay plain decimals, and the currency
- * is named in the header of a column of amounts, else in the title.
+ * apart by an empty line; amounts stay plain decimals and a section
+ * that holds them names the currency in its title row.
  * text: the title, period and rule, then each section as aligned columns
  * under their labels, amounts as in csv.  html: a page that needs no
  * network and no script, every text escaped, with a viewport and charts

@@ -227,7 +227,7 @@ all_reports() {
 	assert_line --partial $'"\'=HYPERLINK(""x"")",1'
 	run -0 rso-report specialists --month 2026-06 -f text
 	assert_line --index 0 "Specialists, 2026-06"
-	assert_line --regexp '^  Specialist +Assigned +Declined +Delivered +Median review days +Within SLA +Payouts \(USD\)$'
+	assert_line --regexp '^  Specialist +Assigned +Declined +Delivered +Median review days +Within SLA +Payouts$'
 }
 
 @test "rso-report: the HTML report is one self-contained page, every element closed" {
@@ -305,17 +305,19 @@ PY
 		[ "$(grep -o '<th[^>]*>.*</th>' <<<"$output" | grep -c _)" = 0 ]
 	done
 	run -0 rso-report audit --month 2026-06 -f html
-	assert_output --partial '<th scope="col" class="n">Total (USD)</th>'
+	assert_output --partial '<h2>Invoices issued (amounts in USD)</h2>'
+	assert_output --partial '<th scope="col" class="n">Total</th>'
 	assert_output --regexp '<td class="n" data-label="Total">\$[0-9]{1,3}(,[0-9]{3})*\.[0-9]{2}</td>'
 	# Another currency: its symbol, or its code where a symbol would be
-	# ambiguous; CSV keeps plain numbers and names it in the header.
+	# ambiguous; CSV keeps plain numbers and names it in the title row.
 	cp -r "$RSO_HOME" home2
 	for cur in EUR:€ CAD:'CAD&nbsp;'; do
 		jq --arg c "${cur%%:*}" '.currency = $c' "$RSO_HOME/config.json" >home2/config.json
 		RSO_HOME=$PWD/home2 run -0 rso-report audit --month 2026-06 -f html
 		assert_output --regexp "<td class=\"n\" data-label=\"Total\">${cur#*:}[0-9]{1,3}(,[0-9]{3})*\.[0-9]{2}</td>"
 		RSO_HOME=$PWD/home2 run -0 rso-report audit --month 2026-06 -f csv
-		assert_line $'invoice,case,customer,issued,total ('"${cur%%:*}"$'),status\r'
+		assert_line "Invoices issued (amounts in ${cur%%:*})"$'\r'
+		assert_line $'invoice,case,customer,issued,total,status\r'
 		assert_line --regexp '^[^,]+,RSO-[0-9-]+,[^,]+,[^,]+,[0-9]+\.[0-9]{2},'
 	done
 }
@@ -581,11 +583,12 @@ PY
 	run -0 rso-report roi --since 2026-06-01 --until 2026-06-11
 	[ "$(roi_metric 'costs: fixed')" = 4000.00 ]
 	run -0 rso-report roi --month 2026-06 -f csv
-	# Amounts stay plain numbers; the header names the currency, or the
-	# title where amounts share a column with counts.
+	# Amounts stay plain numbers; the title row names the currency, the
+	# header rows stay the keys.
 	[ "${lines[0]}" = $'"Fees, downstream care, costs and net (amounts in USD)"\r' ]
 	[ "${lines[1]}" = $'metric,value\r' ]
-	assert_line $'kind,count,revenue (USD)\r'
+	assert_line $'Downstream care by kind (amounts in USD)\r'
+	assert_line $'kind,count,revenue\r'
 	assert_line --regexp '^all,[0-9]+,[0-9]+\.[0-9]{2}'$'\r$'
 	run -0 rso-report roi --month 2026-06 -f text
 	assert_line --index 0 "Return on the program, 2026-06"
