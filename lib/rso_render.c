@@ -505,7 +505,8 @@ static const char css[] =
     "table.wide td{border:0;padding:.1em 0;display:flex;gap:1em;"
     "justify-content:space-between;text-align:right}"
     "table.wide td::before{content:attr(data-label);font-weight:600;"
-    "text-align:left;color:#444}"
+    "text-align:left;color:#444;flex:0 0 auto;max-width:55%;"
+    "overflow-wrap:normal}"
     "table.wide td:first-child{font-weight:600;text-align:left}"
     "table.wide td:first-child::before{content:none}}"
     "@media print{@page{margin:12mm}"
@@ -653,6 +654,9 @@ html_time(FILE *fp, const char *t)
 static void
 html_head(FILE *fp, const json_t *report)
 {
+	const json_t *sec;
+	size_t i;
+
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8"
 	    "\">\n<meta name=\"viewport\" content=\"width=device-width, "
 	    "initial-scale=1\">\n<title>", fp);
@@ -670,9 +674,15 @@ html_head(FILE *fp, const json_t *report)
 	html_time(fp, rso_json_str(report, "period.until"));
 	fputs(" UTC</p>\n<p class=\"rule\">", fp);
 	rso_html_escape(fp, rso_json_str(report, "rule"));
-	fputs("</p>\n<p class=\"note\">Amounts in ", fp);
-	rso_html_escape(fp, currency(report));
-	fputs(".</p>\n</header>\n", fp);
+	fputs("</p>\n", fp);
+	json_array_foreach(json_object_get(report, "sections"), i, sec)
+		if (has_money(sec)) {
+			fputs("<p class=\"note\">Amounts in ", fp);
+			rso_html_escape(fp, currency(report));
+			fputs(".</p>\n", fp);
+			break;
+		}
+	fputs("</header>\n", fp);
 }
 
 int

@@ -692,7 +692,7 @@ PY
 	assert_line --index 0 "Maturity: pilot, intermediate, established, 2026-06"
 	assert_line --regexp '^  EHR/PACS transfer +[0-9.]+% +(pilot|intermediate|established) +[0-9.]+% of [0-9]+ opinions delivered were exported to the EHR or PACS$'
 	run -0 rso-report maturity --month 2026-06 -f csv
-	[ "${lines[0]}" = $'Where the program stands\r' ]
+	[ "${lines[0]}" = $'Where the program stands (amounts in USD)\r' ]
 	[ "${lines[1]}" = $'dimension,figure,level,justification\r' ]
 	run -0 rso-report maturity --month 2026-06 -f html
 	[[ "$output" == "<!DOCTYPE html>"* ]]
