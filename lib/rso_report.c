@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rso_jsonl.h"
+#include "rso_money.h"
 #include "rso_report.h"
 #include "rso_report_priv.h"
 #include "rso_store_priv.h"
@@ -137,40 +138,93 @@ report_new(const char *name, const char *title, const struct rso_period *p,
 	    "complete) to delivered, time on hold excluded; percentiles by "
 	    "nearest rank", rso_store_conf_int(s, "sla_days", 14), business ?
 	    "business" : "calendar");
-	return json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:s, s:[], s:[]}",
+	return json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:s, s:s, s:[], s:[]}",
 	    "report", name, "title", title, "period", "since", p->since,
-	    "until", p->until, "label", p->label, "rule", rule, "sections",
-	    "charts");
+	    "until", p->until, "label", p->label, "rule", rule, "currency",
+	    rso_store_conf_str(s, "currency", "USD"), "sections", "charts");
+}
+
+/*
+ * A key as people read it: "last_year" is "Last year"; the initialisms
+ * the reports use stay upper case.
+ */
+static json_t *
+column_label(const char *key)
+{
+	static const char *const upper[] = { "sla", "nps", "roi", "ehr", NULL };
+	char out[128], word[64];
+	size_t n = 0, w, i;
+
+	while (*key && n + sizeof(word) < sizeof(out)) {
+		for (w = 0; key[w] && key[w] != '_' && w + 1 < sizeof(word); w++)
+			word[w] = key[w];
+		word[w] = '\0';
+		for (i = 0; upper[i] && strcmp(upper[i], word) != 0; i++)
+			;
+		for (i = upper[i] ? 0 : w; i < w; i++)
+			word[i] = (char)(word[i] - 'a' + 'A');
+		if (n == 0 && word[0] >= 'a' && word[0] <= 'z')
+			word[0] = (char)(word[0] - 'a' + 'A');
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s", n ? " " :
+		    "", word);
+		key += w;
+		while (*key == '_')
+			key++;
+	}
+	return json_string(out);
 }
 
 json_t *
 report_section(json_t *r, const char *name, const char *title,
     const char *cols)
 {
-	json_t *sec = json_pack("{s:s, s:s, s:[], s:[]}", "name", name, "title",
-	    title, "columns", "rows");
+	json_t *sec = json_pack("{s:s, s:s, s:[], s:[], s:[]}", "name", name,
+	    "title", title, "columns", "labels", "rows");
 	json_t *c = json_object_get(sec, "columns");
-	char *copy = rso_xstrdup(cols), *tok, *save = NULL;
+	json_t *l = json_object_get(sec, "labels");
+	char *copy = rso_xstrdup(cols), *tok, *save = NULL, *eq;
 
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",",
-	    &save))
+	    &save)) {
+		if ((eq = strchr(tok, '=')) != NULL)
+			*eq++ = '\0';
 		json_array_append_new(c, json_string(tok));
+		json_array_append_new(l, eq ? json_string(eq) : column_label(tok));
+	}
 	free(copy);
 	json_array_append_new(json_object_get(r, "sections"), sec);
 	return json_object_get(sec, "rows");
 }
 
+void
+report_aside(json_t *r)
+{
+	json_t *secs = json_object_get(r, "sections");
+
+	json_object_set_new(json_array_get(secs, json_array_size(secs) - 1),
+	    "aside", json_true());
+}
+
 json_t *
 report_chart(json_t *r, const char *kind, const char *title,
-    const char *unit, int line)
+    const char *axis, const char *unit, int line)
 {
-	json_t *c = json_pack("{s:s, s:s, s:s, s:[], s:[]}", "kind", kind,
-	    "title", title, "unit", unit, "labels", "values");
+	json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:[], s:[]}", "kind", kind,
+	    "title", title, "axis", axis, "unit", unit, "labels", "values");
 
 	if (line > 0)
 		json_object_set_new(c, "line", json_integer(line));
 	json_array_append_new(json_object_get(r, "charts"), c);
 	return c;
+}
+
+json_t *
+report_money(int64_t minor, int exponent)
+{
+	char buf[RSO_MONEY_STRLEN];
+
+	return json_pack("{s:s}", "money", rso_money_format(minor, exponent,
+	    buf));
 }
 
 void

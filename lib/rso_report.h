@@ -28,10 +28,12 @@ void rso_period_shift(const struct rso_period *p, int months,
 
 /*
  * A report: {"report","title","period":{"since","until","label"},
- * "rule","sections":[{"name","title","columns":[...],"rows":[{...}]}],
- * "charts":[{"title","kind":"bars"|"histogram","labels":[...],
- * "values":[...],"line":N,"unit"}]}.  Rows hold strings, integers or
- * null; every row of a section has the section's columns.
+ * "rule","currency","sections":[{"name","title","columns":[...],
+ * "labels":[...],"rows":[{...}]}],"charts":[{"title","kind":"bars"|
+ * "histogram","axis","unit","labels":[...],"values":[...],"line":N}]}.
+ * Rows hold strings, integers, null or amounts ({"money":"4900.00"}, in
+ * the report's currency); every row of a section has the section's
+ * columns, and "labels" names them for people.
  */
 typedef json_t *rso_report_fn(struct rso_store *s, const struct rso_period *p,
     struct rso_error *e);

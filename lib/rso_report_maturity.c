@@ -59,6 +59,8 @@ struct finding {
 	int64_t num, den;	/* the share: num of den */
 	int64_t score;		/* tenths of a percent; -1: nothing to judge */
 	const char *level;	/* set when the rule is not the thresholds */
+	int money;		/* the figure is the amount net, not a share */
+	int64_t net;
 	char figure[64], why[320];
 };
 
@@ -157,6 +159,8 @@ find_roi(struct rso_store *s, const struct rso_period *p, struct finding *f,
 		return e->status;
 	rso_money_format(o.net, x, net);
 	snprintf(f->figure, sizeof(f->figure), "%s", net);
+	f->money = 1;
+	f->net = o.net;
 	/* The ratio in hundredths is the percent the thresholds are in. */
 	f->score = o.ratio < 0 ? -1 : o.ratio * 10;
 	if (o.ratio < 0) {
@@ -339,6 +343,7 @@ rso_report_maturity(struct rso_store *s, const struct rso_period *p,
 {
 	struct finding f[M_COUNT];
 	struct figures fg;
+	int x = rso_currency_exponent(rso_store_conf_str(s, "currency", "USD"));
 	json_t *r, *rows;
 	int d, inter, estab, rc = 0;
 
@@ -368,7 +373,8 @@ rso_report_maturity(struct rso_store *s, const struct rso_period *p,
 			snprintf(f[d].why, sizeof(f[d].why), "nothing to measure "
 			    "in the period");
 		json_array_append_new(rows, json_pack("{s:s, s:o, s:s, s:s}",
-		    "dimension", dimensions[d].title, "figure", f[d].figure[0] ?
+		    "dimension", dimensions[d].title, "figure", f[d].money ?
+		    report_money(f[d].net, x) : f[d].figure[0] ?
 		    json_string(f[d].figure) : json_null(), "level",
 		    judge(&f[d], inter, estab), "justification", f[d].why));
 	}

@@ -52,7 +52,6 @@ static void
 money_rows(struct rso_store *s, const struct rso_period *p, json_t *rows,
     const char *sql, const char *const *names, const int *is_money, int x)
 {
-	char buf[RSO_MONEY_STRLEN];
 	sqlite3_stmt *st = report_prep(s, sql, p);
 	json_t *row;
 	int i;
@@ -61,8 +60,8 @@ money_rows(struct rso_store *s, const struct rso_period *p, json_t *rows,
 		row = json_object();
 		for (i = 0; names[i]; i++)
 			json_object_set_new(row, names[i], is_money[i] ?
-			    json_string(rso_money_format(sqlite3_column_int64(st, i),
-			    x, buf)) : sqlite3_column_type(st, i) == SQLITE_NULL ?
+			    report_money(sqlite3_column_int64(st, i), x) :
+			    sqlite3_column_type(st, i) == SQLITE_NULL ?
 			    json_null() : json_string(col(st, i)));
 		json_array_append_new(rows, row);
 	}
@@ -89,7 +88,6 @@ rso_report_audit(struct rso_store *s, const struct rso_period *p,
 	    "amount", "status", "paid", NULL };
 	static const int pyo_m[] = { 0, 0, 0, 1, 0, 0 };
 	int x = rso_currency_exponent(rso_store_conf_str(s, "currency", "USD"));
-	char buf[RSO_MONEY_STRLEN], buf2[RSO_MONEY_STRLEN];
 	json_t *r, *rows;
 	int64_t docs, ledger;
 	size_t i;
@@ -128,9 +126,9 @@ rso_report_audit(struct rso_store *s, const struct rso_period *p,
 		ledger = report_count(s, ties[i].ledger, p);
 		if (docs != ledger)
 			ties_out = 0;
-		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s}",
-		    "total", ties[i].what, "documents", rso_money_format(docs, x,
-		    buf), "ledger", rso_money_format(ledger, x, buf2), "ties",
+		json_array_append_new(rows, json_pack("{s:s, s:o, s:o, s:s}",
+		    "total", ties[i].what, "documents", report_money(docs, x),
+		    "ledger", report_money(ledger, x), "ties",
 		    docs == ledger ? "yes" : "NO"));
 	}
 	json_object_set_new(r, "ties", json_boolean(ties_out));
@@ -253,19 +251,18 @@ rso_report_roi(struct rso_store *s, const struct rso_period *p,
     struct rso_error *e)
 {
 	int x = rso_currency_exponent(rso_store_conf_str(s, "currency", "USD"));
-	char buf[RSO_MONEY_STRLEN];
 	json_t *r, *rows, *c;
 	struct roi o;
 	int k;
 
 #define ROW(name, v) json_array_append_new(rows, json_pack("{s:s, s:o}", \
 	"metric", (name), "value", (v)))
-#define MONEY(v) json_string(rso_money_format((v), x, buf))
+#define MONEY(v) report_money((v), x)
 	if (report_roi_get(s, p, x, &o, e) != 0)
 		return NULL;
 	r = report_new("roi", "Return on the program", p, s);
 	rows = report_section(r, "figures", "Fees, downstream care, costs and net",
-	    "metric,value");
+	    "metric=Figure,value");
 	ROW("fees collected", o.money ? MONEY(o.collected) : json_null());
 	ROW("downstream care", json_integer(o.ds.total_count));
 	ROW("downstream revenue", MONEY(o.ds.total_revenue));
@@ -279,7 +276,8 @@ rso_report_roi(struct rso_store *s, const struct rso_period *p,
 	ROW("return ratio", ratio_json(o.ratio));
 	rows = report_section(r, "downstream", "Downstream care by kind",
 	    "kind,count,revenue");
-	c = report_chart(r, "bars", "Downstream care by kind", "records", 0);
+	c = report_chart(r, "bars", "Downstream care by kind", "kind",
+	    "records", 0);
 	for (k = 0; k < NKINDS; k++) {
 		json_array_append_new(rows, json_pack("{s:s, s:I, s:o}", "kind",
 		    report_kind_names[k], "count", (json_int_t)o.ds.count[k],

@@ -33,6 +33,17 @@
 	" t.id = p.tx_id WHERE p.account = 'cash' AND p.amount > 0 AND t.at >=" \
 	" ?1 AND t.at < ?2"
 
+/*
+ * The survey response rate's numerator: of the cases first delivered in
+ * the period (the cohort), those with a survey answer, whenever it came.
+ * A cohort, so the rate can never pass 100%, which responses recorded in
+ * the month over opinions delivered in the month could.
+ */
+#define ANSWERED_SQL \
+	"SELECT count(*) FROM (" FIRST_IN("opinion.delivered") ") d WHERE" \
+	" EXISTS (SELECT 1 FROM events x WHERE x.case_id = d.case_id AND" \
+	" x.type = 'survey.answered')"
+
 /* The kinds rso-case downstream records, in the order reports list them. */
 #define NKINDS 4
 extern const char *const report_kind_names[NKINDS];
@@ -51,6 +62,7 @@ struct downstream {
 /* The figures of one period, as the monthly report lists them. */
 struct figures {
 	int64_t requests, consented, ready, delivered, read, cancelled;
+	int64_t answered;	/* of the delivered, those with a survey answer */
 	int64_t within, breaches, surveys, invoiced, collected, refunded;
 	int64_t outcomes[4];
 	struct downstream ds;
@@ -98,18 +110,33 @@ json_t *report_new(const char *name, const char *title,
     const struct rso_period *p, struct rso_store *s);
 
 /*
- * Append to r a section whose columns are the comma-separated cols; the
- * section's rows array (borrowed from r) is returned, to append rows to.
+ * Append to r a section whose columns are the comma-separated cols, each
+ * a key or key=Label (the label people read; else one made from the key:
+ * "last_year" is "Last year"); the section's rows array (borrowed from
+ * r) is returned, to append rows to.
  */
 json_t *report_section(json_t *r, const char *name, const char *title,
     const char *cols);
 
 /*
- * Append to r a chart of kind ("bars" or "histogram"), with a line drawn
- * at line when it is above 0; the chart (borrowed from r) is returned.
+ * Mark r's last section "aside": a page sets it beside the section before
+ * it when there is room (the monthly report's status beside its figures).
+ */
+void report_aside(json_t *r);
+
+/*
+ * Append to r a chart of kind ("bars" or "histogram") whose x axis is
+ * called axis and whose values count unit, with a line drawn at line when
+ * it is above 0; the chart (borrowed from r) is returned.
  */
 json_t *report_chart(json_t *r, const char *kind, const char *title,
-    const char *unit, int line);
+    const char *axis, const char *unit, int line);
+
+/*
+ * An amount of the report's currency as a cell: {"money":"4900.00"}, so
+ * that each format can show it as its readers expect.
+ */
+json_t *report_money(int64_t minor, int exponent);
 
 /* Append one label and its value to chart c. */
 void report_chart_add(json_t *c, const char *label, int64_t v);

@@ -60,8 +60,8 @@ static void
 clock_histogram(json_t *r, struct rso_store *s, const struct vec *clocks)
 {
 	json_t *c = report_chart(r, "histogram", "Days from ready to delivered "
-	    "(hold excluded)", "cases", (int)rso_store_conf_int(s, "sla_days",
-	    14));
+	    "(hold excluded)", "days from ready to delivered, in bins of 2",
+	    "cases", (int)rso_store_conf_int(s, "sla_days", 14));
 	int64_t bins[11] = { 0 }, d;
 	char label[16];
 	size_t i;
@@ -150,6 +150,7 @@ report_figures_get(struct rso_store *s, const struct rso_period *p,
 	    "records.complete") ")", p);
 	f->read = report_count(s, "SELECT count(*) FROM (" FIRST_IN(
 	    "opinion.acknowledged") ")", p);
+	f->answered = report_count(s, ANSWERED_SQL, p);
 	f->cancelled = report_count(s, "SELECT count(*) FROM events WHERE type ="
 	    " 'case.cancelled' AND at >= ?1 AND at < ?2", p);
 	st = report_prep(s, FIRST_IN("records.complete"), p);
@@ -218,8 +219,6 @@ report_figures_free(struct figures *f)
 static json_t *
 metric(struct figures *f, int k, int x)
 {
-	char buf[RSO_MONEY_STRLEN];
-
 	switch (k) {
 	case 0: return json_integer(f->requests);
 	case 1: return json_integer(f->consented);
@@ -240,16 +239,12 @@ metric(struct figures *f, int k, int x)
 	case 18: return json_integer(f->nps.responses);
 	case 19: return f->nps.responses ? json_integer(f->nps.nps) :
 	    json_null();
-	case 20: return rate(f->nps.responses, f->delivered);
-	case 21: return f->money ? json_string(rso_money_format(f->invoiced, x,
-	    buf)) : json_null();
-	case 22: return f->money ? json_string(rso_money_format(f->collected, x,
-	    buf)) : json_null();
-	case 23: return f->money ? json_string(rso_money_format(f->refunded, x,
-	    buf)) : json_null();
+	case 20: return rate(f->answered, f->delivered);
+	case 21: return f->money ? report_money(f->invoiced, x) : json_null();
+	case 22: return f->money ? report_money(f->collected, x) : json_null();
+	case 23: return f->money ? report_money(f->refunded, x) : json_null();
 	case 24: return json_integer(f->ds.total_count);
-	case 25: return json_string(rso_money_format(f->ds.total_revenue, x,
-	    buf));
+	case 25: return report_money(f->ds.total_revenue, x);
 	}
 	return json_null();
 }
@@ -276,6 +271,7 @@ rso_report_monthly(struct rso_store *s, const struct rso_period *p,
 	json_t *r, *rows, *c;
 	sqlite3_stmt *st;
 	int k, n = p->month ? 3 : 1;
+	char cols[256];
 	int x = rso_currency_exponent(rso_store_conf_str(s, "currency", "USD"));
 
 	if (p->month) {
@@ -291,14 +287,22 @@ rso_report_monthly(struct rso_store *s, const struct rso_period *p,
 		return NULL;
 	}
 	r = report_new("monthly", "Program report", p, s);
-	rows = report_section(r, "figures", "The month's figures",
-	    "metric,value,previous,last_year");
+	/* The value columns are named by their periods. */
+	if (n == 3)
+		snprintf(cols, sizeof(cols), "metric=Figure,value=%s,previous="
+		    "Month before (%s),last_year=Last year (%s)", p->label,
+		    prev.label, last.label);
+	else
+		snprintf(cols, sizeof(cols), "metric=Figure,value=%s,previous="
+		    "Period before,last_year=Last year", p->label);
+	rows = report_section(r, "figures", "The month's figures", cols);
 	for (k = 0; metric_names[k]; k++)
 		json_array_append_new(rows, json_pack("{s:s, s:o, s:o, s:o}",
 		    "metric", metric_names[k], "value", metric(&f[0], k, x),
 		    "previous", n == 3 ? metric(&f[1], k, x) : json_null(),
 		    "last_year", n == 3 ? metric(&f[2], k, x) : json_null()));
 	rows = report_section(r, "status", "Cases by status now", "status,cases");
+	report_aside(r);
 	st = rso_store_prepare(s, "SELECT status, count(*) FROM cases GROUP BY"
 	    " status ORDER BY count(*) DESC, status");
 	while (sqlite3_step(st) == SQLITE_ROW)
@@ -308,7 +312,7 @@ rso_report_monthly(struct rso_store *s, const struct rso_period *p,
 	/* Charts: the last twelve months' volume, and this month's outcomes. */
 	if (p->month) {
 		c = report_chart(r, "bars", "New requests, last 12 months",
-		    "cases", 0);
+		    "month", "cases", 0);
 		for (k = -11; k <= 0; k++) {
 			struct rso_period m;
 			rso_period_shift(p, k, &m);
@@ -317,7 +321,8 @@ rso_report_monthly(struct rso_store *s, const struct rso_period *p,
 			    " < ?2", &m));
 		}
 	}
-	c = report_chart(r, "bars", "Outcome mix", "opinions", 0);
+	c = report_chart(r, "bars", "Outcome mix", "outcome", "opinions",
+	    0);
 	for (k = 0; k < 4; k++)
 		report_chart_add(c, outcome_names[k], f[0].outcomes[k]);
 	clock_histogram(r, s, &f[0].clock);
@@ -368,9 +373,11 @@ rso_report_turnaround(struct rso_store *s, const struct rso_period *p,
 	char ready[RSO_TIME_STRLEN], dl[RSO_TIME_STRLEN];
 
 	stages = report_section(r, "specialties", "Ready to delivered, by "
-	    "specialty", "specialty,delivered,median_days,p90_days,within_sla");
+	    "specialty", "specialty,delivered,median_days,p90_days=90th percentile days,"
+	    "within_sla");
 	breaches = report_section(r, "breaches", "Cases that broke the SLA",
-	    "case,specialty,ready,delivered,days,held_days,stage");
+	    "case,specialty,ready,delivered,days=Days on the clock,"
+	    "held_days=Days on hold,stage=Where the time went");
 	sp = report_prep(s, "SELECT DISTINCT c.specialty FROM cases c JOIN ("
 	    FIRST_IN("opinion.delivered") ") d ON d.case_id = c.id ORDER BY 1", p);
 	while (sqlite3_step(sp) == SQLITE_ROW) {
@@ -415,80 +422,103 @@ rso_report_turnaround(struct rso_store *s, const struct rso_period *p,
 
 /* ---- funnel ---- */
 
+/*
+ * A funnel step: when a case has reached it (an SQL condition on the case
+ * c) and when it first did (an SQL value), in the order a case goes.
+ */
+struct step {
+	const char *name, *reached, *at;
+	int money;		/* needs the billing tables */
+};
+
+#define EVENT_STEP(name, type) { name, "EXISTS (SELECT 1 FROM events WHERE" \
+	" case_id = c.id AND type = '" type "')", "(SELECT min(at) FROM events" \
+	" WHERE case_id = c.id AND type = '" type "')", 0 }
+
+static const struct step funnel_steps[] = {
+	{ "requested", "1", "coalesce(c.received, c.created)", 0 },
+	EVENT_STEP("consented", "consent.recorded"),
+	EVENT_STEP("records complete", "records.complete"),
+	{ "paid", "EXISTS (SELECT 1 FROM invoices i WHERE i.case_id = c.id AND"
+	  " i.status IN ('paid', 'waived', 'covered'))", "(SELECT min(at) FROM"
+	  " events WHERE case_id = c.id AND (type = 'payment.received' OR (type"
+	  " = 'invoice.issued' AND json_extract(data, '$.status') IN ('waived',"
+	  " 'covered'))))", 1 },
+	EVENT_STEP("assigned", "case.assigned"),
+	EVENT_STEP("delivered", "opinion.delivered"),
+	EVENT_STEP("read", "opinion.acknowledged"),
+};
+
+/*
+ * The cases requested in p that reached step k and every step before it
+ * (of the steps in use), with the median days from the step before; a
+ * case that skipped a step stops at the one before it, so each step is a
+ * subset of the one before and no share can pass 100%.
+ */
+static int64_t
+funnel_count(struct rso_store *s, const struct rso_period *p, const int *use,
+    size_t k, size_t prev, struct vec *gap)
+{
+	char sql[4096];
+	size_t i, n;
+	int64_t count = 0, d;
+	sqlite3_stmt *st;
+
+	n = (size_t)snprintf(sql, sizeof(sql), "SELECT %s, %s FROM cases c WHERE"
+	    " c.created >= ?1 AND c.created < ?2", funnel_steps[prev].at,
+	    funnel_steps[k].at);
+	for (i = 1; i <= k && n < sizeof(sql); i++)
+		if (use[i])
+			n += (size_t)snprintf(sql + n, sizeof(sql) - n, " AND %s",
+			    funnel_steps[i].reached);
+	if (n >= sizeof(sql))
+		rso_diex(EX_SOFTWARE, "funnel: query too long");
+	st = report_prep(s, sql, p);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		count++;
+		if (k > 0 && sqlite3_column_type(st, 0) != SQLITE_NULL &&
+		    sqlite3_column_type(st, 1) != SQLITE_NULL &&
+		    (d = report_secs_between(col(st, 0), col(st, 1))) >= 0)
+			vec_push(gap, d);
+	}
+	sqlite3_finalize(st);
+	return count;
+}
+
 json_t *
 rso_report_funnel(struct rso_store *s, const struct rso_period *p,
     struct rso_error *e)
 {
-	static const struct {
-		const char *step, *sql;
-	} steps[] = {
-		{ "requested", "SELECT c.id, coalesce(c.received, c.created) FROM"
-		  " cases c WHERE c.created >= ?1 AND c.created < ?2" },
-		{ "consented", "consent.recorded" },
-		{ "paid", "payment" },
-		{ "records complete", "records.complete" },
-		{ "assigned", "case.assigned" },
-		{ "delivered", "opinion.delivered" },
-		{ "read", "opinion.acknowledged" },
-	};
+	enum { NSTEPS = sizeof(funnel_steps) / sizeof(funnel_steps[0]) };
 	json_t *r = report_new("funnel", "Funnel: cases requested in the period",
 	    p, s), *rows, *c;
 	int64_t first = 0, prevn = 0, n;
+	int use[NSTEPS], money = report_table_exists(s, "invoices");
 	struct vec gap;
-	sqlite3_stmt *st;
-	size_t k;
-	int money = report_table_exists(s, "invoices");
+	size_t k, prev = 0;
 
 	(void)e;
+	for (k = 0; k < NSTEPS; k++)
+		use[k] = !funnel_steps[k].money || money;
 	rows = report_section(r, "steps", "From request to a read opinion",
-	    "step,cases,of_previous,of_requested,median_days_from_previous");
-	c = report_chart(r, "bars", "Funnel", "cases", 0);
-	for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
-		char sql[1024];
-		memset(&gap, 0, sizeof(gap));
-		if (k == 0)
-			snprintf(sql, sizeof(sql), "%s", steps[0].sql);
-		else if (strcmp(steps[k].sql, "payment") == 0 && !money)
+	    "step,cases,of_previous=Of the step before,of_requested=Of requested,"
+	    "median_days_from_previous=Median days from the step before");
+	c = report_chart(r, "bars", "Funnel", "step", "cases", 0);
+	for (k = 0; k < NSTEPS; k++) {
+		if (!use[k])
 			continue;
-		else if (strcmp(steps[k].sql, "payment") == 0)
-			snprintf(sql, sizeof(sql), "SELECT c.id, (SELECT min(at) FROM"
-			    " events WHERE case_id = c.id AND type IN"
-			    " ('payment.received', 'invoice.issued') AND (type ="
-			    " 'payment.received' OR json_extract(data, '$.status') IN"
-			    " ('waived', 'covered'))), (SELECT min(at) FROM events WHERE"
-			    " case_id = c.id AND type = 'consent.recorded') FROM cases c"
-			    " JOIN invoices i ON i.case_id = c.id WHERE c.created >= ?1"
-			    " AND c.created < ?2 AND i.status IN ('paid', 'waived',"
-			    " 'covered')");
-		else
-			snprintf(sql, sizeof(sql), "SELECT c.id, (SELECT min(at) FROM"
-			    " events WHERE case_id = c.id AND type = '%s'), (SELECT"
-			    " min(at) FROM events WHERE case_id = c.id AND type = '%s')"
-			    " FROM cases c WHERE c.created >= ?1 AND c.created < ?2 AND"
-			    " EXISTS (SELECT 1 FROM events WHERE case_id = c.id AND type"
-			    " = '%s')", steps[k].sql, k == 1 ? "case.created" :
-			    strcmp(steps[k - 1].sql, "payment") == 0 ?
-			    "consent.recorded" : steps[k - 1].sql, steps[k].sql);
-		st = report_prep(s, sql, p);
-		n = 0;
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			n++;
-			if (k > 0 && sqlite3_column_text(st, 2)) {
-				int64_t d = report_secs_between(col(st, 2), col(st, 1));
-				if (d >= 0)
-					vec_push(&gap, d);
-			}
-		}
-		sqlite3_finalize(st);
+		memset(&gap, 0, sizeof(gap));
+		n = funnel_count(s, p, use, k, prev, &gap);
 		if (k == 0)
 			first = prevn = n;
 		json_array_append_new(rows, json_pack("{s:s, s:I, s:o, s:o, s:o}",
-		    "step", steps[k].step, "cases", (json_int_t)n, "of_previous",
-		    k ? rate(n, prevn) : json_null(), "of_requested", rate(n, first),
-		    "median_days_from_previous", k ? pct(gap.v, gap.n, 50) :
-		    json_null()));
-		report_chart_add(c, steps[k].step, n);
+		    "step", funnel_steps[k].name, "cases", (json_int_t)n,
+		    "of_previous", k ? rate(n, prevn) : json_null(), "of_requested",
+		    rate(n, first), "median_days_from_previous", k ? pct(gap.v,
+		    gap.n, 50) : json_null()));
+		report_chart_add(c, funnel_steps[k].name, n);
 		prevn = n;
+		prev = k;
 		free(gap.v);
 	}
 	return r;
@@ -522,7 +552,8 @@ rso_report_attrition(struct rso_store *s, const struct rso_period *p,
 		    col(st, 0), "stage", col(st, 1), "cases",
 		    (json_int_t)sqlite3_column_int64(st, 2)));
 	sqlite3_finalize(st);
-	c = report_chart(r, "bars", "Cancellations by reason", "cases", 0);
+	c = report_chart(r, "bars", "Cancellations by reason", "reason",
+	    "cases", 0);
 	st = report_prep(s, "SELECT json_extract(data, '$.reason'), count(*)"
 	    " FROM events WHERE type = 'case.cancelled' AND at >= ?1 AND at <"
 	    " ?2 GROUP BY 1 ORDER BY 2 DESC, 1", p);
@@ -554,7 +585,8 @@ rso_report_outcomes(struct rso_store *s, const struct rso_period *p,
 		    "specialty", col(st, 0), "outcome", col(st, 1), "impact",
 		    col(st, 2), "cases", (json_int_t)sqlite3_column_int64(st, 3)));
 	sqlite3_finalize(st);
-	c = report_chart(r, "bars", "Outcome mix", "opinions", 0);
+	c = report_chart(r, "bars", "Outcome mix", "outcome", "opinions",
+	    0);
 	st = report_prep(s, "SELECT o.outcome, count(*) FROM opinions o JOIN ("
 	    FIRST_IN("opinion.delivered") ") d ON d.case_id = o.case_id WHERE"
 	    " o.role = 'primary' GROUP BY 1 ORDER BY 2 DESC, 1", p);
@@ -573,7 +605,7 @@ rso_report_nps(struct rso_store *s, const struct rso_period *p,
 	json_t *r = report_new("nps", "Net Promoter Score", p, s), *rows;
 	struct rso_nps n = { 0 };
 	sqlite3_stmt *st;
-	int64_t delivered;
+	int64_t delivered, answered;
 
 	(void)e;
 	st = report_prep(s, "SELECT json_extract(data, '$.score') FROM events"
@@ -584,6 +616,7 @@ rso_report_nps(struct rso_store *s, const struct rso_period *p,
 	rso_nps_finish(&n);
 	delivered = report_count(s, "SELECT count(*) FROM (" FIRST_IN(
 	    "opinion.delivered") ")", p);
+	answered = report_count(s, ANSWERED_SQL, p);
 	rows = report_section(r, "nps", "Survey scores (0-10)",
 	    "responses,promoters,passives,detractors,nps,response_rate");
 	json_array_append_new(rows, json_pack("{s:I, s:I, s:I, s:I, s:o, s:o}",
@@ -591,7 +624,7 @@ rso_report_nps(struct rso_store *s, const struct rso_period *p,
 	    (json_int_t)n.promoters, "passives", (json_int_t)n.passives,
 	    "detractors", (json_int_t)n.detractors, "nps", n.responses ?
 	    json_integer(n.nps) : json_null(), "response_rate",
-	    rate(n.responses, delivered)));
+	    rate(answered, delivered)));
 	rows = report_section(r, "comments", "Comments", "case,score,comment");
 	st = report_prep(s, "SELECT case_id, json_extract(data, '$.score'),"
 	    " json_extract(data, '$.comment') FROM events WHERE type ="
@@ -617,7 +650,7 @@ rso_report_access(struct rso_store *s, const struct rso_period *p,
 
 	(void)e;
 	rows = report_section(r, "access", "Who read or changed clinical content",
-	    "at,actor,case,action,what");
+	    "at=Time,actor=Who,case,action,what");
 	st = report_prep(s, "SELECT at, actor, case_id, type, coalesce("
 	    "json_extract(data, '$.name'), json_extract(data, '$.segment'),"
 	    " json_extract(data, '$.study'), json_extract(data, '$.format'), '')"
@@ -656,7 +689,8 @@ rso_report_reach(struct rso_store *s, const struct rso_period *p,
 	sqlite3_finalize(st);
 	rows = report_section(r, "referrals", "By referral source",
 	    "source,cases");
-	c = report_chart(r, "bars", "Referral sources", "cases", 0);
+	c = report_chart(r, "bars", "Referral sources", "referral source",
+	    "cases", 0);
 	st = report_prep(s, "SELECT coalesce(referral_source, '-'), count(*)"
 	    " FROM cases WHERE created >= ?1 AND created < ?2 GROUP BY 1 ORDER"
 	    " BY 2 DESC, 1", p);
@@ -682,7 +716,6 @@ rso_report_specialists(struct rso_store *s, const struct rso_period *p,
 	int64_t within, total, payout;
 	int money = report_table_exists(s, "payouts");
 	int x = rso_currency_exponent(rso_store_conf_str(s, "currency", "USD"));
-	char buf[RSO_MONEY_STRLEN];
 
 	rows = report_section(r, "specialists", "Per specialist",
 	    "specialist,assigned,declined,delivered,median_review_days,"
@@ -727,7 +760,7 @@ rso_report_specialists(struct rso_store *s, const struct rso_period *p,
 		    (json_int_t)sqlite3_column_int64(st, 2), "delivered",
 		    (json_int_t)total, "median_review_days", pct(rev.v, rev.n, 50),
 		    "within_sla", rate(within, total), "payouts", money ?
-		    json_string(rso_money_format(payout, x, buf)) : json_null()));
+		    report_money(payout, x) : json_null()));
 		free(rev.v);
 	}
 	sqlite3_finalize(st);
