@@ -651,13 +651,15 @@ rso_report_access(struct rso_store *s, const struct rso_period *p,
 	(void)e;
 	rows = report_section(r, "access", "Who read or changed clinical content",
 	    "at=Time,actor=Who,case,action,what");
+	/* A search that showed a case showed its patient: an access too. */
 	st = report_prep(s, "SELECT at, actor, case_id, type, coalesce("
 	    "json_extract(data, '$.name'), json_extract(data, '$.segment'),"
-	    " json_extract(data, '$.study'), json_extract(data, '$.format'), '')"
-	    " FROM events WHERE at >= ?1 AND at < ?2 AND type IN ("
+	    " json_extract(data, '$.study'), json_extract(data, '$.format'),"
+	    " (SELECT group_concat(value, ' ') FROM json_each(data, '$.match')),"
+	    " '') FROM events WHERE at >= ?1 AND at < ?2 AND type IN ("
 	    "'records.read', 'records.filed', 'records.released',"
 	    " 'records.rejected', 'opinion.recorded', 'case.exported',"
-	    " 'export.written') ORDER BY seq", p);
+	    " 'export.written', 'case.found') ORDER BY seq", p);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s}",
 		    "at", col(st, 0), "actor", col(st, 1), "case", col(st, 2),

@@ -97,6 +97,9 @@ some_patients() {
 	[ "$(jq -sc '[.[] | select(.type == "case.found") | [.actor, .data]]' <<<"$output")" = '[["clerk",{"match":["patient.name"]}]]' ]
 	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from events where type = 'case.found' and data like '%jose%'")" = 0 ]
 	run -0 rso-case verify
+	# The privacy officer's access log lists it, with what matched.
+	run -0 rso-report access --month 2026-10
+	[ "$(jq -c 'select(.action == "case.found" and .case == "RSO-2026-000003") | [.actor, .what]' <<<"$output")" = '["clerk","patient.name"]' ]
 }
 
 @test "rso-case search: text for people, and a limit" {
