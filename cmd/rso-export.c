@@ -158,9 +158,9 @@ hl7_one(const char *id, const json_t *c, const json_t *op)
 	    "role"), ctl);
 	if (!opt_force && rso_export_seen(store, id, "hl7", name))
 		return existing(id, "hl7", name);
-	if ((rc = rso_export_entry(store, id, rso_json_str(op, "segment"),
-	    rso_json_str(op, "name"), ids, &content, &n, &e)) != 0) {
-		rso_warnx("%s: %s", id, e.msg);
+	if ((rc = rso_export_entry(store, id, op, ids, &content, &n, &e)) !=
+	    0) {
+		rso_warnx("%s", e.msg);
 		return rc;
 	}
 	m.control_id = ctl;
@@ -227,9 +227,9 @@ fhir_case(const char *id, const json_t *c)
 		goto done;
 	}
 	json_array_foreach(ops, i, op)
-		if ((rc = rso_export_entry(store, id, rso_json_str(op, "segment"),
-		    rso_json_str(op, "name"), ids, &bytes[i], &sizes[i], &e)) != 0) {
-			rso_warnx("%s: %s", id, e.msg);
+		if ((rc = rso_export_entry(store, id, op, ids, &bytes[i],
+		    &sizes[i], &e)) != 0) {
+			rso_warnx("%s", e.msg);
 			goto done;
 		}
 	if ((rc = rso_records_list(store, id, collect_record, recs, &e)) != 0 ||

@@ -9,6 +9,7 @@
 
 #include "rso_arc.h"
 #include "rso_case.h"
+#include "rso_casearc.h"
 #include "rso_event.h"
 #include "rso_hash.h"
 #include "rso_jsonl.h"
@@ -684,7 +685,8 @@ rso_record_from_manifest(const json_t *line, struct rso_record *r, char *why,
 
 int
 rso_records_put(struct rso_store *s, const char *id,
-    const struct rso_record *recs, size_t n, struct rso_error *e)
+    const struct rso_record *recs, size_t n, const struct rso_seg_sum *sum,
+    struct rso_error *e)
 {
 	char now[RSO_TIME_STRLEN];
 	json_t *items = json_array(), *data;
@@ -736,14 +738,16 @@ rso_records_put(struct rso_store *s, const char *id,
 	}
 	data = json_pack("{s:s, s:o, s:I}", "segment", recs[0].segment,
 	    "items", items, "held", (json_int_t)held);
-	rc = rso_case_event(s, id, "records.filed", data, e);
+	if (sum == NULL ||
+	    (rc = rso_casearc_bind(s, id, sum, data, e)) == 0)
+		rc = rso_case_event(s, id, "records.filed", data, e);
 	json_decref(data);
 	return rc;
 }
 
 int
 rso_records_where(struct rso_store *s, const char *id, const char *item,
-    char *name, char *segment, struct rso_error *e)
+    char *name, char *segment, char *sha256, struct rso_error *e)
 {
 	sqlite3_stmt *st;
 	char *end;
@@ -752,7 +756,7 @@ rso_records_where(struct rso_store *s, const char *id, const char *item,
 
 	if (*item == '\0' || *end != '\0' || n < 1 || n > 99999999)
 		return rso_error_set(e, EX_DATAERR, "%s: item: not a number", id);
-	st = rso_store_prepare(s, "SELECT name, segment FROM records"
+	st = rso_store_prepare(s, "SELECT name, segment, sha256 FROM records"
 	    " WHERE case_id = ? AND item = ?");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, n);
@@ -760,6 +764,7 @@ rso_records_where(struct rso_store *s, const char *id, const char *item,
 	if (rc == SQLITE_ROW) {
 		snprintf(name, 128, "%s", col(st, 0));
 		snprintf(segment, 128, "%s", col(st, 1));
+		snprintf(sha256, RSO_SHA256_HEXLEN, "%s", col(st, 2));
 	}
 	sqlite3_finalize(st);
 	if (rc == SQLITE_ROW)

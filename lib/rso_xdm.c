@@ -210,9 +210,8 @@ add_opinions(struct xdm *x, const struct rso_age_identities *ids)
 	int rc = 0;
 
 	json_array_foreach(ops, i, op) {
-		if ((rc = rso_export_entry(x->s, x->id, rso_json_str(op, "segment"),
-		    rso_json_str(op, "name"), (struct rso_age_identities *)ids,
-		    &bytes, &n, x->e)) != 0)
+		if ((rc = rso_export_entry(x->s, x->id, op,
+		    (struct rso_age_identities *)ids, &bytes, &n, x->e)) != 0)
 			break;
 		snprintf(title, sizeof(title), "Second opinion (%s)",
 		    rso_json_str(op, "role"));

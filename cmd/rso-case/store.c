@@ -166,7 +166,7 @@ case_verify(int argc, char **argv)
 	struct rso_verify v;
 	struct rso_store *s;
 	struct rso_error e;
-	size_t segs, orphans;
+	size_t segs, orphans, unrecorded;
 	int rc;
 
 	if (common_only(&argc, &argv) != 0) {
@@ -177,14 +177,18 @@ case_verify(int argc, char **argv)
 	if ((rc = rso_event_verify(s, &v, &e)) == 0)
 		printf("verify: %lld events, %lld cases, chain intact, head "
 		    "%.16s\n", v.events, v.cases, v.head);
-	/* Then the archives, by name only: no key is needed. */
-	if (rc == 0 && (rc = rso_casearc_check_all(s, &segs, &orphans, &e)) ==
-	    0) {
+	/* Then the archives, by name, size and SHA-256: no key is needed. */
+	if (rc == 0 && (rc = rso_casearc_check_all(s, &segs, &orphans,
+	    &unrecorded, &e)) == 0) {
 		printf("verify: %zu segments, every record and opinion in one",
 		    segs);
 		if (orphans > 0)
 			printf("; %zu hold nothing the store names (rso-case "
 			    "compact drops them)", orphans);
+		if (unrecorded > 0)
+			printf("; %zu written before sizes and hashes were "
+			    "recorded, not checked (rso-case compact records "
+			    "them)", unrecorded);
 		putchar('\n');
 	}
 	rso_store_close(s);
