@@ -283,3 +283,54 @@ rso-case: stdin:4: case: not a case id' ]
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from events where type = 'case.downstream'"
 	assert_output 0
 }
+
+@test "rso-case: verify checks each segment's size and SHA-256 without the key" {
+	init_with_key
+	ready_case 1
+	ready_case 2
+	a="$RSO_HOME/archives/RSO-2026-000001/000001.age"
+	cp "$a" saved.age
+	unset RSO_IDENTITY
+	run -0 rso-case verify
+	[ "${lines[1]}" = "verify: 2 segments, every record and opinion in one" ]
+	# The event that filed it carries what the segments table holds.
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from events where type = 'records.filed' and json_extract(data, '\$.segment_sha256') = (select sha256 from segments where case_id = 'RSO-2026-000001')"
+	assert_output 1
+	# Another case's segment copied over this one's.
+	cp "$RSO_HOME/archives/RSO-2026-000002/000001.age" "$a"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: RSO-2026-000001: segment 000001.age: SHA-256 does not match the store (altered or swapped)" ]
+	# Truncated.
+	head -c 200 saved.age >"$a"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: RSO-2026-000001: segment 000001.age: size does not match the store (truncated or replaced)" ]
+	# One byte altered.
+	cp saved.age "$a"
+	printf 'X' | dd of="$a" bs=1 seek=300 conv=notrunc status=none
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: RSO-2026-000001: segment 000001.age: SHA-256 does not match the store (altered or swapped)" ]
+	cp saved.age "$a"
+	run -0 rso-case verify
+}
+
+@test "rso-case: segments filed before they were recorded are reported, and compaction records them" {
+	init_with_key
+	ready_case 1
+	printf 'Synthetic lab.\n' >lab.txt
+	rso-collect add --type lab RSO-2026-000001 lab.txt >/dev/null
+	# As a store from before migration 310 has it: no rows.
+	sqlite3 "$RSO_HOME/rso.db" "delete from segments"
+	run -0 rso-case verify
+	[ "${lines[1]}" = "verify: 2 segments, every record and opinion in one; 2 written before sizes and hashes were recorded, not checked (rso-case compact records them)" ]
+	run -0 rso-case compact RSO-2026-000001
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select name, size from segments; select type, json_extract(data, '\$.segment') from events where type = 'archive.compacted'"
+	[ "${lines[0]}" = "000001-000002.age|$(stat -c %s "$RSO_HOME/archives/RSO-2026-000001/000001-000002.age")" ]
+	[ "${lines[1]}" = "archive.compacted|000001-000002.age" ]
+	run -0 rso-case verify
+	[ "${lines[1]}" = "verify: 1 segments, every record and opinion in one" ]
+	# A merged segment the store never recorded, over recorded ones.
+	rso-collect add --type note RSO-2026-000001 "$DATA/roster.jsonl" >/dev/null
+	cp "$RSO_HOME/archives/RSO-2026-000001/000003.age" "$RSO_HOME/archives/RSO-2026-000001/000001-000003.age"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: RSO-2026-000001: segment 000001-000003.age: not recorded, but replaces recorded segments" ]
+}

@@ -250,6 +250,44 @@ rso-collect: argument 3: not a regular file" ]
 	[ "$stderr" = "rso-collect: no identity (-i FILE or RSO_IDENTITY)" ]
 }
 
+@test "rso-collect: cat releases nothing of another case's segment or of bytes not filed" {
+	rm -rf "$RSO_HOME"
+	init_with_key
+	ready_case 1
+	ready_case 2
+	a="$RSO_HOME/archives/RSO-2026-000001/000001.age"
+	cp "$a" saved.age
+	# Case 2's segment under case 1's name: case.json says whose it is.
+	cp "$RSO_HOME/archives/RSO-2026-000002/000001.age" "$a"
+	run -65 --separate-stderr rso-collect cat RSO-2026-000001 1
+	[ "$stderr" = "rso-collect: RSO-2026-000001: item 0001: segment 000001.age belongs to another case" ]
+	[ -z "$output" ]
+	cp saved.age "$a"
+	# The SHA-256 the store holds is the one the bytes must have.
+	sqlite3 "$RSO_HOME/rso.db" "update records set sha256 = '$(printf '%064d' 0)' where case_id = 'RSO-2026-000001'"
+	run -65 --separate-stderr rso-collect cat RSO-2026-000001 0001
+	[ "$stderr" = "rso-collect: RSO-2026-000001: item 0001: SHA-256 does not match the store" ]
+	[ -z "$output" ]
+	# A segment without case.json does not say whose it is.
+	printf 'x\n' >x.txt
+	bsdtar -cf - x.txt | age -r "$PUBKEY" >"$a"
+	run -65 --separate-stderr rso-collect cat RSO-2026-000001 1
+	[ "$stderr" = "rso-collect: RSO-2026-000001: item 0001: segment 000001.age does not say whose it is" ]
+}
+
+@test "rso-collect: cat checks a record larger than it holds in memory, then releases it" {
+	rm -rf "$RSO_HOME"
+	init_with_key
+	ready_case 1
+	head -c $((17 << 20)) /dev/urandom >big.bin
+	rso-collect add --type other RSO-2026-000001 big.bin >/dev/null
+	rso-collect cat RSO-2026-000001 2 | cmp - big.bin
+	sqlite3 "$RSO_HOME/rso.db" "update records set sha256 = '$(printf '%064d' 0)' where item = 2"
+	run -65 --separate-stderr rso-collect cat RSO-2026-000001 2
+	[ "$stderr" = "rso-collect: RSO-2026-000001: item 0002: SHA-256 does not match the store" ]
+	[ -z "$output" ]
+}
+
 inbox_case() {
 	rm -rf "$RSO_HOME"
 	init_with_key

@@ -342,3 +342,20 @@ PY
 	[ "$stderr" = "rso-export: RSO-2026-000001: no DICOM to export" ]
 	[ "$(ls -A pacs)" = "" ]
 }
+
+@test "rso-export: an opinion from another case's segment is never exported under this one" {
+	ready_case 1
+	ready_case 2
+	printf '# Opinion one\n' >op1.md
+	printf '# Opinion two\n' >op2.md
+	deliver 1 op1.md
+	deliver 2 op2.md
+	seg=$(sqlite3 "$RSO_HOME/rso.db" "select segment from opinions where case_id = 'RSO-2026-000001'")
+	seg2=$(sqlite3 "$RSO_HOME/rso.db" "select segment from opinions where case_id = 'RSO-2026-000002'")
+	cp "$RSO_HOME/archives/RSO-2026-000002/$seg2" "$RSO_HOME/archives/RSO-2026-000001/$seg"
+	run -65 --separate-stderr rso-export --format hl7 --to ehr RSO-2026-000001
+	[ "$stderr" = "rso-export: RSO-2026-000001: opinion primary: segment $seg belongs to another case" ]
+	[ -z "$(ls -A ehr)" ]
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: RSO-2026-000001: segment $seg: SHA-256 does not match the store (altered or swapped)" ]
+}
