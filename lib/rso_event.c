@@ -222,7 +222,8 @@ verify_chain(struct rso_store *s, struct rso_verify *v, struct rso_error *e)
 		want++;
 	}
 	sqlite3_finalize(st);
-	strcpy(v->head, prev);
+	strcpy(v->head.hash, prev);
+	v->head.seq = want - 1;
 	if (bad)
 		return EX_DATAERR;
 	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
@@ -301,13 +302,72 @@ verify_orphans(struct rso_store *s, struct rso_error *e)
 }
 
 int
-rso_event_verify(struct rso_store *s, struct rso_verify *v,
-    struct rso_error *e)
+rso_event_head(struct rso_store *s, struct rso_head *h, struct rso_error *e)
+{
+	return last_event(s, &h->seq, h->hash, e);
+}
+
+int
+rso_head_parse(const char *s, struct rso_head *h)
+{
+	char *end;
+	size_t i;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	h->seq = strtoll(s, &end, 10);
+	if (*end != ':' || strlen(end + 1) != 64 || h->seq < 0)
+		return -1;
+	for (i = 1; i <= 64; i++)
+		if (!((end[i] >= '0' && end[i] <= '9') ||
+		    (end[i] >= 'a' && end[i] <= 'f')))
+			return -1;
+	memcpy(h->hash, end + 1, 65);
+	return 0;
+}
+
+/*
+ * The witnessed head against an intact chain (v from verify_chain): since
+ * each hash covers every event before it, the event being there with its
+ * hash vouches for the whole chain up to it.
+ */
+static int
+verify_witness(struct rso_store *s, const struct rso_head *w,
+    const struct rso_verify *v, struct rso_error *e)
+{
+	sqlite3_stmt *st;
+	int rc, same;
+
+	if (w->seq > v->head.seq)
+		return rso_error_set(e, EX_DATAERR, "head %lld: gone (the chain "
+		    "ends at event %lld)", w->seq, v->head.seq);
+	if (w->seq == 0)
+		same = strcmp(w->hash, zero_hash) == 0;
+	else {
+		st = rso_store_prepare(s, "SELECT hash FROM events WHERE seq = ?");
+		sqlite3_bind_int64(st, 1, w->seq);
+		rc = sqlite3_step(st);
+		same = rc == SQLITE_ROW && strcmp(col(st, 0), w->hash) == 0;
+		sqlite3_finalize(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return rso_store_sqlerr(s, rc, e);
+	}
+	if (!same)
+		return rso_error_set(e, EX_DATAERR, "head %lld: hash does not "
+		    "match the witness", w->seq);
+	return 0;
+}
+
+int
+rso_event_verify(struct rso_store *s, const struct rso_head *witness,
+    struct rso_verify *v, struct rso_error *e)
 {
 	int rc;
 
 	memset(v, 0, sizeof(*v));
 	if ((rc = verify_chain(s, v, e)) != 0)
+		return rc;
+	if (witness != NULL && (rc = verify_witness(s, witness, v, e)) != 0)
 		return rc;
 	if ((rc = verify_states(s, v, e)) != 0)
 		return rc;

@@ -19,38 +19,63 @@ local_setup() {
 	export RSO_NOW=2026-10-05T12:00:00Z
 }
 
+# The follow-up mails in the outbox (not the nightly mail of the chain head).
+followup_mails() {
+	grep -L '^Subject: RSO chain head' outbox/* | wc -l
+}
+
 @test "cron: rso-nightly is quiet on success, mails once, and logs what it did" {
 	echo "a report" >inbox/RSO-2026-000001-report.txt
 	run -0 --separate-stderr rso-nightly
 	assert_output ''
 	[ "$stderr" = '' ]
-	[ "$(ls outbox | wc -l)" -eq 3 ]
+	[ "$(followup_mails)" -eq 3 ]
 	[ "$(jq -s 'length' "$RSO_HOME"/log/*-followups.jsonl)" -eq 3 ]
 	[ "$(jq -r .item "$RSO_HOME"/log/*-inbox.jsonl)" = 0001 ]
 	run -0 --separate-stderr rso-nightly
 	[ "$stderr" = '' ]
-	[ "$(ls outbox | wc -l)" -eq 3 ]
+	[ "$(followup_mails)" -eq 3 ]
 	run -0 rso-case verify
+}
+
+@test "cron: rso-nightly witnesses the chain's head and catches a tail cut since" {
+	export RSO_WITNESS="$BATS_TEST_TMPDIR/witness"
+	run -0 --separate-stderr rso-nightly
+	[ "$stderr" = '' ]
+	head=$(cat "$RSO_WITNESS")
+	[ "$(rso-case verify | sed -n 's/^verify: head //p')" = "$head" ]
+	[ "$(grep -l "^Subject: RSO chain head" outbox/* | xargs grep -c "rso-case verify --head $head")" -eq 1 ]
+	grep -q '^To: staff@hospital.example' "$(grep -l "^Subject: RSO chain head" outbox/*)"
+	grep -qx "verify: head $head" "$RSO_HOME"/log/*-witness.jsonl
+	# The night's last events taken out around the schema.
+	n=${head%%:*}
+	sqlite3 "$RSO_HOME/rso.db" "drop trigger events_no_delete; delete from events where seq >= $((n - 1))"
+	run -65 --separate-stderr rso-nightly
+	[ "$stderr" = "rso-nightly: witness: rso-case: head $n: gone (the chain ends at event $((n - 2))) (exit 65)" ]
+	# The witness is kept, not overwritten by the cut chain's head.
+	[ "$(cat "$RSO_WITNESS")" = "$head" ]
 }
 
 @test "cron: two rso-nightly runs at once mail each follow-up exactly once" {
 	# One may find the other running: it says so and exits 75.
 	twice_at_once rso-nightly "rso-nightly: another run is going"
 	rso-nightly
-	[ "$(ls outbox | wc -l)" -eq 3 ]
+	[ "$(followup_mails)" -eq 3 ]
 }
 
 @test "cron: a failing step is one line naming it; the other steps still run" {
 	echo "stray" >inbox/stray.txt
 	run -65 --separate-stderr rso-nightly
 	[ "$stderr" = "rso-nightly: inbox: rso-collect: $PWD/inbox: entry 1: not DICOM, and no request token or case id in the name or a sidecar (moved to .rejected) (exit 65)" ]
-	[ "$(ls outbox | wc -l)" -eq 3 ]
-	# A sendmail that fails: the follow-ups step says so, with its status.
+	[ "$(followup_mails)" -eq 3 ]
+	# A sendmail that fails: the follow-ups step says so, with its status,
+	# and so does the witness step, whose mail of the head did not go.
 	printf '#!/bin/sh\necho "sendmail: relay down" >&2\nexit 75\n' >sendmail
 	export RSO_NOW=2026-10-09T12:00:00Z
 	run -75 --separate-stderr rso-nightly
-	[[ "$stderr" == "rso-nightly: followups: "* ]]
-	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "${stderr_lines[0]}" == "rso-nightly: followups: "* ]]
+	[ "${stderr_lines[1]}" = "rso-nightly: witness: sendmail: relay down (exit 75)" ]
+	[ "${#stderr_lines[@]}" -eq 2 ]
 	unset RSO_HOME
 	run -1 --separate-stderr rso-nightly
 	[[ "$stderr" == *"RSO_HOME is not set" ]]
@@ -91,7 +116,7 @@ whole_night() {
 # What the night did, as counts: records filed, mails, invoices, exports.
 night_counts() {
 	echo "records $(sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct sha256) from records")"
-	echo "mails $(ls outbox | wc -l)"
+	echo "mails $(followup_mails)"
 	echo "invoices $(sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct case_id) from invoices")"
 	echo "exports $(sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct case_id) from exports") $(ls ehr | wc -l)"
 }

@@ -48,8 +48,9 @@ case_usage(FILE *fp, int full)
 	    "  survey --score 0-10 [--comment text] [case ...]  record a satisfaction answer\n"
 	    "  downstream --kind procedure|admission|imaging|visit --revenue amount\n"
 	    "      [--date yyyy-mm-dd] [--note text] [case ...]  care that followed an opinion\n"
-	    "  verify                         check the event chain, case states and archives\n"
-	    "  backup dir                     a consistent copy of the store, online\n"
+	    "  verify [--head seq:hash]       check the event chain, case states and archives;\n"
+	    "                                 print the head; fail if a witnessed head is gone\n"
+	    "  backup dir                     a consistent copy of the store, online, with its head\n"
 	    "  compact [-i identity] [case ...]  merge each case's archive segments, drop orphans\n"
 	    "age-compatible encryption (recovery, partner exchange):\n", fp);
 	case_crypt_usage(fp);

@@ -160,23 +160,44 @@ case_init(int argc, char **argv)
 	return 0;
 }
 
+/* The head line, what the nightly job logs and mails and --head reads. */
+static void
+print_head(const struct rso_head *h)
+{
+	printf("verify: head %lld:%s\n", h->seq, h->hash);
+}
+
 int
 case_verify(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "head", required_argument, NULL, 'W' },
+		RSO_OPT_LONG, { 0 } };
+	struct rso_head witness, *w = NULL;
 	struct rso_verify v;
 	struct rso_store *s;
 	struct rso_error e;
 	size_t segs, orphans, unrecorded;
-	int rc;
+	int ch, rc;
 
-	if (common_only(&argc, &argv) != 0) {
+	rso_opt_reset();
+	while ((ch = getopt_long(argc, argv, RSO_OPT_SHORT, longopts,
+	    NULL)) != -1)
+		if (ch == 'W') {
+			if (rso_head_parse(optarg, &witness) != 0)
+				rso_diex(EX_USAGE, "--head: not SEQ:HASH (a "
+				    "\"verify: head\" line's)");
+			w = &witness;
+		} else
+			rso_opt_common(ch, optarg, case_usage);
+	if (optind != argc) {
 		case_usage(stderr, 0);
 		return EX_USAGE;
 	}
 	s = rso_store_xopen();
-	if ((rc = rso_event_verify(s, &v, &e)) == 0)
-		printf("verify: %lld events, %lld cases, chain intact, head "
-		    "%.16s\n", v.events, v.cases, v.head);
+	if ((rc = rso_event_verify(s, w, &v, &e)) == 0)
+		printf("verify: %lld events, %lld cases, chain intact%s\n",
+		    v.events, v.cases, w ? ", witnessed head there" : "");
 	/* Then the archives, by name, size and SHA-256: no key is needed. */
 	if (rc == 0 && (rc = rso_casearc_check_all(s, &segs, &orphans,
 	    &unrecorded, &e)) == 0) {
@@ -190,6 +211,7 @@ case_verify(int argc, char **argv)
 			    "recorded, not checked (rso-case compact records "
 			    "them)", unrecorded);
 		putchar('\n');
+		print_head(&v.head);
 	}
 	rso_store_close(s);
 	if (rc != 0)
@@ -268,6 +290,38 @@ copy_tree(const char *src, const char *dst, struct rso_error *e)
 	return rc;
 }
 
+/*
+ * The head of the copy, into DIR/head ("SEQ:HASH"): a witness the backup
+ * carries, so that "rso-case verify --head" on the live store shows that
+ * nothing the backup holds was cut from it since.
+ */
+static int
+write_head(const char *dir, struct rso_error *e)
+{
+	char *path = rso_xasprintf("%s/head", dir);
+	struct rso_store *copy;
+	struct rso_head h;
+	FILE *fp = NULL;
+	int rc, fd;
+
+	if ((rc = rso_store_open(dir, &copy, e)) != 0)
+		goto done;
+	rc = rso_event_head(copy, &h, e);
+	rso_store_close(copy);
+	if (rc != 0)
+		goto done;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
+	    (fp = fdopen(fd, "w")) == NULL ||
+	    fprintf(fp, "%lld:%s\n", h.seq, h.hash) < 0 || fflush(fp) != 0 ||
+	    fsync(fileno(fp)) != 0)
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
+	if (fp != NULL && fclose(fp) != 0 && rc == 0)
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
+done:
+	free(path);
+	return rc;
+}
+
 static int
 backup_into(struct rso_store *s, const char *dir, struct rso_error *e)
 {
@@ -295,6 +349,8 @@ backup_into(struct rso_store *s, const char *dir, struct rso_error *e)
 		free(a);
 		free(b);
 	}
+	if (rc == 0)
+		rc = write_head(dir, e);
 	if (rc != 0)
 		unlink(db);
 	free(src);
