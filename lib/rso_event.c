@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rso_derived.h"
 #include "rso_event.h"
 #include "rso_hash.h"
 #include "rso_jsonl.h"
@@ -229,24 +230,51 @@ verify_chain(struct rso_store *s, struct rso_verify *v, struct rso_error *e)
 	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
 }
 
+/* One case's state as its events fold it. */
+struct folded {
+	struct rso_state st;
+	char status_at[RSO_TIME_STRLEN];	/* when it entered its status */
+};
+
+/*
+ * Two times of one moment, as stored: a writer reads the clock for the
+ * event and again for the row, so a second may tick in between.
+ */
+static int
+same_moment(const char *a, const char *b)
+{
+	rso_time_t x, y;
+
+	if (rso_time_parse(a, &x) != 0 || rso_time_parse(b, &y) != 0)
+		return 0;
+	return x - y <= 2 && y - x <= 2;
+}
+
 /* Compare one case's folded state with its row in cases. */
 static int
-check_case(struct rso_store *s, const char *id, const struct rso_state *stt,
+check_case(struct rso_store *s, const char *id, const struct folded *f,
     struct rso_verify *v, struct rso_error *e)
 {
 	sqlite3_stmt *st = rso_store_prepare(s,
-	    "SELECT status FROM cases WHERE id = ?");
-	int rc, bad;
+	    "SELECT status, held_from, status_at FROM cases WHERE id = ?");
+	const char *bad = NULL;
+	int rc;
 
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	bad = rc != SQLITE_ROW ||
-	    strcmp(col(st, 0), rso_status_name(stt->status)) != 0;
+	if (rc != SQLITE_ROW ||
+	    strcmp(col(st, 0), rso_status_name(f->st.status)) != 0)
+		bad = "status";
+	else if (strcmp(col(st, 1), f->st.status == RSO_ST_ON_HOLD ?
+	    rso_status_name(f->st.held_from) : "") != 0)
+		bad = "held_from";
+	else if (!same_moment(col(st, 2), f->status_at))
+		bad = "status_at";
 	sqlite3_finalize(st);
 	v->cases++;
 	if (bad)
 		return rso_error_set(e, EX_DATAERR,
-		    "case %s: status does not follow from its events", id);
+		    "case %s: %s does not follow from its events", id, bad);
 	return 0;
 }
 
@@ -254,29 +282,33 @@ static int
 verify_states(struct rso_store *s, struct rso_verify *v, struct rso_error *e)
 {
 	sqlite3_stmt *st = rso_store_prepare(s,
-	    "SELECT case_id, type, seq FROM events WHERE case_id IS NOT NULL"
-	    " ORDER BY case_id, seq");
-	struct rso_state stt = { RSO_ST_NONE, RSO_ST_NONE };
+	    "SELECT case_id, type, seq, at FROM events WHERE case_id IS NOT"
+	    " NULL ORDER BY case_id, seq");
+	struct folded f = { { RSO_ST_NONE, RSO_ST_NONE }, "" };
+	enum rso_status before;
 	char cur[64] = "";
 	int rc, frc = 0;
 
 	while (frc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (strcmp(cur, col(st, 0)) != 0) {
-			if (cur[0] && (frc = check_case(s, cur, &stt, v, e)))
+			if (cur[0] && (frc = check_case(s, cur, &f, v, e)))
 				break;
 			snprintf(cur, sizeof(cur), "%s", col(st, 0));
-			stt.status = stt.held_from = RSO_ST_NONE;
+			f.st.status = f.st.held_from = RSO_ST_NONE;
 		}
-		if (rso_state_apply(&stt, col(st, 1), NULL) != 0) {
+		before = f.st.status;
+		if (rso_state_apply(&f.st, col(st, 1), NULL) != 0) {
 			v->bad_seq = sqlite3_column_int64(st, 2);
 			frc = rso_error_set(e, EX_DATAERR,
 			    "event %lld: %s not allowed in case %s's state",
 			    v->bad_seq, col(st, 1), cur);
-		}
+		} else if (f.st.status != before)
+			snprintf(f.status_at, sizeof(f.status_at), "%s",
+			    col(st, 3));
 	}
 	sqlite3_finalize(st);
 	if (frc == 0 && cur[0])
-		frc = check_case(s, cur, &stt, v, e);
+		frc = check_case(s, cur, &f, v, e);
 	if (frc != 0)
 		return frc;
 	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
@@ -371,5 +403,7 @@ rso_event_verify(struct rso_store *s, const struct rso_head *witness,
 		return rc;
 	if ((rc = verify_states(s, v, e)) != 0)
 		return rc;
-	return verify_orphans(s, e);
+	if ((rc = verify_orphans(s, e)) != 0)
+		return rc;
+	return rso_derived_verify(s, e);
 }

@@ -399,7 +399,7 @@ index_import(struct import *im, const struct rso_seg_sum *sum, json_t **out,
     struct rso_error *e)
 {
 	struct rso_state st;
-	json_t *data;
+	json_t *data, *ev;
 	size_t i;
 	int rc = 0;
 
@@ -412,8 +412,10 @@ index_import(struct import *im, const struct rso_seg_sum *sum, json_t **out,
 	    "case"), "records", (json_int_t)(im->nrecs - im->nops), "opinions",
 	    (json_int_t)im->nops);
 	/* The one segment of an import is recorded by case.imported. */
-	if ((rc = rso_casearc_bind(im->s, im->id, sum, data, e)) == 0)
-		rc = rso_case_event(im->s, im->id, "case.imported", data, e);
+	ev = json_deep_copy(data);
+	if ((rc = rso_casearc_bind(im->s, im->id, sum, ev, e)) == 0)
+		rc = rso_case_event(im->s, im->id, "case.imported", ev, e);
+	json_decref(ev);
 	if (rc == 0 && (rc = rso_case_state(im->s, im->id, &st, e)) == 0) {
 		*out = json_pack("{s:s, s:s, s:s, s:o}", "case", im->id, "ref",
 		    rso_json_str(im->partner, "request.ref"), "status",

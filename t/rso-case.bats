@@ -342,13 +342,37 @@ rso-case: stdin:4: case: not a case id' ]
 	run -0 rso-case verify
 }
 
+# Make the store what rso before migration 310 wrote: no segments rows,
+# and filing events without the segment's size and hash (the chain
+# rehashed, as that rso would have hashed it).
+as_before_310() {
+	sqlite3 "$RSO_HOME/rso.db" "drop trigger events_no_update; delete from segments"
+	python3 - "$RSO_HOME/rso.db" <<'PY'
+import hashlib, json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+prev = "0" * 64
+rows = db.execute("select seq, at, case_id, type, actor, data from events order by seq").fetchall()
+for seq, at, case, typ, actor, data in rows:
+    d = json.loads(data)
+    for k in ("segment_size", "segment_sha256"):
+        d.pop(k, None)
+    data = json.dumps(d, sort_keys=True, separators=(",", ":"))
+    canon = '{"actor":%s,"at":"%s","case":%s,"data":%s,"seq":%d,"type":%s}' % (
+        json.dumps(actor), at, json.dumps(case), data, seq, json.dumps(typ))
+    h = hashlib.sha256((prev + canon).encode()).hexdigest()
+    db.execute("update events set data = ?, prev = ?, hash = ? where seq = ?", (data, prev, h, seq))
+    prev = h
+db.commit()
+PY
+	sqlite3 "$RSO_HOME/rso.db" "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
+}
+
 @test "rso-case: segments filed before they were recorded are reported, and compaction records them" {
 	init_with_key
 	ready_case 1
 	printf 'Synthetic lab.\n' >lab.txt
 	rso-collect add --type lab RSO-2026-000001 lab.txt >/dev/null
-	# As a store from before migration 310 has it: no rows.
-	sqlite3 "$RSO_HOME/rso.db" "delete from segments"
+	as_before_310
 	run -0 rso-case verify
 	[ "${lines[1]}" = "verify: 2 segments, every record and opinion in one; 2 written before sizes and hashes were recorded, not checked (rso-case compact records them)" ]
 	run -0 rso-case compact RSO-2026-000001
@@ -362,4 +386,41 @@ rso-case: stdin:4: case: not a case id' ]
 	cp "$RSO_HOME/archives/RSO-2026-000001/000003.age" "$RSO_HOME/archives/RSO-2026-000001/000001-000003.age"
 	run -65 --separate-stderr rso-case verify
 	[ "$stderr" = "rso-case: RSO-2026-000001: segment 000001-000003.age: not recorded, but replaces recorded segments" ]
+}
+
+@test "rso-case: verify recomputes each stored fact from the events and names the first that differs" {
+	init_with_key
+	ready_case 1
+	# An amended request, with text beyond ASCII: the intake is the amended one.
+	jq -c '.ref="t-1" | .patient.name="Zoë Ünïcode Testperson" | .amend=true' "$DATA/request.json" | rso-intake >/dev/null
+	ready_case 2
+	cp -a "$RSO_HOME" pristine
+	run -0 rso-case verify
+	forged() {
+		rm -rf "$RSO_HOME"
+		cp -a pristine "$RSO_HOME"
+		sqlite3 "$RSO_HOME/rso.db" "$1"
+		run -65 --separate-stderr rso-case verify
+		[ "$stderr" = "rso-case: $2" ] || { echo "$1: $stderr" >&2; return 1; }
+	}
+	forged "update cases set intake = replace(intake, 'Testperson', 'Forged') where id = 'RSO-2026-000001'" \
+	    "case RSO-2026-000001: intake does not follow from its events"
+	forged "update cases set intake_hash = '$(printf '%064d' 0)' where id = 'RSO-2026-000002'" \
+	    "case RSO-2026-000002: intake_hash does not follow from its events"
+	forged "update cases set specialty = 'dermatology' where id = 'RSO-2026-000002'" \
+	    "case RSO-2026-000002: specialty does not follow from its events"
+	forged "update cases set created = '2020-01-01T00:00:00Z' where id = 'RSO-2026-000001'" \
+	    "case RSO-2026-000001: created does not follow from its events"
+	forged "update cases set status_at = '2020-01-01T00:00:00Z' where id = 'RSO-2026-000002'" \
+	    "case RSO-2026-000002: status_at does not follow from its events"
+	forged "update cases set held_from = 'ready' where id = 'RSO-2026-000002'" \
+	    "case RSO-2026-000002: held_from does not follow from its events"
+	forged "update segments set size = size + 1 where case_id = 'RSO-2026-000002'" \
+	    "case RSO-2026-000002: segment 000001.age does not follow from its events"
+	forged "insert into records (case_id, item, name, segment, type, sha256, media_type, size, added) select case_id, 2, 'records/0002-x.txt', segment, type, '$(printf '%064d' 0)', media_type, size, added from records where case_id = 'RSO-2026-000001'" \
+	    "case RSO-2026-000001: record 0002 does not follow from its events"
+	forged "update records set name = 'records/0007-other.txt' where case_id = 'RSO-2026-000002'" \
+	    "case RSO-2026-000002: record 0001 does not follow from its events"
+	forged "update consents set providers = '[\"*\"]' where case_id = 'RSO-2026-000001'" \
+	    "case RSO-2026-000001: consent 1 does not follow from its events"
 }

@@ -87,7 +87,7 @@ PY
 	# Without the key the archive cannot be read: nothing is written.
 	rso-case keygen -q -o other.txt
 	run -77 --separate-stderr rso-export --format hl7 --to ehr -i other.txt RSO-2026-000001
-	[ "$stderr" = "rso-export: RSO-2026-000001: $RSO_HOME/archives/RSO-2026-000001/000002.age: no identity matches any of the file's recipients" ]
+	[ "$stderr" = "rso-export: RSO-2026-000001: opinion primary: $RSO_HOME/archives/RSO-2026-000001/000002.age: no identity matches any of the file's recipients" ]
 	[ "$(ls -A ehr)" = "" ]
 	chmod 500 ehr
 	if [ "$(id -u)" -ne 0 ]; then
@@ -358,4 +358,21 @@ PY
 	[ -z "$(ls -A ehr)" ]
 	run -65 --separate-stderr rso-case verify
 	[ "$stderr" = "rso-case: RSO-2026-000001: segment $seg: SHA-256 does not match the store (altered or swapped)" ]
+}
+
+@test "rso-export: verify checks the opinions and exports tables against their events" {
+	ready_case 1
+	printf '# Opinion\n' >op.md
+	deliver 1 op.md
+	run -0 rso-export --format hl7 --to ehr RSO-2026-000001
+	name=$(jq -r .name <<<"$output")
+	run -0 rso-case verify
+	cp "$RSO_HOME/rso.db" saved.db
+	sqlite3 "$RSO_HOME/rso.db" "update opinions set outcome = 'confirmed'"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: case RSO-2026-000001: opinion primary does not follow from its events" ]
+	cp saved.db "$RSO_HOME/rso.db"
+	sqlite3 "$RSO_HOME/rso.db" "delete from exports"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: case RSO-2026-000001: export hl7 $name does not follow from its events" ]
 }
