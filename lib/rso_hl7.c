@@ -17,9 +17,15 @@ rso_hl7_escape(FILE *fp, const char *s)
 		case '~': fputs("\\R\\", fp); break;
 		case '\\': fputs("\\E\\", fp); break;
 		case '&': fputs("\\T\\", fp); break;
-		case '\r': fputs("\\X0D\\", fp); break;
-		case '\n': fputs("\\X0A\\", fp); break;
-		default: fputc(*s, fp);
+		default:
+			/*
+			 * Every control character as a hex escape: CR ends a
+			 * segment, and 0x0B and 0x1C frame a message in MLLP.
+			 */
+			if ((unsigned char)*s < 0x20 || *s == 0x7f)
+				fprintf(fp, "\\X%02X\\", (unsigned char)*s);
+			else
+				fputc(*s, fp);
 		}
 }
 

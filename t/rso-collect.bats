@@ -46,10 +46,46 @@ token() {
 EOF2
 	[ "$(jq -r .provider <<<"$output")" = "Test Imaging" ]
 	[ "$stderr" = 'rso-collect: stdin:2: provider: missing
-rso-collect: stdin:3: contact.pigeon: missing
-rso-collect: stdin:4: contact.fax: missing
+rso-collect: stdin:3: contact.pigeon: missing (the method'"'"'s address)
+rso-collect: stdin:4: contact.fax: missing (the method'"'"'s address)
 rso-collect: stdin:5: what: missing
 rso-collect: stdin:6: studies: not a list' ]
+}
+
+@test "rso-collect: a request goes only by its method, to that method's address" {
+	run -65 --separate-stderr rso-collect request <<'EOF2'
+{"case":"RSO-2026-000001","provider":"Test Imaging","contact":{"method":"fax","email":"records@imaging.example"},"what":"x"}
+{"case":"RSO-2026-000001","provider":"Test Imaging","contact":{"method":"email","email":"","fax":"5551234"},"what":"x"}
+{"case":"RSO-2026-000001","provider":"Test Imaging","contact":{"method":"email","email":"not an address"},"what":"x"}
+{"case":"RSO-2026-000001","provider":"Test Imaging","contact":{"method":"fax","fax":"5551234","email":"x@example.org"},"what":"MRI"}
+EOF2
+	[ "$stderr" = "rso-collect: stdin:1: contact.fax: missing (the method's address)
+rso-collect: stdin:2: contact.email: missing (the method's address)
+rso-collect: stdin:3: contact.email: not an email address" ]
+	[ "$(jq -r .provider <<<"$output")" = "Test Imaging" ]
+	# The letter of the fax request goes by fax, though an email was given.
+	mkdir outbox
+	printf '#!/bin/sh\ncat >"outbox/$(date +%%s%%N).eml"\n' >sendmail
+	chmod +x sendmail
+	echo '{"mail":{"fax_gateway":"{fax}@fax.example.org"}}' >"$RSO_HOME/config.json"
+	export RSO_NOW=2026-10-05T12:00:00Z
+	run -0 bash -c 'rso-collect due | SENDMAIL=./sendmail rso-mail | rso-collect sent'
+	[ "$(ls outbox | wc -l)" -eq 1 ]
+	grep -q '^To: 5551234@fax.example.org$' outbox/*.eml
+	! grep -q 'x@example.org' outbox/*.eml
+}
+
+@test "rso-collect: control characters in a request are refused, naming the member" {
+	run -65 --separate-stderr rso-collect request RSO-2026-000001 --provider $'Test\r\nBcc: x@example.org' --contact "fax:1" --what x
+	[ "$stderr" = "rso-collect: argument 1: provider: control character" ]
+	run -65 --separate-stderr rso-collect request RSO-2026-000001 --provider "Test Imaging" --contact "fax:1" --what $'MRI\x1b[2J'
+	[ "$stderr" = "rso-collect: argument 1: what: control character" ]
+	run -65 --separate-stderr rso-collect request <<'EOF2'
+{"case":"RSO-2026-000001","provider":"Test Imaging","contact":{"method":"fax","fax":"1\r\n"},"what":"x"}
+EOF2
+	[ "$stderr" = "rso-collect: stdin:1: contact.fax: control character" ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from record_requests"
+	assert_output 0
 }
 
 @test "rso-collect: request usage errors are exit 64" {

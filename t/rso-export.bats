@@ -376,3 +376,18 @@ PY
 	run -65 --separate-stderr rso-case verify
 	[ "$stderr" = "rso-case: case RSO-2026-000001: export hl7 $name does not follow from its events" ]
 }
+
+@test "rso-export: hl7 never writes raw MLLP frame bytes or other control characters" {
+	ready_case 1
+	printf '# Opinion\n' >op.md
+	deliver 1 op.md
+	# Text stored before control characters were refused at input.
+	sqlite3 "$RSO_HOME/rso.db" "update cases set intake = json_set(intake, '\$.patient.name', 'Test' || char(11) || 'Alpha' || char(28) || char(27) || 'Person')"
+	run -0 rso-export --format hl7 --to ehr RSO-2026-000001
+	name=$(jq -r .name <<<"$output")
+	# No control byte but the CR that ends each segment.
+	run -1 bash -c "tr -d '\r' <ehr/$name | LC_ALL=C grep -c '[[:cntrl:]]'"
+	assert_output 0
+	grep -qF '\X0B\Alpha\X1C\\X1B\Person' "ehr/$name"
+	/usr/bin/python3 -c 'import hl7, sys; hl7.parse(open(sys.argv[1], "rb").read().decode())' "ehr/$name"
+}

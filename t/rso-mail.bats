@@ -85,3 +85,38 @@ rso-mail: in.jsonl:5: recipient: not one address" ]
 	run -66 --separate-stderr rso-mail nosuch.jsonl
 	[ "$stderr" = "rso-mail: nosuch.jsonl: cannot read" ]
 }
+
+@test "rso-mail: no patient data on the command line or in the environment of any process it runs" {
+	# A sendmail that takes its time, so the run lasts while it is watched.
+	cat >sendmail <<'SH'
+#!/bin/sh
+[ "$1" = "-t" ] && [ "$2" = "-oi" ] || exit 64
+cat >"outbox/$(date +%s%N).eml"
+sleep 0.2
+SH
+	# Values no other test uses, so a match can only be this run's.
+	name="Zqx$$ Samplepatient" birth="1911-11-$((10 + RANDOM % 18))" email="zqx$$@patient.example"
+	for i in 1 2 3 4 5 6; do
+		jq -cn --arg n "$name" --arg b "$birth" --arg e "$email" --arg i "$i" \
+		    '{kind: "records-followup", case: "RSO-2026-000001", token: "REQ-7K3F9Q",
+		      attempt: ($i | tonumber), provider: "Test Clinic", contact: {method: "email", email: $e},
+		      patient: {name: $n, birth_date: $b}, what: "MRI"}'
+	done >lines.jsonl
+	# Every process's command line and environment, over and over, until
+	# the run is done.
+	(
+		while [ ! -e done ]; do
+			cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null | tr '\0' '\n'
+		done >seen
+	) &
+	sampler=$!
+	run -0 rso-mail lines.jsonl
+	touch done
+	wait "$sampler"
+	[ "$(ls outbox | wc -l)" -eq 6 ]
+	grep -q "records of $name, born $birth" outbox/*.eml
+	# The watch saw the run: the sleeping sendmail's command line.
+	grep -qx -- "$PWD/sendmail" seen
+	run -1 grep -cF -e "$name" -e "$birth" -e "$email" seen
+	assert_output 0
+}
