@@ -424,3 +424,37 @@ PY
 	forged "update consents set providers = '[\"*\"]' where case_id = 'RSO-2026-000001'" \
 	    "case RSO-2026-000001: consent 1 does not follow from its events"
 }
+
+@test "rso-case: list, show, log, verify and rso-report read a read-only copy, as a user who cannot write it" {
+	init_with_key
+	ready_case 1
+	rso-collect cat RSO-2026-000001 1 >/dev/null
+	ro=$(mktemp -d /tmp/rso-ro.XXXXXX)
+	chmod 755 "$ro"
+	rso-case backup -q "$ro/store"
+	if [ "$(id -u)" -eq 0 ]; then
+		# Root may write anything: read as a throw-away unprivileged user.
+		id rsoreader >/dev/null 2>&1 ||
+		    useradd --system --no-create-home --shell /usr/sbin/nologin rsoreader
+		chown -R rsoreader "$ro/store"
+		as_reader() { runuser -u rsoreader -- env PATH="$PATH" RSO_SHARE="$RSO_SHARE" RSO_NOW="$RSO_NOW" RSO_HOME="$ro/store" "$@"; }
+	else
+		as_reader() { RSO_HOME="$ro/store" "$@"; }
+	fi
+	chmod -R a-w "$ro/store"
+	find "$ro/store" -exec stat -c '%n %s %Y' {} + | sort >before
+	run -0 --separate-stderr as_reader rso-case list
+	[ "$(jq -r .case <<<"$output")" = RSO-2026-000001 ]
+	run -0 as_reader rso-case show RSO-2026-000001
+	run -0 as_reader rso-case log RSO-2026-000001
+	[ "$(jq -r .type <<<"$output" | tail -n 1)" = records.read ]
+	run -0 as_reader rso-case verify --head "$(cat "$ro/store/head")"
+	[ "${lines[1]}" = "verify: 1 segments, every record and opinion in one" ]
+	run -0 as_reader rso-report monthly --month 2026-10
+	# A verb that writes says it cannot, and nothing in the copy changed.
+	run -73 --separate-stderr as_reader rso-case hold RSO-2026-000001
+	find "$ro/store" -exec stat -c '%n %s %Y' {} + | sort >after
+	diff before after
+	chmod -R u+w "$ro"
+	rm -rf "$ro"
+}

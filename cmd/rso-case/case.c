@@ -142,7 +142,7 @@ case_show(int argc, char **argv)
 	int rc;
 
 	sc.fmt = format_only(&argc, &argv);
-	sc.s = rso_store_xopen();
+	sc.s = rso_store_xopen_ro();
 	rc = rso_case_each_input(argc, argv, show_one, &sc);
 	rso_store_close(sc.s);
 	return rc;
@@ -238,7 +238,7 @@ case_list(int argc, char **argv)
 		case_usage(stderr, 0);
 		return EX_USAGE;
 	}
-	s = rso_store_xopen();
+	s = rso_store_xopen_ro();
 	if (fmt == FMT_TEXT)
 		printf("%-16s %-17s %-17s %-16s %s\n", "CASE", "STATUS", "SINCE",
 		    "SPECIALTY", "REF");
@@ -292,7 +292,7 @@ case_log(int argc, char **argv)
 	}
 	if (!rso_case_id_valid(argv[0]))
 		rso_diex(EX_USAGE, "argument 1: not a case id");
-	s = rso_store_xopen();
+	s = rso_store_xopen_ro();
 	rc = rso_case_state(s, argv[0], &st, &e);
 	if (rc == 0)
 		rc = rso_event_foreach(s, argv[0], log_one, &fmt, &e);

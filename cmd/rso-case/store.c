@@ -194,7 +194,7 @@ case_verify(int argc, char **argv)
 		case_usage(stderr, 0);
 		return EX_USAGE;
 	}
-	s = rso_store_xopen();
+	s = rso_store_xopen_ro();
 	if ((rc = rso_event_verify(s, w, &v, &e)) == 0)
 		printf("verify: %lld events, %lld cases, chain intact%s\n",
 		    v.events, v.cases, w ? ", witnessed head there" : "");
