@@ -1034,24 +1034,38 @@ rso_seg_copy_latest(const char *casedir, const struct rso_age_identities *ids,
 	return rc;
 }
 
-int
-rso_seg_commit_as(struct rso_seg_writer *w, const char *name,
+/*
+ * Give the finished temp file name in its folder with mode, replacing
+ * what was there (a stale merged segment an earlier run left; an export's
+ * file), and fsync the folder.
+ */
+static int
+w_replace(struct rso_seg_writer *w, const char *name, mode_t mode,
     struct rso_error *e)
 {
-	char *path;
-	int rc;
+	char *path = rso_xasprintf("%s/%s", w->casedir, name);
+	int rc = 0;
 
-	if ((rc = w_finish(w, e)) != 0)
-		return rc;
-	path = rso_xasprintf("%s/%s", w->casedir, name);
-	/* As other exports: readable by the importing service's group. */
-	if (chmod(w->tmp, 0640) != 0 || rename(w->tmp, path) != 0)
+	if (chmod(w->tmp, mode) != 0 || rename(w->tmp, path) != 0)
 		rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", path,
 		    strerror(errno));
 	else if (rso_fsync_dir(w->casedir) != 0)
 		rc = rso_error_set(e, EX_IOERR, "%s: %s", w->casedir,
 		    strerror(errno));
 	free(path);
+	return rc;
+}
+
+int
+rso_seg_commit_as(struct rso_seg_writer *w, const char *name,
+    struct rso_error *e)
+{
+	int rc;
+
+	if ((rc = w_finish(w, e)) != 0)
+		return rc;
+	/* As other exports: readable by the importing service's group. */
+	rc = w_replace(w, name, 0640, e);
 	rso_seg_abort(w);
 	return rc;
 }
@@ -1083,26 +1097,6 @@ compact_remove(const char *casedir, unsigned long lo, unsigned long hi,
 	if (rc == 0 && rso_fsync_dir(casedir) != 0)
 		rc = rso_error_set(e, EX_IOERR, "%s: %s", casedir,
 		    strerror(errno));
-	return rc;
-}
-
-/*
- * Give the finished merged segment its name, replacing a stale one that an
- * earlier run left there (its bind was superseded by ours).
- */
-static int
-w_replace(struct rso_seg_writer *w, const char *name, struct rso_error *e)
-{
-	char *path = rso_xasprintf("%s/%s", w->casedir, name);
-	int rc = 0;
-
-	if (rename(w->tmp, path) != 0)
-		rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", path,
-		    strerror(errno));
-	else if (rso_fsync_dir(w->casedir) != 0)
-		rc = rso_error_set(e, EX_IOERR, "%s: %s", w->casedir,
-		    strerror(errno));
-	free(path);
 	return rc;
 }
 
@@ -1151,7 +1145,7 @@ rso_seg_compact(const char *casedir, const struct rso_age_recipients *r,
 	if (bind != NULL)
 		rc = bind(&sum, ctx, e);
 	if (rc == 0)
-		rc = w_replace(w, name, e);
+		rc = w_replace(w, name, 0600, e);
 	rso_seg_abort(w);
 	/* The merged segment is durable: only now drop what it replaces. */
 	if (rc == 0)

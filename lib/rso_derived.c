@@ -43,17 +43,6 @@ static const char cases_sql[] =
     "  'case.amended'))"
     " ORDER BY c.id";
 
-/* Two times of one moment: the writer read the clock twice. */
-static int
-near(const char *a, const char *b)
-{
-	rso_time_t x, y;
-
-	if (rso_time_parse(a, &x) != 0 || rso_time_parse(b, &y) != 0)
-		return 0;
-	return x - y <= 2 && y - x <= 2;
-}
-
 /* The first column of a case row that its events do not give, or NULL. */
 static const char *
 case_differs(sqlite3_stmt *st)
@@ -69,7 +58,8 @@ case_differs(sqlite3_stmt *st)
 		return "intake_hash";
 	if (sqlite3_column_type(st, 4) != SQLITE_NULL)
 		return col(st, 4);
-	if (!near(col(st, 5), col(st, 6)))
+	/* The writer read the clock once for the row, once for the event. */
+	if (!rso_time_within(col(st, 5), col(st, 6), 2))
 		return "created";
 	return NULL;
 }

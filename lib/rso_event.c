@@ -236,20 +236,6 @@ struct folded {
 	char status_at[RSO_TIME_STRLEN];	/* when it entered its status */
 };
 
-/*
- * Two times of one moment, as stored: a writer reads the clock for the
- * event and again for the row, so a second may tick in between.
- */
-static int
-same_moment(const char *a, const char *b)
-{
-	rso_time_t x, y;
-
-	if (rso_time_parse(a, &x) != 0 || rso_time_parse(b, &y) != 0)
-		return 0;
-	return x - y <= 2 && y - x <= 2;
-}
-
 /* Compare one case's folded state with its row in cases. */
 static int
 check_case(struct rso_store *s, const char *id, const struct folded *f,
@@ -268,7 +254,8 @@ check_case(struct rso_store *s, const char *id, const struct folded *f,
 	else if (strcmp(col(st, 1), f->st.status == RSO_ST_ON_HOLD ?
 	    rso_status_name(f->st.held_from) : "") != 0)
 		bad = "held_from";
-	else if (!same_moment(col(st, 2), f->status_at))
+	/* A writer reads the clock for the event and again for the row. */
+	else if (!rso_time_within(col(st, 2), f->status_at, 2))
 		bad = "status_at";
 	sqlite3_finalize(st);
 	v->cases++;
