@@ -489,6 +489,43 @@ test_path(void)
 	json_decref(o);
 }
 
+/* Control characters: where one is refused, and where it is not. */
+static void
+test_control(void)
+{
+	static const struct {
+		const char *json, *path;	/* path NULL: none refused */
+	} cases[] = {
+		{ "{\"a\":\"plain text, \u00e9 and \u20ac\"}", NULL },
+		{ "{\"patient\":{\"name\":\"A\\u001bB\"}}", "patient.name" },
+		{ "{\"a\":\"x\\ny\"}", "a" },
+		{ "{\"a\":\"x\\u000by\"}", "a" },
+		{ "{\"a\":\"x\\u007fy\"}", "a" },
+		{ "{\"a\":\"x\\u0085y\"}", "a" },
+		{ "{\"a\":[\"ok\",\"x\\ry\"]}", "a.1" },
+		{ "{\"questions\":[\"one\\ntwo\\r\\n\\tthree\"]}", NULL },
+		{ "{\"questions\":[\"one\\u001btwo\"]}", "questions.0" },
+		{ "{\"x\":{\"note\":\"a\\nb\"},\"y\":\"c\\nd\"}", "y" },
+		{ "{\"x\":{\"a\\nb\":1}}", "x (member name)" },
+	};
+	char path[64];
+	size_t i;
+	json_t *v;
+	int found;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		v = json_loads(cases[i].json, 0, NULL);
+		found = rso_json_find_control(v, path, sizeof(path));
+		if (cases[i].path == NULL)
+			ok(v != NULL && !found, "control: none in %s",
+			    cases[i].json);
+		else
+			ok(v != NULL && found && strcmp(path, cases[i].path) == 0,
+			    "control: %s in %s", cases[i].path, cases[i].json);
+		json_decref(v);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -501,5 +538,6 @@ main(int argc, char **argv)
 	test_write();
 	test_canonical();
 	test_path();
+	test_control();
 	return tap_done();
 }
