@@ -391,3 +391,19 @@ PY
 	grep -qF '\X0B\Alpha\X1C\\X1B\Person' "ehr/$name"
 	/usr/bin/python3 -c 'import hl7, sys; hl7.parse(open(sys.argv[1], "rb").read().decode())' "ehr/$name"
 }
+
+@test "rso-export: xdm and dicom release no record whose bytes are not the ones filed" {
+	ready_case 1
+	gen-dicom --study mri "name=TEST^ALPHA" birth=19610301 n=2 >/dev/null
+	rso-collect add RSO-2026-000001 mri/*.dcm >/dev/null
+	printf '# Opinion\n' >op.md
+	deliver 1 op.md
+	sqlite3 "$RSO_HOME/rso.db" "update records set sha256 = '$(printf '%064d' 0)' where case_id = 'RSO-2026-000001' and item = 1"
+	run -65 --separate-stderr rso-export --format xdm --to ehr RSO-2026-000001
+	[ "$stderr" = "rso-export: RSO-2026-000001: item 0001: SHA-256 does not match the store" ]
+	[ -z "$(ls -A ehr)" ]
+	sqlite3 "$RSO_HOME/rso.db" "update records set sha256 = '$(printf '%064d' 1)' where case_id = 'RSO-2026-000001' and item = 2"
+	run -65 --separate-stderr rso-export --format dicom --to ehr RSO-2026-000001
+	[ "$stderr" = "rso-export: RSO-2026-000001: item 0002: SHA-256 does not match the store" ]
+	[ -z "$(ls -A ehr)" ]
+}
