@@ -252,8 +252,8 @@ open_entry(struct rso_store *s, const char *id, const char *segname,
 	    (rc = names_case(rd, &ent, id, names[i], e)) == 0)
 		rc = 1;
 	else if (rc == 0)
-		rso_error_set(e, EX_DATAERR, "segment %s does not say whose it "
-		    "is", names[i]);
+		rc = rso_error_set(e, EX_DATAERR, "segment %s does not say "
+		    "whose it is", names[i]);
 	/* The latest version of the name within that segment. */
 	while (rc == 1 && (rc = rso_seg_next(rd, &ent, e)) == 1)
 		if (!ent.isdir && strcmp(ent.name, name) == 0)
