@@ -5,78 +5,9 @@
 #include <string.h>
 
 #include "rso_derived.h"
-#include "rso_hash.h"
 #include "rso_store_priv.h"
-#include "rso_time.h"
 
 #define col(st, i) rso_store_col((st), (i))
-
-/* A member of the intake as its column holds it: text, else NULL. */
-#define MEMBER(path) \
-	"CASE WHEN json_type(c.intake, '$." path "') = 'text' THEN" \
-	" json_extract(c.intake, '$." path "') END"
-
-/*
- * Each case with the request its last case.created or case.amended
- * carries (event data is canonical JSON, and so is the extract of a
- * member of it), the first column not taken from its intake, and the
- * time of its creation.
- */
-static const char cases_sql[] =
-    "SELECT c.id, c.intake, c.intake_hash,"
-    " CASE r.type WHEN 'case.created' THEN r.data"
-    "  ELSE json_extract(r.data, '$.request') END,"
-    " CASE"
-    "  WHEN c.ref IS NOT " MEMBER("ref") " THEN 'ref'"
-    "  WHEN c.received IS NOT " MEMBER("received") " THEN 'received'"
-    "  WHEN c.specialty IS NOT " MEMBER("specialty") " THEN 'specialty'"
-    "  WHEN c.urgency IS NOT " MEMBER("urgency") " THEN 'urgency'"
-    "  WHEN c.country IS NOT " MEMBER("patient.country") " THEN 'country'"
-    "  WHEN c.region IS NOT " MEMBER("patient.region") " THEN 'region'"
-    "  WHEN c.referral_source IS NOT " MEMBER("referral_source")
-    "   THEN 'referral_source'"
-    " END,"
-    " c.created, (SELECT at FROM events WHERE case_id = c.id AND"
-    "  type = 'case.created')"
-    " FROM cases c LEFT JOIN events r ON r.seq = (SELECT max(seq) FROM"
-    "  events WHERE case_id = c.id AND type IN ('case.created',"
-    "  'case.amended'))"
-    " ORDER BY c.id";
-
-/* The first column of a case row that its events do not give, or NULL. */
-static const char *
-case_differs(sqlite3_stmt *st)
-{
-	char hex[RSO_SHA256_HEXLEN];
-	const char *intake = col(st, 1);
-
-	if (sqlite3_column_type(st, 3) == SQLITE_NULL ||
-	    strcmp(intake, col(st, 3)) != 0)
-		return "intake";
-	rso_sha256_hex(intake, strlen(intake), hex);
-	if (strcmp(hex, col(st, 2)) != 0)
-		return "intake_hash";
-	if (sqlite3_column_type(st, 4) != SQLITE_NULL)
-		return col(st, 4);
-	/* The writer read the clock once for the row, once for the event. */
-	if (!rso_time_within(col(st, 5), col(st, 6), 2))
-		return "created";
-	return NULL;
-}
-
-static int
-verify_cases(struct rso_store *s, struct rso_error *e)
-{
-	sqlite3_stmt *st = rso_store_prepare(s, cases_sql);
-	const char *bad;
-	int rc, frc = 0;
-
-	while (frc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((bad = case_differs(st)) != NULL)
-			frc = rso_error_set(e, EX_DATAERR, "case %s: %s does not "
-			    "follow from its events", col(st, 0), bad);
-	return rso_store_walk_end(s, st, rc, frc, e);
-}
 
 /*
  * A table against its events: sql selects the first row where the two
@@ -187,8 +118,6 @@ rso_derived_verify(struct rso_store *s, struct rso_error *e)
 	    opinions_sql, consents_sql, exports_sql, NULL };
 	int rc, i;
 
-	if ((rc = verify_cases(s, e)) != 0)
-		return rc;
 	for (i = 0; tables[i] != NULL; i++)
 		if ((rc = first_difference(s, tables[i], e)) != 0)
 			return rc;

@@ -7,15 +7,13 @@
 #include "rso_store.h"
 
 /*
- * Recompute from the events what the store keeps beside them, and compare:
- * each case's intake (its request as created or last amended), the
- * intake's SHA-256, created, and the columns taken from the request (ref,
- * received, specialty, urgency, country, region, referral_source); the
- * segments table; which records each case has and in which segment; the
- * opinions; consents; exports.  Returns 0, EX_DATAERR naming the first
- * difference ("case RSO-2026-000001: intake does not follow from its
- * events", "case ...: record 0002 does not follow from its events"), or a
- * store status.  Call on a chain already verified.
+ * Recompute from the events the tables the store keeps beside them, and
+ * compare: the segments table; which records each case has and in which
+ * segment; the opinions; consents; exports.  (The cases table is checked
+ * by rso_event_verify as it folds each case.)  Returns 0, EX_DATAERR
+ * naming the first difference ("case RSO-2026-000001: record 0002 does
+ * not follow from its events"), or a store status.  Call on a chain
+ * already verified.
  */
 int rso_derived_verify(struct rso_store *s, struct rso_error *e);
 

@@ -69,8 +69,11 @@ struct rso_verify {
  * hash before it, every hash matches its event; then, with witness not
  * NULL, that the witnessed head is still in the chain ("head 57: gone
  * (the chain ends at event 52)", "head 57: hash does not match the
- * witness"); then rederive each case's state from its events and compare
- * it with the cases table.  Returns 0 when intact; EX_DATAERR with the
+ * witness"); then rederive each case from its events -- its state, when
+ * it entered it, its request as created or last amended, the request's
+ * hash and the columns copied from it -- and compare it with the cases
+ * table ("case X: intake does not follow from its events"); then the
+ * other tables (rso_derived_verify).  Returns 0 when intact; EX_DATAERR with the
  * first failure in e ("event 57: hash does not match its content") and
  * v->bad_seq; or a store status.
  */

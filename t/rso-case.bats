@@ -392,7 +392,7 @@ PY
 	init_with_key
 	ready_case 1
 	# An amended request, with text beyond ASCII: the intake is the amended one.
-	jq -c '.ref="t-1" | .patient.name="Zoë Ünïcode Testperson" | .amend=true' "$DATA/request.json" | rso-intake >/dev/null
+	jq -c '.ref="t-1" | .patient.name="Zoë Ünïcode Testperson" | .patient.region="Nuevo León" | .amend=true' "$DATA/request.json" | rso-intake >/dev/null
 	ready_case 2
 	cp -a "$RSO_HOME" pristine
 	run -0 rso-case verify
@@ -409,6 +409,8 @@ PY
 	    "case RSO-2026-000002: intake_hash does not follow from its events"
 	forged "update cases set specialty = 'dermatology' where id = 'RSO-2026-000002'" \
 	    "case RSO-2026-000002: specialty does not follow from its events"
+	forged "update cases set region = 'Nuevo Leon' where id = 'RSO-2026-000001'" \
+	    "case RSO-2026-000001: region does not follow from its events"
 	forged "update cases set created = '2020-01-01T00:00:00Z' where id = 'RSO-2026-000001'" \
 	    "case RSO-2026-000001: created does not follow from its events"
 	forged "update cases set status_at = '2020-01-01T00:00:00Z' where id = 'RSO-2026-000002'" \
