@@ -23,6 +23,13 @@ deliver() {
 	rso-opinion deliver "$id" >/dev/null
 }
 
+# Case 1 delivered with a one-line synthetic opinion.
+deliver_one() {
+	ready_case 1
+	printf '# Opinion\n' >op.md
+	deliver 1 op.md
+}
+
 @test "rso-export: hl7 survives | ^ ~ \\ & and newlines exactly, as python3-hl7 reads it" {
 	ready_case 1 '.patient.name = "Zoë |Pipe^Caret~Tilde\\Back&Amp Testperson" | .questions = ["Is it | ^ ~ \\ & safe?\nSecond line\r\nThird"]'
 	printf '# Opinion | ^ ~ \\ &\n\nLine two\r\nééé\n' >op.md
@@ -361,9 +368,7 @@ PY
 }
 
 @test "rso-export: verify checks the opinions and exports tables against their events" {
-	ready_case 1
-	printf '# Opinion\n' >op.md
-	deliver 1 op.md
+	deliver_one
 	run -0 rso-export --format hl7 --to ehr RSO-2026-000001
 	name=$(jq -r .name <<<"$output")
 	run -0 rso-case verify
@@ -378,9 +383,7 @@ PY
 }
 
 @test "rso-export: hl7 never writes raw MLLP frame bytes or other control characters" {
-	ready_case 1
-	printf '# Opinion\n' >op.md
-	deliver 1 op.md
+	deliver_one
 	# Text stored before control characters were refused at input.
 	sqlite3 "$RSO_HOME/rso.db" "update cases set intake = json_set(intake, '\$.patient.name', 'Test' || char(11) || 'Alpha' || char(28) || char(27) || 'Person')"
 	run -0 rso-export --format hl7 --to ehr RSO-2026-000001
