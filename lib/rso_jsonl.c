@@ -242,6 +242,41 @@ find_control(const json_t *v, int multiline, char *path, size_t n,
 	return 0;
 }
 
+void
+rso_json_visible(json_t *v)
+{
+	const char *k;
+	char *s, *p;
+	json_t *x;
+	size_t i, len;
+
+	if (json_is_string(v)) {
+		len = json_string_length(v);
+		if (!has_control(json_string_value(v), len, 1) &&
+		    memchr(json_string_value(v), '\r', len) == NULL)
+			return;
+		s = rso_xmalloc(len + 1);
+		memcpy(s, json_string_value(v), len + 1);
+		for (p = s; p < s + len; p++)
+			if (*p == '\r' || (has_control(p, 1, 1) &&
+			    (unsigned char)*p != 0xc2))
+				*p = '?';
+			else if ((unsigned char)*p == 0xc2 && p + 1 < s + len &&
+			    has_control(p, 2, 1)) {
+				/* A C1 character: two bytes, one '?' and a space. */
+				p[0] = '?';
+				p[1] = ' ';
+			}
+		json_string_setn(v, s, len);
+		free(s);
+		return;
+	}
+	json_object_foreach(v, k, x)
+		rso_json_visible(x);
+	json_array_foreach(v, i, x)
+		rso_json_visible(x);
+}
+
 int
 rso_json_find_control(const json_t *v, char *path, size_t n)
 {

@@ -69,6 +69,14 @@ char *rso_json_canonical(const json_t *v);
  */
 int rso_json_find_control(const json_t *v, char *path, size_t n);
 
+/*
+ * Make every string in v safe to print on a terminal, in place: each
+ * control character but tab and line feed (C0, DEL, C1) becomes '?'.
+ * For text meant for a person, of data stored before such characters
+ * were refused at input.
+ */
+void rso_json_visible(json_t *v);
+
 /* obj["a"]["b"]... for a dotted path "a.b"; NULL when absent. */
 json_t *rso_json_path(const json_t *obj, const char *path);
 

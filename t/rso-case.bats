@@ -460,3 +460,16 @@ PY
 	chmod -R u+w "$ro"
 	rm -rf "$ro"
 }
+
+@test "rso-case: show, list and log -f text print no control character a terminal would obey" {
+	cases 1
+	# Text stored before control characters were refused at input.
+	sqlite3 "$RSO_HOME/rso.db" "update cases set ref = 't' || char(27) || '[2J', intake = json_set(intake, '\$.patient.name', 'Test' || char(27) || ']0;x' || char(7) || 'Alpha' || char(13))"
+	for verb in "show -f text RSO-2026-000001" "list -f text" "log -f text RSO-2026-000001"; do
+		run -0 rso-case $verb
+		run -1 bash -c "rso-case $verb | tr -d '\n\t' | LC_ALL=C grep -c '[[:cntrl:]]'"
+		assert_output 0
+	done
+	run -0 rso-case show -f text RSO-2026-000001
+	assert_line --index 2 --partial "Test?]0;x?Alpha?, born"
+}

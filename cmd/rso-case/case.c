@@ -107,6 +107,7 @@ show_one(const char *id, json_t *line, const char *where, void *ctx)
 	if (sc->fmt == FMT_TEXT) {
 		if (sc->n++)
 			putchar('\n');
+		rso_json_visible(c);
 		show_text(c);
 	} else
 		rso_jsonl_write(stdout, c);
@@ -168,6 +169,7 @@ list_one(json_t *c, void *ctx)
 		rso_csv_end(stdout);
 		return 0;
 	}
+	rso_json_visible(c);
 	printf("%-16s %-17s %-17s %-16s %s\n", str(c, "case"), str(c, "status"),
 	    local(str(c, "status_at"), buf), str(c, "specialty"), str(c, "ref"));
 	return 0;
@@ -273,6 +275,7 @@ log_one(json_t *ev, void *ctx)
 
 	if (*fmt == FMT_JSON)
 		return rso_jsonl_write(stdout, ev);
+	rso_json_visible(ev);
 	log_text(ev);
 	return 0;
 }

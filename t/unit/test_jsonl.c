@@ -526,6 +526,21 @@ test_control(void)
 	}
 }
 
+/* Strings made safe to print, in place. */
+static void
+test_visible(void)
+{
+	json_t *v = json_pack("{s:s, s:[s]}", "a", "x\033[2J\ty\rz\nw",
+	    "b", "p\302\205q \302\242");
+
+	rso_json_visible(v);
+	is_str(json_string_value(json_object_get(v, "a")), "x?[2J\ty?z\nw",
+	    "visible: ESC and CR become '?', tab and LF stay");
+	is_str(json_string_value(json_array_get(json_object_get(v, "b"), 0)),
+	    "p? q \302\242", "visible: a C1 character becomes '? ', U+00A2 stays");
+	json_decref(v);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -539,5 +554,6 @@ main(int argc, char **argv)
 	test_canonical();
 	test_path();
 	test_control();
+	test_visible();
 	return tap_done();
 }
