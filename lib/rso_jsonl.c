@@ -242,6 +242,12 @@ find_control(const json_t *v, int multiline, char *path, size_t n,
 	return 0;
 }
 
+int
+rso_text_has_control(const char *s, int multiline)
+{
+	return has_control(s, strlen(s), multiline);
+}
+
 void
 rso_json_visible(json_t *v)
 {

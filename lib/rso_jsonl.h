@@ -69,6 +69,10 @@ char *rso_json_canonical(const json_t *v);
  */
 int rso_json_find_control(const json_t *v, char *path, size_t n);
 
+/* Whether the string s holds a control character, by the same rules:
+ * multiline allows tab, LF and CR. */
+int rso_text_has_control(const char *s, int multiline);
+
 /*
  * Make every string in v safe to print on a terminal, in place: each
  * control character but tab and line feed (C0, DEL, C1) becomes '?'.

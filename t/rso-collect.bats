@@ -361,6 +361,19 @@ rso-collect: in: entry 4: sidecar: case: not a case id (moved to .rejected)" ]
 	[ "$(jq -sr '[.[] | select(.type=="report")][0] | [.source, .date] | join(",")' <<<"$output")" = "Patient upload,2026-09-30" ]
 }
 
+@test "rso-collect: control characters in a sidecar or --source are refused" {
+	inbox_case
+	rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-01-01 >/dev/null
+	echo "note" >in/note.txt
+	printf '{"case":"RSO-2026-000001","source":"Test\\u001b[2JHospital"}\n' >in/note.txt.json
+	run -65 --separate-stderr rso-collect inbox in
+	[ "$stderr" = "rso-collect: in: entry 1: sidecar: control character in a member (moved to .rejected)" ]
+	run -64 --separate-stderr rso-collect add --source $'Test\r\nHospital' RSO-2026-000001 in/.rejected/note.txt
+	[ "${stderr_lines[0]}" = "rso-collect: --source: control character" ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from records"
+	assert_output 0
+}
+
 @test "rso-collect: inbox reads folders, zip files and ISO images of imaging CDs" {
 	inbox_case
 	mkdir -p cd/DICOM in/RSO-2026-000001-folder/sub

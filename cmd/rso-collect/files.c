@@ -40,7 +40,14 @@ add_opt(int ch, const char *arg)
 		}
 		opt_type = arg;
 		break;
-	case 's': opt_source = arg; break;
+	case 's':
+		/* A provider's name is one line of text. */
+		if (rso_text_has_control(arg, 0)) {
+			rso_warnx("--source: control character");
+			opt_bad = 1;
+		}
+		opt_source = arg;
+		break;
 	case 'd':
 		if (rso_date_parse(arg, &t) != 0) {
 			rso_warnx("--date: not a date (YYYY-MM-DD)");

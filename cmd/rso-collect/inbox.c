@@ -91,6 +91,7 @@ read_sidecar(struct inbox *ib, const char *name, struct arrival *a,
 {
 	char *path = rso_xasprintf("%s/%s.json", ib->dir, name);
 	json_error_t err;
+	char member[128];
 	const char *v;
 
 	if (access(path, F_OK) != 0) {
@@ -101,6 +102,10 @@ read_sidecar(struct inbox *ib, const char *name, struct arrival *a,
 	free(path);
 	if (!json_is_object(a->sidecar)) {
 		*why = "sidecar: not a JSON object";
+		return -1;
+	}
+	if (rso_json_find_control(a->sidecar, member, sizeof(member))) {
+		*why = "sidecar: control character in a member";
 		return -1;
 	}
 	if ((v = rso_json_str(a->sidecar, "case")) != NULL) {
