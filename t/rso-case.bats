@@ -6,6 +6,15 @@ local_setup() {
 	rso-case init -q
 }
 
+# The read-only copy a test made outside its own folder (so that another
+# user can reach it) goes, whether the test passed or not.
+teardown() {
+	if [ -n "${RO_COPY:-}" ] && [ -d "$RO_COPY" ]; then
+		chmod -R u+w "$RO_COPY"
+		rm -rf "$RO_COPY"
+	fi
+}
+
 # n cases from the test request, refs t-1..t-n.
 cases() {
 	for i in $(seq 1 "$1"); do jq -c ".ref=\"t-$i\"" "$DATA/request.json"; done |
@@ -432,6 +441,7 @@ PY
 	ready_case 1
 	rso-collect cat RSO-2026-000001 1 >/dev/null
 	ro=$(mktemp -d /tmp/rso-ro.XXXXXX)
+	RO_COPY=$ro
 	chmod 755 "$ro"
 	rso-case backup -q "$ro/store"
 	if [ "$(id -u)" -eq 0 ]; then
@@ -457,8 +467,6 @@ PY
 	run -73 --separate-stderr as_reader rso-case hold RSO-2026-000001
 	find "$ro/store" -exec stat -c '%n %s %Y' {} + | sort >after
 	diff before after
-	chmod -R u+w "$ro"
-	rm -rf "$ro"
 }
 
 @test "rso-case: show, list and log -f text print no control character a terminal would obey" {
