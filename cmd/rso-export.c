@@ -174,9 +174,9 @@ hl7_one(const char *id, const json_t *c, const json_t *op, const json_t *sps)
 	    "role"), ctl);
 	if (passed_over(id, "hl7", name, &again, &rc))
 		return rc;
-	if ((rc = rso_export_entry(store, id, rso_json_str(op, "segment"),
-	    rso_json_str(op, "name"), ids, &content, &n, &e)) != 0) {
-		rso_warnx("%s: %s", id, e.msg);
+	if ((rc = rso_export_entry(store, id, op, ids, &content, &n, &e)) !=
+	    0) {
+		rso_warnx("%s", e.msg);
 		return rc;
 	}
 	m.control_id = ctl;
@@ -253,9 +253,9 @@ fhir_case(const char *id, const json_t *c)
 	if (passed_over(id, "fhir", name, &again, &rc))
 		goto done;
 	json_array_foreach(ops, i, op)
-		if ((rc = rso_export_entry(store, id, rso_json_str(op, "segment"),
-		    rso_json_str(op, "name"), ids, &bytes[i], &sizes[i], &e)) != 0) {
-			rso_warnx("%s: %s", id, e.msg);
+		if ((rc = rso_export_entry(store, id, op, ids, &bytes[i],
+		    &sizes[i], &e)) != 0) {
+			rso_warnx("%s", e.msg);
 			goto done;
 		}
 	if ((rc = rso_records_list(store, id, collect_record, recs, &e)) != 0 ||

@@ -157,21 +157,30 @@ render(const char *tpl, const json_t *line, const char *to)
 
 /* ---- recipients ---- */
 
-/* The recipient: to, email, contact.email, else the fax gateway's. */
+/*
+ * The recipient: "to", else "email", else the contact's address for its
+ * method: contact.email, or contact.fax through the fax gateway.  A
+ * contact that names its method goes by that method only, whatever other
+ * address it lists (a letter with a patient's name must not go where the
+ * request did not say); one without a method may go by either.
+ */
 static char *
 recipient(const json_t *line)
 {
-	static const char *const paths[] = { "to", "email", "contact.email" };
+	const char *method = rso_json_str(line, "contact.method");
 	const char *fax, *v, *at;
-	size_t i;
 	FILE *out;
 	char *addr = NULL;
 	size_t len = 0;
 
-	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		if ((v = rso_json_str(line, paths[i])) != NULL)
-			return rso_xstrdup(v);
-	if ((fax = rso_json_str(line, "contact.fax")) == NULL ||
+	if ((v = rso_json_str(line, "to")) != NULL ||
+	    (v = rso_json_str(line, "email")) != NULL)
+		return rso_xstrdup(v);
+	if ((method == NULL || strcmp(method, "email") == 0) &&
+	    (v = rso_json_str(line, "contact.email")) != NULL)
+		return rso_xstrdup(v);
+	if ((method != NULL && strcmp(method, "fax") != 0) ||
+	    (fax = rso_json_str(line, "contact.fax")) == NULL ||
 	    gateway == NULL || *gateway == '\0')
 		return rso_xstrdup("");
 	if ((out = open_memstream(&addr, &len)) == NULL)

@@ -45,6 +45,30 @@ static const struct rso_job_step steps[] = {
 	    "export to $RSO_EHR_INBOX those of these cases not there yet",
 	    "rso-case list -q --status delivered,closed", "RSO_EHR_INBOX",
 	    NULL, 1 },
+	/*
+	 * Last, the chain's head witnessed outside the store: verified
+	 * against the head kept last night ($RSO_WITNESS, else the log
+	 * folder's "head": better on other media), then tonight's head kept
+	 * there, in syslog and in a mail to staff, so that events cut from
+	 * the chain's end are caught (rso(7)).  A failed check keeps the old
+	 * head.
+	 */
+	{ "witness",
+	    "f=${RSO_WITNESS:-$RSO_LOG/head}; was=();"
+	    " if [ -s \"$f\" ]; then was=(--head \"$(cat \"$f\")\"); fi;"
+	    " out=$(rso-case verify -q \"${was[@]}\") || exit;"
+	    " head=$(sed -n 's/^verify: head //p' <<<\"$out\");"
+	    " printf 'verify: head %s\\n' \"$head\";"
+	    " printf '%s\\n' \"$head\" >\"$f.tmp\" && mv \"$f.tmp\" \"$f\" || exit;"
+	    " logger -t rso-nightly \"chain head $head\" 2>/dev/null || true;"
+	    " staff=$(jq -r '.mail.staff // empty' \"$RSO_HOME/config.json\""
+	    " 2>/dev/null) || staff=;"
+	    " if [ -n \"$staff\" ]; then jq -cn --arg to \"$staff\""
+	    " --arg head \"$head\" --arg day \"$(date -u +%F)\""
+	    " '{kind: \"chain-head\", to: $to, head: $head, day: $day}'"
+	    " | rso-mail -q >/dev/null; fi",
+	    "verify the event chain against last night's head, keep tonight's",
+	    NULL, NULL, NULL, 0 },
 };
 
 static void
@@ -58,7 +82,8 @@ usage(FILE *fp, int full)
 	    "options:\n"
 	    "  -n, --dry-run    say what each step would do; change nothing\n"
 	    "      --only list  only these steps: followups, inbox, invoices,\n"
-	    "                   review-reminders, unread-reminders, ehr-export\n"
+	    "                   review-reminders, unread-reminders, ehr-export,\n"
+	    "                   witness\n"
 	    "  -H, --home dir   the store (default $RSO_HOME)\n"
 	    "  -q, --quiet      accepted; the job is quiet anyway\n"
 	    "  -h, --help       this text\n"

@@ -175,6 +175,7 @@ store_opinion(const char *id, const char *specialist, int fd, long long size,
 	struct rso_age_recipients *r = NULL;
 	struct rso_seg_writer *w;
 	struct rso_opinion o;
+	struct rso_seg_sum sum;
 	char name[96], *seg = NULL;
 	int rc, lock;
 
@@ -192,10 +193,11 @@ store_opinion(const char *id, const char *specialist, int fd, long long size,
 	else if ((rc = rso_seg_add_fd(w, name, fd, size, e)) != 0)
 		rso_seg_abort(w);
 	else
-		rc = rso_seg_commit(w, &seg, e);
+		rc = rso_seg_commit_sum(w, &seg, &sum, e);
 	if (rc == 0) {
 		o = (struct rso_opinion){ opt_role, specialist, opt_outcome,
-		    opt_impact, opt_icd10, name, seg, media_type, sha256, size };
+		    opt_impact, opt_icd10, name, seg, media_type, sha256, size,
+		    &sum };
 		if ((rc = rso_store_begin(store, e)) == 0 &&
 		    (rc = rso_opinion_put(store, id, &o, unchanged, e)) == 0)
 			rc = rso_store_commit(store, e);

@@ -82,7 +82,7 @@ static int
 run(const char *name, rso_report_fn *fn, const char *format,
     const struct rso_period *p)
 {
-	struct rso_store *s = rso_store_xopen();
+	struct rso_store *s = rso_store_xopen_ro();
 	struct rso_progress *bar = rso_progress_busy(name);
 	struct rso_error e;
 	json_t *r;

@@ -311,7 +311,23 @@ struct rso_seg_writer {
 	int failed;
 	int dropping;		/* aborting: swallow libarchive's trailer */
 	struct rso_error err;	/* from inside the write callback */
+	struct rso_sha256 *sum;	/* of the ciphertext, as it goes out */
+	long long size;		/* ciphertext bytes written */
+	char hex[RSO_SHA256_HEXLEN];	/* its SHA-256, once finished */
 };
+
+/* The age writer's output: to the temp file, hashed on the way. */
+static int
+seg_out(void *ctx, const void *buf, size_t len)
+{
+	struct rso_seg_writer *w = ctx;
+
+	if (rso_write_all(w->fd, buf, len) != 0)
+		return -1;
+	rso_sha256_update(w->sum, buf, len);
+	w->size += (long long)len;
+	return 0;
+}
 
 static la_ssize_t
 seg_write_cb(struct archive *a, void *ctx, const void *buf, size_t len)
@@ -373,7 +389,8 @@ rso_seg_create(const char *casedir, const struct rso_age_recipients *r,
 		rso_seg_abort(w);
 		return NULL;
 	}
-	if ((w->age = rso_age_writer_fd(w->fd, r, 0, e)) == NULL) {
+	w->sum = rso_sha256_new();
+	if ((w->age = rso_age_writer_new(seg_out, w, r, 0, e)) == NULL) {
 		rso_seg_abort(w);
 		return NULL;
 	}
@@ -502,6 +519,11 @@ rso_seg_abort(struct rso_seg_writer *w)
 	if (w->tmp != NULL)
 		unlink(w->tmp);
 	names_free(&w->seen);
+	if (w->sum != NULL) {
+		char discard[RSO_SHA256_HEXLEN];
+
+		rso_sha256_final_hex(w->sum, discard);
+	}
 	free(w->tmp);
 	free(w->casedir);
 	free(w);
@@ -538,6 +560,8 @@ w_finish(struct rso_seg_writer *w, struct rso_error *e)
 		goto fail;
 	}
 	w->fd = -1;
+	rso_sha256_final_hex(w->sum, w->hex);
+	w->sum = NULL;
 	return 0;
 fail:
 	rso_seg_abort(w);
@@ -575,8 +599,27 @@ w_settle(struct rso_seg_writer *w, struct rso_error *e)
 	return 0;
 }
 
+/* What a finished writer wrote: name, size and SHA-256 into sum. */
+static void
+w_sum(const struct rso_seg_writer *w, const char *name,
+    struct rso_seg_sum *sum)
+{
+	if (sum == NULL)
+		return;
+	snprintf(sum->name, sizeof(sum->name), "%s", name);
+	sum->size = w->size;
+	memcpy(sum->sha256, w->hex, sizeof(sum->sha256));
+}
+
 int
 rso_seg_commit(struct rso_seg_writer *w, char **segname, struct rso_error *e)
+{
+	return rso_seg_commit_sum(w, segname, NULL, e);
+}
+
+int
+rso_seg_commit_sum(struct rso_seg_writer *w, char **segname,
+    struct rso_seg_sum *sum, struct rso_error *e)
 {
 	struct seg *v;
 	size_t n;
@@ -597,6 +640,8 @@ rso_seg_commit(struct rso_seg_writer *w, char **segname, struct rso_error *e)
 			break;
 	}
 	rc = rc < 0 ? EX_CANTCREAT : w_settle(w, e);
+	if (rc == 0)
+		w_sum(w, name, sum);
 out:
 	if (rc == 0 && segname != NULL)
 		*segname = name;
@@ -989,24 +1034,38 @@ rso_seg_copy_latest(const char *casedir, const struct rso_age_identities *ids,
 	return rc;
 }
 
-int
-rso_seg_commit_as(struct rso_seg_writer *w, const char *name,
+/*
+ * Give the finished temp file name in its folder with mode, replacing
+ * what was there (a stale merged segment an earlier run left; an export's
+ * file), and fsync the folder.
+ */
+static int
+w_replace(struct rso_seg_writer *w, const char *name, mode_t mode,
     struct rso_error *e)
 {
-	char *path;
-	int rc;
+	char *path = rso_xasprintf("%s/%s", w->casedir, name);
+	int rc = 0;
 
-	if ((rc = w_finish(w, e)) != 0)
-		return rc;
-	path = rso_xasprintf("%s/%s", w->casedir, name);
-	/* As other exports: readable by the importing service's group. */
-	if (chmod(w->tmp, 0640) != 0 || rename(w->tmp, path) != 0)
+	if (chmod(w->tmp, mode) != 0 || rename(w->tmp, path) != 0)
 		rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", path,
 		    strerror(errno));
 	else if (rso_fsync_dir(w->casedir) != 0)
 		rc = rso_error_set(e, EX_IOERR, "%s: %s", w->casedir,
 		    strerror(errno));
 	free(path);
+	return rc;
+}
+
+int
+rso_seg_commit_as(struct rso_seg_writer *w, const char *name,
+    struct rso_error *e)
+{
+	int rc;
+
+	if ((rc = w_finish(w, e)) != 0)
+		return rc;
+	/* As other exports: readable by the importing service's group. */
+	rc = w_replace(w, name, 0640, e);
 	rso_seg_abort(w);
 	return rc;
 }
@@ -1043,9 +1102,11 @@ compact_remove(const char *casedir, unsigned long lo, unsigned long hi,
 
 int
 rso_seg_compact(const char *casedir, const struct rso_age_recipients *r,
-    const struct rso_age_identities *ids, char **segname, struct rso_error *e)
+    const struct rso_age_identities *ids, rso_seg_bind_fn *bind, void *ctx,
+    char **segname, struct rso_error *e)
 {
 	struct rso_seg_writer *w = NULL;
+	struct rso_seg_sum sum;
 	struct seg *v;
 	char **live = NULL, *name;
 	size_t n, nlive = 0, i;
@@ -1075,8 +1136,16 @@ rso_seg_compact(const char *casedir, const struct rso_age_recipients *r,
 	if (rc != 0)
 		return rc;
 	name = rso_xasprintf("%0*lu-%0*lu.age", SEG_DIGITS, lo, SEG_DIGITS, hi);
-	/* EEXIST: a concurrent compaction made the same merge: use it. */
-	rc = w_link(w, name, e) < 0 ? EX_CANTCREAT : w_settle(w, e);
+	/*
+	 * Bound before it has its name: a live segment is always one the
+	 * store knows, and a crash after the bind only leaves a record of a
+	 * segment that never replaced anything.
+	 */
+	w_sum(w, name, &sum);
+	if (bind != NULL)
+		rc = bind(&sum, ctx, e);
+	if (rc == 0)
+		rc = w_replace(w, name, 0600, e);
 	rso_seg_abort(w);
 	/* The merged segment is durable: only now drop what it replaces. */
 	if (rc == 0)
@@ -1085,5 +1154,47 @@ rso_seg_compact(const char *casedir, const struct rso_age_recipients *r,
 		*segname = name;
 	else
 		free(name);
+	return rc;
+}
+
+int
+rso_seg_file_sum(const char *casedir, const char *name,
+    struct rso_seg_sum *sum, struct rso_error *e)
+{
+	char *path = rso_xasprintf("%s/%s", casedir, name);
+	struct rso_sha256 *h;
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return rso_error_set(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
+		    "segment %s: %s", name, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return rso_error_set(e, EX_DATAERR, "segment %s: not a regular "
+		    "file", name);
+	}
+	snprintf(sum->name, sizeof(sum->name), "%s", name);
+	sum->size = 0;
+	h = rso_sha256_new();
+	buf = rso_xmalloc(COPYBUF);
+	while ((n = read(fd, buf, COPYBUF)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = rso_error_set(e, EX_IOERR, "segment %s: %s", name,
+			    strerror(errno));
+			break;
+		}
+		rso_sha256_update(h, buf, (size_t)n);
+		sum->size += n;
+	}
+	free(buf);
+	rso_sha256_final_hex(h, sum->sha256);
+	close(fd);
 	return rc;
 }

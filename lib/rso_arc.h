@@ -67,6 +67,28 @@ int rso_seg_commit(struct rso_seg_writer *w, char **segname,
     struct rso_error *e);
 
 /*
+ * What a segment file is, as the store records it when it is written so
+ * that it can be checked without the key: its name in the case folder,
+ * its size and the SHA-256 of its bytes (the ciphertext), in hex.
+ */
+struct rso_seg_sum {
+	char name[64];
+	long long size;
+	char sha256[65];
+};
+
+/* rso_seg_commit, filling sum (when not NULL) for the segment written. */
+int rso_seg_commit_sum(struct rso_seg_writer *w, char **segname,
+    struct rso_seg_sum *sum, struct rso_error *e);
+
+/*
+ * The sum of the segment file name in casedir, read without the key and
+ * without following a link: 0, EX_NOINPUT when it is gone, EX_IOERR.
+ */
+int rso_seg_file_sum(const char *casedir, const char *name,
+    struct rso_seg_sum *sum, struct rso_error *e);
+
+/*
  * Finish the segment and rename it to name in its folder, replacing what
  * was there (an export's file, not a case's numbered segment); fsync the
  * folder.  w is freed; on failure nothing is left behind.
@@ -155,13 +177,17 @@ int rso_seg_clean_temps(const char *casedir);
 
 /*
  * Merge every live segment of casedir into one (the latest version of
- * each name), encrypted to r, read with ids; fsync it and the folder, then
- * remove the segments it replaces.  *segname gets the new segment's name,
- * or NULL when there was nothing to merge.  A crash at any point leaves
- * the case readable with the same content.
+ * each name), encrypted to r, read with ids; fsync it, hand its sum to
+ * bind (when not NULL: the store records it; a non-zero status drops the
+ * merge), give it its name and fsync the folder, then remove the segments
+ * it replaces.  *segname gets the new segment's name, or NULL when there
+ * was nothing to merge.  A crash at any point leaves the case readable
+ * with the same content.
  */
-int rso_seg_compact(const char *casedir, const struct rso_age_recipients *r,
-    const struct rso_age_identities *ids, char **segname,
+typedef int rso_seg_bind_fn(const struct rso_seg_sum *sum, void *ctx,
     struct rso_error *e);
+int rso_seg_compact(const char *casedir, const struct rso_age_recipients *r,
+    const struct rso_age_identities *ids, rso_seg_bind_fn *bind, void *ctx,
+    char **segname, struct rso_error *e);
 
 #endif

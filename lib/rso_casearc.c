@@ -14,6 +14,7 @@
 #include "rso_case.h"
 #include "rso_casearc.h"
 #include "rso_event.h"
+#include "rso_hash.h"
 #include "rso_jsonl.h"
 #include "rso_store_priv.h"
 
@@ -194,10 +195,52 @@ covering(char **names, long want)
 	return -1;
 }
 
-struct rso_seg_reader *
-rso_casearc_open_entry(struct rso_store *s, const char *id,
-    const char *segname, const char *name,
-    const struct rso_age_identities *ids, struct rso_error *e)
+/* Whose the segment says it is: its first entry, case.json, names the case. */
+#define CASE_JSON_MAX	(1 << 20)
+
+static int
+names_case(struct rso_seg_reader *rd, const struct rso_seg_entry *ent,
+    const char *id, const char *segname, struct rso_error *e)
+{
+	char *text;
+	json_t *c;
+	ssize_t n;
+	size_t len = 0;
+	int ok;
+
+	if (ent->isdir || strcmp(ent->name, "case.json") != 0 ||
+	    ent->size > CASE_JSON_MAX)
+		return rso_error_set(e, EX_DATAERR, "segment %s does not say "
+		    "whose it is", segname);
+	text = rso_xmalloc((size_t)ent->size + 1);
+	while ((n = rso_seg_read(rd, text + len, (size_t)ent->size + 1 - len,
+	    e)) > 0)
+		len += (size_t)n;
+	if (n < 0) {
+		free(text);
+		return e->status;
+	}
+	c = json_loadb(text, len, 0, NULL);
+	ok = json_is_string(json_object_get(c, "case")) &&
+	    strcmp(json_string_value(json_object_get(c, "case")), id) == 0;
+	json_decref(c);
+	free(text);
+	if (!ok)
+		return rso_error_set(e, EX_DATAERR, "segment %s belongs to "
+		    "another case", segname);
+	return 0;
+}
+
+/*
+ * Open for reading the entry name that was written to segment segname
+ * (which compaction may since have merged into a larger one), positioned
+ * at that entry, once the segment's case.json has named the case.
+ * Messages do not name the case (the caller adds it).
+ */
+static struct rso_seg_reader *
+open_entry(struct rso_store *s, const char *id, const char *segname,
+    const char *name, const struct rso_age_identities *ids,
+    struct rso_error *e)
 {
 	char *dir = rso_casearc_dir(s, id), **names = NULL, *path = NULL;
 	struct rso_seg_reader *rd = NULL;
@@ -211,17 +254,23 @@ rso_casearc_open_entry(struct rso_store *s, const char *id,
 	if ((i = covering(names, want)) >= 0)
 		path = rso_xasprintf("%s/%s", dir, names[i]);
 	if (path == NULL) {
-		rso_error_set(e, EX_NOINPUT, "%s: segment %s is gone", id, segname);
+		rso_error_set(e, EX_NOINPUT, "segment %s is gone", segname);
 		goto done;
 	}
 	if ((rd = rso_seg_open(path, ids, e)) == NULL)
 		goto done;
+	if ((rc = rso_seg_next(rd, &ent, e)) == 1 &&
+	    (rc = names_case(rd, &ent, id, names[i], e)) == 0)
+		rc = 1;
+	else if (rc == 0)
+		rc = rso_error_set(e, EX_DATAERR, "segment %s does not say "
+		    "whose it is", names[i]);
 	/* The latest version of the name within that segment. */
-	while ((rc = rso_seg_next(rd, &ent, e)) == 1)
+	while (rc == 1 && (rc = rso_seg_next(rd, &ent, e)) == 1)
 		if (!ent.isdir && strcmp(ent.name, name) == 0)
 			goto done;
 	if (rc == 0)
-		rso_error_set(e, EX_NOINPUT, "%s: %s does not hold the item", id,
+		rso_error_set(e, EX_NOINPUT, "%s does not hold the item",
 		    segname);
 	rso_seg_close(rd);
 	rd = NULL;
@@ -232,9 +281,238 @@ done:
 	return rd;
 }
 
+/* Up to this much of an entry is held in memory and checked at once. */
+#define HOLD_MAX	(16 << 20)
+
+struct release {
+	struct rso_seg_reader *rd;
+	char *buf;
+	size_t len;		/* bytes held in buf */
+	int held_all;		/* the whole entry is in buf */
+};
+
+/* Read the entry, holding its first HOLD_MAX bytes: its SHA-256 in hex. */
+static int
+hash_pass(struct release *r, char *hex, struct rso_error *e)
+{
+	struct rso_sha256 *h = rso_sha256_new();
+	size_t cap = 65536;
+	char *p;
+	ssize_t n;
+
+	r->buf = rso_xmalloc(cap);
+	r->held_all = 1;
+	do {
+		if (r->len == cap && cap < HOLD_MAX)
+			r->buf = rso_xrealloc(r->buf, cap *= 2);
+		if (r->len == cap)
+			r->held_all = 0;	/* read on, into the last 64 KiB */
+		p = r->held_all ? r->buf + r->len : r->buf + cap - 65536;
+		n = rso_seg_read(r->rd, p, r->held_all ? cap - r->len : 65536,
+		    e);
+		if (n > 0)
+			rso_sha256_update(h, p, (size_t)n);
+		if (n > 0 && r->held_all)
+			r->len += (size_t)n;
+	} while (n > 0);
+	rso_sha256_final_hex(h, hex);
+	return n < 0 ? -1 : 0;
+}
+
+/* Second pass over an entry too large to hold: released as it is read. */
+static int
+stream_pass(struct release *r, char *hex, rso_casearc_out_fn *fn, void *ctx,
+    struct rso_error *e)
+{
+	struct rso_sha256 *h = rso_sha256_new();
+	ssize_t n;
+	int rc = 0;
+
+	while (rc == 0 && (n = rso_seg_read(r->rd, r->buf, 65536, e)) != 0) {
+		if (n < 0) {
+			rc = e->status;
+			break;
+		}
+		rso_sha256_update(h, r->buf, (size_t)n);
+		rc = fn(r->buf, (size_t)n, ctx, e);
+	}
+	rso_sha256_final_hex(h, hex);
+	return rc;
+}
+
+int
+rso_casearc_release(struct rso_store *s, const char *id, const char *what,
+    const char *segname, const char *name, const char *sha256,
+    const struct rso_age_identities *ids, rso_casearc_out_fn *fn, void *ctx,
+    struct rso_error *e)
+{
+	struct release r = { 0 };
+	char hex[RSO_SHA256_HEXLEN];
+	struct rso_error why = { 0 };
+	int rc = 0;
+
+	if ((r.rd = open_entry(s, id, segname, name, ids, &why)) == NULL ||
+	    hash_pass(&r, hex, &why) != 0)
+		rc = why.status;
+	else if (strcmp(hex, sha256) != 0)
+		rc = rso_error_set(&why, EX_DATAERR, "SHA-256 does not match the "
+		    "store");
+	else if (r.held_all)
+		rc = fn(r.buf, r.len, ctx, &why);
+	else {
+		/* Checked whole; now decrypted again, and released. */
+		rso_seg_close(r.rd);
+		if ((r.rd = open_entry(s, id, segname, name, ids, &why)) == NULL)
+			rc = why.status;
+		else if ((rc = stream_pass(&r, hex, fn, ctx, &why)) == 0 &&
+		    strcmp(hex, sha256) != 0)
+			rc = rso_error_set(&why, EX_DATAERR, "changed while it "
+			    "was read: the output is not the record");
+	}
+	rso_seg_close(r.rd);
+	free(r.buf);
+	if (rc != 0 && why.msg[0] != '\0')
+		rso_error_set(e, rc, "%s: %s: %s", id, what, why.msg);
+	else if (rc != 0 && e != NULL) {
+		*e = why;
+		e->status = rc;
+	}
+	return rc;
+}
+
+int
+rso_casearc_bind(struct rso_store *s, const char *id,
+    const struct rso_seg_sum *sum, json_t *data, struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "INSERT OR REPLACE INTO"
+	    " segments (case_id, name, size, sha256) VALUES (?, ?, ?, ?)");
+	int rc;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, sum->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, sum->size);
+	sqlite3_bind_text(st, 4, sum->sha256, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return rso_store_sqlerr(s, rc, e);
+	json_object_set_new(data, "segment", json_string(sum->name));
+	json_object_set_new(data, "segment_size", json_integer(sum->size));
+	json_object_set_new(data, "segment_sha256", json_string(sum->sha256));
+	return 0;
+}
+
+struct compaction {
+	struct rso_store *s;
+	const char *id;
+};
+
+/* The merged segment, recorded in a transaction of its own. */
+static int
+bind_merged(const struct rso_seg_sum *sum, void *ctx, struct rso_error *e)
+{
+	struct compaction *c = ctx;
+	json_t *data = json_object();
+	int rc;
+
+	if ((rc = rso_store_begin(c->s, e)) == 0 &&
+	    (rc = rso_casearc_bind(c->s, c->id, sum, data, e)) == 0 &&
+	    (rc = rso_case_event(c->s, c->id, "archive.compacted", data, e)) ==
+	    0)
+		rc = rso_store_commit(c->s, e);
+	if (rc != 0)
+		rso_store_rollback(c->s);
+	json_decref(data);
+	return rc;
+}
+
+int
+rso_casearc_compact(struct rso_store *s, const char *id,
+    const struct rso_age_recipients *r, const struct rso_age_identities *ids,
+    char **segname, struct rso_error *e)
+{
+	struct compaction c = { s, id };
+	char *dir = rso_casearc_dir(s, id);
+	int rc;
+
+	rc = rso_seg_compact(dir, r, ids, bind_merged, &c, segname, e);
+	free(dir);
+	return rc;
+}
+
+/*
+ * A live segment file against its row in segments: *recorded is 0 when
+ * there is none (a segment written before rso recorded them) -- unless
+ * the file replaces segments that are recorded, which no compaction of
+ * ours leaves unrecorded.
+ */
+static int
+check_sum(struct rso_store *s, const char *id, const char *dir,
+    const char *name, int *recorded, struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT size, sha256 FROM"
+	    " segments WHERE case_id = ? AND name = ?");
+	struct rso_seg_sum want, got;
+	long lo, hi, a, b;
+	int rc;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if ((*recorded = sqlite3_step(st) == SQLITE_ROW)) {
+		want.size = sqlite3_column_int64(st, 0);
+		snprintf(want.sha256, sizeof(want.sha256), "%s",
+		    rso_store_col(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (!*recorded) {
+		if (seg_range(name, &lo, &hi) != 0 || lo == hi)
+			return 0;
+		st = rso_store_prepare(s, "SELECT name FROM segments WHERE"
+		    " case_id = ?");
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		rc = 0;
+		while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+			if (seg_range(rso_store_col(st, 0), &a, &b) == 0 &&
+			    lo <= a && b <= hi)
+				rc = rso_error_set(e, EX_DATAERR, "segment %s: not "
+				    "recorded, but replaces recorded segments",
+				    name);
+		sqlite3_finalize(st);
+		return rc;
+	}
+	if ((rc = rso_seg_file_sum(dir, name, &got, e)) != 0)
+		return rc;
+	if (got.size != want.size)
+		return rso_error_set(e, EX_DATAERR, "segment %s: size does not "
+		    "match the store (truncated or replaced)", name);
+	if (strcmp(got.sha256, want.sha256) != 0)
+		return rso_error_set(e, EX_DATAERR, "segment %s: SHA-256 does "
+		    "not match the store (altered or swapped)", name);
+	return 0;
+}
+
+/*
+ * Every live segment of the case against the store; *unrecorded counts
+ * those it has no record of among the ones that hold what the store names
+ * (named[i]): an orphan never had one.
+ */
+static int
+check_sums(struct rso_store *s, const char *id, char **names,
+    const int *named, size_t *unrecorded, struct rso_error *e)
+{
+	char *dir = rso_casearc_dir(s, id);
+	int rc = 0, recorded, i;
+
+	for (i = 0; rc == 0 && names[i] != NULL; i++)
+		if ((rc = check_sum(s, id, dir, names[i], &recorded, e)) == 0)
+			*unrecorded += !recorded && named[i];
+	free(dir);
+	return rc;
+}
+
 int
 rso_casearc_check(struct rso_store *s, const char *id, size_t *segments,
-    char ***orphans, struct rso_error *e)
+    char ***orphans, size_t *unrecorded, struct rso_error *e)
 {
 	/* Each segment once, named by its first item: a study's thousand
 	 * instances share one. */
@@ -277,6 +555,8 @@ rso_casearc_check(struct rso_store *s, const char *id, size_t *segments,
 	else if (rc != EX_DATAERR && rc != 0)
 		rc = rso_store_sqlerr(s, rc, e);
 	sqlite3_finalize(st);
+	if (rc == 0 && unrecorded != NULL)
+		rc = check_sums(s, id, names, named, unrecorded, e);
 	*segments = n;
 	/* Keep in names only the orphans, in the order written. */
 	for (i = 0; (size_t)i < n; i++)
@@ -326,7 +606,7 @@ case_folders(struct rso_store *s)
 
 int
 rso_casearc_check_all(struct rso_store *s, size_t *segments,
-    size_t *orphans, struct rso_error *e)
+    size_t *orphans, size_t *unrecorded, struct rso_error *e)
 {
 	/* Only cases with something to check: a record or opinion the store
 	 * names, or a folder; most cases of a large store have neither. */
@@ -339,12 +619,13 @@ rso_casearc_check_all(struct rso_store *s, size_t *segments,
 	size_t n;
 	int rc = 0, sr = SQLITE_DONE;
 
-	*segments = *orphans = 0;
+	*segments = *orphans = *unrecorded = 0;
 	while (rc == 0 && (sr = sqlite3_step(st)) == SQLITE_ROW) {
 		snprintf(id, sizeof(id), "%s", sqlite3_column_text(st, 0));
 		if (!sqlite3_column_int(st, 1) && !json_object_get(folders, id))
 			continue;
-		if ((rc = rso_casearc_check(s, id, &n, &o, &why)) != 0) {
+		if ((rc = rso_casearc_check(s, id, &n, &o, unrecorded,
+		    &why)) != 0) {
 			rso_error_set(e, rc, "%s: %s", id, why.msg);
 			break;
 		}

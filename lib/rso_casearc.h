@@ -60,13 +60,46 @@ struct rso_seg_writer *rso_casearc_begin_in(struct rso_store *s,
     struct rso_error *e);
 
 /*
- * Open for reading the entry name that was written to segment segname
- * (which compaction may since have merged into a larger one), positioned
- * at that entry: read it with rso_seg_read.  EX_NOINPUT when it is gone.
+ * Release entry name of the case's archive (filed in segment segname,
+ * which compaction may since have merged into a larger one) to fn, only
+ * once it is known to be the case's and the bytes filed: the segment's
+ * first entry, case.json, names the case, and the entry's SHA-256 equals
+ * sha256 (the store's).  Verify, then release: an entry of up to 16 MiB is
+ * held in memory and checked before fn sees a byte; a larger one is
+ * decrypted twice, checked whole on the first pass and released on the
+ * second (whose SHA-256 is checked again: a segment changed between the
+ * passes fails, after the fact).  fn returns 0 or a status (with e
+ * filled, or with e->msg empty when it said nothing).  Failures are
+ * "CASE: WHAT: segment 000001.age belongs to another case", "...: SHA-256
+ * does not match the store" (EX_DATAERR), "...: segment S is gone"
+ * (EX_NOINPUT), or the reader's (EX_NOPERM for a wrong key).
  */
-struct rso_seg_reader *rso_casearc_open_entry(struct rso_store *s,
-    const char *id, const char *segname, const char *name,
-    const struct rso_age_identities *ids, struct rso_error *e);
+typedef int rso_casearc_out_fn(const void *buf, size_t n, void *ctx,
+    struct rso_error *e);
+int rso_casearc_release(struct rso_store *s, const char *id, const char *what,
+    const char *segname, const char *name, const char *sha256,
+    const struct rso_age_identities *ids, rso_casearc_out_fn *fn, void *ctx,
+    struct rso_error *e);
+
+/*
+ * Record a segment just written for case id, inside the caller's
+ * transaction, before the event that files it: the row in segments, and
+ * "segment", "segment_size" and "segment_sha256" set in data, that
+ * event's data.  A segment recorded again (a compaction redone) is
+ * replaced.
+ */
+int rso_casearc_bind(struct rso_store *s, const char *id,
+    const struct rso_seg_sum *sum, json_t *data, struct rso_error *e);
+
+/*
+ * Merge the case's live segments into one (rso_seg_compact) and record the
+ * merged segment with an archive.compacted event {"segment",
+ * "segment_size", "segment_sha256", "replaces"} before it replaces them.
+ * Call under the case's lock.  *segname as rso_seg_compact.
+ */
+int rso_casearc_compact(struct rso_store *s, const char *id,
+    const struct rso_age_recipients *r, const struct rso_age_identities *ids,
+    char **segname, struct rso_error *e);
 
 /*
  * The case's archive against the store, without a key: *segments counts
@@ -75,14 +108,23 @@ struct rso_seg_reader *rso_casearc_open_entry(struct rso_store *s,
  * knows, written by a run killed before the store took them; remove them
  * only under the case's lock.  EX_DATAERR "item 0003: segment 000004.age
  * is gone" (or "opinion primary: ...") when a record's or opinion's
- * segment has no file.
+ * segment has no file.  With unrecorded not NULL, each live segment's
+ * size and SHA-256 are checked against the store's record of it first
+ * (EX_DATAERR "segment 000002.age: size does not match the store
+ * (truncated or replaced)", "...: SHA-256 does not match the store
+ * (altered or swapped)"), and *unrecorded is increased by the count of
+ * those the store has no record of (written before rso recorded
+ * segments; compaction records them) -- but a merged segment that is not
+ * recorded while what it replaces is fails ("segment 000001-000004.age:
+ * not recorded, but replaces recorded segments").
  */
 int rso_casearc_check(struct rso_store *s, const char *id, size_t *segments,
-    char ***orphans, struct rso_error *e);
+    char ***orphans, size_t *unrecorded, struct rso_error *e);
 
-/* The same over every case, counted; the first failure names its case. */
+/* The same (with the sums) over every case, counted; the first failure
+ * names its case. */
 int rso_casearc_check_all(struct rso_store *s, size_t *segments,
-    size_t *orphans, struct rso_error *e);
+    size_t *orphans, size_t *unrecorded, struct rso_error *e);
 
 /* Remove the orphans rso_casearc_check found, under the case's lock;
  * *dropped counts them. */

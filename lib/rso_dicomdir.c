@@ -29,6 +29,8 @@
 struct inst {
 	const char *name;		/* the entry in the case archive */
 	const char *case_id;		/* the PatientID when it has none */
+	const char *sha256;		/* its SHA-256, as filed */
+	int item;
 	const char *study, *series;
 	int st, se, im;			/* numbers in the file-set's paths */
 	uint64_t shift;			/* bytes put before the data set */
@@ -148,8 +150,10 @@ part10_head(struct buf *b, const char *sop_class, const char *sop_inst,
 
 /* The current entry of rd into path, as it was filed. */
 static int
-extract(struct rso_seg_reader *rd, const char *path, struct rso_error *e)
+extract(struct rso_seg_reader *rd, const char *path, char *sha256,
+    struct rso_error *e)
 {
+	struct rso_sha256 *h = rso_sha256_new();
 	char *buf = rso_xmalloc(COPYBUF);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	ssize_t n = 0;
@@ -157,9 +161,12 @@ extract(struct rso_seg_reader *rd, const char *path, struct rso_error *e)
 
 	if (fd < 0)
 		rc = rso_error_set(e, EX_CANTCREAT, "%s", strerror(errno));
-	while (rc == 0 && (n = rso_seg_read(rd, buf, COPYBUF, e)) > 0)
+	while (rc == 0 && (n = rso_seg_read(rd, buf, COPYBUF, e)) > 0) {
+		rso_sha256_update(h, buf, (size_t)n);
 		if (rso_write_all(fd, buf, (size_t)n) != 0)
 			rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+	}
+	rso_sha256_final_hex(h, sha256);
 	if (rc == 0 && n < 0)
 		rc = e->status;
 	if (fd >= 0 && (fsync(fd) != 0 || close(fd) != 0) && rc == 0)
@@ -212,6 +219,7 @@ take_instance(struct inst *in, struct rso_seg_reader *rd, const char *root,
     const char *id, struct rso_error *e)
 {
 	char *path = rso_xasprintf("%s/%s", root, in->path), *slash;
+	char sha[RSO_SHA256_HEXLEN];
 	int fd, rc;
 
 	/* DICOM/STnnnnnn/SEnnnnnn: make each level. */
@@ -226,7 +234,12 @@ take_instance(struct inst *in, struct rso_seg_reader *rd, const char *root,
 		}
 		*slash = '/';
 	}
-	if ((rc = extract(rd, path, e)) == 0) {
+	/* Into the temporary file-set, checked before it is put in place. */
+	if ((rc = extract(rd, path, sha, e)) == 0 &&
+	    strcmp(sha, in->sha256 ? in->sha256 : "") != 0)
+		rc = rso_error_set(e, EX_DATAERR, "%s: item %04d: SHA-256 does "
+		    "not match the store", id, in->item);
+	if (rc == 0) {
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
 		else {
@@ -690,6 +703,9 @@ number(json_t *lines, const char *case_id, size_t *n)
 	json_array_foreach(lines, i, line) {
 		v[i].name = rso_json_str(line, "name");
 		v[i].case_id = case_id;
+		v[i].sha256 = rso_json_str(line, "sha256");
+		v[i].item = (int)json_integer_value(json_object_get(line,
+		    "item"));
 		v[i].study = rso_json_str(line, "study_uid");
 		v[i].series = rso_json_str(line, "series_uid") ?
 		    rso_json_str(line, "series_uid") : "";

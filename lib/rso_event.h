@@ -46,22 +46,46 @@ int rso_event_foreach(struct rso_store *s, const char *case_id,
 int rso_event_foreach_last(struct rso_store *s, const char *case_id,
     long long n, rso_event_fn *fn, void *ctx, struct rso_error *e);
 
+/*
+ * The chain's head: the last event's seq and hash, written "SEQ:HASH"
+ * (seq 0 and 64 zeros for an empty chain).  A head kept outside the store
+ * (a witness) shows whether the chain was cut since: the event must still
+ * be there with that hash.
+ */
+struct rso_head {
+	long long seq;
+	char hash[65];
+};
+
+/* Parse "SEQ:HASH" (64 lowercase hex digits): 0, or -1 when malformed. */
+int rso_head_parse(const char *s, struct rso_head *h);
+
+/* The store's head as it stands (not verified).  0 or a store status. */
+int rso_event_head(struct rso_store *s, struct rso_head *h,
+    struct rso_error *e);
+
 /* What verify found. */
 struct rso_verify {
 	long long events;	/* events checked */
 	long long cases;	/* cases whose state was rederived */
 	long long bad_seq;	/* first bad event, 0 when intact */
-	char head[65];		/* hash of the last event */
+	struct rso_head head;	/* the last event */
 };
 
 /*
  * Walk the whole chain: every seq follows the last, every prev is the
- * hash before it, every hash matches its event; then rederive each case's
- * state from its events and compare it with the cases table.  Returns 0
- * when intact; EX_DATAERR with the first failure in e ("event 57: hash
- * does not match its content") and v->bad_seq; or a store status.
+ * hash before it, every hash matches its event; then, with witness not
+ * NULL, that the witnessed head is still in the chain ("head 57: gone
+ * (the chain ends at event 52)", "head 57: hash does not match the
+ * witness"); then rederive each case from its events -- its state, when
+ * it entered it, its request as created or last amended, the request's
+ * hash and the columns copied from it -- and compare it with the cases
+ * table ("case X: intake does not follow from its events"); then the
+ * other tables (rso_derived_verify).  Returns 0 when intact; EX_DATAERR with the
+ * first failure in e ("event 57: hash does not match its content") and
+ * v->bad_seq; or a store status.
  */
-int rso_event_verify(struct rso_store *s, struct rso_verify *v,
-    struct rso_error *e);
+int rso_event_verify(struct rso_store *s, const struct rso_head *witness,
+    struct rso_verify *v, struct rso_error *e);
 
 #endif

@@ -16,6 +16,7 @@
 #include "rso_event.h"
 #include "rso_export.h"
 #include "rso_hash.h"
+#include "rso_jsonl.h"
 #include "rso_store_priv.h"
 #include "rso_time.h"
 
@@ -226,41 +227,42 @@ rso_export_opinions(struct rso_store *s, const char *id)
 	return a;
 }
 
-int
-rso_export_entry(struct rso_store *s, const char *id, const char *segment,
-    const char *name, struct rso_age_identities *ids, unsigned char **out,
-    size_t *n, struct rso_error *e)
-{
-	struct rso_seg_reader *rd;
-	size_t cap = 65536;
-	ssize_t k;
+struct held {
+	unsigned char *buf;
+	size_t len;
+};
 
-	if ((rd = rso_casearc_open_entry(s, id, segment, name, ids, e)) == NULL)
-		return e->status;
-	*out = rso_xmalloc(cap);
-	*n = 0;
-	for (;;) {
-		if (*n == cap) {
-			if (cap >= (size_t)MAX_ENTRY) {
-				rso_seg_close(rd);
-				free(*out);
-				*out = NULL;
-				return rso_error_set(e, EX_DATAERR, "%s: %s: larger "
-				    "than 64 MiB", id, name);
-			}
-			cap *= 2;
-			*out = rso_xrealloc(*out, cap);
-		}
-		if ((k = rso_seg_read(rd, *out + *n, cap - *n, e)) < 0) {
-			rso_seg_close(rd);
-			free(*out);
-			*out = NULL;
-			return e->status;
-		}
-		if (k == 0)
-			break;
-		*n += (size_t)k;
-	}
-	rso_seg_close(rd);
+static int
+hold(const void *buf, size_t n, void *ctx, struct rso_error *e)
+{
+	struct held *h = ctx;
+
+	if (h->len + n > (size_t)MAX_ENTRY)
+		return rso_error_set(e, EX_DATAERR, "larger than 64 MiB");
+	h->buf = rso_xrealloc(h->buf, h->len + n + 1);
+	memcpy(h->buf + h->len, buf, n);
+	h->len += n;
 	return 0;
+}
+
+int
+rso_export_entry(struct rso_store *s, const char *id, const json_t *op,
+    struct rso_age_identities *ids, unsigned char **out, size_t *n,
+    struct rso_error *e)
+{
+	struct held h = { rso_xmalloc(1), 0 };
+	char what[64];
+	int rc;
+
+	snprintf(what, sizeof(what), "opinion %s", rso_json_str(op, "role"));
+	rc = rso_casearc_release(s, id, what, rso_json_str(op, "segment"),
+	    rso_json_str(op, "name"), rso_json_str(op, "sha256"), ids, hold, &h,
+	    e);
+	if (rc != 0) {
+		free(h.buf);
+		h.buf = NULL;
+	}
+	*out = h.buf;
+	*n = h.len;
+	return rc;
 }

@@ -76,12 +76,13 @@ int rso_export_list(struct rso_store *s, const char *dest, const char *format,
 json_t *rso_export_opinions(struct rso_store *s, const char *id);
 
 /*
- * Decrypt one entry of the case's archive into memory (at most 64 MiB: an
- * opinion or a report, never a study).  *out is malloc'd.  The read is
- * not recorded: the export that uses it is.
+ * Decrypt an opinion (a line of rso_export_opinions) into memory (at most
+ * 64 MiB), checked by rso_casearc_release to be the case's and the bytes
+ * recorded ("CASE: opinion ROLE: SHA-256 does not match the store").
+ * *out is malloc'd.  The read is not recorded: the export that uses it is.
  */
-int rso_export_entry(struct rso_store *s, const char *id, const char *segment,
-    const char *name, struct rso_age_identities *ids, unsigned char **out,
-    size_t *n, struct rso_error *e);
+int rso_export_entry(struct rso_store *s, const char *id, const json_t *op,
+    struct rso_age_identities *ids, unsigned char **out, size_t *n,
+    struct rso_error *e);
 
 #endif

@@ -171,6 +171,8 @@ make_log_folder(struct rso_job *j, const char *home)
 		rso_warn("%s", j->log);
 		return EX_CANTCREAT;
 	}
+	/* A step may keep a file there (the witnessed head). */
+	setenv("RSO_LOG", j->log, 1);
 	if (j->outdir && ((mkdir(j->outdir, 0700) != 0 && errno != EEXIST) ||
 	    chmod(j->outdir, 0700) != 0)) {
 		rso_warn("%s", j->outdir);

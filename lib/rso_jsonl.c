@@ -114,6 +114,7 @@ blank(const char *s, size_t n)
 int
 rso_jsonl_next(struct rso_jsonl *r, json_t **obj)
 {
+	char path[256];
 	json_error_t err;
 	json_t *v;
 	long n;
@@ -162,9 +163,133 @@ rso_jsonl_next(struct rso_jsonl *r, json_t **obj)
 			    r->lineno);
 			return -1;
 		}
+		if (rso_json_find_control(v, path, sizeof(path))) {
+			json_decref(v);
+			rso_warnx("%s:%lu: %s: control character", r->name,
+			    r->lineno, path);
+			return -1;
+		}
 		*obj = v;
 		return 1;
 	}
+}
+
+/* Whether s holds a control character that text of its kind may not. */
+static int
+has_control(const char *s, size_t len, int multiline)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	for (; p < end; p++) {
+		if (*p == 0x7f || (*p < 0x20 && !(multiline &&
+		    (*p == '\t' || *p == '\n' || *p == '\r'))))
+			return 1;
+		/* C1: U+0080..U+009F are C2 80..C2 9F in UTF-8. */
+		if (*p == 0xc2 && p + 1 < end && p[1] >= 0x80 && p[1] <= 0x9f)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+multiline_member(const char *k)
+{
+	/* "items": the staff digest's list, one line an item. */
+	static const char *const names[] = { "questions", "comment",
+	    "comments", "note", "notes", "items", NULL };
+	int i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], k) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+find_control(const json_t *v, int multiline, char *path, size_t n,
+    size_t at)
+{
+	const char *k;
+	json_t *x;
+	size_t i, len;
+
+	if (json_is_string(v)) {
+		if (!has_control(json_string_value(v), json_string_length(v),
+		    multiline))
+			return 0;
+		path[at < n ? at : n - 1] = '\0';
+		return 1;
+	}
+	json_object_foreach((json_t *)v, k, x) {
+		if (has_control(k, strlen(k), 0)) {
+			snprintf(path + at, n - at, "%s(member name)",
+			    at ? " " : "");
+			return 1;
+		}
+		len = (size_t)snprintf(path + at, n - at, "%s%s", at ? "." : "",
+		    k);
+		if (find_control(x, multiline || multiline_member(k), path, n,
+		    at + len < n ? at + len : n - 1))
+			return 1;
+		path[at] = '\0';
+	}
+	json_array_foreach(v, i, x) {
+		len = (size_t)snprintf(path + at, n - at, "%s%zu", at ? "." : "",
+		    i);
+		if (find_control(x, multiline, path, n, at + len < n ? at + len :
+		    n - 1))
+			return 1;
+		path[at] = '\0';
+	}
+	return 0;
+}
+
+int
+rso_text_has_control(const char *s, int multiline)
+{
+	return has_control(s, strlen(s), multiline);
+}
+
+void
+rso_json_visible(json_t *v)
+{
+	const char *k;
+	char *s, *p;
+	json_t *x;
+	size_t i, len;
+
+	if (json_is_string(v)) {
+		len = json_string_length(v);
+		if (!has_control(json_string_value(v), len, 1) &&
+		    memchr(json_string_value(v), '\r', len) == NULL)
+			return;
+		s = rso_xmalloc(len + 1);
+		memcpy(s, json_string_value(v), len + 1);
+		for (p = s; p < s + len; p++)
+			if (*p == '\r' || (has_control(p, 1, 1) &&
+			    (unsigned char)*p != 0xc2))
+				*p = '?';
+			else if ((unsigned char)*p == 0xc2 && p + 1 < s + len &&
+			    has_control(p, 2, 1)) {
+				/* A C1 character: two bytes, one '?' and a space. */
+				p[0] = '?';
+				p[1] = ' ';
+			}
+		json_string_setn(v, s, len);
+		free(s);
+		return;
+	}
+	json_object_foreach(v, k, x)
+		rso_json_visible(x);
+	json_array_foreach(v, i, x)
+		rso_json_visible(x);
+}
+
+int
+rso_json_find_control(const json_t *v, char *path, size_t n)
+{
+	path[0] = '\0';
+	return find_control(v, 0, path, n, 0);
 }
 
 static int

@@ -58,6 +58,30 @@ int rso_jsonl_write(FILE *fp, const json_t *obj);
  */
 char *rso_json_canonical(const json_t *v);
 
+/*
+ * Where v (an input line) holds a control character it may not: path gets
+ * the first such member's dotted path ("patient.name", "questions.1";
+ * for a member name, its parent's path and " (member name)") and 1 is
+ * returned; 0 when there is none.  Control characters are C0 (U+0000 to
+ * U+001F), DEL and C1 (U+0080 to U+009F); one-line text may hold none.
+ * The members documented as multi-line text -- "questions", "comment",
+ * "comments", "note", "notes", at any depth, and what they hold -- may
+ * hold TAB, LF and CR, and no other.
+ */
+int rso_json_find_control(const json_t *v, char *path, size_t n);
+
+/* Whether the string s holds a control character, by the same rules:
+ * multiline allows tab, LF and CR. */
+int rso_text_has_control(const char *s, int multiline);
+
+/*
+ * Make every string in v safe to print on a terminal, in place: each
+ * control character but tab and line feed (C0, DEL, C1) becomes '?'.
+ * For text meant for a person, of data stored before such characters
+ * were refused at input.
+ */
+void rso_json_visible(json_t *v);
+
 /* obj["a"]["b"]... for a dotted path "a.b"; NULL when absent. */
 json_t *rso_json_path(const json_t *obj, const char *path);
 

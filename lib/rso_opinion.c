@@ -7,6 +7,7 @@
 
 #include "rso_assign.h"
 #include "rso_case.h"
+#include "rso_casearc.h"
 #include "rso_event.h"
 #include "rso_jsonl.h"
 #include "rso_opinion.h"
@@ -155,7 +156,9 @@ rso_opinion_put(struct rso_store *s, const char *id,
 	    "impact", o->impact, "icd10", o->icd10, "name", o->name,
 	    "media_type", o->media_type, "sha256", o->sha256,
 	    "size", (json_int_t)o->size);
-	rc = rso_case_event(s, id, "opinion.recorded", data, e);
+	if (o->sum == NULL ||
+	    (rc = rso_casearc_bind(s, id, o->sum, data, e)) == 0)
+		rc = rso_case_event(s, id, "opinion.recorded", data, e);
 	json_decref(data);
 	return rc;
 }

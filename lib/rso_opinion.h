@@ -28,11 +28,13 @@ int rso_opinion_check(struct rso_store *s, const char *id, const char *role,
     char *specialist, struct rso_error *e);
 
 /* An opinion's index entry (its content is in the case's archive). */
+struct rso_seg_sum;
 struct rso_opinion {
 	const char *role, *specialist, *outcome, *impact;
 	const json_t *icd10;		/* array of codes */
 	const char *name, *segment, *media_type, *sha256;
 	long long size;
+	const struct rso_seg_sum *sum;	/* the segment written, recorded */
 };
 
 /*

@@ -9,10 +9,12 @@
 
 #include "rso_arc.h"
 #include "rso_case.h"
+#include "rso_casearc.h"
 #include "rso_event.h"
 #include "rso_hash.h"
 #include "rso_jsonl.h"
 #include "rso_records.h"
+#include "rso_request.h"
 #include "rso_store_priv.h"
 #include "rso_time.h"
 
@@ -82,16 +84,27 @@ check_request(const json_t *req, struct rso_error *e)
 {
 	const json_t *c = json_object_get(req, "contact"), *st, *x;
 	const char *m = rso_json_str(c, "method");
+	char path[256];
 	rso_time_t t;
 	size_t i;
 
+	/* Options (--provider, --what, --contact) as well as lines. */
+	if (rso_json_find_control(req, path, sizeof(path)))
+		return rso_error_set(e, EX_DATAERR, "%s: control character",
+		    path);
 	if (!json_is_string(json_object_get(req, "provider")) ||
 	    json_string_length(json_object_get(req, "provider")) == 0)
 		return rso_error_set(e, EX_DATAERR, "provider: missing");
 	if (!json_is_object(c) || m == NULL)
 		return rso_error_set(e, EX_DATAERR, "contact: missing method");
-	if (strcmp(m, "upload") != 0 && rso_json_str(c, m) == NULL)
-		return rso_error_set(e, EX_DATAERR, "contact.%s: missing", m);
+	/* The letter goes by the method named, to that method's address. */
+	if (strcmp(m, "upload") != 0 && (rso_json_str(c, m) == NULL ||
+	    *rso_json_str(c, m) == '\0'))
+		return rso_error_set(e, EX_DATAERR, "contact.%s: missing (the "
+		    "method's address)", m);
+	if (strcmp(m, "email") == 0 && !rso_email_valid(rso_json_str(c, m)))
+		return rso_error_set(e, EX_DATAERR, "contact.email: not an "
+		    "email address");
 	if (strcmp(m, "fax") && strcmp(m, "mail") && strcmp(m, "email") &&
 	    strcmp(m, "portal") && strcmp(m, "upload"))
 		return rso_error_set(e, EX_DATAERR, "contact.method: not one of "
@@ -243,6 +256,24 @@ patient_of(struct rso_store *s, const char *id)
 	return p;
 }
 
+/*
+ * The stored contact as the mailer may use it: the method and that
+ * method's address only, so that a provider who also gave an email
+ * address is not emailed when the request says fax.
+ */
+static json_t *
+by_method(const char *stored)
+{
+	json_t *c = json_loads(stored, 0, NULL), *out;
+	const char *m = rso_json_str(c, "method");
+
+	out = json_pack("{s:s?}", "method", m);
+	if (m != NULL && json_object_get(c, m) != NULL)
+		json_object_set(out, m, json_object_get(c, m));
+	json_decref(c);
+	return out;
+}
+
 int
 rso_requests_due(struct rso_store *s, int64_t older, rso_records_fn *fn,
     void *ctx, struct rso_error *e)
@@ -278,7 +309,7 @@ rso_requests_due(struct rso_store *s, int64_t older, rso_records_fn *fn,
 			line = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:o,"
 			    " s:s}", "kind", "records-followup", "case", col(st, 1),
 			    "token", col(st, 0), "provider", col(st, 2),
-			    "contact", json_loads(col(st, 3), 0, NULL),
+			    "contact", by_method(col(st, 3)),
 			    "what", col(st, 4), "attempt", (json_int_t)attempts + 1,
 			    "patient", patient_of(s, col(st, 1)),
 			    "last_contact", col(st, 6));
@@ -686,7 +717,8 @@ rso_record_from_manifest(const json_t *line, struct rso_record *r, char *why,
 
 int
 rso_records_put(struct rso_store *s, const char *id,
-    const struct rso_record *recs, size_t n, struct rso_error *e)
+    const struct rso_record *recs, size_t n, const struct rso_seg_sum *sum,
+    struct rso_error *e)
 {
 	char now[RSO_TIME_STRLEN];
 	json_t *items = json_array(), *data;
@@ -738,14 +770,16 @@ rso_records_put(struct rso_store *s, const char *id,
 	}
 	data = json_pack("{s:s, s:o, s:I}", "segment", recs[0].segment,
 	    "items", items, "held", (json_int_t)held);
-	rc = rso_case_event(s, id, "records.filed", data, e);
+	if (sum == NULL ||
+	    (rc = rso_casearc_bind(s, id, sum, data, e)) == 0)
+		rc = rso_case_event(s, id, "records.filed", data, e);
 	json_decref(data);
 	return rc;
 }
 
 int
 rso_records_where(struct rso_store *s, const char *id, const char *item,
-    char *name, char *segment, struct rso_error *e)
+    char *name, char *segment, char *sha256, struct rso_error *e)
 {
 	sqlite3_stmt *st;
 	char *end;
@@ -754,7 +788,7 @@ rso_records_where(struct rso_store *s, const char *id, const char *item,
 
 	if (*item == '\0' || *end != '\0' || n < 1 || n > 99999999)
 		return rso_error_set(e, EX_DATAERR, "%s: item: not a number", id);
-	st = rso_store_prepare(s, "SELECT name, segment FROM records"
+	st = rso_store_prepare(s, "SELECT name, segment, sha256 FROM records"
 	    " WHERE case_id = ? AND item = ?");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, n);
@@ -762,6 +796,7 @@ rso_records_where(struct rso_store *s, const char *id, const char *item,
 	if (rc == SQLITE_ROW) {
 		snprintf(name, 128, "%s", col(st, 0));
 		snprintf(segment, 128, "%s", col(st, 1));
+		snprintf(sha256, RSO_SHA256_HEXLEN, "%s", col(st, 2));
 	}
 	sqlite3_finalize(st);
 	if (rc == SQLITE_ROW)

@@ -126,17 +126,22 @@ int rso_records_known(struct rso_store *s, const char *id, const char *sha256,
 /*
  * Index records filed in one segment, inside the caller's transaction,
  * with one records.filed event; a request token marks that request
- * received.  EX_DATAERR for an unknown token of another case.
+ * received.  With sum (the segment just written) not NULL, the segment is
+ * recorded by that event (rso_casearc_bind).  EX_DATAERR for an unknown
+ * token of another case.
  */
+struct rso_seg_sum;
 int rso_records_put(struct rso_store *s, const char *id,
-    const struct rso_record *recs, size_t n, struct rso_error *e);
+    const struct rso_record *recs, size_t n, const struct rso_seg_sum *sum,
+    struct rso_error *e);
 
 /*
- * Where item lives: its entry name and segment (each 128 bytes).  item is
- * "0003" or "3".  EX_DATAERR "CASE: no item N" when unknown.
+ * Where item lives: its entry name and segment (each 128 bytes), and the
+ * SHA-256 it was filed with (RSO_SHA256_HEXLEN).  item is "0003" or "3".
+ * EX_DATAERR "CASE: no item N" when unknown.
  */
 int rso_records_where(struct rso_store *s, const char *id, const char *item,
-    char *name, char *segment, struct rso_error *e);
+    char *name, char *segment, char *sha256, struct rso_error *e);
 
 /* The case a request token belongs to (into id, RSO_CASE_IDLEN); 0 or -1. */
 int rso_records_request_case(struct rso_store *s, const char *token,

@@ -207,10 +207,14 @@ rso_request_check(const json_t *req, struct rso_store *s, rso_time_t now,
 {
 	static const char *const urgencies[] = { "routine", "urgent", NULL };
 	struct rso_check c = { report, ctx, 0 };
+	char path[256];
 	const char *v;
 	json_t *a;
 	rso_time_t t;
 
+	/* CSV rows come here without the JSON lines reader's check. */
+	if (rso_json_find_control(req, path, sizeof(path)))
+		rso_check_problem(&c, "%s: control character", path);
 	check_ref(&c, req);
 	check_patient(&c, req, now);
 	check_requester(&c, req);

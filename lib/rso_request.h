@@ -16,7 +16,9 @@
  * config's "specialties"), questions (a non-empty array of non-empty
  * strings).  Checked when present: received, patient.sex, patient.email,
  * patient.country, patient.language, requester.kind, requester.email,
- * requester.npi, urgency, amend.  Other members are kept as they are.
+ * requester.npi, urgency, amend; and that no member holds a control
+ * character it may not (rso_json_find_control).  Other members are kept
+ * as they are.
  */
 typedef void rso_request_report_fn(void *ctx, const char *msg);
 int rso_request_check(const json_t *req, struct rso_store *s, rso_time_t now,

@@ -167,6 +167,19 @@ const struct rso_migration rso_schema_migrations[] = {
 	"CREATE UNIQUE INDEX records_sop ON records(case_id, sop_uid)"
 	"  WHERE sop_uid IS NOT NULL;"
 	"CREATE INDEX records_study ON records(case_id, study_uid);" },
+	{ 310, "segments: each segment's size and ciphertext SHA-256, as filed",
+	/*
+	 * Written with the event that files the segment (whose data carries
+	 * the same "segment", "segment_size" and "segment_sha256"), so that
+	 * verify can check every segment file without the key, and this
+	 * table against the events.
+	 */
+	"CREATE TABLE segments ("
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  name TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  PRIMARY KEY (case_id, name));" },
 	{ 401, "the ledger, invoices, payments, refunds, claims, payouts",
 	/* Postings: debits positive, credits negative; each tx sums to 0. */
 	"CREATE TABLE ledger_tx ("

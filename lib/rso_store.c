@@ -460,6 +460,89 @@ open_db(struct rso_store *s, int create, struct rso_error *e)
 	return rc;
 }
 
+/*
+ * Open rso.db only to read: nothing is written, not even a migration.  A
+ * WAL database needs its -shm file, which a read-only folder (a backup on
+ * read-only media, a copy made read-only) may not have and cannot get:
+ * then the file is opened as immutable, which is what it is.
+ */
+static int
+open_db_ro(struct rso_store *s, struct rso_error *e)
+{
+	char *path = rso_xasprintf("%s/rso.db", s->dir);
+	char *uri = NULL;
+	int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX |
+	    SQLITE_OPEN_URI;
+	char *done;
+	int rc, n, unknown;
+
+	if (access(path, F_OK) != 0) {
+		rc = rso_error_set(e, EX_NOINPUT,
+		    "%s: no store here (run rso-case init)", s->dir);
+		free(path);
+		return rc;
+	}
+	rc = sqlite3_open_v2(path, &s->db, flags & ~SQLITE_OPEN_URI, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_schema",
+		    NULL, NULL, NULL);
+	if (rc != SQLITE_OK && access(s->dir, W_OK) != 0) {
+		sqlite3_close(s->db);
+		s->db = NULL;
+		uri = sqlite3_mprintf("file:%s?immutable=1", path);
+		rc = sqlite3_open_v2(uri, &s->db, flags, NULL);
+	}
+	if (rc != SQLITE_OK)
+		rc = rso_error_set(e, EX_NOINPUT, "%s: %s", path,
+		    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	sqlite3_free(uri);
+	free(path);
+	if (rc != 0)
+		return rc;
+	sqlite3_busy_timeout(s->db, busy_timeout());
+	/* verify derives the search keys through it, read-only too. */
+	if (rso_search_register(s->db) != SQLITE_OK)
+		return rso_store_sqlerr(s, SQLITE_ERROR, e);
+	done = rso_xcalloc((size_t)rso_schema_count, 1);
+	rc = applied_set(s, done, &n, &unknown, e);
+	free(done);
+	if (rc != 0)
+		return rc;
+	if (unknown)
+		return rso_error_set(e, EX_CONFIG, "db: written by a newer rso "
+		    "(unknown schema migrations)");
+	return n == rso_schema_count ? 0 : -1;
+}
+
+/*
+ * Read-only, but a database a release behind is brought up to date first
+ * where it can be written; where it cannot, it is refused.
+ */
+static int
+open_reading(struct rso_store *s, struct rso_error *e)
+{
+	char *path;
+	int rc = open_db_ro(s, e), writable;
+
+	if (rc != -1)
+		return rc;
+	sqlite3_close(s->db);
+	s->db = NULL;
+	path = rso_xasprintf("%s/rso.db", s->dir);
+	writable = access(s->dir, W_OK) == 0 && access(path, W_OK) == 0;
+	free(path);
+	if (!writable)
+		return rso_error_set(e, EX_CONFIG, "db: schema not up to date "
+		    "and the store cannot be written (open it once with rso "
+		    "where it can)");
+	if ((rc = open_db(s, 0, e)) == 0) {
+		sqlite3_close(s->db);
+		s->db = NULL;
+		rc = open_db_ro(s, e);
+	}
+	return rc;
+}
+
 /* Copy share/NAME into the store unless it is there; mode 0600. */
 static int
 install_default(const char *dir, const char *name, struct rso_error *e)
@@ -530,6 +613,13 @@ rso_store_init(const char *home, struct rso_error *e)
 int
 rso_store_open(const char *home, struct rso_store **out, struct rso_error *e)
 {
+	return rso_store_open_mode(home, 0, out, e);
+}
+
+int
+rso_store_open_mode(const char *home, int readonly, struct rso_store **out,
+    struct rso_error *e)
+{
 	struct rso_store *s;
 	int rc;
 
@@ -540,7 +630,7 @@ rso_store_open(const char *home, struct rso_store **out, struct rso_error *e)
 		return rc;
 	s = rso_xcalloc(1, sizeof(*s));
 	s->dir = rso_xstrdup(home);
-	rc = open_db(s, 0, e);
+	rc = readonly ? open_reading(s, e) : open_db(s, 0, e);
 	if (rc == 0)
 		rc = load_config(s, e);
 	if (rc != 0) {
@@ -667,15 +757,27 @@ rso_store_backup_db(struct rso_store *s, const char *path,
 	    sqlite3_errmsg(s->db));
 }
 
-struct rso_store *
-rso_store_xopen(void)
+static struct rso_store *
+xopen(int readonly)
 {
 	struct rso_store *s;
 	struct rso_error e;
 	char *home = rso_store_home(rso_opt_home());
 
-	if (rso_store_open(home, &s, &e) != 0)
+	if (rso_store_open_mode(home, readonly, &s, &e) != 0)
 		rso_diex(e.status, "%s", e.msg);
 	free(home);
 	return s;
+}
+
+struct rso_store *
+rso_store_xopen(void)
+{
+	return xopen(0);
+}
+
+struct rso_store *
+rso_store_xopen_ro(void)
+{
+	return xopen(1);
 }

@@ -51,6 +51,16 @@ int rso_store_open(const char *home, struct rso_store **out,
     struct rso_error *e);
 void rso_store_close(struct rso_store *s);
 
+/*
+ * rso_store_open, or with readonly set, opened only to read: nothing is
+ * written (no migration, no -wal or -shm where the folder cannot be
+ * written), so it works on a read-only copy.  Every write then fails
+ * (EX_CANTCREAT).  EX_CONFIG when the database's migrations are not
+ * exactly this rso's.
+ */
+int rso_store_open_mode(const char *home, int readonly,
+    struct rso_store **out, struct rso_error *e);
+
 /* The store's folder. */
 const char *rso_store_dir(const struct rso_store *s);
 
@@ -119,4 +129,7 @@ int rso_store_backup_db(struct rso_store *s, const char *path,
  * status and message rso_store_open gave.
  */
 struct rso_store *rso_store_xopen(void);
+
+/* The same, read-only (rso_store_open_mode), for programs that only read. */
+struct rso_store *rso_store_xopen_ro(void);
 #endif

@@ -182,6 +182,16 @@ rso_now(void)
 }
 
 int
+rso_time_within(const char *a, const char *b, int secs)
+{
+	rso_time_t x, y;
+
+	if (rso_time_parse(a, &x) != 0 || rso_time_parse(b, &y) != 0)
+		return 0;
+	return x - y <= secs && y - x <= secs;
+}
+
+int
 rso_duration_parse(const char *s, int64_t *secs)
 {
 	int64_t total = 0, n;

@@ -20,6 +20,12 @@ typedef int64_t rso_time_t;
 rso_time_t rso_now(void);
 
 /*
+ * Whether the RFC 3339 times a and b are at most secs seconds apart: two
+ * readings of the clock for one moment (0 when either does not parse).
+ */
+int rso_time_within(const char *a, const char *b, int secs);
+
+/*
  * Parse RFC 3339 "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)" ('t', ' '
  * and 'z' accepted as RFC 3339 allows).  Fractions are dropped.  Returns 0,
  * or -1 when s is not a valid instant (including a day past month end).

@@ -395,23 +395,27 @@ take_contents(struct import *im, struct rso_error *e)
 
 /* Index what was filed and say where it came from. */
 static int
-index_import(struct import *im, const char *seg, json_t **out,
+index_import(struct import *im, const struct rso_seg_sum *sum, json_t **out,
     struct rso_error *e)
 {
 	struct rso_state st;
-	json_t *data;
+	json_t *data, *ev;
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < im->nrecs; i++)
-		im->recs[i].segment = seg;
+		im->recs[i].segment = sum->name;
 	if (im->nrecs > 0 && (rc = rso_records_put(im->s, im->id, im->recs,
-	    im->nrecs, e)) != 0)
+	    im->nrecs, NULL, e)) != 0)
 		return rc;
 	data = json_pack("{s:s?, s:I, s:I}", "from", rso_json_str(im->partner,
 	    "case"), "records", (json_int_t)(im->nrecs - im->nops), "opinions",
 	    (json_int_t)im->nops);
-	rc = rso_case_event(im->s, im->id, "case.imported", data, e);
+	/* The one segment of an import is recorded by case.imported. */
+	ev = json_deep_copy(data);
+	if ((rc = rso_casearc_bind(im->s, im->id, sum, ev, e)) == 0)
+		rc = rso_case_event(im->s, im->id, "case.imported", ev, e);
+	json_decref(ev);
 	if (rc == 0 && (rc = rso_case_state(im->s, im->id, &st, e)) == 0) {
 		*out = json_pack("{s:s, s:s, s:s, s:o}", "case", im->id, "ref",
 		    rso_json_str(im->partner, "request.ref"), "status",
@@ -497,6 +501,7 @@ rso_transfer_import(struct rso_store *s, const char *path,
 	struct import *im = rso_xcalloc(1, sizeof(*im));
 	const char *base = strrchr(path, '/');
 	char *partner = NULL, *seg = NULL;
+	struct rso_seg_sum sum;
 	int rc, lock = -1;
 
 	*out = NULL;
@@ -520,10 +525,10 @@ rso_transfer_import(struct rso_store *s, const char *path,
 	if ((lock = rso_casearc_lock(s, im->id, e)) < 0)
 		rc = e->status;
 	else if ((rc = import_body(im, partner, e)) == 0) {
-		rc = rso_seg_commit(im->w, &seg, e);
+		rc = rso_seg_commit_sum(im->w, &seg, &sum, e);
 		im->w = NULL;
 	}
-	if (rc == 0 && (rc = index_import(im, seg, out, e)) == 0)
+	if (rc == 0 && (rc = index_import(im, &sum, out, e)) == 0)
 		rc = rso_store_commit(s, e);
 	if (rc != 0) {
 		if (im->w != NULL)

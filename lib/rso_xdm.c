@@ -294,9 +294,8 @@ add_opinions(struct xdm *x, const struct rso_age_identities *ids)
 	json_array_foreach(ops, i, op) {
 		if (rc != 0)
 			break;
-		if ((rc = rso_export_entry(x->s, x->id, rso_json_str(op, "segment"),
-		    rso_json_str(op, "name"), (struct rso_age_identities *)ids,
-		    &bytes, &n, x->e)) != 0)
+		if ((rc = rso_export_entry(x->s, x->id, op,
+		    (struct rso_age_identities *)ids, &bytes, &n, x->e)) != 0)
 			break;
 		snprintf(title, sizeof(title), "Second opinion (%s)",
 		    rso_json_str(op, "role"));
@@ -328,12 +327,17 @@ want_record(json_t *line, void *ctx)
 	return 0;
 }
 
-/* Stream one record from the case archive into the zip, hashing it. */
+/*
+ * Stream one record from the case archive into the zip (a temporary file
+ * until the whole zip is right), hashing it: SHA-1 for the metadata, and
+ * SHA-256 to check it is the record filed before the zip is released.
+ */
 static int
 copy_record(struct xdm *x, struct rso_seg_reader *rd,
     const struct rso_seg_entry *ent, const json_t *line)
 {
-	char title[160], *buf;
+	char title[160], *buf, sha[RSO_SHA256_HEXLEN];
+	struct rso_sha256 *h256;
 	gcry_md_hd_t h;
 	struct doc *d;
 	ssize_t n;
@@ -353,6 +357,7 @@ copy_record(struct xdm *x, struct rso_seg_reader *rd,
 		return rc;
 	if (gcry_md_open(&h, GCRY_MD_SHA1, 0) != 0)
 		return rso_error_set(x->e, EX_SOFTWARE, "sha1: cannot start");
+	h256 = rso_sha256_new();
 	buf = rso_xmalloc(COPYBUF);
 	while (rc == 0 && (n = rso_seg_read(rd, buf, COPYBUF, x->e)) != 0) {
 		if (n < 0) {
@@ -360,11 +365,17 @@ copy_record(struct xdm *x, struct rso_seg_reader *rd,
 			break;
 		}
 		gcry_md_write(h, buf, (size_t)n);
+		rso_sha256_update(h256, buf, (size_t)n);
 		rc = zip_data(x, buf, (size_t)n);
 	}
 	free(buf);
 	rso_hex(gcry_md_read(h, GCRY_MD_SHA1), RSO_SHA1_LEN, d->sha1);
 	gcry_md_close(h);
+	rso_sha256_final_hex(h256, sha);
+	if (rc == 0 && strcmp(sha, rso_json_str(line, "sha256")) != 0)
+		rc = rso_error_set(x->e, EX_DATAERR, "item %04d: SHA-256 does "
+		    "not match the store", (int)json_integer_value(
+		    json_object_get(line, "item")));
 	return rc;
 }
 

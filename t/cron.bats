@@ -18,25 +18,48 @@ local_setup() {
 	export RSO_NOW=2026-10-05T12:00:00Z
 }
 
+# The follow-up mails in the outbox (not the nightly mail of the chain head).
+followup_mails() {
+	grep -L '^Subject: RSO chain head' outbox/* | wc -l
+}
+
 @test "cron: rso-nightly is quiet on success, mails once, and logs what it did" {
 	echo "a report" >inbox/RSO-2026-000001-report.txt
 	run -0 --separate-stderr rso-nightly
 	assert_output ''
 	[ "$stderr" = '' ]
-	[ "$(ls outbox | wc -l)" -eq 3 ]
+	[ "$(followup_mails)" -eq 3 ]
 	[ "$(jq -s 'length' "$RSO_HOME"/log/*-followups.jsonl)" -eq 3 ]
 	[ "$(jq -r .item "$RSO_HOME"/log/*-inbox.jsonl)" = 0001 ]
 	run -0 --separate-stderr rso-nightly
 	[ "$stderr" = '' ]
-	[ "$(ls outbox | wc -l)" -eq 3 ]
+	[ "$(followup_mails)" -eq 3 ]
 	run -0 rso-case verify
+}
+
+@test "cron: rso-nightly witnesses the chain's head and catches a tail cut since" {
+	export RSO_WITNESS="$BATS_TEST_TMPDIR/witness"
+	run -0 --separate-stderr rso-nightly
+	[ "$stderr" = '' ]
+	head=$(cat "$RSO_WITNESS")
+	[ "$(rso-case verify | sed -n 's/^verify: head //p')" = "$head" ]
+	[ "$(grep -l "^Subject: RSO chain head" outbox/* | xargs grep -c "rso-case verify --head $head")" -eq 1 ]
+	grep -q '^To: staff@hospital.example' "$(grep -l "^Subject: RSO chain head" outbox/*)"
+	grep -qx "verify: head $head" "$RSO_HOME"/log/*-witness.jsonl
+	# The night's last events taken out around the schema.
+	n=${head%%:*}
+	sqlite3 "$RSO_HOME/rso.db" "drop trigger events_no_delete; delete from events where seq >= $((n - 1))"
+	run -65 --separate-stderr rso-nightly
+	[ "$stderr" = "rso-nightly: witness: rso-case: head $n: gone (the chain ends at event $((n - 2))) (exit 65)" ]
+	# The witness is kept, not overwritten by the cut chain's head.
+	[ "$(cat "$RSO_WITNESS")" = "$head" ]
 }
 
 @test "cron: two rso-nightly runs at once mail each follow-up exactly once" {
 	# One may find the other running: it says so and exits 75.
 	twice_at_once rso-nightly "rso-nightly: another run is going"
 	rso-nightly
-	[ "$(ls outbox | wc -l)" -eq 3 ]
+	[ "$(followup_mails)" -eq 3 ]
 }
 
 # The store's last event and the mails sent: what "did nothing" compares.
@@ -108,9 +131,11 @@ report-2026-09.html"
 	RSO_NOW=2026-10-01T12:00:00Z rso-collect request RSO-2026-000002 --provider "Test Portal" --contact upload --what "labs" >/dev/null
 	run -0 --separate-stderr rso-nightly
 	[ -z "$stderr" ]
-	# Three follow-ups by fax, and one digest to staff.
-	[ "$(ls outbox | wc -l)" -eq 4 ]
-	digest=$(grep -l '^To: staff@hospital.example' outbox/*)
+	# Three follow-ups by fax, one digest to staff, and the chain's head
+	# to staff (the witness step).
+	[ "$(ls outbox | wc -l)" -eq 5 ]
+	[ "$(grep -l '^Subject: RSO chain head' outbox/* | wc -l)" -eq 1 ]
+	digest=$(grep -l '^Subject: .*what needs a person' outbox/*)
 	run -0 cat "$digest"
 	assert_line --index 2 "Subject: Remote Second Opinion Program: what needs a person after the nightly job of 2026-10-05 (4)"
 	assert_line --regexp "^followups: rso-mail: stdin:[1-4]: RSO-2026-000002: no email address or fax gateway for this line$"
@@ -122,12 +147,14 @@ report-2026-09.html"
 ["inbox",null,65]
 ["inbox",null,65]'
 	run -0 jq -c '[.exit, .done, .needs_person, .steps.followups.done, .steps.inbox.needs_person]' "$RSO_HOME/log/2026-10-05-summary.jsonl"
-	assert_output '[0,4,4,3,3]'
+	# The witness step adds one thing done: the head it kept.
+	assert_output '[0,5,4,3,3]'
 	# Again the same day: the upload line is still unsendable, but staff
-	# were told today already.
+	# were told today already; only the new head is mailed.
 	run -0 --separate-stderr rso-nightly
 	[ -z "$stderr" ]
-	[ "$(ls outbox | wc -l)" -eq 4 ]
+	[ "$(ls outbox | wc -l)" -eq 6 ]
+	[ "$(grep -l '^Subject: RSO chain head' outbox/* | wc -l)" -eq 2 ]
 	[ "$(jq -s 'length' "$RSO_HOME/log/2026-10-05-messages.jsonl")" -eq 5 ]
 	# Without mail.staff, what needs a person goes to cron on stderr.
 	export RSO_NOW=2026-10-06T12:00:00Z
@@ -150,6 +177,11 @@ report-2026-09.html"
 	printf '#!/bin/sh\necho "sendmail: relay down" >&2\nexit 75\n' >sendmail
 	echo "a report" >inbox/RSO-2026-000001-report.txt
 	run -69 --separate-stderr rso-nightly
+	# The witness step's mail of the head did not go either: said too.
+	[ "$(grep -c '^rso-nightly: witness: ' <<<"$stderr")" -eq 2 ]
+	stderr=$(grep -v '^rso-nightly: witness: ' <<<"$stderr")
+	stderr_lines=()
+	mapfile -t stderr_lines <<<"$stderr"
 	[ "${#stderr_lines[@]}" -eq 6 ]
 	[ "${stderr_lines[0]}" = "rso-nightly: followups: sendmail: relay down (exit 69)" ]
 	[[ "${stderr_lines[1]}" =~ ^"rso-nightly: followups: rso-mail: stdin:1: RSO-2026-00000"[123]": sendmail failed (exit 69)"$ ]]
@@ -362,7 +394,7 @@ whole_night() {
 # What the night did, as counts: records filed, mails, invoices, exports.
 night_counts() {
 	echo "records $(sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct sha256) from records")"
-	echo "mails $(ls outbox | wc -l)"
+	echo "mails $(followup_mails)"
 	echo "invoices $(sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct case_id) from invoices")"
 	echo "exports $(sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct case_id) from exports") $(ls ehr | wc -l)"
 }

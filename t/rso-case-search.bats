@@ -144,7 +144,7 @@ some_patients() {
 	run -0 rso-case search renamed
 	[ "$(jq -r .case <<<"$output")" = RSO-2026-000001 ]
 	run -0 rso-case verify
-	assert_line --index 2 "verify: 4 cases, search keys follow from their requests"
+	assert_line --index 3 "verify: 4 cases, search keys follow from their requests"
 }
 
 @test "rso-case verify: search keys that do not follow from the request are caught" {

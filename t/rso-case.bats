@@ -6,6 +6,15 @@ local_setup() {
 	rso-case init -q
 }
 
+# The read-only copy a test made outside its own folder (so that another
+# user can reach it) goes, whether the test passed or not.
+teardown() {
+	if [ -n "${RO_COPY:-}" ] && [ -d "$RO_COPY" ]; then
+		chmod -R u+w "$RO_COPY"
+		rm -rf "$RO_COPY"
+	fi
+}
+
 # n cases from the test request, refs t-1..t-n.
 cases() {
 	for i in $(seq 1 "$1"); do jq -c ".ref=\"t-$i\"" "$DATA/request.json"; done |
@@ -152,10 +161,36 @@ usage: rso-case cancel -r reason [case ...]" ]
 @test "rso-case: verify reports an intact chain" {
 	cases 5
 	run -0 rso-case verify
-	[[ "${lines[0]}" =~ ^verify:\ 5\ events,\ 5\ cases,\ chain\ intact,\ head\ [0-9a-f]{16}$ ]]
+	[ "${lines[0]}" = "verify: 5 events, 5 cases, chain intact" ]
 	[ "${lines[1]}" = "verify: 0 segments, every record and opinion in one" ]
-	[ "${lines[2]}" = "verify: 5 cases, search keys follow from their requests" ]
-	[ "${#lines[@]}" -eq 3 ]
+	[ "${lines[2]}" = "verify: head 5:$(sqlite3 "$RSO_HOME/rso.db" "select hash from events where seq = 5")" ]
+	[ "${lines[3]}" = "verify: 5 cases, search keys follow from their requests" ]
+	[ "${#lines[@]}" -eq 4 ]
+}
+
+@test "rso-case: verify --head catches a tail cut since the head was witnessed" {
+	init_with_key
+	ready_case 1
+	rso-collect cat RSO-2026-000001 1 >/dev/null
+	rso-collect cat RSO-2026-000001 1 >/dev/null
+	head=$(rso-case verify | sed -n 's/^verify: head //p')
+	[[ "$head" =~ ^[0-9]+:[0-9a-f]{64}$ ]]
+	n=${head%%:*}
+	run -0 rso-case verify --head "$head"
+	[ "${lines[0]}" = "verify: $n events, 1 cases, chain intact, witnessed head there" ]
+	# The last two reads taken out around the schema: the chain that is
+	# left is intact, and only the witness can tell.
+	sqlite3 "$RSO_HOME/rso.db" "drop trigger events_no_delete; delete from events where seq >= $((n - 1))"
+	run -0 rso-case verify
+	run -65 --separate-stderr rso-case verify --head "$head"
+	[ "$stderr" = "rso-case: head $n: gone (the chain ends at event $((n - 2)))" ]
+	# A chain rebuilt to the same length does not have the witnessed hash.
+	RSO_ACTOR=other rso-collect cat RSO-2026-000001 1 >/dev/null
+	RSO_ACTOR=other rso-collect cat RSO-2026-000001 1 >/dev/null
+	run -65 --separate-stderr rso-case verify --head "$head"
+	[ "$stderr" = "rso-case: head $n: hash does not match the witness" ]
+	run -64 --separate-stderr rso-case verify --head 12
+	[ "$stderr" = 'rso-case: --head: not SEQ:HASH (a "verify: head" line'"'"'s)' ]
 }
 
 @test "rso-case: verify finds an event changed behind its back" {
@@ -211,6 +246,9 @@ usage: rso-case cancel -r reason [case ...]" ]
 	chmod 700 "$BATS_TEST_TMPDIR/restored"
 	RSO_HOME="$BATS_TEST_TMPDIR/restored" run -0 rso-case verify
 	assert_output --regexp '^verify: [0-9]+ events, [0-9]+ cases, chain intact'
+	# The backup carries its head: a witness for the live store.
+	[ "$(sed -n 's/^verify: head //p' <<<"$output")" = "$(cat "$BATS_TEST_TMPDIR/bk/head")" ]
+	run -0 rso-case verify --head "$(cat "$BATS_TEST_TMPDIR/bk/head")"
 	RSO_HOME="$BATS_TEST_TMPDIR/restored" run -0 rso-case show RSO-2026-000001
 	mkdir other && touch other/notes.txt
 	run -73 --separate-stderr rso-case backup other
@@ -437,4 +475,164 @@ usage: rso-case survey --score 0-10 [--comment text] [case ...]" ]
 	# "-" is an operand: the person named stdin themselves.
 	script -qec "rso-case encrypt -a -r $pk -" /dev/null </dev/null >tty.out
 	run -1 grep -q 'reading' tty.out
+}
+
+@test "rso-case: verify checks each segment's size and SHA-256 without the key" {
+	init_with_key
+	ready_case 1
+	ready_case 2
+	a="$RSO_HOME/archives/RSO-2026-000001/000001.age"
+	cp "$a" saved.age
+	unset RSO_IDENTITY
+	run -0 rso-case verify
+	[ "${lines[1]}" = "verify: 2 segments, every record and opinion in one" ]
+	# The event that filed it carries what the segments table holds.
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from events where type = 'records.filed' and json_extract(data, '\$.segment_sha256') = (select sha256 from segments where case_id = 'RSO-2026-000001')"
+	assert_output 1
+	# Another case's segment copied over this one's.
+	cp "$RSO_HOME/archives/RSO-2026-000002/000001.age" "$a"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: RSO-2026-000001: segment 000001.age: SHA-256 does not match the store (altered or swapped)" ]
+	# Truncated.
+	head -c 200 saved.age >"$a"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: RSO-2026-000001: segment 000001.age: size does not match the store (truncated or replaced)" ]
+	# One byte altered.
+	cp saved.age "$a"
+	printf 'X' | dd of="$a" bs=1 seek=300 conv=notrunc status=none
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: RSO-2026-000001: segment 000001.age: SHA-256 does not match the store (altered or swapped)" ]
+	cp saved.age "$a"
+	run -0 rso-case verify
+}
+
+# Make the store what rso before migration 310 wrote: no segments rows,
+# and filing events without the segment's size and hash (the chain
+# rehashed, as that rso would have hashed it).
+as_before_310() {
+	sqlite3 "$RSO_HOME/rso.db" "drop trigger events_no_update; delete from segments"
+	python3 - "$RSO_HOME/rso.db" <<'PY'
+import hashlib, json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+prev = "0" * 64
+rows = db.execute("select seq, at, case_id, type, actor, data from events order by seq").fetchall()
+for seq, at, case, typ, actor, data in rows:
+    d = json.loads(data)
+    for k in ("segment_size", "segment_sha256"):
+        d.pop(k, None)
+    data = json.dumps(d, sort_keys=True, separators=(",", ":"))
+    canon = '{"actor":%s,"at":"%s","case":%s,"data":%s,"seq":%d,"type":%s}' % (
+        json.dumps(actor), at, json.dumps(case), data, seq, json.dumps(typ))
+    h = hashlib.sha256((prev + canon).encode()).hexdigest()
+    db.execute("update events set data = ?, prev = ?, hash = ? where seq = ?", (data, prev, h, seq))
+    prev = h
+db.commit()
+PY
+	sqlite3 "$RSO_HOME/rso.db" "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
+}
+
+@test "rso-case: segments filed before they were recorded are reported, and compaction records them" {
+	init_with_key
+	ready_case 1
+	printf 'Synthetic lab.\n' >lab.txt
+	rso-collect add --type lab RSO-2026-000001 lab.txt >/dev/null
+	as_before_310
+	run -0 rso-case verify
+	[ "${lines[1]}" = "verify: 2 segments, every record and opinion in one; 2 written before sizes and hashes were recorded, not checked (rso-case compact records them)" ]
+	run -0 rso-case compact RSO-2026-000001
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select name, size from segments; select type, json_extract(data, '\$.segment') from events where type = 'archive.compacted'"
+	[ "${lines[0]}" = "000001-000002.age|$(stat -c %s "$RSO_HOME/archives/RSO-2026-000001/000001-000002.age")" ]
+	[ "${lines[1]}" = "archive.compacted|000001-000002.age" ]
+	run -0 rso-case verify
+	[ "${lines[1]}" = "verify: 1 segments, every record and opinion in one" ]
+	# A merged segment the store never recorded, over recorded ones.
+	rso-collect add --type note RSO-2026-000001 "$DATA/roster.jsonl" >/dev/null
+	cp "$RSO_HOME/archives/RSO-2026-000001/000003.age" "$RSO_HOME/archives/RSO-2026-000001/000001-000003.age"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: RSO-2026-000001: segment 000001-000003.age: not recorded, but replaces recorded segments" ]
+}
+
+@test "rso-case: verify recomputes each stored fact from the events and names the first that differs" {
+	init_with_key
+	ready_case 1
+	# An amended request, with text beyond ASCII: the intake is the amended one.
+	jq -c '.ref="t-1" | .patient.name="Zoë Ünïcode Testperson" | .patient.region="Nuevo León" | .amend=true' "$DATA/request.json" | rso-intake >/dev/null
+	ready_case 2
+	cp -a "$RSO_HOME" pristine
+	run -0 rso-case verify
+	forged() {
+		rm -rf "$RSO_HOME"
+		cp -a pristine "$RSO_HOME"
+		sqlite3 "$RSO_HOME/rso.db" "$1"
+		run -65 --separate-stderr rso-case verify
+		[ "$stderr" = "rso-case: $2" ] || { echo "$1: $stderr" >&2; return 1; }
+	}
+	forged "update cases set intake = replace(intake, 'Testperson', 'Forged') where id = 'RSO-2026-000001'" \
+	    "case RSO-2026-000001: intake does not follow from its events"
+	forged "update cases set intake_hash = '$(printf '%064d' 0)' where id = 'RSO-2026-000002'" \
+	    "case RSO-2026-000002: intake_hash does not follow from its events"
+	forged "update cases set specialty = 'dermatology' where id = 'RSO-2026-000002'" \
+	    "case RSO-2026-000002: specialty does not follow from its events"
+	forged "update cases set region = 'Nuevo Leon' where id = 'RSO-2026-000001'" \
+	    "case RSO-2026-000001: region does not follow from its events"
+	forged "update cases set created = '2020-01-01T00:00:00Z' where id = 'RSO-2026-000001'" \
+	    "case RSO-2026-000001: created does not follow from its events"
+	forged "update cases set status_at = '2020-01-01T00:00:00Z' where id = 'RSO-2026-000002'" \
+	    "case RSO-2026-000002: status_at does not follow from its events"
+	forged "update cases set held_from = 'ready' where id = 'RSO-2026-000002'" \
+	    "case RSO-2026-000002: held_from does not follow from its events"
+	forged "update segments set size = size + 1 where case_id = 'RSO-2026-000002'" \
+	    "case RSO-2026-000002: segment 000001.age does not follow from its events"
+	forged "insert into records (case_id, item, name, segment, type, sha256, media_type, size, added) select case_id, 2, 'records/0002-x.txt', segment, type, '$(printf '%064d' 0)', media_type, size, added from records where case_id = 'RSO-2026-000001'" \
+	    "case RSO-2026-000001: record 0002 does not follow from its events"
+	forged "update records set name = 'records/0007-other.txt' where case_id = 'RSO-2026-000002'" \
+	    "case RSO-2026-000002: record 0001 does not follow from its events"
+	forged "update consents set providers = '[\"*\"]' where case_id = 'RSO-2026-000001'" \
+	    "case RSO-2026-000001: consent 1 does not follow from its events"
+}
+
+@test "rso-case: list, show, log, verify and rso-report read a read-only copy, as a user who cannot write it" {
+	init_with_key
+	ready_case 1
+	rso-collect cat RSO-2026-000001 1 >/dev/null
+	ro=$(mktemp -d /tmp/rso-ro.XXXXXX)
+	RO_COPY=$ro
+	chmod 755 "$ro"
+	rso-case backup -q "$ro/store"
+	if [ "$(id -u)" -eq 0 ]; then
+		# Root may write anything: read as a throw-away unprivileged user.
+		id rsoreader >/dev/null 2>&1 ||
+		    useradd --system --no-create-home --shell /usr/sbin/nologin rsoreader
+		chown -R rsoreader "$ro/store"
+		as_reader() { runuser -u rsoreader -- env PATH="$PATH" RSO_SHARE="$RSO_SHARE" RSO_NOW="$RSO_NOW" RSO_HOME="$ro/store" "$@"; }
+	else
+		as_reader() { RSO_HOME="$ro/store" "$@"; }
+	fi
+	chmod -R a-w "$ro/store"
+	find "$ro/store" -exec stat -c '%n %s %Y' {} + | sort >before
+	run -0 --separate-stderr as_reader rso-case list
+	[ "$(jq -r .case <<<"$output")" = RSO-2026-000001 ]
+	run -0 as_reader rso-case show RSO-2026-000001
+	run -0 as_reader rso-case log RSO-2026-000001
+	[ "$(jq -r .type <<<"$output" | tail -n 1)" = records.read ]
+	run -0 as_reader rso-case verify --head "$(cat "$ro/store/head")"
+	[ "${lines[1]}" = "verify: 1 segments, every record and opinion in one" ]
+	run -0 as_reader rso-report monthly --month 2026-10
+	# A verb that writes says it cannot, and nothing in the copy changed.
+	run -73 --separate-stderr as_reader rso-case hold RSO-2026-000001
+	find "$ro/store" -exec stat -c '%n %s %Y' {} + | sort >after
+	diff before after
+}
+
+@test "rso-case: show, list and log -f text print no control character a terminal would obey" {
+	cases 1
+	# Text stored before control characters were refused at input.
+	sqlite3 "$RSO_HOME/rso.db" "update cases set ref = 't' || char(27) || '[2J', intake = json_set(intake, '\$.patient.name', 'Test' || char(27) || ']0;x' || char(7) || 'Alpha' || char(13))"
+	for verb in "show -f text RSO-2026-000001" "list -f text" "log -f text RSO-2026-000001"; do
+		run -0 rso-case $verb
+		run -1 bash -c "rso-case $verb | tr -d '\n\t' | LC_ALL=C grep -c '[[:cntrl:]]'"
+		assert_output 0
+	done
+	run -0 rso-case show -f text RSO-2026-000001
+	assert_line --index 2 --partial "Test?]0;x?Alpha?, born"
 }

@@ -46,8 +46,8 @@ token() {
 EOF2
 	[ "$(jq -r .provider <<<"$output")" = "Test Imaging" ]
 	[ "$stderr" = 'rso-collect: stdin:2: provider: missing
-rso-collect: stdin:3: contact.pigeon: missing
-rso-collect: stdin:4: contact.fax: missing
+rso-collect: stdin:3: contact.pigeon: missing (the method'"'"'s address)
+rso-collect: stdin:4: contact.fax: missing (the method'"'"'s address)
 rso-collect: stdin:5: what: missing
 rso-collect: stdin:6: studies: not a list' ]
 }
@@ -63,6 +63,42 @@ EOF2
 	[ "$stderr" = 'rso-collect: stdin:2: ref: no such request
 rso-collect: stdin:3: no "case" or "ref" member
 rso-collect: stdin:4: studies.0.date: not a date (YYYY-MM-DD)' ]
+}
+
+@test "rso-collect: a request goes only by its method, to that method's address" {
+	run -65 --separate-stderr rso-collect request <<'EOF2'
+{"case":"RSO-2026-000001","provider":"Test Imaging","contact":{"method":"fax","email":"records@imaging.example"},"what":"x"}
+{"case":"RSO-2026-000001","provider":"Test Imaging","contact":{"method":"email","email":"","fax":"5551234"},"what":"x"}
+{"case":"RSO-2026-000001","provider":"Test Imaging","contact":{"method":"email","email":"not an address"},"what":"x"}
+{"case":"RSO-2026-000001","provider":"Test Imaging","contact":{"method":"fax","fax":"5551234","email":"x@example.org"},"what":"MRI"}
+EOF2
+	[ "$stderr" = "rso-collect: stdin:1: contact.fax: missing (the method's address)
+rso-collect: stdin:2: contact.email: missing (the method's address)
+rso-collect: stdin:3: contact.email: not an email address" ]
+	[ "$(jq -r .provider <<<"$output")" = "Test Imaging" ]
+	# The letter of the fax request goes by fax, though an email was given.
+	mkdir outbox
+	printf '#!/bin/sh\ncat >"outbox/$(date +%%s%%N).eml"\n' >sendmail
+	chmod +x sendmail
+	echo '{"mail":{"fax_gateway":"{fax}@fax.example.org"}}' >"$RSO_HOME/config.json"
+	export RSO_NOW=2026-10-05T12:00:00Z
+	run -0 bash -c 'rso-collect due | SENDMAIL=./sendmail rso-mail | rso-collect sent'
+	[ "$(ls outbox | wc -l)" -eq 1 ]
+	grep -q '^To: 5551234@fax.example.org$' outbox/*.eml
+	! grep -q 'x@example.org' outbox/*.eml
+}
+
+@test "rso-collect: control characters in a request are refused, naming the member" {
+	run -65 --separate-stderr rso-collect request RSO-2026-000001 --provider $'Test\r\nBcc: x@example.org' --contact "fax:1" --what x
+	[ "$stderr" = "rso-collect: argument 1: provider: control character" ]
+	run -65 --separate-stderr rso-collect request RSO-2026-000001 --provider "Test Imaging" --contact "fax:1" --what $'MRI\x1b[2J'
+	[ "$stderr" = "rso-collect: argument 1: what: control character" ]
+	run -65 --separate-stderr rso-collect request <<'EOF2'
+{"case":"RSO-2026-000001","provider":"Test Imaging","contact":{"method":"fax","fax":"1\r\n"},"what":"x"}
+EOF2
+	[ "$stderr" = "rso-collect: stdin:1: contact.fax: control character" ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from record_requests"
+	assert_output 0
 }
 
 @test "rso-collect: request usage errors are exit 64" {
@@ -263,6 +299,44 @@ rso-collect: argument 3: a folder, not a regular file" ]
 	[ "$stderr" = "rso-collect: no identity (-i FILE or RSO_IDENTITY)" ]
 }
 
+@test "rso-collect: cat releases nothing of another case's segment or of bytes not filed" {
+	rm -rf "$RSO_HOME"
+	init_with_key
+	ready_case 1
+	ready_case 2
+	a="$RSO_HOME/archives/RSO-2026-000001/000001.age"
+	cp "$a" saved.age
+	# Case 2's segment under case 1's name: case.json says whose it is.
+	cp "$RSO_HOME/archives/RSO-2026-000002/000001.age" "$a"
+	run -65 --separate-stderr rso-collect cat RSO-2026-000001 1
+	[ "$stderr" = "rso-collect: RSO-2026-000001: item 0001: segment 000001.age belongs to another case" ]
+	[ -z "$output" ]
+	cp saved.age "$a"
+	# The SHA-256 the store holds is the one the bytes must have.
+	sqlite3 "$RSO_HOME/rso.db" "update records set sha256 = '$(printf '%064d' 0)' where case_id = 'RSO-2026-000001'"
+	run -65 --separate-stderr rso-collect cat RSO-2026-000001 0001
+	[ "$stderr" = "rso-collect: RSO-2026-000001: item 0001: SHA-256 does not match the store" ]
+	[ -z "$output" ]
+	# A segment without case.json does not say whose it is.
+	printf 'x\n' >x.txt
+	bsdtar -cf - x.txt | age -r "$PUBKEY" >"$a"
+	run -65 --separate-stderr rso-collect cat RSO-2026-000001 1
+	[ "$stderr" = "rso-collect: RSO-2026-000001: item 0001: segment 000001.age does not say whose it is" ]
+}
+
+@test "rso-collect: cat checks a record larger than it holds in memory, then releases it" {
+	rm -rf "$RSO_HOME"
+	init_with_key
+	ready_case 1
+	head -c $((17 << 20)) /dev/urandom >big.bin
+	rso-collect add --type other RSO-2026-000001 big.bin >/dev/null
+	rso-collect cat RSO-2026-000001 2 | cmp - big.bin
+	sqlite3 "$RSO_HOME/rso.db" "update records set sha256 = '$(printf '%064d' 0)' where item = 2"
+	run -65 --separate-stderr rso-collect cat RSO-2026-000001 2
+	[ "$stderr" = "rso-collect: RSO-2026-000001: item 0002: SHA-256 does not match the store" ]
+	[ -z "$output" ]
+}
+
 inbox_case() {
 	rm -rf "$RSO_HOME"
 	init_with_key
@@ -310,6 +384,19 @@ rso-collect: in: entry 4: sidecar: case: not a case id (moved to .rejected)" ]
 	[ "$(jq -c '[.case, .type]' <<<"$output")" = '["RSO-2026-000001","lab"]' ]
 	[ "$stderr" = "rso-collect: in: entry 2: sidecar: ref: no such request (moved to .rejected)" ]
 	[ -e in/.rejected/other.txt.json ]
+}
+
+@test "rso-collect: control characters in a sidecar or --source are refused" {
+	inbox_case
+	rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-01-01 >/dev/null
+	echo "note" >in/note.txt
+	printf '{"case":"RSO-2026-000001","source":"Test\\u001b[2JHospital"}\n' >in/note.txt.json
+	run -65 --separate-stderr rso-collect inbox --settle 0 in
+	[ "$stderr" = "rso-collect: in: entry 1: sidecar: control character in a member (moved to .rejected)" ]
+	run -64 --separate-stderr rso-collect add --source $'Test\r\nHospital' RSO-2026-000001 in/.rejected/note.txt
+	[ "${stderr_lines[0]}" = "rso-collect: --source: control character" ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from records"
+	assert_output 0
 }
 
 @test "rso-collect: inbox reads folders, zip files and ISO images of imaging CDs" {

@@ -31,8 +31,25 @@ hl7_validate() {
 	NODE_PATH="$TOP/.cache/npm/node_modules" node "$TOP/t/helpers/hl7-validate.js" "$@"
 }
 
+# stored_text CASE JQ: what an older rso let in, text with control
+# characters that intake now refuses, put straight into the stored
+# request: the exports must still escape or refuse it.
+stored_text() {
+	local new
+	new=$(sqlite3 "$RSO_HOME/rso.db" "select intake from cases where id = '$1'" | jq -c "$2")
+	sqlite3 "$RSO_HOME/rso.db" "update cases set intake = '${new//\'/\'\'}' where id = '$1'"
+}
+
+# Case 1 delivered with a one-line synthetic opinion.
+deliver_one() {
+	ready_case 1
+	printf '# Opinion\n' >op.md
+	deliver 1 op.md
+}
+
 @test "rso-export: hl7 survives | ^ ~ \\ & and newlines exactly, as python3-hl7 reads it" {
-	ready_case 1 '.patient.name = "Zoë |Pipe^Caret~Tilde\\Back&Amp Testperson" | .questions = ["Is it | ^ ~ \\ & safe?\nSecond line\r\nThird", "A second\tquestion \u000b\u001c\u007f"]'
+	ready_case 1 '.patient.name = "Zoë |Pipe^Caret~Tilde\\Back&Amp Testperson" | .questions = ["Is it | ^ ~ \\ & safe?\nSecond line\r\nThird", "A second\tquestion"]'
+	stored_text RSO-2026-000001 '.questions[1] = "A second\tquestion \u000b\u001c\u007f"'
 	printf '# Opinion | ^ ~ \\ &\n\nLine two\r\nééé\n' >op.md
 	deliver 1 op.md "--icd10 C71.9,Z85.3"
 	run -0 bash -c 'rso-case list --status delivered | rso-export --format hl7 --to ehr'
@@ -166,7 +183,7 @@ PY
 	# Without the key the archive cannot be read: nothing is written.
 	rso-case keygen -q -o other.txt
 	run -77 --separate-stderr rso-export --format hl7 --to ehr -i other.txt RSO-2026-000001
-	[ "$stderr" = "rso-export: RSO-2026-000001: $RSO_HOME/archives/RSO-2026-000001/000002.age: no identity matches any of the file's recipients" ]
+	[ "$stderr" = "rso-export: RSO-2026-000001: opinion primary: $RSO_HOME/archives/RSO-2026-000001/000002.age: no identity matches any of the file's recipients" ]
 	[ "$(ls -A ehr)" = "" ]
 	chmod 500 ehr
 	if [ "$(id -u)" -ne 0 ]; then
@@ -271,7 +288,8 @@ fhir_validate() {
 }
 
 @test "rso-export: fhir refuses a case whose text holds a control character FHIR cannot carry" {
-	ready_case 1 '.patient.name = "Test \u000bAlpha"'
+	ready_case 1
+	stored_text RSO-2026-000001 '.patient.name = "Test \u000bAlpha"'
 	ready_case 2
 	echo '# Opinion' >op.md
 	deliver 1 op.md
@@ -798,7 +816,8 @@ body = body[:200 * 1024].decode("utf-8", "ignore").encode()
 assert len(body) > 200 * 1024 - 4
 open("op.md", "wb").write(body)
 PY
-	ready_case 1 ".patient.name = $(jq .name adv.json) | .questions = $(jq -c .questions adv.json)"
+	ready_case 1 ".patient.name = $(jq .name adv.json)"
+	stored_text RSO-2026-000001 ".questions = $(jq -c .questions adv.json)"
 	# (DICOM text cannot hold a backslash: it separates values.)
 	gen-dicom --study dcm n=2 tag=adv charset="ISO_IR 192" "name=Testperson^Zoë=李^小龍" "desc=A|B^C~D&F Ωμέγα" >/dev/null
 	rso-collect add RSO-2026-000001 dcm/* >/dev/null
@@ -906,4 +925,65 @@ $PWD/test-ehr|1"
 	run -66 --separate-stderr rso-export --list --to nosuch
 	[ "$stderr" = "rso-export: nosuch: not a folder" ]
 	run -0 rso-case verify
+}
+
+@test "rso-export: an opinion from another case's segment is never exported under this one" {
+	ready_case 1
+	ready_case 2
+	printf '# Opinion one\n' >op1.md
+	printf '# Opinion two\n' >op2.md
+	deliver 1 op1.md
+	deliver 2 op2.md
+	seg=$(sqlite3 "$RSO_HOME/rso.db" "select segment from opinions where case_id = 'RSO-2026-000001'")
+	seg2=$(sqlite3 "$RSO_HOME/rso.db" "select segment from opinions where case_id = 'RSO-2026-000002'")
+	cp "$RSO_HOME/archives/RSO-2026-000002/$seg2" "$RSO_HOME/archives/RSO-2026-000001/$seg"
+	run -65 --separate-stderr rso-export --format hl7 --to ehr RSO-2026-000001
+	[ "$stderr" = "rso-export: RSO-2026-000001: opinion primary: segment $seg belongs to another case" ]
+	[ -z "$(ls -A ehr)" ]
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: RSO-2026-000001: segment $seg: SHA-256 does not match the store (altered or swapped)" ]
+}
+
+@test "rso-export: verify checks the opinions and exports tables against their events" {
+	deliver_one
+	run -0 rso-export --format hl7 --to ehr RSO-2026-000001
+	name=$(jq -r .name <<<"$output")
+	run -0 rso-case verify
+	cp "$RSO_HOME/rso.db" saved.db
+	sqlite3 "$RSO_HOME/rso.db" "update opinions set outcome = 'confirmed'"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: case RSO-2026-000001: opinion primary does not follow from its events" ]
+	cp saved.db "$RSO_HOME/rso.db"
+	sqlite3 "$RSO_HOME/rso.db" "delete from exports"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: case RSO-2026-000001: export hl7 $name does not follow from its events" ]
+}
+
+@test "rso-export: hl7 never writes raw MLLP frame bytes or other control characters" {
+	deliver_one
+	# Text stored before control characters were refused at input.
+	sqlite3 "$RSO_HOME/rso.db" "update cases set intake = json_set(intake, '\$.patient.name', 'Test' || char(11) || 'Alpha' || char(28) || char(27) || 'Person')"
+	run -0 rso-export --format hl7 --to ehr RSO-2026-000001
+	name=$(jq -r .name <<<"$output")
+	# No control byte but the CR that ends each segment.
+	run -1 bash -c "tr -d '\r' <ehr/$name | LC_ALL=C grep -c '[[:cntrl:]]'"
+	assert_output 0
+	grep -qF '\X0B\Alpha\X1C\\X1B\Person' "ehr/$name"
+	/usr/bin/python3 -c 'import hl7, sys; hl7.parse(open(sys.argv[1], "rb").read().decode())' "ehr/$name"
+}
+
+@test "rso-export: xdm and dicom release no record whose bytes are not the ones filed" {
+	ready_case 1
+	gen-dicom --study mri "name=TEST^ALPHA" birth=19610301 n=2 >/dev/null
+	rso-collect add RSO-2026-000001 mri/*.dcm >/dev/null
+	printf '# Opinion\n' >op.md
+	deliver 1 op.md
+	sqlite3 "$RSO_HOME/rso.db" "update records set sha256 = '$(printf '%064d' 0)' where case_id = 'RSO-2026-000001' and item = 1"
+	run -65 --separate-stderr rso-export --format xdm --to ehr RSO-2026-000001
+	[ "$stderr" = "rso-export: RSO-2026-000001: item 0001: SHA-256 does not match the store" ]
+	[ -z "$(ls -A ehr)" ]
+	sqlite3 "$RSO_HOME/rso.db" "update records set sha256 = '$(printf '%064d' 1)' where case_id = 'RSO-2026-000001' and item = 2"
+	run -65 --separate-stderr rso-export --format dicom --to ehr RSO-2026-000001
+	[ "$stderr" = "rso-export: RSO-2026-000001: item 0002: SHA-256 does not match the store" ]
+	[ -z "$(ls -A ehr)" ]
 }

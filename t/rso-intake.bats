@@ -276,12 +276,12 @@ with open("r.csv", "w", newline="", encoding="utf-8-sig") as f:
     csv.writer(f).writerows(rows)
 PY
 	run -65 --separate-stderr rso-intake --csv r.csv
-	[ "$(jq -r .ref <<<"$output" | paste -sd,)" = "csv-1,csv-2,csv-4" ]
-	[ "$stderr" = "rso-intake: r.csv:5: patient.birth_date: not a date (YYYY-MM-DD)" ]
+	[ "$(jq -r .ref <<<"$output" | paste -sd,)" = "csv-1,csv-4" ]
+	# A quoted line break is CSV, but a name is one line of text.
+	[ "$stderr" = "rso-intake: r.csv:3: patient.name: control character
+rso-intake: r.csv:5: patient.birth_date: not a date (YYYY-MM-DD)" ]
 	run -0 rso-case show RSO-2026-000001
 	[ "$(jq -c .request <<<"$output")" = '{"patient":{"birth_date":"1961-03-01","email":"a@example.org","name":"Test, Comma"},"questions":["Is it \"benign\"?","Next steps?"],"ref":"csv-1","specialty":"oncology"}' ]
-	run -0 rso-case show RSO-2026-000002
-	[ "$(jq -r .request.patient.name <<<"$output")" = $'Test\nNewline' ]
 	# The same file again: nothing twice.
 	run -65 --separate-stderr rso-intake --csv r.csv
 	[ "$(jq -r .existing <<<"$output" | sort -u)" = true ]
@@ -376,4 +376,28 @@ rso-intake: h.csv:4: unterminated quoted field" ]
 		run -0 $p -q -H "$RSO_HOME" --help
 		assert_line --index 0 --partial "usage: ${p%% *}"
 	done
+}
+
+@test "rso-intake: control characters are refused in one-line members, naming the member" {
+	printf '%s\n' \
+	    "$(req '.ref="c-1" | .patient.name = "Test\u001b[31mAlpha"')" \
+	    "$(req '.ref="c-2" | .patient.name = "Test\u000bAlpha"')" \
+	    "$(req '.ref="c-3" | .requester.name = "Dr\u001cLee"')" \
+	    "$(req '.ref="c-4" | .specialty = "oncology\r\n"')" \
+	    "$(req '.ref="c-5" | .questions = ["One?", "Two\u001b?"]')" \
+	    "$(req '.ref="c-6" | .extra = {"x\ny": 1}')" \
+	    "$(req '.ref="c-7" | .patient.name = "Test\u0085Alpha"')" \
+	    "$(req '.ref="c-8" | .questions = ["First line\nsecond line,\ttabbed\r\nthird?"]')" >c.jsonl
+	run -65 --separate-stderr rso-intake c.jsonl
+	[ "$stderr" = "rso-intake: c.jsonl:1: patient.name: control character
+rso-intake: c.jsonl:2: patient.name: control character
+rso-intake: c.jsonl:3: requester.name: control character
+rso-intake: c.jsonl:4: specialty: control character
+rso-intake: c.jsonl:5: questions.1: control character
+rso-intake: c.jsonl:6: extra (member name): control character
+rso-intake: c.jsonl:7: patient.name: control character" ]
+	# Questions are multi-line text: line breaks and tabs are kept.
+	assert_output '{"case":"RSO-2026-000001","ref":"c-8","status":"awaiting-consent"}'
+	run -0 rso-case show RSO-2026-000001
+	[ "$(jq -r '.request.questions[0]' <<<"$output")" = $'First line\nsecond line,\ttabbed\r\nthird?' ]
 }

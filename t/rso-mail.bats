@@ -39,10 +39,13 @@ SH
 }
 
 @test "rso-mail: a value cannot add a header" {
-	run -0 rso-mail <<<'{"kind":"review-due","case":"RSO-2026-000001\nBcc: evil@example.org","email":"sp@example.org","name":"x","due":"d","days_left":1,"role":"primary"}'
-	run -0 sed -n '1,/^$/p' outbox/1.eml
-	refute_line --regexp '^Bcc:'
-	assert_line --index 2 "Subject: Second opinion RSO-2026-000001 Bcc: evil@example.org is due d"
+	# A line break in a one-line member is refused before anything is
+	# rendered (the shared JSON-lines reader), so nothing is mailed.
+	run -65 --separate-stderr rso-mail <<<'{"kind":"review-due","case":"RSO-2026-000001\nBcc: evil@example.org","email":"sp@example.org","name":"x","due":"d","days_left":1,"role":"primary"}'
+	[ "$stderr" = "rso-mail: stdin:1: case: control character" ]
+	[ -z "$output" ]
+	run -0 ls outbox
+	assert_output ''
 }
 
 @test "rso-mail: bad lines are reported and skipped, the rest are mailed" {
@@ -126,4 +129,39 @@ SH
 @test "rso-mail: a missing file is exit 66" {
 	run -66 --separate-stderr rso-mail nosuch.jsonl
 	[ "$stderr" = "rso-mail: nosuch.jsonl: No such file or directory" ]
+}
+
+@test "rso-mail: no patient data on the command line or in the environment of any process it runs" {
+	# A sendmail that takes its time, so the run lasts while it is watched.
+	cat >sendmail <<'SH'
+#!/bin/sh
+[ "$1" = "-t" ] && [ "$2" = "-oi" ] || exit 64
+cat >"outbox/$(date +%s%N).eml"
+sleep 0.2
+SH
+	# Values no other test uses, so a match can only be this run's.
+	name="Zqx$$ Samplepatient" birth="1911-11-$((10 + RANDOM % 18))" email="zqx$$@patient.example"
+	for i in 1 2 3 4 5 6; do
+		jq -cn --arg n "$name" --arg b "$birth" --arg e "$email" --arg i "$i" \
+		    '{kind: "records-followup", case: "RSO-2026-000001", token: "REQ-7K3F9Q",
+		      attempt: ($i | tonumber), provider: "Test Clinic", contact: {method: "email", email: $e},
+		      patient: {name: $n, birth_date: $b}, what: "MRI"}'
+	done >lines.jsonl
+	# Every process's command line and environment, over and over, until
+	# the run is done.
+	(
+		while [ ! -e done ]; do
+			cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null | tr '\0' '\n'
+		done >seen
+	) &
+	sampler=$!
+	run -0 rso-mail lines.jsonl
+	touch done
+	wait "$sampler"
+	[ "$(ls outbox | wc -l)" -eq 6 ]
+	grep -q "records of $name, born $birth" outbox/*.eml
+	# The watch saw the run: the sleeping sendmail's command line.
+	grep -qx -- "$PWD/sendmail" seen
+	run -1 grep -cF -e "$name" -e "$birth" -e "$email" seen
+	assert_output 0
 }

@@ -13,6 +13,7 @@
 
 #include "rso_casearc.h"
 #include "rso_err.h"
+#include "rso_event.h"
 #include "rso_store.h"
 #include "verbs.h"
 
@@ -311,6 +312,41 @@ backup_db(struct backup *b, struct rso_store *s, const char *dir)
 	return rc;
 }
 
+/*
+ * The head of the copy's chain into DIR/head ("SEQ:HASH"): a witness the
+ * backup carries, so that "rso-case verify --head" on the live store shows
+ * that nothing the backup holds was cut from it since.  Read from the
+ * snapshot itself, not the live store, which may have moved on.
+ */
+static int
+backup_head(struct backup *b, const char *dir)
+{
+	struct rso_store *copy;
+	struct rso_head h;
+	char line[128];
+	int rc, n, fd;
+
+	if ((rc = rso_store_open(dir, &copy, b->e)) != 0)
+		return rc;
+	rc = rso_event_head(copy, &h, b->e);
+	rso_store_close(copy);
+	if (rc != 0)
+		return rc;
+	n = snprintf(line, sizeof(line), "%lld:%s\n", h.seq, h.hash);
+	unlinkat(b->dst, TMP_PREFIX "head", 0);
+	fd = openat(b->dst, TMP_PREFIX "head", O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return sys_error(b, EX_CANTCREAT, "head");
+	if (rso_write_all(fd, line, (size_t)n) != 0 || fsync(fd) != 0)
+		rc = sys_error(b, EX_IOERR, "head");
+	if (close(fd) != 0 && rc == 0)
+		rc = sys_error(b, EX_IOERR, "head");
+	if (rc == 0 && renameat(b->dst, TMP_PREFIX "head", b->dst, "head") != 0)
+		rc = sys_error(b, EX_IOERR, "head");
+	return rc;
+}
+
 /* The settings and recipients, each replaced whole. */
 static int
 backup_settings(struct backup *b)
@@ -370,9 +406,9 @@ open_target(const char *path, struct rso_error *e)
 }
 
 /*
- * Archives first, then the database snapshot, then the archives again
- * (the segments written while the snapshot was taken, which it may name),
- * then the settings; segments compaction merged away go last, once what
+ * Archives first, then the database snapshot and its head, then the
+ * archives again (the segments written while the snapshot was taken,
+ * which it may name), then the settings; segments compaction merged away go last, once what
  * replaces them is in place.
  */
 static int
@@ -383,6 +419,8 @@ backup_into(struct backup *b, struct rso_store *s, const char *path)
 	rc = backup_archives(b);
 	if (rc == 0)
 		rc = backup_db(b, s, path);
+	if (rc == 0)
+		rc = backup_head(b, path);
 	b->again = 1;
 	if (rc == 0)
 		rc = backup_archives(b);

@@ -104,6 +104,7 @@ show_one(const char *id, json_t *line, const char *where, void *ctx)
 	if (sc->fmt == FMT_TEXT) {
 		if (sc->n++)
 			putchar('\n');
+		rso_json_visible(c);
 		show_text(c);
 	} else
 		rso_jsonl_write(stdout, c);
@@ -139,7 +140,7 @@ case_show(int argc, char **argv)
 	int rc;
 
 	sc.fmt = format_only(&argc, &argv);
-	sc.s = rso_store_xopen();
+	sc.s = rso_store_xopen_ro();
 	rc = rso_case_each_input(argc, argv, show_one, &sc);
 	rso_store_close(sc.s);
 	return rc;
@@ -165,6 +166,7 @@ list_one(json_t *c, void *ctx)
 		rso_csv_end(stdout);
 		return 0;
 	}
+	rso_json_visible(c);
 	printf("%-16s %-17s %-17s %-16s %s\n", case_str(c, "case"), case_str(c, "status"),
 	    case_local(case_str(c, "status_at"), buf), case_str(c, "specialty"), case_str(c, "ref"));
 	return 0;
@@ -235,7 +237,7 @@ case_list(int argc, char **argv)
 		case_usage(stderr, 0);
 		return EX_USAGE;
 	}
-	s = rso_store_xopen();
+	s = rso_store_xopen_ro();
 	if (fmt == FMT_TEXT)
 		printf("%-16s %-17s %-17s %-16s %s\n", "CASE", "STATUS", "SINCE",
 		    "SPECIALTY", "REF");
@@ -270,6 +272,7 @@ log_one(json_t *ev, void *ctx)
 
 	if (*fmt == FMT_JSON)
 		return rso_jsonl_write(stdout, ev);
+	rso_json_visible(ev);
 	log_text(ev);
 	return 0;
 }
@@ -289,7 +292,7 @@ case_log(int argc, char **argv)
 	}
 	if (!rso_case_id_valid(argv[0]))
 		rso_diex(EX_USAGE, "argument 1: not a case id");
-	s = rso_store_xopen();
+	s = rso_store_xopen_ro();
 	rc = rso_case_state(s, argv[0], &st, &e);
 	if (rc == 0)
 		rc = rso_event_foreach(s, argv[0], log_one, &fmt, &e);

@@ -31,7 +31,7 @@ compact_one(const char *id, json_t *line, const char *where, void *ctx)
 	struct compact *c = ctx;
 	struct rso_state st;
 	struct rso_error e;
-	char *dir, *seg = NULL, **orphans = NULL;
+	char *seg = NULL, **orphans = NULL;
 	size_t segs, dropped = 0;
 	json_t *out;
 	int lock, rc;
@@ -45,13 +45,11 @@ compact_one(const char *id, json_t *line, const char *where, void *ctx)
 		rso_warnx("%s: %s", id, e.msg);
 		return e.status;
 	}
-	dir = rso_casearc_dir(c->s, id);
-	if ((rc = rso_casearc_check(c->s, id, &segs, &orphans, &e)) == 0 &&
+	if ((rc = rso_casearc_check(c->s, id, &segs, &orphans, NULL, &e)) == 0 &&
 	    (rc = rso_casearc_drop(c->s, id, orphans, &dropped, &e)) == 0)
-		rc = rso_seg_compact(dir, c->r, c->ids, &seg, &e);
+		rc = rso_casearc_compact(c->s, id, c->r, c->ids, &seg, &e);
 	rso_casearc_unlock(lock);
 	rso_seg_list_free(orphans);
-	free(dir);
 	rso_progress_add(c->bar, 1);
 	/* A case that never had records has no archive: nothing to merge. */
 	if (rc == EX_NOINPUT)

@@ -33,7 +33,7 @@ static const struct rso_verb verbs[] = {
 	{ "today", case_today, "today [-f json|text] [--within 2d] [--unread 3d] "
 	    "[--hold 14d]\n"
 	    "                [--older 3d] [--inbox dir]" },
-	{ "verify", case_verify, "verify" },
+	{ "verify", case_verify, "verify [--head seq:hash]" },
 	{ NULL, NULL }
 };
 
@@ -63,9 +63,10 @@ case_usage(FILE *fp, int full)
 	    "  survey --score 0-10 [--comment text] [case ...]  record a satisfaction answer\n"
 	    "  downstream --kind procedure|admission|imaging|visit --revenue amount\n"
 	    "      [--date yyyy-mm-dd] [--note text] [case ...]  care that followed an opinion\n"
-	    "  verify                         check the event chain, case states and archives\n"
-	    "  backup dir                     a consistent copy of the store, online;\n"
-	    "                                 again into dir: only what changed\n"
+	    "  verify [--head seq:hash]       check the event chain, case states and archives;\n"
+	    "                                 print the head; fail if a witnessed head is gone\n"
+	    "  backup dir                     a consistent copy of the store, online, with its\n"
+	    "                                 head; again into dir: only what changed\n"
 	    "  compact [-i identity] [case ...]  merge each case's archive segments, drop orphans\n"
 	    "age-compatible encryption (recovery, partner exchange):\n", fp);
 	case_crypt_usage(fp);

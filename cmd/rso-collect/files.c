@@ -40,7 +40,14 @@ add_opt(int ch, const char *arg)
 		}
 		opt_type = arg;
 		break;
-	case 's': opt_source = arg; break;
+	case 's':
+		/* A provider's name is one line of text. */
+		if (rso_text_has_control(arg, 0)) {
+			rso_warnx("--source: control character");
+			opt_bad = 1;
+		}
+		opt_source = arg;
+		break;
 	case 'd':
 		if (rso_date_parse(arg, &t) != 0) {
 			rso_warnx("--date: not a date (YYYY-MM-DD)");
@@ -137,6 +144,33 @@ collect_add(int argc, char **argv)
 	return rc;
 }
 
+/* Released bytes go to stdout. */
+static int
+to_stdout(const void *buf, size_t n, void *ctx, struct rso_error *e)
+{
+	(void)ctx;
+	if (fwrite(buf, 1, n, stdout) != n)
+		return rso_error_set(e, EX_IOERR, "stdout: %s", strerror(errno));
+	return 0;
+}
+
+/* The read is on the record before a byte is shown, even if it fails. */
+static int
+log_read(struct rso_store *s, const char *id, const char *item,
+    const char *name, struct rso_error *e)
+{
+	json_t *data = json_pack("{s:s, s:s}", "item", item, "name", name);
+	int rc;
+
+	if ((rc = rso_store_begin(s, e)) == 0 &&
+	    (rc = rso_event_append(s, id, "records.read", data, NULL, e)) == 0)
+		rc = rso_store_commit(s, e);
+	if (rc != 0)
+		rso_store_rollback(s);
+	json_decref(data);
+	return rc;
+}
+
 int
 collect_cat(int argc, char **argv)
 {
@@ -144,12 +178,9 @@ collect_cat(int argc, char **argv)
 		{ "identity", required_argument, NULL, 'i' },
 		RSO_OPT_LONG, { 0 } };
 	struct rso_age_identities *ids = NULL;
-	struct rso_seg_reader *rd = NULL;
-	char name[128], seg[128], buf[65536];
+	char name[128], seg[128], sha[RSO_SHA256_HEXLEN], what[32];
 	struct rso_store *s;
 	struct rso_error e;
-	json_t *data;
-	ssize_t n;
 	int rc;
 
 	collect_getopt(&argc, &argv, "i:", longopts, add_opt);
@@ -160,32 +191,20 @@ collect_cat(int argc, char **argv)
 	if (!rso_case_id_valid(argv[0]))
 		rso_diex(EX_USAGE, "argument 1: not a case id");
 	s = rso_store_xopen();
-	rc = rso_records_where(s, argv[0], argv[1], name, seg, &e);
+	rc = rso_records_where(s, argv[0], argv[1], name, seg, sha, &e);
 	if (rc == 0)
 		rc = rso_casearc_identities(opt_identity, &ids, &e);
-	/* The read is on the record before a byte is shown, even if it fails. */
-	if (rc == 0) {
-		data = json_pack("{s:s, s:s}", "item", argv[1], "name", name);
-		if ((rc = rso_store_begin(s, &e)) == 0 &&
-		    (rc = rso_event_append(s, argv[0], "records.read", data, NULL,
-		    &e)) == 0)
-			rc = rso_store_commit(s, &e);
-		if (rc != 0)
-			rso_store_rollback(s);
-		json_decref(data);
-	}
-	if (rc == 0 && (rd = rso_casearc_open_entry(s, argv[0], seg, name, ids,
-	    &e)) == NULL)
-		rc = e.status;
-	while (rc == 0 && (n = rso_seg_read(rd, buf, sizeof(buf), &e)) != 0) {
-		if (n < 0)
-			rc = e.status;
-		else if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
-			rc = EX_IOERR;
-	}
-	if (rc != 0 && rc != EX_IOERR)
+	if (rc == 0)
+		rc = log_read(s, argv[0], argv[1], name, &e);
+	/* Checked to be this case's and the bytes filed before release. */
+	snprintf(what, sizeof(what), "item %04ld", strtol(argv[1], NULL, 10));
+	if (rc == 0)
+		rc = rso_casearc_release(s, argv[0], what, seg, name, sha, ids,
+		    to_stdout, NULL, &e);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = rso_error_set(&e, EX_IOERR, "stdout: %s", strerror(errno));
+	if (rc != 0)
 		rso_warnx("%s", e.msg);
-	rso_seg_close(rd);
 	rso_age_identities_free(ids);
 	rso_store_close(s);
 	return rc;

@@ -204,7 +204,8 @@ type_of(const struct filing_item *it, const struct filing_meta *m)
 
 static int
 write_segment(struct rso_store *s, const char *id, struct filing_item *it,
-    size_t n, const struct filing_meta *m, char **seg, struct rso_error *e)
+    size_t n, const struct filing_meta *m, char **seg,
+    struct rso_seg_sum *sum, struct rso_error *e)
 {
 	struct rso_age_recipients *r = NULL;
 	struct rso_seg_writer *w;
@@ -245,7 +246,7 @@ write_segment(struct rso_store *s, const char *id, struct filing_item *it,
 	if (rc != 0)
 		rso_seg_abort(w);
 	else
-		rc = rso_seg_commit(w, seg, e);
+		rc = rso_seg_commit_sum(w, seg, sum, e);
 	rso_age_recipients_free(r);
 	if (rc == EX_IOERR) {
 		/* Name the case whose archive could not be written. */
@@ -265,7 +266,7 @@ nonempty(const char *s)
 
 static int
 index_items(struct rso_store *s, const char *id, struct filing_item *it,
-    size_t n, const struct filing_meta *m, const char *seg,
+    size_t n, const struct filing_meta *m, const struct rso_seg_sum *sum,
     struct rso_error *e)
 {
 	struct rso_record *recs = rso_xcalloc(n, sizeof(*recs));
@@ -277,7 +278,7 @@ index_items(struct rso_store *s, const char *id, struct filing_item *it,
 	for (i = 0; i < n; i++) {
 		recs[i].item = it[i].item;
 		recs[i].name = it[i].name;
-		recs[i].segment = seg;
+		recs[i].segment = sum->name;
 		recs[i].type = type_of(&it[i], m);
 		recs[i].source = m->source;
 		recs[i].date = m->date;
@@ -301,7 +302,7 @@ index_items(struct rso_store *s, const char *id, struct filing_item *it,
 			recs[i].date = recs[i].study_date;
 	}
 	if ((rc = rso_store_begin(s, e)) == 0 &&
-	    (rc = rso_records_put(s, id, recs, n, e)) == 0)
+	    (rc = rso_records_put(s, id, recs, n, sum, e)) == 0)
 		rc = rso_store_commit(s, e);
 	if (rc != 0)
 		rso_store_rollback(s);
@@ -335,6 +336,7 @@ int
 filing_commit(struct rso_store *s, const char *id, struct filing_item *it,
     size_t n, const struct filing_meta *m, struct rso_error *e)
 {
+	struct rso_seg_sum sum;
 	struct dup *dups = NULL;
 	size_t i, ndups = 0;
 	char *seg = NULL;
@@ -348,9 +350,9 @@ filing_commit(struct rso_store *s, const char *id, struct filing_item *it,
 	/* Under the lock: what another run filed while we waited is known. */
 	dedupe(s, id, it, &n, &dups, &ndups);
 	filing_dicom_check(s, id, it, n);
-	rc = n ? write_segment(s, id, it, n, m, &seg, e) : 0;
+	rc = n ? write_segment(s, id, it, n, m, &seg, &sum, e) : 0;
 	if (rc == 0 && n)
-		rc = index_items(s, id, it, n, m, seg, e);
+		rc = index_items(s, id, it, n, m, &sum, e);
 	rso_casearc_unlock(lock);
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = collect_emit(filed_line(id, &it[i], m));

@@ -64,10 +64,15 @@ static int
 sidecar_fields(struct inbox *ib, struct arrival *a, const char **why)
 {
 	struct rso_error e;
+	char member[128];
 	const char *v;
 
 	if (!json_is_object(a->sidecar)) {
 		*why = "sidecar: not a JSON object";
+		return -1;
+	}
+	if (rso_json_find_control(a->sidecar, member, sizeof(member))) {
+		*why = "sidecar: control character in a member";
 		return -1;
 	}
 	if ((v = rso_json_str(a->sidecar, "case")) != NULL) {

@@ -101,6 +101,7 @@ static void
 test_write_read(void)
 {
 	struct rso_seg_writer *w;
+	struct rso_seg_sum sum, filesum;
 	struct rso_seg_reader *rd;
 	struct rso_error e = { 0 };
 	char *name, out[4096], path[400], big[400];
@@ -126,10 +127,14 @@ test_write_read(void)
 	    "segment: a duplicate name is refused");
 	is_int(rso_seg_add_buf(w, "../x", "x", 1, &e), EX_DATAERR,
 	    "segment: a bad name is refused");
-	ok(rso_seg_commit(w, &name, &e) == 0, "segment: committed");
+	ok(rso_seg_commit_sum(w, &name, &sum, &e) == 0, "segment: committed");
 	is_str(name, "000001.age", "segment: first is 000001.age");
 	free(name);
 	is_int(count_files(casedir), 1, "segment: no temp file left");
+	ok(rso_seg_file_sum(casedir, "000001.age", &filesum, &e) == 0 &&
+	    strcmp(sum.name, "000001.age") == 0 && sum.size == filesum.size &&
+	    sum.size > (5 << 20) && strcmp(sum.sha256, filesum.sha256) == 0,
+	    "segment: the sum written is the file's size and SHA-256");
 
 	snprintf(path, sizeof(path), "%s/000001.age", casedir);
 	rd = rso_seg_open(path, ids, &e);
@@ -356,7 +361,7 @@ test_compact(void)
 	/* An interrupted writer's temp file must not matter. */
 	run("echo junk >%s/.seg-crashed", casedir, NULL, NULL);
 
-	ok(rso_seg_compact(casedir, recips, ids, &name, &e) == 0,
+	ok(rso_seg_compact(casedir, recips, ids, NULL, NULL, &name, &e) == 0,
 	    "compact: merges");
 	is_str(name, "000001-000003.age", "compact: merged name covers 1..3");
 	free(name);
@@ -396,7 +401,7 @@ test_compact(void)
 		free(tmpdir);
 	}
 	/* Compacting again finishes the interrupted removal. */
-	ok(rso_seg_compact(casedir, recips, ids, &name, &e) == 0 && name == NULL,
+	ok(rso_seg_compact(casedir, recips, ids, NULL, NULL, &name, &e) == 0 && name == NULL,
 	    "compact: nothing more to merge");
 	is_int(count_files(casedir), 2, "compact: leftovers removed");
 	/* New segments continue after the merged range. */
@@ -405,7 +410,7 @@ test_compact(void)
 	ok(rso_seg_commit(w, &name, &e) == 0 && strcmp(name, "000004.age") == 0,
 	    "compact: the next segment is 000004.age");
 	free(name);
-	ok(rso_seg_compact(casedir, recips, ids, &name, &e) == 0 &&
+	ok(rso_seg_compact(casedir, recips, ids, NULL, NULL, &name, &e) == 0 &&
 	    strcmp(name, "000001-000004.age") == 0, "compact: merges again");
 	free(name);
 	rd = rso_seg_open_case(casedir, ids, &e);

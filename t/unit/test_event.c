@@ -698,7 +698,7 @@ test_events(void)
 
 	populate(s);
 	memset(&e, 0, sizeof(e));
-	is_int(rso_event_verify(s, &v, &e), 0, "verify: an intact store is 0");
+	is_int(rso_event_verify(s, NULL, &v, &e), 0, "verify: an intact store is 0");
 	is_int(v.events, 18, "verify: counts every event");
 	is_int(v.cases, 3, "verify: rederives every case");
 	is_int(v.bad_seq, 0, "verify: no bad event");
@@ -715,8 +715,33 @@ test_events(void)
 	is_int(i, 18, "foreach: in order, each prev the hash before it");
 	ev = json_array_get(c.all, 0);
 	is_str(rso_json_str(ev, "prev"), ZEROS, "the first prev is 64 zeros");
-	is_str(v.head, rso_json_str(json_array_get(c.all, 17), "hash"),
+	is_str(v.head.hash, rso_json_str(json_array_get(c.all, 17), "hash"),
 	    "verify: head is the last hash");
+	is_int(v.head.seq, 18, "verify: head is the last seq");
+	{
+		struct rso_head w = v.head;
+
+		is_int(rso_event_verify(s, &w, &v, &e), 0,
+		    "witness: the head witnessed is there");
+		w.seq = 19;
+		is_int(rso_event_verify(s, &w, &v, &e), EX_DATAERR,
+		    "witness: a head past the chain's end fails");
+		is_str(e.msg, "head 19: gone (the chain ends at event 18)",
+		    "witness: ... and says where the chain ends");
+		w.seq = 17;
+		is_int(rso_event_verify(s, &w, &v, &e), EX_DATAERR,
+		    "witness: another hash at that seq fails");
+		is_str(e.msg, "head 17: hash does not match the witness",
+		    "witness: ... naming the seq");
+		ok(rso_head_parse("0:" ZEROS, &w) == 0 && w.seq == 0 &&
+		    rso_event_verify(s, &w, &v, &e) == 0,
+		    "witness: the empty chain's head is in every chain");
+		ok(rso_head_parse("18", &w) != 0 &&
+		    rso_head_parse("x:" ZEROS, &w) != 0 &&
+		    rso_head_parse("1:" ZEROS "0", &w) != 0 &&
+		    rso_head_parse("-1:" ZEROS, &w) != 0,
+		    "witness: malformed heads are refused");
+	}
 	is_str(rso_json_str(ev, "actor"), ACTOR, "actor is $RSO_ACTOR");
 	is_str(rso_json_str(ev, "at"), NOW, "at is $RSO_NOW");
 	is_str(rso_json_str(ev, "type"), "case.created", "type");
@@ -829,7 +854,7 @@ test_events(void)
 	is_str(rso_json_str(got, "status"), "cancelled",
 	    "cancel straight from on-hold");
 	json_decref(got);
-	is_int(rso_event_verify(s, &v, &e), 0, "verify still intact");
+	is_int(rso_event_verify(s, NULL, &v, &e), 0, "verify still intact");
 	is_int(v.events, 20, "verify: 20 events now");
 	rso_store_close(s);
 }
@@ -853,7 +878,7 @@ test_tamper(void)
 	is_int(exec(s, "DROP TRIGGER events_no_update;"
 	    "UPDATE events SET data = '{\"specialist\":\"sp-9\"}'"
 	    " WHERE seq = 5"), SQLITE_OK, "tamper: drop the trigger, update");
-	is_int(rso_event_verify(s, &v, &e), EX_DATAERR,
+	is_int(rso_event_verify(s, NULL, &v, &e), EX_DATAERR,
 	    "verify: changed data is EX_DATAERR");
 	is_int(v.bad_seq, 5, "verify: bad_seq is the changed event");
 	is_str(e.msg, "event 5: hash does not match its content",
@@ -865,7 +890,7 @@ test_tamper(void)
 	populate(s);
 	exec(s, "DROP TRIGGER events_no_update;"
 	    "UPDATE events SET actor = 'someone-else' WHERE seq = 12");
-	ok(rso_event_verify(s, &v, &e) == EX_DATAERR && v.bad_seq == 12,
+	ok(rso_event_verify(s, NULL, &v, &e) == EX_DATAERR && v.bad_seq == 12,
 	    "verify: a changed actor is caught at its event");
 	rso_store_close(s);
 
@@ -873,7 +898,7 @@ test_tamper(void)
 	populate(s);
 	exec(s, "DROP TRIGGER events_no_update;"
 	    "UPDATE events SET at = '2026-10-14T13:45:00Z' WHERE seq = 17");
-	ok(rso_event_verify(s, &v, &e) == EX_DATAERR && v.bad_seq == 17,
+	ok(rso_event_verify(s, NULL, &v, &e) == EX_DATAERR && v.bad_seq == 17,
 	    "verify: a changed time is caught at its event");
 	rso_store_close(s);
 
@@ -893,7 +918,7 @@ test_tamper(void)
 	}
 	free(data);
 	is_int(exec(s, sql), SQLITE_OK, "tamper: change event 3 and its hash");
-	is_int(rso_event_verify(s, &v, &e), EX_DATAERR,
+	is_int(rso_event_verify(s, NULL, &v, &e), EX_DATAERR,
 	    "verify: a rehashed event breaks the chain");
 	is_int(v.bad_seq, 4, "verify: at the event after it");
 	is_str(e.msg, "event 4: prev does not match event 3", "verify: message");
@@ -905,7 +930,7 @@ test_tamper(void)
 	    "PRAGMA foreign_keys = OFF;"
 	    "DELETE FROM events WHERE seq = 9"), SQLITE_OK,
 	    "tamper: delete a middle event");
-	is_int(rso_event_verify(s, &v, &e), EX_DATAERR,
+	is_int(rso_event_verify(s, NULL, &v, &e), EX_DATAERR,
 	    "verify: a deleted event is EX_DATAERR");
 	is_int(v.bad_seq, 9, "verify: bad_seq is the missing event");
 	is_str(e.msg, "event 9: missing (next is 10)", "verify: message");
@@ -915,20 +940,20 @@ test_tamper(void)
 	populate(s);
 	exec(s, "DROP TRIGGER events_no_delete; PRAGMA foreign_keys = OFF;"
 	    "DELETE FROM events WHERE seq = 1");
-	ok(rso_event_verify(s, &v, &e) == EX_DATAERR && v.bad_seq == 1,
+	ok(rso_event_verify(s, NULL, &v, &e) == EX_DATAERR && v.bad_seq == 1,
 	    "verify: a deleted first event is caught");
 	rso_store_close(s);
 
 	/* The last event has nothing after it: only the head moves. */
 	s = new_store("t-last");
 	populate(s);
-	rso_event_verify(s, &v, &e);
-	snprintf(head, sizeof(head), "%s", v.head);
+	rso_event_verify(s, NULL, &v, &e);
+	snprintf(head, sizeof(head), "%s", v.head.hash);
 	exec(s, "DROP TRIGGER events_no_delete; PRAGMA foreign_keys = OFF;"
 	    "DELETE FROM events WHERE seq = 18");
-	is_int(rso_event_verify(s, &v, &e), 0,
+	is_int(rso_event_verify(s, NULL, &v, &e), 0,
 	    "verify: a deleted last event leaves a valid chain");
-	ok(strcmp(v.head, head) != 0,
+	ok(strcmp(v.head.hash, head) != 0,
 	    "but the head changes, so a recorded head catches it");
 	rso_store_close(s);
 
@@ -937,7 +962,7 @@ test_tamper(void)
 	is_int(exec(s, "UPDATE cases SET status = 'closed'"
 	    " WHERE id = 'RSO-2026-000002'"), SQLITE_OK,
 	    "tamper: change a case's cached status");
-	is_int(rso_event_verify(s, &v, &e), EX_DATAERR,
+	is_int(rso_event_verify(s, NULL, &v, &e), EX_DATAERR,
 	    "verify: a changed status is EX_DATAERR");
 	is_str(e.msg, "case RSO-2026-000002: status does not follow from its "
 	    "events", "verify: message");
@@ -948,7 +973,7 @@ test_tamper(void)
 	populate(s);
 	exec(s, "UPDATE cases SET status = 'ready'"
 	    " WHERE id = 'RSO-2026-000003'");
-	ok(rso_event_verify(s, &v, &e) == EX_DATAERR &&
+	ok(rso_event_verify(s, NULL, &v, &e) == EX_DATAERR &&
 	    strstr(e.msg, "RSO-2026-000003") != NULL,
 	    "verify: the last case in order is checked too");
 	rso_store_close(s);
@@ -961,7 +986,7 @@ test_tamper(void)
 	    " ('RSO-2026-000777', 'planted', 'delivered', '" NOW "', '" NOW "',"
 	    " '" NOW "', 'oncology', '{}', 'x')"), SQLITE_OK,
 	    "tamper: plant a case with no events");
-	is_int(rso_event_verify(s, &v, &e), EX_DATAERR,
+	is_int(rso_event_verify(s, NULL, &v, &e), EX_DATAERR,
 	    "verify: a case without events is EX_DATAERR");
 	is_str(e.msg, "case RSO-2026-000777: status does not follow from its "
 	    "events", "verify: message");
@@ -1007,7 +1032,7 @@ test_tamper(void)
 		}
 		sqlite3_finalize(st);
 	}
-	is_int(rso_event_verify(s, &v, &e), EX_DATAERR,
+	is_int(rso_event_verify(s, NULL, &v, &e), EX_DATAERR,
 	    "verify: an impossible transition in a rehashed chain is caught");
 	is_int(v.bad_seq, 8, "verify: at the impossible event");
 	is_str(e.msg, "event 8: opinion.delivered not allowed in case "

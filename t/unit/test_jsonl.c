@@ -489,6 +489,58 @@ test_path(void)
 	json_decref(o);
 }
 
+/* Control characters: where one is refused, and where it is not. */
+static void
+test_control(void)
+{
+	static const struct {
+		const char *json, *path;	/* path NULL: none refused */
+	} cases[] = {
+		{ "{\"a\":\"plain text, \u00e9 and \u20ac\"}", NULL },
+		{ "{\"patient\":{\"name\":\"A\\u001bB\"}}", "patient.name" },
+		{ "{\"a\":\"x\\ny\"}", "a" },
+		{ "{\"a\":\"x\\u000by\"}", "a" },
+		{ "{\"a\":\"x\\u007fy\"}", "a" },
+		{ "{\"a\":\"x\\u0085y\"}", "a" },
+		{ "{\"a\":[\"ok\",\"x\\ry\"]}", "a.1" },
+		{ "{\"questions\":[\"one\\ntwo\\r\\n\\tthree\"]}", NULL },
+		{ "{\"questions\":[\"one\\u001btwo\"]}", "questions.0" },
+		{ "{\"x\":{\"note\":\"a\\nb\"},\"y\":\"c\\nd\"}", "y" },
+		{ "{\"x\":{\"a\\nb\":1}}", "x (member name)" },
+	};
+	char path[64];
+	size_t i;
+	json_t *v;
+	int found;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		v = json_loads(cases[i].json, 0, NULL);
+		found = rso_json_find_control(v, path, sizeof(path));
+		if (cases[i].path == NULL)
+			ok(v != NULL && !found, "control: none in %s",
+			    cases[i].json);
+		else
+			ok(v != NULL && found && strcmp(path, cases[i].path) == 0,
+			    "control: %s in %s", cases[i].path, cases[i].json);
+		json_decref(v);
+	}
+}
+
+/* Strings made safe to print, in place. */
+static void
+test_visible(void)
+{
+	json_t *v = json_pack("{s:s, s:[s]}", "a", "x\033[2J\ty\rz\nw",
+	    "b", "p\302\205q \302\242");
+
+	rso_json_visible(v);
+	is_str(json_string_value(json_object_get(v, "a")), "x?[2J\ty?z\nw",
+	    "visible: ESC and CR become '?', tab and LF stay");
+	is_str(json_string_value(json_array_get(json_object_get(v, "b"), 0)),
+	    "p? q \302\242", "visible: a C1 character becomes '? ', U+00A2 stays");
+	json_decref(v);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -501,5 +553,7 @@ main(int argc, char **argv)
 	test_write();
 	test_canonical();
 	test_path();
+	test_control();
+	test_visible();
 	return tap_done();
 }

@@ -1,0 +1,125 @@
+/* rso_derived: the store's tables checked against the events they follow from. */
+/* SPDX-License-Identifier: ISC */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rso_derived.h"
+#include "rso_store_priv.h"
+
+#define col(st, i) rso_store_col((st), (i))
+
+/*
+ * A table against its events: sql selects the first row where the two
+ * differ, as case id and what to name; the message is "case ID: WHAT
+ * does not follow from its events".
+ */
+static int
+first_difference(struct rso_store *s, const char *sql, struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, sql);
+	int rc = sqlite3_step(st), frc = 0;
+
+	if (rc == SQLITE_ROW)
+		frc = rso_error_set(e, EX_DATAERR, "case %s: %s does not follow "
+		    "from its events", col(st, 0), col(st, 1));
+	if (rc == SQLITE_ROW)
+		rc = SQLITE_DONE;
+	return rso_store_walk_end(s, st, rc, frc, e);
+}
+
+/* Each segment as the last event that recorded it has it. */
+static const char segments_sql[] =
+    "WITH b AS (SELECT case_id, json_extract(data, '$.segment') AS name,"
+    "  json_extract(data, '$.segment_size') AS size,"
+    "  json_extract(data, '$.segment_sha256') AS sha256, max(seq)"
+    "  FROM events WHERE type IN ('records.filed', 'opinion.recorded',"
+    "  'case.imported', 'archive.compacted') AND"
+    "  json_type(data, '$.segment_sha256') IS NOT NULL"
+    "  GROUP BY case_id, name)"
+    " SELECT coalesce(g.case_id, b.case_id), 'segment ' ||"
+    "  coalesce(g.name, b.name)"
+    " FROM segments g FULL JOIN b ON g.case_id = b.case_id AND"
+    "  g.name = b.name"
+    " WHERE g.name IS NULL OR b.name IS NULL OR g.size IS NOT b.size OR"
+    "  g.sha256 IS NOT b.sha256"
+    " ORDER BY 1, 2 LIMIT 1";
+
+/* Which items a case has, in which segment, under a name of that item. */
+static const char records_sql[] =
+    "WITH f AS (SELECT e.case_id, j.value AS item,"
+    "  json_extract(e.data, '$.segment') AS segment"
+    "  FROM events e, json_each(e.data, '$.items') j"
+    "  WHERE e.type = 'records.filed')"
+    " SELECT coalesce(r.case_id, f.case_id), printf('record %04d',"
+    "  coalesce(r.item, f.item))"
+    " FROM records r FULL JOIN f ON r.case_id = f.case_id AND"
+    "  r.item = f.item"
+    " WHERE r.item IS NULL OR f.item IS NULL OR"
+    "  r.segment IS NOT f.segment OR"
+    "  substr(r.name, 1, 13) IS NOT printf('records/%04d-', r.item)"
+    " ORDER BY 1, 2 LIMIT 1";
+
+/* Each role's opinion as its last opinion.recorded has it. */
+static const char opinions_sql[] =
+    "WITH o AS (SELECT case_id, data, max(seq) FROM events"
+    "  WHERE type = 'opinion.recorded'"
+    "  GROUP BY case_id, json_extract(data, '$.role'))"
+    " SELECT coalesce(p.case_id, o.case_id), 'opinion ' ||"
+    "  coalesce(p.role, json_extract(o.data, '$.role'))"
+    " FROM opinions p FULL JOIN o ON p.case_id = o.case_id AND"
+    "  p.role = json_extract(o.data, '$.role')"
+    " WHERE p.role IS NULL OR o.case_id IS NULL OR"
+    "  p.specialist_id IS NOT json_extract(o.data, '$.specialist') OR"
+    "  p.outcome IS NOT json_extract(o.data, '$.outcome') OR"
+    "  p.impact IS NOT json_extract(o.data, '$.impact') OR"
+    "  p.icd10 IS NOT json_extract(o.data, '$.icd10') OR"
+    "  p.name IS NOT json_extract(o.data, '$.name') OR"
+    "  p.media_type IS NOT json_extract(o.data, '$.media_type') OR"
+    "  p.sha256 IS NOT json_extract(o.data, '$.sha256') OR"
+    "  p.size IS NOT json_extract(o.data, '$.size') OR"
+    "  (json_type(o.data, '$.segment') IS NOT NULL AND"
+    "   p.segment IS NOT json_extract(o.data, '$.segment'))"
+    " ORDER BY 1, 2 LIMIT 1";
+
+/* Each consent as the event it names has it. */
+static const char consents_sql[] =
+    "SELECT c.case_id, 'consent ' || c.id FROM consents c"
+    " LEFT JOIN events e ON e.seq = c.event_seq"
+    " WHERE e.seq IS NULL OR e.type IS NOT 'consent.recorded' OR"
+    "  e.case_id IS NOT c.case_id OR"
+    "  c.providers IS NOT json_extract(e.data, '$.providers') OR"
+    "  c.expires IS NOT json_extract(e.data, '$.expires') OR"
+    "  c.signed_by IS NOT json_extract(e.data, '$.signed_by') OR"
+    "  c.signed IS NOT json_extract(e.data, '$.signed')"
+    " UNION ALL SELECT case_id, 'consent event ' || seq FROM events e"
+    "  WHERE type = 'consent.recorded' AND NOT EXISTS (SELECT 1 FROM"
+    "  consents WHERE event_seq = e.seq)"
+    " ORDER BY 1, 2 LIMIT 1";
+
+/* Each export as its last case.exported has it. */
+static const char exports_sql[] =
+    "WITH x AS (SELECT case_id, json_extract(data, '$.format') AS format,"
+    "  json_extract(data, '$.name') AS name,"
+    "  json_extract(data, '$.sha256') AS sha256, max(seq)"
+    "  FROM events WHERE type = 'case.exported'"
+    "  GROUP BY case_id, format, name)"
+    " SELECT coalesce(t.case_id, x.case_id), 'export ' ||"
+    "  coalesce(t.format, x.format) || ' ' || coalesce(t.name, x.name)"
+    " FROM exports t FULL JOIN x ON t.case_id = x.case_id AND"
+    "  t.format = x.format AND t.name = x.name"
+    " WHERE t.name IS NULL OR x.name IS NULL OR t.sha256 IS NOT x.sha256"
+    " ORDER BY 1, 2 LIMIT 1";
+
+int
+rso_derived_verify(struct rso_store *s, struct rso_error *e)
+{
+	static const char *const tables[] = { segments_sql, records_sql,
+	    opinions_sql, consents_sql, exports_sql, NULL };
+	int rc, i;
+
+	for (i = 0; tables[i] != NULL; i++)
+		if ((rc = first_difference(s, tables[i], e)) != 0)
+			return rc;
+	return 0;
+}
