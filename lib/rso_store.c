@@ -482,10 +482,22 @@ open_db_ro(struct rso_store *s, struct rso_error *e)
 		free(path);
 		return rc;
 	}
+	/*
+	 * The busy timeout before the first read: a writer in the same pipe
+	 * (rso-assign | rso-case show) may hold the lock for a moment, and a
+	 * reader must wait for it, not fail.
+	 */
 	rc = sqlite3_open_v2(path, &s->db, flags & ~SQLITE_OPEN_URI, NULL);
-	if (rc == SQLITE_OK)
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(s->db, busy_timeout());
 		rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_schema",
 		    NULL, NULL, NULL);
+	}
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+		rc = rso_error_set(e, EX_TEMPFAIL, "db: %s", sqlite3_errstr(rc));
+		free(path);
+		return rc;
+	}
 	if (rc != SQLITE_OK && access(s->dir, W_OK) != 0) {
 		sqlite3_close(s->db);
 		s->db = NULL;

@@ -636,3 +636,22 @@ PY
 	run -0 rso-case show -f text RSO-2026-000001
 	assert_line --index 2 --partial "Test?]0;x?Alpha?, born"
 }
+
+@test "rso-case: a reader waits for a writer's lock instead of failing" {
+	cases 1
+	# A writer holding the database alone for a moment, as a checkpoint
+	# does when the writer before it in a pipe closes.
+	sqlite3 "$RSO_HOME/rso.db" "PRAGMA locking_mode = EXCLUSIVE" "BEGIN EXCLUSIVE" \
+	    "SELECT count(*) FROM cases" ".shell sleep 1" "COMMIT" >/dev/null &
+	sleep 0.3
+	run -0 rso-case list
+	[ "$(jq -r .case <<<"$output")" = RSO-2026-000001 ]
+	wait
+	# Busy for longer than the store waits: 75, try again.
+	sqlite3 "$RSO_HOME/rso.db" "PRAGMA locking_mode = EXCLUSIVE" "BEGIN EXCLUSIVE" \
+	    "SELECT count(*) FROM cases" ".shell sleep 2" "COMMIT" >/dev/null &
+	sleep 0.3
+	RSO_BUSY_TIMEOUT_MS=200 run -75 --separate-stderr rso-case list
+	[ "$stderr" = "rso-case: db: database is locked" ]
+	wait
+}
