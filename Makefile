@@ -15,14 +15,15 @@ O       ?= build
 # zlib: the deflated DICOM transfer syntax is raw deflate, which libarchive
 # does not expose as a stream filter.
 #
-# The flags are read when make parses this file.  The targets that first
-# install what is missing (demo, check, bench, fuzz) run scripts/bootstrap
-# and then a second make, which parses anew and so sees the libraries that
-# bootstrap installed; a plain "make" on a machine without them stops at
-# pkgcheck and says what to run.
+# pkg-config is asked when a recipe first needs its answer, never while
+# make parses this file (each answer is then kept: the eval below), so a
+# build that follows scripts/bootstrap sees what it installed.  The targets
+# that install what is missing (demo, check, bench, fuzz) run bootstrap
+# and then a second make; a plain "make" on a machine without the
+# libraries stops at pkgcheck and says what to run.
 PKGS = libarchive jansson libgcrypt sqlite3 zlib
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
 SUBMAKE     = $(MAKE) --no-print-directory
 # libunistring (Debian libunistring-dev: Unicode case folding and
 # normalisation for rso_fold) ships no pkg-config file.
@@ -49,12 +50,15 @@ all: $(BINS) $(UNITS)
 # PREFIX's share folder compiled in, the libraries) is kept in $(O)/.flags,
 # rewritten only when it changes; every object depends on it, so that
 # "make install PREFIX=/opt/rso" after a plain build rebuilds for /opt/rso.
+# Its recipe runs every time but touches the file only when the flags
+# differ, so the objects are rebuilt only then.
 FLAGS_FILE = $(O)/.flags
 BUILD_FLAGS = $(CC) $(ALL_CFLAGS) $(LDFLAGS) $(PKG_LIBS) $(NOPC_LIBS)
-ifneq ($(BUILD_FLAGS),$(file <$(FLAGS_FILE)))
-$(shell mkdir -p $(O))
-$(file >$(FLAGS_FILE),$(BUILD_FLAGS))
-endif
+$(FLAGS_FILE): FORCE | pkgcheck
+	$(shell mkdir -p $(@D))$(file >$@.new,$(BUILD_FLAGS))
+	@cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
+
+FORCE:
 
 UNISTRING_OK = echo '\#include <unicase.h>' | $(CC) -E -x c - >/dev/null 2>&1
 pkgcheck:
@@ -153,6 +157,6 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all pkgcheck check asan fuzz demo bench bench-bins lint install uninstall clean
+.PHONY: FORCE all pkgcheck check asan fuzz demo bench bench-bins lint install uninstall clean
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

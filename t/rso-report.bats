@@ -335,8 +335,7 @@ PY
 # chrome ARGS...: headless Chromium as a test runs it, with a profile of
 # its own; skips the test when it is not installed.
 chrome() {
-	command -v chromium >/dev/null ||
-		skip "chromium not installed: no screenshot, print or overflow check"
+	need chromium
 	timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic \
 	    --no-first-run --disable-background-networking \
 	    --disable-component-update --disable-sync --hide-scrollbars \
@@ -474,7 +473,7 @@ pdf_pages() {
 }
 
 @test "rso-report: a long report prints with no heading or table header left at the foot of a page" {
-	command -v pdftotext >/dev/null || skip "pdftotext (poppler-utils) not installed"
+	need pdftotext
 	rso-report audit --since 2025-11-01 --until 2026-11-01 -f html >audit.html
 	chrome --no-pdf-header-footer --print-to-pdf="$PWD/audit.pdf" "file://$PWD/audit.html"
 	[ "$(pdf_pages audit.pdf)" -gt 3 ]

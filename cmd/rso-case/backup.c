@@ -94,6 +94,27 @@ open_regular(int dir, const char *name, struct stat *st)
 	return fd;
 }
 
+/*
+ * Call fn on each name in the folder dir that does not start with a dot
+ * (locks, writes in progress, our own temporaries), until one fails.
+ */
+static int
+each_name(struct backup *b, int dir, const char *what,
+    int (*fn)(struct backup *, const char *, void *), void *ctx)
+{
+	struct dirent *d;
+	DIR *dp;
+	int rc = 0;
+
+	if ((dp = fdopendir(dup(dir))) == NULL)
+		return sys_error(b, EX_IOERR, what);
+	while (rc == 0 && (d = readdir(dp)) != NULL)
+		if (d->d_name[0] != '.')
+			rc = fn(b, d->d_name, ctx);
+	closedir(dp);
+	return rc;
+}
+
 /* One segment (or other file) of a case: copied unless the backup has it. */
 static int
 backup_file(struct backup *b, int src, int dst, const char *id,
@@ -131,63 +152,65 @@ open_dir_at(int dir, const char *name, int create)
 	    O_CLOEXEC);
 }
 
+/* A pair of folders walked together: the store's and the backup's. */
+struct pair {
+	int src, dst;
+	const char *id;
+};
+
+/* A file of a case folder (a folder inside one is none of ours). */
+static int
+backup_file_of(struct backup *b, const char *name, void *ctx)
+{
+	struct pair *p = ctx;
+	struct stat st;
+
+	if (fstatat(p->src, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode))
+		return 0;
+	return backup_file(b, p->src, p->dst, p->id, name);
+}
+
+/*
+ * Open a folder of the store and its twin in the backup (made if need
+ * be), and call fn on each name of the store's one.  A folder the store
+ * does not have is nothing to copy.
+ */
+static int
+each_in_pair(struct backup *b, int src_parent, int dst_parent,
+    const char *name, int (*fn)(struct backup *, const char *, void *))
+{
+	struct pair p = { -1, -1, name };
+	int rc;
+
+	if ((p.src = open_dir_at(src_parent, name, 0)) < 0)
+		return errno == ENOENT ? 0 : sys_error(b, EX_IOERR, name);
+	if ((p.dst = open_dir_at(dst_parent, name, 1)) < 0) {
+		close(p.src);
+		return sys_error(b, EX_CANTCREAT, name);
+	}
+	rc = each_name(b, p.src, name, fn, &p);
+	if (rc == 0 && fsync(p.dst) != 0)
+		rc = sys_error(b, EX_IOERR, name);
+	close(p.src);
+	close(p.dst);
+	return rc;
+}
+
 /* Each file of one case's archive folder that the backup lacks. */
 static int
-backup_case(struct backup *b, int src_arc, int dst_arc, const char *id)
+backup_case(struct backup *b, const char *id, void *ctx)
 {
-	struct dirent *d;
-	DIR *dir;
-	int src, dst, rc = 0;
+	struct pair *arc = ctx;
 
-	if ((src = open_dir_at(src_arc, id, 0)) < 0)
-		return errno == ENOENT ? 0 : sys_error(b, EX_IOERR, id);
-	if ((dst = open_dir_at(dst_arc, id, 1)) < 0) {
-		close(src);
-		return sys_error(b, EX_CANTCREAT, id);
-	}
-	if ((dir = fdopendir(dup(src))) == NULL) {
-		close(src);
-		close(dst);
-		return sys_error(b, EX_IOERR, id);
-	}
-	/* Dot files are locks and writes in progress, not segments yet. */
-	while (rc == 0 && (d = readdir(dir)) != NULL)
-		if (d->d_name[0] != '.' && d->d_type != DT_DIR)
-			rc = backup_file(b, src, dst, id, d->d_name);
-	closedir(dir);
-	if (rc == 0 && fsync(dst) != 0)
-		rc = sys_error(b, EX_IOERR, id);
-	close(src);
-	close(dst);
-	return rc;
+	return each_in_pair(b, arc->src, arc->dst, id, backup_file_of);
 }
 
 /* Every case folder under archives/. */
 static int
 backup_archives(struct backup *b)
 {
-	struct dirent *d;
-	DIR *dir;
-	int src, dst, rc = 0;
-
-	if ((src = open_dir_at(b->src, "archives", 0)) < 0)
-		return errno == ENOENT ? 0 : sys_error(b, EX_IOERR, "archives");
-	if ((dst = open_dir_at(b->dst, "archives", 1)) < 0) {
-		close(src);
-		return sys_error(b, EX_CANTCREAT, "archives");
-	}
-	if ((dir = fdopendir(dup(src))) == NULL) {
-		close(src);
-		close(dst);
-		return sys_error(b, EX_IOERR, "archives");
-	}
-	while (rc == 0 && (d = readdir(dir)) != NULL)
-		if (d->d_name[0] != '.')
-			rc = backup_case(b, src, dst, d->d_name);
-	closedir(dir);
-	close(src);
-	close(dst);
-	return rc;
+	return each_in_pair(b, b->src, b->dst, "archives", backup_case);
 }
 
 /* Whether the store's case folder dir still has name (or cannot say). */
@@ -260,24 +283,29 @@ done:
 	return rc;
 }
 
+struct prune {
+	const char *home, *path;
+	int dst;
+};
+
+static int
+prune_one(struct backup *b, const char *id, void *ctx)
+{
+	struct prune *p = ctx;
+
+	return prune_case(b, p->dst, id, p->home, p->path);
+}
+
 static int
 prune_archives(struct backup *b, const char *home, const char *path)
 {
-	struct dirent *d;
-	DIR *dir;
-	int dst, rc = 0;
+	struct prune p = { home, path, -1 };
+	int rc;
 
-	if ((dst = open_dir_at(b->dst, "archives", 0)) < 0)
+	if ((p.dst = open_dir_at(b->dst, "archives", 0)) < 0)
 		return 0;
-	if ((dir = fdopendir(dup(dst))) == NULL) {
-		close(dst);
-		return sys_error(b, EX_IOERR, "archives");
-	}
-	while (rc == 0 && (d = readdir(dir)) != NULL)
-		if (d->d_name[0] != '.')
-			rc = prune_case(b, dst, d->d_name, home, path);
-	closedir(dir);
-	close(dst);
+	rc = each_name(b, p.dst, "archives", prune_one, &p);
+	close(p.dst);
 	return rc;
 }
 
