@@ -12,6 +12,7 @@ CFLAGS  ?= -O2 -g
 WERROR  ?=
 O       ?= build
 
+# libxml-2.0: C-CDA documents and XDM metadata are XML (never parsed by hand).
 # zlib: the deflated DICOM transfer syntax is raw deflate, which libarchive
 # does not expose as a stream filter.
 #
@@ -21,7 +22,7 @@ O       ?= build
 # that install what is missing (demo, check, bench, fuzz) run bootstrap
 # and then a second make; a plain "make" on a machine without the
 # libraries stops at pkgcheck and says what to run.
-PKGS = libarchive jansson libgcrypt sqlite3 zlib
+PKGS = libarchive jansson libgcrypt sqlite3 zlib libxml-2.0
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
 SUBMAKE     = $(MAKE) --no-print-directory

@@ -105,6 +105,8 @@ filing_release(struct filing_item *it)
 	it->fd = -1;
 	free(it->dicom);
 	it->dicom = NULL;
+	free(it->doc);
+	it->doc = NULL;
 }
 
 int
@@ -187,6 +189,7 @@ dedupe(struct rso_store *s, const char *id, struct filing_item *it,
 	for (i = kept; i < *n; i++) {
 		it[i].fd = -1;
 		it[i].dicom = NULL;
+		it[i].doc = NULL;
 	}
 	*n = kept;
 }

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "rso_dicom.h"
+#include "rso_doc.h"
 #include "rso_err.h"
 #include "rso_hash.h"
 #include "rso_store.h"
@@ -21,6 +22,7 @@ struct filing_item {
 	char name[128];			/* records/NNNN-..., set when filed */
 	int item;			/* its item number, set when filed */
 	struct rso_dicom_info *dicom;	/* a DICOM instance's header, or NULL */
+	struct rso_doc_info *doc;	/* what a document says of itself, or NULL */
 	const char *held;		/* why it is held back, or NULL */
 	int watch_fd;			/* the source that must not change */
 	struct stat watch;		/* ...as it was when surveyed */

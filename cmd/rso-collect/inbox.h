@@ -68,6 +68,8 @@ struct arrival {
 	size_t ndirs;
 	int container;		/* an archive the items are spooled from */
 	struct stat container_st;
+	int *sources;		/* files documents were read out of, watched */
+	size_t nsources;
 };
 
 /*
