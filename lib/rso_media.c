@@ -107,7 +107,8 @@ rso_media_ext(const char *t)
 		{ "application/zip", "zip" }, { "application/gzip", "gz" },
 		{ "application/rtf", "rtf" }, { "application/xml", "xml" },
 		{ "text/html", "html" }, { "text/markdown", "md" },
-		{ "text/plain", "txt" },
+		{ "text/plain", "txt" }, { "application/fhir+json", "json" },
+		{ "application/hl7-v2", "hl7" }, { "text/xml", "xml" },
 	};
 	size_t i;
 
