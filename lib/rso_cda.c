@@ -499,15 +499,15 @@ static const char style[] =
     "gap:.2em 1em;background:#f3f5f8;border:1px solid #ccd;"
     "padding:.8em 1em;margin:0 0 1em}"
     "dl.meta dt{font-weight:600;color:#345}dl.meta dd{margin:0}"
-    "section section{margin-left:1em}"
+    ".section .section{margin-left:1em}"
     "table{border-collapse:collapse;margin:.6em 0}"
     "th,td{border:1px solid #999;padding:.25em .5em;text-align:left;"
     "vertical-align:top}th{background:#eef}"
     "caption{font-weight:600;text-align:left}"
     ".bold{font-weight:700}.italic{font-style:italic}"
     ".underline{text-decoration:underline}"
-    ".note{color:#666;font-style:italic}"
-    "footer{margin-top:2em;color:#666;font-size:.85em;"
+    ".note{color:#666;font-style:italic}small{display:block;margin:.3em 0}"
+    ".footer{margin-top:2em;color:#666;font-size:.85em;"
     "border-top:1px solid #ccc}";
 
 /* Write s escaped for HTML text and attribute values. */
@@ -749,12 +749,12 @@ outline_open(struct render *rr, const char *name, int depth, int empty)
 	int h = rr->level + 1 < 6 ? rr->level + 1 : 6;
 
 	if (strcmp(name, "section") == 0) {
-		fputs("<section>\n", rr->out);
+		fputs("<div class=\"section\">\n", rr->out);
 		rr->sections++;
 		if (empty)
-			fputs("</section>\n", rr->out);
+			fputs("</div>\n", rr->out);
 		else {
-			rr->f[depth] = (struct frame){ K_SECTION, "section" };
+			rr->f[depth] = (struct frame){ K_SECTION, "div" };
 			rr->level++;
 		}
 		return 0;
@@ -794,7 +794,7 @@ element_close(struct render *rr, int depth)
 	struct frame *f = &rr->f[depth];
 
 	if (f->kind == K_SECTION) {
-		fputs("</section>\n", rr->out);
+		fputs("</div>\n", rr->out);
 		rr->level--;
 	} else if (f->kind == K_TEXT) {
 		fputs("</div>\n", rr->out);
@@ -876,9 +876,9 @@ rso_cda_render(const char *buf, size_t n, FILE *out, struct rso_error *e)
 	if (rc == 0 && rr->sections == 0)
 		fputs("<p class=\"note\">This document has no sections of "
 		    "narrative text.</p>\n", out);
-	fputs("<footer>Shown by rso from the C-CDA document as received; "
-	    "the document itself is the record.</footer>\n</body>\n</html>\n",
-	    out);
+	fputs("<p class=\"footer\">Shown by rso from the C-CDA document as "
+	    "received; the document itself is the record.</p>\n</body>\n"
+	    "</html>\n", out);
 	if (rc != 0)
 		xml_fail(&rr->x, e);
 	xml_close(&rr->x);
