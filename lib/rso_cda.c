@@ -13,6 +13,7 @@
 #define V3 "urn:hl7-org:v3"
 /* libxml2 refuses to nest deeper than 256 without XML_PARSE_HUGE. */
 #define DEPTH_MAX 512
+#define DOC_ID_LEN 192
 
 /* libxml2 2.12 made the error a structured handler gets const. */
 #if LIBXML_VERSION >= 21200
@@ -363,6 +364,7 @@ struct reading {
 	int seen_rt, seen_author, seen_order;
 	char order_token[RSO_TOKEN_LEN];
 	char text_token[RSO_TOKEN_LEN];
+	char doc_id[DOC_ID_LEN];	/* "root^extension", for the view */
 };
 
 static void
@@ -372,7 +374,12 @@ read_header_element(xmlNodePtr n, struct reading *rd)
 	const char *name = (const char *)n->name, *t;
 	xmlNodePtr c;
 
-	if (strcmp(name, "recordTarget") == 0 && !rd->seen_rt++) {
+	if (strcmp(name, "id") == 0 && rd->doc_id[0] == '\0') {
+		snprintf(rd->doc_id, sizeof(rd->doc_id), "%.120s%s%.64s",
+		    attr(n, "root"), *attr(n, "extension") ? "^" : "",
+		    attr(n, "extension"));
+		rso_doc_copy(rd->doc_id, sizeof(rd->doc_id), rd->doc_id, -1);
+	} else if (strcmp(name, "recordTarget") == 0 && !rd->seen_rt++) {
 		read_record_target(n, d);
 	} else if (strcmp(name, "code") == 0 && d->code[0] == '\0') {
 		rso_doc_copy(d->code, sizeof(d->code), attr(n, "code"), -1);
@@ -402,7 +409,7 @@ read_header_element(xmlNodePtr n, struct reading *rd)
 
 /* The header elements read, whole, as small trees; all else streamed. */
 static const char *const header_names[] = {
-	"recordTarget", "code", "title", "effectiveTime", "custodian",
+	"id", "recordTarget", "code", "title", "effectiveTime", "custodian",
 	"author", "inFulfillmentOf", NULL
 };
 
@@ -450,15 +457,18 @@ read_body(struct xml *x, struct reading *rd)
 	return rc;
 }
 
-int
-rso_cda_read(const char *buf, size_t n, struct rso_doc_info *d,
-    struct rso_error *e)
+/* rso_cda_read, with what only the view shows: the document's id. */
+static int
+read_doc(const char *buf, size_t n, struct rso_doc_info *d,
+    char doc_id[DOC_ID_LEN], struct rso_error *e)
 {
 	struct rso_doc_info got = *d;
-	struct reading rd = { &got, 0, 0, 0, "", "" };
+	struct reading rdd, *rd = &rdd;
 	struct xml x;
 	int rc;
 
+	memset(rd, 0, sizeof(*rd));
+	rd->d = &got;
 	/* Past 2 GiB libxml2 takes no buffer; the inbox stops far below. */
 	if (n > INT_MAX)
 		return 1;
@@ -469,7 +479,7 @@ rso_cda_read(const char *buf, size_t n, struct rso_doc_info *d,
 		xml_close(&x);
 		return rc;
 	}
-	if (read_body(&x, &rd) != 0) {
+	if (read_body(&x, rd) != 0) {
 		xml_fail(&x, e);
 		xml_close(&x);
 		return -1;
@@ -478,10 +488,20 @@ rso_cda_read(const char *buf, size_t n, struct rso_doc_info *d,
 	if (got.format == NULL)
 		got.format = "cda";
 	if (got.token[0] == '\0')
-		memcpy(got.token, rd.seen_order ? rd.order_token :
-		    rd.text_token, RSO_TOKEN_LEN);
+		memcpy(got.token, rd->seen_order ? rd->order_token :
+		    rd->text_token, RSO_TOKEN_LEN);
 	*d = got;
+	memcpy(doc_id, rd->doc_id, DOC_ID_LEN);
 	return 0;
+}
+
+int
+rso_cda_read(const char *buf, size_t n, struct rso_doc_info *d,
+    struct rso_error *e)
+{
+	char doc_id[DOC_ID_LEN];
+
+	return read_doc(buf, n, d, doc_id, e);
 }
 
 /*
@@ -560,7 +580,7 @@ meta(FILE *out, const char *label, const char *value)
 }
 
 static void
-render_head(FILE *out, const struct rso_doc_info *d)
+render_head(FILE *out, const struct rso_doc_info *d, const char *doc_id)
 {
 	const char *title = d->title[0] ? d->title : "Clinical document";
 	char kind[64] = "";
@@ -586,6 +606,7 @@ render_head(FILE *out, const struct rso_doc_info *d)
 	meta(out, "Type", kind);
 	meta(out, "Author", d->author);
 	meta(out, "Source", d->source);
+	meta(out, "Document id", doc_id);
 	fputs("</dl>\n", out);
 }
 
@@ -856,11 +877,12 @@ rso_cda_render(const char *buf, size_t n, FILE *out, struct rso_error *e)
 {
 	static struct render zero;
 	struct rso_doc_info d;
+	char doc_id[DOC_ID_LEN];
 	struct render *rr;
 	int rc;
 
 	memset(&d, 0, sizeof(d));
-	if ((rc = rso_cda_read(buf, n, &d, e)) != 0)
+	if ((rc = read_doc(buf, n, &d, doc_id, e)) != 0)
 		return rc;
 	rr = rso_xmalloc(sizeof(*rr));
 	*rr = zero;
@@ -871,7 +893,7 @@ rso_cda_render(const char *buf, size_t n, FILE *out, struct rso_error *e)
 		return rso_error_set(e, EX_SOFTWARE, "document read twice "
 		    "reads differently"), -1;
 	}
-	render_head(out, &d);
+	render_head(out, &d, doc_id);
 	rc = render_body(rr);
 	if (rc == 0 && rr->sections == 0)
 		fputs("<p class=\"note\">This document has no sections of "

@@ -12,6 +12,7 @@
 
 static const char consult[] = HEAD
     "<templateId root=\"2.16.840.1.113883.10.20.22.1.4\"/>\n"
+    "<id root=\"2.16.840.1.113883.19.5.99\" extension=\"doc-1\"/>\n"
     "<code code=\"11488-4\" codeSystem=\"2.16.840.1.113883.6.1\"/>\n"
     "<title>Consultation   Note</title>\n"
     "<effectiveTime value=\"20260314093000-0500\"/>\n"
@@ -196,6 +197,8 @@ test_render(void)
 	    "birth date");
 	ok(strstr(h, "<dt>Source</dt><dd>Test General Hospital</dd>") != NULL,
 	    "source");
+	ok(strstr(h, "<dt>Document id</dt><dd>2.16.840.1.113883.19.5.99^doc-1"
+	    "</dd>") != NULL, "the document's id, so no two views are one");
 	ok(strstr(h, "<h2>Reason for Referral</h2>") != NULL, "section heading");
 	ok(strstr(h, "<h3>Nested</h3>") != NULL, "a nested section one lower");
 	ok(strstr(h, "<span class=\"bold\">x &lt; y &amp; z</span>") != NULL,
