@@ -750,8 +750,10 @@ parse(const char *buf, size_t n, struct rso_error *e)
 		rso_diex(EX_OSERR, "libxml2: out of memory");
 	p->sax->internalSubset = refuse_doctype;
 	p->_private = NULL;
+	/* COMPACT and NOBLANKS: a smaller tree for a metadata of thousands. */
 	doc = xmlCtxtReadMemory(p, buf, (int)n, META, NULL, XML_PARSE_NONET |
-	    XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+	    XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA |
+	    XML_PARSE_COMPACT | XML_PARSE_NOBLANKS);
 	if (p->_private != NULL) {
 		rso_error_set(e, EX_DATAERR, META ": has a document type "
 		    "declaration (refused: it may declare entities)");
