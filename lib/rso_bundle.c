@@ -611,8 +611,8 @@ attachment(struct walk *w, const json_t *res, const json_t *att,
 	    entry + 1, k + 1);
 	if ((rc = att_text(w, res, att, a.where, &text, &declared, e)) != 0)
 		return rc == 1 ? 0 : rc;
-	if (!w->deliver && w->r->max_attachments > 0 &&
-	    ++w->natt > w->r->max_attachments)
+	if (!w->deliver && ++w->natt > w->r->max_attachments &&
+	    w->r->max_attachments > 0)
 		return rso_error_set(e, EX_DATAERR, "bundle: more than %lld "
 		    "attachments (inbox.max_members)", w->r->max_attachments);
 	if (rso_base64_decode(text, strlen(text), &b, &n) != 0)
