@@ -24,6 +24,7 @@ struct walk {
 	int has_patient;
 	const char *managing;	/* the patient's managingOrganization */
 	char token[RSO_TOKEN_LEN];	/* from Bundle.identifier */
+	char any[RSO_TOKEN_LEN];	/* the first a resource carries */
 	long long natt;
 	int ndocs;		/* resources with an attachment taken */
 	struct rso_doc_info first;	/* ...the first one's description */
@@ -657,6 +658,8 @@ resource_atts(struct walk *w, const json_t *res, size_t entry,
 		describe_report(w, res, &d);
 	if (!d.token[0])
 		memcpy(d.token, w->token, sizeof(d.token));
+	if (!w->any[0])
+		memcpy(w->any, d.token, sizeof(w->any));
 	list = json_object_get(res, docref ? "content" : "presentedForm");
 	json_array_foreach(list, k, c) {
 		att = docref ? json_object_get(c, "attachment") : c;
@@ -747,6 +750,10 @@ rso_bundle_read(const char *buf, size_t n, const struct rso_bundle_reader *r,
 	/* Everything is checked before anything is handed over, so that a
 	 * rejected Bundle has filed nothing. */
 	if ((rc = patients(&w, e)) == 0 && (rc = walk_entries(&w, e)) == 0) {
+		/* One sender answered one request: a token any resource
+		 * carries is the whole Bundle's, unless it names its own. */
+		if (!w.token[0])
+			memcpy(w.token, w.any, sizeof(w.token));
 		describe_bundle(&w, root, bundle);
 		w.deliver = 1;
 		rc = walk_entries(&w, e);

@@ -47,7 +47,10 @@ struct rso_bundle_reader {
  * DocumentReference (content[].attachment) and DiagnosticReport
  * (presentedForm[]), inline or in a Binary of the Bundle or contained,
  * is handed to r->attachment; one that only names something outside the
- * Bundle is never fetched, only noted.  *bundle is the Bundle's own
+ * Bundle is never fetched, only noted.  A request token is the
+ * resource's own (an identifier), else the Bundle's identifier's, else
+ * the first one any resource carries: one sender answers one request.
+ * *bundle is the Bundle's own
  * description (its patient, a token, a type: see rso_bundle.c).
  * Returns 0, or the callback's status.
  */

@@ -92,14 +92,19 @@ decoded() {
 	# Case 2's token, case 1's patient.
 	bundle collection in/docs.json --token "$tok"
 	run -0 --separate-stderr rso-collect inbox --settle 0 in
+	filed=$output
+	[ "$(jq -r 'select(.item) | .held' <<<"$filed" | sort -u)" = "patient name does not match the case" ]
 	run -0 rso-collect held
 	[ "$(jq -s 'length' <<<"$output")" -eq 3 ]
 	[ "$(jq -r .case <<<"$output" | sort -u)" = RSO-2026-000002 ]
+	[ "$(jq -r .reason <<<"$output" | sort -u)" = "patient name does not match the case" ]
 	[[ "$output" != *Alpha* ]]
-	item=$(jq -r 'select(.media_type == "text/markdown") | .item' <<<"$output" | head -1)
+	item=$(jq -r 'select(.media_type == "text/markdown") | .item' <<<"$filed" | head -1)
 	run -0 rso-collect release RSO-2026-000002 "$item"
+	assert_output "{\"case\":\"RSO-2026-000002\",\"released\":\"$item\",\"items\":1}"
+	[ "$(rso-collect held | jq -s length)" -eq 2 ]
 	run -0 rso-collect ls RSO-2026-000002
-	[ "$(jq -r .media_type <<<"$output")" = text/markdown ]
+	[ "$(jq -r 'select(.held | not) | .media_type' <<<"$output")" = text/markdown ]
 }
 
 @test "inbox-fhir: a Bundle written by rso-export from another store files into this one" {

@@ -76,14 +76,14 @@ token() {
 	run -0 --separate-stderr inbox
 	[ -z "$stderr" ]
 	[ "$(jq -sc '[.[] | select(.item) | [.item, .type, .media_type]]' <<<"$output")" = \
-	    '[["0001","pathology","application/pdf"],["0002","lab","text/plain"],["0003","note","text/xml"]]' ]
+	    '[["0001","pathology","application/pdf"],["0002","lab","text/plain"],["0003","note","text/xml"],["0004","note","text/html"]]' ]
 	[ "$(jq -c 'select(.submission)' <<<"$output")" = '{"case":"RSO-2026-000001","submission":"1.2.3.4.5.100","documents":3}' ]
 	[ "$(jq -c 'select(.furniture)' <<<"$output")" = '{"case":"RSO-2026-000001","furniture":3}' ]
 	run -0 ls drop
 	assert_output ''
 	run -0 rso-collect ls RSO-2026-000001
 	[ "$(jq -sc '[.[] | [.type, .date, .source]]' <<<"$output")" = \
-	    '[["pathology","2026-03-10","Synthetic Pathology Lab"],["lab","2026-03-11","Synthetic General Hospital"],["note","2026-03-12","Synthetic General Hospital"]]' ]
+	    '[["pathology","2026-03-10","Synthetic Pathology Lab"],["lab","2026-03-11","Synthetic General Hospital"],["note","2026-03-12","Synthetic General Hospital"],["note","2026-03-12","Synthetic General Hospital"]]' ]
 	rso-collect cat RSO-2026-000001 1 | cmp - docs/path.pdf
 	rso-collect cat RSO-2026-000001 2 | cmp - docs/lab.txt
 	rso-collect cat RSO-2026-000001 3 | cmp - docs/ccd.xml
@@ -98,7 +98,8 @@ token() {
 	cp x.zip drop/again.zip
 	run -0 --separate-stderr inbox
 	[ "$(jq -c 'select(.submission)' <<<"$output")" = '{"case":"RSO-2026-000001","submission":"1.2.3.4.5.100","existing":true}' ]
-	[ "$(jq -s '[.[] | select(.existing and .item)] | length' <<<"$output")" -eq 3 ]
+	# The C-CDA's HTML view is a record too: four in all.
+	[ "$(jq -s '[.[] | select(.existing and .item)] | length' <<<"$output")" -eq 4 ]
 	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from events where type = 'records.submission'")" -eq 1 ]
 	rso-case verify >/dev/null
 }
@@ -110,7 +111,7 @@ token() {
 	xdm "{\"tool\":\"bsdtar\",\"metadata_first\":true,\"set\":{\"recipient\":\"Second opinion office^^^^^^^^^$tok\"},
 	  \"patient\":{\"family\":\"Alpha\",\"given\":\"Test\",\"birth\":\"19610301\"},\"subsets\":{\"SUBSET01\":$one,\"SUBSET02\":$two}}" drop/m.zip
 	run -0 --separate-stderr inbox
-	[ "$(jq -s '[.[] | select(.item)] | length' <<<"$output")" -eq 3 ]
+	[ "$(jq -s '[.[] | select(.item)] | length' <<<"$output")" -eq 4 ]
 	[ "$(jq -sc '[.[] | select(.submission) | .documents]' <<<"$output")" = '[2,1]' ]
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select data from events where type = 'records.submission' order by seq"
 	[ "$(jq -sc '[.[] | [.subset, (.items | length)]]' <<<"$output")" = '[["IHE_XDM/SUBSET01/",2],["IHE_XDM/SUBSET02/",1]]' ]
@@ -122,7 +123,7 @@ token() {
 @test "inbox-xdm: without a token, the document entries find their case by name and birth date" {
 	xdm "{\"set\":{},\"patient\":{\"family\":\"ALPHA\",\"given\":\"TEST\",\"birth\":\"19610301\"},\"docs\":$DOCS}" drop/x.zip
 	run -0 --separate-stderr inbox
-	[ "$(jq -s '[.[] | select(.item and .case == "RSO-2026-000001")] | length' <<<"$output")" -eq 3 ]
+	[ "$(jq -s '[.[] | select(.item and .case == "RSO-2026-000001")] | length' <<<"$output")" -eq 4 ]
 	[ "$(jq -c 'select(.submission) | .case' <<<"$output")" = '"RSO-2026-000001"' ]
 	run -0 ls drop
 	assert_output ''
@@ -143,15 +144,15 @@ token() {
 	xdm "{\"set\":{\"title\":\"Records $tok\"},\"patient\":{\"family\":\"Gamma\",\"given\":\"Test\",\"birth\":\"19700101\"},\"docs\":$DOCS}" drop/x.zip
 	run -0 --separate-stderr inbox
 	[ "$(jq -sc '[.[] | select(.item) | .held]' <<<"$output")" = \
-	    '["patient name does not match the case","patient name does not match the case","patient name does not match the case"]' ]
+	    '["patient name does not match the case","patient name does not match the case","patient name does not match the case","patient name does not match the case"]' ]
 	[ "$(jq -c 'select(.submission) | .documents' <<<"$output")" = 3 ]
 	run -0 rso-collect held
 	[ "$(jq -sc '[.[] | [.case, .first_item, .reason]]' <<<"$output")" = \
-	    '[["RSO-2026-000001","0001","patient name does not match the case"],["RSO-2026-000001","0002","patient name does not match the case"],["RSO-2026-000001","0003","patient name does not match the case"]]' ]
+	    '[["RSO-2026-000001","0001","patient name does not match the case"],["RSO-2026-000001","0002","patient name does not match the case"],["RSO-2026-000001","0003","patient name does not match the case"],["RSO-2026-000001","0004","patient name does not match the case"]]' ]
 	[[ "$output" != *Gamma* ]]
 	run -0 rso-collect release RSO-2026-000001 1
 	assert_output '{"case":"RSO-2026-000001","released":"1","items":1}'
-	[ "$(rso-collect held | jq -s length)" -eq 2 ]
+	[ "$(rso-collect held | jq -s length)" -eq 3 ]
 	rso-collect cat RSO-2026-000001 1 | cmp - docs/path.pdf
 }
 

@@ -184,7 +184,7 @@ test_good(void)
 	is_str(g.att[2].doc.source, "Elsewhere General",
 	    "performer by absolute URL");
 	is_str(g.att[2].doc.title, "Metabolic panel", "code display");
-	is_str(g.att[2].doc.token, "", "no token of its own, none in the Bundle");
+	is_str(g.att[2].doc.token, "REQ-7K3M9Q", "no token of its own: the one another resource carries");
 	is_str(g.data[3], "hello", "Binary by Type/id");
 	is_str(bdoc.type, "report", "the Bundle of two documents: a report");
 	is_str(bdoc.date, "2026-09-01", "...of its timestamp");
