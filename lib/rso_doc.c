@@ -32,6 +32,7 @@ static const struct {
 	{ "18748-4", "imaging" },	/* Diagnostic imaging study */
 	{ "18726-0", "imaging" },	/* Radiology studies */
 	{ "18782-3", "imaging" },	/* Radiology study observation */
+	{ "34552-0", "imaging" },	/* Cardiac 2D echo report */
 	{ "11502-2", "lab" },		/* Laboratory report */
 	{ "26436-6", "lab" },		/* Laboratory studies */
 	{ "11503-0", "report" },	/* Medical records */

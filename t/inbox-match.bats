@@ -1,0 +1,105 @@
+#!/usr/bin/env bats
+# inbox-match: how a document without a token or case id finds its case,
+# whatever its format: a patient identifier an earlier record of an open
+# case carried wins over the name, the name and birth date otherwise,
+# and never a guess.  C-CDA documents (t/helpers/cda-gen.py) stand for
+# every format here; each format's own file tests its reading.
+load lib
+
+# cda FILE NAME BIRTH [OPTION...]: a progress note for FAMILY^GIVEN.
+cda() {
+	local out=$1 family=$2 given=$3 birth=$4
+	shift 4
+	python3 "$TOP/t/helpers/cda-gen.py" progress --family "$family" \
+	    --given "$given" --birth "$birth" "$@" >"$out"
+	xmllint --noout "$out"
+}
+
+local_setup() {
+	init_with_key
+	jq -c '.ref="t-1"' "$DATA/request.json" | rso-intake >/dev/null
+	rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-01-01 >/dev/null
+	mkdir -p in
+}
+
+# File a first document for case 1 by its token, carrying MRN-1.
+first_by_token() {
+	local tok
+	tok=$(rso-collect request RSO-2026-000001 --provider "Test General Hospital" --contact fax:1 --what notes | jq -r .token)
+	cda in/a.xml Alpha Test 19610301 --mrn MRN-1 --order "$tok"
+	rso-collect inbox --settle 0 in >/dev/null
+}
+
+@test "inbox-match: an identifier a filed record of the open case carried wins over a name spelt otherwise" {
+	first_by_token
+	# The same patient, as another clinic spells her, born the same day.
+	cda in/b.xml Alfa Tess 19610301 --mrn MRN-1 --date 20260301
+	run -0 --separate-stderr rso-collect inbox --settle 0 in
+	[ -z "$stderr" ]
+	[ "$(jq -sc '[.[] | select(.item) | [.case, .item, (.held // "")]]' <<<"$output")" = \
+	    '[["RSO-2026-000001","0003",""],["RSO-2026-000001","0004",""]]' ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select item, pid_system, pid_value from records order by item"
+	assert_output "1|2.16.840.1.113883.19.5.99999.2|MRN-1
+2|2.16.840.1.113883.19.5.99999.2|MRN-1
+3|2.16.840.1.113883.19.5.99999.2|MRN-1
+4|2.16.840.1.113883.19.5.99999.2|MRN-1"
+}
+
+@test "inbox-match: without a known identifier, a name spelt otherwise is no match, and nothing is guessed" {
+	first_by_token
+	cda in/b.xml Alfa Tess 19610301 --mrn MRN-2
+	run -65 --separate-stderr rso-collect inbox --settle 0 in
+	[ "$stderr" = "rso-collect: in: entry 1: no open case matches the document's patient (moved to .rejected)" ]
+	[ -z "$output" ]
+	[ -e in/.rejected/b.xml ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from records")" -eq 2 ]
+}
+
+@test "inbox-match: the identifier of a held record, or of a case no longer open, finds nothing" {
+	tok=$(rso-collect request RSO-2026-000001 --provider "Test General Hospital" --contact fax:1 --what notes | jq -r .token)
+	# Case 1's token on another patient's document: held, so its MRN is
+	# not known for case 1.
+	cda in/a.xml Gamma Test 19700101 --mrn MRN-9 --order "$tok"
+	run -0 rso-collect inbox --settle 0 in
+	[ "$(jq -r 'select(.item) | .held' <<<"$output" | sort -u)" = "patient name does not match the case" ]
+	cda in/b.xml Gamma Test 19700101 --mrn MRN-9
+	run -65 --separate-stderr rso-collect inbox --settle 0 in
+	[ "$stderr" = "rso-collect: in: entry 1: no open case matches the document's patient (moved to .rejected)" ]
+	# Released, the MRN is the case's: the next document with it goes there.
+	rso-collect release RSO-2026-000001 1 >/dev/null
+	mv in/.rejected/b.xml in/c.xml
+	run -0 rso-collect inbox --settle 0 in
+	[ "$(jq -sc '[.[] | select(.item) | .case] | unique' <<<"$output")" = '["RSO-2026-000001"]' ]
+	# Cancelled, the case is no longer open: its identifiers match nothing.
+	rso-case cancel RSO-2026-000001 --reason patient-withdrew >/dev/null
+	cda in/d.xml Gamma Test 19700101 --mrn MRN-9 --date 20260401
+	run -65 --separate-stderr rso-collect inbox --settle 0 in
+	[ "$stderr" = "rso-collect: in: entry 1: no open case matches the document's patient (moved to .rejected)" ]
+}
+
+@test "inbox-match: an identifier known for two open cases decides nothing; the name and birth date do" {
+	first_by_token
+	jq -c '.ref="t-2" | .patient.name = "Test Beta" | .patient.birth_date = "1970-02-02"' "$DATA/request.json" | rso-intake >/dev/null
+	rso-intake consent RSO-2026-000002 --providers "*" --expires 2027-01-01 >/dev/null
+	tok=$(rso-collect request RSO-2026-000002 --provider "Test General Hospital" --contact fax:1 --what notes | jq -r .token)
+	# Another clinic reuses MRN-1 for case 2's patient.
+	cda in/b.xml Beta Test 19700202 --mrn MRN-1 --order "$tok"
+	rso-collect inbox --settle 0 in >/dev/null
+	cda in/c.xml Beta Test 19700202 --mrn MRN-1 --date 20260501
+	run -0 rso-collect inbox --settle 0 in
+	[ "$(jq -sc '[.[] | select(.item) | .case] | unique' <<<"$output")" = '["RSO-2026-000002"]' ]
+	cda in/d.xml Alfa Tess 19610301 --mrn MRN-1 --date 20260502
+	run -65 --separate-stderr rso-collect inbox --settle 0 in
+	[ "$stderr" = "rso-collect: in: entry 1: no open case matches the document's patient (moved to .rejected)" ]
+}
+
+@test "inbox-match: in a case named by its token, a known identifier keeps a name spelt otherwise from being held" {
+	first_by_token
+	tok=$(rso-collect request RSO-2026-000001 --provider "Other Clinic" --contact fax:1 --what more | jq -r .token)
+	cda in/b.xml Alfa Tess 19610301 --mrn MRN-1 --order "$tok" --date 20260601
+	run -0 rso-collect inbox --settle 0 in
+	[ "$(jq -sc '[.[] | select(.item) | .held // ""] | unique' <<<"$output")" = '[""]' ]
+	cda in/c.xml Alfa Tess 19610301 --mrn MRN-3 --order "$tok" --date 20260602
+	run -0 rso-collect inbox --settle 0 in
+	[ "$(jq -sc '[.[] | select(.item) | .held] | unique' <<<"$output")" = '["patient name does not match the case"]' ]
+}
