@@ -85,7 +85,8 @@ rso_hl7_sniff(const char *buf, size_t n)
 	size_t i = skip_head(buf, n);
 
 	if (i < n && buf[i] == VT)
-		i++;
+		for (i++; i < n && is_eol(buf[i]); i++)
+			;
 	return starts_msh(buf, n, i);
 }
 
@@ -577,6 +578,9 @@ read_pid(const struct msg *m, struct span pid, struct rso_doc_patient *p)
 	text(m, value(m, f, legal, 2, 0), giv, sizeof(giv));
 	text(m, value(m, f, legal, 3, 0), mid, sizeof(mid));
 	snprintf(s, sizeof(s), "%s%s%s", giv, *giv && *mid ? " " : "", mid);
+	/* rso_doc_set_name cuts "family^given" by bytes: cut given here,
+	 * on a character boundary, so that the whole fits. */
+	rso_doc_copy(s, sizeof(p->name) - strlen(fam) - 1, s, -1);
 	/* A name not decoded is not matched, however it reads. */
 	if (!m->unreadable)
 		rso_doc_set_name(p, fam, s);

@@ -124,6 +124,14 @@ test_types(void)
 	    "unknown kept, highlight dropped");
 	free(m);
 	m = rso_xasprintf("MSH|^~\\&|A|B|C|D|2026||ADT^A08|1|P|2.5.1\r"
+	    "PID|1||X||%0120d^%0120d\xC3\xA9\xC3\xA9^%s\r", 0, 0,
+	    "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+	    "\xC3\xA9\xC3\xA9");
+	ok(read_one(m, &d, why) == 0 && strlen(d.patient.name) == 254 &&
+	    strcmp(d.patient.name + 250, "\xC3\xA9\xC3\xA9") == 0,
+	    "a long name cut on a character boundary");
+	free(m);
+	m = rso_xasprintf("MSH|^~\\&|A|B|C|D|2026||ADT^A08|1|P|2.5.1\r"
 	    "PID|1||X||N^G~Legal^Name^^^^^L\r");
 	ok(read_one(m, &d, why) == 0 && strcmp(d.patient.name, "Legal^Name")
 	    == 0, "the legal name");
