@@ -1,6 +1,7 @@
 /* fuzz_hl7: an HL7 v2 file split into messages and each message read.
  * No crash, no hang, no leak; every span inside the input and starting
- * at an MSH; every value read out valid UTF-8 without control characters. */
+ * at an MSH; every value read out valid UTF-8 without control characters
+ * (C0 or C1). */
 /* SPDX-License-Identifier: ISC */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +23,10 @@ clean(const char *s, size_t size)
 	for (i = 0; i < n; i += k) {
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7F)
 			abort();
+		if ((unsigned char)s[i] == 0xC2 && i + 1 < n &&
+		    (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9F)
+			abort();	/* a C1 control */
 		k = rso_utf8_decode((const unsigned char *)s + i, n - i, &cp);
 		if (k == 0)
 			abort();

@@ -362,6 +362,23 @@ unescape(const struct msg *m, struct span s, char *out)
 	return k;
 }
 
+/* C1 controls (U+0080..U+009F, CSI among them: Latin-1's 0x80..0x9F)
+ * made spaces, as C0 ones are: no terminal reads them as commands. */
+static void
+c1_spaces(char *s)
+{
+	unsigned char *p = (unsigned char *)s, *q = p;
+
+	for (; *p; p++) {
+		if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+			*q++ = ' ';
+			p++;
+		} else
+			*q++ = *p;
+	}
+	*q = '\0';
+}
+
 /*
  * The value s as UTF-8 text into out (size bytes): escapes decoded, the
  * message's character set decoded, control characters made spaces,
@@ -388,6 +405,7 @@ text(const struct msg *m, struct span s, char *out, size_t size)
 		    utf8, sizeof(utf8));
 	else
 		memcpy(utf8, raw, k + 1);
+	c1_spaces(utf8);
 	for (b = 0; utf8[b] == ' '; b++)
 		;
 	for (e = strlen(utf8); e > b && utf8[e - 1] == ' '; e--)

@@ -107,10 +107,13 @@ test_types(void)
 	is_str(d.token, "REQ-ZZ99ZZ", "a token anywhere");
 	free(m);
 	m = rso_xasprintf("MSH|^~\\&|A|B|C|D|2026||ADT^A08|1|P|2.5.1|||||"
-	    "|8859/1\rPID|1||X||M\xFCller^J\xF6rg~Alias^A^^^^^A||\"\"|F\r");
+	    "|8859/1\rPID|1||X||M\xFCller^J\xF6rg~Alias^A^^^^^A||\"\"|F\r"
+	    "TXA|1|ZZ^a\x9B" "2Jb\r");
 	ok(read_one(m, &d, why) == 0, "Latin-1 by MSH-18");
+	is_str(d.source, "B", "MSH-4");
 	is_str(d.patient.name, "Müller^Jörg", "decoded to UTF-8");
 	is_str(d.patient.birth_date, "", "HL7 null");
+	is_str(d.title, "a 2Jb", "a C1 control (CSI) a space");
 	free(m);
 	m = rso_xasprintf("MSH|^~\\&|A|B|C|D|2026||ADT^A08|1|P|2.5.1|||||"
 	    "|ISO IR87\rPID|1||X||M\xFCller^J\r");
