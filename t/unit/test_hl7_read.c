@@ -134,6 +134,12 @@ test_types(void)
 	    strcmp(d.patient.name + 250, "\xC3\xA9\xC3\xA9") == 0,
 	    "a long name cut on a character boundary");
 	free(m);
+	m = rso_xasprintf("MSH|^~\\&|A|B|C|D|2026||ADT^A08|1|P|2.5.1|||||"
+	    "|UNICODE UTF-8\rPID|1||X||A\xF5\xB2\xAC\xB7\xC3^B\r");
+	ok(read_one(m, &d, why) == 0 && strcmp(d.patient.name, "A\xEF\xBF\xBD"
+	    "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD^B") == 0,
+	    "bytes that are no UTF-8 are U+FFFD each");
+	free(m);
 	m = rso_xasprintf("MSH|^~\\&|A|B|C|D|2026||ADT^A08|1|P|2.5.1\r"
 	    "PID|1||X||N^G~Legal^Name^^^^^L\r");
 	ok(read_one(m, &d, why) == 0 && strcmp(d.patient.name, "Legal^Name")
