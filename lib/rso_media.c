@@ -97,25 +97,39 @@ rso_media_type(const unsigned char *h, size_t n, int complete)
 	return "text/plain";
 }
 
+/* The media types rso knows, with the extension it gives their files. */
+static const struct { const char *type, *ext; } media_map[] = {
+	{ "application/pdf", "pdf" }, { "application/dicom", "dcm" },
+	{ "image/png", "png" }, { "image/jpeg", "jpg" },
+	{ "image/gif", "gif" }, { "image/tiff", "tif" },
+	{ "application/zip", "zip" }, { "application/gzip", "gz" },
+	{ "application/rtf", "rtf" }, { "application/xml", "xml" },
+	{ "text/html", "html" }, { "text/markdown", "md" },
+	{ "text/plain", "txt" }, { "application/fhir+json", "json" },
+	{ "application/hl7-v2", "hl7" }, { "text/xml", "xml" },
+};
+
 const char *
 rso_media_ext(const char *t)
 {
-	static const struct { const char *type, *ext; } map[] = {
-		{ "application/pdf", "pdf" }, { "application/dicom", "dcm" },
-		{ "image/png", "png" }, { "image/jpeg", "jpg" },
-		{ "image/gif", "gif" }, { "image/tiff", "tif" },
-		{ "application/zip", "zip" }, { "application/gzip", "gz" },
-		{ "application/rtf", "rtf" }, { "application/xml", "xml" },
-		{ "text/html", "html" }, { "text/markdown", "md" },
-		{ "text/plain", "txt" }, { "application/fhir+json", "json" },
-		{ "application/hl7-v2", "hl7" }, { "text/xml", "xml" },
-	};
 	size_t i;
 
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(map[i].type, t) == 0)
-			return map[i].ext;
+	for (i = 0; i < sizeof(media_map) / sizeof(media_map[0]); i++)
+		if (strcmp(media_map[i].type, t) == 0)
+			return media_map[i].ext;
 	return "bin";
+}
+
+const char *
+rso_media_known(const char *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(media_map) / sizeof(media_map[0]); i++)
+		if (strlen(media_map[i].type) == n &&
+		    strncasecmp(media_map[i].type, t, n) == 0)
+			return media_map[i].type;
+	return NULL;
 }
 
 int

@@ -23,6 +23,13 @@ const char *rso_media_type(const unsigned char *head, size_t n, int complete);
 const char *rso_media_ext(const char *media_type);
 
 /*
+ * The media type rso knows that the n bytes of t name (case aside, as
+ * media types compare), as a string that lives for the run; NULL for a
+ * type rso does not know.  For a type a sender declares.
+ */
+const char *rso_media_known(const char *t, size_t n);
+
+/*
  * Read an open file through once from its start: its SHA-256 (hex, 65
  * bytes), size and media type.  Returns 0, or -1 with errno set.  Memory
  * stays flat whatever the size.

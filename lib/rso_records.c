@@ -736,8 +736,9 @@ rso_records_put(struct rso_store *s, const char *id,
 		st = rso_store_prepare(s, "INSERT INTO records (case_id, item,"
 		    " name, segment, type, source, date, sha256, media_type, size,"
 		    " request_token, study_uid, series_uid, sop_uid, modality,"
-		    " body_part, study_date, study_desc, held, added) VALUES"
-		    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		    " body_part, study_date, study_desc, held, added, pid_system,"
+		    " pid_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+		    " ?, ?, ?, ?, ?, ?, ?, ?)");
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, r->item);
 		sqlite3_bind_text(st, 3, r->name, -1, SQLITE_STATIC);
@@ -758,6 +759,8 @@ rso_records_put(struct rso_store *s, const char *id,
 		bind_or_null(st, 18, r->study_desc);
 		bind_or_null(st, 19, r->held);
 		sqlite3_bind_text(st, 20, now, -1, SQLITE_STATIC);
+		bind_or_null(st, 21, r->pid_value ? r->pid_system : NULL);
+		bind_or_null(st, 22, r->pid_system ? r->pid_value : NULL);
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		rc = rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
@@ -775,6 +778,26 @@ rso_records_put(struct rso_store *s, const char *id,
 		rc = rso_case_event(s, id, "records.filed", data, e);
 	json_decref(data);
 	return rc;
+}
+
+int
+rso_records_case_of_id(struct rso_store *s, const char *system,
+    const char *value, char *id)
+{
+	sqlite3_stmt *st = rso_store_cached(s, "SELECT DISTINCT r.case_id FROM"
+	    " records r JOIN cases c ON c.id = r.case_id WHERE r.pid_system = ?"
+	    " AND r.pid_value = ? AND r.held IS NULL AND c.status IN"
+	    " ('collecting', 'ready', 'assigned', 'in-review', 'on-hold')"
+	    " LIMIT 2");
+	int n = 0;
+
+	sqlite3_bind_text(st, 1, system, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (n++ == 0)
+			snprintf(id, RSO_CASE_IDLEN, "%s", col(st, 0));
+	rso_store_done(st);
+	return n == 1 ? 0 : -1;
 }
 
 int

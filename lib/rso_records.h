@@ -91,6 +91,8 @@ struct rso_record {
 	const char *study_uid, *series_uid, *sop_uid, *modality;
 	const char *body_part, *study_date, *study_desc;
 	const char *held;		/* why it is held back, or NULL */
+	/* A document's patient identifier and its issuer (NULL otherwise). */
+	const char *pid_system, *pid_value;
 };
 
 /*
@@ -142,6 +144,14 @@ int rso_records_put(struct rso_store *s, const char *id,
  */
 int rso_records_where(struct rso_store *s, const char *id, const char *item,
     char *name, char *segment, char *sha256, struct rso_error *e);
+
+/*
+ * The one open case (collecting to on hold) with a filed record, not
+ * held, that carried identifier value of issuer system: 0 with id filled
+ * (RSO_CASE_IDLEN), -1 when none or several.
+ */
+int rso_records_case_of_id(struct rso_store *s, const char *system,
+    const char *value, char *id);
 
 /* The case a request token belongs to (into id, RSO_CASE_IDLEN); 0 or -1. */
 int rso_records_request_case(struct rso_store *s, const char *token,

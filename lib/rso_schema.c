@@ -180,6 +180,17 @@ const struct rso_migration rso_schema_migrations[] = {
 	"  size INTEGER NOT NULL,"
 	"  sha256 TEXT NOT NULL,"
 	"  PRIMARY KEY (case_id, name));" },
+	{ 311, "the patient identifier a filed document carried, for matching",
+	/*
+	 * The first identifier with a named issuer (system) of the patient a
+	 * document names.  Once such a record of an open case is filed and
+	 * not held, a later document carrying the same identifier is that
+	 * case's, whatever its name is spelt like.
+	 */
+	"ALTER TABLE records ADD COLUMN pid_system TEXT;"
+	"ALTER TABLE records ADD COLUMN pid_value TEXT;"
+	"CREATE INDEX records_pid ON records(pid_system, pid_value)"
+	"  WHERE pid_value IS NOT NULL;" },
 	{ 401, "the ledger, invoices, payments, refunds, claims, payouts",
 	/* Postings: debits positive, credits negative; each tx sums to 0. */
 	"CREATE TABLE ledger_tx ("

@@ -73,13 +73,13 @@ inbox() {
 	echo 'junk two' >drop/y
 	snapshot
 	run -65 --separate-stderr inbox
-	[ "$stderr" = "rso-collect: drop: entry 1: not DICOM, and no request token or case id in the name or a sidecar (moved to .rejected)
-rso-collect: drop: entry 2: not DICOM, and no request token or case id in the name or a sidecar (moved to .rejected)" ]
+	[ "$stderr" = "rso-collect: drop: entry 1: names no patient, and no request token or case id in the name or a sidecar (moved to .rejected)
+rso-collect: drop: entry 2: names no patient, and no request token or case id in the name or a sidecar (moved to .rejected)" ]
 	# rso.db is still the store, not a reason.
 	[ "$(sqlite3 "$RSO_HOME/rso.db" 'pragma integrity_check')" = ok ]
 	[ -L drop/.rejected/x.reason ]
 	[ "$(cat drop/.rejected/x.2)" = junk ]
-	[ "$(cat drop/.rejected/x.2.reason)" = "not DICOM, and no request token or case id in the name or a sidecar" ]
+	[ "$(cat drop/.rejected/x.2.reason)" = "names no patient, and no request token or case id in the name or a sidecar" ]
 	[ "$(cat drop/.rejected/y)" = 'rejected before' ]
 	[ "$(cat drop/.rejected/y.2)" = 'junk two' ]
 	[ -z "$(ls -A drop | grep -v '^\.')" ]
@@ -361,7 +361,7 @@ PY
 	printf '[autorun]\r\n' >drop/viewer/AUTORUN.INF
 	snapshot
 	run -65 --separate-stderr inbox
-	[[ "${stderr_lines[0]}" =~ ^"rso-collect: drop: entry 1: member "[0-9]": not DICOM, and the entry's instances are of several cases (moved to .rejected)"$ ]]
+	[[ "${stderr_lines[0]}" =~ ^"rso-collect: drop: entry 1: member "[0-9]": names no patient, and the entry's records are of several cases (moved to .rejected)"$ ]]
 	[ "${stderr_lines[1]}" = "rso-collect: drop: entry 2: nothing but media furniture, and no request token or case id in the name or a sidecar (moved to .rejected)" ]
 	# The instances went to their cases; the entry is kept whole all the same.
 	[ "$(jq -r .case <<<"$output" | sort | tr '\n' ' ')" = "RSO-2026-000001 RSO-2026-000002 " ]

@@ -360,13 +360,13 @@ inbox_case() {
 	[ "$(jq -sc '[.[] | .type] | sort' <<<"$output")" = '["other","other","report"]' ]
 	# Entries are taken in byte order of their names.
 	[ "$stderr" = "rso-collect: in: entry 2: RSO-2026-000077: no such case (moved to .rejected)
-rso-collect: in: entry 3: not DICOM, and no request token or case id in the name or a sidecar (moved to .rejected)
+rso-collect: in: entry 3: names no patient, and no request token or case id in the name or a sidecar (moved to .rejected)
 rso-collect: in: entry 4: sidecar: case: not a case id (moved to .rejected)" ]
 	[[ "$stderr" != *ZZPHI* ]]
 	run -0 ls in
 	assert_output ''
 	run -0 cat "in/.rejected/ZZPHI Person scan.txt.reason"
-	assert_output "not DICOM, and no request token or case id in the name or a sidecar"
+	assert_output "names no patient, and no request token or case id in the name or a sidecar"
 	[ -e in/.rejected/bad.txt.json ]
 	run -0 rso-collect missing RSO-2026-000001
 	assert_output ''
@@ -546,5 +546,5 @@ usage: rso-collect request case --provider name --contact method:value --what te
 	printf '%s\n' "$output" | sed 's/.*\x1b\[K//' | tr -d '\r' >screen.txt
 	grep -q '0/4' <<<"$output"
 	[ "$(grep -c '^{"case"' screen.txt)" = 3 ]
-	[ "$(grep -c '^rso-collect: in: entry 1: not DICOM' screen.txt)" = 1 ]
+	[ "$(grep -c '^rso-collect: in: entry 1: names no patient' screen.txt)" = 1 ]
 }

@@ -116,7 +116,7 @@ study() {
 	[ "$(jq -s '[.[] | select(.item)] | length' <<<"$output")" -eq 7 ]
 	# The CD's DICOMDIR goes on the record of the case its instances went to.
 	[ "$(jq -c 'select(.furniture)' <<<"$output")" = '{"case":"RSO-2026-000001","furniture":1}' ]
-	assert_equal "${stderr_lines[0]}" "rso-collect: in: entry 4: not DICOM, and no request token or case id in the name or a sidecar (moved to .rejected)"
+	assert_equal "${stderr_lines[0]}" "rso-collect: in: entry 4: names no patient, and no request token or case id in the name or a sidecar (moved to .rejected)"
 	assert_equal "${stderr_lines[1]}" "rso-collect: in: entry 5: member 1: no open case matches the study's patient (moved to .rejected)"
 	run -0 cat in/.rejected/nobody.reason
 	assert_output "member 1: no open case matches the study's patient"

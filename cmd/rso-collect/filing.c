@@ -194,6 +194,7 @@ dedupe(struct rso_store *s, const char *id, struct filing_item *it,
 	*n = kept;
 }
 
+/* What staff said in a sidecar wins over what a document says of itself. */
 static const char *
 type_of(const struct filing_item *it, const struct filing_meta *m)
 {
@@ -201,6 +202,8 @@ type_of(const struct filing_item *it, const struct filing_meta *m)
 		return "imaging";
 	if (m->type)
 		return m->type;
+	if (it->doc && it->doc->type[0])
+		return it->doc->type;
 	return strcmp(it->media_type, "application/dicom") == 0 ? "imaging" :
 	    "other";
 }
@@ -267,6 +270,34 @@ nonempty(const char *s)
 	return *s ? s : NULL;
 }
 
+/* A document's own date, source, identifier and request token. */
+static void
+index_doc(struct rso_store *s, const char *id, const struct filing_item *it,
+    struct rso_record *r)
+{
+	const struct rso_doc_info *d = it->doc;
+	char tokcase[RSO_CASE_IDLEN];
+	int i;
+
+	if (r->date == NULL)
+		r->date = nonempty(d->date);
+	if (r->source == NULL)
+		r->source = nonempty(d->source);
+	/* The identifier a later document of the same patient is matched
+	 * by: the first one whose issuer is named. */
+	for (i = 0; i < d->patient.nid; i++)
+		if (d->patient.id[i].system[0]) {
+			r->pid_system = d->patient.id[i].system;
+			r->pid_value = d->patient.id[i].value;
+			break;
+		}
+	/* Its token answers its request, when the request is this case's. */
+	if (r->request_token == NULL && d->token[0] &&
+	    rso_records_request_case(s, d->token, tokcase) == 0 &&
+	    strcmp(tokcase, id) == 0)
+		r->request_token = d->token;
+}
+
 static int
 index_items(struct rso_store *s, const char *id, struct filing_item *it,
     size_t n, const struct filing_meta *m, const struct rso_seg_sum *sum,
@@ -290,6 +321,8 @@ index_items(struct rso_store *s, const char *id, struct filing_item *it,
 		recs[i].size = it[i].size;
 		recs[i].request_token = i == 0 ? m->request : NULL;
 		recs[i].held = it[i].held;
+		if (it[i].doc != NULL)
+			index_doc(s, id, &it[i], &recs[i]);
 		if ((d = it[i].dicom) == NULL)
 			continue;
 		recs[i].study_uid = d->study_instance_uid;
@@ -352,7 +385,7 @@ filing_commit(struct rso_store *s, const char *id, struct filing_item *it,
 		return e->status;
 	/* Under the lock: what another run filed while we waited is known. */
 	dedupe(s, id, it, &n, &dups, &ndups);
-	filing_dicom_check(s, id, it, n);
+	filing_check_patients(s, id, it, n);
 	rc = n ? write_segment(s, id, it, n, m, &seg, &sum, e) : 0;
 	if (rc == 0 && n)
 		rc = index_items(s, id, it, n, m, &sum, e);

@@ -71,19 +71,35 @@ void filing_release(struct filing_item *it);
  */
 int filing_dicom(struct filing_item *it, struct rso_error *e);
 
+/* Whose an item is, as its DICOM header or its document says. */
+struct filing_patient {
+	const char *what;		/* "study" or "document" */
+	const char *name;		/* as a DICOM PN */
+	char birth_date[11];		/* YYYY-MM-DD, or "" */
+	int unreadable;			/* a name not wholly decoded */
+	const struct rso_doc_patient *doc;	/* a document's identifiers */
+};
+
+/* The patient of a DICOM item or a document: 0, or -1 when it names none. */
+int filing_patient_of(const struct filing_item *it, struct filing_patient *p);
+
 /*
- * Hold back each DICOM item whose patient is not the case's (name as
- * rso_name_match compares, birth date exactly): it->held says why.
+ * Hold back each DICOM or document item whose patient is not the case's
+ * (name as rso_name_match compares, birth date exactly), unless one of
+ * the document's identifiers is already known for the case: it->held
+ * says why.  A document that names no patient is not held.
  */
-void filing_dicom_check(struct rso_store *s, const char *id,
+void filing_check_patients(struct rso_store *s, const char *id,
     struct filing_item *it, size_t n);
 
 /*
- * The one open case whose patient is the study's, for DICOM that came
- * without a request token or case id: 0 with id filled, or -1 with why.
+ * The one open case whose patient is p, for an item that came without a
+ * request token or case id: the open case a record of which already
+ * carried one of p's identifiers, else the one open case with p's name
+ * and birth date.  0 with id filled, or -1 with why.
  */
-int filing_dicom_find_case(struct rso_store *s,
-    const struct rso_dicom_info *d, char *id, const char **why);
+int filing_find_case(struct rso_store *s, const struct filing_patient *p,
+    char *id, const char **why);
 
 /* Whether the case may take records now (open and past consent). */
 int filing_case_ready(struct rso_store *s, const char *id, struct rso_error *e);

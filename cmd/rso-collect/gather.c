@@ -11,20 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "docs.h"
 #include "furniture.h"
 #include "inbox.h"
 #include "rso_hash.h"
 #include "rso_media.h"
-
-static struct filing_item *
-items_push(struct items *v)
-{
-	if (v->n == v->cap) {
-		v->cap = v->cap ? v->cap * 2 : 16;
-		v->it = rso_xrealloc(v->it, v->cap * sizeof(*v->it));
-	}
-	return &v->it[v->n++];
-}
 
 void
 items_release(struct items *v)
@@ -34,27 +25,6 @@ items_release(struct items *v)
 	for (i = 0; i < v->n; i++)
 		filing_release(&v->it[i]);
 	v->n = 0;
-}
-
-/*
- * Take a surveyed item into the arrival: into the batch (filed at once when
- * full), or, not being DICOM in an entry without a case, aside until the
- * entry's instances say whose it is.
- */
-static int
-take_item(struct inbox *ib, struct arrival *a, const struct filing_item *it,
-    struct rso_error *e)
-{
-	if (a->by_patient && it->dicom == NULL) {
-		if (a->later.n >= LATER_MAX)
-			return rso_error_set(e, EX_DATAERR, "more than %d members "
-			    "that are not DICOM, and no request token or case id "
-			    "in the name or a sidecar", LATER_MAX);
-		*items_push(&a->later) = *it;
-		return 0;
-	}
-	*items_push(&a->now) = *it;
-	return a->now.n >= BATCH ? inbox_flush(ib, a, e) : 0;
 }
 
 /* Survey fd as one more item of the arrival. */
@@ -83,7 +53,7 @@ push_item(struct inbox *ib, struct arrival *a, int fd, const char *where,
 		it.watch_fd = a->container;
 		it.watch = a->container_st;
 	}
-	return take_item(ib, a, &it, e);
+	return docs_take(ib, a, &it, e);
 }
 
 /* A member not filed but accounted for: name, size and SHA-256. */
@@ -353,13 +323,16 @@ inbox_gather(struct inbox *ib, const char *name, struct arrival *a,
 		return rc;
 	}
 	if (!is_container(probe.media_type, fd))
-		return take_item(ib, a, &probe, e);
+		return docs_take(ib, a, &probe, e);
 	/* Its members are filed; the archive is watched while they are. */
 	a->container = probe.fd;
 	a->container_st = probe.watch;
 	probe.fd = -1;
 	filing_release(&probe);
 	if ((rc = within_limits(ib, a->container, st.st_size, e)) != 0)
+		return rc;
+	/* An XDM zip is filed by its metadata, not member by member. */
+	if ((rc = xdm_gather(ib, a->container, a, e)) != 1)
 		return rc;
 	return gather_archive(ib, a->container, a, e);
 }

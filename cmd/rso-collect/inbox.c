@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "docs.h"
 #include "drop.h"
 #include "filing.h"
 #include "furniture.h"
@@ -191,28 +192,41 @@ resolve(struct inbox *ib, struct arrival *a, const char **why)
 }
 
 /*
- * The case of a DICOM item that came without a token or case id; the last
- * answer is kept, as a study's instances arrive together.
+ * The case of an item that came without a token or case id: a request
+ * token the document carries, else its patient's one open case.  The
+ * last answer is kept, as a study's instances arrive together.
  */
 static int
 patient_case(struct inbox *ib, struct arrival *a, const struct filing_item *it,
     struct rso_error *e)
 {
-	const struct rso_dicom_info *d = it->dicom;
+	struct filing_patient p;
 	/* The entry itself needs no "where"; a member of it does. */
 	const char *where = strcmp(it->where, "entry") ? it->where : NULL;
-	const char *why;
+	const char *token = it->doc && it->doc->token[0] ? it->doc->token : "";
+	const char *why = NULL;
+	char key[sizeof(a->last_pn)];
 
-	if (strcmp(d->patient_name, a->last_pn) == 0 &&
-	    strcmp(d->patient_birth_date, a->last_bd) == 0 && a->last_id[0])
+	filing_patient_of(it, &p);
+	snprintf(key, sizeof(key), "%s|%s|%s", token, p.name ? p.name : "",
+	    p.birth_date);
+	/* A document's identifiers may decide: only a study is remembered. */
+	if (p.doc == NULL && *token == '\0' && a->last_id[0] &&
+	    strcmp(key, a->last_pn) == 0)
 		return 0;
-	if (filing_dicom_find_case(ib->s, d, a->last_id, &why) != 0) {
+	if (*token != '\0') {
+		if (rso_records_request_case(ib->s, token, a->last_id) != 0)
+			why = "unknown request token";
+	} else if (p.what == NULL)
+		why = "names no patient";
+	else
+		filing_find_case(ib->s, &p, a->last_id, &why);
+	if (why != NULL) {
 		a->last_id[0] = '\0';
 		return rso_error_set(e, EX_DATAERR, "%s%s%s", where ? where : "",
 		    where ? ": " : "", why);
 	}
-	snprintf(a->last_pn, sizeof(a->last_pn), "%s", d->patient_name);
-	snprintf(a->last_bd, sizeof(a->last_bd), "%s", d->patient_birth_date);
+	snprintf(a->last_pn, sizeof(a->last_pn), "%s", key);
 	if (a->first_case[0] == '\0')
 		snprintf(a->first_case, sizeof(a->first_case), "%s", a->last_id);
 	else if (strcmp(a->first_case, a->last_id) != 0)
@@ -294,9 +308,9 @@ flush_later(struct inbox *ib, struct arrival *a, struct rso_error *e)
 	where = strcmp(a->later.it[0].where, "entry") ? a->later.it[0].where :
 	    NULL;
 	if (a->first_case[0] == '\0' || a->several)
-		return rso_error_set(e, EX_DATAERR, "%s%snot DICOM, and %s",
+		return rso_error_set(e, EX_DATAERR, "%s%snames no patient, and %s",
 		    where ? where : "", where ? ": " : "", a->several ?
-		    "the entry's instances are of several cases" :
+		    "the entry's records are of several cases" :
 		    "no request token or case id in the name or a sidecar");
 	rc = filing_commit(ib->s, a->first_case, a->later.it, a->later.n, &a->m,
 	    e);
@@ -363,6 +377,9 @@ arrival_free(struct arrival *a)
 	free(a->dirs);
 	if (a->container >= 0)
 		close(a->container);
+	for (i = 0; i < a->nsources; i++)
+		close(a->sources[i]);
+	free(a->sources);
 }
 
 /*
@@ -591,6 +608,7 @@ collect_inbox(int argc, char **argv)
 	ib.lim.expanded = limit(ib.s, "max_expanded_bytes", 64LL << 30);
 	ib.lim.ratio = limit(ib.s, "max_ratio", 100);
 	ib.lim.sidecar = limit(ib.s, "max_sidecar_bytes", 65536);
+	ib.lim.document = limit(ib.s, "max_document_bytes", DOC_MAX_DEFAULT);
 	ib.furniture = furniture_xload();
 	names = entries(&ib, &n);
 	/* The entries are known: a bar over them. */

@@ -29,6 +29,7 @@ struct limits {
 	long long expanded;	/* bytes an archive expands to */
 	long long ratio;	/* ...and times its own size */
 	long long sidecar;	/* bytes of a NAME.json */
+	long long document;	/* bytes of a document read whole */
 };
 
 struct inbox {
@@ -56,9 +57,10 @@ struct arrival {
 	char token[RSO_TOKEN_LEN];
 	struct items now;	/* the batch being gathered */
 	struct items later;	/* not DICOM, in an entry without a case */
-	int by_patient;		/* no token or case id: DICOM finds its case */
+	int by_patient;		/* no token or case id: each record's patient
+				 * (or a token it carries) finds its case */
 	int members;		/* files of a folder so far */
-	char last_pn[256], last_bd[24], last_id[RSO_CASE_IDLEN];
+	char last_pn[320], last_id[RSO_CASE_IDLEN];	/* the last match */
 	char first_case[RSO_CASE_IDLEN];	/* where its instances went */
 	int several;		/* ...to more than one case */
 	json_t *furniture;	/* [{"name","size","sha256"}] */

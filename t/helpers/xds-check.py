@@ -117,8 +117,13 @@ def check(path):
                             say(el.get("id"), "sourcePatientInfo value "
                                 "without PID-n|")
                             continue
+                        # PID-3 is a CX, whose authority has
+                        # subcomponents (ITI TF-3 4.2.3.2.23's example).
+                        pid3 = m.group(0) == "PID-3|"
                         text = text[m.end():]
-                    why = hl7_problem(text, s.get("name") in (
+                    else:
+                        pid3 = False
+                    why = hl7_problem(text, pid3 or s.get("name") in (
                         "sourcePatientId", "authorInstitution",
                         "authorPerson"))
                     if why:

@@ -1,0 +1,87 @@
+/* rso-collect: inbox -- a FHIR R4 Bundle: each document attachment one
+ * record, and the Bundle itself one more. */
+/* SPDX-License-Identifier: ISC */
+#include <stdlib.h>
+#include <string.h>
+
+#include "docs.h"
+#include "rso_bundle.h"
+
+struct bundle_ctx {
+	struct inbox *ib;
+	struct arrival *a;
+	const struct filing_item *it;
+	int failed;		/* docs_add's failure, told as it is */
+};
+
+/* "member 3: entry 12: attachment 1" for a Bundle inside a folder or
+ * archive; the entry's own Bundle needs no prefix. */
+static const char *
+prefix(const struct filing_item *it)
+{
+	return strcmp(it->where, "entry") ? it->where : NULL;
+}
+
+static int
+take_attachment(void *ctx, const struct rso_bundle_att *att,
+    struct rso_error *e)
+{
+	struct bundle_ctx *c = ctx;
+	struct rso_doc_info *d = docs_new("fhir");
+	const char *p = prefix(c->it);
+	char where[128];
+	int rc;
+
+	*d = att->doc;
+	d->format = "fhir";
+	snprintf(where, sizeof(where), "%s%s%s", p ? p : "", p ? ": " : "",
+	    att->where);
+	if ((rc = docs_add(c->ib, c->a, c->it, att->data, att->n, att->media,
+	    d, where, e)) != 0)
+		c->failed = 1;
+	return rc;
+}
+
+/* An attachment left out (a URL to fetch): said, and the Bundle, which
+ * holds it, is still filed whole. */
+static void
+left_out(void *ctx, const char *what)
+{
+	struct bundle_ctx *c = ctx;
+	const char *p = prefix(c->it);
+
+	rso_note("%s: entry %d: %s%sbundle: %s", c->ib->dir, c->a->k,
+	    p ? p : "", p ? ": " : "", what);
+}
+
+int
+bundle_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
+    const char *buf, size_t n, struct rso_error *e)
+{
+	struct bundle_ctx c = { ib, a, it, 0 };
+	/* The inbox's bound on the files of an entry bounds a Bundle's
+	 * attachments too: each becomes a file of the case. */
+	struct rso_bundle_reader r = { ib->lim.members, take_attachment,
+	    left_out, &c };
+	struct rso_doc_info info;
+	struct rso_error why;
+	int rc;
+
+	if ((rc = rso_bundle_read(buf, n, &r, &info, e)) == 1)
+		return 1;
+	/* The reader's own reject, named by the item it is in. */
+	if (rc != 0 && !c.failed) {
+		why = *e;
+		return rso_error_set(e, rc, "%s: %s", it->where, why.msg);
+	}
+	if (rc != 0)
+		return rc;
+	/*
+	 * The Bundle itself last, so that the source its attachments are
+	 * watched through stays open until they are all taken.
+	 */
+	it->doc = docs_new("fhir");
+	*it->doc = info;
+	it->media_type = "application/fhir+json";
+	return inbox_take(ib, a, it, e);
+}

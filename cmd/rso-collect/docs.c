@@ -1,0 +1,228 @@
+/* rso-collect: inbox -- clinical documents, recognised by their content. */
+/* SPDX-License-Identifier: ISC */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "docs.h"
+#include "rso_jsonl.h"
+
+struct rso_doc_info *
+docs_new(const char *fmt)
+{
+	struct rso_doc_info *d = rso_xcalloc(1, sizeof(*d));
+
+	d->format = fmt;
+	return d;
+}
+
+int
+docs_read(struct inbox *ib, const struct filing_item *it, char **buf,
+    size_t *n, struct rso_error *e)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	if (it->size > ib->lim.document)
+		return 1;
+	*buf = rso_xmalloc((size_t)it->size + 1);
+	while (got < (size_t)it->size) {
+		r = pread(it->fd, *buf + got, (size_t)it->size - got, (off_t)got);
+		if (r <= 0) {
+			free(*buf);
+			*buf = NULL;
+			return rso_error_set(e, EX_IOERR, "%s: %s", it->where,
+			    r == 0 ? "shorter than it was" : strerror(errno));
+		}
+		got += (size_t)r;
+	}
+	(*buf)[got] = '\0';
+	*n = got;
+	return 0;
+}
+
+/*
+ * Whether the content may be a document of a format we read: XML, JSON
+ * or HL7 v2 (MLLP-framed or not) after a byte-order mark and blanks.
+ * Saves reading a PDF or an image whole only to find it is neither.
+ */
+static int
+may_be_document(const struct filing_item *it)
+{
+	unsigned char h[64];
+	ssize_t n = pread(it->fd, h, sizeof(h), 0), i = 0;
+
+	if (n >= 3 && memcmp(h, "\xEF\xBB\xBF", 3) == 0)
+		i = 3;
+	while (i < n && strchr(" \t\r\n", h[i]) != NULL)
+		i++;
+	if (i >= n)
+		return 0;
+	return h[i] == '<' || h[i] == '{' || h[i] == 0x0B ||
+	    (n - i >= 3 && memcmp(h + i, "MSH", 3) == 0);
+}
+
+int
+docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
+    struct rso_error *e)
+{
+	static int (*const readers[])(struct inbox *, struct arrival *,
+	    struct filing_item *, const char *, size_t, struct rso_error *) = {
+		cda_take, bundle_take, hl7_take,
+	};
+	char *buf = NULL;
+	size_t n, i;
+	int rc;
+
+	if (it->dicom != NULL || !may_be_document(it))
+		return inbox_take(ib, a, it, e);
+	if ((rc = docs_read(ib, it, &buf, &n, e)) > 0) {
+		rso_note("%s: entry %d: %s: larger than %lld bytes "
+		    "(inbox.max_document_bytes): filed as a file, not read",
+		    ib->dir, a->k, it->where, ib->lim.document);
+		return inbox_take(ib, a, it, e);
+	}
+	if (rc != 0) {
+		filing_release(it);
+		return rc;
+	}
+	for (i = 0, rc = 1; rc == 1 && i < sizeof(readers) /
+	    sizeof(readers[0]); i++)
+		rc = readers[i](ib, a, it, buf, n, e);
+	free(buf);
+	if (rc == 1)
+		return inbox_take(ib, a, it, e);
+	return rc;
+}
+
+/*
+ * The descriptor a part read out of src is watched through: src's own
+ * file, kept open by the arrival until it is filed (src itself may be
+ * released first), once per file.
+ */
+static int
+keep_source(struct arrival *a, const struct filing_item *src)
+{
+	struct stat st;
+	int fd;
+
+	if (a->container >= 0 && src->watch_fd == a->container)
+		return a->container;
+	if (a->nsources > 0 && fstat(a->sources[a->nsources - 1], &st) == 0 &&
+	    st.st_dev == src->watch.st_dev && st.st_ino == src->watch.st_ino)
+		return a->sources[a->nsources - 1];
+	if ((fd = dup(src->watch_fd)) < 0)
+		return -1;
+	a->sources = rso_xrealloc(a->sources, (a->nsources + 1) *
+	    sizeof(*a->sources));
+	a->sources[a->nsources++] = fd;
+	return fd;
+}
+
+int
+docs_add(struct inbox *ib, struct arrival *a, const struct filing_item *src,
+    const void *buf, size_t n, const char *media, struct rso_doc_info *doc,
+    const char *where, struct rso_error *e)
+{
+	struct filing_item it;
+	int fd, watch, rc;
+
+	if ((watch = keep_source(a, src)) < 0 || (fd = drop_spool(&ib->d)) < 0) {
+		free(doc);
+		return rso_error_set(e, EX_CANTCREAT, "%s: %s", ib->dir,
+		    strerror(errno));
+	}
+	if (rso_write_all(fd, buf, n) != 0) {
+		close(fd);
+		free(doc);
+		return rso_error_set(e, EX_IOERR, "%s: %s", ib->dir,
+		    strerror(errno));
+	}
+	rc = filing_survey(&it, fd, where, e);
+	if (rc != 0 && rc != EX_DATAERR) {
+		filing_release(&it);
+		free(doc);
+		return rc;
+	}
+	/* A part that only looks like DICOM is still the part it is. */
+	if (rc == EX_DATAERR)
+		it.media_type = "application/octet-stream";
+	if (media != NULL && it.dicom == NULL)
+		it.media_type = media;
+	it.doc = doc;
+	it.watch_fd = watch;
+	it.watch = src->watch;
+	return inbox_take(ib, a, &it, e);
+}
+
+/* Whether the item names whose it is: a patient to match, or a token. */
+static int
+has_patient(const struct filing_item *it)
+{
+	struct filing_patient p;
+
+	if (it->doc && it->doc->token[0])
+		return 1;
+	return filing_patient_of(it, &p) == 0;
+}
+
+int
+inbox_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
+    struct rso_error *e)
+{
+	struct items *v = &a->now;
+
+	if (a->by_patient && !has_patient(it)) {
+		if (a->later.n >= LATER_MAX) {
+			filing_release(it);
+			return rso_error_set(e, EX_DATAERR, "more than %d members "
+			    "that name no patient, and no request token or case "
+			    "id in the name or a sidecar", LATER_MAX);
+		}
+		v = &a->later;
+	}
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 16;
+		v->it = rso_xrealloc(v->it, v->cap * sizeof(*v->it));
+	}
+	v->it[v->n++] = *it;
+	return v == &a->now && a->now.n >= BATCH ? inbox_flush(ib, a, e) : 0;
+}
+
+/*
+ * Until each format's reader is linked in, its content is filed as the
+ * file it is (1: not taken).  A reader's own definition replaces these.
+ */
+__attribute__((weak)) int
+cda_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
+    const char *buf, size_t n, struct rso_error *e)
+{
+	(void)ib, (void)a, (void)it, (void)buf, (void)n, (void)e;
+	return 1;
+}
+
+__attribute__((weak)) int
+bundle_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
+    const char *buf, size_t n, struct rso_error *e)
+{
+	(void)ib, (void)a, (void)it, (void)buf, (void)n, (void)e;
+	return 1;
+}
+
+__attribute__((weak)) int
+hl7_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
+    const char *buf, size_t n, struct rso_error *e)
+{
+	(void)ib, (void)a, (void)it, (void)buf, (void)n, (void)e;
+	return 1;
+}
+
+__attribute__((weak)) int
+xdm_gather(struct inbox *ib, int fd, struct arrival *a, struct rso_error *e)
+{
+	(void)ib, (void)fd, (void)a, (void)e;
+	return 1;
+}

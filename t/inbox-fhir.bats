@@ -1,0 +1,181 @@
+#!/usr/bin/env bats
+# rso-collect inbox: FHIR R4 Bundles recognised by content, each attachment
+# a record and the Bundle one more; every Bundle the tests write is first
+# passed by the independent validators.  Only synthetic data.
+
+load lib
+
+GEN="$BATS_TEST_DIRNAME/helpers/fhir-bundle.py"
+
+# Both validators (FHIR.js and the FHIR R4 JSON schema), as rso-export's
+# tests use them.
+fhir_validate() {
+	need fhir-validator
+	NODE_PATH="$TOP/.cache/npm/node_modules" node "$TOP/t/helpers/fhir-validate.js" "$@" &&
+	NODE_PATH="$TOP/.cache/npm/node_modules" node "$TOP/t/helpers/fhir-schema-validate.js" "$@"
+}
+
+# A Bundle of kind $1 for the patient of t/data/request.json, written to
+# $2 and validated before use; more options after.
+bundle() {
+	local kind=$1 out=$2
+	shift 2
+	/usr/bin/python3 "$GEN" "$kind" --family Alpha --given Test \
+	    --birth 1961-03-01 "$@" >"$out"
+	run -0 fhir_validate "$out"
+}
+
+# Case 1 (Test Alpha, 1961-03-01) collecting, and an empty inbox.
+fhir_case() {
+	init_with_key
+	jq -c '.ref="t-1"' "$DATA/request.json" | rso-intake >/dev/null
+	rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-01-01 >/dev/null
+	mkdir -p in
+}
+
+# The bytes of the base64 text jq's filter $2 finds in Bundle $1.
+decoded() {
+	jq -r "$2" "$1" | base64 -d
+}
+
+@test "inbox-fhir: an \$everything Bundle without a token files each attachment and itself to the patient's case" {
+	fhir_case
+	bundle everything in/export.json
+	cp in/export.json everything.json
+	run -0 --separate-stderr rso-collect inbox --settle 0 in
+	[ -z "$stderr" ]
+	run -0 ls in
+	assert_output ''
+	run -0 rso-collect ls RSO-2026-000001
+	# The consult letter (PDF) and progress note of the DocumentReference,
+	# the lab panel in a Binary entry, the pathology report inline, and
+	# the Bundle.
+	[ "$(jq -sc 'map([.type, .date, .source // "", .media_type]) | sort' <<<"$output")" = \
+	    '[["lab","2026-08-02","Elsewhere General Hospital","text/plain"],["note","2026-08-14","Elsewhere General Hospital","application/pdf"],["note","2026-08-14","Elsewhere General Hospital","text/plain"],["pathology","2026-07-30","Elsewhere General Hospital","application/pdf"],["report","2026-09-01","Elsewhere General Hospital","application/fhir+json"]]' ]
+	items() { jq -r "select(.media_type == \"$1\" and .type == \"$2\") | .item" <<<"$output"; }
+	rso-collect cat RSO-2026-000001 "$(items application/fhir+json report)" | cmp - everything.json
+	rso-collect cat RSO-2026-000001 "$(items application/pdf pathology)" |
+	    cmp - <(decoded everything.json '.entry[].resource | select(.resourceType == "DiagnosticReport" and .code.coding[0].code == "11526-1") | .presentedForm[0].data')
+	rso-collect cat RSO-2026-000001 "$(items text/plain lab)" |
+	    cmp - <(decoded everything.json '.entry[].resource | select(.resourceType == "Binary") | .data')
+	rso-collect cat RSO-2026-000001 "$(items application/pdf note)" |
+	    cmp - <(decoded everything.json '.entry[].resource | select(.resourceType == "DocumentReference") | .content[0].attachment.data')
+	rso-collect cat RSO-2026-000001 "$(items text/plain note)" |
+	    cmp - <(decoded everything.json '.entry[].resource | select(.resourceType == "DocumentReference") | .contained[0].data')
+	run -0 rso-case verify
+}
+
+@test "inbox-fhir: a token in a DocumentReference identifier names the case; Binary by urn:uuid and by Binary/id" {
+	fhir_case
+	tok=$(rso-collect request RSO-2026-000001 --provider "Elsewhere" --contact fax:1 --what imaging | jq -r .token)
+	bundle collection in/docs.json --token "$tok"
+	cp in/docs.json docs.json
+	run -0 --separate-stderr rso-collect inbox --settle 0 in
+	[ -z "$stderr" ]
+	run -0 rso-collect ls RSO-2026-000001
+	[ "$(jq -sc 'map([.type, .date, .media_type]) | sort' <<<"$output")" = \
+	    '[["imaging","2026-06-20","text/plain"],["note","2026-06-25","text/markdown"],["report","2026-09-02","application/fhir+json"]]' ]
+	n=$(jq -r 'select(.media_type == "text/markdown") | .item' <<<"$output")
+	rso-collect cat RSO-2026-000001 "$n" | cmp - <(decoded docs.json '.entry[].resource | select(.id == "bin2") | .data')
+	n=$(jq -r 'select(.media_type == "text/plain") | .item' <<<"$output")
+	rso-collect cat RSO-2026-000001 "$n" | cmp - <(decoded docs.json '.entry[].resource | select(.id == "bin1") | .data')
+	# The token answered the request.
+	run -0 rso-collect missing RSO-2026-000001
+	assert_output ''
+}
+
+@test "inbox-fhir: a Bundle whose patient is another case's is held, listed, and released" {
+	fhir_case
+	jq -c '.ref="t-2" | .patient.name = "Test Gamma" | .patient.birth_date = "1975-05-05"' "$DATA/request.json" | rso-intake >/dev/null
+	rso-intake consent RSO-2026-000002 --providers "*" --expires 2027-01-01 >/dev/null
+	tok=$(rso-collect request RSO-2026-000002 --provider "Elsewhere" --contact fax:1 --what imaging | jq -r .token)
+	# Case 2's token, case 1's patient.
+	bundle collection in/docs.json --token "$tok"
+	run -0 --separate-stderr rso-collect inbox --settle 0 in
+	run -0 rso-collect held
+	[ "$(jq -s 'length' <<<"$output")" -eq 3 ]
+	[ "$(jq -r .case <<<"$output" | sort -u)" = RSO-2026-000002 ]
+	[[ "$output" != *Alpha* ]]
+	item=$(jq -r 'select(.media_type == "text/markdown") | .item' <<<"$output" | head -1)
+	run -0 rso-collect release RSO-2026-000002 "$item"
+	run -0 rso-collect ls RSO-2026-000002
+	[ "$(jq -r .media_type <<<"$output")" = text/markdown ]
+}
+
+@test "inbox-fhir: a Bundle written by rso-export from another store files into this one" {
+	need fhir-validator
+	init_with_key
+	echo '{"fee_gate":"none"}' >"$RSO_HOME/config.json"
+	rso-assign roster "$DATA/roster.jsonl" >/dev/null
+	delivered_case 1
+	mkdir -p ehr
+	rso-export --format fhir --to ehr RSO-2026-000001 >/dev/null
+	run -0 fhir_validate ehr/RSO-2026-000001.fhir.json
+	op=$(ls "$BATS_TEST_TMPDIR"/op-1.md)
+	# Another hospital's store, with a key of its own and a case of the
+	# same patient.
+	export RSO_HOME="$BATS_TEST_TMPDIR/home2"
+	mv "$BATS_TEST_TMPDIR/key.txt" "$BATS_TEST_TMPDIR/key-a.txt"
+	fhir_case
+	cp ehr/RSO-2026-000001.fhir.json in/
+	run -0 --separate-stderr rso-collect inbox --settle 0 in
+	# The records the Bundle only names by their file names are not in it.
+	k=$(jq '[.entry[].resource.resourceType] | index("DocumentReference") + 1' ehr/RSO-2026-000001.fhir.json)
+	[ "$stderr" = "rso-collect: in: entry 1: bundle: entry $k: attachment 1: url: names nothing in the Bundle (not filed)" ]
+	run -0 rso-collect ls RSO-2026-000001
+	[ "$(jq -sc 'map([.type, .media_type]) | sort' <<<"$output")" = '[["note","application/fhir+json"],["note","text/markdown"]]' ]
+	n=$(jq -r 'select(.media_type == "text/markdown") | .item' <<<"$output")
+	rso-collect cat RSO-2026-000001 "$n" | cmp - "$op"
+	n=$(jq -r 'select(.media_type == "application/fhir+json") | .item' <<<"$output")
+	rso-collect cat RSO-2026-000001 "$n" | cmp - ehr/RSO-2026-000001.fhir.json
+}
+
+# Drop $1 as in/$2 (with case 1's id in the name, so only the Bundle's
+# own faults can reject it) and expect the reject $3.
+rejected() {
+	cp "$1" "in/RSO-2026-000001-$2"
+	run -65 --separate-stderr rso-collect inbox --settle 0 in
+	[ "$stderr" = "rso-collect: in: entry 1: $3 (moved to .rejected)" ]
+	[ "$(cat "in/.rejected/RSO-2026-000001-$2.reason")" = "$3" ]
+	cmp "$1" "in/.rejected/RSO-2026-000001-$2"
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from records"
+	assert_output 0
+	rm -rf in/.rejected
+}
+
+@test "inbox-fhir: every bad Bundle is moved whole to .rejected with its reason" {
+	fhir_case
+	bundle everything good.json
+	printf '{"resourceType": "Bundle",\n "entry": [' >cut.json
+	rejected cut.json cut.json "bundle: line 2: column 11: cut short"
+	printf '{"resourceType":"Bundle","type":"collection","type":"Zzphi"}' >dup.json
+	rejected dup.json dup.json "bundle: line 1: column 51: duplicate member name"
+	jq '.entry[9].resource.presentedForm[0].data = "JVBE*i0x"' good.json >b64.json
+	rejected b64.json b64.json "bundle: entry 10: attachment 1: data: not clean base64"
+	jq '(.entry[6].resource.content[0].attachment.hash) = "qvTGHdzF6KLavt4PO0gs2a6pQ00="' good.json >hash.json
+	rejected hash.json hash.json "bundle: entry 7: attachment 1: hash: does not match the data"
+	jq '(.entry[6].resource.content[0].attachment.size) += 1' good.json >size.json
+	rejected size.json size.json "bundle: entry 7: attachment 1: size: does not match the data"
+	jq 'del(.entry[8])' good.json >nobin.json
+	rejected nobin.json nobin.json "bundle: entry 8: attachment 1: url: no such Binary in the Bundle"
+	jq '.entry += [{"fullUrl":"urn:uuid:0f0f0f0f-0000-4000-8000-000000000001","resource":{"resourceType":"Patient","name":[{"family":"Zzphi","given":["Other"]}],"birthDate":"1980-01-01"}}]' good.json >two.json
+	rejected two.json two.json "bundle: entry 11: a second patient (a Bundle is matched as one patient's)"
+	[[ "$stderr" != *Zzphi* ]]
+	echo '{"fee_gate":"none","inbox":{"max_members":3}}' >"$RSO_HOME/config.json"
+	rejected good.json many.json "bundle: more than 3 attachments (inbox.max_members)"
+}
+
+@test "inbox-fhir: a Bundle of 10,000 entries goes through, only its attachments records" {
+	fhir_case
+	/usr/bin/python3 "$GEN" big 10000 --family Alpha --given Test --birth 1961-03-01 >in/big.json
+	[ "$(jq '.entry | length' in/big.json)" -eq 10000 ]
+	cp in/big.json big.json
+	start=$(date +%s%N)
+	run -0 --separate-stderr /usr/bin/time -f '%e s %M KB' rso-collect inbox --settle 0 in
+	echo "# 10,000 entries: ${stderr}" >&3
+	run -0 rso-collect ls RSO-2026-000001
+	[ "$(jq -sc 'map([.type, .media_type]) | sort' <<<"$output")" = '[["note","application/fhir+json"],["note","text/plain"]]' ]
+	n=$(jq -r 'select(.media_type == "application/fhir+json") | .item' <<<"$output")
+	rso-collect cat RSO-2026-000001 "$n" | cmp - big.json
+	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 20000 ]
+}

@@ -1,0 +1,282 @@
+/* Unit tests for rso_bundle and rso_base64_decode: what a FHIR Bundle's
+ * patient and attachments say, and each reject.  Synthetic data only. */
+/* SPDX-License-Identifier: ISC */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rso_base64.h"
+#include "rso_bundle.h"
+#include "tap.h"
+
+#define MAXATT 8
+
+struct got {
+	int n, notes;
+	struct rso_bundle_att att[MAXATT];
+	char data[MAXATT][64];
+	char note[160];
+};
+
+static int
+take(void *ctx, const struct rso_bundle_att *a, struct rso_error *e)
+{
+	struct got *g = ctx;
+
+	(void)e;
+	if (g->n < MAXATT) {
+		g->att[g->n] = *a;
+		snprintf(g->data[g->n], sizeof(g->data[0]), "%.*s", (int)a->n,
+		    (const char *)a->data);
+		g->att[g->n].data = NULL;
+	}
+	g->n++;
+	return 0;
+}
+
+static void
+noted(void *ctx, const char *what)
+{
+	struct got *g = ctx;
+
+	g->notes++;
+	snprintf(g->note, sizeof(g->note), "%s", what);
+}
+
+static struct got g;
+static struct rso_doc_info bdoc;
+static struct rso_error err;
+
+static int
+run(const char *json, long long max)
+{
+	struct rso_bundle_reader r = { max, take, noted, &g };
+
+	memset(&g, 0, sizeof(g));
+	memset(&bdoc, 0, sizeof(bdoc));
+	memset(&err, 0, sizeof(err));
+	return rso_bundle_read(json, strlen(json), &r, &bdoc, &err);
+}
+
+#define PATIENT "{\"fullUrl\":\"urn:uuid:11111111-1111-4111-8111-111111111111\"," \
+	"\"resource\":{\"resourceType\":\"Patient\",\"id\":\"p1\"," \
+	"\"identifier\":[{\"system\":\"urn:oid:2.16.840.1.113883.19.5\"," \
+	"\"value\":\"MRN-0001\"}],\"name\":[{\"use\":\"old\",\"family\":\"Old\"}," \
+	"{\"use\":\"official\",\"family\":\"Zztest\",\"given\":[\"Ada\",\"Q\"]}]," \
+	"\"gender\":\"female\",\"birthDate\":\"1970-02-03\"," \
+	"\"managingOrganization\":{\"reference\":\"Organization/o1\"}}}"
+#define ORG "{\"fullUrl\":\"http://example.org/fhir/Organization/o1\"," \
+	"\"resource\":{\"resourceType\":\"Organization\",\"id\":\"o1\"," \
+	"\"name\":\"Elsewhere General\"}}"
+#define PRAC "{\"fullUrl\":\"urn:uuid:22222222-2222-4222-8222-222222222222\"," \
+	"\"resource\":{\"resourceType\":\"Practitioner\",\"name\":[{\"family\":" \
+	"\"Yytest\",\"given\":[\"Bo\"]}]}}"
+#define DOCREF "{\"resource\":{\"resourceType\":\"DocumentReference\"," \
+	"\"status\":\"current\",\"masterIdentifier\":{\"value\":\"REQ-7K3M9Q\"}," \
+	"\"type\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":" \
+	"\"11526-1\"}],\"text\":\"Pathology study\"},\"date\":" \
+	"\"2026-08-14T09:30:00Z\",\"author\":[{\"reference\":" \
+	"\"urn:uuid:22222222-2222-4222-8222-222222222222\"}],\"custodian\":" \
+	"{\"reference\":\"Organization/o1\"},\"contained\":[{\"resourceType\":" \
+	"\"Binary\",\"id\":\"b1\",\"contentType\":\"text/plain\",\"data\":" \
+	"\"bGFiIHRleHQ=\"}],\"content\":[" \
+	"{\"attachment\":{\"contentType\":\"application/pdf\",\"data\":" \
+	"\"JVBERi0xLjQgc3ludGhldGlj\",\"size\":18,\"hash\":" \
+	"\"sipTV8iPrw44JOSYrEBtAmiH/cU=\",\"title\":\"Biopsy\"}}," \
+	"{\"attachment\":{\"url\":\"#b1\"}}," \
+	"{\"attachment\":{\"url\":\"https://example.org/fhir/Binary/zz\"}}]}}"
+#define BINARY "{\"fullUrl\":\"urn:uuid:33333333-3333-4333-8333-333333333333\"," \
+	"\"resource\":{\"resourceType\":\"Binary\",\"id\":\"b2\"," \
+	"\"contentType\":\"application/x-unknown\",\"data\":\"aGVsbG8=\"}}"
+#define REPORT "{\"resource\":{\"resourceType\":\"DiagnosticReport\"," \
+	"\"status\":\"final\",\"category\":[{\"coding\":[{\"system\":" \
+	"\"http://terminology.hl7.org/CodeSystem/v2-0074\",\"code\":\"LAB\"}]}]," \
+	"\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":" \
+	"\"24323-8\",\"display\":\"Metabolic panel\"}]},\"effectiveDateTime\":" \
+	"\"2026-08-01\",\"performer\":[{\"reference\":" \
+	"\"http://example.org/fhir/Organization/o1\"}],\"presentedForm\":[" \
+	"{\"url\":\"urn:uuid:33333333-3333-4333-8333-333333333333\",\"size\":5}," \
+	"{\"url\":\"Binary/b2\"}]}}"
+
+static void
+test_base64(void)
+{
+	unsigned char *b;
+	size_t n;
+
+	ok(rso_base64_decode("aGVs\nbG8=", 9, &b, &n) == 0 && n == 5 &&
+	    memcmp(b, "hello", 5) == 0, "base64: line breaks skipped");
+	free(b);
+	ok(rso_base64_decode("", 0, &b, &n) == 0 && n == 0, "base64: empty");
+	free(b);
+	ok(rso_base64_decode("aGVsbG8", 7, &b, &n) == -1, "base64: cut short");
+	ok(rso_base64_decode("aGV*bG8=", 8, &b, &n) == -1,
+	    "base64: outside the alphabet");
+	ok(rso_base64_decode("aG=sbG8=", 8, &b, &n) == -1,
+	    "base64: padding inside");
+	ok(rso_base64_decode("aGVsbG8=aGVs", 12, &b, &n) == -1,
+	    "base64: text after padding");
+	ok(rso_base64_decode("aGVsbG9=", 8, &b, &n) == -1,
+	    "base64: bits under the padding");
+	ok(rso_base64_decode("a===", 4, &b, &n) == -1, "base64: three pads");
+}
+
+static void
+test_not_bundles(void)
+{
+	is_int(run("{\"resourceType\":\"Patient\"}", 0), 1,
+	    "a resource that is not a Bundle is not ours");
+	is_int(run("just text, resourceType Bundle", 0), 1,
+	    "text that is not JSON is not ours");
+	is_int(run("[1,2]", 0), 1, "a JSON array is not ours");
+	is_int(g.n, 0, "...and nothing was called");
+}
+
+static void
+test_broken(void)
+{
+	is_int(run("{\"resourceType\":\"Bundle\",\n\"entry\":[", 0), EX_DATAERR,
+	    "a Bundle cut short is a reject");
+	is_str(err.msg, "bundle: line 2: column 9: cut short", "...saying where");
+	run("{\"resourceType\":\"Bundle\",\"type\":\"x\",\"type\":\"Zztest\"}",
+	    0);
+	is_str(err.msg, "bundle: line 1: column 42: duplicate member name",
+	    "duplicate members are refused, the value never quoted");
+	run("{\"resourceType\":\"Bundle\",\"entry\":{}}", 0);
+	is_str(err.msg, "bundle: entry: not an array", "entry must be a list");
+}
+
+static void
+test_good(void)
+{
+	const char *b = "{\"resourceType\":\"Bundle\",\"type\":\"searchset\","
+	    "\"timestamp\":\"2026-09-01T10:00:00Z\",\"entry\":[" PATIENT "," ORG
+	    "," PRAC "," DOCREF "," BINARY "," REPORT "," PATIENT "]}";
+
+	is_int(run(b, 0), 0, "a searchset is read");
+	is_int(g.n, 4, "four attachments taken");
+	is_int(g.notes, 1, "one noted, not fetched");
+	is_str(g.note, "entry 4: attachment 3: url: outside the Bundle, never "
+	    "fetched (not filed)", "...saying why");
+	is_str(g.att[0].where, "entry 4: attachment 1", "where");
+	is_str(g.data[0], "%PDF-1.4 synthetic", "inline data decoded");
+	is_str(g.att[0].media, "application/pdf", "declared type kept");
+	is_str(g.att[0].doc.format, "fhir", "format");
+	is_str(g.att[0].doc.patient.name, "Zztest^Ada Q", "official name");
+	is_str(g.att[0].doc.patient.birth_date, "1970-02-03", "birth date");
+	is_str(g.att[0].doc.patient.sex, "female", "sex");
+	ok(g.att[0].doc.patient.nid == 1 && strcmp(g.att[0].doc.patient.id[0].
+	    value, "MRN-0001") == 0, "the same patient twice: one identifier");
+	is_str(g.att[0].doc.type, "pathology", "type from LOINC");
+	is_str(g.att[0].doc.code, "11526-1", "code");
+	is_str(g.att[0].doc.date, "2026-08-14", "date");
+	is_str(g.att[0].doc.title, "Biopsy", "attachment title");
+	is_str(g.att[0].doc.author, "Bo Yytest", "author resolved");
+	is_str(g.att[0].doc.source, "Elsewhere General", "custodian resolved");
+	is_str(g.att[0].doc.token, "REQ-7K3M9Q", "token in masterIdentifier");
+	is_str(g.data[1], "lab text", "contained Binary");
+	is_str(g.att[1].media, "text/plain", "the Binary's type");
+	is_str(g.att[1].doc.title, "Pathology study", "title from type");
+	is_str(g.att[2].where, "entry 6: attachment 1", "report's form");
+	is_str(g.data[2], "hello", "Binary by urn:uuid");
+	is_str(g.att[2].media, "text/plain", "unknown type: what the bytes say");
+	is_str(g.att[2].doc.type, "lab", "LAB section makes a lab");
+	is_str(g.att[2].doc.date, "2026-08-01", "effectiveDateTime");
+	is_str(g.att[2].doc.source, "Elsewhere General",
+	    "performer by absolute URL");
+	is_str(g.att[2].doc.title, "Metabolic panel", "code display");
+	is_str(g.att[2].doc.token, "", "no token of its own, none in the Bundle");
+	is_str(g.data[3], "hello", "Binary by Type/id");
+	is_str(bdoc.type, "report", "the Bundle of two documents: a report");
+	is_str(bdoc.date, "2026-09-01", "...of its timestamp");
+	is_str(bdoc.source, "Elsewhere General", "...from the managing org");
+	is_str(bdoc.title, "FHIR Bundle searchset", "...titled");
+	is_str(bdoc.token, "REQ-7K3M9Q", "...with its documents' token");
+	is_str(bdoc.patient.name, "Zztest^Ada Q", "...and patient");
+}
+
+static void
+test_rejects(void)
+{
+	const char *pre = "{\"resourceType\":\"Bundle\",\"entry\":[";
+	char b[4096];
+
+	snprintf(b, sizeof(b), "%s%s]}", pre, DOCREF);
+	is_int(run(b, 1), EX_DATAERR, "over the attachment bound");
+	is_str(err.msg, "bundle: more than 1 attachments (inbox.max_members)",
+	    "...says so");
+	is_int(g.n, 0, "...and nothing was handed over");
+
+	snprintf(b, sizeof(b), "%s%s]}", pre, REPORT);
+	run(b, 0);
+	is_str(err.msg, "bundle: entry 1: attachment 1: url: no such Binary in "
+	    "the Bundle", "a missing Binary");
+	snprintf(b, sizeof(b), "%s{\"resource\":{\"resourceType\":"
+	    "\"DocumentReference\",\"content\":[{\"attachment\":{\"data\":"
+	    "\"aGVsbG8\"}}]}}]}", pre);
+	run(b, 0);
+	is_str(err.msg, "bundle: entry 1: attachment 1: data: not clean base64",
+	    "bad base64");
+	snprintf(b, sizeof(b), "%s{\"resource\":{\"resourceType\":"
+	    "\"DocumentReference\",\"content\":[{\"attachment\":{\"data\":"
+	    "\"aGVsbG8=\",\"size\":6}}]}}]}", pre);
+	run(b, 0);
+	is_str(err.msg, "bundle: entry 1: attachment 1: size: does not match the "
+	    "data", "wrong size");
+	snprintf(b, sizeof(b), "%s{\"resource\":{\"resourceType\":"
+	    "\"DocumentReference\",\"content\":[{\"attachment\":{\"data\":"
+	    "\"aGVsbG8=\",\"hash\":\"sipTV8iPrw44JOSYrEBtAmiH/cU=\"}}]}}]}", pre);
+	run(b, 0);
+	is_str(err.msg, "bundle: entry 1: attachment 1: hash: does not match the "
+	    "data", "wrong hash");
+	snprintf(b, sizeof(b), "%s%s,{\"resource\":{\"resourceType\":"
+	    "\"Patient\",\"name\":[{\"family\":\"Other\"}]}}]}", pre, PATIENT);
+	is_int(run(b, 0), EX_DATAERR, "two patients");
+	is_str(err.msg, "bundle: entry 2: a second patient (a Bundle is matched "
+	    "as one patient's)", "...say which entry, not who");
+	snprintf(b, sizeof(b), "%s{\"resource\":{\"resourceType\":"
+	    "\"DocumentReference\",\"content\":[{\"attachment\":{\"url\":"
+	    "\"#nope\"}}]}}]}", pre);
+	run(b, 0);
+	is_str(err.msg, "bundle: entry 1: attachment 1: url: no such Binary in "
+	    "the Bundle", "a contained Binary not there");
+	snprintf(b, sizeof(b), "%s%s,{\"resource\":{\"resourceType\":"
+	    "\"DocumentReference\",\"content\":[{\"attachment\":{\"url\":"
+	    "\"Patient/p1\"}}]}}]}", pre, PATIENT);
+	run(b, 0);
+	is_str(err.msg, "bundle: entry 2: attachment 1: url: names a resource "
+	    "that is not a Binary", "a url naming a Patient");
+}
+
+static void
+test_single(void)
+{
+	char b[4096];
+
+	snprintf(b, sizeof(b), "{\"resourceType\":\"Bundle\",\"identifier\":"
+	    "{\"value\":\"REQ-ABCDEF\"},\"entry\":[{\"resource\":{"
+	    "\"resourceType\":\"DocumentReference\",\"type\":{\"coding\":[{"
+	    "\"system\":\"http://loinc.org\",\"code\":\"18748-4\"}]},\"context\":"
+	    "{\"period\":{\"start\":\"2026-07-04\"}},\"content\":[{\"attachment\":"
+	    "{\"data\":\"aGVsbG8=\"}},{\"attachment\":{\"url\":"
+	    "\"records/0002-x.txt\"}}]}}]}");
+	is_int(run(b, 0), 0, "one DocumentReference");
+	is_str(g.note, "entry 1: attachment 2: url: names nothing in the Bundle "
+	    "(not filed)", "a relative url that is no Binary: noted");
+	is_str(bdoc.type, "imaging", "the Bundle takes its one document's type");
+	is_str(bdoc.date, "2026-07-04", "...its day from the context period");
+	is_str(bdoc.token, "REQ-ABCDEF", "Bundle.identifier's token");
+	is_str(g.att[0].doc.token, "REQ-ABCDEF", "...which the document gets");
+	is_str(bdoc.patient.name, "", "no Patient, no name");
+}
+
+int
+main(void)
+{
+	test_base64();
+	test_not_bundles();
+	test_broken();
+	test_good();
+	test_rejects();
+	test_single();
+	return tap_done();
+}

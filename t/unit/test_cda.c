@@ -1,0 +1,245 @@
+/* Unit tests for rso_cda: a C-CDA's header read, its narrative shown. */
+/* SPDX-License-Identifier: ISC */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rso_cda.h"
+#include "tap.h"
+
+#define HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" \
+    "<ClinicalDocument xmlns=\"urn:hl7-org:v3\">\n"
+
+static const char consult[] = HEAD
+    "<templateId root=\"2.16.840.1.113883.10.20.22.1.4\"/>\n"
+    "<id root=\"2.16.840.1.113883.19.5.99\" extension=\"doc-1\"/>\n"
+    "<code code=\"11488-4\" codeSystem=\"2.16.840.1.113883.6.1\"/>\n"
+    "<title>Consultation   Note</title>\n"
+    "<effectiveTime value=\"20260314093000-0500\"/>\n"
+    "<recordTarget><patientRole>\n"
+    " <id root=\"2.16.840.1.113883.19.5\" extension=\"MRN-1\"/>\n"
+    " <id root=\"2.16.840.1.113883.4.1\" extension=\"999-00-1234\"/>\n"
+    " <patient><name><given>Test</given><given>Q</given>"
+    "<family>Alpha</family></name>\n"
+    "  <administrativeGenderCode code=\"F\"/><birthTime value=\"19700102\"/>"
+    "</patient></patientRole></recordTarget>\n"
+    "<recordTarget><patientRole><patient><name><family>Other</family>"
+    "</name></patient></patientRole></recordTarget>\n"
+    "<author><time value=\"20260314\"/><assignedAuthor><id root=\"1\"/>"
+    "<assignedPerson><name><prefix>Dr.</prefix><given>Test</given>"
+    "<family>Beta</family></name></assignedPerson></assignedAuthor></author>\n"
+    "<custodian><assignedCustodian><representedCustodianOrganization>"
+    "<name>Test General Hospital</name></representedCustodianOrganization>"
+    "</assignedCustodian></custodian>\n"
+    "<inFulfillmentOf><order><id root=\"1.2\" extension=\"REQ-7K3M9Q\"/>"
+    "</order></inFulfillmentOf>\n"
+    "<component><structuredBody><component><section>"
+    "<code code=\"42349-1\"/><title>Reason for Referral</title>"
+    "<text><paragraph>Second opinion on <content styleCode=\"Bold\">"
+    "x &lt; y &amp; z</content>, see REQ-AAAAAA.</paragraph>"
+    "<list listType=\"ordered\"><item>one</item><item>two</item></list>"
+    "<table><caption>Labs</caption><thead><tr><th>Test</th></tr></thead>"
+    "<tbody><tr><td colspan=\"2\">Hb</td></tr></tbody></table>"
+    "<linkHtml href=\"http://example.org/x\">the guideline</linkHtml>"
+    "<renderMultiMedia referencedObject=\"MM1\"/><br/>"
+    "<footnote>a note</footnote><script>alert(1)</script>"
+    "</text>"
+    "<entry><observation><value>HIDDEN-ENTRY</value></observation></entry>"
+    "<component><section><title>Nested</title><text>inner</text>"
+    "</section></component>"
+    "</section></component></structuredBody></component>\n"
+    "</ClinicalDocument>\n";
+
+static int
+read_str(const char *s, struct rso_doc_info *d, struct rso_error *e)
+{
+	memset(d, 0, sizeof(*d));
+	memset(e, 0, sizeof(*e));
+	return rso_cda_read(s, strlen(s), d, e);
+}
+
+static char *
+render_str(const char *s, int *rc, struct rso_error *e)
+{
+	char *out = NULL;
+	size_t n = 0;
+	FILE *fp = open_memstream(&out, &n);
+
+	memset(e, 0, sizeof(*e));
+	*rc = rso_cda_render(s, strlen(s), fp, e);
+	fclose(fp);
+	return out;
+}
+
+static void
+test_read(void)
+{
+	struct rso_doc_info d;
+	struct rso_error e;
+
+	is_int(read_str(consult, &d, &e), 0, "a consultation note reads");
+	is_str(d.format, "cda", "format");
+	is_str(d.patient.name, "Alpha^Test Q", "patient name as a PN");
+	is_str(d.patient.birth_date, "1970-01-02", "birth date");
+	is_str(d.patient.sex, "female", "sex");
+	is_int(d.patient.nid, 2, "both patientRole ids");
+	is_str(d.patient.id[0].system, "2.16.840.1.113883.19.5", "id root");
+	is_str(d.patient.id[0].value, "MRN-1", "id extension");
+	is_str(d.code, "11488-4", "LOINC code");
+	is_str(d.type, "note", "its record type");
+	is_str(d.title, "Consultation Note", "title, white space collapsed");
+	is_str(d.date, "2026-03-14", "effectiveTime as a day");
+	is_str(d.source, "Test General Hospital", "custodian organisation");
+	is_str(d.author, "Dr. Test Beta", "author's name in order");
+	is_str(d.token, "REQ-7K3M9Q", "inFulfillmentOf wins over text");
+}
+
+static void
+test_merge(void)
+{
+	struct rso_doc_info d;
+	struct rso_error e = { 0 };
+
+	memset(&d, 0, sizeof(d));
+	d.format = "xdm";
+	snprintf(d.title, sizeof(d.title), "From XDM");
+	snprintf(d.patient.birth_date, sizeof(d.patient.birth_date),
+	    "1970-01-03");
+	rso_doc_add_id(&d.patient, "2.16.840.1.113883.19.5", "MRN-1");
+	is_int(rso_cda_read(consult, strlen(consult), &d, &e), 0, "merge reads");
+	is_str(d.format, "xdm", "merge keeps the format");
+	is_str(d.title, "From XDM", "merge keeps a filled title");
+	is_str(d.patient.birth_date, "1970-01-03", "merge keeps birth date");
+	is_str(d.patient.name, "Alpha^Test Q", "merge fills the name");
+	is_int(d.patient.nid, 2, "merge adds only ids it lacks");
+	is_str(d.code, "11488-4", "merge fills the code");
+}
+
+static void
+test_token_in_text(void)
+{
+	struct rso_doc_info d;
+	struct rso_error e;
+	const char *s = HEAD "<title>t</title><component><structuredBody>"
+	    "<component><section><text>Re: REQ-ABCDEF.</text></section>"
+	    "</component></structuredBody></component></ClinicalDocument>";
+
+	is_int(read_str(s, &d, &e), 0, "a minimal document reads");
+	is_str(d.token, "REQ-ABCDEF", "a token in the narrative");
+	is_str(d.patient.name, "", "no patient: no name");
+	is_str(d.type, "", "no code: no type");
+}
+
+static void
+test_not_ours(void)
+{
+	struct rso_doc_info d;
+	struct rso_error e;
+
+	is_int(read_str("<?xml version=\"1.0\"?><note>hi</note>", &d, &e), 1,
+	    "another XML is not ours");
+	ok(d.format == NULL && e.status == 0, "...and nothing is touched");
+	is_int(read_str("%PDF-1.4 binary", &d, &e), 1, "a PDF is not ours");
+	is_int(read_str("", &d, &e), 1, "nothing is not ours");
+	is_int(read_str("<!DOCTYPE html><html><body>x</body></html>", &d, &e),
+	    1, "an XHTML page with its DOCTYPE is not ours");
+}
+
+static void
+test_bad(void)
+{
+	struct rso_doc_info d;
+	struct rso_error e;
+	const char *laughs = "<?xml version=\"1.0\"?>\n"
+	    "<!DOCTYPE ClinicalDocument [\n <!ENTITY a \"aaaaaaaaaa\">\n"
+	    " <!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n"
+	    " <!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n]>\n"
+	    "<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><title>&c;</title>"
+	    "</ClinicalDocument>\n";
+
+	is_int(read_str(HEAD "<title>x</titel>\n</ClinicalDocument>", &d, &e),
+	    -1, "a mismatched tag is refused");
+	is_int(e.status, EX_DATAERR, "...as bad data");
+	is_str(e.msg, "line 3: opening and ending tag mismatch: title line 3 "
+	    "and titel", "...with its line");
+	is_int(read_str(laughs, &d, &e), -1, "a DOCTYPE is refused");
+	is_str(e.msg, "line 2: DOCTYPE not allowed in a C-CDA document (its "
+	    "entities are not expanded)", "...saying so");
+	is_int(read_str("<!DOCTYPE ClinicalDocument [<!ENTITY x SYSTEM "
+	    "\"file:///etc/passwd\">]><ClinicalDocument>&x;", &d, &e), -1,
+	    "an external entity is refused");
+	is_int(read_str("<ClinicalDocument><title>x</title>"
+	    "</ClinicalDocument>", &d, &e), -1, "no namespace is refused");
+	is_str(e.msg, "line 1: ClinicalDocument not in namespace "
+	    "urn:hl7-org:v3", "...saying which");
+	is_int(read_str(HEAD "<title>\xff\xfe</title></ClinicalDocument>", &d,
+	    &e), -1, "bytes that are not UTF-8 are refused");
+	ok(strstr(e.msg, "0xFF") == NULL && strstr(e.msg, "Bytes") == NULL,
+	    "...without quoting them");
+	is_int(read_str(HEAD "<title>cut", &d, &e), -1, "a cut document");
+}
+
+static void
+test_render(void)
+{
+	struct rso_error e;
+	char *h;
+	int rc;
+
+	h = render_str(consult, &rc, &e);
+	is_int(rc, 0, "renders");
+	ok(strncmp(h, "<!DOCTYPE html>\n<html lang=\"en\">", 32) == 0,
+	    "an HTML5 page");
+	ok(strstr(h, "<title>Consultation Note</title>") != NULL, "title");
+	ok(strstr(h, "<dt>Patient</dt><dd>Test Q Alpha</dd>") != NULL,
+	    "patient as written");
+	ok(strstr(h, "<dt>Birth date</dt><dd>1970-01-02</dd>") != NULL,
+	    "birth date");
+	ok(strstr(h, "<dt>Source</dt><dd>Test General Hospital</dd>") != NULL,
+	    "source");
+	ok(strstr(h, "<dt>Document id</dt><dd>2.16.840.1.113883.19.5.99^doc-1"
+	    "</dd>") != NULL, "the document's id, so no two views are one");
+	ok(strstr(h, "<h2>Reason for Referral</h2>") != NULL, "section heading");
+	ok(strstr(h, "<h3>Nested</h3>") != NULL, "a nested section one lower");
+	ok(strstr(h, "<span class=\"bold\">x &lt; y &amp; z</span>") != NULL,
+	    "styled content, escaped");
+	ok(strstr(h, "<ol><li>one</li><li>two</li></ol>") != NULL,
+	    "an ordered list");
+	ok(strstr(h, "<table><caption>Labs</caption><thead><tr><th>Test</th>")
+	    != NULL, "a table with its caption");
+	ok(strstr(h, "<td colspan=\"2\">Hb</td>") != NULL, "colspan kept");
+	ok(strstr(h, "<span>the guideline</span>") != NULL, "a link's text");
+	ok(strstr(h, "[multimedia not shown]") != NULL, "multimedia named");
+	ok(strstr(h, "<br>") && strstr(h, "<small>a note</small>"),
+	    "br and footnote");
+	ok(strstr(h, "http") == NULL && strstr(h, "<script") == NULL &&
+	    strstr(h, "<link") == NULL, "no URL, script or link");
+	ok(strstr(h, "alert(1)") != NULL, "an unknown element's text kept");
+	ok(strstr(h, "HIDDEN-ENTRY") == NULL, "entries are not narrative");
+	free(h);
+
+	h = render_str("<note/>", &rc, &e);
+	is_int(rc, 1, "render: not ours");
+	ok(h == NULL || *h == '\0', "...and nothing written");
+	free(h);
+	h = render_str(HEAD "<title>x</titel>", &rc, &e);
+	is_int(rc, -1, "render: a bad document");
+	free(h);
+	h = render_str(HEAD "<title>&lt;b&gt;</title></ClinicalDocument>", &rc,
+	    &e);
+	ok(rc == 0 && strstr(h, "<h1>&lt;b&gt;</h1>") &&
+	    strstr(h, "no sections"), "a document without sections");
+	free(h);
+}
+
+int
+main(void)
+{
+	test_read();
+	test_merge();
+	test_token_in_text();
+	test_not_ours();
+	test_bad();
+	test_render();
+	return tap_done();
+}
