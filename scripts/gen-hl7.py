@@ -12,7 +12,7 @@ SPDX-License-Identifier: ISC
 
 Spec members (all optional): kind ("mdm"|"oru"), family, given, middle,
 birth ("YYYYMMDD"), sex, ids ([[value, namespace, oid], ...]), facility,
-facility_oid, control, placer, code (LOINC or table 0270), code_text,
+facility_oid, control, placer, family_raw, given_raw, code (LOINC or table 0270), code_text,
 code_system, date, author ([id, family, given]), text, section (OBR-24),
 enc (the encoding characters, default "^~\\&"), sep (field separator).
 """
@@ -65,7 +65,9 @@ def message(k, s):
     cx = rep.join(
         e(v) + comp * 3 + e(ns) + (sub + e(oid) + sub + "ISO" if oid else "")
         + comp + "MR" for v, ns, oid in ids)
-    xpn = e(s.get("family", "Testperson")) + comp + e(s.get("given", "Alpha"))
+    # family_raw, given_raw: written as they are (already escaped).
+    xpn = s.get("family_raw", e(s.get("family", "Testperson"))) + comp + \
+        s.get("given_raw", e(s.get("given", "Alpha")))
     if s.get("middle"):
         xpn += comp + e(s["middle"])
     author = s.get("author", ["D%03d" % k, "Author", "Ada"])
