@@ -44,14 +44,16 @@ PY
 /usr/bin/time -f '%e %M' -o "$t/hl7-ti" sh -c \
     "rso-collect inbox --settle 0 '$t/hl7-drop' >'$t/hl7-out' && sync"
 filed=$(grep -c '"item"' "$t/hl7-out" || true)
-test "$filed" -eq "$n" && test "$(cat "$t/hl7-refn")" -eq "$n" ||
-    { echo "hl7.sh: filed $filed of $n messages" >&2; exit 1; }
+if [ "$filed" -ne "$n" ] || [ "$(cat "$t/hl7-refn")" -ne "$n" ]; then
+	echo "hl7.sh: filed $filed of $n messages" >&2
+	exit 1
+fi
 /usr/bin/time -f '%e %M' -o "$t/hl7-th" "$helper" "$t/hl7-ref.hl7" >"$t/hl7-hn"
 test "$(cat "$t/hl7-hn")" -eq "$n" ||
     { echo "hl7.sh: hl7-read read $(cat "$t/hl7-hn") of $n messages" >&2; exit 1; }
 read -r rs rk <"$t/hl7-ti"
 read -r hs hk <"$t/hl7-th"
-read -r ss sk <"$t/hl7-tr"
+read -r ss _ <"$t/hl7-tr"
 printf 'inbox of one HL7 file of %d messages\t%s\tpython3-hl7 read\t%s\t%s\n' \
     "$n" "$rs" "$ss" "$rk"
 printf 'HL7 split + read of %d messages\t%s\tpython3-hl7 read\t%s\t%s\n' \
