@@ -1,0 +1,44 @@
+/* rso_hl7_read: HL7 v2 messages as an interface engine drops them -- the
+ * messages of a file, and what one says of its patient and document. */
+/* SPDX-License-Identifier: ISC */
+#ifndef RSO_HL7_READ_H
+#define RSO_HL7_READ_H
+
+#include <stddef.h>
+
+#include "rso_doc.h"
+
+/* Where one message lies in a buffer: its exact bytes, framing excluded. */
+struct rso_hl7_span {
+	size_t off, len;
+};
+
+/*
+ * Whether n bytes of buf are HL7 v2: after an optional UTF-8 byte order
+ * mark, blank lines and an MLLP start byte (0x0B), "MSH" and a field
+ * separator.  1 or 0.
+ */
+int rso_hl7_sniff(const char *buf, size_t n);
+
+/*
+ * The messages of n bytes of buf into *v (malloc'd; free it), *count of
+ * them.  MLLP-framed (0x0B ... 0x1C 0x0D, only blank lines between
+ * frames) or not: a message starts at each segment "MSH" and ends with
+ * its last segment's terminator (CR, LF or CRLF; blank lines after it
+ * are not part of it).  Returns 0, or -1 with why filled
+ * ("byte 812: MLLP frame never closed").
+ */
+int rso_hl7_split(const char *buf, size_t n, struct rso_hl7_span **v,
+    size_t *count, char *why, size_t whysize);
+
+/*
+ * Read the message of n bytes at msg into d (format "hl7v2"; d's other
+ * fields are overwritten): the separators from MSH-1 and MSH-2, text
+ * decoded from MSH-18 to UTF-8, escapes decoded in every value taken.
+ * Returns 0, or -1 with why filled ("segment 2: not a segment", "no PID
+ * segment") and d undefined.  Never a value of the message in why.
+ */
+int rso_hl7_read(const char *msg, size_t n, struct rso_doc_info *d,
+    char *why, size_t whysize);
+
+#endif
