@@ -109,6 +109,35 @@ replacement(struct out *o)
 }
 
 /*
+ * UTF-8 (ISO_IR 192) checked here, strictly: glibc's iconv from UTF-8 to
+ * UTF-8 lets bytes through that no UTF-8 has (F5..F7 leads), and a name
+ * that is not text must never compare as one.
+ */
+static void
+utf8_into(struct out *o, const unsigned char *s, size_t n, int cut)
+{
+	uint32_t cp;
+	size_t i = 0, k, j;
+
+	while (i < n) {
+		if ((k = rso_utf8_decode(s + i, n - i, &cp)) > 0) {
+			emit(o, (const char *)s + i, k);
+			i += k;
+			continue;
+		}
+		/* A lead and its continuations, cut off by the value's end. */
+		for (j = i + 1; j < n && (s[j] & 0xC0) == 0x80; j++)
+			;
+		if (cut && j == n && n - i < 4 && s[i] >= 0xC2 && s[i] <= 0xF4) {
+			o->flags |= RSO_DICOM_LOSSY;
+			return;
+		}
+		replacement(o);
+		i++;
+	}
+}
+
+/*
  * Convert n bytes of the set from into o.  A sequence cut off at the end
  * of a value that was itself cut to fit (cut) is dropped; any other
  * invalid byte becomes U+FFFD.
@@ -121,6 +150,10 @@ iconv_into(struct out *o, const char *from, const unsigned char *s,
 	char buf[256], *in = (char *)s, *dst;
 	size_t left = n, room, r;
 
+	if (strcmp(from, "UTF-8") == 0) {
+		utf8_into(o, s, n, cut);
+		return;
+	}
 	if (cd == (iconv_t)-1) {
 		o->flags |= RSO_DICOM_CHARSET_UNSUPPORTED;
 		for (; left > 0; left--)

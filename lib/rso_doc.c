@@ -148,7 +148,8 @@ void
 rso_doc_set_name(struct rso_doc_patient *p, const char *family,
     const char *given)
 {
-	char pn[sizeof(p->name)];
+	/* Room for both parts whole: rso_doc_copy cuts on a character. */
+	char pn[2 * sizeof(p->name) + 2];
 	size_t i, sep;
 
 	family = family ? family : "";

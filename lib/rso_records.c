@@ -780,24 +780,47 @@ rso_records_put(struct rso_store *s, const char *id,
 	return rc;
 }
 
+/*
+ * The first open case after (or, with before, before) id "after" in the
+ * identifier's index whose unheld record carried it, into id; 0 or -1.
+ * Each is one seek in records_pid: the cost does not grow with the
+ * records that carried the identifier.
+ */
+static int
+case_of_id_from(struct rso_store *s, const char *system, const char *value,
+    const char *after, int before, char *id)
+{
+	sqlite3_stmt *st = rso_store_cached(s, before ?
+	    "SELECT r.case_id FROM records r JOIN cases c ON c.id = r.case_id"
+	    " WHERE r.pid_system = ?1 AND r.pid_value = ?2 AND r.case_id < ?3"
+	    " AND r.held IS NULL AND c.status IN ('collecting', 'ready',"
+	    " 'assigned', 'in-review', 'on-hold') LIMIT 1" :
+	    "SELECT r.case_id FROM records r JOIN cases c ON c.id = r.case_id"
+	    " WHERE r.pid_system = ?1 AND r.pid_value = ?2 AND r.case_id > ?3"
+	    " AND r.held IS NULL AND c.status IN ('collecting', 'ready',"
+	    " 'assigned', 'in-review', 'on-hold') LIMIT 1");
+	int rc;
+
+	sqlite3_bind_text(st, 1, system, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, after, -1, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW && id != NULL)
+		snprintf(id, RSO_CASE_IDLEN, "%s", col(st, 0));
+	rso_store_done(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
 int
 rso_records_case_of_id(struct rso_store *s, const char *system,
     const char *value, char *id)
 {
-	sqlite3_stmt *st = rso_store_cached(s, "SELECT DISTINCT r.case_id FROM"
-	    " records r JOIN cases c ON c.id = r.case_id WHERE r.pid_system = ?"
-	    " AND r.pid_value = ? AND r.held IS NULL AND c.status IN"
-	    " ('collecting', 'ready', 'assigned', 'in-review', 'on-hold')"
-	    " LIMIT 2");
-	int n = 0;
-
-	sqlite3_bind_text(st, 1, system, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		if (n++ == 0)
-			snprintf(id, RSO_CASE_IDLEN, "%s", col(st, 0));
-	rso_store_done(st);
-	return n == 1 ? 0 : -1;
+	/* One case, and no other before or after it. */
+	if (case_of_id_from(s, system, value, "", 0, id) != 0)
+		return -1;
+	if (case_of_id_from(s, system, value, id, 0, NULL) == 0 ||
+	    case_of_id_from(s, system, value, id, 1, NULL) == 0)
+		return -1;
+	return 0;
 }
 
 int

@@ -189,7 +189,7 @@ const struct rso_migration rso_schema_migrations[] = {
 	 */
 	"ALTER TABLE records ADD COLUMN pid_system TEXT;"
 	"ALTER TABLE records ADD COLUMN pid_value TEXT;"
-	"CREATE INDEX records_pid ON records(pid_system, pid_value)"
+	"CREATE INDEX records_pid ON records(pid_system, pid_value, case_id)"
 	"  WHERE pid_value IS NOT NULL;" },
 	{ 401, "the ledger, invoices, payments, refunds, claims, payouts",
 	/* Postings: debits positive, credits negative; each tx sums to 0. */

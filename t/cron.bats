@@ -139,7 +139,7 @@ report-2026-09.html"
 	run -0 cat "$digest"
 	assert_line --index 2 "Subject: Remote Second Opinion Program: what needs a person after the nightly job of 2026-10-05 (4)"
 	assert_line --regexp "^followups: rso-mail: stdin:[1-4]: RSO-2026-000002: no email address or fax gateway for this line$"
-	[ "$(grep -c '^inbox: rso-collect: .*: entry [0-9]: not DICOM' "$digest")" -eq 3 ]
+	[ "$(grep -c '^inbox: rso-collect: .*: entry [0-9]: names no patient' "$digest")" -eq 3 ]
 	# Every message of every step is one JSON line, with its step and case.
 	run -0 jq -c '[.step, .case, .exit]' "$RSO_HOME/log/2026-10-05-messages.jsonl"
 	assert_output '["followups","RSO-2026-000002",65]

@@ -69,7 +69,14 @@ check_tour() {
 	# verify passed, and age and tar alone list the first segment.
 	grep -q '^verify: .* chain intact' tour.out
 	grep -Eq '^-rw------- .* case\.json$' tour.out
-	grep -Eq '^-rw------- .* records/0001-pathology-lakeside-test-hospital\.txt$' tour.out
+	grep -Eq '^-rw------- .* records/0001-pathology-lakeside-test-hospital\.xml$' tour.out
+	# The records came as other hospitals send them, each to its case
+	# by the patient it names: a C-CDA and its view, an HL7 v2 message,
+	# a Direct message's XDM zip, a FHIR Bundle and what it carried.
+	[ "$(rso-collect ls "$ada" | jq -sc '[.[] | select(.item) | .media_type]')" = '["text/xml","text/html"]' ]
+	[ "$(rso-collect ls "RSO-$year-000002" | jq -r .media_type)" = application/hl7-v2 ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select case_id from events where type = 'records.submission'")" = "RSO-$year-000003" ]
+	[ "$(rso-collect ls "RSO-$year-000005" | jq -sc '[.[] | .media_type] | sort')" = '["application/fhir+json","text/plain"]' ]
 }
 
 # PATH without the source tree's programs that t/lib.bash put first: the

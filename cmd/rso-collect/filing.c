@@ -208,6 +208,15 @@ type_of(const struct filing_item *it, const struct filing_meta *m)
 	    "other";
 }
 
+/* Where the record came from: the sidecar's word, else the document's. */
+static const char *
+source_of(const struct filing_item *it, const struct filing_meta *m)
+{
+	if (m->source)
+		return m->source;
+	return it->doc ? it->doc->source : "";
+}
+
 static int
 write_segment(struct rso_store *s, const char *id, struct filing_item *it,
     size_t n, const struct filing_meta *m, char **seg,
@@ -215,7 +224,7 @@ write_segment(struct rso_store *s, const char *id, struct filing_item *it,
 {
 	struct rso_age_recipients *r = NULL;
 	struct rso_seg_writer *w;
-	char slug[64], label[160];
+	char slug[64], label[320];
 	size_t i;
 	int rc, first;
 
@@ -229,8 +238,8 @@ write_segment(struct rso_store *s, const char *id, struct filing_item *it,
 	for (i = 0; i < n; i++) {
 		it[i].item = first + (int)i;
 		snprintf(label, sizeof(label), "%s %s %s", type_of(&it[i], m),
-		    it[i].dicom ? it[i].dicom->modality : "",
-		    m->source ? m->source : "");
+		    it[i].dicom ? it[i].dicom->modality : "", source_of(&it[i],
+		    m));
 		rso_slug(label, slug, sizeof(slug));
 		snprintf(it[i].name, sizeof(it[i].name), "records/%04d-%s.%s",
 		    it[i].item, slug, rso_media_ext(it[i].media_type));

@@ -16,7 +16,7 @@
 
 /* Files filed per segment: bounds open descriptors for a CD of thousands. */
 #define BATCH 128
-/* Members that are not DICOM held, in an entry without a case, until its
+/* Members that name no patient held, in an entry without a case, until its
  * instances say whose they are. */
 #define LATER_MAX 512
 /* Below this many bytes an archive may expand by any ratio. */
@@ -56,7 +56,7 @@ struct arrival {
 	json_t *sidecar;	/* keeps m's strings alive */
 	char token[RSO_TOKEN_LEN];
 	struct items now;	/* the batch being gathered */
-	struct items later;	/* not DICOM, in an entry without a case */
+	struct items later;	/* naming no patient, in an entry without a case */
 	int by_patient;		/* no token or case id: each record's patient
 				 * (or a token it carries) finds its case */
 	int members;		/* files of a folder so far */

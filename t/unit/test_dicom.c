@@ -211,6 +211,27 @@ is_fixture(const struct dirent *d)
 	return n > 5 && strcmp(d->d_name + n - 5, ".json") == 0;
 }
 
+/* UTF-8 (ISO_IR 192) is checked strictly, whatever iconv lets through. */
+static void
+check_utf8_text(void)
+{
+	char out[64];
+	unsigned f;
+
+	f = rso_dicom_text_decode("ISO_IR 192",
+	    (const unsigned char *)"A\xF5\xB2\xAC\xB7" "B", 6, 0, out, sizeof(out));
+	ok(strcmp(out, "A\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+	    "B") == 0 && (f & RSO_DICOM_LOSSY), "F5.. is no UTF-8: U+FFFD each");
+	f = rso_dicom_text_decode("ISO_IR 192",
+	    (const unsigned char *)"M\xC3\xBCller", 7, 0, out, sizeof(out));
+	ok(strcmp(out, "M\xC3\xBCller") == 0 && !(f & RSO_DICOM_LOSSY),
+	    "valid UTF-8 kept as it is");
+	f = rso_dicom_text_decode("ISO_IR 192",
+	    (const unsigned char *)"Ab\xE5\xB1", 4, 1, out, sizeof(out));
+	ok(strcmp(out, "Ab") == 0 && (f & RSO_DICOM_LOSSY),
+	    "a character cut by the value's end is dropped");
+}
+
 int
 main(void)
 {
@@ -239,6 +260,7 @@ main(void)
 	check_prefixes(dir, "nested_implicit.dcm");
 	check_prefixes(dir, "explicit_be.dcm");
 	check_dates();
+	check_utf8_text();
 	if (tap_failed == 0) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 		(void)system(cmd);
