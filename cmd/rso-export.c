@@ -19,6 +19,7 @@
 #include "rso_hash.h"
 #include "rso_hl7.h"
 #include "rso_jsonl.h"
+#include "rso_mark.h"
 #include "rso_media.h"
 #include "rso_opt.h"
 #include "rso_progress.h"
@@ -32,14 +33,14 @@ static struct rso_age_identities *ids;
 static struct rso_age_recipients *partner_keys;	/* archive: -r, -R */
 static const char *opt_to, *opt_identity, *opt_format;
 static char opt_dest[PATH_MAX];		/* opt_to's real path: the key */
-static int opt_mllp, opt_again, opt_list;
+static int opt_mllp, opt_again, opt_list, opt_new;
 static struct rso_progress *bar;
 
 static void
 usage(FILE *fp, int full)
 {
 	fputs("usage: rso-export [-q] [-H home] --format hl7|fhir|xdm|dicom --to dir"
-	    "\n                  [--mllp] [--again] [-i identity] [case ...]\n"
+	    "\n                  [--mllp] [--again] [-i identity] [--new | case ...]\n"
 	    "       rso-export [-q] [-H home] --format archive -r recipient | -R file"
 	    "\n                  --to dir [--again] [-i identity] [case ...]\n"
 	    "       rso-export [-q] [-H home] --list [--format f] [--to dir]\n", fp);
@@ -50,7 +51,9 @@ usage(FILE *fp, int full)
 	    "with nothing in the format (dicom without studies) is skipped with a\n"
 	    "note.  --list: what went where and when.  Cases come from the operands\n"
 	    "or from JSON lines with \"case\" on stdin (rso-case list --status\n"
-	    "delivered).  Formats:\n"
+	    "delivered), or with --new from the store: the delivered and closed\n"
+	    "cases with events since the last --new run to dir in that format.\n"
+	    "Formats:\n"
 	    "  hl7      HL7 v2.5.1 MDM^T02 per opinion, the opinion in OBX-5\n"
 	    "  fhir     a FHIR R4 Bundle per case: Patient, Practitioner,\n"
 	    "           ServiceRequest, Task, DocumentReference, ImagingStudy,\n"
@@ -71,6 +74,8 @@ usage(FILE *fp, int full)
 	    "      --mllp         frame each message for MLLP engines\n"
 	    "      --again        send again what dir had before (recorded)\n"
 	    "      --list         every export made: case, format, folder, time\n"
+	    "      --new          the cases changed since the last --new run to\n"
+	    "                     dir in the format (the nightly's step)\n"
 	    "  -H, --home dir     the store (default $RSO_HOME)\n"
 	    "  -q, --quiet        no notes on stderr\n"
 	    "  -h, --help         this text\n"
@@ -465,6 +470,37 @@ export_one(const char *id, json_t *line, const char *where, void *ctx)
 	return rc;
 }
 
+/*
+ * --new: the nightly's step, whose cost follows the night's work, not the
+ * store's history.  The mark is kept per format and folder (its real
+ * path), so that two destinations never share one.  Exports' own
+ * "case.exported" events change no export, so they bring no case back.
+ * A case that fails is said, the others go on, and the mark stays, so
+ * the next run tries it again.
+ */
+static int
+new_one(const char *id, void *ctx)
+{
+	(void)ctx;
+	return export_one(id, NULL, "--new", NULL);
+}
+
+static int
+export_new(void)
+{
+	static const char *const finished[] = { "delivered", "closed", NULL };
+	char *step = rso_xasprintf("rso-export %s %s", format->name, opt_dest);
+	struct rso_error e = { 0 };
+	int rc;
+
+	rc = rso_mark_walk_except(store, step, finished, "case.exported",
+	    new_one, NULL, &e);
+	if (e.status != 0)
+		rso_warnx("%s", e.msg);
+	free(step);
+	return rc;
+}
+
 /* dir's real path into opt_dest, the key "once" goes by; -1 (said). */
 static int
 real_folder(const char *dir)
@@ -521,6 +557,7 @@ main(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "identity", required_argument, NULL, 'i' },
 		{ "mllp", no_argument, NULL, 'M' },
+		{ "new", no_argument, NULL, 'N' },
 		{ "recipient", required_argument, NULL, 'r' },
 		{ "recipients-file", required_argument, NULL, 'R' },
 		{ "to", required_argument, NULL, 't' },
@@ -549,11 +586,16 @@ main(int argc, char **argv)
 		case 'f': opt_format = optarg; break;
 		case 'i': opt_identity = optarg; break;
 		case 'M': opt_mllp = 1; break;
+		case 'N': opt_new = 1; break;
 		case 't': opt_to = optarg; break;
 		default: rso_opt_common(ch, optarg, usage);
 		}
 	argc -= optind;
 	argv += optind;
+	if (opt_new && opt_list)
+		rso_usage_error(usage, "--new: not with --list");
+	if (opt_new && argc > 0)
+		rso_usage_error(usage, "--new: no cases");
 	if (opt_list)
 		return list_exports(argc);
 	if ((format = format_named(opt_format)) == NULL)
@@ -565,6 +607,9 @@ main(int argc, char **argv)
 		rso_usage_error(usage, rso_age_recipients_count(partner_keys) ?
 		    "-r: only for --format archive" :
 		    "--format archive: the partner's recipient is missing (-r)");
+	/* A partner's cases are chosen one by one, never "all that changed". */
+	if (opt_new && format->partner)
+		rso_usage_error(usage, "--new: not with --format archive");
 	if (opt_to == NULL)
 		rso_usage_error(usage, "--to: missing");
 	if (real_folder(opt_to) != 0)
@@ -580,7 +625,8 @@ main(int argc, char **argv)
 	}
 	/* Cases from stdin are not known ahead: a counter then. */
 	bar = rso_progress_start("export", (uint64_t)argc);
-	rc = rso_case_each_input(argc, argv, export_one, NULL);
+	rc = opt_new ? export_new() :
+	    rso_case_each_input(argc, argv, export_one, NULL);
 	rso_progress_done(bar);
 	rso_age_identities_free(ids);
 	rso_age_recipients_free(partner_keys);

@@ -40,9 +40,14 @@ static const struct rso_job_step steps[] = {
 	    "rso-opinion reminded -q",
 	    "remind patients and referrers of unread opinions",
 	    "rso-opinion due -q", NULL, NULL, 1 },
-	{ "ehr-export", "rso-case list -q --status delivered,closed | "
-	    "rso-export -q --format hl7 --to \"$RSO_EHR_INBOX\"",
-	    "export to $RSO_EHR_INBOX those of these cases not there yet",
+	/*
+	 * Only the delivered and closed cases with events since the step
+	 * last ran to this folder (--new), as for the invoices.
+	 */
+	{ "ehr-export", "rso-export -q --new --format hl7 "
+	    "--to \"$RSO_EHR_INBOX\"",
+	    "export to $RSO_EHR_INBOX those of these cases, changed since the "
+	    "last night, not there yet",
 	    "rso-case list -q --status delivered,closed", "RSO_EHR_INBOX",
 	    NULL, 1 },
 	/*

@@ -51,6 +51,14 @@ rso_mark_walk(struct rso_store *s, const char *step,
     const char *const *statuses, rso_mark_fn *fn, void *ctx,
     struct rso_error *e)
 {
+	return rso_mark_walk_except(s, step, statuses, NULL, fn, ctx, e);
+}
+
+int
+rso_mark_walk_except(struct rso_store *s, const char *step,
+    const char *const *statuses, const char *own, rso_mark_fn *fn,
+    void *ctx, struct rso_error *e)
+{
 	long long from = mark_of(s, step), to;
 	sqlite3_stmt *st;
 	char **ids = NULL;
@@ -61,10 +69,13 @@ rso_mark_walk(struct rso_store *s, const char *step,
 	    NULL);
 	st = rso_store_prepare(s, "SELECT c.id, c.status FROM cases c"
 	    " WHERE c.id IN (SELECT case_id FROM events"
-	    "   WHERE seq > ?1 AND seq <= ?2 AND case_id IS NOT NULL)"
+	    "   WHERE seq > ?1 AND seq <= ?2 AND case_id IS NOT NULL"
+	    "   AND type IS NOT ?3)"
 	    " ORDER BY c.created, c.id");
 	sqlite3_bind_int64(st, 1, from);
 	sqlite3_bind_int64(st, 2, to);
+	if (own != NULL)
+		sqlite3_bind_text(st, 3, own, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (!wanted(statuses, rso_store_col(st, 1)))
 			continue;

