@@ -103,3 +103,18 @@ first_by_token() {
 	run -0 rso-collect inbox --settle 0 in
 	[ "$(jq -sc '[.[] | select(.item) | .held] | unique' <<<"$output")" = '["patient name does not match the case"]' ]
 }
+
+@test "inbox-match: a text that quotes a request token (a fax cover sheet) goes to the token's case and answers it" {
+	tok=$(rso-collect request RSO-2026-000001 --provider "Test General Hospital" --contact fax:1 --what notes | jq -r .token)
+	printf 'FAX COVER SHEET (synthetic)\nRe: records request %s\n3 pages follow.\n' "$tok" >in/fax-0412.txt
+	printf 'No token here, and no patient.\n' >in/letter.txt
+	run -65 --separate-stderr rso-collect inbox --settle 0 in
+	[ "$(jq -c '[.case, .item, .type]' <<<"$output")" = '["RSO-2026-000001","0001","other"]' ]
+	[ "$stderr" = "rso-collect: in: entry 2: names no patient, and no request token or case id in the name or a sidecar (moved to .rejected)" ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select status from record_requests where token = '$tok'"
+	assert_output received
+	# A token that is no request of this store: rejected, not guessed.
+	printf 'Re: REQ-0000ZZ\n' >in/other.txt
+	run -65 --separate-stderr rso-collect inbox --settle 0 in
+	[ "$stderr" = "rso-collect: in: entry 1: unknown request token (moved to .rejected)" ]
+}

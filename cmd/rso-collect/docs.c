@@ -65,6 +65,28 @@ may_be_document(const struct filing_item *it)
 	    (n - i >= 3 && memcmp(h + i, "MSH", 3) == 0);
 }
 
+static int
+is_text(const struct filing_item *it)
+{
+	return strncmp(it->media_type, "text/", 5) == 0;
+}
+
+/*
+ * A text no reader took (a fax cover sheet, a letter) that quotes a
+ * request token: the token names its case, as one in a file name does.
+ */
+static void
+cover_token(struct filing_item *it, const char *buf, size_t n)
+{
+	char token[RSO_TOKEN_LEN];
+
+	if (it->doc != NULL || !is_text(it) ||
+	    rso_doc_find_token(buf, n, token) != 0)
+		return;
+	it->doc = docs_new("text");
+	memcpy(it->doc->token, token, sizeof(token));
+}
+
 int
 docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
     struct rso_error *e)
@@ -77,7 +99,7 @@ docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 	size_t n, i;
 	int rc;
 
-	if (it->dicom != NULL || !may_be_document(it))
+	if (it->dicom != NULL || (!may_be_document(it) && !is_text(it)))
 		return inbox_take(ib, a, it, e);
 	if ((rc = docs_read(ib, it, &buf, &n, e)) > 0) {
 		rso_note("%s: entry %d: %s: larger than %lld bytes "
@@ -92,6 +114,8 @@ docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 	for (i = 0, rc = 1; rc == 1 && i < sizeof(readers) /
 	    sizeof(readers[0]); i++)
 		rc = readers[i](ib, a, it, buf, n, e);
+	if (rc == 1)
+		cover_token(it, buf, n);
 	free(buf);
 	if (rc == 1)
 		return inbox_take(ib, a, it, e);
