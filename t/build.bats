@@ -7,7 +7,7 @@ load lib
 # The tests' own makes start afresh: nothing of an outer make (O=, CFLAGS=
 # from make asan) reaches them.
 local_setup() {
-	unset MAKEFLAGS MAKELEVEL MFLAGS
+	unset MAKEFLAGS MAKELEVEL MFLAGS O CFLAGS LDFLAGS WERROR
 }
 
 # A copy of the sources (no build output) in ./src.
