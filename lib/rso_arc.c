@@ -1100,42 +1100,118 @@ compact_remove(const char *casedir, unsigned long lo, unsigned long hi,
 	return rc;
 }
 
-int
-rso_seg_compact(const char *casedir, const struct rso_age_recipients *r,
-    const struct rso_age_identities *ids, rso_seg_bind_fn *bind, void *ctx,
-    char **segname, struct rso_error *e)
+/* Remove the segments a live one replaces: an interrupted compaction's. */
+static int
+remove_replaced(const char *casedir, const struct seg *v, size_t n,
+    const int *live, struct rso_error *e)
+{
+	size_t i, gone = 0;
+	char *path;
+
+	for (i = 0; i < n; i++) {
+		if (live[i])
+			continue;
+		path = rso_xasprintf("%s/%s", casedir, v[i].name);
+		if (unlink(path) != 0 && errno != ENOENT) {
+			rso_error_set(e, EX_IOERR, "%s: %s", path,
+			    strerror(errno));
+			free(path);
+			return EX_IOERR;
+		}
+		free(path);
+		gone++;
+	}
+	if (gone > 0 && rso_fsync_dir(casedir) != 0)
+		return rso_error_set(e, EX_IOERR, "%s: %s", casedir,
+		    strerror(errno));
+	return 0;
+}
+
+/* The live segments of casedir, in write order, with their file sizes. */
+static int
+live_segs(const char *casedir, struct seg **out, long long **size, size_t *n,
+    struct rso_error *e)
+{
+	struct seg *v;
+	struct stat st;
+	size_t all, i;
+	unsigned long max;
+	int *live, rc;
+	char *path;
+
+	*n = 0;
+	if ((rc = seg_scan(casedir, &v, &all, &live, &max, e)) != 0)
+		return rc;
+	if ((rc = remove_replaced(casedir, v, all, live, e)) != 0) {
+		segs_free(v, all, live);
+		return rc;
+	}
+	*size = rso_xcalloc(all + 1, sizeof(**size));
+	for (i = 0; i < all; i++) {
+		if (!live[i]) {
+			free(v[i].name);
+			continue;
+		}
+		path = rso_xasprintf("%s/%s", casedir, v[i].name);
+		if (stat(path, &st) == 0)
+			(*size)[*n] = (long long)st.st_size;
+		else if (rc == 0)
+			rc = rso_error_set(e, errno == ENOENT ? EX_NOINPUT :
+			    EX_IOERR, "%s: %s", path, strerror(errno));
+		free(path);
+		v[(*n)++] = v[i];
+	}
+	free(live);
+	*out = v;
+	if (rc != 0) {
+		segs_free(v, *n, NULL);
+		free(*size);
+		*n = 0;
+	}
+	return rc;
+}
+
+/*
+ * The last of the run of live segments from first that one merged
+ * segment takes: as many as fit in max together (their files' sizes; the
+ * merged one is no larger, as it drops the names newer ones repeat and
+ * all but one tar trailer and age header), and first alone when it
+ * does not fit, which is then left as it is.
+ */
+static size_t
+group_end(const long long *size, size_t n, size_t first, long long max)
+{
+	long long sum = size[first];
+	size_t last = first;
+
+	while (last + 1 < n && sum <= max && size[last + 1] <= max - sum)
+		sum += size[++last];
+	return last;
+}
+
+/*
+ * Merge live segments v[0..k-1] into one named FIRST-LAST.age: written,
+ * bound, named, and only then are those it replaces removed.
+ */
+static int
+compact_group(const char *casedir, const struct seg *v, size_t k,
+    const struct rso_age_recipients *r, const struct rso_age_identities *ids,
+    rso_seg_bind_fn *bind, void *ctx, char **segname, struct rso_error *e)
 {
 	struct rso_seg_writer *w = NULL;
 	struct rso_seg_sum sum;
-	struct seg *v;
-	char **live = NULL, *name;
-	size_t n, nlive = 0, i;
-	unsigned long lo = 0, hi = 0, max;
-	int *islive, rc;
+	char **live = rso_xcalloc(k + 1, sizeof(char *)), *name;
+	size_t i;
+	int rc;
 
-	*segname = NULL;
-	if ((rc = seg_scan(casedir, &v, &n, &islive, &max, e)) != 0)
-		return rc;
-	live = rso_xcalloc(n + 1, sizeof(char *));
-	for (i = 0; i < n; i++)
-		if (islive[i]) {
-			if (nlive == 0)
-				lo = v[i].lo;
-			hi = v[i].hi;
-			live[nlive++] = rso_xstrdup(v[i].name);
-		}
-	segs_free(v, n, islive);
-	if (nlive <= 1) {
-		/* Nothing to merge; finish any interrupted compaction. */
-		rc = nlive == 1 ? compact_remove(casedir, lo, hi, live[0], e) : 0;
-		rso_seg_list_free(live);
-		return rc;
-	}
-	rc = compact_write(casedir, live, nlive, r, ids, &w, e);
+	for (i = 0; i < k; i++)
+		live[i] = rso_xstrdup(v[i].name);
+	rc = compact_write(casedir, live, k, r, ids, &w, e);
 	rso_seg_list_free(live);
 	if (rc != 0)
 		return rc;
-	name = rso_xasprintf("%0*lu-%0*lu.age", SEG_DIGITS, lo, SEG_DIGITS, hi);
+	name = rso_xasprintf("%0*lu-%0*lu.age", SEG_DIGITS, v[0].lo,
+	    SEG_DIGITS, v[k - 1].hi);
 	/*
 	 * Bound before it has its name: a live segment is always one the
 	 * store knows, and a crash after the bind only leaves a record of a
@@ -1149,11 +1225,40 @@ rso_seg_compact(const char *casedir, const struct rso_age_recipients *r,
 	rso_seg_abort(w);
 	/* The merged segment is durable: only now drop what it replaces. */
 	if (rc == 0)
-		rc = compact_remove(casedir, lo, hi, name, e);
+		rc = compact_remove(casedir, v[0].lo, v[k - 1].hi, name, e);
 	if (rc == 0)
 		*segname = name;
 	else
 		free(name);
+	return rc;
+}
+
+int
+rso_seg_compact(const char *casedir, const struct rso_age_recipients *r,
+    const struct rso_age_identities *ids, long long max_bytes,
+    rso_seg_bind_fn *bind, void *ctx, char ***merged, struct rso_error *e)
+{
+	struct seg *v;
+	long long *size;
+	size_t n, first, last, k = 0;
+	int rc;
+
+	*merged = NULL;
+	if ((rc = live_segs(casedir, &v, &size, &n, e)) != 0)
+		return rc;
+	*merged = rso_xcalloc(n + 1, sizeof(char *));
+	if (max_bytes <= 0)
+		max_bytes = LLONG_MAX;
+	/* Oldest first: the run that is not full is the newest, which the
+	 * next compaction fills with what is filed meanwhile. */
+	for (first = 0; rc == 0 && first < n; first = last + 1) {
+		last = group_end(size, n, first, max_bytes);
+		if (last > first)
+			rc = compact_group(casedir, v + first, last - first + 1,
+			    r, ids, bind, ctx, &(*merged)[k++], e);
+	}
+	segs_free(v, n, NULL);
+	free(size);
 	return rc;
 }
 

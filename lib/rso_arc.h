@@ -19,11 +19,14 @@
  * Compaction merges segments first..last into one named FIRST-LAST.age,
  * which replaces (and outlives) those it covers: readers skip a segment
  * whose number range lies inside another's, so a crash between writing
- * the merged segment and removing the old ones reads the same.
+ * the merged segment and removing the old ones reads the same.  Merged
+ * segments are bounded in size (rso_seg_compact), so a case may have
+ * several, each covering its own range.
  *
  * Within a case a name may be written again by a later segment; the
  * latest version wins, as when the segments are extracted in order.
- * Compaction keeps only the latest version of each name.
+ * A merged segment keeps only the latest version of each name among the
+ * segments it covers.
  *
  * Entry names are relative paths of printable ASCII: no leading '/', no
  * empty, "." or ".." component, no backslash.  Readers refuse anything
@@ -176,18 +179,28 @@ void rso_seg_list_free(char **names);
 int rso_seg_clean_temps(const char *casedir);
 
 /*
- * Merge every live segment of casedir into one (the latest version of
- * each name), encrypted to r, read with ids; fsync it, hand its sum to
+ * Merge runs of consecutive live segments of casedir into segments of at
+ * most max_bytes each (no bound when max_bytes <= 0), so that reading one
+ * entry of a compacted case decrypts one bounded segment, not the whole
+ * case.  Oldest first, each run is as long as the segments' files fit in
+ * max_bytes together; a segment that fits with no neighbour (one larger
+ * than the bound) is left as it is.  Each merged segment FIRST-LAST.age
+ * holds the latest version, among those it covers, of each name, the
+ * newest segment's entries first (so it begins with that segment's first
+ * entry), encrypted to r, read with ids; it is fsynced, its sum handed to
  * bind (when not NULL: the store records it; a non-zero status drops the
- * merge), give it its name and fsync the folder, then remove the segments
- * it replaces.  *segname gets the new segment's name, or NULL when there
- * was nothing to merge.  A crash at any point leaves the case readable
- * with the same content.
+ * merge and stops), given its name, the folder fsynced, and only then
+ * are the segments it replaces removed.  Segments an interrupted
+ * compaction left inside a live one's range are removed first.
+ * *merged gets the new segments' names in write order (NULL-ended, empty
+ * when there was nothing to merge; on failure those merged before it),
+ * to free with rso_seg_list_free.  A crash at any point leaves the case
+ * readable with the same content.
  */
 typedef int rso_seg_bind_fn(const struct rso_seg_sum *sum, void *ctx,
     struct rso_error *e);
 int rso_seg_compact(const char *casedir, const struct rso_age_recipients *r,
-    const struct rso_age_identities *ids, rso_seg_bind_fn *bind, void *ctx,
-    char **segname, struct rso_error *e);
+    const struct rso_age_identities *ids, long long max_bytes,
+    rso_seg_bind_fn *bind, void *ctx, char ***merged, struct rso_error *e);
 
 #endif

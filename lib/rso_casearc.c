@@ -427,15 +427,33 @@ bind_merged(const struct rso_seg_sum *sum, void *ctx, struct rso_error *e)
 }
 
 int
+rso_casearc_compact_max(struct rso_store *s, long long *max,
+    struct rso_error *e)
+{
+	json_t *v = rso_json_path(rso_store_config(s),
+	    "archive.compact_max_bytes");
+
+	*max = RSO_CASEARC_COMPACT_MAX;
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return rso_error_set(e, EX_CONFIG, "config.json: "
+		    "archive.compact_max_bytes: not a whole number");
+	*max = json_integer_value(v);
+	return 0;
+}
+
+int
 rso_casearc_compact(struct rso_store *s, const char *id,
     const struct rso_age_recipients *r, const struct rso_age_identities *ids,
-    char **segname, struct rso_error *e)
+    long long max_bytes, char ***merged, struct rso_error *e)
 {
 	struct compaction c = { s, id };
 	char *dir = rso_casearc_dir(s, id);
 	int rc;
 
-	rc = rso_seg_compact(dir, r, ids, bind_merged, &c, segname, e);
+	rc = rso_seg_compact(dir, r, ids, max_bytes, bind_merged, &c, merged,
+	    e);
 	free(dir);
 	return rc;
 }

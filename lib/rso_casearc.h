@@ -92,14 +92,28 @@ int rso_casearc_bind(struct rso_store *s, const char *id,
     const struct rso_seg_sum *sum, json_t *data, struct rso_error *e);
 
 /*
- * Merge the case's live segments into one (rso_seg_compact) and record the
- * merged segment with an archive.compacted event {"segment",
- * "segment_size", "segment_sha256", "replaces"} before it replaces them.
- * Call under the case's lock.  *segname as rso_seg_compact.
+ * How large a merged segment may grow: config.json's
+ * "archive.compact_max_bytes", else RSO_CASEARC_COMPACT_MAX; 0 means no
+ * bound (one merged segment per case).  Reading one record of a compacted
+ * case decrypts at most one merged segment, up to that record, so the
+ * bound is what a read may cost.  EX_CONFIG "config.json:
+ * archive.compact_max_bytes: not a whole number" for anything but a
+ * whole number >= 0.
+ */
+#define RSO_CASEARC_COMPACT_MAX	(16LL << 20)
+int rso_casearc_compact_max(struct rso_store *s, long long *max,
+    struct rso_error *e);
+
+/*
+ * Merge the case's live segments into segments of at most max_bytes
+ * (rso_seg_compact) and record each merged segment with an
+ * archive.compacted event {"segment", "segment_size", "segment_sha256"}
+ * before it replaces any.  Call under the case's lock.  *merged as
+ * rso_seg_compact.
  */
 int rso_casearc_compact(struct rso_store *s, const char *id,
     const struct rso_age_recipients *r, const struct rso_age_identities *ids,
-    char **segname, struct rso_error *e);
+    long long max_bytes, char ***merged, struct rso_error *e);
 
 /*
  * The case's archive against the store, without a key: *segments counts

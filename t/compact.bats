@@ -32,6 +32,120 @@ local_setup() {
 	run -0 rso-case verify
 }
 
+# File synthetic records into case 1, one segment per "rso-collect add";
+# each operand is "BYTES" or "BYTES,BYTES,..." (files filed together).
+# files.txt lists them in item order.
+file_records() {
+	local spec n f files
+	for spec; do
+		files=()
+		for n in ${spec//,/ }; do
+			f="r$(( $(wc -l <files.txt) + ${#files[@]} + 2 )).bin"
+			head -c "$n" /dev/urandom >"$f"
+			files+=("$f")
+		done
+		rso-collect add --type imaging RSO-2026-000001 "${files[@]}" >/dev/null
+		printf '%s\n' "${files[@]}" >>files.txt
+	done
+}
+
+# Every record of case 1 reads back byte for byte.
+records_read() {
+	local i=2 f
+	rso-collect cat RSO-2026-000001 1 | cmp - rec-1.txt
+	while read -r f; do
+		rso-collect cat RSO-2026-000001 "$i" | cmp - "$f"
+		i=$((i + 1))
+	done <files.txt
+}
+
+@test "rso-case compact: merged segments stay under archive.compact_max_bytes, a larger segment stays alone, every record reads" {
+	ready_case 1
+	: >files.txt
+	echo '{"archive":{"compact_max_bytes":300000}}' >"$RSO_HOME/config.json"
+	# Segments 2-6 of 100 kB, 7 of one 400 kB member (over the bound),
+	# 8 of three 60 kB files, 9 and 10 small.
+	file_records 100000 100000 100000 100000 100000 400000 \
+	    60000,60000,60000 1000 1000
+	arc="$RSO_HOME/archives/RSO-2026-000001"
+	run -0 rso-case compact RSO-2026-000001
+	[ "$output" = '{"case":"RSO-2026-000001","segment":"000008-000010.age","segments":["000001-000003.age","000004-000005.age","000008-000010.age"]}' ]
+	# 6 fits with neither neighbour, so it is left as it is.
+	[ "$(ls "$arc" | tr '\n' ' ')" = "000001-000003.age 000004-000005.age 000006.age 000007.age 000008-000010.age " ]
+	for f in "$arc"/*.age; do
+		[ "$(stat -c %s "$f")" -le 300000 ] || [ "${f##*/}" = 000007.age ]
+	done
+	records_read
+	# Each merged segment reads with age and tar alone, says whose it is
+	# first, and holds each name once.
+	for f in "$arc"/*-*.age; do
+		age -d -i "$RSO_IDENTITY" "$f" | bsdtar -tf - >names
+		[ "$(head -1 names)" = case.json ]
+		[ "$(sort -u names | wc -l)" -eq "$(wc -l <names)" ]
+	done
+	# Each merged segment is recorded, with its own event.
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select json_extract(data, '\$.segment') from events where type = 'archive.compacted' order by seq"
+	[ "$(echo $output)" = "000001-000003.age 000004-000005.age 000008-000010.age" ]
+	run -0 rso-case verify
+	[ "${lines[1]}" = "verify: 5 segments, every record and opinion in one" ]
+	# Nothing more fits together: a re-run changes nothing.
+	run -0 rso-case compact RSO-2026-000001
+	[ "$output" = '{"case":"RSO-2026-000001","segment":null,"unchanged":true}' ]
+	# What is filed later joins the newest merged segment while it fits.
+	file_records 1000
+	run -0 rso-case compact RSO-2026-000001
+	[ "$output" = '{"case":"RSO-2026-000001","segment":"000008-000011.age"}' ]
+	records_read
+	run -0 rso-case verify
+	[ "${lines[1]}" = "verify: 5 segments, every record and opinion in one" ]
+}
+
+@test "rso-case compact: archive.compact_max_bytes 0 merges the whole case into one; a bad value is exit 78" {
+	ready_case 1
+	: >files.txt
+	file_records 100000 100000 400000
+	echo '{"archive":{"compact_max_bytes":"64M"}}' >"$RSO_HOME/config.json"
+	run -78 --separate-stderr rso-case compact RSO-2026-000001
+	[ "$stderr" = "rso-case: config.json: archive.compact_max_bytes: not a whole number" ]
+	echo '{"archive":{"compact_max_bytes":-1}}' >"$RSO_HOME/config.json"
+	run -78 rso-case compact RSO-2026-000001
+	[ "$(ls "$RSO_HOME/archives/RSO-2026-000001" | grep -c '\.age$')" -eq 4 ]
+	echo '{"archive":{"compact_max_bytes":0}}' >"$RSO_HOME/config.json"
+	run -0 rso-case compact RSO-2026-000001
+	[ "$output" = '{"case":"RSO-2026-000001","segment":"000001-000004.age"}' ]
+	records_read
+	# The default bound (16 MiB) takes these small segments into one too.
+	rm "$RSO_HOME/config.json"
+	file_records 1000 1000
+	run -0 rso-case compact RSO-2026-000001
+	[ "$output" = '{"case":"RSO-2026-000001","segment":"000001-000006.age"}' ]
+	run -0 rso-case verify
+}
+
+@test "rso-case compact: kill -9 during a bounded compaction, 10 times: verify passes, every record reads, a re-run finishes it" {
+	ready_case 1
+	: >files.txt
+	echo '{"archive":{"compact_max_bytes":1000000}}' >"$RSO_HOME/config.json"
+	# 40 segments of 256 KiB: long enough a merge for a kill to land in.
+	for i in $(seq 1 40); do file_records 262144; done
+	cp -a "$RSO_HOME" home.orig
+	for k in $(seq 1 10); do
+		rm -rf "$RSO_HOME" && cp -a home.orig "$RSO_HOME"
+		kill_at_random rso-case compact RSO-2026-000001
+		run -0 rso-case verify
+		records_read
+		run -0 rso-case compact RSO-2026-000001
+		run -0 rso-case verify
+		[ "${lines[1]}" = "verify: 14 segments, every record and opinion in one" ]
+		for f in "$RSO_HOME"/archives/RSO-2026-000001/*.age; do
+			[ "$(stat -c %s "$f")" -le 1000000 ]
+		done
+		run -0 find "$RSO_HOME/archives" -name '.seg-*'
+		assert_output ''
+	done
+	records_read
+}
+
 @test "rso-case compact: refusals" {
 	ready_case 1
 	rso-collect add --type lab RSO-2026-000001 "$DATA/roster.jsonl" >/dev/null

@@ -1,4 +1,4 @@
-/* rso-case compact: merge a case's archive segments into one. */
+/* rso-case compact: merge a case's archive segments into bounded ones. */
 /* SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 
@@ -16,7 +16,32 @@ struct compact {
 	struct rso_age_recipients *r;
 	struct rso_age_identities *ids;
 	struct rso_progress *bar;
+	long long max;		/* archive.compact_max_bytes */
 };
+
+/* The case's line: what was merged (several bounded segments: "segments"
+ * too), what was dropped, or that nothing changed. */
+static json_t *
+compact_line(const char *id, char **merged, size_t dropped)
+{
+	json_t *out, *all = json_array();
+	size_t n;
+
+	for (n = 0; merged != NULL && merged[n] != NULL; n++)
+		json_array_append_new(all, json_string(merged[n]));
+	/* "segment" as when there was one merged segment: the newest. */
+	out = json_pack("{s:s, s:s?}", "case", id, "segment",
+	    n > 0 ? merged[n - 1] : NULL);
+	if (n > 1)
+		json_object_set_new(out, "segments", all);
+	else
+		json_decref(all);
+	if (dropped > 0)
+		json_object_set_new(out, "dropped", json_integer(dropped));
+	if (n == 0 && dropped == 0)
+		json_object_set_new(out, "unchanged", json_true());
+	return out;
+}
 
 /*
  * One case, under its archive lock so no segment is added meanwhile: the
@@ -31,7 +56,7 @@ compact_one(const char *id, json_t *line, const char *where, void *ctx)
 	struct compact *c = ctx;
 	struct rso_state st;
 	struct rso_error e;
-	char *seg = NULL, **orphans = NULL;
+	char **merged = NULL, **orphans = NULL;
 	size_t segs, dropped = 0;
 	json_t *out;
 	int lock, rc;
@@ -47,7 +72,8 @@ compact_one(const char *id, json_t *line, const char *where, void *ctx)
 	}
 	if ((rc = rso_casearc_check(c->s, id, &segs, &orphans, NULL, &e)) == 0 &&
 	    (rc = rso_casearc_drop(c->s, id, orphans, &dropped, &e)) == 0)
-		rc = rso_casearc_compact(c->s, id, c->r, c->ids, &seg, &e);
+		rc = rso_casearc_compact(c->s, id, c->r, c->ids, c->max,
+		    &merged, &e);
 	rso_casearc_unlock(lock);
 	rso_seg_list_free(orphans);
 	rso_progress_add(c->bar, 1);
@@ -56,16 +82,13 @@ compact_one(const char *id, json_t *line, const char *where, void *ctx)
 		rc = 0;
 	else if (rc != 0) {
 		rso_warnx("%s: %s", id, e.msg);
+		rso_seg_list_free(merged);
 		return rc;
 	}
-	out = json_pack("{s:s, s:s?}", "case", id, "segment", seg);
-	if (dropped > 0)
-		json_object_set_new(out, "dropped", json_integer(dropped));
-	if (seg == NULL && dropped == 0)
-		json_object_set_new(out, "unchanged", json_true());
+	out = compact_line(id, merged, dropped);
 	rc = rso_jsonl_write(stdout, out);
 	json_decref(out);
-	free(seg);
+	rso_seg_list_free(merged);
 	return rc;
 }
 
@@ -94,7 +117,8 @@ case_compact(int argc, char **argv)
 		return rc;
 	}
 	c.s = rso_store_xopen();
-	if ((rc = rso_casearc_recipients(c.s, &c.r, &e)) != 0) {
+	if ((rc = rso_casearc_compact_max(c.s, &c.max, &e)) != 0 ||
+	    (rc = rso_casearc_recipients(c.s, &c.r, &e)) != 0) {
 		rso_warnx("%s", e.msg);
 	} else {
 		c.bar = rso_progress_start("compact", (uint64_t)argc);

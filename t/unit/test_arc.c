@@ -347,7 +347,7 @@ test_compact(void)
 	struct rso_seg_writer *w;
 	struct rso_seg_reader *rd;
 	struct rso_error e = { 0 };
-	char *name, out[4096], **list, *save = rso_xasprintf("%s/save", top);
+	char *name, out[4096], **list, **merged, *save = rso_xasprintf("%s/save", top);
 	const char *want = "case.json={\"v\":3};opinion/report.txt=fine;"
 	    "events.jsonl={\"seq\":1}\n;records/0001-scan.bin=[5242880];";
 
@@ -361,10 +361,10 @@ test_compact(void)
 	/* An interrupted writer's temp file must not matter. */
 	run("echo junk >%s/.seg-crashed", casedir, NULL, NULL);
 
-	ok(rso_seg_compact(casedir, recips, ids, NULL, NULL, &name, &e) == 0,
-	    "compact: merges");
-	is_str(name, "000001-000003.age", "compact: merged name covers 1..3");
-	free(name);
+	ok(rso_seg_compact(casedir, recips, ids, 0, NULL, NULL, &merged, &e) ==
+	    0 && merged[0] != NULL && merged[1] == NULL, "compact: merges");
+	is_str(merged[0], "000001-000003.age", "compact: merged name covers 1..3");
+	rso_seg_list_free(merged);
 	ok(rso_seg_list(casedir, &list, &e) == 0 && list[0] != NULL &&
 	    strcmp(list[0], "000001-000003.age") == 0 && list[1] == NULL,
 	    "compact: only the merged segment is live");
@@ -401,8 +401,9 @@ test_compact(void)
 		free(tmpdir);
 	}
 	/* Compacting again finishes the interrupted removal. */
-	ok(rso_seg_compact(casedir, recips, ids, NULL, NULL, &name, &e) == 0 && name == NULL,
-	    "compact: nothing more to merge");
+	ok(rso_seg_compact(casedir, recips, ids, 0, NULL, NULL, &merged, &e) ==
+	    0 && merged[0] == NULL, "compact: nothing more to merge");
+	rso_seg_list_free(merged);
 	is_int(count_files(casedir), 2, "compact: leftovers removed");
 	/* New segments continue after the merged range. */
 	w = rso_seg_create(casedir, recips, &e);
@@ -410,9 +411,10 @@ test_compact(void)
 	ok(rso_seg_commit(w, &name, &e) == 0 && strcmp(name, "000004.age") == 0,
 	    "compact: the next segment is 000004.age");
 	free(name);
-	ok(rso_seg_compact(casedir, recips, ids, NULL, NULL, &name, &e) == 0 &&
-	    strcmp(name, "000001-000004.age") == 0, "compact: merges again");
-	free(name);
+	ok(rso_seg_compact(casedir, recips, ids, 0, NULL, NULL, &merged, &e) ==
+	    0 && merged[0] != NULL && strcmp(merged[0], "000001-000004.age") ==
+	    0, "compact: merges again");
+	rso_seg_list_free(merged);
 	rd = rso_seg_open_case(casedir, ids, &e);
 	is_int(slurp(rd, out, sizeof(out), &e), 0, "compact: reads again");
 	is_str(out, "events.jsonl={\"seq\":2}\n;case.json={\"v\":3};"
