@@ -731,11 +731,17 @@ rso_report_specialists(struct rso_store *s, const struct rso_period *p,
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		memset(&rev, 0, sizeof(rev));
 		within = total = 0;
+		/*
+		 * CROSS JOIN: the period's deliveries first, each case's
+		 * opinions by their key; opinions has no index by specialist,
+		 * and a scan of it would cost the whole history, once per
+		 * specialist.
+		 */
 		cs = report_prep(s, "SELECT o.case_id, (SELECT max(at) FROM events"
 		    " WHERE case_id = o.case_id AND type = 'review.started' AND"
-		    " json_extract(data, '$.specialist') = ?3), d.at FROM opinions"
-		    " o JOIN (" FIRST_IN("opinion.delivered") ") d ON d.case_id ="
-		    " o.case_id WHERE o.specialist_id = ?3", p);
+		    " json_extract(data, '$.specialist') = ?3), d.at FROM (" FIRST_IN(
+		    "opinion.delivered") ") d CROSS JOIN opinions o ON o.case_id ="
+		    " d.case_id WHERE o.specialist_id = ?3", p);
 		sqlite3_bind_text(cs, 3, col(st, 0), -1, SQLITE_TRANSIENT);
 		while (sqlite3_step(cs) == SQLITE_ROW) {
 			total++;
