@@ -303,8 +303,10 @@ rso_report_monthly(struct rso_store *s, const struct rso_period *p,
 		    "last_year", n == 3 ? metric(&f[2], k, x) : json_null()));
 	rows = report_section(r, "status", "Cases by status now", "status,cases");
 	report_aside(r);
-	st = rso_store_prepare(s, "SELECT status, count(*) FROM cases GROUP BY"
-	    " status ORDER BY count(*) DESC, status");
+	/* Counted as cases change (migration 603): counting here is a walk
+	 * of every case there ever was. */
+	st = rso_store_prepare(s, "SELECT status, cases FROM case_status_counts"
+	    " WHERE cases > 0 ORDER BY cases DESC, status");
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(rows, json_pack("{s:s, s:I}", "status",
 		    col(st, 0), "cases", (json_int_t)sqlite3_column_int64(st, 1)));
