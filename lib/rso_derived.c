@@ -10,19 +10,19 @@
 #define col(st, i) rso_store_col((st), (i))
 
 /*
- * A table against its events: sql selects the first row where the two
- * differ, as case id and what to name; the message is "case ID: WHAT
- * does not follow from its events".
+ * A table against what it follows from: sql selects the first row where
+ * the two differ, as the two words fmt names them by, e.g. "case ID:
+ * WHAT does not follow from its events".
  */
 static int
-first_difference(struct rso_store *s, const char *sql, struct rso_error *e)
+first_difference(struct rso_store *s, const char *sql, const char *fmt,
+    struct rso_error *e)
 {
 	sqlite3_stmt *st = rso_store_prepare(s, sql);
 	int rc = sqlite3_step(st), frc = 0;
 
 	if (rc == SQLITE_ROW)
-		frc = rso_error_set(e, EX_DATAERR, "case %s: %s does not follow "
-		    "from its events", col(st, 0), col(st, 1));
+		frc = rso_error_set(e, EX_DATAERR, fmt, col(st, 0), col(st, 1));
 	if (rc == SQLITE_ROW)
 		rc = SQLITE_DONE;
 	return rso_store_walk_end(s, st, rc, frc, e);
@@ -117,15 +117,40 @@ static const char exports_sql[] =
     "   SELECT * FROM (SELECT * FROM x EXCEPT SELECT * FROM t))"
     " ORDER BY 1, 2 LIMIT 1";
 
+/*
+ * The cases by status as the reports read them (migration 603) against a
+ * count of the cases table, itself checked against the events before
+ * this.  A status at 0 is no difference; one below 0 is.
+ */
+static const char status_counts_sql[] =
+    "WITH k AS (SELECT status, cases FROM case_status_counts"
+    "  WHERE cases <> 0),"
+    " c AS (SELECT status, count(*) FROM cases GROUP BY status)"
+    " SELECT status, 'count' FROM"
+    "  (SELECT * FROM k EXCEPT SELECT * FROM c UNION"
+    "   SELECT * FROM (SELECT * FROM c EXCEPT SELECT * FROM k))"
+    " ORDER BY 1 LIMIT 1";
+
 int
 rso_derived_verify(struct rso_store *s, struct rso_error *e)
 {
-	static const char *const tables[] = { segments_sql, records_sql,
-	    opinions_sql, consents_sql, exports_sql, NULL };
-	int rc, i;
+	static const char by_case[] = "case %s: %s does not follow from its "
+	    "events";
+	static const struct {
+		const char *sql, *fmt;
+	} tables[] = {
+		{ segments_sql, by_case }, { records_sql, by_case },
+		{ opinions_sql, by_case }, { consents_sql, by_case },
+		{ exports_sql, by_case },
+		{ status_counts_sql, "status %s: %s does not follow from the "
+		    "cases" },
+	};
+	size_t i;
+	int rc;
 
-	for (i = 0; tables[i] != NULL; i++)
-		if ((rc = first_difference(s, tables[i], e)) != 0)
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		if ((rc = first_difference(s, tables[i].sql, tables[i].fmt,
+		    e)) != 0)
 			return rc;
 	return 0;
 }

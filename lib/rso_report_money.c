@@ -101,11 +101,16 @@ rso_report_audit(struct rso_store *s, const struct rso_period *p,
 	    " i.total, i.status FROM invoices i JOIN cases c ON c.id = i.case_id"
 	    " WHERE i.issued >= ?1 AND i.issued < ?2 ORDER BY i.number", inv,
 	    inv_m, x);
+	/*
+	 * In +t.id order: the period's transactions by ledger_tx_at, then
+	 * sorted.  Asked for in t.id order, SQLite reads every transaction
+	 * ever made in that order rather than sort a month's.
+	 */
 	money_rows(s, p, report_section(r, "payments", "Payments received",
 	    "payment,case,invoice,paid,amount,credit,method"), "SELECT"
 	    " y.processor_id, y.case_id, y.invoice, t.at, y.amount, y.credit,"
 	    " y.method FROM payments y JOIN ledger_tx t ON t.id = y.tx_id WHERE"
-	    " t.at >= ?1 AND t.at < ?2 ORDER BY t.id", pay, pay_m, x);
+	    " t.at >= ?1 AND t.at < ?2 ORDER BY +t.id", pay, pay_m, x);
 	money_rows(s, p, report_section(r, "refunds", "Refunds",
 	    "case,at,amount,reason"), "SELECT case_id, at, amount, reason FROM"
 	    " refunds WHERE at >= ?1 AND at < ?2 ORDER BY id", ref, ref_m, x);

@@ -18,10 +18,22 @@
 /* A column as text, "" for NULL. */
 #define col(st, i) rso_store_col((st), (i))
 
-/* First time each case had an event of type, within the period. */
+/*
+ * First time each case had an event of type, within the period: the
+ * cases with such an event in the period and none before it.  Grouping
+ * every event of the type ever recorded and keeping the groups whose
+ * min(at) falls in the period gives the same rows, but costs the whole
+ * history (4.8x the time over 5 times the events); this reads the
+ * period's events (events_type) and looks once per case for an earlier
+ * one (events_case_type), so the cost follows the period.  By time, not
+ * by seq, as before: an event backfilled with RSO_NOW may come later in
+ * the chain than one it precedes.
+ */
 #define FIRST_IN(type) \
-	"SELECT case_id, min(at) AS at FROM events WHERE type = '" type "'" \
-	" GROUP BY case_id HAVING min(at) >= ?1 AND min(at) < ?2"
+	"SELECT e.case_id AS case_id, min(e.at) AS at FROM events e WHERE" \
+	" e.type = '" type "' AND e.at >= ?1 AND e.at < ?2 AND NOT EXISTS" \
+	" (SELECT 1 FROM events f WHERE f.case_id = e.case_id AND f.type = '" \
+	type "' AND f.at < ?1) GROUP BY e.case_id"
 
 /*
  * Fees collected: every amount into cash in the period (payments and paid

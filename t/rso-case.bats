@@ -589,6 +589,13 @@ PY
 	    "case RSO-2026-000002: record 0001 does not follow from its events"
 	forged "update consents set providers = '[\"*\"]' where case_id = 'RSO-2026-000001'" \
 	    "case RSO-2026-000001: consent 1 does not follow from its events"
+	# The counts the monthly report reads, against the cases they count.
+	forged "update case_status_counts set cases = cases + 1 where status = 'ready'" \
+	    "status ready: count does not follow from the cases"
+	forged "insert into case_status_counts values ('closed', 3)" \
+	    "status closed: count does not follow from the cases"
+	forged "delete from case_status_counts" \
+	    "status ready: count does not follow from the cases"
 }
 
 @test "rso-case: list, show, log, verify and rso-report read a read-only copy, as a user who cannot write it" {

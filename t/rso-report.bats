@@ -203,6 +203,21 @@ all_reports() {
 	done
 }
 
+@test "rso-report: cases by status are the cases table's, counted as they change; an older store gains the counts" {
+	want=$(sqlite3 "$RSO_HOME/rso.db" "select status || ' ' || count(*) from cases group by status order by count(*) desc, status")
+	[ "$(wc -l <<<"$want")" -ge 2 ]
+	# Every case went through these, so each count rose and fell to 0.
+	[ "$(q "select count(*) from case_status_counts where cases = 0 and status in ('awaiting-consent', 'collecting', 'ready', 'assigned', 'in-review')")" = 5 ]
+	run -0 rso-report monthly --month 2026-06
+	[ "$(jq -r 'select(.section == "status") | "\(.status) \(.cases)"' <<<"$output")" = "$want" ]
+	# A store from before migration 603 counts its cases when it opens.
+	cp -r "$RSO_HOME" home2
+	sqlite3 home2/rso.db "drop trigger cases_count_insert; drop trigger cases_count_update; drop trigger cases_count_delete; drop table case_status_counts; delete from schema_migrations where id = 603"
+	RSO_HOME=$PWD/home2 run -0 rso-report monthly --month 2026-06
+	[ "$(jq -r 'select(.section == "status") | "\(.status) \(.cases)"' <<<"$output")" = "$want" ]
+	RSO_HOME=$PWD/home2 run -0 rso-case verify
+}
+
 @test "rso-report: audit ties to the ledger, and fails with 65 when it does not" {
 	run -0 rso-report audit --month 2026-06
 	[ "$(jq -sc '[.[] | select(.section == "totals") | .ties] | unique' <<<"$output")" = '["yes"]' ]
