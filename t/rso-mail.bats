@@ -101,7 +101,9 @@ rso-mail: stdin:2: RSO-2026-000001: no email address or fax gateway for this lin
 
 @test "rso-mail: nothing from a line is on a command line; one process a line" {
 	# A sendmail slow enough to be seen: every process's command line
-	# sampled meanwhile holds no value from the lines.
+	# sampled meanwhile holds no value from the lines.  The values are
+	# this test's own, so that another test suite running on the same
+	# machine (its command lines are sampled too) never matches them.
 	cat >sendmail <<'SH'
 #!/bin/sh
 echo "$$" >>pids
@@ -109,7 +111,7 @@ sleep 0.3
 cat >/dev/null
 SH
 	for n in 1 2 3; do
-		echo "{\"kind\":\"records-followup\",\"case\":\"RSO-2026-00000$n\",\"token\":\"REQ-SECRET$n\",\"attempt\":1,\"provider\":\"Test Clinic\",\"contact\":{\"email\":\"clinic$n@example.org\"},\"patient\":{\"name\":\"Test Secretname\",\"birth_date\":\"1961-03-01\"},\"what\":\"MRI\"}"
+		echo "{\"kind\":\"records-followup\",\"case\":\"RSO-2026-00000$n\",\"token\":\"REQ-SECRET$n\",\"attempt\":1,\"provider\":\"Test Clinic\",\"contact\":{\"email\":\"clinic$n@secret-mail.example\"},\"patient\":{\"name\":\"Test Secretname\",\"birth_date\":\"1903-07-29\"},\"what\":\"MRI\"}"
 	done >in.jsonl
 	rso-mail in.jsonl >out.jsonl &
 	pid=$!
@@ -120,7 +122,7 @@ SH
 	wait "$pid"
 	[ "$(wc -l <out.jsonl)" -eq 3 ]
 	grep -q 'sendmail -t -oi' cmdlines
-	run grep -E 'Secretname|1961-03-01|clinic[0-9]@|REQ-SECRET' cmdlines
+	run grep -E 'Secretname|1903-07-29|secret-mail|REQ-SECRET' cmdlines
 	assert_failure
 	# One sendmail a line, nothing else started per line.
 	[ "$(wc -l <pids)" -eq 3 ]

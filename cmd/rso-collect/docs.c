@@ -215,38 +215,3 @@ inbox_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 	v->it[v->n++] = *it;
 	return v == &a->now && a->now.n >= BATCH ? inbox_flush(ib, a, e) : 0;
 }
-
-/*
- * Until each format's reader is linked in, its content is filed as the
- * file it is (1: not taken).  A reader's own definition replaces these.
- */
-__attribute__((weak)) int
-cda_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
-    const char *buf, size_t n, struct rso_error *e)
-{
-	(void)ib, (void)a, (void)it, (void)buf, (void)n, (void)e;
-	return 1;
-}
-
-__attribute__((weak)) int
-bundle_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
-    const char *buf, size_t n, struct rso_error *e)
-{
-	(void)ib, (void)a, (void)it, (void)buf, (void)n, (void)e;
-	return 1;
-}
-
-__attribute__((weak)) int
-hl7_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
-    const char *buf, size_t n, struct rso_error *e)
-{
-	(void)ib, (void)a, (void)it, (void)buf, (void)n, (void)e;
-	return 1;
-}
-
-__attribute__((weak)) int
-xdm_gather(struct inbox *ib, int fd, struct arrival *a, struct rso_error *e)
-{
-	(void)ib, (void)fd, (void)a, (void)e;
-	return 1;
-}

@@ -56,9 +56,8 @@ push_item(struct inbox *ib, struct arrival *a, int fd, const char *where,
 	return docs_take(ib, a, &it, e);
 }
 
-/* A member not filed but accounted for: name, size and SHA-256. */
-static void
-furnish(struct arrival *a, const char *name, long long size,
+void
+inbox_furnish(struct arrival *a, const char *name, long long size,
     const char *sha256)
 {
 	if (a->furniture == NULL)
@@ -204,7 +203,7 @@ gather_archive(struct inbox *ib, int fd, struct arrival *a,
 			break;
 		}
 		if (out < 0)
-			furnish(a, path, size, sha256);
+			inbox_furnish(a, path, size, sha256);
 		else
 			rc = push_item(ib, a, out, where, e);
 	}
@@ -231,7 +230,7 @@ furnish_fd(struct arrival *a, int fd, const char *path, const char *where,
 	close(fd);
 	/* The name inside the entry, not the entry's own name. */
 	path = strchr(path, '/');
-	furnish(a, path ? path + 1 : "", size, sha256);
+	inbox_furnish(a, path ? path + 1 : "", size, sha256);
 	return 0;
 }
 

@@ -90,6 +90,11 @@ int inbox_flush(struct inbox *ib, struct arrival *a, struct rso_error *e);
 /* Let go of the items' descriptors; the list is empty after. */
 void items_release(struct items *v);
 
+/* A member not filed but accounted for (media furniture): its name,
+ * size and SHA-256, for the case's records.furniture event. */
+void inbox_furnish(struct arrival *a, const char *name, long long size,
+    const char *sha256);
+
 /* Remember a file of the entry, to remove once the entry is filed. */
 void inbox_add_file(struct arrival *a, const char *path,
     const struct stat *st);

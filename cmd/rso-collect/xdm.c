@@ -291,17 +291,6 @@ check_entries(struct xdm *x, struct rso_error *e)
 	return 0;
 }
 
-/* A member not filed but accounted for, as gather.c's furniture is. */
-static void
-furnish(struct arrival *a, const char *name, long long size,
-    const char *sha256)
-{
-	if (a->furniture == NULL)
-		a->furniture = json_array();
-	json_array_append_new(a->furniture, json_pack("{s:s, s:I, s:s}",
-	    "name", name, "size", (json_int_t)size, "sha256", sha256));
-}
-
 /* Furniture: the media's own pages and what share/media-furniture names. */
 static int
 is_furniture(struct inbox *ib, const char *path)
@@ -331,7 +320,7 @@ hash_furniture(struct archive *ar, struct arrival *a, const char *path,
 	free(buf);
 	if (n < 0)
 		return zip_damaged(k, e);
-	furnish(a, path, size, sha256);
+	inbox_furnish(a, path, size, sha256);
 	return 0;
 }
 
