@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "docs.h"
 #include "rso_cda.h"
@@ -38,7 +37,8 @@ render_view(const struct filing_item *it, const char *buf, size_t n,
  * the original is, so the records list the document first.  The item
  * belongs to the arrival once taken (a full batch is filed and its
  * descriptors closed), so what the view needs of it is kept first: its
- * description, its name, and the source it is watched through.
+ * description, its name, and the source it is watched through (kept
+ * open by the arrival, as every part read out of a file is).
  */
 static int
 take_both(struct inbox *ib, struct arrival *a, struct filing_item *it,
@@ -52,7 +52,7 @@ take_both(struct inbox *ib, struct arrival *a, struct filing_item *it,
 	*copy = *it->doc;
 	snprintf(where, sizeof(where), "%.*s: view",
 	    (int)(sizeof(where) - sizeof(": view")), it->where);
-	if ((src.watch_fd = dup(it->watch_fd)) < 0) {
+	if ((src.watch_fd = docs_keep_source(a, it)) < 0) {
 		free(copy);
 		filing_release(it);
 		return rso_error_set(e, EX_OSERR, "%s: cda: view: out of "
@@ -66,7 +66,6 @@ take_both(struct inbox *ib, struct arrival *a, struct filing_item *it,
 		    e);
 	else
 		free(copy);
-	close(src.watch_fd);
 	return rc;
 }
 

@@ -122,13 +122,8 @@ docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 	return rc;
 }
 
-/*
- * The descriptor a part read out of src is watched through: src's own
- * file, kept open by the arrival until it is filed (src itself may be
- * released first), once per file.
- */
-static int
-keep_source(struct arrival *a, const struct filing_item *src)
+int
+docs_keep_source(struct arrival *a, const struct filing_item *src)
 {
 	struct stat st;
 	int fd;
@@ -154,7 +149,7 @@ docs_add(struct inbox *ib, struct arrival *a, const struct filing_item *src,
 	struct filing_item it;
 	int fd, watch, rc;
 
-	if ((watch = keep_source(a, src)) < 0 || (fd = drop_spool(&ib->d)) < 0) {
+	if ((watch = docs_keep_source(a, src)) < 0 || (fd = drop_spool(&ib->d)) < 0) {
 		free(doc);
 		return rso_error_set(e, EX_CANTCREAT, "%s: %s", ib->dir,
 		    strerror(errno));

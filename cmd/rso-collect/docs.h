@@ -64,6 +64,14 @@ int docs_add(struct inbox *ib, struct arrival *a, const struct filing_item *src,
     const char *where, struct rso_error *e);
 
 /*
+ * The descriptor a part read out of src is watched through: src's own
+ * file, kept open by the arrival until the entry is done (src itself may
+ * be filed and released first), once per file.  -1 (errno) when it
+ * cannot be kept.
+ */
+int docs_keep_source(struct arrival *a, const struct filing_item *src);
+
+/*
  * The whole of an item's content into *buf (NUL-terminated, *n bytes),
  * when it is no larger than the inbox's document limit: 0, 1 when it is
  * larger (not read), or EX_IOERR with e filled.  Free *buf.

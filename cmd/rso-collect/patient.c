@@ -157,7 +157,11 @@ filing_check_patients(struct rso_store *s, const char *id,
 			 * the file it is: its case was named for it. */
 			continue;
 		}
-		it[i].held = known_id(s, &p, id) ? NULL : mismatch(&p, name, bd);
+		/* The identifier lookup only for a patient the name and birth
+		 * date do not make the case's: most documents never need it. */
+		it[i].held = mismatch(&p, name, bd);
+		if (it[i].held != NULL && known_id(s, &p, id))
+			it[i].held = NULL;
 	}
 	json_decref(c);
 }
