@@ -497,9 +497,11 @@ usage: rso-case survey --score 0-10 [--comment text] [case ...]" ]
 	head -c 200 saved.age >"$a"
 	run -65 --separate-stderr rso-case verify
 	[ "$stderr" = "rso-case: RSO-2026-000001: segment 000001.age: size does not match the store (truncated or replaced)" ]
-	# One byte altered.
+	# One byte altered: its bits inverted, never the byte it was (writing
+	# an 'X' there was no change when the ciphertext had one, 1 run in 256).
 	cp saved.age "$a"
-	printf 'X' | dd of="$a" bs=1 seek=300 conv=notrunc status=none
+	python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(300); b = f.read(1)[0]; f.seek(300); f.write(bytes([b ^ 0xFF]))' "$a"
+	! cmp -s saved.age "$a"
 	run -65 --separate-stderr rso-case verify
 	[ "$stderr" = "rso-case: RSO-2026-000001: segment 000001.age: SHA-256 does not match the store (altered or swapped)" ]
 	cp saved.age "$a"
