@@ -111,7 +111,7 @@ rso_case_create(struct rso_store *s, const json_t *req, const char *req_hash,
 	free(canon);
 	if (rc != SQLITE_DONE)
 		return rso_store_sqlerr(s, rc, e);
-	if ((rc = rso_search_index(s, id, req, e)) != 0)
+	if ((rc = rso_search_index(s, id, req, 1, e)) != 0)
 		return rc;
 	return rso_event_append(s, id, "case.created", req, NULL, e);
 }
@@ -241,7 +241,7 @@ rso_case_amend(struct rso_store *s, const char *id, const json_t *req,
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	free(canon);
-	rc = rc == SQLITE_DONE ? rso_search_index(s, id, req, e) :
+	rc = rc == SQLITE_DONE ? rso_search_index(s, id, req, 0, e) :
 	    rso_store_sqlerr(s, rc, e);
 	if (rc != 0) {
 		json_decref(changed);

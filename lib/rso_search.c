@@ -135,7 +135,7 @@ rso_search_register(sqlite3 *db)
 
 int
 rso_search_index(struct rso_store *s, const char *id, const json_t *req,
-    struct rso_error *e)
+    int fresh, struct rso_error *e)
 {
 	/*
 	 * The keys are made here from the request the caller has, not by
@@ -151,10 +151,15 @@ rso_search_index(struct rso_store *s, const char *id, const json_t *req,
 	size_t i;
 	int rc;
 
-	st = rso_store_cached(s, del);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	rso_store_done(st);
+	/* A new case has no keys yet (they name it), so none to delete. */
+	if (fresh) {
+		rc = SQLITE_DONE;
+	} else {
+		st = rso_store_cached(s, del);
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		rso_store_done(st);
+	}
 	json_array_foreach(keys, i, k) {
 		if (rc != SQLITE_DONE)
 			break;

@@ -19,10 +19,11 @@
 
 /*
  * Rebuild case id's keys from req, the request just stored for it, inside
- * the caller's transaction.  Returns 0 or a store status.
+ * the caller's transaction; fresh: the case was created in it, so it has
+ * no keys to remove.  Returns 0 or a store status.
  */
 int rso_search_index(struct rso_store *s, const char *id, const json_t *req,
-    struct rso_error *e);
+    int fresh, struct rso_error *e);
 
 /* Search terms, parsed; opaque. */
 struct rso_search;
