@@ -132,7 +132,7 @@ demo:
 	@RSO_BUILD=$(O) scripts/demo
 
 bench:
-	@scripts/bootstrap --test
+	@scripts/bootstrap --test --bench
 	@$(SUBMAKE) all bench-bins
 	@RSO_BUILD=$(O) bench/run
 

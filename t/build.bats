@@ -121,3 +121,14 @@ SH
 	run -0 --separate-stderr boot/scripts/bootstrap --help
 	assert_line --index 0 "usage: scripts/bootstrap          what building and running need (make demo)"
 }
+
+@test "bootstrap: --bench adds the reference tools make bench times, and nothing else" {
+	fake_packaging
+	printf 'rsync\nchromium\n' >absent
+	run -0 --separate-stderr boot/scripts/bootstrap --bench
+	assert_equal "$stderr" "bootstrap: installing from Debian's archive (apt-get): rsync"
+	run -0 --separate-stderr boot/scripts/bootstrap
+	assert_equal "$stderr" ""
+	run -64 --separate-stderr boot/scripts/bootstrap --bnech
+	assert_equal "$stderr" "bootstrap: unknown option: --bnech"
+}
