@@ -122,19 +122,14 @@ report_downstream_get(struct rso_store *s, const struct rso_period *p,
 static const char *const outcome_names[4] = { "confirmed",
     "diagnosis-changed", "treatment-changed", "more-tests" };
 
-static int64_t
-request_time_secs(struct rso_store *s, const char *id, const char *at)
-{
-	sqlite3_stmt *st = rso_store_prepare(s, "SELECT coalesce(received,"
-	    " created) FROM cases WHERE id = ?");
-	int64_t v = -1;
-
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = report_secs_between(col(st, 0), at);
-	sqlite3_finalize(st);
-	return v;
-}
+/*
+ * The cases whose first event of a type fell in the period, each with
+ * when it was asked for (received, else created): one statement, not a
+ * lookup per case.
+ */
+#define FIRST_IN_ASKED(type) \
+	"SELECT d.case_id, d.at, coalesce(c.received, c.created) FROM (" \
+	FIRST_IN(type) ") d JOIN cases c ON c.id = d.case_id"
 
 int
 report_figures_get(struct rso_store *s, const struct rso_period *p,
@@ -150,19 +145,19 @@ report_figures_get(struct rso_store *s, const struct rso_period *p,
 	    " created >= ?1 AND created < ?2", p);
 	f->consented = report_count(s, "SELECT count(*) FROM (" FIRST_IN(
 	    "consent.recorded") ")", p);
-	f->ready = report_count(s, "SELECT count(*) FROM (" FIRST_IN(
-	    "records.complete") ")", p);
 	f->read = report_count(s, "SELECT count(*) FROM (" FIRST_IN(
 	    "opinion.acknowledged") ")", p);
 	f->answered = report_count(s, ANSWERED_SQL, p);
 	f->cancelled = report_count(s, "SELECT count(*) FROM events WHERE type ="
 	    " 'case.cancelled' AND at >= ?1 AND at < ?2", p);
-	st = report_prep(s, FIRST_IN("records.complete"), p);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		if ((v = request_time_secs(s, col(st, 0), col(st, 1))) >= 0)
+	st = report_prep(s, FIRST_IN_ASKED("records.complete"), p);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		f->ready++;
+		if ((v = report_secs_between(col(st, 2), col(st, 1))) >= 0)
 			vec_push(&f->to_ready, v);
+	}
 	sqlite3_finalize(st);
-	st = report_prep(s, FIRST_IN("opinion.delivered"), p);
+	st = report_prep(s, FIRST_IN_ASKED("opinion.delivered"), p);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		f->delivered++;
 		if ((rc = rso_sla_case(s, col(st, 0), &sla, e)) != 0)
@@ -174,7 +169,7 @@ report_figures_get(struct rso_store *s, const struct rso_period *p,
 			else
 				f->breaches++;
 		}
-		if ((v = request_time_secs(s, col(st, 0), col(st, 1))) >= 0)
+		if ((v = report_secs_between(col(st, 2), col(st, 1))) >= 0)
 			vec_push(&f->to_delivered, v);
 	}
 	sqlite3_finalize(st);
@@ -343,10 +338,12 @@ rso_report_monthly(struct rso_store *s, const struct rso_period *p,
 static const char *
 slowest_stage(struct rso_store *s, const char *id, const struct rso_sla *sla)
 {
-	sqlite3_stmt *st = rso_store_prepare(s, "SELECT (SELECT max(at) FROM"
+	/* Kept prepared: asked of every case a period delivered. */
+	static const char sql[] = "SELECT (SELECT max(at) FROM"
 	    " events WHERE case_id = ?1 AND type = 'case.assigned'), (SELECT"
 	    " max(at) FROM events WHERE case_id = ?1 AND type ="
-	    " 'review.started')");
+	    " 'review.started')";
+	sqlite3_stmt *st = rso_store_cached(s, sql);
 	rso_time_t ta = 0, tr = 0;
 	int64_t wait, accept, review;
 
@@ -355,7 +352,7 @@ slowest_stage(struct rso_store *s, const char *id, const struct rso_sla *sla)
 		rso_time_parse(col(st, 0), &ta);
 		rso_time_parse(col(st, 1), &tr);
 	}
-	sqlite3_finalize(st);
+	rso_store_done(st);
 	if (!ta || !tr)
 		return "review";
 	wait = ta - sla->ready;

@@ -36,9 +36,11 @@ int
 rso_sla_case(struct rso_store *s, const char *id, struct rso_sla *out,
     struct rso_error *e)
 {
-	sqlite3_stmt *st = rso_store_prepare(s, "SELECT type, at FROM events"
+	/* Kept prepared: a report asks this of every case it counts. */
+	static const char sql[] = "SELECT type, at FROM events"
 	    " WHERE case_id = ? AND type IN ('records.complete', 'case.held',"
-	    " 'case.resumed', 'opinion.delivered') ORDER BY seq");
+	    " 'case.resumed', 'opinion.delivered') ORDER BY seq";
+	sqlite3_stmt *st = rso_store_cached(s, sql);
 	const char *type, *at;
 	rso_time_t t, hold_start = 0;
 	int rc;
@@ -66,7 +68,7 @@ rso_sla_case(struct rso_store *s, const char *id, struct rso_sla *out,
 			out->delivered = t;
 		}
 	}
-	sqlite3_finalize(st);
+	rso_store_done(st);
 	if (rc != SQLITE_DONE)
 		return rso_store_sqlerr(s, rc, e);
 	/* Still on hold: the clock has stood still since the hold began. */
