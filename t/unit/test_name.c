@@ -1,6 +1,10 @@
 /* Unit tests for rso_name: names as DICOM stores them against names as
  * people write them.  Synthetic names only. */
 /* SPDX-License-Identifier: ISC */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rso_fold.h"
 #include "rso_name.h"
 #include "tap.h"
 
@@ -77,12 +81,45 @@ test_split(void)
 	}
 }
 
+/*
+ * ASCII takes rso_fold's short way (lower case only) and anything else
+ * the long one (case fold, NFKD, accents and strokes away): every ASCII
+ * byte must fold the same both ways.  A trailing "é" sends the same
+ * text the long way and folds to a trailing "e".
+ */
+static void
+test_fold_ascii(void)
+{
+	char ascii[128], longway[132], want[130];
+	char *a, *l;
+	int i;
+
+	for (i = 1; i < 128; i++)
+		ascii[i - 1] = (char)i;
+	ascii[127] = '\0';
+	snprintf(longway, sizeof(longway), "%s\xc3\xa9", ascii);
+	a = rso_fold(ascii, strlen(ascii));
+	l = rso_fold(longway, strlen(longway));
+	snprintf(want, sizeof(want), "%se", a ? a : "");
+	ok(a && l && strlen(a) == 127, "ASCII folds to as many bytes");
+	is_str(l ? l : "", want, "every ASCII byte folds the same either way");
+	free(a);
+	free(l);
+	a = rso_fold("Ada TESTPERSON-O'Neil 42", 24);
+	is_str(a ? a : "", "ada testperson-o'neil 42", "ASCII: lower case only");
+	free(a);
+	a = rso_fold("Ren\xc3\xa9 M\xc3\xbcLLER \xc5\x81ukasz", 21);
+	is_str(a ? a : "", "rene muller lukasz", "Latin: accents and strokes go");
+	free(a);
+}
+
 int
 main(void)
 {
 	size_t i;
 
 	test_split();
+	test_fold_ascii();
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		is_int(rso_name_match(cases[i].pn, cases[i].written),
