@@ -66,26 +66,35 @@ static const char records_sql[] =
     "  printf('records/%04d-', item)"
     " ORDER BY 1, 2 LIMIT 1";
 
-/* Each role's opinion as its last opinion.recorded has it. */
+/*
+ * Each role's opinion as its last opinion.recorded has it; the segment
+ * only where the event names one.  The event's values are cast to the
+ * table's TEXT so that a set difference compares them as the table
+ * holds them.
+ */
 static const char opinions_sql[] =
     "WITH o AS (SELECT case_id, data, max(seq) FROM events"
     "  WHERE type = 'opinion.recorded'"
-    "  GROUP BY case_id, json_extract(data, '$.role'))"
-    " SELECT coalesce(p.case_id, o.case_id), 'opinion ' ||"
-    "  coalesce(p.role, json_extract(o.data, '$.role'))"
-    " FROM opinions p FULL JOIN o ON p.case_id = o.case_id AND"
-    "  p.role = json_extract(o.data, '$.role')"
-    " WHERE p.role IS NULL OR o.case_id IS NULL OR"
-    "  p.specialist_id IS NOT json_extract(o.data, '$.specialist') OR"
-    "  p.outcome IS NOT json_extract(o.data, '$.outcome') OR"
-    "  p.impact IS NOT json_extract(o.data, '$.impact') OR"
-    "  p.icd10 IS NOT json_extract(o.data, '$.icd10') OR"
-    "  p.name IS NOT json_extract(o.data, '$.name') OR"
-    "  p.media_type IS NOT json_extract(o.data, '$.media_type') OR"
-    "  p.sha256 IS NOT json_extract(o.data, '$.sha256') OR"
-    "  p.size IS NOT json_extract(o.data, '$.size') OR"
-    "  (json_type(o.data, '$.segment') IS NOT NULL AND"
-    "   p.segment IS NOT json_extract(o.data, '$.segment'))"
+    "  GROUP BY case_id, json_extract(data, '$.role')),"
+    " b AS (SELECT case_id, CAST(json_extract(data, '$.role') AS TEXT) role,"
+    "  CAST(json_extract(data, '$.specialist') AS TEXT) specialist_id,"
+    "  CAST(json_extract(data, '$.outcome') AS TEXT) outcome,"
+    "  CAST(json_extract(data, '$.impact') AS TEXT) impact,"
+    "  CAST(json_extract(data, '$.icd10') AS TEXT) icd10,"
+    "  CAST(json_extract(data, '$.name') AS TEXT) name,"
+    "  CAST(json_extract(data, '$.media_type') AS TEXT) media_type,"
+    "  CAST(json_extract(data, '$.sha256') AS TEXT) sha256,"
+    "  json_extract(data, '$.size') size FROM o),"
+    " g AS (SELECT case_id, role, specialist_id, outcome, impact, icd10,"
+    "  name, media_type, sha256, size FROM opinions),"
+    " s AS (SELECT case_id, CAST(json_extract(data, '$.role') AS TEXT) role,"
+    "  CAST(json_extract(data, '$.segment') AS TEXT) segment FROM o"
+    "  WHERE json_type(data, '$.segment') IS NOT NULL)"
+    " SELECT case_id, 'opinion ' || coalesce(role, 'without a role') FROM"
+    "  (SELECT case_id, role FROM (SELECT * FROM g EXCEPT SELECT * FROM b)"
+    "   UNION SELECT case_id, role FROM (SELECT * FROM b EXCEPT SELECT * FROM g)"
+    "   UNION SELECT case_id, role FROM (SELECT * FROM s EXCEPT"
+    "    SELECT case_id, role, segment FROM opinions))"
     " ORDER BY 1, 2 LIMIT 1";
 
 /* Each consent as the event it names has it. */

@@ -1067,9 +1067,22 @@ $PWD/test-ehr|1"
 	name=$(jq -r .name <<<"$output")
 	run -0 rso-case verify
 	cp "$RSO_HOME/rso.db" saved.db
-	sqlite3 "$RSO_HOME/rso.db" "update opinions set outcome = 'confirmed'"
-	run -65 --separate-stderr rso-case verify
-	[ "$stderr" = "rso-case: case RSO-2026-000001: opinion primary does not follow from its events" ]
+	for forge in "update opinions set outcome = 'confirmed'" \
+	    "update opinions set specialist_id = 'sp-forged'" \
+	    "update opinions set size = size + 1" \
+	    "update opinions set segment = '000009.age'" \
+	    "delete from opinions" \
+	    "insert into opinions select case_id, 'second', specialist_id, outcome, impact, icd10, name, segment, media_type, sha256, size, recorded from opinions"; do
+		cp saved.db "$RSO_HOME/rso.db"
+		sqlite3 "$RSO_HOME/rso.db" "$forge"
+		run -65 --separate-stderr rso-case verify
+		case $forge in
+		*"'second'"*) want="opinion second" ;;
+		*) want="opinion primary" ;;
+		esac
+		[ "$stderr" = "rso-case: case RSO-2026-000001: $want does not follow from its events" ] ||
+		    { echo "$forge: $stderr" >&2; return 1; }
+	done
 	cp saved.db "$RSO_HOME/rso.db"
 	sqlite3 "$RSO_HOME/rso.db" "delete from exports"
 	run -65 --separate-stderr rso-case verify
