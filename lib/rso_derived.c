@@ -97,7 +97,11 @@ static const char opinions_sql[] =
     "    SELECT case_id, role, segment FROM opinions))"
     " ORDER BY 1, 2 LIMIT 1";
 
-/* Each consent as the event it names has it. */
+/*
+ * Each consent as the event it names has it, and each consent event with
+ * its row (NOT IN: a look-up per event in a list built once; consents
+ * have no index by event).
+ */
 static const char consents_sql[] =
     "SELECT c.case_id, 'consent ' || c.id FROM consents c"
     " LEFT JOIN events e ON e.seq = c.event_seq"
@@ -107,9 +111,9 @@ static const char consents_sql[] =
     "  c.expires IS NOT json_extract(e.data, '$.expires') OR"
     "  c.signed_by IS NOT json_extract(e.data, '$.signed_by') OR"
     "  c.signed IS NOT json_extract(e.data, '$.signed')"
-    " UNION ALL SELECT case_id, 'consent event ' || seq FROM events e"
-    "  WHERE type = 'consent.recorded' AND NOT EXISTS (SELECT 1 FROM"
-    "  consents WHERE event_seq = e.seq)"
+    " UNION ALL SELECT case_id, 'consent event ' || seq FROM events"
+    "  WHERE type = 'consent.recorded' AND seq NOT IN"
+    "  (SELECT event_seq FROM consents)"
     " ORDER BY 1, 2 LIMIT 1";
 
 /* Each export as its last case.exported has it. */

@@ -591,6 +591,9 @@ PY
 	    "case RSO-2026-000002: record 0001 does not follow from its events"
 	forged "update consents set providers = '[\"*\"]' where case_id = 'RSO-2026-000001'" \
 	    "case RSO-2026-000001: consent 1 does not follow from its events"
+	seq=$(sqlite3 pristine/rso.db "select event_seq from consents where case_id = 'RSO-2026-000002'")
+	forged "delete from consents where case_id = 'RSO-2026-000002'" \
+	    "case RSO-2026-000002: consent event $seq does not follow from its events"
 	# The counts the monthly report reads, against the cases they count.
 	forged "update case_status_counts set cases = cases + 1 where status = 'ready'" \
 	    "status ready: count does not follow from the cases"
