@@ -626,11 +626,16 @@ int
 rso_casearc_check_all(struct rso_store *s, size_t *segments,
     size_t *orphans, size_t *unrecorded, struct rso_error *e)
 {
-	/* Only cases with something to check: a record or opinion the store
-	 * names, or a folder; most cases of a large store have neither. */
-	sqlite3_stmt *st = rso_store_prepare(s, "SELECT id, EXISTS (SELECT 1"
-	    " FROM records WHERE case_id = id) OR EXISTS (SELECT 1 FROM"
-	    " opinions WHERE case_id = id) FROM cases ORDER BY id");
+	/*
+	 * Only cases with something to check: a record or opinion the store
+	 * names, or a folder; most cases of a large store have neither.  The
+	 * case's id is named c.id: records has an id of its own, and a bare
+	 * "id" there meant the record's, so a case whose records' folder was
+	 * gone (and had no opinion) was never looked at.
+	 */
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT c.id, EXISTS (SELECT 1"
+	    " FROM records r WHERE r.case_id = c.id) OR EXISTS (SELECT 1 FROM"
+	    " opinions o WHERE o.case_id = c.id) FROM cases c ORDER BY c.id");
 	json_t *folders = case_folders(s);
 	char id[RSO_CASE_IDLEN], **o;
 	struct rso_error why;

@@ -506,6 +506,13 @@ usage: rso-case survey --score 0-10 [--comment text] [case ...]" ]
 	[ "$stderr" = "rso-case: RSO-2026-000001: segment 000001.age: SHA-256 does not match the store (altered or swapped)" ]
 	cp saved.age "$a"
 	run -0 rso-case verify
+	# The case's whole folder gone: its records name segments that are not
+	# there (a case with records and no opinion was once never looked at).
+	mv "$RSO_HOME/archives/RSO-2026-000002" gone
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: RSO-2026-000002: item 0001: segment 000001.age is gone" ]
+	mv gone "$RSO_HOME/archives/RSO-2026-000002"
+	run -0 rso-case verify
 }
 
 # Make the store what rso before migration 310 wrote: no segments rows,
