@@ -140,7 +140,8 @@ bench-bins: $(BENCH_BINS)
 
 lint:
 	mandoc -Tlint -Wwarning $(MANS)
-	shellcheck -s sh scripts/bootstrap scripts/check scripts/demo scripts/rso-storescp-handoff
+	shellcheck -s sh scripts/bootstrap scripts/check scripts/demo scripts/rso-storescp-handoff \
+	    bench/run bench/report-store bench/*.sh
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \

@@ -27,5 +27,5 @@ mb=$(du -sm "$t/drop" | cut -f1)
 /usr/bin/time -f '%e %M' -o "$t/ti" sh -c \
     "rso-collect inbox --settle 0 '$t/drop' >/dev/null && sync"
 read -r rs rk <"$t/ti"
-read -r ss sk <"$t/tr"
+read -r ss _ <"$t/tr"
 printf 'inbox of %d DICOM files (%s MB)\t%s\ttar | age -r\t%s\t%s\n' "$n" "$mb" "$rs" "$ss" "$rk"

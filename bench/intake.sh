@@ -23,5 +23,5 @@ RSO_HOME="$t/intake-home" rso-case init -q
     "sqlite3 '$t/ref.db' 'PRAGMA journal_mode=WAL' 'CREATE TABLE r(j TEXT)' \
     \".import --csv --skip 0 '$t/req.tsv' r\" >/dev/null"
 read -r rs rk <"$t/ti"
-read -r ss sk <"$t/ts"
+read -r ss _ <"$t/ts"
 printf 'intake of %d requests\t%s\tsqlite3 .import\t%s\t%s\n' "$n" "$rs" "$ss" "$rk"

@@ -45,5 +45,5 @@ store "$n"
 file_study 1 t1
 file_study "$n" tn
 read -r rs rk <"$t/tn"
-read -r ss sk <"$t/t1"
+read -r ss _ <"$t/t1"
 printf 'match a study, %d open cases\t%s\tthe same, 1 open case\t%s\t%s\n' "$n" "$rs" "$ss" "$rk"

@@ -50,5 +50,5 @@ mb=$((n * kib / 1024))
     "rso-collect inbox --settle 0 '$t/xdm-drop' >/dev/null && sync"
 test -z "$(ls "$t/xdm-drop")" || { echo "xdm.sh: the zip was not filed" >&2; exit 1; }
 read -r rs rk <"$t/ti"
-read -r ss sk <"$t/tr"
+read -r ss _ <"$t/tr"
 printf 'inbox of an XDM zip of %d documents (%s MB)\t%s\tunzip, xmllint, sha1sum\t%s\t%s\n' "$n" "$mb" "$rs" "$ss" "$rk"
