@@ -26,8 +26,8 @@ awk -v n="$cases" 'BEGIN {
 }' | rso-intake >/dev/null
 rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-01-01 >/dev/null
 
-# file N: N segments of four 512 KiB instances each.
-file() {
+# file_segments N: N segments of four 512 KiB instances each.
+file_segments() {
 	mkdir -p "$t/backup-in"
 	i=0
 	while test "$i" -lt "$1"; do
@@ -55,14 +55,14 @@ rsync_copy() {
 	cat "$t/rt"
 }
 
-file $((mib / 2))
+file_segments $((mib / 2))
 segs=$(find "$RSO_HOME/archives" -name '*.age' | wc -l)
 read -r s1 k1 c1 <<EOF
 $(backup)
 EOF
 r1=$(rsync_copy)
 
-file "$more" &
+file_segments "$more" &
 writer=$!
 read -r s2 k2 c2 <<EOF
 $(backup)
