@@ -146,8 +146,62 @@ seg_cmp(const void *a, const void *b)
 }
 
 /*
+ * Open a case folder to list it, never through a symbolic link: the
+ * folders are ours, and a link in place of one is not.  NULL with e
+ * filled (EX_NOINPUT when there is none).
+ */
+static DIR *
+casedir_open(const char *casedir, struct rso_error *e)
+{
+	struct stat st;
+	DIR *dir;
+	int fd;
+
+	fd = open(casedir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) &&
+	    lstat(casedir, &st) == 0) {
+		rso_error_set(e, EX_DATAERR, "%s: %s, not a folder", casedir,
+		    rso_file_kind(st.st_mode));
+		return NULL;
+	}
+	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+		rso_error_set(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
+		    "%s: %s", casedir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	return dir;
+}
+
+/* A segment's name on something that is not a file: 0, or EX_DATAERR. */
+static int
+seg_not_file(DIR *dir, const char *casedir, const struct dirent *d,
+    struct rso_error *e)
+{
+	struct stat st;
+
+	if (d->d_type == DT_REG)
+		return 0;
+	if (d->d_type == DT_UNKNOWN) {
+		if (fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			return rso_error_set(e, EX_IOERR, "%s: %s: %s", casedir,
+			    d->d_name, strerror(errno));
+		if (S_ISREG(st.st_mode))
+			return 0;
+	} else
+		st.st_mode = DTTOIF(d->d_type);
+	return rso_error_set(e, EX_DATAERR, "%s: %s is %s, not a segment",
+	    casedir, d->d_name, S_ISDIR(st.st_mode) ? "a folder" :
+	    rso_file_kind(st.st_mode));
+}
+
+/*
  * Every segment file of casedir, sorted, with live[i] set for those not
- * replaced by a wider one; *max is the highest number used.
+ * replaced by a wider one; *max is the highest number used.  A segment's
+ * name on anything but a regular file is an error (EX_DATAERR): it was
+ * not made here, and must be neither read, counted nor removed.
  */
 static int
 seg_scan(const char *casedir, struct seg **segs, size_t *n, int **live,
@@ -161,12 +215,18 @@ seg_scan(const char *casedir, struct seg **segs, size_t *n, int **live,
 
 	*n = 0;
 	*max = 0;
-	if ((dir = opendir(casedir)) == NULL)
-		return rso_error_set(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
-		    "%s: %s", casedir, strerror(errno));
+	if ((dir = casedir_open(casedir, e)) == NULL)
+		return e->status;
 	while ((d = readdir(dir)) != NULL) {
 		if (seg_parse(d->d_name, &s) != 0)
 			continue;	/* dot-temp files and strangers */
+		if (seg_not_file(dir, casedir, d, e) != 0) {
+			closedir(dir);
+			for (i = 0; i < *n; i++)
+				free(v[i].name);
+			free(v);
+			return e->status;
+		}
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 16;
 			v = rso_xrealloc(v, cap * sizeof(*v));
@@ -242,14 +302,19 @@ rso_seg_list_free(char **names)
 int
 rso_seg_clean_temps(const char *casedir)
 {
+	struct rso_error e;
+	struct stat st;
 	struct dirent *d;
 	DIR *dir;
 	int n = 0;
 
-	if ((dir = opendir(casedir)) == NULL)
+	if ((dir = casedir_open(casedir, &e)) == NULL)
 		return 0;
+	/* Only files: a link or FIFO by that name is not a temp we made. */
 	while ((d = readdir(dir)) != NULL)
 		if (strncmp(d->d_name, RSO_SEG_TEMP, strlen(RSO_SEG_TEMP)) == 0 &&
+		    fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) &&
 		    unlinkat(dirfd(dir), d->d_name, 0) == 0)
 			n++;
 	closedir(dir);
@@ -370,12 +435,17 @@ rso_seg_create(const char *casedir, const struct rso_age_recipients *r,
     struct rso_error *e)
 {
 	struct rso_seg_writer *w;
+	DIR *dir;
 
 	if (mkdirs(casedir) != 0) {
 		rso_error_set(e, EX_CANTCREAT, "%s: %s", casedir,
 		    strerror(errno));
 		return NULL;
 	}
+	/* Never write a patient's records through a link put in our place. */
+	if ((dir = casedir_open(casedir, e)) == NULL)
+		return NULL;
+	closedir(dir);
 	w = rso_xcalloc(1, sizeof(*w));
 	w->casedir = rso_xstrdup(casedir);
 	w->tmp = rso_xasprintf("%s/" RSO_SEG_TEMP "XXXXXX", casedir);
@@ -710,17 +780,28 @@ rd_close_seg(struct rso_seg_reader *rd)
 static int
 rd_open_seg(struct rso_seg_reader *rd, struct rso_error *e)
 {
+	struct stat st;
 	char *path;
 
 	rd->cur = rd->segs[rd->next++];
 	rd->entry = 0;
 	path = rd->dir ? rso_xasprintf("%s/%s", rd->dir, rd->cur) :
 	    rso_xstrdup(rd->cur);
-	rd->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* In a case folder, a segment is a regular file, never a link
+	 * or a FIFO put there (which would block the read). */
+	rd->fd = open(path, rd->dir ? O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC : O_RDONLY | O_CLOEXEC);
 	free(path);
 	if (rd->fd < 0) {
-		rso_error_set(&rd->err, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
-		    "%s: %s", rd->cur, strerror(errno));
+		rso_error_set(&rd->err, errno == ENOENT ? EX_NOINPUT :
+		    errno == ELOOP ? EX_DATAERR : EX_IOERR, "%s: %s", rd->cur,
+		    errno == ELOOP ? "a symbolic link, not a segment" :
+		    strerror(errno));
+		goto fail;
+	}
+	if (rd->dir && (fstat(rd->fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+		rso_error_set(&rd->err, EX_DATAERR, "%s: not a regular file",
+		    rd->cur);
 		goto fail;
 	}
 	if ((rd->age = rso_age_reader_fd(rd->fd, rd->cur, rd->ids, &rd->err)) ==

@@ -67,28 +67,59 @@ rso_casearc_identities(const char *opt, struct rso_age_identities **ids,
 	return rc;
 }
 
+/* The case folder's .lock, open and locked: its descriptor, or -1. */
+static int
+lock_file(int dfd, const char *dir, struct rso_error *e)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(dfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rso_error_set(e, errno == ELOOP ? EX_DATAERR : EX_CANTCREAT,
+		    "%s/.lock: %s", dir, errno == ELOOP ? "a symbolic link, not "
+		    "a lock file" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
+		rso_error_set(e, EX_DATAERR, "%s/.lock: %s, not a lock file",
+		    dir, rso_file_kind(st.st_mode));
+	else if (fstat(fd, &st) != 0 || flock(fd, LOCK_EX) != 0)
+		rso_error_set(e, EX_CANTCREAT, "%s/.lock: %s", dir,
+		    strerror(errno));
+	else
+		return fd;
+	close(fd);
+	return -1;
+}
+
 int
 rso_casearc_lock(struct rso_store *s, const char *id, struct rso_error *e)
 {
-	char *dir = rso_casearc_dir(s, id), *path;
-	int fd;
+	char *dir = rso_casearc_dir(s, id);
+	struct stat st;
+	int dfd, fd = -1;
 
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		rso_error_set(e, EX_CANTCREAT, "%s: %s", dir, strerror(errno));
 		free(dir);
 		return -1;
 	}
-	path = rso_xasprintf("%s/.lock", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-		rso_error_set(e, EX_CANTCREAT, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
+	/* Ours, both of them: never a link, a FIFO or a device put there. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0 && (errno == ELOOP || errno == ENOTDIR) &&
+	    lstat(dir, &st) == 0)
+		rso_error_set(e, EX_DATAERR, "%s: %s, not a folder", dir,
+		    rso_file_kind(st.st_mode));
+	else if (dfd < 0)
+		rso_error_set(e, EX_CANTCREAT, "%s: %s", dir, strerror(errno));
+	else {
+		fd = lock_file(dfd, dir, e);
+		close(dfd);
 	}
 	if (fd >= 0)
 		rso_seg_clean_temps(dir);
-	free(path);
 	free(dir);
 	return fd;
 }

@@ -4,6 +4,7 @@
 #define RSO_ERR_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <sysexits.h>
 
 /*
@@ -92,6 +93,13 @@ int rso_flush_stdout(int status);
  * with errno set.
  */
 int rso_write_all(int fd, const void *p, size_t n);
+
+/*
+ * What a folder entry is that is not a regular file or a folder, for
+ * messages: "a symbolic link", "a FIFO", "a socket", "a device" or "not
+ * a file".
+ */
+const char *rso_file_kind(mode_t mode);
 
 /*
  * Remove path: a file, or a folder and everything below it, never

@@ -674,3 +674,58 @@ PY
 	[ "$stderr" = "rso-case: db: database is locked" ]
 	wait
 }
+
+@test "rso-case: a case folder holding what rso did not make there: named, never read, never removed" {
+	init_with_key
+	ready_case 1
+	dir="$RSO_HOME/archives/RSO-2026-000001"
+	# A FIFO by a segment's name: verify neither blocks nor counts it,
+	# compact does not remove it, and nothing is read through it.
+	mkfifo "$dir/000009.age"
+	run -65 --separate-stderr timeout 20 rso-case verify
+	[ "$stderr" = "rso-case: RSO-2026-000001: $dir: 000009.age is a FIFO, not a segment" ]
+	run -65 --separate-stderr timeout 20 rso-case compact RSO-2026-000001
+	[ "$stderr" = "rso-case: RSO-2026-000001: $dir: 000009.age is a FIFO, not a segment" ]
+	[ -p "$dir/000009.age" ]
+	run -65 --separate-stderr timeout 20 rso-collect cat RSO-2026-000001 0001
+	[ "$stderr" = "rso-collect: RSO-2026-000001: item 0001: $dir: 000009.age is a FIFO, not a segment" ]
+	rm "$dir/000009.age"
+	# A link by a segment's name, to a real segment elsewhere.
+	cp "$dir/000001.age" elsewhere.age
+	ln -s "$PWD/elsewhere.age" "$dir/000009.age"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: RSO-2026-000001: $dir: 000009.age is a symbolic link, not a segment" ]
+	rm "$dir/000009.age"
+	# A FIFO and a link by the temp files' prefix: left where they are
+	# when the case is next locked (a record added).
+	mkfifo "$dir/.seg-fifo"
+	ln -s "$PWD/elsewhere.age" "$dir/.seg-link"
+	run -0 rso-collect add --type pathology --source "Test Hospital" RSO-2026-000001 "$BATS_TEST_TMPDIR/rec-1.txt"
+	[ -p "$dir/.seg-fifo" ] && [ -L "$dir/.seg-link" ] && [ -e elsewhere.age ]
+	rm "$dir/.seg-fifo" "$dir/.seg-link"
+	# A link in place of the lock file is never opened (nor created at
+	# its target).
+	mv "$dir/.lock" lock.saved
+	ln -s "$PWD/made-by-link" "$dir/.lock"
+	run -65 --separate-stderr rso-collect add --type pathology --source "Test Hospital" RSO-2026-000001 "$BATS_TEST_TMPDIR/rec-1.txt"
+	[ "$stderr" = "rso-collect: $dir/.lock: a symbolic link, not a lock file" ]
+	[ ! -e made-by-link ]
+	rm "$dir/.lock"
+	mv lock.saved "$dir/.lock"
+	# The whole case folder replaced by a link to a faithful copy: not
+	# followed, by readers, writers or verify.
+	mv "$dir" copy
+	ln -s "$PWD/copy" "$dir"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: RSO-2026-000001: $dir: a symbolic link, not a folder" ]
+	run -65 --separate-stderr rso-collect cat RSO-2026-000001 0001
+	[ "$stderr" = "rso-collect: RSO-2026-000001: item 0001: $dir: a symbolic link, not a folder" ]
+	run -65 --separate-stderr rso-collect add --type pathology --source "Test Hospital" RSO-2026-000001 "$BATS_TEST_TMPDIR/rec-1.txt"
+	[ "$stderr" = "rso-collect: $dir: a symbolic link, not a folder" ]
+	[ "$(find copy -name '*.age' | wc -l)" -eq 1 ]
+	rm "$dir"
+	mv copy "$dir"
+	run -0 rso-case verify
+	run -0 rso-collect cat RSO-2026-000001 0001
+	assert_output "Synthetic pathology report 1."
+}

@@ -28,7 +28,7 @@ check_rejected(const char *dir, int dfd)
 	}
 	if (!S_ISDIR(st.st_mode))
 		rso_diex(EX_CANTCREAT, "%s/.rejected: %s, not a folder", dir,
-		    S_ISREG(st.st_mode) ? "a file" : filing_kind(st.st_mode));
+		    S_ISREG(st.st_mode) ? "a file" : rso_file_kind(st.st_mode));
 }
 
 static int
@@ -46,7 +46,7 @@ take_lock(const char *dir, int dfd)
 		rso_die(EX_CANTCREAT, "%s/.rso-inbox.lock", dir);
 	if (!S_ISREG(st.st_mode))
 		rso_diex(EX_CANTCREAT, "%s/.rso-inbox.lock: %s, not a file", dir,
-		    filing_kind(st.st_mode));
+		    rso_file_kind(st.st_mode));
 	/* One run per folder: a second waits for nothing and says so. */
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0)
 		rso_diex(EX_TEMPFAIL, "%s: another inbox run is filing this "

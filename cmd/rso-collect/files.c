@@ -88,7 +88,7 @@ add_files(struct rso_store *s, const char *id, int argc, char **argv)
 		}
 		if (fd == -2 || !S_ISREG(st.st_mode)) {
 			rso_warnx("%s: %s, not a regular file", where, fd == -2 ?
-			    filing_kind(st.st_mode) : "a folder");
+			    rso_file_kind(st.st_mode) : "a folder");
 			if (fd >= 0)
 				close(fd);
 			rso_status_set(&status, EX_NOINPUT);

@@ -16,20 +16,6 @@
 #include "rso_records.h"
 #include "verbs.h"
 
-const char *
-filing_kind(mode_t mode)
-{
-	if (S_ISLNK(mode))
-		return "a symbolic link";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISCHR(mode) || S_ISBLK(mode))
-		return "a device";
-	return "not a file";
-}
-
 int
 filing_openat(int dirfd, const char *name, struct stat *st)
 {

@@ -39,12 +39,9 @@ struct filing_meta {
  * never blocking, never opening what is not a regular file or a folder.
  * Returns a descriptor (a folder's with O_DIRECTORY) with *st filled; -1
  * with errno set; or -2 for anything else (a link, FIFO, socket, device),
- * left unopened, with *st saying what it is (filing_kind names it).
+ * left unopened, with *st saying what it is (rso_file_kind names it).
  */
 int filing_openat(int dirfd, const char *name, struct stat *st);
-
-/* "a symbolic link", "a FIFO", "a socket", "a device" or "not a file". */
-const char *filing_kind(mode_t mode);
 
 /*
  * Whether the source an item was read from changed since it was surveyed

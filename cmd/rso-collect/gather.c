@@ -270,7 +270,7 @@ gather_folder(struct inbox *ib, int dirfd, const char *rel, struct arrival *a,
 		} else if (fd == -2) {
 			rso_warnx("%s: entry %d: member %d: %s, not a file (left "
 			    "alone)", ib->dir, a->k, ++a->members,
-			    filing_kind(st.st_mode));
+			    rso_file_kind(st.st_mode));
 			rso_status_set(&ib->status, EX_DATAERR);
 		} else if (S_ISDIR(st.st_mode)) {
 			rc = gather_folder(ib, fd, path, a, depth + 1, e);
@@ -313,7 +313,7 @@ inbox_gather(struct inbox *ib, const char *name, struct arrival *a,
 		    strerror(errno));
 	if (fd == -2)
 		return rso_error_set(e, EX_TEMPFAIL, "%s, not a file or folder "
-		    "(left alone)", filing_kind(st.st_mode));
+		    "(left alone)", rso_file_kind(st.st_mode));
 	if (S_ISDIR(st.st_mode))
 		return gather_folder(ib, fd, name, a, 0, e);
 	inbox_add_file(a, name, &st);

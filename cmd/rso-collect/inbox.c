@@ -138,7 +138,7 @@ read_sidecar(struct inbox *ib, const char *name, struct arrival *a,
 	}
 	if (fd == -2 || !S_ISREG(st.st_mode)) {
 		rso_warnx("%s: entry %d: sidecar: %s, not a file (left alone)",
-		    ib->dir, a->k, fd == -2 ? filing_kind(st.st_mode) :
+		    ib->dir, a->k, fd == -2 ? rso_file_kind(st.st_mode) :
 		    "a folder");
 		rso_status_set(&ib->status, EX_DATAERR);
 		if (fd >= 0)
@@ -467,7 +467,7 @@ take_entry(struct inbox *ib, int k, const char *name)
 		return;
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
 		rso_warnx("%s: entry %d: %s, not a file or folder (left alone)",
-		    ib->dir, k, filing_kind(st.st_mode));
+		    ib->dir, k, rso_file_kind(st.st_mode));
 		rso_status_set(&ib->status, EX_DATAERR);
 		return;
 	}

@@ -124,7 +124,7 @@ scan_at(int dirfd, const char *name, const char *path, const char *where,
 	}
 	if (fd == -2) {
 		rso_warnx("%s: %s, not a file or folder (left alone)", where,
-		    filing_kind(st.st_mode));
+		    rso_file_kind(st.st_mode));
 		return EX_DATAERR;
 	}
 	if (S_ISREG(st.st_mode)) {
