@@ -27,10 +27,11 @@ PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS) 2>/dev/nu
 PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
 SUBMAKE     = $(MAKE) --no-print-directory
 # libunistring (Debian libunistring-dev: Unicode case folding and
-# normalisation for rso_fold) ships no pkg-config file.
-NOPC_LIBS = -lunistring
+# normalisation for rso_fold) ships no pkg-config file.  -pthread: a
+# segment's ciphertext is hashed on a second thread (rso_hash_bg.c).
+NOPC_LIBS = -lunistring -pthread
 
-ALL_CFLAGS = -std=c17 -D_GNU_SOURCE \
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -pthread \
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-missing-field-initializers $(WERROR) \
 	-DRSO_VERSION='"$(VERSION)"' -DRSO_SHAREDIR='"$(SHAREDIR)"' \

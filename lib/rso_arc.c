@@ -376,7 +376,7 @@ struct rso_seg_writer {
 	int failed;
 	int dropping;		/* aborting: swallow libarchive's trailer */
 	struct rso_error err;	/* from inside the write callback */
-	struct rso_sha256 *sum;	/* of the ciphertext, as it goes out */
+	struct rso_sha256_bg *sum;	/* of the ciphertext, as it goes out */
 	long long size;		/* ciphertext bytes written */
 	char hex[RSO_SHA256_HEXLEN];	/* its SHA-256, once finished */
 };
@@ -389,7 +389,7 @@ seg_out(void *ctx, const void *buf, size_t len)
 
 	if (rso_write_all(w->fd, buf, len) != 0)
 		return -1;
-	rso_sha256_update(w->sum, buf, len);
+	rso_sha256_bg_update(w->sum, buf, len);
 	w->size += (long long)len;
 	return 0;
 }
@@ -459,7 +459,7 @@ rso_seg_create(const char *casedir, const struct rso_age_recipients *r,
 		rso_seg_abort(w);
 		return NULL;
 	}
-	w->sum = rso_sha256_new();
+	w->sum = rso_sha256_bg_new();
 	if ((w->age = rso_age_writer_new(seg_out, w, r, 0, e)) == NULL) {
 		rso_seg_abort(w);
 		return NULL;
@@ -592,7 +592,7 @@ rso_seg_abort(struct rso_seg_writer *w)
 	if (w->sum != NULL) {
 		char discard[RSO_SHA256_HEXLEN];
 
-		rso_sha256_final_hex(w->sum, discard);
+		rso_sha256_bg_final_hex(w->sum, discard);
 	}
 	free(w->tmp);
 	free(w->casedir);
@@ -630,7 +630,7 @@ w_finish(struct rso_seg_writer *w, struct rso_error *e)
 		goto fail;
 	}
 	w->fd = -1;
-	rso_sha256_final_hex(w->sum, w->hex);
+	rso_sha256_bg_final_hex(w->sum, w->hex);
 	w->sum = NULL;
 	return 0;
 fail:

@@ -40,4 +40,18 @@ void rso_sha256_update(struct rso_sha256 *h, const void *buf, size_t len);
 /* Finish into hex and free h. */
 char *rso_sha256_final_hex(struct rso_sha256 *h, char *hex);
 
+/*
+ * The same SHA-256, computed on a second thread: update copies buf into a
+ * short queue and returns, so that hashing a segment's ciphertext overlaps
+ * encrypting and writing what follows it.  The queue holds at most 1 MiB;
+ * update waits while it is full.  Where no thread can be started it hashes
+ * in the caller.  final waits for the queue to empty, gives the same hex
+ * as rso_sha256_final_hex would, and frees q.
+ */
+struct rso_sha256_bg;
+struct rso_sha256_bg *rso_sha256_bg_new(void);
+void rso_sha256_bg_update(struct rso_sha256_bg *q, const void *buf,
+    size_t len);
+char *rso_sha256_bg_final_hex(struct rso_sha256_bg *q, char *hex);
+
 #endif

@@ -12,6 +12,7 @@
 #include "rso_age.h"
 #include "rso_arc.h"
 #include "rso_err.h"
+#include "rso_hash.h"
 #include "tap.h"
 
 static char top[256], casedir[300], keyfile[300];
@@ -465,6 +466,42 @@ test_tools(void)
 	free(x);
 }
 
+/*
+ * The ciphertext's SHA-256 hashed on a second thread: the same digest as
+ * in one go, whatever the sizes it is handed in, across the queue's
+ * 256 KiB slots and with the queue full (more than 1 MiB handed at once).
+ */
+static void
+test_bg_hash(void)
+{
+	static const size_t total[] = { 0, 1, 262143, 262144, 262145, 1048577,
+	    5 * 1048576 + 7, 13 * 1048576 + 3 };
+	static const size_t piece[] = { 1, 65552, 3 * 1048576 + 1, 9 * 1048576 };
+	size_t cap = 13 * 1048576 + 3, i, j, off, n;
+	unsigned char *buf = rso_xmalloc(cap);
+	char want[RSO_SHA256_HEXLEN], got[RSO_SHA256_HEXLEN];
+	struct rso_sha256_bg *q;
+	int same = 1;
+
+	for (i = 0; i < cap; i++)
+		buf[i] = (unsigned char)(i * 2654435761u >> 13);
+	for (i = 0; i < sizeof(total) / sizeof(*total); i++) {
+		rso_sha256_hex(buf, total[i], want);
+		for (j = 0; j < sizeof(piece) / sizeof(*piece); j++) {
+			q = rso_sha256_bg_new();
+			for (off = 0; off < total[i]; off += n) {
+				n = total[i] - off < piece[j] ? total[i] - off :
+				    piece[j];
+				rso_sha256_bg_update(q, buf + off, n);
+			}
+			rso_sha256_bg_final_hex(q, got);
+			same &= strcmp(want, got) == 0;
+		}
+	}
+	ok(same, "SHA-256 on a second thread: the same digest, any sizes");
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -490,6 +527,7 @@ main(void)
 	rso_age_recipients_add(recips, rec, &e);
 	ok(rso_age_identities_load(ids, keyfile, &e) == 0, "identity file loads");
 
+	test_bg_hash();
 	test_names();
 	test_write_read();
 	test_refusals();
