@@ -1,11 +1,14 @@
 /* rso_xdm_read: what an IHE XDM METADATA.XML says (ITI TF-3 4.2). */
 /* SPDX-License-Identifier: ISC */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
+#include <libxml/SAX2.h>
 #include <libxml/tree.h>
 
 #include "rso_xdm_read.h"
@@ -24,10 +27,26 @@
 
 #define META "METADATA.XML"
 
-/* A parse: the list whose top-level classifications apply to objects. */
+/* An entry's URI and its number. */
+struct uri {
+	char *path;
+	size_t k;
+};
+
+/*
+ * A read.  rol stands for the RegistryObjectList, holding only what is
+ * looked up across it: its registry packages, and its top-level
+ * classifications and identifiers that name another object.
+ */
 struct rd {
-	xmlNode *rol;		/* rim:RegistryObjectList */
+	xmlNode *rol;
+	struct rso_xdm_meta *m;
+	rso_xdm_entry_fn *fn;
+	void *ctx;
 	struct rso_error *e;
+	int rc;			/* an entry's fault, which stops the read */
+	struct uri *uri;	/* each entry's URI, for the duplicates */
+	size_t nuri, capuri;
 };
 
 static int
@@ -656,67 +675,102 @@ find_set(struct rd *r, struct rso_xdm_meta *m)
 static int
 by_uri(const void *a, const void *b)
 {
-	const struct rso_xdm_entry *x = *(struct rso_xdm_entry *const *)a;
-	const struct rso_xdm_entry *y = *(struct rso_xdm_entry *const *)b;
+	const struct uri *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
 
-	return strcmp(x->uri, y->uri);
+	/* Ties in entry order: the later of the first two is named. */
+	return c ? c : (x->k > y->k) - (x->k < y->k);
 }
 
 /* Two entries naming one file would file it twice, or check it twice. */
 static int
-unique_uris(struct rd *r, struct rso_xdm_meta *m)
+unique_uris(struct rd *r)
 {
-	struct rso_xdm_entry **v = rso_xcalloc(m->n ? m->n : 1, sizeof(*v));
 	size_t i;
-	int rc = 0;
 
-	for (i = 0; i < m->n; i++)
-		v[i] = &m->entry[i];
-	qsort(v, m->n, sizeof(*v), by_uri);
-	for (i = 1; rc == 0 && i < m->n; i++) {
-		size_t a = (size_t)(v[i - 1] - m->entry) + 1;
-		size_t b = (size_t)(v[i] - m->entry) + 1;
-
-		if (strcmp(v[i - 1]->uri, v[i]->uri) == 0)
-			rc = entry_error(r, a > b ? a : b, "\"URI\" names the "
+	if (r->nuri > 1)
+		qsort(r->uri, r->nuri, sizeof(*r->uri), by_uri);
+	for (i = 1; i < r->nuri; i++)
+		if (strcmp(r->uri[i - 1].path, r->uri[i].path) == 0)
+			return entry_error(r, r->uri[i].k, "\"URI\" names the "
 			    "file of an earlier entry");
+	return 0;
+}
+
+/*
+ * The second pass, for each child of the list: a DocumentEntry, read
+ * with what the first pass kept of the list, handed to fn and forgotten
+ * but for its URI.
+ */
+static void
+take_entry(struct rd *r, xmlNode *n)
+{
+	struct rso_xdm_entry x;
+	size_t k = r->m->n + 1;
+
+	if (!is(n, "ExtrinsicObject"))
+		return;
+	memset(&x, 0, sizeof(x));
+	if ((r->rc = entry(r, n, k, &x, r->m->token)) != 0)
+		return;
+	if (r->nuri == r->capuri) {
+		r->capuri = r->capuri ? r->capuri * 2 : 16;
+		r->uri = rso_xrealloc(r->uri, r->capuri * sizeof(*r->uri));
 	}
-	free(v);
-	return rc;
+	r->uri[r->nuri].path = rso_xstrdup(x.uri);
+	r->uri[r->nuri++].k = k;
+	if ((r->rc = r->fn(r->ctx, k, &x, r->e)) == 0)
+		r->m->n = k;
 }
 
 static int
-entries(struct rd *r, struct rso_xdm_meta *m)
+attr_in(const xmlNode *n, const char *name, const char *const *want)
 {
-	xmlNode *c;
-	size_t cap = 0, i;
-	int rc = 0;
-
-	for (c = r->rol->children; rc == 0 && c; c = c->next) {
-		if (!is(c, "ExtrinsicObject"))
-			continue;
-		if (m->n == cap) {
-			cap = cap ? cap * 2 : 16;
-			m->entry = rso_xrealloc(m->entry, cap *
-			    sizeof(*m->entry));
-		}
-		memset(&m->entry[m->n], 0, sizeof(*m->entry));
-		rc = entry(r, c, m->n + 1, &m->entry[m->n], m->token);
-		m->n++;
-	}
-	if (rc == 0 && m->n == 0)
-		rc = rso_error_set(r->e, EX_DATAERR, META ": no document entry");
-	if (rc == 0)
-		rc = unique_uris(r, m);
-	/* The set's token, or the entries', is every entry's. */
-	for (i = 0; rc == 0 && i < m->n; i++) {
-		memcpy(m->entry[i].doc.token, m->token, sizeof(m->token));
-		if (m->entry[i].doc.source[0] == '\0')
-			memcpy(m->entry[i].doc.source, m->source,
-			    sizeof(m->source));
-	}
-	return rc;
+	for (; *want; want++)
+		if (attr_is(n, name, *want))
+			return 1;
+	return 0;
 }
+
+/*
+ * The first pass, for each child of the list: kept when it is what
+ * another object is looked up by -- a package (the set may be told by a
+ * classification after it), a classification or identifier of a scheme
+ * read here that names its object from outside it.  The entries, which
+ * are most of a big list, are not kept.
+ */
+static void
+keep_object(struct rd *r, xmlNode *n)
+{
+	static const char *const classes[] = {
+		DE_CLASS, DE_TYPE, DE_AUTHOR, SS_AUTHOR, NULL
+	};
+	static const char *const ids[] = {
+		DE_UNIQUE, DE_PATIENT, SS_UNIQUE, SS_SOURCE, NULL
+	};
+	xmlNode *copy;
+
+	if (!is(n, "RegistryPackage") &&
+	    !(is(n, "Classification") &&
+	    xmlHasNsProp(n, (const xmlChar *)"classifiedObject", NULL) &&
+	    (attr_is(n, "classificationNode", SS_NODE) ||
+	    attr_in(n, "classificationScheme", classes))) &&
+	    !(is(n, "ExternalIdentifier") &&
+	    xmlHasNsProp(n, (const xmlChar *)"registryObject", NULL) &&
+	    attr_in(n, "identificationScheme", ids)))
+		return;
+	if ((copy = xmlDocCopyNode(n, NULL, 1)) == NULL)
+		rso_diex(EX_OSERR, "libxml2: out of memory");
+	xmlAddChild(r->rol, copy);
+}
+
+/* One read of the whole METADATA.XML. */
+struct pass {
+	struct rd *r;
+	void (*object)(struct rd *, xmlNode *);
+	int doctype;		/* a document type declaration met */
+	int lists;		/* RegistryObjectLists ended so far */
+};
 
 /*
  * A document type declaration is where entities are declared (a billion
@@ -728,67 +782,210 @@ refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *ext,
     const xmlChar *sys)
 {
 	xmlParserCtxtPtr p = ctx;
+	struct pass *ps = p->_private;
 
 	(void)name;
 	(void)ext;
 	(void)sys;
-	p->_private = (void *)1;
+	ps->doctype = 1;
 	xmlStopParser(p);
 }
 
-static xmlDoc *
-parse(const char *buf, size_t n, struct rso_error *e)
+/* 1 for the root element, 2 for its children... */
+static int
+depth_of(const xmlNode *n)
+{
+	int d = 0;
+
+	for (; n && n->type == XML_ELEMENT_NODE; n = n->parent)
+		d++;
+	return d;
+}
+
+/*
+ * The tree is built as libxml2 builds it, but each child of the first
+ * RegistryObjectList is handed to the pass once complete and then freed,
+ * so only one object's subtree is held at a time.  All the parent's
+ * children go (any text beside it too): text that came later must not
+ * be joined to a text node the parser no longer tracks.
+ */
+static void
+end_element(void *ctx, const xmlChar *local, const xmlChar *prefix,
+    const xmlChar *uri)
+{
+	xmlParserCtxtPtr p = ctx;
+	struct pass *ps = p->_private;
+	xmlNode *cur = p->node, *up;
+	int depth = depth_of(cur);
+
+	xmlSAX2EndElementNs(ctx, local, prefix, uri);
+	if (cur == NULL || depth < 2 || depth > 3)
+		return;
+	if (depth == 3 && ps->lists == 0 && is(cur->parent,
+	    "RegistryObjectList")) {
+		ps->object(ps->r, cur);
+		if (ps->r->rc != 0)
+			xmlStopParser(p);
+	} else if (depth == 2 && is(cur, "RegistryObjectList"))
+		ps->lists++;
+	up = cur->parent;
+	xmlFreeNodeList(up->children);
+	up->children = up->last = NULL;
+}
+
+/* Where the bytes come from: a buffer, or a file read with pread. */
+struct src {
+	const char *buf;
+	int fd;
+	size_t n, off;
+	int err;		/* errno of a read that failed; -1: short */
+};
+
+static int
+src_read(void *ctx, char *out, int len)
+{
+	struct src *s = ctx;
+	size_t want = s->n - s->off;
+	ssize_t got;
+
+	if (want > (size_t)len)
+		want = (size_t)len;
+	if (want == 0)
+		return 0;
+	if (s->buf != NULL) {
+		memcpy(out, s->buf + s->off, want);
+		got = (ssize_t)want;
+	} else if ((got = pread(s->fd, out, want, (off_t)s->off)) <= 0) {
+		s->err = got < 0 ? errno : -1;
+		return -1;
+	}
+	s->off += (size_t)got;
+	return (int)got;
+}
+
+/* One pass over s: 0, or a status with e filled. */
+static int
+pass(struct pass *ps, struct src *s, struct rso_error *e)
 {
 	xmlParserCtxtPtr p;
 	const xmlError *err;
 	xmlDoc *doc;
+	int rc = 0;
 
-	if (n > (size_t)1 << 30)
-		return rso_error_set(e, EX_DATAERR, META ": too large"), NULL;
+	s->off = 0;
 	xmlInitParser();
 	if ((p = xmlNewParserCtxt()) == NULL)
 		rso_diex(EX_OSERR, "libxml2: out of memory");
 	p->sax->internalSubset = refuse_doctype;
-	p->_private = NULL;
-	/* COMPACT and NOBLANKS: a smaller tree for a metadata of thousands. */
-	doc = xmlCtxtReadMemory(p, buf, (int)n, META, NULL, XML_PARSE_NONET |
+	p->sax->endElementNs = end_element;
+	p->_private = ps;
+	doc = xmlCtxtReadIO(p, src_read, NULL, s, META, NULL, XML_PARSE_NONET |
 	    XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA |
 	    XML_PARSE_COMPACT | XML_PARSE_NOBLANKS);
-	if (p->_private != NULL) {
-		rso_error_set(e, EX_DATAERR, META ": has a document type "
+	if (ps->doctype)
+		rc = rso_error_set(e, EX_DATAERR, META ": has a document type "
 		    "declaration (refused: it may declare entities)");
-		xmlFreeDoc(doc);
-		doc = NULL;
-	} else if (doc == NULL) {
+	else if (ps->r->rc != 0)
+		rc = ps->r->rc;
+	else if (s->err != 0)
+		rc = rso_error_set(e, EX_IOERR, META ": %s", s->err > 0 ?
+		    strerror(s->err) : "shorter than it was");
+	else if (doc == NULL) {
 		err = xmlCtxtGetLastError(p);
-		rso_error_set(e, EX_DATAERR, META ": line %d: not well-formed "
-		    "XML", err ? err->line : 0);
-	}
+		rc = rso_error_set(e, EX_DATAERR, META ": line %d: not "
+		    "well-formed XML", err ? err->line : 0);
+	} else if (!is(xmlDocGetRootElement(doc), "SubmitObjectsRequest") ||
+	    ps->lists == 0)
+		rc = rso_error_set(e, EX_DATAERR, META ": not an ebRS "
+		    "SubmitObjectsRequest with a RegistryObjectList");
+	xmlFreeDoc(doc);
 	xmlFreeParserCtxt(p);
-	return doc;
+	return rc;
+}
+
+static int
+read_src(struct src *s, struct rso_xdm_meta *m, rso_xdm_entry_fn *fn,
+    void *ctx, struct rso_error *e)
+{
+	struct rd r = { NULL, m, fn, ctx, e, 0, NULL, 0, 0 };
+	struct pass ps = { &r, keep_object, 0, 0 };
+	size_t i;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if (s->n > (size_t)1 << 30)
+		return rso_error_set(e, EX_DATAERR, META ": too large");
+	if ((r.rol = xmlNewNode(NULL, (const xmlChar *)"RegistryObjectList"))
+	    == NULL)
+		rso_diex(EX_OSERR, "libxml2: out of memory");
+	if ((rc = pass(&ps, s, e)) == 0 && (rc = find_set(&r, m)) == 0) {
+		ps = (struct pass){ &r, take_entry, 0, 0 };
+		rc = pass(&ps, s, e);
+	}
+	if (rc == 0 && m->n == 0)
+		rc = rso_error_set(e, EX_DATAERR, META ": no document entry");
+	if (rc == 0)
+		rc = unique_uris(&r);
+	for (i = 0; i < r.nuri; i++)
+		free(r.uri[i].path);
+	free(r.uri);
+	xmlFreeNode(r.rol);
+	return rc;
+}
+
+int
+rso_xdm_read(int fd, size_t n, struct rso_xdm_meta *m, rso_xdm_entry_fn *fn,
+    void *ctx, struct rso_error *e)
+{
+	struct src s = { NULL, fd, n, 0, 0 };
+
+	return read_src(&s, m, fn, ctx, e);
+}
+
+void
+rso_xdm_entry_finish(const struct rso_xdm_meta *m, struct rso_xdm_entry *x)
+{
+	memcpy(x->doc.token, m->token, sizeof(m->token));
+	if (x->doc.source[0] == '\0')
+		memcpy(x->doc.source, m->source, sizeof(m->source));
+}
+
+/* rso_xdm_parse's entries, as they come. */
+struct all {
+	struct rso_xdm_meta *m;
+	size_t cap;
+};
+
+static int
+keep_entry(void *ctx, size_t k, const struct rso_xdm_entry *x,
+    struct rso_error *e)
+{
+	struct all *a = ctx;
+
+	(void)e;
+	if (k > a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 16;
+		a->m->entry = rso_xrealloc(a->m->entry, a->cap *
+		    sizeof(*a->m->entry));
+	}
+	a->m->entry[k - 1] = *x;
+	return 0;
 }
 
 int
 rso_xdm_parse(const char *buf, size_t n, struct rso_xdm_meta *m,
     struct rso_error *e)
 {
-	struct rd r = { NULL, e };
-	xmlDoc *doc;
-	xmlNode *root;
+	struct src s = { buf, -1, n, 0, 0 };
+	struct all a = { m, 0 };
+	size_t i;
 	int rc;
 
-	memset(m, 0, sizeof(*m));
-	if ((doc = parse(buf, n, e)) == NULL)
-		return EX_DATAERR;
-	root = xmlDocGetRootElement(doc);
-	if (!is(root, "SubmitObjectsRequest") ||
-	    (r.rol = child(root, "RegistryObjectList")) == NULL)
-		rc = rso_error_set(e, EX_DATAERR, META ": not an ebRS "
-		    "SubmitObjectsRequest with a RegistryObjectList");
-	else if ((rc = find_set(&r, m)) == 0)
-		rc = entries(&r, m);
-	xmlFreeDoc(doc);
-	return rc;
+	if ((rc = read_src(&s, m, keep_entry, &a, e)) != 0)
+		return rc;
+	for (i = 0; i < m->n; i++)
+		rso_xdm_entry_finish(m, &m->entry[i]);
+	return 0;
 }
 
 void

@@ -9,7 +9,8 @@
 #include "rso_doc.h"
 
 /* Bytes of one document read whole to be parsed (a C-CDA, a Bundle, an
- * HL7 file, METADATA.XML): config.json's inbox.max_document_bytes. */
+ * HL7 file), and of an XDM zip's METADATA.XML files (spooled, read in
+ * passes): config.json's inbox.max_document_bytes. */
 #define DOC_MAX_DEFAULT (64LL << 20)
 
 /*

@@ -33,12 +33,22 @@ struct member {
 	size_t entry;		/* ...and that entry's index */
 };
 
-/* A subset folder and what its METADATA.XML says. */
+/*
+ * A subset folder and what its METADATA.XML says.  Its entries are kept
+ * in a spool file, not in memory: a zip of thousands of documents must
+ * not cost thousands of entries' worth (each some 3 KiB) of memory.
+ */
 struct subset {
 	char *dir;		/* "IHE_XDM/SUBSET01/" */
 	int k;			/* METADATA.XML's member number */
 	struct rso_xdm_meta m;
-	char (*sha256)[RSO_SHA256_HEXLEN];	/* each entry's file, once filed */
+	int spill;		/* struct spilled, in entry order */
+};
+
+/* An entry as its subset's spool file holds it. */
+struct spilled {
+	struct rso_xdm_entry x;
+	char sha256[RSO_SHA256_HEXLEN];	/* its file's, once filed */
 };
 
 struct xdm {
@@ -106,12 +116,12 @@ zip_damaged(int k, struct rso_error *e)
 
 /*
  * Read the current member through: its SHA-1 and size, copied to out (or
- * not, -1), its bytes kept in *keep up to max (NULL: not kept; more than
- * max: 1).  0, 1, or a status.
+ * not, -1), up to max bytes (-1: any; more than max: 1, stopped there).
+ * 0, 1, or a status.
  */
 static int
 read_through(struct archive *ar, int k, int out, char *sha1, long long *size,
-    char **keep, long long max, struct rso_error *e)
+    long long max, struct rso_error *e)
 {
 	char *buf = rso_xmalloc(COPYBUF);
 	gcry_md_hd_t h;
@@ -124,20 +134,15 @@ read_through(struct archive *ar, int k, int out, char *sha1, long long *size,
 	*size = 0;
 	while (rc == 0 && (n = archive_read_data(ar, buf, COPYBUF)) > 0) {
 		gcry_md_write(h, buf, (size_t)n);
-		if (keep && *size + n > max)
+		if (max >= 0 && *size + n > max)
 			rc = 1;
-		else if (keep) {
-			*keep = rso_xrealloc(*keep, (size_t)(*size + n) + 1);
-			memcpy(*keep + *size, buf, (size_t)n);
-		} else if (out >= 0 && rso_write_all(out, buf, (size_t)n) != 0)
+		else if (out >= 0 && rso_write_all(out, buf, (size_t)n) != 0)
 			rc = rso_error_set(e, EX_IOERR, "member %d: spool: %s", k,
 			    strerror(errno));
 		*size += n;
 	}
 	if (rc == 0 && n < 0)
 		rc = zip_damaged(k, e);
-	if (keep && *keep)
-		(*keep)[rc == 0 ? *size : 0] = '\0';
 	rso_hex(gcry_md_read(h, GCRY_MD_SHA1), RSO_SHA1_LEN, sha1);
 	gcry_md_close(h);
 	free(buf);
@@ -156,21 +161,68 @@ subset_of(struct xdm *x, const char *path, size_t len)
 	return NULL;
 }
 
-/* A METADATA.XML: read whole (within the limit) and parsed. */
+static int
+spool_failed(struct inbox *ib, struct rso_error *e)
+{
+	return rso_error_set(e, EX_CANTCREAT, "%s: %s", ib->dir,
+	    strerror(errno));
+}
+
+/* Entry j (0-based) of s, from its spool file, into sp.  0 or EX_IOERR. */
+static int
+spill_get(const struct subset *s, size_t j, struct spilled *sp,
+    struct rso_error *e)
+{
+	ssize_t n = pread(s->spill, sp, sizeof(*sp), (off_t)(j * sizeof(*sp)));
+
+	if (n == (ssize_t)sizeof(*sp))
+		return 0;
+	return rso_error_set(e, EX_IOERR, "member %d: spool: %s", s->k,
+	    n < 0 ? strerror(errno) : "shorter than it was");
+}
+
+static int
+spill_put(const struct subset *s, size_t j, const struct spilled *sp)
+{
+	return pwrite(s->spill, sp, sizeof(*sp), (off_t)(j * sizeof(*sp))) ==
+	    (ssize_t)sizeof(*sp) ? 0 : -1;
+}
+
+/* rso_xdm_read's entries, each to the spool file as it is read. */
+static int
+spill_entry(void *ctx, size_t k, const struct rso_xdm_entry *en,
+    struct rso_error *e)
+{
+	struct subset *s = ctx;
+	struct spilled sp;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.x = *en;
+	if (spill_put(s, k - 1, &sp) != 0)
+		return rso_error_set(e, EX_IOERR, "spool: %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * A METADATA.XML (within the limit): spooled, then read from the spool
+ * file, which rso_xdm_read goes through twice without holding it.
+ */
 static int
 take_metadata(struct inbox *ib, struct xdm *x, struct archive *ar,
     const char *path, size_t len, int k, struct rso_error *e)
 {
 	struct subset *s;
 	struct rso_error why;
-	char sha1[41], *xml = NULL;
+	char sha1[41];
 	long long size, max = ib->lim.document - x->meta_bytes;
-	int rc;
+	int rc, xml;
 
 	if ((s = subset_of(x, path, len)) != NULL)
 		return rso_error_set(e, EX_DATAERR, "member %d: a second "
 		    "METADATA.XML in its folder (member %d)", k, s->k);
-	rc = read_through(ar, k, -1, sha1, &size, &xml, max, e);
+	if ((xml = drop_spool(&ib->d)) < 0)
+		return spool_failed(ib, e);
+	rc = read_through(ar, k, xml, sha1, &size, max, e);
 	if (rc == 1)
 		rc = rso_error_set(e, EX_DATAERR, "member %d: METADATA.XML: "
 		    "larger than %lld bytes (inbox.max_document_bytes)", k,
@@ -182,11 +234,13 @@ take_metadata(struct inbox *ib, struct xdm *x, struct archive *ar,
 		memset(s, 0, sizeof(*s));
 		s->dir = rso_xasprintf("%.*s", (int)len, path);
 		s->k = k;
-		if (rso_xdm_parse(xml ? xml : "", (size_t)size, &s->m, &why) != 0)
-			rc = rso_error_set(e, EX_DATAERR, "member %d: %s", k,
-			    why.msg);
+		if ((s->spill = drop_spool(&ib->d)) < 0)
+			rc = spool_failed(ib, e);
 	}
-	free(xml);
+	if (rc == 0 && (rc = rso_xdm_read(xml, (size_t)size, &s->m,
+	    spill_entry, s, &why)) != 0)
+		rc = rso_error_set(e, rc, "member %d: %s", k, why.msg);
+	close(xml);
 	return rc;
 }
 
@@ -231,7 +285,7 @@ survey(struct inbox *ib, int fd, struct xdm *x, struct rso_error *e)
 		memset(m, 0, sizeof(*m));
 		m->path = rso_xstrdup(path);
 		m->k = k;
-		rc = read_through(ar, k, -1, m->sha1, &m->size, NULL, 0, e);
+		rc = read_through(ar, k, -1, m->sha1, &m->size, -1, e);
 	}
 	if (rc == 0 && ar_rc != ARCHIVE_EOF)
 		rc = x->nsub ? zip_damaged(k, e) : 1;
@@ -263,14 +317,17 @@ find_member(struct xdm *x, const char *path)
 static int
 check_entries(struct xdm *x, struct rso_error *e)
 {
-	struct rso_xdm_entry *en;
+	struct spilled sp;
+	struct rso_xdm_entry *en = &sp.x;
 	struct member *m;
 	size_t i, j;
 	char *path;
+	int rc;
 
 	for (i = 0; i < x->nsub; i++)
 		for (j = 0; j < x->sub[i].m.n; j++) {
-			en = &x->sub[i].m.entry[j];
+			if ((rc = spill_get(&x->sub[i], j, &sp, e)) != 0)
+				return rc;
 			path = rso_xasprintf("%s%s", x->sub[i].dir, en->uri);
 			m = find_member(x, path);
 			free(path);
@@ -340,9 +397,8 @@ file_member(struct inbox *ib, struct archive *ar, struct arrival *a, int k,
 	int out, rc;
 
 	if ((out = drop_spool(&ib->d)) < 0)
-		return rso_error_set(e, EX_CANTCREAT, "%s: %s", ib->dir,
-		    strerror(errno));
-	if ((rc = read_through(ar, k, out, sha1, &size, NULL, 0, e)) != 0) {
+		return spool_failed(ib, e);
+	if ((rc = read_through(ar, k, out, sha1, &size, -1, e)) != 0) {
 		close(out);
 		return rc;
 	}
@@ -372,6 +428,28 @@ file_member(struct inbox *ib, struct archive *ar, struct arrival *a, int k,
 	return it.dicom ? inbox_take(ib, a, &it, e) : docs_take(ib, a, &it, e);
 }
 
+/*
+ * The member of entry m names: filed with what the entry says, the
+ * SHA-256 it was filed as kept with the entry for its submission.
+ */
+static int
+file_entry_member(struct inbox *ib, struct archive *ar, struct arrival *a,
+    int k, const struct member *m, struct rso_error *e)
+{
+	struct spilled sp;
+	int rc;
+
+	if ((rc = spill_get(m->sub, m->entry, &sp, e)) != 0)
+		return rc;
+	rso_xdm_entry_finish(&m->sub->m, &sp.x);
+	if ((rc = file_member(ib, ar, a, k, &sp.x, sp.sha256, e)) != 0)
+		return rc;
+	if (spill_put(m->sub, m->entry, &sp) != 0)
+		return rso_error_set(e, EX_IOERR, "member %d: spool: %s",
+		    m->sub->k, strerror(errno));
+	return 0;
+}
+
 /* The second pass: each member filed, or accounted for as furniture. */
 static int
 file_members(struct inbox *ib, int fd, struct arrival *a, struct xdm *x,
@@ -393,8 +471,7 @@ file_members(struct inbox *ib, int fd, struct arrival *a, struct xdm *x,
 			continue;
 		m = find_member(x, path);
 		if (m && m->sub)
-			rc = file_member(ib, ar, a, k, &m->sub->m.entry[m->entry],
-			    m->sub->sha256[m->entry], e);
+			rc = file_entry_member(ib, ar, a, k, m, e);
 		else if (is_furniture(ib, path))
 			rc = hash_furniture(ar, a, path, k, e);
 		else
@@ -438,6 +515,7 @@ record_submission(struct inbox *ib, struct arrival *a, struct subset *s,
 {
 	const char *id = arrival_case(a);
 	json_t *items = json_array(), *data;
+	struct spilled sp;
 	size_t j;
 	int rc, item;
 
@@ -452,9 +530,14 @@ record_submission(struct inbox *ib, struct arrival *a, struct subset *s,
 		return rc != 1 ? rc : collect_emit(json_pack("{s:s, s:s, s:b}",
 		    "case", id, "submission", s->m.unique_id, "existing", 1));
 	}
-	for (j = 0; j < s->m.n; j++)
-		if ((item = rso_records_known(ib->s, id, s->sha256[j], NULL)) > 0)
+	for (j = 0; j < s->m.n; j++) {
+		if ((rc = spill_get(s, j, &sp, e)) != 0) {
+			json_decref(items);
+			return rc;
+		}
+		if ((item = rso_records_known(ib->s, id, sp.sha256, NULL)) > 0)
 			json_array_append_new(items, json_sprintf("%04d", item));
+	}
 	data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "subset", s->dir,
 	    "unique_id", s->m.unique_id, "source_id", s->m.source_id, "source",
 	    s->m.source, "title", s->m.title, "submitted", s->m.time, "items",
@@ -482,7 +565,8 @@ xdm_free(struct xdm *x)
 	free(x->mem);
 	for (i = 0; i < x->nsub; i++) {
 		free(x->sub[i].dir);
-		free(x->sub[i].sha256);
+		if (x->sub[i].spill >= 0)
+			close(x->sub[i].spill);
 		rso_xdm_meta_free(&x->sub[i].m);
 	}
 	free(x->sub);
@@ -497,9 +581,6 @@ xdm_gather(struct inbox *ib, int fd, struct arrival *a, struct rso_error *e)
 
 	if ((rc = survey(ib, fd, &x, e)) == 0)
 		rc = check_entries(&x, e);
-	for (i = 0; rc == 0 && i < x.nsub; i++)
-		x.sub[i].sha256 = rso_xcalloc(x.sub[i].m.n ? x.sub[i].m.n : 1,
-		    sizeof(*x.sub[i].sha256));
 	if (rc == 0)
 		rc = file_members(ib, fd, a, &x, e);
 	/* Filed now, so that the submission can name its items. */

@@ -1,5 +1,6 @@
 /* Unit tests for rso_xdm_read: METADATA.XML as other systems write it. */
 /* SPDX-License-Identifier: ISC */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,173 @@ good(void)
 	free(x);
 }
 
+/* s with its first from replaced by to (malloc'd; s is freed). */
+static char *
+edit(char *s, const char *from, const char *to)
+{
+	char *p = strstr(s, from), *n;
+
+	if (p == NULL || asprintf(&n, "%.*s%s%s", (int)(p - s), s, to,
+	    p + strlen(from)) < 0)
+		abort();
+	free(s);
+	return n;
+}
+
+/* s with the text from "from" to the end of the first "to" after it cut
+ * and put back just before "before" (malloc'd; s is freed). */
+static char *
+move(char *s, const char *from, const char *to, const char *before)
+{
+	char *a = strstr(s, from), *b, *cut;
+
+	if (a == NULL || (b = strstr(a, to)) == NULL)
+		abort();
+	b += strlen(to);
+	if (asprintf(&cut, "%.*s%s", (int)(b - a), a, before) < 0)
+		abort();
+	memmove(a, b, strlen(b) + 1);
+	s = edit(s, before, cut);
+	free(cut);
+	return s;
+}
+
+/* x in an unlinked temporary file, for rso_xdm_read. */
+static FILE *
+temp_file(const char *x)
+{
+	FILE *f = tmpfile();
+
+	if (f == NULL || fputs(x, f) == EOF || fflush(f) != 0)
+		abort();
+	return f;
+}
+
+/* What rso_xdm_read told, up to four entries. */
+struct told {
+	size_t n, fail_at;
+	size_t k[4];
+	struct rso_xdm_entry x[4];
+};
+
+static int
+tell(void *ctx, size_t k, const struct rso_xdm_entry *x, struct rso_error *e)
+{
+	struct told *t = ctx;
+
+	if (k == t->fail_at)
+		return rso_error_set(e, EX_IOERR, "spool: full");
+	if (t->n < 4) {
+		t->k[t->n] = k;
+		t->x[t->n] = *x;
+	}
+	t->n++;
+	return 0;
+}
+
+/* Whether x parses to what ref says: the set, and each entry exactly. */
+static int
+same_as(const char *x, const struct rso_xdm_meta *ref)
+{
+	struct rso_xdm_meta m;
+	struct rso_error e = { 0, "" };
+	int same = rso_xdm_parse(x, strlen(x), &m, &e) == 0 &&
+	    memcmp(&m, ref, offsetof(struct rso_xdm_meta, entry)) == 0 &&
+	    m.n == ref->n;
+
+	for (size_t i = 0; same && i < m.n; i++)
+		same = memcmp(&m.entry[i], &ref->entry[i], sizeof(m.entry[i]))
+		    == 0;
+	rso_xdm_meta_free(&m);
+	return same;
+}
+
+/*
+ * The read from a file, in two passes that hold one object at a time:
+ * what it tells is what rso_xdm_parse keeps, whatever the order of the
+ * list, and whatever stands between its objects.
+ */
+static void
+streamed(void)
+{
+	struct rso_xdm_meta ref, m;
+	struct rso_error e = { 0, "" };
+	struct told t = { 0, 0 };
+	char msg[512], *x = make("Re: REQ-7K3M9Q", "", HASH, SIZE, URI), *y;
+	FILE *f = temp_file(x);
+
+	is_int(try(x, &ref, msg), 0, "the reference parse");
+	is_int(rso_xdm_read(fileno(f), strlen(x), &m, tell, &t, &e), 0,
+	    "read from a file");
+	is_int(t.n, 2, "each entry told once");
+	is_int(m.n, 2, "...and counted");
+	ok(m.entry == NULL, "...not kept");
+	is_int(t.k[1], 2, "...numbered from 1");
+	ok(memcmp(&m, &ref, offsetof(struct rso_xdm_meta, entry)) == 0,
+	    "the set as rso_xdm_parse reads it");
+	is_str(t.x[0].doc.token, "", "an entry is told before the token is "
+	    "known");
+	rso_xdm_entry_finish(&m, &t.x[0]);
+	rso_xdm_entry_finish(&m, &t.x[1]);
+	ok(memcmp(&t.x[0], &ref.entry[0], sizeof(t.x[0])) == 0 &&
+	    memcmp(&t.x[1], &ref.entry[1], sizeof(t.x[1])) == 0,
+	    "finished, each entry is what rso_xdm_parse keeps");
+	rso_xdm_meta_free(&m);
+
+	t = (struct told){ 0, 2 };
+	is_int(rso_xdm_read(fileno(f), strlen(x), &m, tell, &t, &e), EX_IOERR,
+	    "the callback's failure stops the read");
+	is_str(e.msg, "spool: full", "...and is returned as it is");
+	is_int(t.n, 1, "...no entry told after it");
+	rso_xdm_meta_free(&m);
+	t = (struct told){ 0, 0 };
+	is_int(rso_xdm_read(fileno(f), strlen(x) + 10, &m, tell, &t, &e),
+	    EX_IOERR, "a file shorter than said");
+	is_str(e.msg, "METADATA.XML: shorter than it was", "...says so");
+	rso_xdm_meta_free(&m);
+	fclose(f);
+
+	/* ebRS lets every classification and identifier stand at the top of
+	 * the list, after what it names: the first pass keeps those. */
+	y = move(strdup(x), "<rim:RegistryPackage", "</rim:RegistryPackage>\n",
+	    "</rim:RegistryObjectList>");
+	y = move(y, "<rim:Classification id=\"ssn\"", "/>\n",
+	    "</rim:RegistryObjectList>");
+	y = move(y, " <rim:Classification id=\"c1\"", "</rim:Classification>\n",
+	    "</rim:RegistryObjectList>");
+	y = move(y, " <rim:Classification id=\"c2\"", "</rim:Classification>\n",
+	    "</rim:RegistryObjectList>");
+	y = move(y, " <rim:ExternalIdentifier id=\"e1\"", "/>\n",
+	    "</rim:RegistryObjectList>");
+	y = move(y, " <rim:ExternalIdentifier id=\"e2\"", "/>\n",
+	    "</rim:RegistryObjectList>");
+	ok(strstr(y, "</rim:ExtrinsicObject>") < strstr(y, "id=\"c1\"") &&
+	    strstr(y, "</rim:ExtrinsicObject>") < strstr(y, "id=\"SS\""),
+	    "(the set and D1's classifications now after the entries)");
+	ok(same_as(y, &ref), "the set and the classifications after the "
+	    "entries: the same");
+	free(y);
+	y = edit(strdup(x), "</rim:RegistryPackage>\n",
+	    "</rim:RegistryPackage>\nstray text\n");
+	y = edit(y, "</rim:ExtrinsicObject>\n",
+	    "</rim:ExtrinsicObject>\nmore <!-- a comment --> text<?pi x?>\n");
+	ok(same_as(y, &ref), "text and comments between the objects: the "
+	    "same");
+	free(y);
+	rso_xdm_meta_free(&ref);
+	free(x);
+
+	/* The token the second entry names is the first's too. */
+	x = edit(make("", "", HASH, SIZE, URI), "88^Lab^Lee</rim:Value>"
+	    "</rim:ValueList></rim:Slot>\n", "88^Lab^Lee</rim:Value>"
+	    "</rim:ValueList></rim:Slot>\n <rim:Description><rim:Localized"
+	    "String value=\"Lab for REQ-ABCDEF\"/></rim:Description>\n");
+	is_int(try(x, &m, msg), 0, "a token in the second entry only");
+	is_str(m.entry[0].doc.token, "REQ-ABCDEF", "...is the first's too");
+	rso_xdm_meta_free(&m);
+	free(x);
+}
+
 static void
 bads(void)
 {
@@ -280,6 +448,7 @@ int
 main(void)
 {
 	good();
+	streamed();
 	bads();
 	return tap_done();
 }
