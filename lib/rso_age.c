@@ -1,7 +1,6 @@
 /* rso_age: age v1 encryption and decryption streams (header, STREAM, armor). */
 /* SPDX-License-Identifier: ISC */
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,151 +278,12 @@ out:
 
 /* Encryption. */
 
-/*
- * Sealing on two threads.  Each chunk of a STREAM is sealed on its own
- * (its nonce is its counter), so the chunks a write brings split between
- * the caller and a worker with a cipher handle of its own: encryption is
- * most of a writer's work, and a second core halves it.
- */
-struct seal_job {
-	unsigned char *dst;		/* its slot: sealed there, tag after */
-	const unsigned char *src;	/* the plaintext, or NULL: in dst */
-	size_t len;
-	uint64_t counter;
-	int last;
-};
-
-struct sealer {
-	gcry_cipher_hd_t h;		/* the worker's own */
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t go, done;
-	const struct seal_job *jobs;	/* the worker's share, while busy */
-	size_t n;
-	int busy, quit, bad;
-};
-
-static int
-seal_jobs(gcry_cipher_hd_t h, const struct seal_job *j, size_t n)
-{
-	unsigned char iv[12];
-	int bad = 0;
-
-	for (; n > 0; j++, n--) {
-		stream_nonce(iv, j->counter, j->last);
-		if (j->src == NULL)
-			bad |= aead_seal(h, iv, j->dst, j->len) != 0;
-		else
-			bad |= gcry_cipher_reset(h) != 0 ||
-			    gcry_cipher_setiv(h, iv, 12) != 0 ||
-			    gcry_cipher_encrypt(h, j->dst, j->len, j->src,
-			    j->len) != 0 ||
-			    gcry_cipher_gettag(h, j->dst + j->len,
-			    RSO_AGE_TAG) != 0;
-	}
-	return bad ? -1 : 0;
-}
-
-static void *
-sealer_main(void *arg)
-{
-	struct sealer *s = arg;
-	int bad;
-
-	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		while (!s->busy && !s->quit)
-			pthread_cond_wait(&s->go, &s->mu);
-		if (s->quit)
-			break;
-		/* The jobs are the worker's alone until busy is cleared. */
-		pthread_mutex_unlock(&s->mu);
-		bad = seal_jobs(s->h, s->jobs, s->n);
-		pthread_mutex_lock(&s->mu);
-		s->bad |= bad;
-		s->busy = 0;
-		pthread_cond_signal(&s->done);
-	}
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
-}
-
-/* A worker with its own handle on key, or NULL (then the caller seals). */
-static struct sealer *
-sealer_new(const unsigned char *key)
-{
-	struct sealer *s = rso_xcalloc(1, sizeof(*s));
-
-	if (aead_new(&s->h, key) != 0) {
-		free(s);
-		return NULL;
-	}
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->go, NULL);
-	pthread_cond_init(&s->done, NULL);
-	if (pthread_create(&s->thread, NULL, sealer_main, s) != 0) {
-		pthread_cond_destroy(&s->go);
-		pthread_cond_destroy(&s->done);
-		pthread_mutex_destroy(&s->mu);
-		gcry_cipher_close(s->h);
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
-static void
-sealer_free(struct sealer *s)
-{
-	if (s == NULL)
-		return;
-	pthread_mutex_lock(&s->mu);
-	s->quit = 1;
-	pthread_cond_signal(&s->go);
-	pthread_mutex_unlock(&s->mu);
-	pthread_join(s->thread, NULL);
-	pthread_cond_destroy(&s->go);
-	pthread_cond_destroy(&s->done);
-	pthread_mutex_destroy(&s->mu);
-	gcry_cipher_close(s->h);
-	free(s);
-}
-
-/* Seal n jobs: the first half on the worker, the rest here. */
-static int
-sealer_run(struct sealer *s, gcry_cipher_hd_t h, const struct seal_job *j,
-    size_t n)
-{
-	size_t k = n / 2;
-	int bad;
-
-	if (s == NULL || k == 0)
-		return seal_jobs(h, j, n);
-	pthread_mutex_lock(&s->mu);
-	s->jobs = j;
-	s->n = k;
-	s->busy = 1;
-	s->bad = 0;
-	pthread_cond_signal(&s->go);
-	pthread_mutex_unlock(&s->mu);
-	bad = seal_jobs(h, j + k, n - k);
-	pthread_mutex_lock(&s->mu);
-	while (s->busy)
-		pthread_cond_wait(&s->done, &s->mu);
-	bad |= s->bad;
-	pthread_mutex_unlock(&s->mu);
-	return bad ? -1 : 0;
-}
-
 struct rso_age_writer {
 	rso_age_write_fn *fn;
 	void *ctx;
 	int fd;
 	int armor;
 	gcry_cipher_hd_t h;
-	struct sealer *par;	/* the second thread, or NULL */
-	struct seal_job job[W_SLOTS];	/* chunks not yet sealed */
-	size_t njobs;
 	uint64_t counter;
 	unsigned char *obuf;	/* W_SLOTS chunk slots */
 	size_t slot;		/* the slot being filled */
@@ -554,8 +414,6 @@ rso_age_writer_new(rso_age_write_fn *fn, void *ctx,
 	if (rc == 0 && (rso_age_hkdf(pkey, fk, RSO_AGE_FILEKEY, nonce,
 	    sizeof(nonce), "payload") != 0 || aead_new(&w->h, pkey) != 0))
 		rc = rso_error_set(e, EX_SOFTWARE, "payload key: failed");
-	if (rc == 0)
-		w->par = sealer_new(pkey);
 	rso_age_secfree(fk, RSO_AGE_FILEKEY);
 	rso_age_secfree(pkey, RSO_AGE_KEY);
 	if (rc == 0 && w->armor && out_raw(w,
@@ -566,6 +424,9 @@ rso_age_writer_new(rso_age_write_fn *fn, void *ctx,
 		rc = EX_IOERR;
 	free(t.p);
 	if (rc != 0) {
+		if (w->h != NULL)
+			gcry_cipher_close(w->h);
+		w->h = NULL;
 		rso_age_writer_free(w);
 		return NULL;
 	}
@@ -588,43 +449,34 @@ rso_age_writer_fd(int fd, const struct rso_age_recipients *r, int flags,
 	return w;
 }
 
-/* Seal the chunks queued since the last time, on both threads. */
-static int
-seal_queued(struct rso_age_writer *w, struct rso_error *e)
-{
-	int bad = sealer_run(w->par, w->h, w->job, w->njobs);
-
-	w->njobs = 0;
-	if (bad) {
-		w->failed = 1;
-		return rso_error_set(e, EX_SOFTWARE, "chacha20-poly1305: failed");
-	}
-	return 0;
-}
-
 /*
- * Queue the current slot for sealing, its plaintext taken from src (NULL:
- * already in the slot); seal and flush the batch when every slot is used.
- * src must stay valid until seal_queued: rso_age_write seals what is
- * queued before it returns.
+ * Seal the current slot, its plaintext taken from src (NULL: already in
+ * the slot); flush the batch when every slot is used.
  */
 static int
 seal_slot(struct rso_age_writer *w, const unsigned char *src, int last,
     struct rso_error *e)
 {
-	struct seal_job *j = &w->job[w->njobs++];
+	unsigned char iv[12], *p = w->obuf + w->slot * RSO_AGE_CHUNK_ENC;
+	int bad;
 
-	j->dst = w->obuf + w->slot * RSO_AGE_CHUNK_ENC;
-	j->src = src;
-	j->len = w->fill;
-	j->counter = w->counter++;
-	j->last = last;
+	stream_nonce(iv, w->counter, last);
+	if (src == NULL)
+		bad = aead_seal(w->h, iv, p, w->fill);
+	else
+		bad = gcry_cipher_reset(w->h) != 0 ||
+		    gcry_cipher_setiv(w->h, iv, 12) != 0 ||
+		    gcry_cipher_encrypt(w->h, p, w->fill, src, w->fill) != 0 ||
+		    gcry_cipher_gettag(w->h, p + w->fill, RSO_AGE_TAG) != 0;
+	if (bad) {
+		w->failed = 1;
+		return rso_error_set(e, EX_SOFTWARE, "chacha20-poly1305: failed");
+	}
+	w->counter++;
 	if (++w->slot == W_SLOTS || last) {
 		size_t n = (w->slot - 1) * RSO_AGE_CHUNK_ENC + w->fill +
 		    RSO_AGE_TAG;
 
-		if (seal_queued(w, e) != 0)
-			return EX_SOFTWARE;
 		if (emit(w, w->obuf, n, e) != 0)
 			return EX_IOERR;
 		w->slot = 0;
@@ -664,8 +516,7 @@ rso_age_write(struct rso_age_writer *w, const void *buf, size_t len,
 		p += k;
 		len -= k;
 	}
-	/* Queued chunks may point into buf: sealed before it goes back. */
-	return seal_queued(w, e);
+	return 0;
 }
 
 int
@@ -693,7 +544,6 @@ rso_age_writer_free(struct rso_age_writer *w)
 {
 	if (w == NULL)
 		return;
-	sealer_free(w->par);
 	if (w->h != NULL)
 		gcry_cipher_close(w->h);
 	if (w->fd)
