@@ -77,18 +77,16 @@ bind_opt(sqlite3_stmt *st, int i, const char *v)
 }
 
 int
-rso_case_create(struct rso_store *s, const json_t *req, const char *req_hash,
-    char *id, struct rso_error *e)
+rso_case_create(struct rso_store *s, const json_t *req, const char *canon,
+    const char *req_hash, char *id, struct rso_error *e)
 {
 	char now[RSO_TIME_STRLEN];
 	sqlite3_stmt *st;
-	char *canon;
 	int rc;
 
 	if ((rc = next_id(s, id, e)) != 0)
 		return rc;
 	rso_time_format(rso_now(), now);
-	canon = rso_json_canonical(req);
 	st = rso_store_cached(s, "INSERT INTO cases (id, ref, status, status_at,"
 	    " created, updated, received, specialty, urgency, country, region,"
 	    " referral_source, intake, intake_hash)"
@@ -108,12 +106,12 @@ rso_case_create(struct rso_store *s, const json_t *req, const char *req_hash,
 	sqlite3_bind_text(st, 13, req_hash, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	rso_store_done(st);
-	free(canon);
 	if (rc != SQLITE_DONE)
 		return rso_store_sqlerr(s, rc, e);
 	if ((rc = rso_search_index(s, id, req, 1, e)) != 0)
 		return rc;
-	return rso_event_append(s, id, "case.created", req, NULL, e);
+	return rso_event_append_canonical(s, id, "case.created", canon, NULL,
+	    e);
 }
 
 int
@@ -210,12 +208,11 @@ load_request(struct rso_store *s, const char *id, json_t **req,
 
 int
 rso_case_amend(struct rso_store *s, const char *id, const json_t *req,
-    const char *req_hash, struct rso_error *e)
+    const char *canon, const char *req_hash, struct rso_error *e)
 {
 	char now[RSO_TIME_STRLEN];
 	json_t *old, *changed, *data;
 	sqlite3_stmt *st;
-	char *canon;
 	int rc;
 
 	if ((rc = load_request(s, id, &old, e)) != 0)
@@ -224,7 +221,6 @@ rso_case_amend(struct rso_store *s, const char *id, const json_t *req,
 	diff_paths(old, req, "", changed);
 	json_decref(old);
 	rso_time_format(rso_now(), now);
-	canon = rso_json_canonical(req);
 	st = rso_store_prepare(s, "UPDATE cases SET intake = ?, intake_hash = ?,"
 	    " updated = ?, received = ?, specialty = ?, urgency = ?,"
 	    " country = ?, region = ?, referral_source = ? WHERE id = ?");
@@ -240,7 +236,6 @@ rso_case_amend(struct rso_store *s, const char *id, const json_t *req,
 	sqlite3_bind_text(st, 10, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	free(canon);
 	rc = rc == SQLITE_DONE ? rso_search_index(s, id, req, 0, e) :
 	    rso_store_sqlerr(s, rc, e);
 	if (rc != 0) {
