@@ -108,7 +108,7 @@ rso_case_create(struct rso_store *s, const json_t *req, const char *canon,
 	rso_store_done(st);
 	if (rc != SQLITE_DONE)
 		return rso_store_sqlerr(s, rc, e);
-	if ((rc = rso_search_index(s, id, req, 1, e)) != 0)
+	if ((rc = rso_search_index(s, id, req, NULL, e)) != 0)
 		return rc;
 	return rso_event_append_canonical(s, id, "case.created", canon, NULL,
 	    e);
@@ -219,7 +219,6 @@ rso_case_amend(struct rso_store *s, const char *id, const json_t *req,
 		return rc;
 	changed = json_array();
 	diff_paths(old, req, "", changed);
-	json_decref(old);
 	rso_time_format(rso_now(), now);
 	st = rso_store_prepare(s, "UPDATE cases SET intake = ?, intake_hash = ?,"
 	    " updated = ?, received = ?, specialty = ?, urgency = ?,"
@@ -236,8 +235,9 @@ rso_case_amend(struct rso_store *s, const char *id, const json_t *req,
 	sqlite3_bind_text(st, 10, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	rc = rc == SQLITE_DONE ? rso_search_index(s, id, req, 0, e) :
+	rc = rc == SQLITE_DONE ? rso_search_index(s, id, req, old, e) :
 	    rso_store_sqlerr(s, rc, e);
+	json_decref(old);
 	if (rc != 0) {
 		json_decref(changed);
 		return rc;

@@ -106,8 +106,9 @@ keys_of(const json_t *req)
 
 /*
  * rso_search_keys(request JSON text): keys_of as JSON text, for the
- * migration that indexes existing cases, for rso_search_index, and for
- * verify -- one definition of the keys wherever they are made.
+ * migration that indexes existing cases and for verify, as
+ * rso_search_index calls keys_of -- one definition of the keys wherever
+ * they are made.
  */
 static void
 sql_search_keys(sqlite3_context *cx, int argc, sqlite3_value **argv)
@@ -133,37 +134,21 @@ rso_search_register(sqlite3 *db)
 	    NULL);
 }
 
-int
-rso_search_index(struct rso_store *s, const char *id, const json_t *req,
-    int fresh, struct rso_error *e)
+/*
+ * Run sql, a cached statement over (?1 case, ?2 field, ?3 key), for each
+ * of keys.  *missed is set when one of them touched no row.
+ */
+static int
+keys_step(struct rso_store *s, const char *sql, const char *id,
+    const json_t *keys, int *missed, struct rso_error *e)
 {
-	/*
-	 * The keys are made here from the request the caller has, not by
-	 * rso_search_keys() over the stored text: the same keys_of, without
-	 * parsing the request again and walking json_each, which was half of
-	 * intake's time.  verify still derives them through the SQL function.
-	 */
-	static const char *const del = "DELETE FROM case_keys WHERE case_id = ?1";
-	static const char *const ins = "INSERT OR IGNORE INTO case_keys"
-	    " (case_id, field, key) VALUES (?1, ?2, ?3)";
-	json_t *keys = keys_of(req), *k;
 	sqlite3_stmt *st;
+	json_t *k;
 	size_t i;
-	int rc;
+	int rc = SQLITE_DONE;
 
-	/* A new case has no keys yet (they name it), so none to delete. */
-	if (fresh) {
-		rc = SQLITE_DONE;
-	} else {
-		st = rso_store_cached(s, del);
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		rso_store_done(st);
-	}
 	json_array_foreach(keys, i, k) {
-		if (rc != SQLITE_DONE)
-			break;
-		st = rso_store_cached(s, ins);
+		st = rso_store_cached(s, sql);
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, json_string_value(json_array_get(k, 0)),
 		    -1, SQLITE_STATIC);
@@ -171,9 +156,66 @@ rso_search_index(struct rso_store *s, const char *id, const json_t *req,
 		    -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		rso_store_done(st);
+		if (rc != SQLITE_DONE)
+			return rso_store_sqlerr(s, rc, e);
+		if (sqlite3_changes(rso_store_db(s)) == 0)
+			*missed = 1;
 	}
-	json_decref(keys);
+	return 0;
+}
+
+/* Every key of case id, found by walking the whole table. */
+static int
+delete_all_keys(struct rso_store *s, const char *id, struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s,
+	    "DELETE FROM case_keys WHERE case_id = ?");
+	int rc;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+int
+rso_search_index(struct rso_store *s, const char *id, const json_t *req,
+    const json_t *old, struct rso_error *e)
+{
+	/*
+	 * The keys are made here from the request the caller has, not by
+	 * rso_search_keys() over the stored text: the same keys_of, without
+	 * parsing the request again and walking json_each, which was half of
+	 * intake's time.  verify still derives them through the SQL function.
+	 *
+	 * case_keys is ordered by key only (migration 111), so a case's old
+	 * keys are found by making them again from its old request.  Should
+	 * one of them not be there, the keys were made otherwise (by another
+	 * release's folding, say): then the whole table is searched for the
+	 * case's, once, rather than leave a key that names it wrongly.  A
+	 * key that no request gave at all is a forgery, for verify to find.
+	 */
+	static const char *const del = "DELETE FROM case_keys"
+	    " WHERE field = ?2 AND key = ?3 AND case_id = ?1";
+	static const char *const ins = "INSERT OR IGNORE INTO case_keys"
+	    " (field, key, case_id) VALUES (?2, ?3, ?1)";
+	json_t *keys;
+	int rc = 0, missed = 0, dup;
+
+	if (old != NULL) {
+		keys = keys_of(old);
+		rc = keys_step(s, del, id, keys, &missed, e);
+		json_decref(keys);
+		if (rc == 0 && missed)
+			rc = delete_all_keys(s, id, e);
+		if (rc != 0)
+			return rc;
+	}
+	/* A request can give a key twice (a name "Ada Ada"): one row. */
+	keys = keys_of(req);
+	rc = keys_step(s, ins, id, keys, &dup, e);
+	json_decref(keys);
+	return rc;
 }
 
 /* ---- terms ---- */
