@@ -195,6 +195,19 @@ searches() {
 	assert_line --index 3 "verify: 4 cases, search keys follow from their requests"
 }
 
+@test "rso-case search: migration 111 of more keys than SQLite's page cache holds" {
+	some_patients
+	# 200,000 keys more, far past the 2 MiB page cache, so that SQLite
+	# spills pages and journals them while it rebuilds the table.
+	sqlite3 "$RSO_HOME/rso.db" "with recursive n(i) as (select 1 union all select i + 1 from n where i < 200000) insert into case_keys (field, key, case_id) select 'patient.name', printf('zz%07d', i), 'RSO-2026-00000' || (1 + i % 4) from n"
+	keys_as_of_110
+	run -0 --separate-stderr rso-case search ada
+	[ "$(jq -r .case <<<"$output")" = RSO-2026-000001 ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from case_keys where key glob 'zz*'; pragma integrity_check")" = $'200000\nok' ]
+	sqlite3 "$RSO_HOME/rso.db" "delete from case_keys where key glob 'zz*'"
+	run -0 rso-case verify
+}
+
 @test "rso-case verify: a forged or deleted search key is caught after migration 111" {
 	some_patients
 	keys_as_of_110
