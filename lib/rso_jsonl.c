@@ -205,13 +205,34 @@ multiline_member(const char *k)
 	return 0;
 }
 
+/*
+ * Write sep and name at path + at, cut to fit n bytes as snprintf would;
+ * returns where the path now ends.  Every member of every line passes
+ * here, and snprintf for each was a sixth of reading a request.
+ */
+static size_t
+path_append(char *path, size_t n, size_t at, const char *sep,
+    const char *name)
+{
+	size_t ls = strlen(sep), ln = strlen(name);
+
+	if (at + ls + ln < n) {
+		memcpy(path + at, sep, ls);
+		memcpy(path + at + ls, name, ln + 1);
+		return at + ls + ln;
+	}
+	snprintf(path + at, n - at, "%s%s", sep, name);
+	return n - 1;
+}
+
 static int
 find_control(const json_t *v, int multiline, char *path, size_t n,
     size_t at)
 {
+	char index[24];
 	const char *k;
 	json_t *x;
-	size_t i, len;
+	size_t i;
 
 	if (json_is_string(v)) {
 		if (!has_control(json_string_value(v), json_string_length(v),
@@ -226,18 +247,15 @@ find_control(const json_t *v, int multiline, char *path, size_t n,
 			    at ? " " : "");
 			return 1;
 		}
-		len = (size_t)snprintf(path + at, n - at, "%s%s", at ? "." : "",
-		    k);
 		if (find_control(x, multiline || multiline_member(k), path, n,
-		    at + len < n ? at + len : n - 1))
+		    path_append(path, n, at, at ? "." : "", k)))
 			return 1;
 		path[at] = '\0';
 	}
 	json_array_foreach(v, i, x) {
-		len = (size_t)snprintf(path + at, n - at, "%s%zu", at ? "." : "",
-		    i);
-		if (find_control(x, multiline, path, n, at + len < n ? at + len :
-		    n - 1))
+		snprintf(index, sizeof(index), "%zu", i);
+		if (find_control(x, multiline, path, n,
+		    path_append(path, n, at, at ? "." : "", index)))
 			return 1;
 		path[at] = '\0';
 	}
