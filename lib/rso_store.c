@@ -27,6 +27,10 @@ struct rso_store {
 		sqlite3_stmt *st;
 	} cache[STMT_CACHE];
 	int ncache;
+	struct {
+		char name[32];		/* the savepoint these are for */
+		sqlite3_stmt *open, *release;
+	} savepoint;
 };
 
 /*
@@ -694,6 +698,8 @@ rso_store_close(struct rso_store *s)
 		return;
 	while (s->ncache > 0)
 		sqlite3_finalize(s->cache[--s->ncache].st);
+	sqlite3_finalize(s->savepoint.open);
+	sqlite3_finalize(s->savepoint.release);
 	sqlite3_close(s->db);
 	json_decref(s->config);
 	free(s->dir);
@@ -741,22 +747,45 @@ rso_store_rollback(struct rso_store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/*
+ * Run SAVEPOINT name (open) or RELEASE name, each kept prepared for the
+ * last name used: intake opens and releases one a request, and parsing
+ * the two statements each time was 2% of its work.
+ */
+static int
+savepoint_step(struct rso_store *s, const char *name, int open,
+    struct rso_error *e)
+{
+	char sql[64];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (strcmp(s->savepoint.name, name) != 0) {
+		sqlite3_finalize(s->savepoint.open);
+		sqlite3_finalize(s->savepoint.release);
+		snprintf(sql, sizeof(sql), "SAVEPOINT %s", name);
+		s->savepoint.open = rso_store_prepare(s, sql);
+		snprintf(sql, sizeof(sql), "RELEASE %s", name);
+		s->savepoint.release = rso_store_prepare(s, sql);
+		snprintf(s->savepoint.name, sizeof(s->savepoint.name), "%s",
+		    name);
+	}
+	st = open ? s->savepoint.open : s->savepoint.release;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
 int
 rso_store_savepoint(struct rso_store *s, const char *name, struct rso_error *e)
 {
-	char sql[64];
-
-	snprintf(sql, sizeof(sql), "SAVEPOINT %s", name);
-	return exec_sql(s, sql, e);
+	return savepoint_step(s, name, 1, e);
 }
 
 int
 rso_store_release(struct rso_store *s, const char *name, struct rso_error *e)
 {
-	char sql[64];
-
-	snprintf(sql, sizeof(sql), "RELEASE %s", name);
-	return exec_sql(s, sql, e);
+	return savepoint_step(s, name, 0, e);
 }
 
 void
