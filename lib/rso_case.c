@@ -36,6 +36,25 @@ rso_case_id_valid(const char *s)
 	return n >= 6 && n <= 9 && *p == '\0';
 }
 
+/* The last case number given for prefix in year, 0 when none yet. */
+static int
+last_id(struct rso_store *s, const char *prefix, int year, long long *last,
+    struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_cached(s, "SELECT last FROM case_counters"
+	    " WHERE prefix = ? AND year = ?");
+	int rc;
+
+	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, year);
+	rc = sqlite3_step(st);
+	*last = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	rso_store_done(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return 0;
+	return rso_store_sqlerr(s, rc, e);
+}
+
 static int
 next_id(struct rso_store *s, char *id, struct rso_error *e)
 {
@@ -43,6 +62,7 @@ next_id(struct rso_store *s, char *id, struct rso_error *e)
 	char date[RSO_TIME_STRLEN];
 	sqlite3_stmt *st;
 	const char *p;
+	long long last;
 	int year, rc;
 
 	/* Ids must read back as ids: the prefix is letters and digits only. */
@@ -54,17 +74,27 @@ next_id(struct rso_store *s, char *id, struct rso_error *e)
 		    "1 to 16 letters and digits");
 	rso_date_format(rso_now(), date);
 	year = atoi(date);
-	st = rso_store_cached(s, "INSERT INTO case_counters (prefix, year, last)"
-	    " VALUES (?, ?, 1) ON CONFLICT (prefix, year)"
-	    " DO UPDATE SET last = last + 1 RETURNING last");
+	if ((rc = last_id(s, prefix, year, &last, e)) != 0)
+		return rc;
+	/*
+	 * Read, then write back: the caller's transaction holds the write
+	 * lock, so no other writer comes between.  (An upsert with
+	 * RETURNING did it in one statement, at twice the cost: SQLite
+	 * keeps the rows it returns in a temporary table.)
+	 */
+	st = rso_store_cached(s, last == 0 ? "INSERT INTO case_counters"
+	    " (prefix, year, last) VALUES (?1, ?2, ?3)" :
+	    "UPDATE case_counters SET last = ?3"
+	    " WHERE prefix = ?1 AND year = ?2");
 	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, year);
+	sqlite3_bind_int64(st, 3, last + 1);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		snprintf(id, RSO_CASE_IDLEN, "%s-%04d-%06lld", prefix, year,
-		    (long long)sqlite3_column_int64(st, 0));
 	rso_store_done(st);
-	return rc == SQLITE_ROW ? 0 : rso_store_sqlerr(s, rc, e);
+	if (rc != SQLITE_DONE)
+		return rso_store_sqlerr(s, rc, e);
+	snprintf(id, RSO_CASE_IDLEN, "%s-%04d-%06lld", prefix, year, last + 1);
+	return 0;
 }
 
 static void
