@@ -80,11 +80,7 @@ canonical_event(const char *actor, const char *at, const char *case_id,
 static void
 chain_hash(const char *prev, const char *canon, char *hex)
 {
-	struct rso_sha256 *h = rso_sha256_new();
-
-	rso_sha256_update(h, prev, strlen(prev));
-	rso_sha256_update(h, canon, strlen(canon));
-	rso_sha256_final_hex(h, hex);
+	rso_sha256_hex_pair(prev, strlen(prev), canon, strlen(canon), hex);
 }
 
 static int
