@@ -180,6 +180,77 @@ key_step(const char *field, const char *key, void *ctx)
 	return 0;
 }
 
+/*
+ * A new case's keys are inserted KEYS_AT_ONCE to a statement: one
+ * statement for each key spent as much again on starting and ending
+ * itself as on the key.
+ */
+#define KEYS_AT_ONCE 8
+
+struct key_rows {
+	struct rso_store *s;
+	const char *id;
+	const char *field[KEYS_AT_ONCE];	/* literals of keys_each */
+	char *key[KEYS_AT_ONCE];
+	int n;
+	struct rso_error *e;
+};
+
+/* INSERT OR IGNORE of n rows (?2i+2 field, ?2i+3 key, ?1 case), made
+ * once; its address is its key for rso_store_cached. */
+static const char *
+insert_rows_sql(int n)
+{
+	static char sql[KEYS_AT_ONCE][64 + 20 * KEYS_AT_ONCE];
+	size_t len;
+	int i;
+
+	if (sql[n - 1][0] == '\0') {
+		len = (size_t)snprintf(sql[n - 1], sizeof(sql[0]),
+		    "INSERT OR IGNORE INTO case_keys (field, key, case_id)"
+		    " VALUES");
+		for (i = 0; i < n; i++)
+			len += (size_t)snprintf(sql[n - 1] + len,
+			    sizeof(sql[0]) - len, "%s (?%d, ?%d, ?1)",
+			    i ? "," : "", 2 * i + 2, 2 * i + 3);
+	}
+	return sql[n - 1];
+}
+
+static int
+insert_rows(struct key_rows *kr)
+{
+	sqlite3_stmt *st;
+	int i, rc;
+
+	if (kr->n == 0)
+		return 0;
+	st = rso_store_cached(kr->s, insert_rows_sql(kr->n));
+	sqlite3_bind_text(st, 1, kr->id, -1, SQLITE_STATIC);
+	for (i = 0; i < kr->n; i++) {
+		sqlite3_bind_text(st, 2 * i + 2, kr->field[i], -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 2 * i + 3, kr->key[i], -1,
+		    SQLITE_STATIC);
+	}
+	rc = sqlite3_step(st);
+	rso_store_done(st);
+	for (i = 0; i < kr->n; i++)
+		free(kr->key[i]);
+	kr->n = 0;
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(kr->s, rc, kr->e);
+}
+
+static int
+key_row(const char *field, const char *key, void *ctx)
+{
+	struct key_rows *kr = ctx;
+
+	kr->field[kr->n] = field;
+	kr->key[kr->n++] = rso_xstrdup(key);
+	return kr->n == KEYS_AT_ONCE ? insert_rows(kr) : 0;
+}
+
 /* Every key of case id, found by walking the whole table. */
 static int
 delete_all_keys(struct rso_store *s, const char *id, struct rso_error *e)
@@ -215,10 +286,9 @@ rso_search_index(struct rso_store *s, const char *id, const json_t *req,
 	 */
 	static const char del[] = "DELETE FROM case_keys"
 	    " WHERE field = ?2 AND key = ?3 AND case_id = ?1";
-	static const char ins[] = "INSERT OR IGNORE INTO case_keys"
-	    " (field, key, case_id) VALUES (?2, ?3, ?1)";
 	struct key_step ks = { s, del, id, 0, e };
-	int rc;
+	struct key_rows kr = { s, id, { NULL }, { NULL }, 0, e };
+	int i, rc;
 
 	if (old != NULL) {
 		if ((rc = keys_each(old, key_step, &ks)) == 0 && ks.missed)
@@ -226,8 +296,11 @@ rso_search_index(struct rso_store *s, const char *id, const json_t *req,
 		if (rc != 0)
 			return rc;
 	}
-	ks.sql = ins;
-	return keys_each(req, key_step, &ks);
+	if ((rc = keys_each(req, key_row, &kr)) == 0)
+		return insert_rows(&kr);
+	for (i = 0; i < kr.n; i++)
+		free(kr.key[i]);
+	return rc;
 }
 
 /* ---- terms ---- */

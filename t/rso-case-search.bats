@@ -136,6 +136,17 @@ some_patients() {
 	[ "${stderr_lines[0]}" = "rso-case: --limit: not a number from 1 to 1000" ]
 }
 
+@test "rso-case search: a word given twice is one key, and a request of many keys has them all" {
+	patient 1 "Ada Ada Testperson" 1961-03-01
+	patient 2 "Bo Cy Di Ed Fa Gu Hy Io Jo Ka Lu Testperson" 1970-12-03 '.patient.phone="+1 555 0100" | .requester.phone="555 0101"'
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from case_keys where case_id = 'RSO-2026-000001' and key = 'ada'")" = 1 ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from case_keys where case_id = 'RSO-2026-000002'")" = 20 ]
+	run -0 rso-case search lu
+	[ "$(jq -r .case <<<"$output")" = RSO-2026-000002 ]
+	run -0 rso-case verify
+	assert_line --index 3 "verify: 2 cases, search keys follow from their requests"
+}
+
 @test "rso-case search: an amended request is found by its new name only" {
 	some_patients
 	jq -c '.ref="t-1" | .amend=true | .patient.name="Ada Renamed" | .patient.birth_date="1961-03-01" | .patient.phone="+1 (555) 010-0100"' \
