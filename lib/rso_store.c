@@ -484,16 +484,18 @@ open_db(struct rso_store *s, int create, struct rso_error *e)
 		rc = exec_sql(s, "PRAGMA journal_mode = WAL", e);
 	if (rc == 0)
 		rc = exec_sql(s, "PRAGMA synchronous = NORMAL", e);
+	if (rc == 0)
+		rc = migrate(s, e);
 	/*
 	 * Savepoint journals in memory: a batch of requests keeps one
 	 * savepoint each, and a journal file for them cost intake a quarter
 	 * of its time in write(2).  They hold only the pages one savepoint
-	 * touched.
+	 * touched.  Set after the migrations, whose journals are SQLite's
+	 * default (in a temporary file past 64 KiB): a migration rebuilding
+	 * a large table journals every page of the one it drops.
 	 */
 	if (rc == 0)
 		rc = exec_sql(s, "PRAGMA temp_store = MEMORY", e);
-	if (rc == 0)
-		rc = migrate(s, e);
 	return rc;
 }
 
