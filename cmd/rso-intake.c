@@ -117,17 +117,23 @@ begin_request(struct rso_error *e)
 	return rso_store_savepoint(store, "request", e);
 }
 
-/* The request as stored: the line without the "amend" instruction. */
+/*
+ * The request as stored: the line without the "amend" instruction (a
+ * copy only when there is one to take out), its canonical text in *canon
+ * (stored, and hashed in its event, as it is) and that text's SHA-256.
+ */
 static json_t *
-stored_form(json_t *line, char *hash)
+stored_form(json_t *line, char **canon, char *hash)
 {
-	json_t *req = json_deep_copy(line);
-	char *canon;
+	json_t *req;
 
-	json_object_del(req, "amend");
-	canon = rso_json_canonical(req);
-	rso_sha256_hex(canon, strlen(canon), hash);
-	free(canon);
+	if (json_object_get(line, "amend") != NULL) {
+		req = json_deep_copy(line);
+		json_object_del(req, "amend");
+	} else
+		req = json_incref(line);
+	*canon = rso_json_canonical(req);
+	rso_sha256_hex(*canon, strlen(*canon), hash);
 	return req;
 }
 
@@ -144,22 +150,23 @@ take_request(json_t *line, const char *where)
 	const char *flag = NULL;
 	struct rso_error e;
 	json_t *req;
+	char *canon;
 	int rc, amend = json_is_true(json_object_get(line, "amend"));
 
 	if (rso_request_check(line, store, rso_now(), report, (void *)where))
 		return EX_DATAERR;
-	req = stored_form(line, hash);
+	req = stored_form(line, &canon, hash);
 	if ((rc = begin_request(&e)) != 0)
 		goto fail;
 	rc = rso_case_by_ref(store, json_string_value(json_object_get(req,
 	    "ref")), id, old, status, &e);
 	if (rc == 1) {
-		rc = rso_case_create(store, req, hash, id, &e);
+		rc = rso_case_create(store, req, canon, hash, id, &e);
 		snprintf(status, sizeof(status), "awaiting-consent");
 	} else if (rc == 0 && strcmp(old, hash) == 0) {
 		flag = "existing";
 	} else if (rc == 0 && amend) {
-		rc = rso_case_amend(store, id, req, hash, &e);
+		rc = rso_case_amend(store, id, req, canon, hash, &e);
 		flag = "amended";
 	} else if (rc == 0) {
 		rc = rso_error_set(&e, EX_DATAERR, "ref: already used by %s with "
@@ -169,6 +176,7 @@ take_request(json_t *line, const char *where)
 		rc = rso_store_release(store, "request", &e);
 	if (rc != 0)
 		goto fail;
+	free(canon);
 	json_decref(req);
 	rc = answer(id, json_string_value(json_object_get(line, "ref")),
 	    status, flag);
@@ -179,6 +187,7 @@ fail:
 	/* Busy at BEGIN: nothing is open.  Otherwise undo this request only. */
 	if (rso_store_in_transaction(store))
 		rso_store_rollback_to(store, "request");
+	free(canon);
 	json_decref(req);
 	rso_warnx("%s: %s", where, e.msg);
 	return e.status;

@@ -36,6 +36,25 @@ rso_case_id_valid(const char *s)
 	return n >= 6 && n <= 9 && *p == '\0';
 }
 
+/* The last case number given for prefix in year, 0 when none yet. */
+static int
+last_id(struct rso_store *s, const char *prefix, int year, long long *last,
+    struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_cached(s, "SELECT last FROM case_counters"
+	    " WHERE prefix = ? AND year = ?");
+	int rc;
+
+	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, year);
+	rc = sqlite3_step(st);
+	*last = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	rso_store_done(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return 0;
+	return rso_store_sqlerr(s, rc, e);
+}
+
 static int
 next_id(struct rso_store *s, char *id, struct rso_error *e)
 {
@@ -43,6 +62,7 @@ next_id(struct rso_store *s, char *id, struct rso_error *e)
 	char date[RSO_TIME_STRLEN];
 	sqlite3_stmt *st;
 	const char *p;
+	long long last;
 	int year, rc;
 
 	/* Ids must read back as ids: the prefix is letters and digits only. */
@@ -54,17 +74,27 @@ next_id(struct rso_store *s, char *id, struct rso_error *e)
 		    "1 to 16 letters and digits");
 	rso_date_format(rso_now(), date);
 	year = atoi(date);
-	st = rso_store_cached(s, "INSERT INTO case_counters (prefix, year, last)"
-	    " VALUES (?, ?, 1) ON CONFLICT (prefix, year)"
-	    " DO UPDATE SET last = last + 1 RETURNING last");
+	if ((rc = last_id(s, prefix, year, &last, e)) != 0)
+		return rc;
+	/*
+	 * Read, then write back: the caller's transaction holds the write
+	 * lock, so no other writer comes between.  (An upsert with
+	 * RETURNING did it in one statement, at twice the cost: SQLite
+	 * keeps the rows it returns in a temporary table.)
+	 */
+	st = rso_store_cached(s, last == 0 ? "INSERT INTO case_counters"
+	    " (prefix, year, last) VALUES (?1, ?2, ?3)" :
+	    "UPDATE case_counters SET last = ?3"
+	    " WHERE prefix = ?1 AND year = ?2");
 	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, year);
+	sqlite3_bind_int64(st, 3, last + 1);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		snprintf(id, RSO_CASE_IDLEN, "%s-%04d-%06lld", prefix, year,
-		    (long long)sqlite3_column_int64(st, 0));
 	rso_store_done(st);
-	return rc == SQLITE_ROW ? 0 : rso_store_sqlerr(s, rc, e);
+	if (rc != SQLITE_DONE)
+		return rso_store_sqlerr(s, rc, e);
+	snprintf(id, RSO_CASE_IDLEN, "%s-%04d-%06lld", prefix, year, last + 1);
+	return 0;
 }
 
 static void
@@ -77,18 +107,16 @@ bind_opt(sqlite3_stmt *st, int i, const char *v)
 }
 
 int
-rso_case_create(struct rso_store *s, const json_t *req, const char *req_hash,
-    char *id, struct rso_error *e)
+rso_case_create(struct rso_store *s, const json_t *req, const char *canon,
+    const char *req_hash, char *id, struct rso_error *e)
 {
 	char now[RSO_TIME_STRLEN];
 	sqlite3_stmt *st;
-	char *canon;
 	int rc;
 
 	if ((rc = next_id(s, id, e)) != 0)
 		return rc;
 	rso_time_format(rso_now(), now);
-	canon = rso_json_canonical(req);
 	st = rso_store_cached(s, "INSERT INTO cases (id, ref, status, status_at,"
 	    " created, updated, received, specialty, urgency, country, region,"
 	    " referral_source, intake, intake_hash)"
@@ -108,12 +136,12 @@ rso_case_create(struct rso_store *s, const json_t *req, const char *req_hash,
 	sqlite3_bind_text(st, 13, req_hash, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	rso_store_done(st);
-	free(canon);
 	if (rc != SQLITE_DONE)
 		return rso_store_sqlerr(s, rc, e);
-	if ((rc = rso_search_index(s, id, req, 1, e)) != 0)
+	if ((rc = rso_search_index(s, id, req, NULL, e)) != 0)
 		return rc;
-	return rso_event_append(s, id, "case.created", req, NULL, e);
+	return rso_event_append_canonical(s, id, "case.created", canon, NULL,
+	    e);
 }
 
 int
@@ -210,21 +238,18 @@ load_request(struct rso_store *s, const char *id, json_t **req,
 
 int
 rso_case_amend(struct rso_store *s, const char *id, const json_t *req,
-    const char *req_hash, struct rso_error *e)
+    const char *canon, const char *req_hash, struct rso_error *e)
 {
 	char now[RSO_TIME_STRLEN];
 	json_t *old, *changed, *data;
 	sqlite3_stmt *st;
-	char *canon;
 	int rc;
 
 	if ((rc = load_request(s, id, &old, e)) != 0)
 		return rc;
 	changed = json_array();
 	diff_paths(old, req, "", changed);
-	json_decref(old);
 	rso_time_format(rso_now(), now);
-	canon = rso_json_canonical(req);
 	st = rso_store_prepare(s, "UPDATE cases SET intake = ?, intake_hash = ?,"
 	    " updated = ?, received = ?, specialty = ?, urgency = ?,"
 	    " country = ?, region = ?, referral_source = ? WHERE id = ?");
@@ -240,9 +265,9 @@ rso_case_amend(struct rso_store *s, const char *id, const json_t *req,
 	sqlite3_bind_text(st, 10, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	free(canon);
-	rc = rc == SQLITE_DONE ? rso_search_index(s, id, req, 0, e) :
+	rc = rc == SQLITE_DONE ? rso_search_index(s, id, req, old, e) :
 	    rso_store_sqlerr(s, rc, e);
+	json_decref(old);
 	if (rc != 0) {
 		json_decref(changed);
 		return rc;

@@ -18,11 +18,13 @@ int rso_case_id_valid(const char *s);
 /*
  * Create a case from a validated request inside the caller's transaction:
  * the next id of this year for the configured prefix ("id_prefix"), the
- * row in cases and the case.created event carrying the request.  req_hash
- * is the SHA-256 of the request's canonical form.  Fills id.
+ * row in cases and the case.created event carrying the request.  canon
+ * is the request's canonical form (rso_json_canonical), which is what is
+ * stored and hashed, and req_hash its SHA-256: the caller has made both
+ * to look the request up.  Fills id.
  */
 int rso_case_create(struct rso_store *s, const json_t *req,
-    const char *req_hash, char *id, struct rso_error *e);
+    const char *canon, const char *req_hash, char *id, struct rso_error *e);
 
 /*
  * Look up a request ref.  Returns 0 and fills id, hash (of the stored
@@ -46,9 +48,10 @@ int rso_case_named(struct rso_store *s, const json_t *line, char *id,
 /*
  * Replace a case's request by an amended one inside the caller's
  * transaction, recording case.amended with the dotted paths that changed.
+ * canon and req_hash as for rso_case_create.
  */
 int rso_case_amend(struct rso_store *s, const char *id, const json_t *req,
-    const char *req_hash, struct rso_error *e);
+    const char *canon, const char *req_hash, struct rso_error *e);
 
 /* The state of a case.  EX_DATAERR "CASE: no such case" when unknown. */
 int rso_case_state(struct rso_store *s, const char *id, struct rso_state *st,

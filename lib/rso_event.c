@@ -80,11 +80,7 @@ canonical_event(const char *actor, const char *at, const char *case_id,
 static void
 chain_hash(const char *prev, const char *canon, char *hex)
 {
-	struct rso_sha256 *h = rso_sha256_new();
-
-	rso_sha256_update(h, prev, strlen(prev));
-	rso_sha256_update(h, canon, strlen(canon));
-	rso_sha256_final_hex(h, hex);
+	rso_sha256_hex_pair(prev, strlen(prev), canon, strlen(canon), hex);
 }
 
 static int
@@ -108,25 +104,22 @@ last_event(struct rso_store *s, long long *seq, char *hash,
 }
 
 int
-rso_event_append(struct rso_store *s, const char *case_id, const char *type,
-    const json_t *data, long long *seq, struct rso_error *e)
+rso_event_append_canonical(struct rso_store *s, const char *case_id,
+    const char *type, const char *data, long long *seq, struct rso_error *e)
 {
 	char at[RSO_TIME_STRLEN], prev[RSO_SHA256_HEXLEN];
 	char hash[RSO_SHA256_HEXLEN];
-	json_t *empty = json_object();
-	char *dtext, *canon;
+	char *canon;
 	long long last;
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = last_event(s, &last, prev, e)) != 0) {
-		json_decref(empty);
+	if ((rc = last_event(s, &last, prev, e)) != 0)
 		return rc;
-	}
 	rso_time_format(rso_now(), at);
-	dtext = rso_json_canonical(data ? data : empty);
-	canon = canonical_event(rso_actor(), at, case_id, dtext, last + 1, type);
+	canon = canonical_event(rso_actor(), at, case_id, data, last + 1, type);
 	chain_hash(prev, canon, hash);
+	free(canon);
 	st = rso_store_cached(s, "INSERT INTO events"
 	    " (seq, at, case_id, type, actor, data, prev, hash)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -136,19 +129,32 @@ rso_event_append(struct rso_store *s, const char *case_id, const char *type,
 		sqlite3_bind_text(st, 3, case_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, type, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, rso_actor(), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, dtext, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, data, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, prev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, hash, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	rso_store_done(st);
-	free(dtext);
-	free(canon);
-	json_decref(empty);
 	if (rc != SQLITE_DONE)
 		return rso_store_sqlerr(s, rc, e);
 	if (seq)
 		*seq = last + 1;
 	return 0;
+}
+
+int
+rso_event_append(struct rso_store *s, const char *case_id, const char *type,
+    const json_t *data, long long *seq, struct rso_error *e)
+{
+	char *dtext;
+	int rc;
+
+	if (data == NULL)
+		return rso_event_append_canonical(s, case_id, type, "{}", seq,
+		    e);
+	dtext = rso_json_canonical(data);
+	rc = rso_event_append_canonical(s, case_id, type, dtext, seq, e);
+	free(dtext);
+	return rc;
 }
 
 /* A column as text, "" for NULL. */

@@ -30,6 +30,16 @@ int rso_event_append(struct rso_store *s, const char *case_id,
     struct rso_error *e);
 
 /*
+ * The same with data given as its canonical text (rso_json_canonical of
+ * an object), for a caller that has it already: intake hashes and stores
+ * a request as that text, and dumping it again cost a tenth of intake's
+ * time.  The text is stored and hashed as given.
+ */
+int rso_event_append_canonical(struct rso_store *s, const char *case_id,
+    const char *type, const char *data, long long *seq,
+    struct rso_error *e);
+
+/*
  * Call fn with each event of case_id (all events when NULL) in order, as a
  * JSON object with the members above; fn's non-zero return stops the walk
  * and is returned.  since/until (RFC 3339, NULL for open) bound "at".

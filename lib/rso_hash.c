@@ -47,6 +47,26 @@ rso_sha256_hex(const void *buf, size_t len, char *hex)
 	return rso_hex(md, sizeof(md), hex);
 }
 
+char *
+rso_sha256_hex_pair(const void *a, size_t alen, const void *b, size_t blen,
+    char *hex)
+{
+	/*
+	 * One call over both: opening and closing a libgcrypt context
+	 * (rso_sha256_new) cost as much as hashing an event.
+	 */
+	gcry_buffer_t iov[2] = {
+		{ alen, 0, alen, (void *)a },
+		{ blen, 0, blen, (void *)b },
+	};
+	unsigned char md[RSO_SHA256_LEN];
+
+	rso_gcrypt_init();
+	if (gcry_md_hash_buffers(GCRY_MD_SHA256, 0, md, iov, 2) != 0)
+		rso_diex(EX_SOFTWARE, "libgcrypt: cannot hash with SHA-256");
+	return rso_hex(md, sizeof(md), hex);
+}
+
 void
 rso_sha1(const void *buf, size_t len, unsigned char *md)
 {

@@ -18,6 +18,13 @@ void rso_gcrypt_init(void);
 char *rso_sha256_hex(const void *buf, size_t len, char *hex);
 
 /*
+ * The same over a followed by b, neither copied: an event's hash is over
+ * the hash before it and the event (rso_event.c), one of each a change.
+ */
+char *rso_sha256_hex_pair(const void *a, size_t alen, const void *b,
+    size_t blen, char *hex);
+
+/*
  * SHA-1 of buf into md (RSO_SHA1_LEN bytes): only where a format asks for
  * it (FHIR's Attachment.hash), never to identify content in rso.
  */

@@ -21,15 +21,21 @@ static const char *const fields[] = { "ref", "patient.name",
 
 /* ---- keys of a request ---- */
 
+/* Called with each key of a request; a non-zero return stops the walk. */
+typedef int key_fn(const char *field, const char *key, void *ctx);
+
 struct keys {
-	json_t *list;
-	const char *field;
+	key_fn *fn;
+	void *ctx;
+	const char *field;	/* of the words being walked */
+	int rc;			/* the first non-zero return of fn */
 };
 
 static void
-key_add(json_t *list, const char *field, const char *key)
+key_add(struct keys *k, const char *field, const char *key)
 {
-	json_array_append_new(list, json_pack("[s, s]", field, key));
+	if (k->rc == 0)
+		k->rc = k->fn(field, key, k->ctx);
 }
 
 static int
@@ -37,8 +43,8 @@ word_key(const char *w, void *ctx)
 {
 	struct keys *k = ctx;
 
-	key_add(k->list, k->field, w);
-	return 0;
+	key_add(k, k->field, w);
+	return k->rc;
 }
 
 /*
@@ -58,26 +64,31 @@ phone_key(const char *s, char *out, size_t size)
 }
 
 static void
-fold_key(json_t *list, const char *field, const char *v)
+fold_key(struct keys *k, const char *field, const char *v)
 {
 	char *f;
 
 	if (v != NULL && (f = rso_fold(v, strlen(v))) != NULL) {
 		if (*f)
-			key_add(list, field, f);
+			key_add(k, field, f);
 		free(f);
 	}
 }
 
-/* The keys of one request, as [[field, key], ...]. */
-static json_t *
-keys_of(const json_t *req)
+/*
+ * Call fn with each key of one request, a field and a key (the same key
+ * may come twice).  Returns 0 or fn's first non-zero return, after which
+ * it is not called again.  (A walk rather than a list: building a JSON
+ * list of pairs for each request was a fifth of making its keys.)
+ */
+static int
+keys_each(const json_t *req, key_fn *fn, void *ctx)
 {
 	static const char *const phones[] = { "patient.phone",
 	    "requester.phone", NULL };
 	static const char *const emails[] = { "patient.email",
 	    "requester.email", NULL };
-	struct keys k = { json_array(), NULL };
+	struct keys k = { fn, ctx, NULL, 0 };
 	const char *v;
 	char digits[64];
 	rso_time_t t;
@@ -90,35 +101,43 @@ keys_of(const json_t *req)
 	if ((v = rso_json_str(req, "ref")) != NULL) {
 		k.field = "ref";
 		rso_fold_words(v, word_key, &k);
-		fold_key(k.list, "ref", v);
+		fold_key(&k, "ref", v);
 	}
 	v = rso_json_str(req, "patient.birth_date");
 	if (v != NULL && rso_date_parse(v, &t) == 0)
-		key_add(k.list, "patient.birth_date", v);
+		key_add(&k, "patient.birth_date", v);
 	for (i = 0; phones[i]; i++)
 		if ((v = rso_json_str(req, phones[i])) != NULL &&
 		    phone_key(v, digits, sizeof(digits)) > 0)
-			key_add(k.list, phones[i], digits);
+			key_add(&k, phones[i], digits);
 	for (i = 0; emails[i]; i++)
-		fold_key(k.list, emails[i], rso_json_str(req, emails[i]));
-	return k.list;
+		fold_key(&k, emails[i], rso_json_str(req, emails[i]));
+	return k.rc;
+}
+
+static int
+key_to_list(const char *field, const char *key, void *ctx)
+{
+	json_array_append_new(ctx, json_pack("[s, s]", field, key));
+	return 0;
 }
 
 /*
- * rso_search_keys(request JSON text): keys_of as JSON text, for the
- * migration that indexes existing cases, for rso_search_index, and for
- * verify -- one definition of the keys wherever they are made.
+ * rso_search_keys(request JSON text): the keys of keys_each as JSON text,
+ * [[field, key], ...], for the migration that indexes existing cases and
+ * for verify, as rso_search_index walks keys_each -- one definition of
+ * the keys wherever they are made.
  */
 static void
 sql_search_keys(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
 	const char *text = (const char *)sqlite3_value_text(argv[0]);
-	json_t *req, *keys;
+	json_t *req, *keys = json_array();
 	char *out;
 
 	(void)argc;
 	req = text ? json_loads(text, 0, NULL) : NULL;
-	keys = keys_of(req);
+	keys_each(req, key_to_list, keys);
 	out = json_dumps(keys, JSON_COMPACT);
 	sqlite3_result_text(cx, out, -1, free);
 	json_decref(keys);
@@ -133,47 +152,155 @@ rso_search_register(sqlite3 *db)
 	    NULL);
 }
 
+/* A statement run once a key, over (?1 case, ?2 field, ?3 key). */
+struct key_step {
+	struct rso_store *s;
+	const char *sql;	/* a literal, for rso_store_cached */
+	const char *id;
+	int missed;		/* a key touched no row */
+	struct rso_error *e;
+};
+
+static int
+key_step(const char *field, const char *key, void *ctx)
+{
+	struct key_step *ks = ctx;
+	sqlite3_stmt *st = rso_store_cached(ks->s, ks->sql);
+	int rc;
+
+	sqlite3_bind_text(st, 1, ks->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	rso_store_done(st);
+	if (rc != SQLITE_DONE)
+		return rso_store_sqlerr(ks->s, rc, ks->e);
+	if (sqlite3_changes(rso_store_db(ks->s)) == 0)
+		ks->missed = 1;
+	return 0;
+}
+
+/*
+ * A new case's keys are inserted KEYS_AT_ONCE to a statement: one
+ * statement for each key spent as much again on starting and ending
+ * itself as on the key.
+ */
+#define KEYS_AT_ONCE 8
+
+struct key_rows {
+	struct rso_store *s;
+	const char *id;
+	const char *field[KEYS_AT_ONCE];	/* literals of keys_each */
+	char *key[KEYS_AT_ONCE];
+	int n;
+	struct rso_error *e;
+};
+
+/* INSERT OR IGNORE of n rows (?2i+2 field, ?2i+3 key, ?1 case), made
+ * once; its address is its key for rso_store_cached. */
+static const char *
+insert_rows_sql(int n)
+{
+	static char sql[KEYS_AT_ONCE][64 + 20 * KEYS_AT_ONCE];
+	size_t len;
+	int i;
+
+	if (sql[n - 1][0] == '\0') {
+		len = (size_t)snprintf(sql[n - 1], sizeof(sql[0]),
+		    "INSERT OR IGNORE INTO case_keys (field, key, case_id)"
+		    " VALUES");
+		for (i = 0; i < n; i++)
+			len += (size_t)snprintf(sql[n - 1] + len,
+			    sizeof(sql[0]) - len, "%s (?%d, ?%d, ?1)",
+			    i ? "," : "", 2 * i + 2, 2 * i + 3);
+	}
+	return sql[n - 1];
+}
+
+static int
+insert_rows(struct key_rows *kr)
+{
+	sqlite3_stmt *st;
+	int i, rc;
+
+	if (kr->n == 0)
+		return 0;
+	st = rso_store_cached(kr->s, insert_rows_sql(kr->n));
+	sqlite3_bind_text(st, 1, kr->id, -1, SQLITE_STATIC);
+	for (i = 0; i < kr->n; i++) {
+		sqlite3_bind_text(st, 2 * i + 2, kr->field[i], -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 2 * i + 3, kr->key[i], -1,
+		    SQLITE_STATIC);
+	}
+	rc = sqlite3_step(st);
+	rso_store_done(st);
+	for (i = 0; i < kr->n; i++)
+		free(kr->key[i]);
+	kr->n = 0;
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(kr->s, rc, kr->e);
+}
+
+static int
+key_row(const char *field, const char *key, void *ctx)
+{
+	struct key_rows *kr = ctx;
+
+	kr->field[kr->n] = field;
+	kr->key[kr->n++] = rso_xstrdup(key);
+	return kr->n == KEYS_AT_ONCE ? insert_rows(kr) : 0;
+}
+
+/* Every key of case id, found by walking the whole table. */
+static int
+delete_all_keys(struct rso_store *s, const char *id, struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s,
+	    "DELETE FROM case_keys WHERE case_id = ?");
+	int rc;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
 int
 rso_search_index(struct rso_store *s, const char *id, const json_t *req,
-    int fresh, struct rso_error *e)
+    const json_t *old, struct rso_error *e)
 {
 	/*
 	 * The keys are made here from the request the caller has, not by
-	 * rso_search_keys() over the stored text: the same keys_of, without
-	 * parsing the request again and walking json_each, which was half of
-	 * intake's time.  verify still derives them through the SQL function.
+	 * rso_search_keys() over the stored text: the same keys_each,
+	 * without parsing the request again and walking json_each, which
+	 * was half of intake's time.  verify still derives them through the
+	 * SQL function.
+	 *
+	 * case_keys is ordered by key only (migration 111), so a case's old
+	 * keys are found by making them again from its old request.  Should
+	 * one of them not be there, the keys were made otherwise (by another
+	 * release's folding, say): then the whole table is searched for the
+	 * case's, once, rather than leave a key that names it wrongly.  A
+	 * key that no request gave at all is a forgery, for verify to find.
+	 * A request can give a key twice (a name "Ada Ada"): one row.
 	 */
-	static const char *const del = "DELETE FROM case_keys WHERE case_id = ?1";
-	static const char *const ins = "INSERT OR IGNORE INTO case_keys"
-	    " (case_id, field, key) VALUES (?1, ?2, ?3)";
-	json_t *keys = keys_of(req), *k;
-	sqlite3_stmt *st;
-	size_t i;
-	int rc;
+	static const char del[] = "DELETE FROM case_keys"
+	    " WHERE field = ?2 AND key = ?3 AND case_id = ?1";
+	struct key_step ks = { s, del, id, 0, e };
+	struct key_rows kr = { s, id, { NULL }, { NULL }, 0, e };
+	int i, rc;
 
-	/* A new case has no keys yet (they name it), so none to delete. */
-	if (fresh) {
-		rc = SQLITE_DONE;
-	} else {
-		st = rso_store_cached(s, del);
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		rso_store_done(st);
+	if (old != NULL) {
+		if ((rc = keys_each(old, key_step, &ks)) == 0 && ks.missed)
+			rc = delete_all_keys(s, id, e);
+		if (rc != 0)
+			return rc;
 	}
-	json_array_foreach(keys, i, k) {
-		if (rc != SQLITE_DONE)
-			break;
-		st = rso_store_cached(s, ins);
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, json_string_value(json_array_get(k, 0)),
-		    -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, json_string_value(json_array_get(k, 1)),
-		    -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		rso_store_done(st);
-	}
-	json_decref(keys);
-	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+	if ((rc = keys_each(req, key_row, &kr)) == 0)
+		return insert_rows(&kr);
+	for (i = 0; i < kr.n; i++)
+		free(kr.key[i]);
+	return rc;
 }
 
 /* ---- terms ---- */

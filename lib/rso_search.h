@@ -10,20 +10,21 @@
 
 /*
  * The store keeps, per case, search keys derived from its request (table
- * case_keys, migration 110), rebuilt whenever the request is created or
- * amended: the folded words of patient.name and of ref (rso_fold_words),
- * the whole folded ref, patient.birth_date as YYYY-MM-DD, the digits of
- * patient.phone and requester.phone, and the folded patient.email and
- * requester.email.
+ * case_keys, migrations 110 and 111), rebuilt whenever the request is
+ * created or amended: the folded words of patient.name and of ref
+ * (rso_fold_words), the whole folded ref, patient.birth_date as
+ * YYYY-MM-DD, the digits of patient.phone and requester.phone, and the
+ * folded patient.email and requester.email.
  */
 
 /*
  * Rebuild case id's keys from req, the request just stored for it, inside
- * the caller's transaction; fresh: the case was created in it, so it has
- * no keys to remove.  Returns 0 or a store status.
+ * the caller's transaction.  old is the request it replaced, whose keys
+ * are removed first, or NULL for a new case (it has none yet).  Returns 0
+ * or a store status.
  */
 int rso_search_index(struct rso_store *s, const char *id, const json_t *req,
-    int fresh, struct rso_error *e);
+    const json_t *old, struct rso_error *e);
 
 /* Search terms, parsed; opaque. */
 struct rso_search;

@@ -53,8 +53,8 @@ int rso_store_walk_end(struct rso_store *s, sqlite3_stmt *st, int rc,
 
 /*
  * Register the SQL function rso_search_keys(request) (rso_search.c) on a
- * new connection: migration 110 and the search index call it.  Returns an
- * SQLite result.
+ * new connection: migration 110 and verify call it.  Returns an SQLite
+ * result.
  */
 int rso_search_register(sqlite3 *db);
 

@@ -269,18 +269,23 @@ create_case(struct import *im, json_t **out, struct rso_error *e)
 	}
 	canon = rso_json_canonical(req);
 	rso_sha256_hex(canon, strlen(canon), hash);
-	free(canon);
 	rc = rso_case_by_ref(im->s, rso_json_str(req, "ref"), im->id, old,
 	    status, e);
 	if (rc == 0 && strcmp(old, hash) == 0) {
+		free(canon);
 		*out = json_pack("{s:s, s:s, s:b}", "case", im->id, "ref",
 		    rso_json_str(req, "ref"), "existing", 1);
 		return 0;
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		free(canon);
 		return rso_error_set(e, EX_DATAERR, "%s: ref: already used by %s "
 		    "with different content", im->path, im->id);
-	if (rc != 1 || (rc = rso_case_create(im->s, req, hash, im->id, e)) != 0)
+	}
+	if (rc == 1)
+		rc = rso_case_create(im->s, req, canon, hash, im->id, e);
+	free(canon);
+	if (rc != 0)
 		return rc;
 	/* A consent that has run out is not carried: staff ask again. */
 	if (json_is_object(k) && rso_json_str(k, "expires") &&

@@ -136,6 +136,17 @@ some_patients() {
 	[ "${stderr_lines[0]}" = "rso-case: --limit: not a number from 1 to 1000" ]
 }
 
+@test "rso-case search: a word given twice is one key, and a request of many keys has them all" {
+	patient 1 "Ada Ada Testperson" 1961-03-01
+	patient 2 "Bo Cy Di Ed Fa Gu Hy Io Jo Ka Lu Testperson" 1970-12-03 '.patient.phone="+1 555 0100" | .requester.phone="555 0101"'
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from case_keys where case_id = 'RSO-2026-000001' and key = 'ada'")" = 1 ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from case_keys where case_id = 'RSO-2026-000002'")" = 20 ]
+	run -0 rso-case search lu
+	[ "$(jq -r .case <<<"$output")" = RSO-2026-000002 ]
+	run -0 rso-case verify
+	assert_line --index 3 "verify: 2 cases, search keys follow from their requests"
+}
+
 @test "rso-case search: an amended request is found by its new name only" {
 	some_patients
 	jq -c '.ref="t-1" | .amend=true | .patient.name="Ada Renamed" | .patient.birth_date="1961-03-01" | .patient.phone="+1 (555) 010-0100"' \
@@ -159,11 +170,88 @@ some_patients() {
 
 @test "rso-case search: a store made before the index has its cases indexed on open" {
 	some_patients
-	# As a store of the previous schema: no table, no migration 110.
-	sqlite3 "$RSO_HOME/rso.db" "drop table case_keys; delete from schema_migrations where id = 110"
+	# As a store of the previous schema: no table, no migration 110 or 111.
+	sqlite3 "$RSO_HOME/rso.db" "drop table case_keys; delete from schema_migrations where id in (110, 111)"
 	run -0 rso-case search ada
 	[ "$(jq -r .case <<<"$output")" = RSO-2026-000001 ]
 	run -0 rso-case verify
+}
+
+# Turn the store back into one of migration 110's shape (keys by case, an
+# index by key), with the rows it has, and without migration 111.
+keys_as_of_110() {
+	sqlite3 "$RSO_HOME/rso.db" "create table k110 (case_id text not null references cases(id), field text not null, key text not null, primary key (case_id, field, key)) without rowid; insert into k110 select case_id, field, key from case_keys; drop table case_keys; alter table k110 rename to case_keys; create index case_keys_key on case_keys(field, key); delete from schema_migrations where id = 111"
+}
+
+# What a few searches find, as one line each.
+searches() {
+	local q
+	for q in ada jose 1961-03-01 "+1 555 010 0100" 7946 jose.muller@example.org t-4; do
+		rso-case search "$q" | jq -sc '[.[] | [.case, .match]]'
+	done
+}
+
+@test "rso-case search: a store of migration 110 is migrated to one B-tree and finds what it found" {
+	some_patients
+	searches >before
+	keys_as_of_110
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from sqlite_master where name = 'case_keys_key'")" = 1 ]
+	searches >after
+	diff before after
+	# The keys are ordered by field and key, with no second B-tree.
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select name from sqlite_master where tbl_name = 'case_keys'; select name, pk from pragma_table_info('case_keys') order by pk"
+	assert_output "$(printf 'case_keys\nfield|1\nkey|2\ncase_id|3')"
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from schema_migrations where id = 111")" = 1 ]
+	run -0 rso-case verify
+	assert_line --index 3 "verify: 4 cases, search keys follow from their requests"
+}
+
+@test "rso-case search: migration 111 of more keys than SQLite's page cache holds" {
+	some_patients
+	# 200,000 keys more, far past the 2 MiB page cache, so that SQLite
+	# spills pages and journals them while it rebuilds the table.
+	sqlite3 "$RSO_HOME/rso.db" "with recursive n(i) as (select 1 union all select i + 1 from n where i < 200000) insert into case_keys (field, key, case_id) select 'patient.name', printf('zz%07d', i), 'RSO-2026-00000' || (1 + i % 4) from n"
+	keys_as_of_110
+	run -0 --separate-stderr rso-case search ada
+	[ "$(jq -r .case <<<"$output")" = RSO-2026-000001 ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from case_keys where key glob 'zz*'; pragma integrity_check")" = $'200000\nok' ]
+	sqlite3 "$RSO_HOME/rso.db" "delete from case_keys where key glob 'zz*'"
+	run -0 rso-case verify
+}
+
+@test "rso-case verify: a forged or deleted search key is caught after migration 111" {
+	some_patients
+	keys_as_of_110
+	# A key forged before the migration is carried over, and still caught.
+	sqlite3 "$RSO_HOME/rso.db" "insert into case_keys values ('RSO-2026-000002', 'patient.name', 'eve')"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: case RSO-2026-000002: search keys do not follow from its request" ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from schema_migrations where id = 111")" = 1 ]
+	sqlite3 "$RSO_HOME/rso.db" "delete from case_keys where key = 'eve'"
+	run -0 rso-case verify
+	# And after it: a key deleted, a key forged.
+	sqlite3 "$RSO_HOME/rso.db" "delete from case_keys where case_id = 'RSO-2026-000001' and field = 'patient.phone'"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: case RSO-2026-000001: search keys do not follow from its request" ]
+	sqlite3 "$RSO_HOME/rso.db" "insert into case_keys (field, key, case_id) select field, key, 'RSO-2026-000001' from case_keys where case_id = 'RSO-2026-000004' and field = 'requester.phone'"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: case RSO-2026-000001: search keys do not follow from its request" ]
+}
+
+@test "rso-case search: an amendment replaces keys made otherwise than its old request gives" {
+	some_patients
+	# As another release's folding might have made them: "josé" for "jose".
+	sqlite3 "$RSO_HOME/rso.db" "update case_keys set key = 'josé' where case_id = 'RSO-2026-000003' and key = 'jose'"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: case RSO-2026-000003: search keys do not follow from its request" ]
+	jq -c '.ref="t-3" | .amend=true | .patient.name="Jose Smythe" | .patient.birth_date="1961-03-01"' \
+	    "$DATA/request.json" | rso-intake >/dev/null
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from case_keys where key in ('josé', 'smith')")" = 0 ]
+	run -1 rso-case search smith
+	run -0 rso-case search smythe
+	[ "$(jq -r .case <<<"$output")" = RSO-2026-000003 ]
+	run -0 rso-case verify
+	assert_line --index 3 "verify: 4 cases, search keys follow from their requests"
 }
 
 # One case of each kind of thing that needs a person, over September; the

@@ -100,6 +100,21 @@ rso-intake: in.jsonl:4: not a JSON object
 rso-intake: in.jsonl:5: questions: missing" ]
 }
 
+@test "rso-intake: a request refused half-written is undone alone, its batch kept" {
+	for i in 1 2 3; do req ".ref=\"t-$i\""; done >in.jsonl
+	# Refused at its last write, the event: its case row, id and search
+	# keys are written by then, and must go with it.
+	sqlite3 "$RSO_HOME/rso.db" "create trigger refuse_t2 before insert on events when new.data like '%\"ref\":\"t-2\"%' begin select raise(abort, 'refused for the test'); end"
+	run -65 --separate-stderr rso-intake in.jsonl
+	assert_output $'{"case":"RSO-2026-000001","ref":"t-1","status":"awaiting-consent"}\n{"case":"RSO-2026-000002","ref":"t-3","status":"awaiting-consent"}'
+	[ "$stderr" = "rso-intake: in.jsonl:2: db: refused for the test" ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from cases; select count(*) from case_keys where key = 't-2'")" = $'2\n0' ]
+	sqlite3 "$RSO_HOME/rso.db" "drop trigger refuse_t2"
+	run -0 rso-case verify
+	run -0 rso-intake in.jsonl
+	assert_line --index 1 '{"case":"RSO-2026-000003","ref":"t-2","status":"awaiting-consent"}'
+}
+
 @test "rso-intake: a line over 1 MiB is an error for that line only" {
 	{
 		python3 -c 'print("{\"ref\":\"" + "x" * (1 << 20) + "\"}")'

@@ -140,7 +140,7 @@ create_case(struct rso_store *s, int n, char *id)
 	canon = rso_json_canonical(req);
 	rso_sha256_hex(canon, strlen(canon), hash);
 	if (rso_store_begin(s, &e) != 0 ||
-	    rso_case_create(s, req, hash, id, &e) != 0 ||
+	    rso_case_create(s, req, canon, hash, id, &e) != 0 ||
 	    rso_store_commit(s, &e) != 0)
 		bail("create_case", &e);
 	free(canon);
@@ -1152,7 +1152,7 @@ static void
 test_case_misc(void)
 {
 	struct rso_store *s = new_store("misc");
-	char id[RSO_CASE_IDLEN], hash[65], status[32], *err, *path;
+	char id[RSO_CASE_IDLEN], hash[65], status[32], *err, *path, *canon;
 	struct inputs in = { "" };
 	char *args[] = { "RSO-2026-000001", "bogus", "RSO-2026-000009",
 	    "RSO-2026-000002" };
@@ -1173,9 +1173,12 @@ test_case_misc(void)
 	    "\"patient\":{\"name\":\"Test Patient ZZPHI\",\"country\":\"US\"},"
 	    "\"questions\":[\"Is the plan right?\"],\"urgency\":\"urgent\"}",
 	    0, NULL);
+	canon = rso_json_canonical(req);
 	rso_store_begin(s, &e);
-	is_int(rso_case_amend(s, "RSO-2026-000001", req, "x", &e), 0, "amend");
+	is_int(rso_case_amend(s, "RSO-2026-000001", req, canon, "x", &e), 0,
+	    "amend");
 	rso_store_commit(s, &e);
+	free(canon);
 	json_decref(req);
 	err = query_text(s, "SELECT json_extract(data, '$.changed')"
 	    " FROM events WHERE type = 'case.amended'");
@@ -1183,7 +1186,8 @@ test_case_misc(void)
 	    "amend records the dotted paths that changed");
 	free(err);
 	req = json_object();
-	ok(rso_case_amend(s, "RSO-2026-000404", req, "x", &e) == EX_DATAERR,
+	ok(rso_case_amend(s, "RSO-2026-000404", req, "{}", "x", &e) ==
+	    EX_DATAERR,
 	    "amend: an unknown case");
 	json_decref(req);
 

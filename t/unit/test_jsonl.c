@@ -409,6 +409,131 @@ test_write(void)
 	json_decref(o);
 }
 
+/* ---- canonical form against json_dumps, over generated values ---- */
+
+static unsigned long gen_state = 12345;
+
+static unsigned long
+gen(unsigned long n)
+{
+	gen_state = gen_state * 6364136223846793005UL + 1442695040888963407UL;
+	return (gen_state >> 33) % n;
+}
+
+/* Code point cp as UTF-8 at out; returns the length. */
+static size_t
+gen_utf8(unsigned long cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* A string of every kind of character: controls, escapes, DEL, each
+ * length of UTF-8, sometimes a NUL. */
+static json_t *
+gen_string(void)
+{
+	static const unsigned long pick[] = { 'a', 'Z', '0', ' ', '"', '\\',
+	    '/', '\b', '\f', '\n', '\r', '\t', 0x01, 0x1f, 0x7f, 0x80, 0xe9,
+	    0x7ff, 0x800, 0x2028, 0xd7ff, 0xe000, 0xfeff, 0xffff, 0x10000,
+	    0x1f600, 0x10ffff, 0 };
+	char buf[256];
+	size_t len = 0, n = gen(12);
+	unsigned long cp;
+
+	while (n-- > 0) {
+		cp = gen(3) == 0 ? pick[gen(sizeof(pick) / sizeof(pick[0]))] :
+		    gen(2) ? 0x20 + gen(0x5f) : 0x80 + gen(0x10ff80);
+		if (cp >= 0xd800 && cp <= 0xdfff)
+			cp = 'x';
+		len += gen_utf8(cp, buf + len);
+	}
+	return json_stringn(buf, len);
+}
+
+static json_t *
+gen_value(int depth)
+{
+	static const char *const keys[] = { "a", "b", "ab", "a\x01", "B", "_",
+	    "\xc3\xa9", "\xf0\x9f\x98\x80", "z\"q", "\\", "ref", "" };
+	json_t *v, *k;
+	size_t n;
+
+	switch (depth > 3 ? gen(6) : gen(8)) {
+	case 0: return json_integer((json_int_t)gen(1UL << 31) -
+	    (json_int_t)gen(1UL << 31) * (json_int_t)gen(1UL << 31));
+	case 1: return gen(2) ? json_true() : gen(2) ? json_false() :
+	    json_null();
+	case 2: return gen(20) == 0 ? json_real((double)gen(1000) / 7.0) :
+	    json_integer((json_int_t)gen(100));
+	case 3: case 4: case 5: return gen_string();
+	case 6:
+		v = json_array();
+		for (n = gen(5); n > 0; n--)
+			json_array_append_new(v, gen_value(depth + 1));
+		return v;
+	default:
+		v = json_object();
+		for (n = gen(8); n > 0; n--) {
+			if (gen(2)) {
+				json_object_set_new(v, keys[gen(sizeof(keys) /
+				    sizeof(keys[0]))], gen_value(depth + 1));
+				continue;
+			}
+			k = gen_string();
+			if (strlen(json_string_value(k)) ==
+			    json_string_length(k))
+				json_object_set_new(v, json_string_value(k),
+				    gen_value(depth + 1));
+			json_decref(k);
+		}
+		return v;
+	}
+}
+
+static void
+test_canonical_dumps(void)
+{
+	json_t *v;
+	char *mine, *theirs;
+	int i, same = 0, runs = 20000;
+
+	for (i = 0; i < runs; i++) {
+		v = gen_value(0);
+		mine = rso_json_canonical(v);
+		theirs = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
+		    JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+		if (theirs != NULL && strcmp(mine, theirs) == 0)
+			same++;
+		else if (same == i)
+			is_str(mine, theirs, "canonical: the first value that "
+			    "differs from json_dumps");
+		free(mine);
+		free(theirs);
+		json_decref(v);
+	}
+	is_int(same, runs, "canonical: json_dumps's bytes for 20,000 "
+	    "generated values");
+}
+
 static void
 test_canonical(void)
 {
@@ -552,6 +677,7 @@ main(int argc, char **argv)
 	test_each();
 	test_write();
 	test_canonical();
+	test_canonical_dumps();
 	test_path();
 	test_control();
 	test_visible();

@@ -222,6 +222,13 @@ main(int argc, char **argv)
 		}
 		is_int(fails, 0, "format then parse is the identity 1800..9999");
 	}
+	/* The ends of four-digit years, and past them (as printf writes). */
+	is_str(rso_time_format(-62167219200LL, buf), "0000-01-01T00:00:00Z",
+	    "time_format: the first instant of year 0");
+	is_str(rso_time_format(253402300800LL, buf), "10000-01-01T00:00:00Z",
+	    "time_format: year 10000 has five digits");
+	is_str(rso_time_format(-62167219201LL, buf), "-001-12-31T23:59:59Z",
+	    "time_format: a year before 0 as printf writes it");
 
 	for (i = 0; i < sizeof(dates) / sizeof(dates[0]); i++) {
 		t = 12345;
