@@ -82,10 +82,14 @@ lock_file(int dfd, const char *dir, struct rso_error *e)
 		    "a lock file" : strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
+	/* What it is before it is locked: a FIFO is not waited on. */
+	if (fstat(fd, &st) != 0)
+		rso_error_set(e, EX_CANTCREAT, "%s/.lock: %s", dir,
+		    strerror(errno));
+	else if (!S_ISREG(st.st_mode))
 		rso_error_set(e, EX_DATAERR, "%s/.lock: %s, not a lock file",
 		    dir, rso_file_kind(st.st_mode));
-	else if (fstat(fd, &st) != 0 || flock(fd, LOCK_EX) != 0)
+	else if (flock(fd, LOCK_EX) != 0)
 		rso_error_set(e, EX_CANTCREAT, "%s/.lock: %s", dir,
 		    strerror(errno));
 	else
