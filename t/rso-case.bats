@@ -711,6 +711,11 @@ PY
 	[ "$stderr" = "rso-collect: $dir/.lock: a symbolic link, not a lock file" ]
 	[ ! -e made-by-link ]
 	rm "$dir/.lock"
+	# Nor is a FIFO there waited on.
+	mkfifo "$dir/.lock"
+	run -65 --separate-stderr timeout 20 rso-collect add --type pathology --source "Test Hospital" RSO-2026-000001 "$BATS_TEST_TMPDIR/rec-1.txt"
+	[ "$stderr" = "rso-collect: $dir/.lock: a FIFO, not a lock file" ]
+	rm "$dir/.lock"
 	mv lock.saved "$dir/.lock"
 	# The whole case folder replaced by a link to a faithful copy: not
 	# followed, by readers, writers or verify.
