@@ -145,32 +145,38 @@ seg_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/*
- * Open a case folder to list it, never through a symbolic link: the
- * folders are ours, and a link in place of one is not.  NULL with e
- * filled (EX_NOINPUT when there is none).
- */
+int
+rso_seg_dir_open(const char *casedir, int status, struct rso_error *e)
+{
+	struct stat st;
+	int fd;
+
+	/* The folders are ours; a link in place of one is not. */
+	fd = open(casedir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if ((errno == ELOOP || errno == ENOTDIR) && lstat(casedir, &st) == 0)
+		rso_error_set(e, EX_DATAERR, "%s: %s, not a folder", casedir,
+		    rso_file_kind(st.st_mode));
+	else
+		rso_error_set(e, errno == ENOENT ? EX_NOINPUT : status,
+		    "%s: %s", casedir, strerror(errno));
+	return -1;
+}
+
+/* A case folder to list, as rso_seg_dir_open opens it: NULL with e filled. */
 static DIR *
 casedir_open(const char *casedir, struct rso_error *e)
 {
-	struct stat st;
 	DIR *dir;
 	int fd;
 
-	fd = open(casedir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
-	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) &&
-	    lstat(casedir, &st) == 0) {
-		rso_error_set(e, EX_DATAERR, "%s: %s, not a folder", casedir,
-		    rso_file_kind(st.st_mode));
+	if ((fd = rso_seg_dir_open(casedir, EX_IOERR, e)) < 0)
 		return NULL;
-	}
-	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
-		rso_error_set(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
-		    "%s: %s", casedir, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
+	if ((dir = fdopendir(fd)) == NULL) {
+		rso_error_set(e, EX_IOERR, "%s: %s", casedir, strerror(errno));
+		close(fd);
 	}
 	return dir;
 }
@@ -435,7 +441,7 @@ rso_seg_create(const char *casedir, const struct rso_age_recipients *r,
     struct rso_error *e)
 {
 	struct rso_seg_writer *w;
-	DIR *dir;
+	int dfd;
 
 	if (mkdirs(casedir) != 0) {
 		rso_error_set(e, EX_CANTCREAT, "%s: %s", casedir,
@@ -443,9 +449,9 @@ rso_seg_create(const char *casedir, const struct rso_age_recipients *r,
 		return NULL;
 	}
 	/* Never write a patient's records through a link put in our place. */
-	if ((dir = casedir_open(casedir, e)) == NULL)
+	if ((dfd = rso_seg_dir_open(casedir, EX_IOERR, e)) < 0)
 		return NULL;
-	closedir(dir);
+	close(dfd);
 	w = rso_xcalloc(1, sizeof(*w));
 	w->casedir = rso_xstrdup(casedir);
 	w->tmp = rso_xasprintf("%s/" RSO_SEG_TEMP "XXXXXX", casedir);

@@ -172,6 +172,14 @@ void rso_seg_list_free(char **names);
 #define RSO_SEG_TEMP ".seg-"
 
 /*
+ * Open casedir, a folder rso made, never through a symbolic link: its
+ * descriptor (O_DIRECTORY), or -1 with e filled -- EX_DATAERR "CASEDIR:
+ * a symbolic link, not a folder" for a link or anything else in its
+ * place, EX_NOINPUT when there is none, else status.
+ */
+int rso_seg_dir_open(const char *casedir, int status, struct rso_error *e);
+
+/*
  * Remove the dot-temp segments of casedir, what a writer killed before
  * rso_seg_commit leaves behind.  Call only while no writer can be at work
  * there (under the case's lock).  Returns how many were removed.

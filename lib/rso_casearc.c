@@ -102,7 +102,6 @@ int
 rso_casearc_lock(struct rso_store *s, const char *id, struct rso_error *e)
 {
 	char *dir = rso_casearc_dir(s, id);
-	struct stat st;
 	int dfd, fd = -1;
 
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -111,14 +110,7 @@ rso_casearc_lock(struct rso_store *s, const char *id, struct rso_error *e)
 		return -1;
 	}
 	/* Ours, both of them: never a link, a FIFO or a device put there. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0 && (errno == ELOOP || errno == ENOTDIR) &&
-	    lstat(dir, &st) == 0)
-		rso_error_set(e, EX_DATAERR, "%s: %s, not a folder", dir,
-		    rso_file_kind(st.st_mode));
-	else if (dfd < 0)
-		rso_error_set(e, EX_CANTCREAT, "%s: %s", dir, strerror(errno));
-	else {
+	if ((dfd = rso_seg_dir_open(dir, EX_CANTCREAT, e)) >= 0) {
 		fd = lock_file(dfd, dir, e);
 		close(dfd);
 	}

@@ -7,6 +7,7 @@
 
 #include "rso_err.h"
 #include "rso_jsonl.h"
+#include "rso_utf8.h"
 
 struct rso_jsonl {
 	FILE *fp;
@@ -399,7 +400,8 @@ text_add(struct text *t, const char *s, size_t n)
 	t->len += n;
 }
 
-/* A UTF-16 code unit as \uXXXX (upper-case hex, as jansson writes). */
+/* A UTF-16 code unit as \u and four upper-case hex digits, as jansson
+ * writes it. */
 static void
 text_unit(struct text *t, unsigned long u)
 {
@@ -410,39 +412,6 @@ text_unit(struct text *t, unsigned long u)
 	text_add(t, esc, sizeof(esc));
 }
 
-/*
- * The code point of the UTF-8 sequence at p, before end, and its length
- * in *n; 0 when it is not one (jansson's strings are UTF-8, unless made
- * without its check: then json_dumps is left to refuse it).
- */
-static unsigned long
-utf8_point(const unsigned char *p, const unsigned char *end, size_t *n)
-{
-	unsigned long cp;
-	size_t i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		*n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		*n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		*n = 4;
-	else
-		return 0;
-	if ((size_t)(end - p) < *n)
-		return 0;
-	cp = p[0] & (0x7f >> *n);
-	for (i = 1; i < *n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((*n == 3 && cp < 0x800) || (cp >= 0xd800 && cp <= 0xdfff) ||
-	    (*n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return cp;
-}
-
 /* A string: printable ASCII as it is, the rest escaped; -1 when it is
  * not UTF-8. */
 static int
@@ -450,7 +419,7 @@ canonical_string(struct text *t, const char *str, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)str, *end = p + len;
 	const unsigned char *run = p;
-	unsigned long cp;
+	uint32_t cp;
 	size_t n;
 
 	text_add(t, "\"", 1);
@@ -473,7 +442,10 @@ canonical_string(struct text *t, const char *str, size_t len)
 				text_unit(t, *p);
 				break;
 			}
-			if ((cp = utf8_point(p, end, &n)) == 0)
+			/* Not UTF-8 (a string made without jansson's
+			 * check): json_dumps is left to refuse it. */
+			if ((n = rso_utf8_decode(p, (size_t)(end - p), &cp)) ==
+			    0)
 				return -1;
 			p += n - 1;
 			if (cp < 0x10000) {

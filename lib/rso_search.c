@@ -125,8 +125,9 @@ key_to_list(const char *field, const char *key, void *ctx)
 /*
  * rso_search_keys(request JSON text): the keys of keys_each as JSON text,
  * [[field, key], ...], for the migration that indexes existing cases and
- * for verify, as rso_search_index walks keys_each -- one definition of
- * the keys wherever they are made.
+ * for verify's query that names a case whose keys differ, as
+ * rso_search_index and verify's check walk keys_each -- one definition
+ * of the keys wherever they are made.
  */
 static void
 sql_search_keys(sqlite3_context *cx, int argc, sqlite3_value **argv)
@@ -273,8 +274,7 @@ rso_search_index(struct rso_store *s, const char *id, const json_t *req,
 	 * The keys are made here from the request the caller has, not by
 	 * rso_search_keys() over the stored text: the same keys_each,
 	 * without parsing the request again and walking json_each, which
-	 * was half of intake's time.  verify still derives them through the
-	 * SQL function.
+	 * was half of intake's time.  verify walks keys_each too.
 	 *
 	 * case_keys is ordered by key only (migration 111), so a case's old
 	 * keys are found by making them again from its old request.  Should
