@@ -17,6 +17,7 @@
 #include "rso_arc.h"
 #include "rso_err.h"
 #include "rso_hash.h"
+#include "rso_map.h"
 
 #define COPYBUF		(256 * 1024)
 #define SEG_DIGITS	6
@@ -542,12 +543,19 @@ rso_seg_add_buf(struct rso_seg_writer *w, const char *name, const void *buf,
 	return w_data(w, buf, len, e);
 }
 
+static int
+w_data_cb(void *w, const void *buf, size_t len, struct rso_error *e)
+{
+	return w_data(w, buf, len, e);
+}
+
 int
 rso_seg_add_fd(struct rso_seg_writer *w, const char *name, int fd,
     off_t size, struct rso_error *e)
 {
-	char *buf, extra;
-	off_t left = size;
+	struct rso_error why = { 0 };
+	off_t at;
+	char extra;
 	ssize_t n;
 	int rc;
 
@@ -556,20 +564,23 @@ rso_seg_add_fd(struct rso_seg_writer *w, const char *name, int fd,
 		    w->casedir);
 	if ((rc = w_header(w, name, (int64_t)size, e)) != 0)
 		return rc;
-	buf = rso_xmalloc(COPYBUF);
-	while (rc == 0 && left > 0) {
-		n = read(fd, buf, left < COPYBUF ? (size_t)left : COPYBUF);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			rc = w_fail(w, e, EX_IOERR, "read: %s", strerror(errno));
-		else if (n == 0)
-			rc = w_fail(w, e, EX_DATAERR, "%s: file shrank while "
-			    "being added", w->casedir);
-		else if ((rc = w_data(w, buf, (size_t)n, e)) == 0)
-			left -= n;
+	if ((at = lseek(fd, 0, SEEK_CUR)) < 0)
+		return w_fail(w, e, EX_IOERR, "read: %s", strerror(errno));
+	/* The file's pages, mapped: the one copy read(2) made is saved. */
+	rc = rso_map_range(fd, at, size, w_data_cb, w, &why);
+	if (rc != 0 && w->failed) {
+		/* The archive's own failure, already told. */
+		if (e != NULL)
+			*e = why;
+		return rc;
 	}
-	free(buf);
+	if (rc == EX_DATAERR)
+		return w_fail(w, e, EX_DATAERR, "%s: file shrank while "
+		    "being added", w->casedir);
+	if (rc != 0)
+		return w_fail(w, e, rc, "read: %s", why.msg);
+	if (lseek(fd, at + size, SEEK_SET) < 0)
+		return w_fail(w, e, EX_IOERR, "read: %s", strerror(errno));
 	/* The tar header promised size bytes: more would be lost. */
 	while (rc == 0 && (n = read(fd, &extra, 1)) != 0) {
 		if (n < 0 && errno == EINTR)
@@ -1349,16 +1360,23 @@ rso_seg_compact(const char *casedir, const struct rso_age_recipients *r,
 	return rc;
 }
 
+static int
+sha_take(void *h, const void *buf, size_t n, struct rso_error *e)
+{
+	(void)e;
+	rso_sha256_update(h, buf, n);
+	return 0;
+}
+
 int
 rso_seg_file_sum(const char *casedir, const char *name,
     struct rso_seg_sum *sum, struct rso_error *e)
 {
 	char *path = rso_xasprintf("%s/%s", casedir, name);
+	struct rso_error why;
 	struct rso_sha256 *h;
 	struct stat st;
-	char *buf;
-	ssize_t n;
-	int fd, rc = 0;
+	int fd, rc;
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	free(path);
@@ -1371,21 +1389,10 @@ rso_seg_file_sum(const char *casedir, const char *name,
 		    "file", name);
 	}
 	snprintf(sum->name, sizeof(sum->name), "%s", name);
-	sum->size = 0;
+	sum->size = st.st_size;
 	h = rso_sha256_new();
-	buf = rso_xmalloc(COPYBUF);
-	while ((n = read(fd, buf, COPYBUF)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = rso_error_set(e, EX_IOERR, "segment %s: %s", name,
-			    strerror(errno));
-			break;
-		}
-		rso_sha256_update(h, buf, (size_t)n);
-		sum->size += n;
-	}
-	free(buf);
+	if ((rc = rso_map_range(fd, 0, st.st_size, sha_take, h, &why)) != 0)
+		rso_error_set(e, rc, "segment %s: %s", name, why.msg);
 	rso_sha256_final_hex(h, sum->sha256);
 	close(fd);
 	return rc;

@@ -1,10 +1,13 @@
 /* rso_media: what a file is, from its first bytes, never from its name. */
 /* SPDX-License-Identifier: ISC */
+#include <sys/stat.h>
+
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
 #include "rso_hash.h"
+#include "rso_map.h"
 #include "rso_media.h"
 
 static int
@@ -132,32 +135,86 @@ rso_media_known(const char *t, size_t n)
 	return NULL;
 }
 
+/* A file surveyed so far: its hash, length and first bytes. */
+struct survey {
+	struct rso_sha256 *h;
+	long long size;
+	unsigned char head[RSO_MEDIA_SNIFF];
+	size_t headlen;
+};
+
+static int
+survey_take(void *ctx, const void *buf, size_t n, struct rso_error *e)
+{
+	struct survey *s = ctx;
+	size_t k;
+
+	(void)e;
+	if (s->headlen < sizeof(s->head)) {
+		k = n < sizeof(s->head) - s->headlen ? n :
+		    sizeof(s->head) - s->headlen;
+		memcpy(s->head + s->headlen, buf, k);
+		s->headlen += k;
+	}
+	rso_sha256_update(s->h, buf, n);
+	s->size += (long long)n;
+	return 0;
+}
+
+/* From the offset on to the end, as it is now: -1 with errno set. */
+static int
+survey_read(int fd, struct survey *s)
+{
+	unsigned char buf[65536];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		survey_take(s, buf, (size_t)n, NULL);
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * What a regular file holds up to the size it has now, from its mapped
+ * pages (no copy); 0 with the offset after it, or -1 when the file
+ * changed under it (surveyed again by reading) or is not one to map.
+ */
+static int
+survey_mapped(int fd, struct survey *s)
+{
+	struct rso_error e;
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
+	    rso_map_range(fd, 0, st.st_size, survey_take, s, &e) != 0 ||
+	    lseek(fd, st.st_size, SEEK_SET) != st.st_size)
+		return -1;
+	return 0;
+}
+
 int
 rso_file_survey(int fd, char *sha256, long long *size, const char **media_type)
 {
-	unsigned char buf[65536], head[RSO_MEDIA_SNIFF];
-	struct rso_sha256 *h;
-	size_t headlen = 0, k;
-	ssize_t n;
+	struct survey s;
+	int rc;
 
-	if (lseek(fd, 0, SEEK_SET) != 0)
-		return -1;
-	*size = 0;
-	h = rso_sha256_new();
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		if (headlen < sizeof(head)) {
-			k = (size_t)n < sizeof(head) - headlen ? (size_t)n :
-			    sizeof(head) - headlen;
-			memcpy(head + headlen, buf, k);
-			headlen += k;
+	memset(&s, 0, sizeof(s));
+	s.h = rso_sha256_new();
+	if (survey_mapped(fd, &s) != 0) {
+		rso_sha256_final_hex(s.h, sha256);
+		memset(&s, 0, sizeof(s));
+		s.h = rso_sha256_new();
+		if (lseek(fd, 0, SEEK_SET) != 0) {
+			rso_sha256_final_hex(s.h, sha256);
+			return -1;
 		}
-		rso_sha256_update(h, buf, (size_t)n);
-		*size += n;
 	}
-	rso_sha256_final_hex(h, sha256);
-	if (n < 0)
+	/* Whatever was written after the size was taken. */
+	rc = survey_read(fd, &s);
+	rso_sha256_final_hex(s.h, sha256);
+	*size = s.size;
+	if (rc != 0)
 		return -1;
-	*media_type = rso_media_type(head, headlen,
-	    *size == (long long)headlen);
+	*media_type = rso_media_type(s.head, s.headlen,
+	    s.size == (long long)s.headlen);
 	return 0;
 }

@@ -1,0 +1,153 @@
+/* rso_map: every byte of a regular file, read from the page cache without
+ * a copy. */
+/* SPDX-License-Identifier: ISC */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rso_map.h"
+
+/*
+ * A mapped page past the end of a file that was cut short raises SIGBUS
+ * on the thread that touched it.  While this thread walks a mapping the
+ * handler jumps back to the walk, which reports the file as shrunk; any
+ * other SIGBUS is handed to what was there before (by default, death).
+ */
+static _Thread_local sigjmp_buf *armed;
+static struct sigaction before;
+static pthread_once_t installed = PTHREAD_ONCE_INIT;
+
+static void
+on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)si;
+	(void)uc;
+	if (armed != NULL)
+		siglongjmp(*armed, 1);
+	/* Not ours: returning re-runs the access under the old action. */
+	sigaction(sig, &before, NULL);
+}
+
+static void
+install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &before);
+}
+
+static int
+shrank(struct rso_error *e)
+{
+	return rso_error_set(e, EX_DATAERR, "shrank while being read");
+}
+
+/* The file that mmap(2) refuses (some file systems): read it. */
+static int
+read_windows(int fd, off_t at, off_t end, rso_map_fn *fn, void *ctx,
+    struct rso_error *e)
+{
+	size_t want;
+	ssize_t n;
+	char *buf = malloc(RSO_MAP_WINDOW);
+	int rc = 0;
+
+	if (buf == NULL)
+		return rso_error_set(e, EX_OSERR, "%s", strerror(errno));
+	while (rc == 0 && at < end) {
+		want = end - at < RSO_MAP_WINDOW ? (size_t)(end - at) :
+		    RSO_MAP_WINDOW;
+		n = pread(fd, buf, want, at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+		else if (n == 0)
+			rc = shrank(e);
+		else if ((rc = fn(ctx, buf, (size_t)n, e)) == 0)
+			at += n;
+	}
+	free(buf);
+	return rc;
+}
+
+/*
+ * Map and hand over a window at a time.  What changes between
+ * sigsetjmp and a jump back is volatile, so that the jump sees it.
+ */
+static int
+map_windows(int fd, off_t off, off_t end, rso_map_fn *fn, void *ctx,
+    struct rso_error *e)
+{
+	sigjmp_buf jb, *outer = armed;
+	unsigned char *volatile m = NULL;
+	volatile size_t mlen = 0;
+	volatile off_t at = off;
+	off_t page = sysconf(_SC_PAGESIZE), start;
+	size_t n, skip;
+	int rc = 0;
+
+	if (sigsetjmp(jb, 1) != 0) {
+		armed = outer;
+		if (m != NULL)
+			munmap(m, mlen);
+		return shrank(e);
+	}
+	armed = &jb;
+	while (rc == 0 && at < end) {
+		start = at - at % page;
+		skip = (size_t)(at - start);
+		n = end - at < RSO_MAP_WINDOW ? (size_t)(end - at) :
+		    RSO_MAP_WINDOW;
+		mlen = skip + n;
+		m = mmap(NULL, mlen, PROT_READ, MAP_SHARED, fd, start);
+		if (m == MAP_FAILED) {
+			m = NULL;
+			armed = outer;
+			return read_windows(fd, at, end, fn, ctx, e);
+		}
+		(void)madvise(m, mlen, MADV_SEQUENTIAL);
+		rc = fn(ctx, m + skip, n, e);
+		munmap(m, mlen);
+		m = NULL;
+		at += n;
+	}
+	armed = outer;
+	return rc;
+}
+
+int
+rso_map_range(int fd, off_t off, off_t len, rso_map_fn *fn, void *ctx,
+    struct rso_error *e)
+{
+	struct stat st;
+	int rc;
+
+	if (len <= 0)
+		return 0;
+	if (fstat(fd, &st) != 0)
+		return rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return read_windows(fd, off, off + len, fn, ctx, e);
+	if (st.st_size < off + len)
+		return shrank(e);
+	pthread_once(&installed, install);
+	if ((rc = map_windows(fd, off, off + len, fn, ctx, e)) != 0)
+		return rc;
+	/* Cut short inside its last page, a file reads as zeros there
+	 * rather than faulting: its size says so afterwards. */
+	if (fstat(fd, &st) != 0)
+		return rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+	return st.st_size < off + len ? shrank(e) : 0;
+}

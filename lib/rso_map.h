@@ -1,0 +1,38 @@
+/* rso_map: every byte of a regular file, read from the page cache without
+ * a copy, for the passes that read a large file whole (encrypting,
+ * hashing, archiving). */
+/* SPDX-License-Identifier: ISC */
+#ifndef RSO_MAP_H
+#define RSO_MAP_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+#include "rso_err.h"
+
+/* Given each window of the file in turn: 0 to go on, or a status (with
+ * e filled) that stops the walk and is returned. */
+typedef int rso_map_fn(void *ctx, const void *p, size_t n,
+    struct rso_error *e);
+
+/*
+ * Hand bytes [off, off + len) of fd to fn, in order, a window of at most
+ * RSO_MAP_WINDOW bytes at a time.  A regular file's windows are mapped
+ * (the kernel's copy into a buffer is what read(2) costs most on a file
+ * in the page cache); anything else, or a file mmap(2) refuses, is read
+ * into a buffer.  The bytes are valid only during the call, and only on
+ * the calling thread: hand them to no other.
+ *
+ * A file that ends before off + len -- cut short before or while it is
+ * read, which for a mapped file would otherwise kill the process with
+ * SIGBUS -- returns EX_DATAERR, e saying "shrank while being read";
+ * whatever fn was doing with the window is abandoned part-way, so its
+ * state must be thrown away.  A read error is EX_IOERR.  The file's
+ * offset is not used and not moved.
+ */
+#define RSO_MAP_WINDOW (2 * 1024 * 1024)
+int rso_map_range(int fd, off_t off, off_t len, rso_map_fn *fn, void *ctx,
+    struct rso_error *e);
+
+#endif
