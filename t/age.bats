@@ -66,6 +66,23 @@ enc() {
 	done
 }
 
+
+@test "rso-case encrypt reads standard input as given: a file from its offset, a pipe, a FIFO" {
+	# A file on standard input is read from where its offset stands
+	# (its pages mapped), not from its start.
+	(head -c 70000 >/dev/null; rso-case encrypt -r "$AGE_PUB" -o off.age) <p5242881
+	age -d -i age.key off.age | cmp - <(tail -c +70001 p5242881)
+	# Past its end: nothing left, an empty age file.
+	(head -c 5242881 >/dev/null; rso-case encrypt -r "$AGE_PUB" -o end.age) <p5242881
+	run -0 age -d -i age.key end.age
+	assert_output ""
+	cat p5242881 | rso-case encrypt -r "$AGE_PUB" -o pipe.age
+	age -d -i age.key pipe.age | cmp - p5242881
+	mkfifo fifo
+	cat p65537 >fifo &
+	timeout 20 rso-case encrypt -r "$AGE_PUB" -o fifo.age fifo
+	age -d -i age.key fifo.age | cmp - p65537
+}
 @test "rso-case decrypt: what age encrypts, every size" {
 	for n in $SIZES; do
 		age -r "$RSO_PUB" -o "c$n" "p$n"
