@@ -22,6 +22,9 @@ rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-01-01 >/dev/nu
 gen-dicom --study "$t/drop/study" "name=BENCH^TEST" birth=19700101 \
     n="$n" size=$((size * 1024)) tag=bench
 mb=$(du -sm "$t/drop" | cut -f1)
+# The study on disk before either starts: else the reference's sync
+# would also write back what gen-dicom wrote.
+sync
 /usr/bin/time -f '%e %M' -o "$t/tr" sh -c \
     "tar cf - -C '$t/drop' . | age -r '$pub' >'$t/ref.age' && sync"
 /usr/bin/time -f '%e %M' -o "$t/ti" sh -c \
