@@ -66,7 +66,7 @@ file_of(const char *path, const unsigned char *data, size_t n)
 
 /*
  * A SIGBUS outside a walk still ends the process, as it would have: by
- * the signal, or under AddressSanitizer by its handler's report.
+ * the signal, or under a sanitizer by its handler's report.
  */
 static int
 stray_sigbus_kills(const char *path)
