@@ -216,6 +216,12 @@ written_name(const json_t *hn, char *buf, size_t size)
 	    family ? family : "");
 }
 
+/*
+ * A PractitionerRole's practitioner is a Practitioner; one that names a
+ * role again is followed this far, so that roles naming each other end.
+ */
+#define ROLE_HOPS 8
+
 /* The name of a Practitioner, Organization, Patient or PractitionerRole's
  * practitioner, or "". */
 static void
@@ -223,15 +229,16 @@ name_of(const struct walk *w, const json_t *res, char *buf, size_t size)
 {
 	char tmp[256];
 	const json_t *hn;
+	int hops = 0;
 
 	buf[0] = '\0';
+	while (res != NULL && strcmp(res_type(res), "PractitionerRole") == 0) {
+		if (++hops > ROLE_HOPS)
+			return;
+		res = resolve_ref(w, res, json_object_get(res, "practitioner"));
+	}
 	if (res == NULL)
 		return;
-	if (strcmp(res_type(res), "PractitionerRole") == 0) {
-		name_of(w, resolve_ref(w, res, json_object_get(res,
-		    "practitioner")), buf, size);
-		return;
-	}
 	if (json_is_string(json_object_get(res, "name"))) {
 		rso_doc_copy(buf, size, str(res, "name"), -1);
 		return;

@@ -269,6 +269,21 @@ test_single(void)
 	is_str(bdoc.patient.name, "", "no Patient, no name");
 }
 
+static void
+test_role_cycle(void)
+{
+	char b[4096];
+
+	snprintf(b, sizeof(b), "{\"resourceType\":\"Bundle\",\"entry\":["
+	    "{\"resource\":{\"resourceType\":\"PractitionerRole\",\"id\":"
+	    "\"r1\",\"practitioner\":{\"reference\":\"PractitionerRole/r1\"}}},"
+	    "{\"resource\":{\"resourceType\":\"DocumentReference\",\"author\":"
+	    "[{\"reference\":\"PractitionerRole/r1\"}],\"content\":[{"
+	    "\"attachment\":{\"data\":\"aGVsbG8=\"}}]}}]}");
+	is_int(run(b, 0), 0, "a PractitionerRole naming itself ends");
+	is_str(g.att[0].doc.author, "", "...without a name");
+}
+
 int
 main(void)
 {
@@ -278,5 +293,6 @@ main(void)
 	test_good();
 	test_rejects();
 	test_single();
+	test_role_cycle();
 	return tap_done();
 }
