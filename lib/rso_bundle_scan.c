@@ -151,11 +151,40 @@ skip_blanks(struct bsrc *s, size_t off)
 	return off;
 }
 
+/*
+ * Whether a NUL after the byte prev is one jansson's lexer drops: it
+ * reads one byte past a number or a literal (true, false, null) and
+ * pushes it back into a buffer that a NUL ends, so a NUL there is
+ * skipped, never counted, as if it were not in the file.  A NUL anywhere
+ * else is a fault, found where it is.
+ */
+static int
+drops_nul_after(int prev)
+{
+	return (prev >= '0' && prev <= '9') || prev == 'e' || prev == 'l';
+}
+
+/* The offset count bytes past off, as jansson counts bytes. */
+static size_t
+advance(struct bsrc *s, size_t off, size_t count)
+{
+	int c, prev = off > 0 ? byte_at(s, off - 1) : -1;
+
+	while (count > 0 && (c = byte_at(s, off)) >= 0) {
+		if (c != 0 || !drops_nul_after(prev))
+			count--;
+		prev = c;
+		off++;
+	}
+	return off;
+}
+
 void
 bsrc_line_col(struct bsrc *s, size_t at, int *line, int *column)
 {
 	const unsigned char *p;
 	size_t off = 0, avail, i;
+	int prev = -1;
 
 	*line = 1;
 	*column = 0;
@@ -167,11 +196,13 @@ bsrc_line_col(struct bsrc *s, size_t at, int *line, int *column)
 			avail = at - off;
 		/* jansson counts a character at its first byte: ASCII or a
 		 * UTF-8 lead byte, never a continuation byte. */
-		for (i = 0; i < avail; i++) {
+		for (i = 0; i < avail; prev = p[i++]) {
 			if (p[i] == '\n') {
 				++*line;
 				*column = 0;
-			} else if (p[i] < 0x80 || (p[i] >= 0xC2 && p[i] <= 0xF4))
+			} else if (p[i] == 0 && drops_nul_after(prev))
+				continue;
+			else if (p[i] < 0x80 || (p[i] >= 0xC2 && p[i] <= 0xF4))
 				++*column;
 		}
 		off += avail;
@@ -240,7 +271,7 @@ reproduce(struct bsrc *s, size_t off, const char *prefix, size_t flags,
 		return BSCAN_FAULT;
 	}
 	f->code = json_error_code(&err);
-	f->at = off + (size_t)err.position - fd.plen;
+	f->at = advance(s, off, (size_t)err.position - fd.plen);
 	return BSCAN_FAULT;
 }
 
@@ -305,7 +336,12 @@ value_at(struct bsrc *s, size_t off, const char *prefix, int depth,
 		*v = NULL;
 		return reproduce(s, off, prefix, FLAGS_INNER, f);
 	}
-	*end = off + used;
+	/* The NULs jansson dropped are in the file, not in its count; the
+	 * one after a number or literal that ends the value is its own. */
+	*end = memchr(p, '\0', used) ? advance(s, off, used) : off + used;
+	if ((json_is_number(*v) || json_is_boolean(*v) || json_is_null(*v)) &&
+	    byte_at(s, *end) == 0)
+		++*end;
 	return BSCAN_OK;
 }
 
