@@ -1010,7 +1010,8 @@ read_bundle(struct walk *w, struct rso_doc_info *bundle, struct rso_error *e)
 		return rso_error_set(e, EX_DATAERR, "bundle: entry %zu: a "
 		    "second patient (a Bundle is matched as one patient's)",
 		    w->second_patient);
-	qsort(w->index, w->nindex, sizeof(*w->index), by_hash);
+	if (w->nindex > 0)
+		qsort(w->index, w->nindex, sizeof(*w->index), by_hash);
 	if ((rc = walk_entries(w, e)) != 0)
 		return rc;
 	/* One sender answered one request: a token any resource carries is
