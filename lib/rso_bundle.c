@@ -33,7 +33,7 @@
  *   - a key (16 bytes) for its fullUrl and one for its Type/id, when it
  *     has them, so that a reference finds its entry's place in the file;
  *   - a place (16 bytes) for a DocumentReference or DiagnosticReport;
- *   - and per root member, its name's key (32 bytes in the scanner).
+ *   - and per root member, its name's key (16 bytes in the scanner).
  * A Bundle of realistic entries (400 bytes and more) at the inbox's
  * 64 MiB limit holds under 6 MB of these; the worst, entries of nothing
  * but a fullUrl ({"fullUrl":""}, 15 bytes), about 72 MB.  Beside them,
@@ -42,10 +42,8 @@
 struct walk {
 	struct bsrc *s;		/* the scan's window, then the walks' */
 	struct bsrc rs;		/* the references' own window */
-	struct ikey {
-		uint64_t hash;	/* of a fullUrl or Type/id */
-		size_t off;	/* where its entry's parse begins */
-	} *index;
+	struct bkey *index;	/* a fullUrl's or Type/id's hash, and where
+				 * its entry's parse begins */
 	size_t nindex, capindex;
 	struct dent {
 		size_t off;	/* where the entry's parse begins */
@@ -189,16 +187,6 @@ index_entry(struct walk *w, const json_t *ent, size_t off)
 	if (typeid_key(json_object_get(ent, "resource"), key) &&
 	    (url == NULL || strcmp(url, key) != 0))
 		index_add(w, key, off);
-}
-
-static int
-by_hash(const void *a, const void *b)
-{
-	const struct ikey *x = a, *y = b;
-
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	return x->off < y->off ? -1 : x->off > y->off;
 }
 
 /* The entry whose parse begins at off, read again (a new reference),
@@ -1010,8 +998,7 @@ read_bundle(struct walk *w, struct rso_doc_info *bundle, struct rso_error *e)
 		return rso_error_set(e, EX_DATAERR, "bundle: entry %zu: a "
 		    "second patient (a Bundle is matched as one patient's)",
 		    w->second_patient);
-	if (w->nindex > 0)
-		qsort(w->index, w->nindex, sizeof(*w->index), by_hash);
+	bsrc_sort_keys(w->index, w->nindex);
 	if ((rc = walk_entries(w, e)) != 0)
 		return rc;
 	/* One sender answered one request: a token any resource carries is

@@ -64,8 +64,8 @@ struct bscan_fn {
 /*
  * Scan the whole file as jansson's json_loadb(JSON_REJECT_DUPLICATES)
  * would parse it, and hand its root members over.  Only the root's
- * member names are kept (16 bytes each, for the duplicates), and one
- * value at a time.  BSCAN_OK, BSCAN_NOT_OBJECT (nothing handed over) or
+ * member names are kept (16 bytes each, for the duplicates, looked for
+ * at the end), and one value at a time.  BSCAN_OK, BSCAN_NOT_OBJECT (nothing handed over) or
  * BSCAN_FAULT with *f as jansson would have failed, or BSCAN_IO.
  */
 int bscan_root(struct bsrc *s, const struct bscan_fn *fn, struct bfault *f);
@@ -87,6 +87,16 @@ int bsrc_element(struct bsrc *s, size_t off, json_t **v, size_t *end);
  */
 uint64_t bsrc_hash(const char *p, size_t n, uint64_t seed);
 uint64_t bsrc_seed(void);
+
+/* A key's hash and where what it names begins. */
+struct bkey {
+	uint64_t hash;
+	size_t off;
+};
+
+/* Sort n keys by hash, then by place, in place (qsort may take a copy as
+ * large as them). */
+void bsrc_sort_keys(struct bkey *k, size_t n);
 
 /* Whether the file's text contains needle (a needle of 64 bytes at most). */
 int bsrc_contains(struct bsrc *s, const char *needle);

@@ -375,71 +375,122 @@ bsrc_hash(const char *p, size_t n, uint64_t seed)
 	return h;
 }
 
-/* The root's member names seen: an open-addressed table of each name's
- * hash and where its parse began, to read it again on a collision. */
+static int
+key_before(const struct bkey *x, const struct bkey *y)
+{
+	return x->hash != y->hash ? x->hash < y->hash : x->off < y->off;
+}
+
+static void
+sift_down(struct bkey *k, size_t i, size_t n)
+{
+	struct bkey t;
+	size_t c;
+
+	while ((c = 2 * i + 1) < n) {
+		if (c + 1 < n && key_before(&k[c], &k[c + 1]))
+			c++;
+		if (!key_before(&k[i], &k[c]))
+			return;
+		t = k[i];
+		k[i] = k[c];
+		k[c] = t;
+		i = c;
+	}
+}
+
+/* A heap sort. */
+void
+bsrc_sort_keys(struct bkey *k, size_t n)
+{
+	struct bkey t;
+	size_t i;
+
+	for (i = n / 2; i-- > 0;)
+		sift_down(k, i, n);
+	while (n > 1) {
+		t = k[0];
+		k[0] = k[--n];
+		k[n] = t;
+		sift_down(k, 0, n);
+	}
+}
+
+/*
+ * The root's member names: each one's hash and where its parse began,
+ * 16 bytes a name, looked at once the scan is over (jansson stops at the
+ * first name seen before; the scan goes on, and what it finds after is
+ * dropped).
+ */
 struct names {
-	struct slot {
-		uint64_t hash;
-		size_t off;	/* 0: empty (a name never begins at 0) */
-	} *slot;
-	size_t cap, n;
+	struct bkey *k;
+	size_t n, cap;
 	uint64_t seed;
 };
 
 static void
-names_grow(struct names *t)
+names_add(struct names *t, size_t off, const char *key, size_t n)
 {
-	struct slot *old = t->slot;
-	size_t oldcap = t->cap, i, j;
-
-	t->cap = oldcap ? oldcap * 2 : 64;
-	t->slot = rso_xcalloc(t->cap, sizeof(*t->slot));
-	for (i = 0; i < oldcap; i++) {
-		if (old[i].off == 0)
-			continue;
-		for (j = old[i].hash & (t->cap - 1); t->slot[j].off != 0;
-		    j = (j + 1) & (t->cap - 1))
-			;
-		t->slot[j] = old[i];
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->k = rso_xrealloc(t->k, t->cap * sizeof(*t->k));
 	}
-	free(old);
+	t->k[t->n].hash = bsrc_hash(key, n, t->seed);
+	t->k[t->n++].off = off;
 }
 
-/* Whether the string parsed at off is the name (n bytes of key). */
-static int
-same_name(struct bsrc *s, size_t off, const char *key, size_t n)
+/* The name parsed at off, or NULL when it cannot be read again. */
+static json_t *
+name_at(struct bsrc *s, size_t off, size_t *end)
 {
 	struct bfault f;
 	json_t *v;
-	size_t end;
-	int same;
 
-	if (value_at(s, off, AT_NAME, 0, &v, &end, &f) != BSCAN_OK)
-		return 0;
-	same = json_string_length(v) == n &&
-	    memcmp(json_string_value(v), key, n) == 0;
-	json_decref(v);
+	return value_at(s, off, AT_NAME, 0, &v, end, &f) == BSCAN_OK ? v : NULL;
+}
+
+static int
+same_name(struct bsrc *s, size_t a, size_t b)
+{
+	json_t *x = name_at(s, a, &a), *y = name_at(s, b, &b);
+	int same = x && y && json_equal(x, y);
+
+	json_decref(x);
+	json_decref(y);
 	return same;
 }
 
-/* Add the name parsed at off; 1 when it was there before. */
+/*
+ * The first name that is the same as one before it: 1 with *end set
+ * after it, as jansson places the fault, or 0.  Names of one hash are
+ * in the order of the file: the first of them the same as an earlier
+ * one (the names compared) is the run's.
+ */
 static int
-names_add(struct names *t, struct bsrc *s, size_t off, const char *key,
-    size_t n)
+names_first_twice(struct names *t, struct bsrc *s, size_t *end)
 {
-	uint64_t h = bsrc_hash(key, n, t->seed);
-	size_t j;
+	size_t i, j, k, run, first = SIZE_MAX;
+	json_t *v;
 
-	if (2 * (t->n + 1) > t->cap)
-		names_grow(t);
-	for (j = h & (t->cap - 1); t->slot[j].off != 0;
-	    j = (j + 1) & (t->cap - 1))
-		if (t->slot[j].hash == h && same_name(s, t->slot[j].off, key, n))
-			return 1;
-	t->slot[j].hash = h;
-	t->slot[j].off = off;
-	t->n++;
-	return 0;
+	bsrc_sort_keys(t->k, t->n);
+	for (i = 0; i < t->n; i = run) {
+		for (run = i + 1; run < t->n && t->k[run].hash == t->k[i].hash;
+		    run++)
+			;
+		for (j = i + 1; j < run && t->k[j].off < first; j++) {
+			for (k = i; k < j; k++)
+				if (same_name(s, t->k[k].off, t->k[j].off))
+					break;
+			if (k < j) {
+				first = t->k[j].off;
+				break;
+			}
+		}
+	}
+	if (first == SIZE_MAX || (v = name_at(s, first, end)) == NULL)
+		return 0;
+	json_decref(v);
+	return 1;
 }
 
 /* A root member's array: each element parsed alone and handed over.
@@ -499,13 +550,7 @@ scan_member(struct bsrc *s, size_t off, int first, struct names *t,
 	 * (reproduced), since JSON_ALLOW_NUL is not given. */
 	if ((rc = value_at(s, off, at_name, 0, &name, &at, f)) != 0)
 		return rc;
-	if (names_add(t, s, off, json_string_value(name),
-	    json_string_length(name))) {
-		json_decref(name);
-		f->code = json_error_duplicate_key;
-		f->at = at;
-		return BSCAN_FAULT;
-	}
+	names_add(t, off, json_string_value(name), json_string_length(name));
 	off = at;
 	at = skip_blanks(s, off);
 	if ((c = byte_at(s, at)) != ':') {
@@ -538,10 +583,11 @@ bsrc_seed(void)
 	return seed;
 }
 
-int
-bscan_root(struct bsrc *s, const struct bscan_fn *fn, struct bfault *f)
+/* The root object and what follows it. */
+static int
+scan_object(struct bsrc *s, struct names *t, const struct bscan_fn *fn,
+    struct bfault *f)
 {
-	struct names t = { NULL, 0, 0, bsrc_seed() };
 	size_t off, at;
 	int rc = BSCAN_OK, c, first = 1;
 
@@ -554,7 +600,7 @@ bscan_root(struct bsrc *s, const struct bscan_fn *fn, struct bfault *f)
 		off = at + 1;
 	else {
 		for (;;) {
-			if ((rc = scan_member(s, off, first, &t, fn, &at, f))
+			if ((rc = scan_member(s, off, first, t, fn, &at, f))
 			    != BSCAN_OK)
 				break;
 			first = 0;
@@ -573,7 +619,6 @@ bscan_root(struct bsrc *s, const struct bscan_fn *fn, struct bfault *f)
 			break;
 		}
 	}
-	free(t.slot);
 	if (rc != BSCAN_OK)
 		return rc;
 	/* Nothing but blanks may follow the root. */
@@ -582,6 +627,25 @@ bscan_root(struct bsrc *s, const struct bscan_fn *fn, struct bfault *f)
 		return BSCAN_OK;
 	return c == -2 ? BSCAN_IO : reproduce(s, off, AT_END,
 	    JSON_REJECT_DUPLICATES, f);
+}
+
+int
+bscan_root(struct bsrc *s, const struct bscan_fn *fn, struct bfault *f)
+{
+	struct names t = { NULL, 0, 0, bsrc_seed() };
+	size_t at;
+	int rc;
+
+	rc = scan_object(s, &t, fn, f);
+	/* A name seen twice comes before any fault the scan went on to. */
+	if ((rc == BSCAN_OK || rc == BSCAN_FAULT) &&
+	    names_first_twice(&t, s, &at)) {
+		f->code = json_error_duplicate_key;
+		f->at = at;
+		rc = BSCAN_FAULT;
+	}
+	free(t.k);
+	return rc;
 }
 
 int
