@@ -36,8 +36,10 @@
  *   - and per root member, its name's key (16 bytes in the scanner).
  * A Bundle of realistic entries (400 bytes and more) at the inbox's
  * 64 MiB limit holds under 6 MB of these; the worst, entries of nothing
- * but a fullUrl ({"fullUrl":""}, 15 bytes), about 72 MB.  Beside them,
- * the windows hold about twice the largest entry, and jansson its tree.
+ * but a fullUrl ({"fullUrl":""}, 15 bytes), about 72 MB, and a root of
+ * nothing but members ("a1":0, 7 bytes), about 150 MB.  Beside them:
+ * jansson's tree of the entry being read (with a long string, three
+ * times its text while it is read), and the attachment handed over.
  */
 struct walk {
 	struct bsrc *s;		/* the scan's window, then the walks' */

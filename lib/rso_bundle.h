@@ -69,8 +69,8 @@ int rso_bundle_read(const char *buf, size_t n,
 
 /*
  * rso_bundle_read of the n bytes from the start of fd, a file read with
- * pread(2), which must not change meanwhile: in a window of about twice
- * the largest entry, never the whole.  Besides, EX_IOERR when fd cannot
+ * pread(2), which must not change meanwhile: through a window of 64 KiB,
+ * never the whole.  Besides, EX_IOERR when fd cannot
  * be read, with e saying only why ("shorter than it was"), for the
  * caller to name the file.
  */

@@ -13,8 +13,8 @@
 
 /*
  * Where the bytes are: a buffer, or a file of n bytes read with pread(2)
- * into a window that slides along and doubles when a value does not fit
- * (so it holds about twice the largest value read, 64 KiB at least).
+ * into a window of 64 KiB that slides along (jansson is fed from it as
+ * it asks, so a value of any size passes through it).
  */
 struct bsrc {
 	const char *mem;	/* the bytes in memory, or NULL: read fd */

@@ -10,7 +10,7 @@
 #include "rso_bundle_priv.h"
 #include "rso_err.h"
 
-/* The window's first size, and twice how much of it must lie ahead (a
+/* The window's size, and twice how much of it a look ahead wants (a
  * test may make it small, to move it often). */
 #ifndef WINDOW_MIN
 #define WINDOW_MIN	(64 * 1024)
@@ -296,40 +296,60 @@ depth_of(const json_t *v)
 	return d + 1;
 }
 
+/* Whether the n bytes from off hold a NUL. */
+static int
+has_nul(struct bsrc *s, size_t off, size_t n)
+{
+	const char *p;
+	size_t avail;
+
+	while (n > 0) {
+		if ((p = window(s, off, n < WINDOW_MIN / 2 ? n : WINDOW_MIN / 2,
+		    &avail)) == NULL || avail == 0)
+			return 0;
+		if (avail > n)
+			avail = n;
+		if (memchr(p, '\0', avail) != NULL)
+			return 1;
+		off += avail;
+		n -= avail;
+	}
+	return 0;
+}
+
 /*
  * The value that begins at off (after blanks), parsed alone, *end where
  * it ends.  depth: how many values hold it in the file; prefix: what
  * stands for them when it fails (see reproduce).
  *
  * jansson stops at the value's end (JSON_DISABLE_EOF_CHECK) and says how
- * far it read.  A window cut short can only fail near its end, or end a
- * number or a literal at it (they end at a byte that is not theirs): the
- * window doubles then, and the parse starts again.
+ * far it read.  A file is fed to it through the window as it asks, not
+ * in a window large enough for the value: a value cut short would have
+ * to be parsed again, and a number at a window's end would seem to end
+ * there; so the window never grows, and a large value is read once.
  */
 static int
 value_at(struct bsrc *s, size_t off, const char *prefix, int depth,
     json_t **v, size_t *end, struct bfault *f)
 {
+	struct feed fd = { s, "", 0, 0, off, 0 };
 	json_error_t err;
-	const char *p;
-	size_t avail, need = WINDOW_MIN / 2, used;
-	int eof;
+	size_t used;
 
-	for (;;) {
-		if ((p = window(s, off, need, &avail)) == NULL)
-			return BSCAN_IO;
-		eof = off + avail >= s->n;
-		*v = json_loadb(p, avail, FLAGS_VALUE, &err);
-		used = (size_t)err.position;
-		if (*v != NULL ? used < avail || eof : used + 8 <= avail || eof)
-			break;
+	if (s->mem != NULL)
+		*v = json_loadb(s->mem + off, s->n - off, FLAGS_VALUE, &err);
+	else
+		*v = json_load_callback(feed_bytes, &fd, FLAGS_VALUE, &err);
+	if (fd.failed) {
 		json_decref(*v);
-		need = avail * 2;
+		*v = NULL;
+		return BSCAN_IO;
 	}
 	if (*v == NULL)
 		return reproduce(s, off, prefix, FLAGS_INNER, f);
 	/* A value alone is as deep as jansson allows; in the file, it
 	 * stands depth deeper.  Each level takes two bytes at least. */
+	used = (size_t)err.position;
 	if (used >= 2 * (size_t)(MAX_DEPTH - depth) &&
 	    depth_of(*v) + depth > MAX_DEPTH) {
 		json_decref(*v);
@@ -338,7 +358,7 @@ value_at(struct bsrc *s, size_t off, const char *prefix, int depth,
 	}
 	/* The NULs jansson dropped are in the file, not in its count; the
 	 * one after a number or literal that ends the value is its own. */
-	*end = memchr(p, '\0', used) ? advance(s, off, used) : off + used;
+	*end = has_nul(s, off, used) ? advance(s, off, used) : off + used;
 	if ((json_is_number(*v) || json_is_boolean(*v) || json_is_null(*v)) &&
 	    byte_at(s, *end) == 0)
 		++*end;
