@@ -917,10 +917,14 @@ root_member(void *ctx, const char *key, json_t *v)
 		w->rt_seen = 1;
 		w->is_bundle = json_is_string(v) &&
 		    strcmp(json_string_value(v), "Bundle") == 0;
-	} else if (strcmp(key, "type") == 0)
+	} else if (strcmp(key, "type") == 0) {
+		/* Named twice, the file is refused, but only at the end. */
+		json_decref(w->type);
 		w->type = json_incref(v);
-	else if (strcmp(key, "timestamp") == 0)
+	} else if (strcmp(key, "timestamp") == 0) {
+		json_decref(w->timestamp);
 		w->timestamp = json_incref(v);
+	}
 	else if (strcmp(key, "identifier") == 0)
 		token_in_ids(v, w->token);
 	else if (strcmp(key, "entry") == 0)
