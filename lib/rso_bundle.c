@@ -1,5 +1,6 @@
 /* rso_bundle: the documents a FHIR R4 Bundle carries. */
 /* SPDX-License-Identifier: ISC */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "rso_base64.h"
 #include "rso_bundle.h"
+#include "rso_bundle_priv.h"
 #include "rso_hash.h"
 #include "rso_media.h"
 #include "rso_name.h"
@@ -16,13 +18,55 @@
 /* HL7 v2 table 0074, the diagnostic service sections of DiagnosticReport. */
 #define V2_0074 "http://terminology.hl7.org/CodeSystem/v2-0074"
 
+/* The Type/id key of an entry, cut as it always was. */
+#define KEY_MAX 256
+
+/* Entries read again for references and kept: how many, and how large
+ * (in the file) each may be, so that what is kept stays small. */
+#define CACHE_N 8
+#define CACHE_BYTES (8 * 1024)
+
+/*
+ * A read.  The Bundle is never held: the scan parses each entry alone
+ * and keeps of it only what the walks need, and the walks read again the
+ * entries they use.  What grows with the Bundle, per entry:
+ *   - a key (16 bytes) for its fullUrl and one for its Type/id, when it
+ *     has them, so that a reference finds its entry's place in the file;
+ *   - a place (16 bytes) for a DocumentReference or DiagnosticReport;
+ *   - and per root member, its name's key (16 bytes in the scanner).
+ * A Bundle of realistic entries (400 bytes and more) at the inbox's
+ * 64 MiB limit holds under 6 MB of these; the worst, entries of nothing
+ * but a fullUrl ({"fullUrl":""}, 15 bytes), about 72 MB, and a root of
+ * nothing but members ("a1":0, 7 bytes), about 150 MB.  Beside them:
+ * jansson's tree of the entry being read (with a long string, three
+ * times its text while it is read), and the attachment handed over.
+ */
 struct walk {
-	json_t *entries;
-	json_t *index;		/* fullUrl and Type/id -> entry position */
+	struct bsrc *s;		/* the scan's window, then the walks' */
+	struct bsrc rs;		/* the references' own window */
+	struct bkey *index;	/* a fullUrl's or Type/id's hash, and where
+				 * its entry's parse begins */
+	size_t nindex, capindex;
+	struct dent {
+		size_t off;	/* where the entry's parse begins */
+		size_t k;	/* its number, from 0 */
+	} *dents;		/* the DocumentReferences and DiagnosticReports */
+	size_t ndents, capdents;
+	struct cached {
+		size_t off;
+		json_t *ent;	/* NULL: an empty slot */
+	} cache[CACHE_N];
+	size_t cache_next;
+	uint64_t seed;
+	int failed;		/* an entry could not be read again */
 	const struct rso_bundle_reader *r;
+	int rt_seen, is_bundle;	/* the root's resourceType, "Bundle" */
+	int entry_not_array;
+	json_t *type, *timestamp;	/* the root's */
 	struct rso_doc_patient patient;
 	int has_patient;
-	const char *managing;	/* the patient's managingOrganization */
+	size_t second_patient;	/* the entry (from 1) of another patient */
+	char *managing;		/* the patient's managingOrganization */
 	char token[RSO_TOKEN_LEN];	/* from Bundle.identifier */
 	char any[RSO_TOKEN_LEN];	/* the first a resource carries */
 	long long natt;
@@ -51,27 +95,21 @@ res_type(const json_t *res)
  * reject; any other non-JSON is not ours to judge.
  */
 static int
-looks_like_bundle(const char *buf, size_t n)
+looks_like_bundle(struct bsrc *s)
 {
-	size_t i = 0;
-
-	if (n >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-		i = 3;
-	while (i < n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' ||
-	    buf[i] == '\n'))
-		i++;
-	return i < n && buf[i] == '{' &&
-	    memmem(buf, n, "\"resourceType\"", 14) != NULL &&
-	    memmem(buf, n, "\"Bundle\"", 8) != NULL;
+	return bsrc_first_byte(s, 1) == '{' &&
+	    bsrc_contains(s, "\"resourceType\"") &&
+	    bsrc_contains(s, "\"Bundle\"");
 }
 
 /* jansson's own text may quote the input: say where, and what kind. */
 static int
-json_fault(const json_error_t *err, struct rso_error *e)
+json_fault(struct bsrc *s, const struct bfault *f, struct rso_error *e)
 {
 	const char *what;
+	int line, column;
 
-	switch (json_error_code(err)) {
+	switch (f->code) {
 	case json_error_invalid_utf8:
 		what = "invalid UTF-8";
 		break;
@@ -87,44 +125,153 @@ json_fault(const json_error_t *err, struct rso_error *e)
 	default:
 		what = "invalid JSON";
 	}
+	bsrc_line_col(s, f->at, &line, &column);
 	return rso_error_set(e, EX_DATAERR, "bundle: line %d: column %d: %s",
-	    err->line, err->column, what);
+	    line, column, what);
 }
 
-/* Each entry by its fullUrl and by Type/id, first one kept. */
-static void
-build_index(struct walk *w)
+static int
+read_fault(const struct bsrc *s, struct rso_error *e)
 {
-	json_t *ent, *res, *pos;
-	const char *url, *id;
-	char key[256];
-	size_t i;
+	return rso_error_set(e, EX_IOERR, "%s", s->err > 0 ?
+	    strerror(s->err) : "shorter than it was");
+}
 
-	w->index = json_object();
-	json_array_foreach(w->entries, i, ent) {
-		res = json_object_get(ent, "resource");
-		pos = json_integer((json_int_t)i);
-		if ((url = str(ent, "fullUrl")) != NULL &&
-		    json_object_get(w->index, url) == NULL)
-			json_object_set(w->index, url, pos);
-		if ((id = str(res, "id")) != NULL) {
-			snprintf(key, sizeof(key), "%s/%s", res_type(res), id);
-			if (json_object_get(w->index, key) == NULL)
-				json_object_set(w->index, key, pos);
-		}
-		json_decref(pos);
+static uint64_t
+key_hash(const char *key, uint64_t seed)
+{
+	return bsrc_hash(key, strlen(key), seed);
+}
+
+/*
+ * An entry's Type/id key into key, as the index always made it: cut to
+ * KEY_MAX - 1 bytes.  0 when it has none, or when the cut falls inside a
+ * character (a name that is not UTF-8 was never kept).
+ */
+static int
+typeid_key(const json_t *res, char key[KEY_MAX])
+{
+	const char *id = str(res, "id"), *t = res_type(res);
+	size_t tl = strlen(t), cut = KEY_MAX - 1;
+	unsigned char next;
+
+	if (id == NULL)
+		return 0;
+	snprintf(key, KEY_MAX, "%s/%s", t, id);
+	if (tl + 1 + strlen(id) <= cut)
+		return 1;
+	next = (unsigned char)(cut < tl ? t[cut] : cut == tl ? '/' :
+	    id[cut - tl - 1]);
+	return (next & 0xC0) != 0x80;
+}
+
+static void
+index_add(struct walk *w, const char *key, size_t off)
+{
+	if (w->nindex == w->capindex) {
+		w->capindex = w->capindex ? w->capindex * 2 : 64;
+		w->index = rso_xrealloc(w->index, w->capindex *
+		    sizeof(*w->index));
 	}
+	w->index[w->nindex].hash = key_hash(key, w->seed);
+	w->index[w->nindex++].off = off;
+}
+
+/* Each entry by its fullUrl and by Type/id; the first one is found. */
+static void
+index_entry(struct walk *w, const json_t *ent, size_t off)
+{
+	char key[KEY_MAX];
+	const char *url = str(ent, "fullUrl");
+
+	if (url != NULL)
+		index_add(w, url, off);
+	if (typeid_key(json_object_get(ent, "resource"), key) &&
+	    (url == NULL || strcmp(url, key) != 0))
+		index_add(w, key, off);
+}
+
+/* The entry whose parse begins at off, read again (a new reference),
+ * or NULL when it cannot be. */
+static json_t *
+entry_at(struct walk *w, size_t off)
+{
+	struct cached *c;
+	json_t *ent;
+	size_t end;
+	int i;
+
+	for (i = 0; i < CACHE_N; i++)
+		if (w->cache[i].ent != NULL && w->cache[i].off == off)
+			return json_incref(w->cache[i].ent);
+	if (bsrc_element(&w->rs, off, &ent, &end) != BSCAN_OK) {
+		w->failed = 1;
+		return NULL;
+	}
+	if (end - off <= CACHE_BYTES) {
+		c = &w->cache[w->cache_next++ % CACHE_N];
+		json_decref(c->ent);
+		c->off = off;
+		c->ent = json_incref(ent);
+	}
+	return ent;
+}
+
+/* Whether the entry is found by key. */
+static int
+has_key(const json_t *ent, const char *key)
+{
+	char tk[KEY_MAX];
+	const char *url = str(ent, "fullUrl");
+
+	if (url != NULL && strcmp(url, key) == 0)
+		return 1;
+	return typeid_key(json_object_get(ent, "resource"), tk) &&
+	    strcmp(tk, key) == 0;
+}
+
+/*
+ * The first entry found by key: 1 with *res its resource (a new
+ * reference, NULL for an entry without one), or 0.  Keys of one hash are
+ * in the order of their entries; each is read to compare its key.
+ */
+static int
+lookup(struct walk *w, const char *key, json_t **res)
+{
+	uint64_t h = key_hash(key, w->seed);
+	size_t lo = 0, hi = w->nindex, mid;
+	json_t *ent;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (w->index[mid].hash < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < w->nindex && w->index[lo].hash == h; lo++) {
+		if ((ent = entry_at(w, w->index[lo].off)) == NULL)
+			continue;
+		if (has_key(ent, key)) {
+			*res = json_incref(json_object_get(ent, "resource"));
+			json_decref(ent);
+			return 1;
+		}
+		json_decref(ent);
+	}
+	return 0;
 }
 
 /*
  * The resource a reference names: "#id" among the contained resources
  * of from, a fullUrl of the Bundle, "Type/id", or an absolute URL whose
- * last two segments are a Type/id of the Bundle.  NULL when not there.
+ * last two segments are a Type/id of the Bundle.  NULL when not there;
+ * else a reference of the caller's, to be put with json_decref.
  */
 static json_t *
-resolve(const struct walk *w, const json_t *from, const char *ref)
+resolve(struct walk *w, const json_t *from, const char *ref)
 {
-	json_t *c, *pos;
+	json_t *c, *res;
 	const char *id, *p;
 	size_t i;
 	int slashes = 0;
@@ -134,24 +281,21 @@ resolve(const struct walk *w, const json_t *from, const char *ref)
 	if (ref[0] == '#') {
 		json_array_foreach(json_object_get(from, "contained"), i, c)
 			if ((id = str(c, "id")) != NULL && strcmp(id, ref + 1) == 0)
-				return c;
+				return json_incref(c);
 		return NULL;
 	}
-	if ((pos = json_object_get(w->index, ref)) == NULL) {
-		for (p = ref + strlen(ref); p > ref; p--)
-			if (p[-1] == '/' && ++slashes == 2)
-				break;
-		if (slashes == 2 && p != ref)
-			pos = json_object_get(w->index, p);
-	}
-	if (pos == NULL)
-		return NULL;
-	return json_object_get(json_array_get(w->entries,
-	    (size_t)json_integer_value(pos)), "resource");
+	if (lookup(w, ref, &res))
+		return res;
+	for (p = ref + strlen(ref); p > ref; p--)
+		if (p[-1] == '/' && ++slashes == 2)
+			break;
+	if (slashes == 2 && p != ref && lookup(w, p, &res))
+		return res;
+	return NULL;
 }
 
 static json_t *
-resolve_ref(const struct walk *w, const json_t *from, const json_t *refobj)
+resolve_ref(struct walk *w, const json_t *from, const json_t *refobj)
 {
 	return resolve(w, from, str(refobj, "reference"));
 }
@@ -216,41 +360,67 @@ written_name(const json_t *hn, char *buf, size_t size)
 	    family ? family : "");
 }
 
+/*
+ * A PractitionerRole's practitioner is a Practitioner; one that names a
+ * role again is followed this far, so that roles naming each other end.
+ */
+#define ROLE_HOPS 8
+
 /* The name of a Practitioner, Organization, Patient or PractitionerRole's
  * practitioner, or "". */
 static void
-name_of(const struct walk *w, const json_t *res, char *buf, size_t size)
+name_of(struct walk *w, const json_t *res, char *buf, size_t size)
 {
 	char tmp[256];
 	const json_t *hn;
+	json_t *role = NULL, *next;
+	int hops = 0;
 
 	buf[0] = '\0';
-	if (res == NULL)
-		return;
-	if (strcmp(res_type(res), "PractitionerRole") == 0) {
-		name_of(w, resolve_ref(w, res, json_object_get(res,
-		    "practitioner")), buf, size);
-		return;
+	while (res != NULL && strcmp(res_type(res), "PractitionerRole") == 0) {
+		if (++hops > ROLE_HOPS) {
+			res = NULL;
+			break;
+		}
+		next = resolve_ref(w, res, json_object_get(res, "practitioner"));
+		json_decref(role);
+		res = role = next;
 	}
-	if (json_is_string(json_object_get(res, "name"))) {
+	if (res != NULL && json_is_string(json_object_get(res, "name")))
 		rso_doc_copy(buf, size, str(res, "name"), -1);
-		return;
-	}
-	if ((hn = best_name(json_object_get(res, "name"))) != NULL) {
+	else if (res != NULL &&
+	    (hn = best_name(json_object_get(res, "name"))) != NULL) {
 		written_name(hn, tmp, sizeof(tmp));
 		rso_doc_copy(buf, size, tmp, -1);
 	}
+	json_decref(role);
 }
 
-/* Who or what a Reference names: its display, else the resource's name. */
+/* Who or what a Reference names: its display, else the name of res,
+ * the resource it names. */
 static void
-ref_name(const struct walk *w, const json_t *from, const json_t *refobj,
+ref_named(struct walk *w, const json_t *refobj, const json_t *res,
     char *buf, size_t size)
 {
 	if (str(refobj, "display") != NULL)
 		rso_doc_copy(buf, size, str(refobj, "display"), -1);
 	else
-		name_of(w, resolve_ref(w, from, refobj), buf, size);
+		name_of(w, res, buf, size);
+}
+
+static void
+ref_name(struct walk *w, const json_t *from, const json_t *refobj,
+    char *buf, size_t size)
+{
+	json_t *res;
+
+	if (str(refobj, "display") != NULL) {
+		rso_doc_copy(buf, size, str(refobj, "display"), -1);
+		return;
+	}
+	res = resolve_ref(w, from, refobj);
+	name_of(w, res, buf, size);
+	json_decref(res);
 }
 
 /* A Patient resource as an rso_doc_patient. */
@@ -300,41 +470,38 @@ has_id(const struct rso_doc_patient *p, const struct rso_doc_id *id)
 }
 
 /*
- * The Bundle's patient.  The same patient twice (an $everything export
- * may repeat it) is one, its identifiers joined; a second, different one
- * cannot be matched to one case, and rejects the Bundle.
+ * A Patient entry (k from 0) into the Bundle's patient.  The same patient
+ * twice (an $everything export may repeat it) is one, its identifiers
+ * joined; a second, different one cannot be matched to one case, and
+ * rejects the Bundle (said once the whole is known to be JSON).
  */
-static int
-patients(struct walk *w, struct rso_error *e)
+static void
+fold_patient(struct walk *w, const json_t *res, size_t k)
 {
 	struct rso_doc_patient p;
-	json_t *ent, *res;
-	size_t i;
-	int k;
+	const char *managing;
+	int i;
 
-	json_array_foreach(w->entries, i, ent) {
-		res = json_object_get(ent, "resource");
-		if (strcmp(res_type(res), "Patient") != 0)
-			continue;
-		patient_of(res, &p);
-		if (!w->has_patient) {
-			w->patient = p;
-			w->has_patient = 1;
-			w->managing = str(json_object_get(res,
-			    "managingOrganization"), "reference");
-			continue;
-		}
-		if (strcmp(p.name, w->patient.name) != 0 ||
-		    strcmp(p.birth_date, w->patient.birth_date) != 0)
-			return rso_error_set(e, EX_DATAERR, "bundle: entry %zu: "
-			    "a second patient (a Bundle is matched as one "
-			    "patient's)", i + 1);
-		for (k = 0; k < p.nid; k++)
-			if (!has_id(&w->patient, &p.id[k]))
-				rso_doc_add_id(&w->patient, p.id[k].system,
-				    p.id[k].value);
+	if (w->second_patient)
+		return;
+	patient_of(res, &p);
+	if (!w->has_patient) {
+		w->patient = p;
+		w->has_patient = 1;
+		managing = str(json_object_get(res, "managingOrganization"),
+		    "reference");
+		w->managing = managing ? rso_xstrdup(managing) : NULL;
+		return;
 	}
-	return 0;
+	if (strcmp(p.name, w->patient.name) != 0 ||
+	    strcmp(p.birth_date, w->patient.birth_date) != 0) {
+		w->second_patient = k + 1;
+		return;
+	}
+	for (i = 0; i < p.nid; i++)
+		if (!has_id(&w->patient, &p.id[i]))
+			rso_doc_add_id(&w->patient, p.id[i].system,
+			    p.id[i].value);
 }
 
 /* The LOINC code of a CodeableConcept, or NULL. */
@@ -419,7 +586,7 @@ token_in_ids(const json_t *ids, char *token)
 
 /* What a DocumentReference says of its documents. */
 static void
-describe_docref(const struct walk *w, const json_t *res,
+describe_docref(struct walk *w, const json_t *res,
     struct rso_doc_info *d)
 {
 	const json_t *type = json_object_get(res, "type");
@@ -456,12 +623,12 @@ describe_docref(const struct walk *w, const json_t *res,
 
 /* What a DiagnosticReport says of its presented forms. */
 static void
-describe_report(const struct walk *w, const json_t *res,
+describe_report(struct walk *w, const json_t *res,
     struct rso_doc_info *d)
 {
 	const json_t *code = json_object_get(res, "code");
 	const char *loinc = loinc_of(code), *t = NULL, *kind;
-	json_t *p, *sr;
+	json_t *p, *sr, *who;
 	size_t i;
 
 	if (loinc != NULL) {
@@ -482,13 +649,14 @@ describe_report(const struct walk *w, const json_t *res,
 		rso_doc_copy(d->title, sizeof(d->title), cc_text(code), -1);
 	/* Performers: the organisation is the source, a person the author. */
 	json_array_foreach(json_object_get(res, "performer"), i, p) {
-		const json_t *who = resolve_ref(w, res, p);
+		who = resolve_ref(w, res, p);
 		kind = who ? res_type(who) : str(p, "type");
 		if (kind && strcmp(kind, "Organization") == 0) {
 			if (!d->source[0])
-				ref_name(w, res, p, d->source, sizeof(d->source));
+				ref_named(w, p, who, d->source, sizeof(d->source));
 		} else if (!d->author[0])
-			ref_name(w, res, p, d->author, sizeof(d->author));
+			ref_named(w, p, who, d->author, sizeof(d->author));
+		json_decref(who);
 	}
 	json_array_foreach(json_object_get(res, "resultsInterpreter"), i, p)
 		if (!d->author[0])
@@ -498,6 +666,7 @@ describe_report(const struct walk *w, const json_t *res,
 		token_in_ids(json_object_get(p, "identifier"), d->token);
 		if ((sr = resolve_ref(w, res, p)) != NULL)
 			token_in_ids(json_object_get(sr, "identifier"), d->token);
+		json_decref(sr);
 	}
 }
 
@@ -543,17 +712,17 @@ is_remote(const char *url)
 /*
  * Where an attachment's bytes are, as base64 text: its data, or the data
  * of the Binary its url names.  0 with *text set (and *declared, the
- * media type the sender gave); 1 when it has none here (noted, not
- * taken); or EX_DATAERR.
+ * media type the sender gave, and *bin the Binary read for it, to be
+ * put with json_decref); 1 when it has none here (noted, not taken); or
+ * EX_DATAERR.
  */
 static int
 att_text(struct walk *w, const json_t *res, const json_t *att,
     const char *where, const char **text, const char **declared,
-    struct rso_error *e)
+    json_t **bin, struct rso_error *e)
 {
 	const char *url = str(att, "url");
 	char note[160];
-	json_t *bin;
 
 	*declared = str(att, "contentType");
 	if ((*text = str(att, "data")) != NULL)
@@ -561,15 +730,15 @@ att_text(struct walk *w, const json_t *res, const json_t *att,
 	if (url == NULL) {
 		snprintf(note, sizeof(note), "%s: no data and no url (not filed)",
 		    where);
-	} else if ((bin = resolve(w, res, url)) != NULL) {
-		if (strcmp(res_type(bin), "Binary") != 0)
+	} else if ((*bin = resolve(w, res, url)) != NULL) {
+		if (strcmp(res_type(*bin), "Binary") != 0)
 			return rso_error_set(e, EX_DATAERR, "bundle: %s: url: "
 			    "names a resource that is not a Binary", where);
-		if ((*text = str(bin, "data")) == NULL)
+		if ((*text = str(*bin, "data")) == NULL)
 			return rso_error_set(e, EX_DATAERR, "bundle: %s: url: "
 			    "the Binary has no data", where);
 		if (*declared == NULL)
-			*declared = str(bin, "contentType");
+			*declared = str(*bin, "contentType");
 		return 0;
 	} else if (url[0] == '#' || strncmp(url, "urn:uuid:", 9) == 0 ||
 	    strncmp(url, "urn:oid:", 8) == 0 || strncmp(url, "Binary/", 7) == 0)
@@ -604,21 +773,25 @@ attachment(struct walk *w, const json_t *res, const json_t *att,
 {
 	struct rso_bundle_att a;
 	const char *text, *declared;
+	json_t *bin = NULL;
 	unsigned char *b;
 	size_t n;
 	int rc;
 
 	snprintf(a.where, sizeof(a.where), "entry %zu: attachment %zu",
 	    entry + 1, k + 1);
-	if ((rc = att_text(w, res, att, a.where, &text, &declared, e)) != 0)
-		return rc == 1 ? 0 : rc;
-	if (!w->deliver && ++w->natt > w->r->max_attachments &&
+	rc = att_text(w, res, att, a.where, &text, &declared, &bin, e);
+	if (rc == 0 && !w->deliver && ++w->natt > w->r->max_attachments &&
 	    w->r->max_attachments > 0)
-		return rso_error_set(e, EX_DATAERR, "bundle: more than %lld "
+		rc = rso_error_set(e, EX_DATAERR, "bundle: more than %lld "
 		    "attachments (inbox.max_members)", w->r->max_attachments);
-	if (rso_base64_decode(text, strlen(text), &b, &n) != 0)
-		return rso_error_set(e, EX_DATAERR, "bundle: %s: data: not "
+	if (rc == 0 && rso_base64_decode(text, strlen(text), &b, &n) != 0)
+		rc = rso_error_set(e, EX_DATAERR, "bundle: %s: data: not "
 		    "clean base64", a.where);
+	/* The Binary's text is decoded: it need not be held further. */
+	json_decref(bin);
+	if (rc != 0)
+		return rc == 1 ? 0 : rc;
 	if ((rc = check_att(att, b, n, a.where, e)) != 0 || !w->deliver) {
 		free(b);
 		return rc;
@@ -673,17 +846,27 @@ resource_atts(struct walk *w, const json_t *res, size_t entry,
 	return 0;
 }
 
+/* The DocumentReferences and DiagnosticReports, read again in turn. */
 static int
 walk_entries(struct walk *w, struct rso_error *e)
 {
 	json_t *ent;
-	size_t i;
+	size_t i, end;
 	int rc;
 
-	json_array_foreach(w->entries, i, ent)
-		if ((rc = resource_atts(w, json_object_get(ent, "resource"), i,
-		    e)) != 0)
+	for (i = 0; i < w->ndents; i++) {
+		if ((rc = bsrc_element(w->s, w->dents[i].off, &ent, &end)) != 0)
+			return rc == BSCAN_IO ? read_fault(w->s, e) :
+			    rso_error_set(e, EX_IOERR, "changed while read");
+		rc = resource_atts(w, json_object_get(ent, "resource"),
+		    w->dents[i].k, e);
+		json_decref(ent);
+		if (rc == 0 && w->failed)
+			rc = w->rs.err != 0 ? read_fault(&w->rs, e) :
+			    rso_error_set(e, EX_IOERR, "changed while read");
+		if (rc != 0)
 			return rc;
+	}
 	return 0;
 }
 
@@ -694,26 +877,29 @@ walk_entries(struct walk *w, struct rso_error *e)
  * the patient's managing organisation.
  */
 static void
-describe_bundle(struct walk *w, const json_t *root, struct rso_doc_info *b)
+describe_bundle(struct walk *w, struct rso_doc_info *b)
 {
+	const char *type = json_string_value(w->type);
+	json_t *org;
+
 	memset(b, 0, sizeof(*b));
 	if (w->ndocs == 1) {
 		*b = w->first;
 		b->title[0] = '\0';
 	} else {
 		rso_doc_copy(b->type, sizeof(b->type), "report", -1);
-		if (rso_doc_date(str(root, "timestamp"), b->date) != 0)
+		if (rso_doc_date(json_string_value(w->timestamp), b->date) != 0)
 			b->date[0] = '\0';
-		name_of(w, resolve(w, NULL, w->managing), b->source,
-		    sizeof(b->source));
+		org = resolve(w, NULL, w->managing);
+		name_of(w, org, b->source, sizeof(b->source));
+		json_decref(org);
 		if (!b->source[0] && w->ndocs > 0)
 			memcpy(b->source, w->first.source, sizeof(b->source));
 	}
 	b->format = "fhir";
 	b->patient = w->patient;
 	snprintf(b->title, sizeof(b->title), "FHIR Bundle%s%s",
-	    str(root, "type") ? " " : "", str(root, "type") ?
-	    str(root, "type") : "");
+	    type ? " " : "", type ? type : "");
 	rso_doc_copy(b->title, sizeof(b->title), b->title, -1);
 	if (w->token[0])
 		memcpy(b->token, w->token, sizeof(b->token));
@@ -721,44 +907,161 @@ describe_bundle(struct walk *w, const json_t *root, struct rso_doc_info *b)
 		memcpy(b->token, w->first.token, sizeof(b->token));
 }
 
+/* A member of the root that is not an array. */
+static void
+root_member(void *ctx, const char *key, json_t *v)
+{
+	struct walk *w = ctx;
+
+	if (strcmp(key, "resourceType") == 0) {
+		w->rt_seen = 1;
+		w->is_bundle = json_is_string(v) &&
+		    strcmp(json_string_value(v), "Bundle") == 0;
+	} else if (strcmp(key, "type") == 0) {
+		/* Named twice, the file is refused, but only at the end. */
+		json_decref(w->type);
+		w->type = json_incref(v);
+	} else if (strcmp(key, "timestamp") == 0) {
+		json_decref(w->timestamp);
+		w->timestamp = json_incref(v);
+	}
+	else if (strcmp(key, "identifier") == 0)
+		token_in_ids(v, w->token);
+	else if (strcmp(key, "entry") == 0)
+		w->entry_not_array = 1;
+}
+
+/* An entry (k from 0): indexed, its patient folded, its place kept when
+ * the walks will want it. */
+static void
+scan_entry(struct walk *w, size_t k, size_t off, const json_t *ent)
+{
+	const json_t *res = json_object_get(ent, "resource");
+	const char *t = res_type(res);
+
+	index_entry(w, ent, off);
+	if (strcmp(t, "Patient") == 0)
+		fold_patient(w, res, k);
+	if (strcmp(t, "DocumentReference") != 0 &&
+	    strcmp(t, "DiagnosticReport") != 0)
+		return;
+	if (w->ndents == w->capdents) {
+		w->capdents = w->capdents ? w->capdents * 2 : 16;
+		w->dents = rso_xrealloc(w->dents, w->capdents *
+		    sizeof(*w->dents));
+	}
+	w->dents[w->ndents].off = off;
+	w->dents[w->ndents++].k = k;
+}
+
+/* An element of an array that is a root member's value. */
+static void
+root_element(void *ctx, const char *key, size_t k, size_t off, json_t *v)
+{
+	struct walk *w = ctx;
+	const char *id;
+
+	/* A root that said it is no Bundle is only checked to be JSON. */
+	if (w->rt_seen && !w->is_bundle)
+		return;
+	if (strcmp(key, "entry") == 0)
+		scan_entry(w, k, off, v);
+	else if (strcmp(key, "identifier") == 0 && !w->token[0] &&
+	    (id = str(v, "value")) != NULL)
+		rso_doc_find_token(id, strlen(id), w->token);
+}
+
+/*
+ * The scan, then what it found checked, then the two walks.  Everything
+ * is checked before anything is handed over, so that a rejected Bundle
+ * has filed nothing.
+ */
+static int
+read_bundle(struct walk *w, struct rso_doc_info *bundle, struct rso_error *e)
+{
+	struct bscan_fn fn = { root_member, root_element, w };
+	struct bfault f;
+	int rc;
+
+	switch (bscan_root(w->s, &fn, &f)) {
+	case BSCAN_NOT_OBJECT:
+		if (!looks_like_bundle(w->s))
+			return 1;
+		if ((rc = bscan_start_fault(w->s, &f)) == BSCAN_IO)
+			return read_fault(w->s, e);
+		return json_fault(w->s, &f, e);
+	case BSCAN_FAULT:
+		return looks_like_bundle(w->s) ? json_fault(w->s, &f, e) : 1;
+	case BSCAN_IO:
+		return read_fault(w->s, e);
+	}
+	if (!w->is_bundle)
+		return 1;
+	if (w->entry_not_array)
+		return rso_error_set(e, EX_DATAERR, "bundle: entry: not an "
+		    "array");
+	if (w->second_patient)
+		return rso_error_set(e, EX_DATAERR, "bundle: entry %zu: a "
+		    "second patient (a Bundle is matched as one patient's)",
+		    w->second_patient);
+	bsrc_sort_keys(w->index, w->nindex);
+	if ((rc = walk_entries(w, e)) != 0)
+		return rc;
+	/* One sender answered one request: a token any resource carries is
+	 * the whole Bundle's, unless it names its own. */
+	if (!w->token[0])
+		memcpy(w->token, w->any, sizeof(w->token));
+	describe_bundle(w, bundle);
+	if (w->failed)
+		return w->rs.err != 0 ? read_fault(&w->rs, e) :
+		    rso_error_set(e, EX_IOERR, "changed while read");
+	w->deliver = 1;
+	return walk_entries(w, e);
+}
+
+static int
+read_src(struct bsrc *s, struct bsrc *rs, const struct rso_bundle_reader *r,
+    struct rso_doc_info *bundle, struct rso_error *e)
+{
+	struct walk w;
+	int rc, i;
+
+	memset(&w, 0, sizeof(w));
+	w.s = s;
+	w.rs = *rs;
+	w.r = r;
+	w.seed = bsrc_seed();
+	rc = read_bundle(&w, bundle, e);
+	for (i = 0; i < CACHE_N; i++)
+		json_decref(w.cache[i].ent);
+	json_decref(w.type);
+	json_decref(w.timestamp);
+	free(w.managing);
+	free(w.index);
+	free(w.dents);
+	bsrc_free(&w.rs);
+	bsrc_free(s);
+	return rc;
+}
+
 int
 rso_bundle_read(const char *buf, size_t n, const struct rso_bundle_reader *r,
     struct rso_doc_info *bundle, struct rso_error *e)
 {
-	struct walk w;
-	json_error_t err;
-	json_t *root;
-	int rc;
+	struct bsrc s, rs;
 
-	root = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &err);
-	if (root == NULL)
-		return looks_like_bundle(buf, n) ? json_fault(&err, e) : 1;
-	if (strcmp(res_type(root), "Bundle") != 0) {
-		json_decref(root);
-		return 1;
-	}
-	memset(&w, 0, sizeof(w));
-	w.r = r;
-	w.entries = json_object_get(root, "entry");
-	if (w.entries != NULL && !json_is_array(w.entries)) {
-		json_decref(root);
-		return rso_error_set(e, EX_DATAERR, "bundle: entry: not an "
-		    "array");
-	}
-	build_index(&w);
-	token_in_ids(json_object_get(root, "identifier"), w.token);
-	/* Everything is checked before anything is handed over, so that a
-	 * rejected Bundle has filed nothing. */
-	if ((rc = patients(&w, e)) == 0 && (rc = walk_entries(&w, e)) == 0) {
-		/* One sender answered one request: a token any resource
-		 * carries is the whole Bundle's, unless it names its own. */
-		if (!w.token[0])
-			memcpy(w.token, w.any, sizeof(w.token));
-		describe_bundle(&w, root, bundle);
-		w.deliver = 1;
-		rc = walk_entries(&w, e);
-	}
-	json_decref(w.index);
-	json_decref(root);
-	return rc;
+	bsrc_mem(&s, buf, n);
+	bsrc_mem(&rs, buf, n);
+	return read_src(&s, &rs, r, bundle, e);
+}
+
+int
+rso_bundle_read_fd(int fd, size_t n, const struct rso_bundle_reader *r,
+    struct rso_doc_info *bundle, struct rso_error *e)
+{
+	struct bsrc s, rs;
+
+	bsrc_fd(&s, fd, n);
+	bsrc_fd(&rs, fd, n);
+	return read_src(&s, &rs, r, bundle, e);
 }

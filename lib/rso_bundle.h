@@ -53,9 +53,28 @@ struct rso_bundle_reader {
  * *bundle is the Bundle's own
  * description (its patient, a token, a type: see rso_bundle.c).
  * Returns 0, or the callback's status.
+ *
+ * The Bundle is never held whole: it is read an entry at a time, each
+ * once to check the JSON and index it, each DocumentReference and
+ * DiagnosticReport twice more (to check its attachments, then to hand
+ * them over), and a reference reads the entry it names again.
+ * What grows with the Bundle is a few dozen bytes per entry that has a
+ * fullUrl or an id or is a document (see rso_bundle.c), beside the
+ * largest entry and the attachment being handed over.  Faults are where
+ * jansson finds them in the whole file (line and column as it counts).
  */
 int rso_bundle_read(const char *buf, size_t n,
     const struct rso_bundle_reader *r, struct rso_doc_info *bundle,
     struct rso_error *e);
+
+/*
+ * rso_bundle_read of the n bytes from the start of fd, a file read with
+ * pread(2), which must not change meanwhile: through a window of 64 KiB,
+ * never the whole.  Besides, EX_IOERR when fd cannot
+ * be read, with e saying only why ("shorter than it was"), for the
+ * caller to name the file.
+ */
+int rso_bundle_read_fd(int fd, size_t n, const struct rso_bundle_reader *r,
+    struct rso_doc_info *bundle, struct rso_error *e);
 
 #endif

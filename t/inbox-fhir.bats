@@ -184,3 +184,19 @@ rejected() {
 	rso-collect cat RSO-2026-000001 "$n" | cmp - big.json
 	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 20000 ]
 }
+
+@test "inbox-fhir: a Bundle of 50,000 entries files in one run, memory flat (under 16 MiB)" {
+	fhir_case
+	/usr/bin/python3 "$GEN" big 50000 --family Alpha --given Test --birth 1961-03-01 >in/big.json
+	cp in/big.json big.json
+	# Before issue 22 the Bundle was read whole and parsed into one tree:
+	# 193 MB here.  Now one entry at a time, and a few bytes per entry.
+	run -0 /usr/bin/time -f 'maxrss %M' -o rss.txt rso-collect -q inbox --settle 0 in
+	[ "$(jq -sc 'map(select(.item) | [.type, .media_type]) | sort' <<<"$output")" = '[["note","application/fhir+json"],["note","text/plain"]]' ]
+	n=$(jq -r 'select(.media_type == "application/fhir+json") | .item' <<<"$output")
+	rso-collect cat RSO-2026-000001 "$n" | cmp - big.json
+	rss=$(sed -n 's/^maxrss //p' rss.txt)
+	echo "# peak RSS ${rss} KiB" >&3
+	# ASan's shadow memory and quarantine are not the program's.
+	grep -q __asan_init "$(command -v rso-collect)" || [ "$rss" -lt 16384 ]
+}

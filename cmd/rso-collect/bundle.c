@@ -56,7 +56,7 @@ left_out(void *ctx, const char *what)
 
 int
 bundle_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
-    const char *buf, size_t n, struct rso_error *e)
+    struct rso_error *e)
 {
 	struct bundle_ctx c = { ib, a, it, 0 };
 	/* The inbox's bound on the files of an entry bounds a Bundle's
@@ -67,11 +67,15 @@ bundle_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 	struct rso_error why;
 	int rc;
 
-	if ((rc = rso_bundle_read(buf, n, &r, &info, e)) == 1)
+	if ((rc = rso_bundle_read_fd(it->fd, (size_t)it->size, &r, &info, e))
+	    == 1)
 		return 1;
-	/* The reader's own reject, named by the item it is in. */
+	/* The reader's own reject, named by the item it is in; a file that
+	 * cannot be read is let go, as docs_read lets it go. */
 	if (rc != 0 && !c.failed) {
 		why = *e;
+		if (rc == EX_IOERR)
+			filing_release(it);
 		return rso_error_set(e, rc, "%s: %s", it->where, why.msg);
 	}
 	if (rc != 0)

@@ -93,7 +93,7 @@ docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 {
 	static int (*const readers[])(struct inbox *, struct arrival *,
 	    struct filing_item *, const char *, size_t, struct rso_error *) = {
-		cda_take, bundle_take, hl7_take,
+		cda_take, hl7_take,
 	};
 	char *buf = NULL;
 	size_t n, i;
@@ -101,13 +101,21 @@ docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 
 	if (it->dicom != NULL || (!may_be_document(it) && !is_text(it)))
 		return inbox_take(ib, a, it, e);
-	if ((rc = docs_read(ib, it, &buf, &n, e)) > 0) {
+	if (it->size > ib->lim.document) {
 		rso_note("%s: entry %d: %s: larger than %lld bytes "
 		    "(inbox.max_document_bytes): filed as a file, not read",
 		    ib->dir, a->k, it->where, ib->lim.document);
 		return inbox_take(ib, a, it, e);
 	}
-	if (rc != 0) {
+	/*
+	 * A Bundle first, from the file, so that it is never read whole.
+	 * Only a JSON object can be one, which the C-CDA reader, tried
+	 * first before, never took; anything else it says is not one after
+	 * its first bytes.
+	 */
+	if ((rc = bundle_take(ib, a, it, e)) != 1)
+		return rc;
+	if ((rc = docs_read(ib, it, &buf, &n, e)) != 0) {
 		filing_release(it);
 		return rc;
 	}

@@ -8,9 +8,9 @@
 #include "inbox.h"
 #include "rso_doc.h"
 
-/* Bytes of one document read whole to be parsed (a C-CDA, a Bundle, an
- * HL7 file), and of an XDM zip's METADATA.XML files (spooled, read in
- * passes): config.json's inbox.max_document_bytes. */
+/* Bytes of one document read whole to be parsed (a C-CDA, an HL7 file),
+ * or read in passes (a Bundle; an XDM zip's METADATA.XML files, spooled):
+ * config.json's inbox.max_document_bytes. */
 #define DOC_MAX_DEFAULT (64LL << 20)
 
 /*
@@ -26,12 +26,14 @@ int docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 /*
  * The readers of each format, in a file of their own.  Each returns 1
  * when the item is not of its format (the item untouched), 0 when it
- * took the item, or a status with e filled.
+ * took the item, or a status with e filled.  A C-CDA and HL7 are read
+ * from the n bytes of buf, the item's whole content; a Bundle from the
+ * item's file, never held whole.
  */
 int cda_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
     const char *buf, size_t n, struct rso_error *e);
 int bundle_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
-    const char *buf, size_t n, struct rso_error *e);
+    struct rso_error *e);
 int hl7_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
     const char *buf, size_t n, struct rso_error *e);
 

@@ -1,8 +1,11 @@
 /* Unit tests for rso_bundle and rso_base64_decode: what a FHIR Bundle's
  * patient and attachments say, and each reject.  Synthetic data only. */
 /* SPDX-License-Identifier: ISC */
+#include <sys/mman.h>
+
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rso_base64.h"
 #include "rso_bundle.h"
@@ -269,6 +272,182 @@ test_single(void)
 	is_str(bdoc.patient.name, "", "no Patient, no name");
 }
 
+/* The reader of a file, on the same bytes. */
+static int
+run_fd(const char *json, size_t n, long long max)
+{
+	struct rso_bundle_reader r = { max, take, noted, &g };
+	int fd, rc;
+
+	memset(&g, 0, sizeof(g));
+	memset(&bdoc, 0, sizeof(bdoc));
+	memset(&err, 0, sizeof(err));
+	if ((fd = memfd_create("test_bundle", 0)) < 0 ||
+	    write(fd, json, n) != (ssize_t)n)
+		return -1;
+	rc = rso_bundle_read_fd(fd, n, &r, &bdoc, &err);
+	close(fd);
+	return rc;
+}
+
+/*
+ * Faults at the root, outside any entry: where jansson puts them for the
+ * whole file (after the token at fault), as the scanner of the root finds
+ * them.
+ */
+static void
+test_root_faults(void)
+{
+	static const struct {
+		const char *json, *msg, *what;
+	} t[] = {
+		{ "{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{}}\n"
+		  "  {\"resource\":{}}]}", "bundle: line 2: column 3: invalid JSON",
+		  "no comma between entries" },
+		{ "{\"resourceType\":\"Bundle\",\"entry\":[]}\n\n  xyz",
+		  "bundle: line 3: column 5: invalid JSON",
+		  "text after the root" },
+		{ "{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{}},\n"
+		  "{\"resource\":{\"id\":\"a\"}", "bundle: line 2: column 22: cut "
+		  "short", "cut short in the entries" },
+		{ "{\"resourceType\":\"Bundle\",\n\"entry\":[],\n\"entry\":[]}",
+		  "bundle: line 3: column 7: duplicate member name",
+		  "entry twice" },
+		{ "{\"resourceType\":\"Bundle\",\"entry\":[],}",
+		  "bundle: line 1: column 37: invalid JSON", "a comma at the end" },
+		{ "{\"resourceType\":\"Bundle\" \"entry\":[]}",
+		  "bundle: line 1: column 32: invalid JSON",
+		  "no comma between members" },
+		{ "{\"resourceType\":\"Bundle\",\"entry\"[]}",
+		  "bundle: line 1: column 33: invalid JSON", "no colon" },
+		{ "{\"resourceType\":\"Bundle\",\"entry\":[1 2]}",
+		  "bundle: line 1: column 37: invalid JSON",
+		  "two numbers as entries" },
+		{ "{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{"
+		  "\"text\":\"\xc3\xa9\xc3\xa9\"}} \xff]}",
+		  "bundle: line 1: column 61: invalid UTF-8",
+		  "a byte that is not UTF-8 between entries, columns in characters" },
+		{ "\xef\xbb\xbf{\"resourceType\":\"Bundle\"}",
+		  "bundle: line 1: column 1: invalid JSON",
+		  "a byte-order mark (jansson takes none)" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		is_int(run(t[i].json, 0), EX_DATAERR, t[i].what);
+		is_str(err.msg, t[i].msg, "...at jansson's place");
+		is_int(run_fd(t[i].json, strlen(t[i].json), 0), EX_DATAERR,
+		    "...and from a file");
+		is_str(err.msg, t[i].msg, "...at the same place");
+	}
+	is_int(run("{\"resourceType\":\"Patient\",\"x\":[1,2]} trailing", 0),
+	    1, "a broken non-Bundle is not ours");
+}
+
+/*
+ * jansson drops a NUL right after a number or a literal (its lexer's
+ * pushback is a NUL-ended buffer): such a Bundle is read as it always
+ * was, and places after the NUL are counted without it.
+ */
+static void
+test_nul(void)
+{
+	static const char ok_json[] = "{\"resourceType\":\"Bundle\","
+	    "\"total\":1\0,\"entry\":[{\"a\":true\0},2\0]}";
+	static const char bad_json[] = "{\"resourceType\":\"Bundle\","
+	    "\"entry\":[{\"a\":1\0,\"b\":2\0\n, \"c\":x}]}";
+	static const char two_json[] = "{\"resourceType\":\"Bundle\","
+	    "\"total\":1\0\0}";
+
+	is_int(run_fd(ok_json, sizeof(ok_json) - 1, 0), 0,
+	    "a NUL after a number or literal is passed over");
+	is_int(run_fd(bad_json, sizeof(bad_json) - 1, 0), EX_DATAERR,
+	    "a fault after such NULs");
+	is_str(err.msg, "bundle: line 2: column 7: invalid JSON",
+	    "...is placed as jansson places it");
+	is_int(run_fd(two_json, sizeof(two_json) - 1, 0), EX_DATAERR,
+	    "a second NUL is a fault");
+	is_str(err.msg, "bundle: line 1: column 35: cut short",
+	    "...jansson's kind of fault (it takes the NUL for the end)");
+}
+
+/* Entries nested as deep as jansson allows in the whole file, and one
+ * level more: an entry read alone stands three levels deeper. */
+static void
+test_depth(void)
+{
+	const char *pre = "{\"resourceType\":\"Bundle\",\"entry\":[{\"x\":";
+	size_t d, plen = strlen(pre), at;
+	char *b = malloc(plen + 2 * 2048 + 16);
+
+	for (d = 2044; d <= 2045; d++) {
+		memcpy(b, pre, plen);
+		at = plen;
+		memset(b + at, '[', d);
+		at += d;
+		b[at++] = '1';
+		memset(b + at, ']', d);
+		at += d;
+		memcpy(b + at, "}]}", 4);
+		if (d == 2044)
+			is_int(run(b, 0), 0, "a value at depth 2048 is read");
+		else {
+			is_int(run(b, 0), EX_DATAERR, "at depth 2049 it is not");
+			is_str(err.msg, "bundle: line 1: column 2085: invalid JSON",
+			    "...said where jansson says it");
+		}
+	}
+	free(b);
+}
+
+/*
+ * A file larger than the window, with entries larger than it: the
+ * window slides and grows, and places stay the file's.
+ */
+static void
+test_large_file(void)
+{
+	static const char doc[] = "{\"resource\":{\"resourceType\":"
+	    "\"DocumentReference\",\"content\":[{\"attachment\":{\"data\":\"";
+	size_t cap = 1 << 20, n = 0, i, k, big = 300000;
+	char *b = malloc(cap);
+
+	n += (size_t)snprintf(b + n, cap - n, "{\"resourceType\":\"Bundle\","
+	    "\"entry\":[\n");
+	for (k = 0; k < 3000; k++)
+		n += (size_t)snprintf(b + n, cap - n, "{\"fullUrl\":\"urn:uuid:"
+		    "%zu\",\"resource\":{\"resourceType\":\"Observation\"}},\n",
+		    k);
+	n += (size_t)snprintf(b + n, cap - n, "%s", doc);
+	for (i = 0; i < big; i += 4)
+		memcpy(b + n + i, "aGVs", 4);
+	n += big;
+	n += (size_t)snprintf(b + n, cap - n, "\"}}]}}]}");
+	is_int(run_fd(b, n, 0), 0, "a Bundle of 900 KB read from a file");
+	ok(g.n == 1 && g.att[0].n == big / 4 * 3, "...its large attachment whole");
+	is_str(g.att[0].where, "entry 3001: attachment 1", "...counted");
+	memcpy(b + n - 3, "}\n}", 4);
+	is_int(run_fd(b, n + 1, 0), EX_DATAERR, "cut short after it");
+	is_str(err.msg, "bundle: line 3003: column 1: invalid JSON",
+	    "...said where");
+	free(b);
+}
+
+static void
+test_role_cycle(void)
+{
+	char b[4096];
+
+	snprintf(b, sizeof(b), "{\"resourceType\":\"Bundle\",\"entry\":["
+	    "{\"resource\":{\"resourceType\":\"PractitionerRole\",\"id\":"
+	    "\"r1\",\"practitioner\":{\"reference\":\"PractitionerRole/r1\"}}},"
+	    "{\"resource\":{\"resourceType\":\"DocumentReference\",\"author\":"
+	    "[{\"reference\":\"PractitionerRole/r1\"}],\"content\":[{"
+	    "\"attachment\":{\"data\":\"aGVsbG8=\"}}]}}]}");
+	is_int(run(b, 0), 0, "a PractitionerRole naming itself ends");
+	is_str(g.att[0].doc.author, "", "...without a name");
+}
+
 int
 main(void)
 {
@@ -278,5 +457,10 @@ main(void)
 	test_good();
 	test_rejects();
 	test_single();
+	test_role_cycle();
+	test_root_faults();
+	test_nul();
+	test_depth();
+	test_large_file();
 	return tap_done();
 }

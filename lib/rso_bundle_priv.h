@@ -1,0 +1,107 @@
+/* rso_bundle_priv: the JSON under rso_bundle.c read a value at a time --
+ * a window on the Bundle's bytes, and a scanner of its root object that
+ * hands each root member, or each element of a root member's array, to
+ * jansson alone, with the outcome jansson gives for the whole file. */
+/* SPDX-License-Identifier: ISC */
+#ifndef RSO_BUNDLE_PRIV_H
+#define RSO_BUNDLE_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+/*
+ * Where the bytes are: a buffer, or a file of n bytes read with pread(2)
+ * into a window of 64 KiB that slides along (jansson is fed from it as
+ * it asks, so a value of any size passes through it).
+ */
+struct bsrc {
+	const char *mem;	/* the bytes in memory, or NULL: read fd */
+	int fd;
+	size_t n;
+	char *buf;		/* fd: bytes [base, base + len) of the file */
+	size_t cap, base, len;
+	int err;		/* errno of a read that failed; -1: shorter */
+};
+
+void bsrc_mem(struct bsrc *s, const char *buf, size_t n);
+void bsrc_fd(struct bsrc *s, int fd, size_t n);
+void bsrc_free(struct bsrc *s);
+
+/* A place in the bytes as jansson counts it: line from 1, column in
+ * characters from 0 at a line's start. */
+void bsrc_line_col(struct bsrc *s, size_t at, int *line, int *column);
+
+/* What jansson would have said of the whole file: its error code, and
+ * the offset its line and column stand for. */
+struct bfault {
+	enum json_error_code code;
+	size_t at;
+};
+
+/* Outcomes of the functions below. */
+enum {
+	BSCAN_OK,
+	BSCAN_FAULT,		/* not JSON: the fault is filled */
+	BSCAN_IO,		/* the file could not be read: s->err */
+	BSCAN_NOT_OBJECT	/* the root is not an object */
+};
+
+/*
+ * What the scanner hands over, each value parsed alone and freed once
+ * the call returns.  An array that is a root member's value is handed
+ * over element by element (k from 0, off where its parse began, for
+ * bsrc_element to read it again), anything else whole.
+ */
+struct bscan_fn {
+	void (*member)(void *ctx, const char *key, json_t *v);
+	void (*element)(void *ctx, const char *key, size_t k, size_t off,
+	    json_t *v);
+	void *ctx;
+};
+
+/*
+ * Scan the whole file as jansson's json_loadb(JSON_REJECT_DUPLICATES)
+ * would parse it, and hand its root members over.  Only the root's
+ * member names are kept (16 bytes each, for the duplicates, looked for
+ * at the end), and one value at a time.  BSCAN_OK, BSCAN_NOT_OBJECT (nothing handed over) or
+ * BSCAN_FAULT with *f as jansson would have failed, or BSCAN_IO.
+ */
+int bscan_root(struct bsrc *s, const struct bscan_fn *fn, struct bfault *f);
+
+/* jansson's fault for a file whose root is not an object. */
+int bscan_start_fault(struct bsrc *s, struct bfault *f);
+
+/*
+ * The element of a root member's array whose parse began at off, read
+ * again (the scan has checked it): BSCAN_OK with *v and *end where it
+ * ends, BSCAN_IO, or BSCAN_FAULT when the file changed since.
+ */
+int bsrc_element(struct bsrc *s, size_t off, json_t **v, size_t *end);
+
+/*
+ * A 64-bit hash of the n bytes of p, seeded (bsrc_seed, once per read) so
+ * that keys chosen to collide cannot be written ahead.  A collision only
+ * costs a second look: the keys themselves are compared.
+ */
+uint64_t bsrc_hash(const char *p, size_t n, uint64_t seed);
+uint64_t bsrc_seed(void);
+
+/* A key's hash and where what it names begins. */
+struct bkey {
+	uint64_t hash;
+	size_t off;
+};
+
+/* Sort n keys by hash, then by place, in place (qsort may take a copy as
+ * large as them). */
+void bsrc_sort_keys(struct bkey *k, size_t n);
+
+/* Whether the file's text contains needle (a needle of 64 bytes at most). */
+int bsrc_contains(struct bsrc *s, const char *needle);
+
+/* The first byte after a UTF-8 byte-order mark and blanks, or -1. */
+int bsrc_first_byte(struct bsrc *s, int skip_bom);
+
+#endif
