@@ -53,7 +53,8 @@ shrank(struct rso_error *e)
 	return rso_error_set(e, EX_DATAERR, "shrank while being read");
 }
 
-/* The file that mmap(2) refuses (some file systems): read it. */
+/* A file that is not a regular one, or that mmap(2) refuses (some file
+ * systems): read with pread(2), so it must be seekable. */
 static int
 read_windows(int fd, off_t at, off_t end, rso_map_fn *fn, void *ctx,
     struct rso_error *e)
