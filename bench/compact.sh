@@ -9,6 +9,7 @@
 # through the case, the best of three runs.  Prints bench/run's TSV lines.
 # SPDX-License-Identifier: ISC
 set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
 t=${BENCH_TMP:?}
 mib=${BENCH_COMPACT_MIB:-1024}
 per=8			# instances per filing
@@ -16,14 +17,9 @@ kib=512			# each instance's size
 picks=8			# records read, spread over the case
 max=${BENCH_COMPACT_MAX:-}	# a bound other than the default, in bytes
 
-export RSO_HOME="$t/compact-home" RSO_NOW=2026-10-01T12:00:00Z
-rso-case keygen -q -o "$t/compact-key"
+. "$top/bench/one-case.inc"
+one_case compact radiology
 export RSO_IDENTITY="$t/compact-key"
-pub=$(sed -n 's/^# public key: //p' "$t/compact-key")
-rso-case init -q -r "$pub"
-echo '{"ref":"bench-c","patient":{"name":"Test Bench","birth_date":"1970-01-01"},"specialty":"radiology","questions":["Q?"]}' |
-    rso-intake >/dev/null
-rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-01-01 >/dev/null
 
 filings=$((mib * 1024 / (per * kib)))
 mkdir "$t/compact-in"

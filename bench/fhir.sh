@@ -16,13 +16,8 @@ for c in jq python3 sha256sum; do
 	command -v $c >/dev/null || { echo "fhir.sh: $c not installed, skipped" >&2; exit 0; }
 done
 
-export RSO_HOME="$t/fhir-home" RSO_NOW=2026-10-01T12:00:00Z
-rso-case keygen -o "$t/fhir-key" 2>/dev/null
-pub=$(sed -n 's/^# public key: //p' "$t/fhir-key")
-rso-case init -q -r "$pub"
-echo '{"ref":"bench-1","patient":{"name":"Test Bench","birth_date":"1970-01-01"},"specialty":"radiology","questions":["Q?"]}' |
-    rso-intake >/dev/null
-rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-01-01 >/dev/null
+. "$top/bench/one-case.inc"
+one_case fhir radiology
 
 mkdir -p "$t/fhir-drop"
 python3 "$top/t/helpers/fhir-bundle.py" big "$n" --family Bench --given Test \

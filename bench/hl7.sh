@@ -17,13 +17,8 @@ n=${BENCH_HL7_MESSAGES:-5000}
 /usr/bin/python3 -c 'import hl7' 2>/dev/null ||
     { echo "hl7.sh: python3-hl7 not installed, skipped" >&2; exit 0; }
 
-export RSO_HOME="$t/hl7-home" RSO_NOW=2026-10-01T12:00:00Z
-rso-case keygen -o "$t/hl7-key" 2>/dev/null
-pub=$(sed -n 's/^# public key: //p' "$t/hl7-key")
-rso-case init -q -r "$pub"
-echo '{"ref":"bench-1","patient":{"name":"Test Bench","birth_date":"1970-01-01"},"specialty":"oncology","questions":["Q?"]}' |
-    rso-intake >/dev/null
-rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-01-01 >/dev/null
+. "$top/bench/one-case.inc"
+one_case hl7 oncology
 
 mkdir -p "$t/hl7-drop"
 gen-hl7 --bench "$n" "$t/hl7-drop/results.hl7"

@@ -6,18 +6,14 @@
 # Prints bench/run's TSV lines.
 # SPDX-License-Identifier: ISC
 set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
 t=${BENCH_TMP:?}
 n=${BENCH_INBOX_FILES:-2000}
 size=${BENCH_INBOX_KIB:-512}
 command -v age >/dev/null || { echo "inbox.sh: age not installed, skipped" >&2; exit 0; }
 
-export RSO_HOME="$t/inbox-home" RSO_NOW=2026-10-01T12:00:00Z
-rso-case keygen -o "$t/inbox-key" 2>/dev/null
-pub=$(sed -n 's/^# public key: //p' "$t/inbox-key")
-rso-case init -q -r "$pub"
-echo '{"ref":"bench-1","patient":{"name":"Test Bench","birth_date":"1970-01-01"},"specialty":"radiology","questions":["Q?"]}' |
-    rso-intake >/dev/null
-rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-01-01 >/dev/null
+. "$top/bench/one-case.inc"
+one_case inbox radiology
 
 gen-dicom --study "$t/drop/study" "name=BENCH^TEST" birth=19700101 \
     n="$n" size=$((size * 1024)) tag=bench

@@ -16,13 +16,8 @@ for c in zip unzip xmllint sha1sum python3; do
 	command -v $c >/dev/null || { echo "xdm.sh: $c not installed, skipped" >&2; exit 0; }
 done
 
-export RSO_HOME="$t/xdm-home" RSO_NOW=2026-10-01T12:00:00Z
-rso-case keygen -o "$t/xdm-key" 2>/dev/null
-pub=$(sed -n 's/^# public key: //p' "$t/xdm-key")
-rso-case init -q -r "$pub"
-echo '{"ref":"bench-1","patient":{"name":"Test Bench","birth_date":"1970-01-01"},"specialty":"radiology","questions":["Q?"]}' |
-    rso-intake >/dev/null
-rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-01-01 >/dev/null
+. "$top/bench/one-case.inc"
+one_case xdm radiology
 tok=$(rso-collect request RSO-2026-000001 --provider "Bench Hospital" --contact fax:1 --what all | sed 's/.*"token":"\([^"]*\)".*/\1/')
 
 mkdir -p "$t/xdm-docs" "$t/xdm-drop"
