@@ -17,7 +17,7 @@ kib=512			# each instance's size
 picks=8			# records read, spread over the case
 max=${BENCH_COMPACT_MAX:-}	# a bound other than the default, in bytes
 
-. "$top/bench/one-case.inc"
+. "$top/bench/lib.inc"
 one_case compact radiology
 export RSO_IDENTITY="$t/compact-key"
 

@@ -16,7 +16,7 @@ for c in jq python3 sha256sum; do
 	command -v $c >/dev/null || { echo "fhir.sh: $c not installed, skipped" >&2; exit 0; }
 done
 
-. "$top/bench/one-case.inc"
+. "$top/bench/lib.inc"
 one_case fhir radiology
 
 mkdir -p "$t/fhir-drop"
@@ -28,9 +28,4 @@ sync
 /usr/bin/time -f '%e %M' -o "$t/tr" sh -c "jq -r '.entry[].resource |
     select(.resourceType == \"Binary\") | .data' '$t/fhir.json' |
     base64 -d | sha256sum >/dev/null"
-/usr/bin/time -f '%e %M' -o "$t/ti" sh -c \
-    "rso-collect inbox --settle 0 '$t/fhir-drop' >/dev/null && sync"
-test -z "$(ls "$t/fhir-drop")" || { echo "fhir.sh: the Bundle was not filed" >&2; exit 1; }
-read -r rs rk <"$t/ti"
-read -r ss _ <"$t/tr"
-printf 'inbox of a FHIR Bundle of %d entries (%s MB)\t%s\tjq, base64, sha256sum\t%s\t%s\n' "$n" "$mb" "$rs" "$ss" "$rk"
+inbox_row "$t/fhir-drop" "inbox of a FHIR Bundle of $n entries ($mb MB)" 'jq, base64, sha256sum'

@@ -12,7 +12,7 @@ n=${BENCH_INBOX_FILES:-2000}
 size=${BENCH_INBOX_KIB:-512}
 command -v age >/dev/null || { echo "inbox.sh: age not installed, skipped" >&2; exit 0; }
 
-. "$top/bench/one-case.inc"
+. "$top/bench/lib.inc"
 one_case inbox radiology
 
 gen-dicom --study "$t/drop/study" "name=BENCH^TEST" birth=19700101 \

@@ -16,7 +16,7 @@ for c in zip unzip xmllint sha1sum python3; do
 	command -v $c >/dev/null || { echo "xdm.sh: $c not installed, skipped" >&2; exit 0; }
 done
 
-. "$top/bench/one-case.inc"
+. "$top/bench/lib.inc"
 one_case xdm radiology
 tok=$(rso-collect request RSO-2026-000001 --provider "Bench Hospital" --contact fax:1 --what all | sed 's/.*"token":"\([^"]*\)".*/\1/')
 
@@ -41,9 +41,4 @@ mb=$((n * kib / 1024))
 /usr/bin/time -f '%e %M' -o "$t/tr" sh -c "unzip -q '$t/xdm.zip' -d '$t/xdm-ref' &&
     xmllint --noout --nonet '$t/xdm-ref/IHE_XDM/SUBSET01/METADATA.XML' &&
     cd '$t/xdm-ref/IHE_XDM/SUBSET01' && sha1sum DOC*.TXT >/dev/null && sync"
-/usr/bin/time -f '%e %M' -o "$t/ti" sh -c \
-    "rso-collect inbox --settle 0 '$t/xdm-drop' >/dev/null && sync"
-test -z "$(ls "$t/xdm-drop")" || { echo "xdm.sh: the zip was not filed" >&2; exit 1; }
-read -r rs rk <"$t/ti"
-read -r ss _ <"$t/tr"
-printf 'inbox of an XDM zip of %d documents (%s MB)\t%s\tunzip, xmllint, sha1sum\t%s\t%s\n' "$n" "$mb" "$rs" "$ss" "$rk"
+inbox_row "$t/xdm-drop" "inbox of an XDM zip of $n documents ($mb MB)" 'unzip, xmllint, sha1sum'
