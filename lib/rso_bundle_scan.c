@@ -221,28 +221,28 @@ struct feed {
 static size_t
 feed_bytes(void *buffer, size_t buflen, void *data)
 {
-	struct feed *fd = data;
+	struct feed *feed = data;
 	const char *p;
 	size_t avail;
 
-	if (fd->pdone < fd->plen) {
-		avail = fd->plen - fd->pdone;
+	if (feed->pdone < feed->plen) {
+		avail = feed->plen - feed->pdone;
 		if (avail > buflen)
 			avail = buflen;
-		memcpy(buffer, fd->prefix + fd->pdone, avail);
-		fd->pdone += avail;
+		memcpy(buffer, feed->prefix + feed->pdone, avail);
+		feed->pdone += avail;
 		return avail;
 	}
-	if (fd->off >= fd->s->n)
+	if (feed->off >= feed->s->n)
 		return 0;
-	if ((p = window(fd->s, fd->off, buflen, &avail)) == NULL) {
-		fd->failed = 1;
+	if ((p = window(feed->s, feed->off, buflen, &avail)) == NULL) {
+		feed->failed = 1;
 		return (size_t)-1;
 	}
 	if (avail > buflen)
 		avail = buflen;
 	memcpy(buffer, p, avail);
-	fd->off += avail;
+	feed->off += avail;
 	return avail;
 }
 
@@ -256,12 +256,12 @@ static int
 reproduce(struct bsrc *s, size_t off, const char *prefix, size_t flags,
     struct bfault *f)
 {
-	struct feed fd = { s, prefix, strlen(prefix), 0, off, 0 };
+	struct feed feed = { s, prefix, strlen(prefix), 0, off, 0 };
 	json_error_t err;
 	json_t *v;
 
-	v = json_load_callback(feed_bytes, &fd, flags, &err);
-	if (fd.failed)
+	v = json_load_callback(feed_bytes, &feed, flags, &err);
+	if (feed.failed)
 		return BSCAN_IO;
 	if (v != NULL) {
 		/* Cannot happen: the scanner and jansson disagree. */
@@ -271,7 +271,7 @@ reproduce(struct bsrc *s, size_t off, const char *prefix, size_t flags,
 		return BSCAN_FAULT;
 	}
 	f->code = json_error_code(&err);
-	f->at = advance(s, off, (size_t)err.position - fd.plen);
+	f->at = advance(s, off, (size_t)err.position - feed.plen);
 	return BSCAN_FAULT;
 }
 
@@ -332,15 +332,15 @@ static int
 value_at(struct bsrc *s, size_t off, const char *prefix, int depth,
     json_t **v, size_t *end, struct bfault *f)
 {
-	struct feed fd = { s, "", 0, 0, off, 0 };
+	struct feed feed = { s, "", 0, 0, off, 0 };
 	json_error_t err;
 	size_t used;
 
 	if (s->mem != NULL)
 		*v = json_loadb(s->mem + off, s->n - off, FLAGS_VALUE, &err);
 	else
-		*v = json_load_callback(feed_bytes, &fd, FLAGS_VALUE, &err);
-	if (fd.failed) {
+		*v = json_load_callback(feed_bytes, &feed, FLAGS_VALUE, &err);
+	if (feed.failed) {
 		json_decref(*v);
 		*v = NULL;
 		return BSCAN_IO;
