@@ -152,3 +152,47 @@ rso_map_range(int fd, off_t off, off_t len, rso_map_fn *fn, void *ctx,
 		return rso_error_set(e, EX_IOERR, "%s", strerror(errno));
 	return st.st_size < off + len ? shrank(e) : 0;
 }
+
+/* What a file gains after the part mapped, or all a pipe gives: read(2)
+ * to the end.  errno stays that of a read that failed. */
+static int
+read_to_end(int fd, rso_map_fn *fn, void *ctx, struct rso_error *e)
+{
+	char *buf = malloc(RSO_MAP_READ);
+	ssize_t n;
+	int rc = 0, err;
+
+	if (buf == NULL)
+		return rso_error_set(e, EX_OSERR, "%s", strerror(errno));
+	while (rc == 0 && (n = read(fd, buf, RSO_MAP_READ)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = errno;
+			rc = rso_error_set(e, EX_IOERR, "%s", strerror(err));
+			errno = err;
+		} else
+			rc = fn(ctx, buf, (size_t)n, e);
+	}
+	err = errno;
+	free(buf);
+	errno = err;
+	return rc;
+}
+
+int
+rso_map_rest(int fd, rso_map_fn *fn, void *ctx, struct rso_error *e)
+{
+	struct stat st;
+	off_t at;
+	int rc;
+
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (at = lseek(fd, 0, SEEK_CUR)) >= 0 && at < st.st_size) {
+		if ((rc = rso_map_range(fd, at, st.st_size - at, fn, ctx, e)) != 0)
+			return rc;
+		if (lseek(fd, st.st_size, SEEK_SET) < 0)
+			return rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+	}
+	return read_to_end(fd, fn, ctx, e);
+}

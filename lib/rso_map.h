@@ -38,4 +38,15 @@ typedef int rso_map_fn(void *ctx, const void *p, size_t n,
 int rso_map_range(int fd, off_t off, off_t len, rso_map_fn *fn, void *ctx,
     struct rso_error *e);
 
+/*
+ * Hand fd's bytes from its offset to its end to fn, and leave the offset
+ * there: a regular file's bytes up to the size it has now as
+ * rso_map_range does (a file cut short under it is EX_DATAERR), then
+ * whatever it gained meanwhile, or all a pipe or FIFO gives, read(2) a
+ * buffer of RSO_MAP_READ bytes at a time.  A read error is EX_IOERR,
+ * errno still that read's.
+ */
+#define RSO_MAP_READ (1024 * 1024)
+int rso_map_rest(int fd, rso_map_fn *fn, void *ctx, struct rso_error *e);
+
 #endif

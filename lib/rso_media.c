@@ -1,7 +1,5 @@
 /* rso_media: what a file is, from its first bytes, never from its name. */
 /* SPDX-License-Identifier: ISC */
-#include <sys/stat.h>
-
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -173,43 +171,31 @@ survey_read(int fd, struct survey *s)
 	return n < 0 ? -1 : 0;
 }
 
-/*
- * What a regular file holds up to the size it has now, from its mapped
- * pages (no copy); 0 with the offset after it, or -1 when the file
- * changed under it (surveyed again by reading) or is not one to map.
- */
-static int
-survey_mapped(int fd, struct survey *s)
+static void
+survey_start(struct survey *s)
 {
-	struct rso_error e;
-	struct stat st;
-
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
-	    rso_map_range(fd, 0, st.st_size, survey_take, s, &e) != 0 ||
-	    lseek(fd, st.st_size, SEEK_SET) != st.st_size)
-		return -1;
-	return 0;
+	memset(s, 0, sizeof(*s));
+	s->h = rso_sha256_new();
 }
 
 int
 rso_file_survey(int fd, char *sha256, long long *size, const char **media_type)
 {
+	struct rso_error e;
 	struct survey s;
 	int rc;
 
-	memset(&s, 0, sizeof(s));
-	s.h = rso_sha256_new();
-	if (survey_mapped(fd, &s) != 0) {
+	survey_start(&s);
+	/* Mapped up to the size it has, then what it gained, read. */
+	rc = lseek(fd, 0, SEEK_SET) == 0 ? rso_map_rest(fd, survey_take, &s,
+	    &e) : -1;
+	if (rc == EX_DATAERR) {
+		/* Cut short under the mapping: surveyed again as it is now,
+		 * by reading. */
 		rso_sha256_final_hex(s.h, sha256);
-		memset(&s, 0, sizeof(s));
-		s.h = rso_sha256_new();
-		if (lseek(fd, 0, SEEK_SET) != 0) {
-			rso_sha256_final_hex(s.h, sha256);
-			return -1;
-		}
+		survey_start(&s);
+		rc = lseek(fd, 0, SEEK_SET) == 0 ? survey_read(fd, &s) : -1;
 	}
-	/* Whatever was written after the size was taken. */
-	rc = survey_read(fd, &s);
 	rso_sha256_final_hex(s.h, sha256);
 	*size = s.size;
 	if (rc != 0)

@@ -177,8 +177,25 @@ main(void)
 	s = seen_of(data, 0);
 	is_int(rso_map_range(p[0], 0, 10, look, &s, &e), EX_IOERR,
 	    "map: a pipe cannot be read at an offset");
-	close(p[0]);
+	/* ...but read to its end whole. */
+	if (write(p[1], data, 4096) != 4096)
+		return 1;
 	close(p[1]);
+	s = seen_of(data, 0);
+	is_int(rso_map_rest(p[0], look, &s, &e), 0,
+	    "map: the rest of a pipe is read");
+	ok(s.at == 4096 && !s.wrong, "map: ...every byte it gave");
+	close(p[0]);
+
+	/* The rest of a file from its offset, the offset left at its end. */
+	fd = file_of(path, data, big);
+	s = seen_of(data, 4097);
+	ok(lseek(fd, 4097, SEEK_SET) == 4097 &&
+	    rso_map_rest(fd, look, &s, &e) == 0,
+	    "map: the rest of a file from its offset walks");
+	ok(s.at == big && !s.wrong, "map: ...its bytes to the end");
+	ok(lseek(fd, 0, SEEK_CUR) == (off_t)big, "map: ...the offset at the end");
+	close(fd);
 
 	unlink(path);
 	rmdir(dir);
