@@ -11,6 +11,7 @@
 #include "rso_age.h"
 #include "rso_age_priv.h"
 #include "rso_err.h"
+#include "rso_text.h"
 
 #define X25519_INFO	"age-encryption.org/v1/X25519"
 #define SCRYPT_SALT	"age-encryption.org/v1/scrypt"
@@ -141,27 +142,8 @@ scrypt_wrapkey(unsigned char *key, const char *pass, size_t passlen,
 	return 0;
 }
 
-/* A growing text buffer for the header. */
-struct text {
-	char *p;
-	size_t len, cap;
-};
-
 static void
-text_add(struct text *t, const void *s, size_t n)
-{
-	if (t->len + n + 1 > t->cap) {
-		while (t->len + n + 1 > t->cap)
-			t->cap = t->cap ? t->cap * 2 : 512;
-		t->p = rso_xrealloc(t->p, t->cap);
-	}
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-}
-
-static void
-text_b64(struct text *t, const void *s, size_t n)
+text_b64(struct rso_text *t, const void *s, size_t n)
 {
 	char buf[64];
 	const unsigned char *p = s;
@@ -170,7 +152,7 @@ text_b64(struct text *t, const void *s, size_t n)
 	/* In multiples of 3 bytes, so the pieces join into one encoding. */
 	while (n > 0) {
 		k = n > 45 ? 45 : n;
-		text_add(t, buf, rso_b64_encode(buf, p, k, 0));
+		rso_text_add(t, buf, rso_b64_encode(buf, p, k, 0));
 		p += k;
 		n -= k;
 	}
@@ -178,34 +160,34 @@ text_b64(struct text *t, const void *s, size_t n)
 
 /* A stanza: "-> args\n" and the body wrapped at 64 columns. */
 static void
-text_stanza(struct text *t, const char *args, const unsigned char *body,
+text_stanza(struct rso_text *t, const char *args, const unsigned char *body,
     size_t bodylen)
 {
-	struct text b = { 0 };
+	struct rso_text b = { 0 };
 	size_t off;
 
-	text_add(t, "-> ", 3);
-	text_add(t, args, strlen(args));
-	text_add(t, "\n", 1);
+	rso_text_add(t, "-> ", 3);
+	rso_text_add(t, args, strlen(args));
+	rso_text_add(t, "\n", 1);
 	text_b64(&b, body, bodylen);
 	/* Every line full but the last, which is shorter, maybe empty. */
 	for (off = 0; b.len - off >= RSO_AGE_COLUMNS; off += RSO_AGE_COLUMNS) {
-		text_add(t, b.p + off, RSO_AGE_COLUMNS);
-		text_add(t, "\n", 1);
+		rso_text_add(t, b.p + off, RSO_AGE_COLUMNS);
+		rso_text_add(t, "\n", 1);
 	}
-	text_add(t, b.p + off, b.len - off);
-	text_add(t, "\n", 1);
+	rso_text_add(t, b.p + off, b.len - off);
+	rso_text_add(t, "\n", 1);
 	free(b.p);
 }
 
 static int
-stanza_x25519(struct text *t, const unsigned char *pk, const unsigned char *fk)
+stanza_x25519(struct rso_text *t, const unsigned char *pk, const unsigned char *fk)
 {
 	unsigned char *eph = rso_age_xsecure(RSO_AGE_KEY);
 	unsigned char *shared = rso_age_xsecure(RSO_AGE_KEY);
 	unsigned char *key = rso_age_xsecure(RSO_AGE_KEY);
 	unsigned char share[RSO_AGE_KEY], body[RSO_AGE_FILEKEY + RSO_AGE_TAG];
-	struct text args = { 0 };
+	struct rso_text args = { 0 };
 	int rc = -1;
 
 	gcry_randomize(eph, RSO_AGE_KEY, GCRY_STRONG_RANDOM);
@@ -214,7 +196,7 @@ stanza_x25519(struct text *t, const unsigned char *pk, const unsigned char *fk)
 	    x25519_wrapkey(key, shared, share, pk) != 0 ||
 	    wrap_filekey(key, fk, body) != 0)
 		goto out;
-	text_add(&args, "X25519 ", 7);
+	rso_text_add(&args, "X25519 ", 7);
 	text_b64(&args, share, sizeof(share));
 	text_stanza(t, args.p, body, sizeof(body));
 	rc = 0;
@@ -227,12 +209,12 @@ out:
 }
 
 static int
-stanza_scrypt(struct text *t, const struct rso_age_recipients *r,
+stanza_scrypt(struct rso_text *t, const struct rso_age_recipients *r,
     const unsigned char *fk)
 {
 	unsigned char *key = rso_age_xsecure(RSO_AGE_KEY);
 	unsigned char salt[SCRYPT_SALTLEN], body[RSO_AGE_FILEKEY + RSO_AGE_TAG];
-	struct text args = { 0 };
+	struct rso_text args = { 0 };
 	char n[16];
 	int rc = -1;
 
@@ -240,10 +222,10 @@ stanza_scrypt(struct text *t, const struct rso_age_recipients *r,
 	if (scrypt_wrapkey(key, r->pass, r->passlen, salt, r->logn) != 0 ||
 	    wrap_filekey(key, fk, body) != 0)
 		goto out;
-	text_add(&args, "scrypt ", 7);
+	rso_text_add(&args, "scrypt ", 7);
 	text_b64(&args, salt, sizeof(salt));
 	snprintf(n, sizeof(n), " %d", r->logn);
-	text_add(&args, n, strlen(n));
+	rso_text_add(&args, n, strlen(n));
 	text_stanza(t, args.p, body, sizeof(body));
 	rc = 0;
 out:
@@ -361,26 +343,26 @@ emit(struct rso_age_writer *w, const unsigned char *p, size_t n,
 }
 
 static int
-build_header(struct text *t, const struct rso_age_recipients *r,
+build_header(struct rso_text *t, const struct rso_age_recipients *r,
     const unsigned char *fk, struct rso_error *e)
 {
 	unsigned char mac[32];
 	char m[48];
 	size_t i;
 
-	text_add(t, "age-encryption.org/v1\n", 22);
+	rso_text_add(t, "age-encryption.org/v1\n", 22);
 	for (i = 0; i < r->n; i++)
 		if (stanza_x25519(t, r->pk[i], fk) != 0)
 			return rso_error_set(e, EX_DATAERR,
 			    "recipient %zu: not a valid X25519 key", i + 1);
 	if (r->pass != NULL && stanza_scrypt(t, r, fk) != 0)
 		return rso_error_set(e, EX_SOFTWARE, "scrypt: failed");
-	text_add(t, "---", 3);
+	rso_text_add(t, "---", 3);
 	if (header_mac(mac, fk, t->p, t->len) != 0)
 		return rso_error_set(e, EX_SOFTWARE, "header MAC: failed");
 	m[0] = ' ';
-	text_add(t, m, 1 + rso_b64_encode(m + 1, mac, sizeof(mac), 0));
-	text_add(t, "\n", 1);
+	rso_text_add(t, m, 1 + rso_b64_encode(m + 1, mac, sizeof(mac), 0));
+	rso_text_add(t, "\n", 1);
 	return 0;
 }
 
@@ -390,7 +372,7 @@ rso_age_writer_new(rso_age_write_fn *fn, void *ctx,
 {
 	struct rso_age_writer *w;
 	unsigned char *fk, *pkey, nonce[RSO_AGE_NONCE];
-	struct text t = { 0 };
+	struct rso_text t = { 0 };
 	int rc;
 
 	if (rso_age_init(e) != 0)
@@ -614,7 +596,7 @@ rd_fill(struct rso_age_reader *r, size_t need)
 
 /* Read the header into t, through its "---" line. */
 static int
-rd_header_text(struct rso_age_reader *r, struct text *t)
+rd_header_text(struct rso_age_reader *r, struct rso_text *t)
 {
 	unsigned char *nl;
 	size_t n;
@@ -623,7 +605,7 @@ rd_header_text(struct rso_age_reader *r, struct text *t)
 		nl = memchr(r->buf + r->start, '\n', r->end - r->start);
 		if (nl == NULL) {
 			if (r->eof) {
-				text_add(t, r->buf + r->start, r->end - r->start);
+				rso_text_add(t, r->buf + r->start, r->end - r->start);
 				r->start = r->end;
 				return 0;	/* the parser says "truncated" */
 			}
@@ -637,7 +619,7 @@ rd_header_text(struct rso_age_reader *r, struct text *t)
 		n = (size_t)(nl - (r->buf + r->start)) + 1;
 		if (t->len + n > RSO_AGE_HEADER_MAX)
 			return rd_fail(r, EX_DATAERR, "header: too long");
-		text_add(t, r->buf + r->start, n);
+		rso_text_add(t, r->buf + r->start, n);
 		r->start += n;
 		if (n >= 4 && memcmp(t->p + t->len - n, "---", 3) == 0)
 			return 0;
@@ -768,7 +750,7 @@ static int
 rd_open(struct rso_age_reader *r, const struct rso_age_identities *ids)
 {
 	struct rso_age_header h;
-	struct text t = { 0 };
+	struct rso_text t = { 0 };
 	unsigned char mac[32], *fk, *pkey;
 	size_t consumed;
 	int scrypt, rc;

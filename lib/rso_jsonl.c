@@ -7,6 +7,7 @@
 
 #include "rso_err.h"
 #include "rso_jsonl.h"
+#include "rso_text.h"
 #include "rso_utf8.h"
 
 struct rso_jsonl {
@@ -384,59 +385,43 @@ rso_jsonl_write(FILE *fp, const json_t *obj)
  * left to json_dumps whole.
  */
 
-struct text {
-	char *s;
-	size_t len, size;
-};
-
-static void
-text_add(struct text *t, const char *s, size_t n)
-{
-	if (t->len + n >= t->size) {
-		t->size = 2 * (t->len + n) + 64;
-		t->s = rso_xrealloc(t->s, t->size);
-	}
-	memcpy(t->s + t->len, s, n);
-	t->len += n;
-}
-
 /* A UTF-16 code unit as \u and four upper-case hex digits, as jansson
  * writes it. */
 static void
-text_unit(struct text *t, unsigned long u)
+text_unit(struct rso_text *t, unsigned long u)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char esc[6] = { '\\', 'u', hex[u >> 12 & 15], hex[u >> 8 & 15],
 	    hex[u >> 4 & 15], hex[u & 15] };
 
-	text_add(t, esc, sizeof(esc));
+	rso_text_add(t, esc, sizeof(esc));
 }
 
 /* A string: printable ASCII as it is, the rest escaped; -1 when it is
  * not UTF-8. */
 static int
-canonical_string(struct text *t, const char *str, size_t len)
+canonical_string(struct rso_text *t, const char *str, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)str, *end = p + len;
 	const unsigned char *run = p;
 	uint32_t cp;
 	size_t n;
 
-	text_add(t, "\"", 1);
+	rso_text_add(t, "\"", 1);
 	while (p < end) {
 		if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
 			p++;
 			continue;
 		}
-		text_add(t, (const char *)run, (size_t)(p - run));
+		rso_text_add(t, (const char *)run, (size_t)(p - run));
 		switch (*p) {
-		case '"': text_add(t, "\\\"", 2); break;
-		case '\\': text_add(t, "\\\\", 2); break;
-		case '\b': text_add(t, "\\b", 2); break;
-		case '\f': text_add(t, "\\f", 2); break;
-		case '\n': text_add(t, "\\n", 2); break;
-		case '\r': text_add(t, "\\r", 2); break;
-		case '\t': text_add(t, "\\t", 2); break;
+		case '"': rso_text_add(t, "\\\"", 2); break;
+		case '\\': rso_text_add(t, "\\\\", 2); break;
+		case '\b': rso_text_add(t, "\\b", 2); break;
+		case '\f': rso_text_add(t, "\\f", 2); break;
+		case '\n': rso_text_add(t, "\\n", 2); break;
+		case '\r': rso_text_add(t, "\\r", 2); break;
+		case '\t': rso_text_add(t, "\\t", 2); break;
 		default:
 			if (*p < 0x80) {
 				text_unit(t, *p);
@@ -458,8 +443,8 @@ canonical_string(struct text *t, const char *str, size_t len)
 		}
 		run = ++p;
 	}
-	text_add(t, (const char *)run, (size_t)(p - run));
-	text_add(t, "\"", 1);
+	rso_text_add(t, (const char *)run, (size_t)(p - run));
+	rso_text_add(t, "\"", 1);
 	return 0;
 }
 
@@ -472,7 +457,7 @@ key_order(const void *a, const void *b)
 /* v into t; -1 when it holds a real (or a string that is not UTF-8),
  * which is left to json_dumps. */
 static int
-canonical_value(struct text *t, const json_t *v)
+canonical_value(struct rso_text *t, const json_t *v)
 {
 	const char *stack[32], **keys, *k;
 	char num[32];
@@ -488,30 +473,30 @@ canonical_value(struct text *t, const json_t *v)
 		json_object_foreach((json_t *)v, k, x)
 			keys[i++] = k;
 		qsort(keys, n, sizeof(*keys), key_order);
-		text_add(t, "{", 1);
+		rso_text_add(t, "{", 1);
 		for (i = 0; rc == 0 && i < n; i++) {
 			if (i > 0)
-				text_add(t, ",", 1);
+				rso_text_add(t, ",", 1);
 			if ((rc = canonical_string(t, keys[i],
 			    strlen(keys[i]))) == 0) {
-				text_add(t, ":", 1);
+				rso_text_add(t, ":", 1);
 				rc = canonical_value(t, json_object_get(v,
 				    keys[i]));
 			}
 		}
-		text_add(t, "}", 1);
+		rso_text_add(t, "}", 1);
 		if (keys != stack)
 			free(keys);
 		return rc;
 	case JSON_ARRAY:
-		text_add(t, "[", 1);
+		rso_text_add(t, "[", 1);
 		json_array_foreach(v, i, x) {
 			if (i > 0)
-				text_add(t, ",", 1);
+				rso_text_add(t, ",", 1);
 			if ((rc = canonical_value(t, x)) != 0)
 				return rc;
 		}
-		text_add(t, "]", 1);
+		rso_text_add(t, "]", 1);
 		return 0;
 	case JSON_STRING:
 		return canonical_string(t, json_string_value(v),
@@ -519,16 +504,16 @@ canonical_value(struct text *t, const json_t *v)
 	case JSON_INTEGER:
 		n = (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(v));
-		text_add(t, num, n);
+		rso_text_add(t, num, n);
 		return 0;
 	case JSON_TRUE:
-		text_add(t, "true", 4);
+		rso_text_add(t, "true", 4);
 		return 0;
 	case JSON_FALSE:
-		text_add(t, "false", 5);
+		rso_text_add(t, "false", 5);
 		return 0;
 	case JSON_NULL:
-		text_add(t, "null", 4);
+		rso_text_add(t, "null", 4);
 		return 0;
 	default:
 		return -1;
@@ -538,14 +523,12 @@ canonical_value(struct text *t, const json_t *v)
 char *
 rso_json_canonical(const json_t *v)
 {
-	struct text t = { NULL, 0, 0 };
+	struct rso_text t = { 0 };
 	char *s;
 
-	if (v != NULL && canonical_value(&t, v) == 0) {
-		text_add(&t, "", 1);
-		return t.s;
-	}
-	free(t.s);
+	if (v != NULL && canonical_value(&t, v) == 0)
+		return t.p;
+	free(t.p);
 	s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII |
 	    JSON_ENCODE_ANY);
 	if (s == NULL)
