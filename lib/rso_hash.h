@@ -61,4 +61,13 @@ void rso_sha256_bg_update(struct rso_sha256_bg *q, const void *buf,
     size_t len);
 char *rso_sha256_bg_final_hex(struct rso_sha256_bg *q, char *hex);
 
+/*
+ * Several streams through one queue, one after the other: cut ends the
+ * stream given so far, whose hex the thread writes into hex later (hex
+ * must stay valid until then), and begins the next.  After wait returns,
+ * every stream cut before it has its hex.
+ */
+void rso_sha256_bg_cut(struct rso_sha256_bg *q, char *hex);
+void rso_sha256_bg_wait(struct rso_sha256_bg *q);
+
 #endif

@@ -19,6 +19,7 @@
 struct slot {
 	unsigned char *buf;
 	size_t len;
+	char *cut;		/* a stream ends here: its hex goes there */
 };
 
 struct rso_sha256_bg {
@@ -33,6 +34,14 @@ struct rso_sha256_bg {
 	int done;		/* no more slots will be filled */
 	int filling;		/* the caller is filling the slot at head */
 };
+
+/* Finish one stream into hex and begin the next. */
+static struct rso_sha256 *
+restart(struct rso_sha256 *h, char *hex)
+{
+	rso_sha256_final_hex(h, hex);
+	return rso_sha256_new();
+}
 
 static void *
 worker(void *arg)
@@ -50,6 +59,8 @@ worker(void *arg)
 		/* The slot is the worker's until tail moves past it. */
 		pthread_mutex_unlock(&q->mu);
 		rso_sha256_update(q->h, sl->buf, sl->len);
+		if (sl->cut != NULL)
+			q->h = restart(q->h, sl->cut);
 		pthread_mutex_lock(&q->mu);
 		q->tail++;
 		pthread_cond_signal(&q->emptied);
@@ -86,6 +97,7 @@ claim(struct rso_sha256_bg *q)
 	if (sl->buf == NULL)
 		sl->buf = rso_xmalloc(SLOT);
 	sl->len = 0;
+	sl->cut = NULL;
 	q->filling = 1;
 	return sl;
 }
@@ -123,6 +135,33 @@ rso_sha256_bg_update(struct rso_sha256_bg *q, const void *buf, size_t len)
 		if (sl->len == SLOT)
 			publish(q);
 	}
+}
+
+void
+rso_sha256_bg_cut(struct rso_sha256_bg *q, char *hex)
+{
+	struct slot *sl;
+
+	if (!q->threaded) {
+		q->h = restart(q->h, hex);
+		return;
+	}
+	sl = q->filling ? &q->slot[q->head % SLOTS] : claim(q);
+	sl->cut = hex;
+	publish(q);
+}
+
+void
+rso_sha256_bg_wait(struct rso_sha256_bg *q)
+{
+	if (!q->threaded)
+		return;
+	if (q->filling)
+		publish(q);
+	pthread_mutex_lock(&q->mu);
+	while (q->tail != q->head)
+		pthread_cond_wait(&q->emptied, &q->mu);
+	pthread_mutex_unlock(&q->mu);
 }
 
 char *

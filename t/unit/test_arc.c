@@ -502,6 +502,54 @@ test_bg_hash(void)
 	free(buf);
 }
 
+/*
+ * Several streams through one queue, cut one after another: each digest
+ * that stream's alone, an empty stream too, whether a cut falls inside a
+ * slot, at its end, or after a full queue.
+ */
+static void
+test_bg_cut(void)
+{
+	static const size_t len[] = { 5, 0, 262144 - 5, 1048576 * 3 + 11, 1,
+	    262144 };
+	enum { N = sizeof(len) / sizeof(*len) };
+	char want[N][RSO_SHA256_HEXLEN], got[N][RSO_SHA256_HEXLEN], rest[65];
+	size_t cap = 0, i, off = 0;
+	unsigned char *buf;
+	struct rso_sha256_bg *q = rso_sha256_bg_new();
+	int same = 1, waited;
+
+	for (i = 0; i < N; i++)
+		cap += len[i];
+	buf = rso_xmalloc(cap);
+	for (i = 0; i < cap; i++)
+		buf[i] = (unsigned char)(i * 40503u >> 7);
+	for (i = 0; i < N; i++) {
+		rso_sha256_hex(buf + off, len[i], want[i]);
+		got[i][0] = '\0';
+		rso_sha256_bg_update(q, buf + off, len[i]);
+		rso_sha256_bg_cut(q, got[i]);
+		off += len[i];
+	}
+	rso_sha256_bg_wait(q);
+	for (i = 0; i < N; i++)
+		same &= strcmp(want[i], got[i]) == 0;
+	/* What follows the last cut is a stream of its own. */
+	rso_sha256_bg_update(q, buf, len[0]);
+	rso_sha256_bg_final_hex(q, rest);
+	ok(same, "SHA-256 streams cut on a second thread: each its own digest");
+	ok(strcmp(rest, want[0]) == 0, "after the last cut, a stream of its own");
+	/* A cut before anything was handed over. */
+	q = rso_sha256_bg_new();
+	rso_sha256_bg_cut(q, got[0]);
+	rso_sha256_bg_wait(q);
+	rso_sha256_hex("", 0, want[0]);
+	waited = strcmp(got[0], want[0]) == 0;
+	rso_sha256_bg_final_hex(q, rest);
+	ok(waited, "a cut with nothing before it: the empty stream's digest");
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -528,6 +576,7 @@ main(void)
 	ok(rso_age_identities_load(ids, keyfile, &e) == 0, "identity file loads");
 
 	test_bg_hash();
+	test_bg_cut();
 	test_names();
 	test_write_read();
 	test_refusals();
