@@ -384,6 +384,8 @@ struct rso_seg_writer {
 	int dropping;		/* aborting: swallow libarchive's trailer */
 	struct rso_error err;	/* from inside the write callback */
 	struct rso_sha256_bg *sum;	/* of the ciphertext, as it goes out */
+	struct rso_sha256_bg *plain;	/* of files added with their sums */
+	int hashing;		/* the file being added goes to plain too */
 	long long size;		/* ciphertext bytes written */
 	char hex[RSO_SHA256_HEXLEN];	/* its SHA-256, once finished */
 };
@@ -544,14 +546,53 @@ rso_seg_add_buf(struct rso_seg_writer *w, const char *name, const void *buf,
 }
 
 static int
-w_data_cb(void *w, const void *buf, size_t len, struct rso_error *e)
+w_data_cb(void *ctx, const void *buf, size_t len, struct rso_error *e)
 {
+	struct rso_seg_writer *w = ctx;
+
+	if (w->hashing)
+		rso_sha256_bg_update(w->plain, buf, len);
 	return w_data(w, buf, len, e);
 }
+
+static int add_fd(struct rso_seg_writer *, const char *, int, off_t,
+    struct rso_error *);
 
 int
 rso_seg_add_fd(struct rso_seg_writer *w, const char *name, int fd,
     off_t size, struct rso_error *e)
+{
+	return add_fd(w, name, fd, size, e);
+}
+
+int
+rso_seg_add_fd_sum(struct rso_seg_writer *w, const char *name, int fd,
+    off_t size, char *sha256, struct rso_error *e)
+{
+	int rc;
+
+	/* Hashed as it is encrypted, on another thread: one read of the
+	 * file for both. */
+	if (w->plain == NULL)
+		w->plain = rso_sha256_bg_new();
+	w->hashing = 1;
+	rc = add_fd(w, name, fd, size, e);
+	w->hashing = 0;
+	if (rc == 0)
+		rso_sha256_bg_cut(w->plain, sha256);
+	return rc;
+}
+
+void
+rso_seg_sums_wait(struct rso_seg_writer *w)
+{
+	if (w->plain != NULL)
+		rso_sha256_bg_wait(w->plain);
+}
+
+static int
+add_fd(struct rso_seg_writer *w, const char *name, int fd, off_t size,
+    struct rso_error *e)
 {
 	struct rso_error why = { 0 };
 	off_t at;
@@ -592,6 +633,17 @@ rso_seg_add_fd(struct rso_seg_writer *w, const char *name, int fd,
 	return rc;
 }
 
+/* The files' hasher stops; every sum cut is written first. */
+static void
+plain_end(struct rso_seg_writer *w)
+{
+	char rest[RSO_SHA256_HEXLEN];
+
+	if (w->plain != NULL)
+		rso_sha256_bg_final_hex(w->plain, rest);
+	w->plain = NULL;
+}
+
 void
 rso_seg_abort(struct rso_seg_writer *w)
 {
@@ -606,6 +658,7 @@ rso_seg_abort(struct rso_seg_writer *w)
 	if (w->tmp != NULL)
 		unlink(w->tmp);
 	names_free(&w->seen);
+	plain_end(w);
 	if (w->sum != NULL) {
 		char discard[RSO_SHA256_HEXLEN];
 
@@ -649,6 +702,7 @@ w_finish(struct rso_seg_writer *w, struct rso_error *e)
 	w->fd = -1;
 	rso_sha256_bg_final_hex(w->sum, w->hex);
 	w->sum = NULL;
+	plain_end(w);
 	return 0;
 fail:
 	rso_seg_abort(w);

@@ -62,6 +62,17 @@ int rso_seg_add_fd(struct rso_seg_writer *w, const char *name, int fd,
     off_t size, struct rso_error *e);
 
 /*
+ * rso_seg_add_fd, and the SHA-256 of the bytes added, in hex, into sha256
+ * (RSO_SHA256_HEXLEN bytes): the file is read once for both.  It is
+ * computed on another thread; sha256 must stay valid, and is not filled,
+ * until rso_seg_sums_wait, rso_seg_commit or rso_seg_abort returns.
+ * Nothing is written into it if the add fails.
+ */
+int rso_seg_add_fd_sum(struct rso_seg_writer *w, const char *name, int fd,
+    off_t size, char *sha256, struct rso_error *e);
+void rso_seg_sums_wait(struct rso_seg_writer *w);
+
+/*
  * Finish the segment: fsync it, give it the next free number, fsync the
  * folder.  *segname (when segname is not NULL) gets its file name, to free.
  * w is freed whatever the outcome; on failure nothing is left behind.

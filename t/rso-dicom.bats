@@ -40,6 +40,41 @@ study() {
 	assert_output "3|3"
 }
 
+@test "rso-dicom: an instance is hashed as it is filed, one read: the sha256 is its bytes'" {
+	study s tag=once n=3
+	cp s/IM00002.dcm again.dcm
+	run -0 rso-collect add RSO-2026-000001 s/IM00001.dcm s/IM00002.dcm s/IM00003.dcm again.dcm
+	# Printed, indexed and read back: each the SHA-256 of its file.
+	for i in 1 2 3; do
+		want=$(sha256sum "s/IM0000$i.dcm" | cut -d' ' -f1)
+		[ "$(jq -r "select(.item == \"000$i\") | .sha256" <<<"$output")" = "$want" ]
+		[ "$(sqlite3 "$RSO_HOME/rso.db" "select sha256 from records where item = $i")" = "$want" ]
+		[ "$(rso-collect cat RSO-2026-000001 $i | sha256sum | cut -d' ' -f1)" = "$want" ]
+	done
+	# The copy is the same instance, named with its own file's hash.
+	[ "$(jq -c 'select(.duplicate_of) | [.duplicate_of, .where, .sha256]' <<<"$output")" = \
+	    "[\"0002\",\"argument 5\",\"$(sha256sum again.dcm | cut -d' ' -f1)\"]" ]
+	run -0 rso-case verify
+}
+
+@test "rso-dicom: an instance the case holds as a plain file is found by its hash, after writing, and not filed" {
+	study s tag=plain n=2
+	rso-collect add RSO-2026-000001 s/IM00001.dcm >/dev/null
+	# As a version that did not read it as DICOM would have filed it.
+	sqlite3 "$RSO_HOME/rso.db" "update records set sop_uid = null, media_type = 'application/octet-stream' where item = 1"
+	ls "$RSO_HOME/archives/RSO-2026-000001" >before
+	run -0 rso-collect add RSO-2026-000001 s/IM00001.dcm s/IM00002.dcm
+	assert_line --index 0 '{"case":"RSO-2026-000001","item":"0001","existing":true}'
+	[ "$(jq -sc '[.[] | select(.name) | [.item, .sha256]]' <<<"$output")" = \
+	    "[[\"0002\",\"$(sha256sum s/IM00002.dcm | cut -d' ' -f1)\"]]" ]
+	# One new segment: the one written with the repeat was dropped.
+	ls "$RSO_HOME/archives/RSO-2026-000001" | comm -13 before - >new
+	[ "$(grep -c '\.age$' new)" -eq 1 ]
+	[ "$(ls -A "$RSO_HOME/archives/RSO-2026-000001" | grep -c '^\.seg-')" -eq 0 ]
+	run -0 bash -c "age -d -i '$RSO_IDENTITY' '$RSO_HOME/archives/RSO-2026-000001/$(grep '\.age$' new)' | bsdtar -tf - | grep '^records/'"
+	assert_output 'records/0002-imaging-mr.dcm'
+}
+
 @test "rso-dicom: what cat decrypts is the file pydicom and dcmdump read" {
 	study s n=1 syntax=deflated_le
 	rso-collect add RSO-2026-000001 s/IM00001.dcm >/dev/null

@@ -94,7 +94,7 @@ add_files(struct rso_store *s, const char *id, int argc, char **argv)
 			rso_status_set(&status, EX_NOINPUT);
 			continue;
 		}
-		if (filing_survey(&it[n], fd, where, &e) != 0) {
+		if (filing_survey_header(&it[n], fd, where, &e) != 0) {
 			rso_warnx("%s", e.msg);
 			filing_release(&it[n]);
 			rso_status_set(&status, e.status);

@@ -64,23 +64,58 @@ filing_changed(const struct filing_item *it)
 	    now.st_ctim.tv_nsec != it->watch.st_ctim.tv_nsec;
 }
 
+/* Hash, size and media type, read through; errno on failure. */
+static int
+read_whole(struct filing_item *it, struct rso_error *e)
+{
+	long long size;
+
+	if (rso_file_survey(it->fd, it->sha256, &size, &it->media_type) != 0)
+		return rso_error_set(e, EX_IOERR, "%s: %s", it->where,
+		    strerror(errno));
+	it->size = (off_t)size;
+	return 0;
+}
+
 int
 filing_survey(struct filing_item *it, int fd, const char *where,
     struct rso_error *e)
 {
-	long long size;
-
 	memset(it, 0, sizeof(*it));
 	it->fd = fd;
 	it->watch_fd = fd;
 	snprintf(it->where, sizeof(it->where), "%s", where);
 	/* Stat first: a write after this shows, one before is in the hash. */
-	if (fstat(fd, &it->watch) != 0 ||
-	    rso_file_survey(fd, it->sha256, &size, &it->media_type) != 0)
+	if (fstat(fd, &it->watch) != 0)
 		return rso_error_set(e, EX_IOERR, "%s: %s", where,
 		    strerror(errno));
-	it->size = (off_t)size;
+	if (read_whole(it, e) != 0)
+		return EX_IOERR;
 	return filing_dicom(it, e);
+}
+
+int
+filing_survey_header(struct filing_item *it, int fd, const char *where,
+    struct rso_error *e)
+{
+	int rc;
+
+	memset(it, 0, sizeof(*it));
+	it->fd = fd;
+	it->watch_fd = fd;
+	snprintf(it->where, sizeof(it->where), "%s", where);
+	if (fstat(fd, &it->watch) != 0)
+		return rso_error_set(e, EX_IOERR, "%s: %s", where,
+		    strerror(errno));
+	/* An instance is read once more, as it is filed: hashed then. */
+	if ((rc = filing_dicom(it, e)) == 0 && it->dicom != NULL) {
+		it->size = it->watch.st_size;
+		return 0;
+	}
+	/* Not an instance (or a broken one, rc): surveyed as any file. */
+	if (read_whole(it, e) != 0)
+		return EX_IOERR;
+	return rc;
 }
 
 void
@@ -116,14 +151,23 @@ sop_of(const struct filing_item *it)
 	return it->dicom ? it->dicom->sop_instance_uid : NULL;
 }
 
-/* The same content, or the same DICOM instance in another file. */
+/*
+ * The same content, or the same DICOM instance in another file.  An
+ * instance whose hash waits for its filing ("") is known by its UID.
+ */
 static int
 same(const struct filing_item *a, const struct filing_item *b)
 {
-	if (strcmp(a->sha256, b->sha256) == 0)
+	if (a->sha256[0] && strcmp(a->sha256, b->sha256) == 0)
 		return 1;
 	return a->dicom && b->dicom && strcmp(a->dicom->sop_instance_uid,
 	    b->dicom->sop_instance_uid) == 0;
+}
+
+static const char *
+sha_of(const struct filing_item *it)
+{
+	return it->sha256[0] ? it->sha256 : NULL;
 }
 
 /* An item dropped as a repeat of an earlier one of its batch. */
@@ -131,46 +175,72 @@ struct dup {
 	char where[64];
 	char sha256[RSO_SHA256_HEXLEN];
 	size_t of;		/* the index of the kept item it repeats */
+	int item;		/* or the case's item, when that one was known */
 };
+
+/* What a dropped item becomes: a repeat of the kept item of index of. */
+static int
+add_dup(struct filing_item *it, size_t of, struct dup **dups, size_t *ndups,
+    struct rso_error *e)
+{
+	struct dup *d;
+
+	/* Printed with its hash: one put off is taken now. */
+	if (it->sha256[0] == '\0' && read_whole(it, e) != 0)
+		return e->status;
+	*dups = rso_xrealloc(*dups, (*ndups + 1) * sizeof(**dups));
+	d = &(*dups)[(*ndups)++];
+	snprintf(d->where, sizeof(d->where), "%s", it->where);
+	memcpy(d->sha256, it->sha256, sizeof(d->sha256));
+	d->of = of;
+	d->item = 0;
+	return 0;
+}
 
 /*
  * Drop the items the case already has (printing {"case","item",
  * "existing":true}) and those that repeat an earlier item of the batch
  * (kept in *dups, printed once the earlier one has its number); *n
- * shrinks to the new ones.
+ * shrinks to the new ones.  Run again once hashes put off are known, it
+ * keeps the repeats already in *dups pointing at what they repeat.
+ * 0, or EX_IOERR with e filled.
  */
-static void
+static int
 dedupe(struct rso_store *s, const char *id, struct filing_item *it,
-    size_t *n, struct dup **dups, size_t *ndups)
+    size_t *n, struct dup **dups, size_t *ndups, struct rso_error *e)
 {
-	size_t i, j, kept = 0;
-	int known;
+	size_t *to = rso_xcalloc(*n ? *n : 1, sizeof(*to));
+	int *was = rso_xcalloc(*n ? *n : 1, sizeof(*was));
+	size_t i, j, kept = 0, before = *ndups;
+	int known, rc = 0;
 	char item[16];
 
 	for (i = 0; i < *n; i++) {
-		known = rso_records_known(s, id, it[i].sha256, sop_of(&it[i]));
+		known = rso_records_known(s, id, sha_of(&it[i]), sop_of(&it[i]));
 		for (j = 0; !known && j < kept; j++)
 			if (same(&it[j], &it[i]))
 				break;
-		if (!known && j < kept) {
-			*dups = rso_xrealloc(*dups, (*ndups + 1) * sizeof(**dups));
-			snprintf((*dups)[*ndups].where, sizeof((*dups)->where),
-			    "%s", it[i].where);
-			memcpy((*dups)[*ndups].sha256, it[i].sha256,
-			    sizeof((*dups)->sha256));
-			(*dups)[(*ndups)++].of = j;
-		}
-		if (known || j < kept) {
-			if (known) {
-				snprintf(item, sizeof(item), "%04d", known);
-				collect_emit(json_pack("{s:s, s:s, s:b}", "case", id,
-				    "item", item, "existing", 1));
-			}
-			filing_release(&it[i]);
+		if (!known && j == kept) {
+			to[i] = kept;
+			it[kept++] = it[i];
 			continue;
 		}
-		it[kept++] = it[i];
+		to[i] = j;
+		was[i] = known;
+		if (known) {
+			snprintf(item, sizeof(item), "%04d", known);
+			collect_emit(json_pack("{s:s, s:s, s:b}", "case", id,
+			    "item", item, "existing", 1));
+		} else if (rc == 0)
+			rc = add_dup(&it[i], j, dups, ndups, e);
+		filing_release(&it[i]);
 	}
+	/* What an earlier round's repeats pointed at has moved, or gone. */
+	for (i = 0; i < before; i++)
+		if ((*dups)[i].item == 0 && was[(*dups)[i].of])
+			(*dups)[i].item = was[(*dups)[i].of];
+		else if ((*dups)[i].item == 0)
+			(*dups)[i].of = to[(*dups)[i].of];
 	/* The slots past the kept ones hold moved copies: not theirs to free. */
 	for (i = kept; i < *n; i++) {
 		it[i].fd = -1;
@@ -178,6 +248,28 @@ dedupe(struct rso_store *s, const char *id, struct filing_item *it,
 		it[i].doc = NULL;
 	}
 	*n = kept;
+	free(to);
+	free(was);
+	return rc;
+}
+
+/*
+ * Whether an item hashed as it was filed turns out to be one the case
+ * holds by content but not by UID (a record filed as a plain file, by a
+ * version that did not read it as DICOM): the segment is then written
+ * again without it.  Within the batch no such repeat can hide: the same
+ * bytes carry the same UID, and dedupe caught them before writing.
+ */
+static int
+late_repeat(struct rso_store *s, const char *id, const struct filing_item *it,
+    size_t n, const unsigned char *late)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (late[i] && rso_records_known(s, id, it[i].sha256, NULL))
+			return 1;
+	return 0;
 }
 
 /* What staff said in a sidecar wins over what a document says of itself. */
@@ -203,24 +295,38 @@ source_of(const struct filing_item *it, const struct filing_meta *m)
 	return it->doc ? it->doc->source : "";
 }
 
+/*
+ * Add each item to the segment.  An instance whose hash was put off is
+ * hashed as it is added (late[i] set): one read of its bytes.
+ */
 static int
-write_segment(struct rso_store *s, const char *id, struct filing_item *it,
-    size_t n, const struct filing_meta *m, char **seg,
-    struct rso_seg_sum *sum, struct rso_error *e)
+add_items(struct rso_seg_writer *w, struct filing_item *it, size_t n,
+    unsigned char *late, struct rso_error *e)
 {
-	struct rso_age_recipients *r = NULL;
-	struct rso_seg_writer *w;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (lseek(it[i].fd, 0, SEEK_SET) != 0)
+			return rso_error_set(e, EX_IOERR, "%s: %s", it[i].where,
+			    strerror(errno));
+		late[i] = it[i].sha256[0] == '\0';
+		rc = late[i] ? rso_seg_add_fd_sum(w, it[i].name, it[i].fd,
+		    it[i].size, it[i].sha256, e) : rso_seg_add_fd(w, it[i].name,
+		    it[i].fd, it[i].size, e);
+	}
+	rso_seg_sums_wait(w);
+	return rc;
+}
+
+static void
+name_items(struct rso_store *s, const char *id, struct filing_item *it,
+    size_t n, const struct filing_meta *m)
+{
 	char slug[64], label[320];
 	size_t i;
-	int rc, first;
+	int first = rso_records_next_item(s, id);
 
-	if ((rc = rso_casearc_recipients(s, &r, e)) != 0)
-		return rc;
-	if ((w = rso_casearc_begin(s, id, r, e)) == NULL) {
-		rso_age_recipients_free(r);
-		return e->status;
-	}
-	first = rso_records_next_item(s, id);
 	for (i = 0; i < n; i++) {
 		it[i].item = first + (int)i;
 		snprintf(label, sizeof(label), "%s %s %s", type_of(&it[i], m),
@@ -229,25 +335,52 @@ write_segment(struct rso_store *s, const char *id, struct filing_item *it,
 		rso_slug(label, slug, sizeof(slug));
 		snprintf(it[i].name, sizeof(it[i].name), "records/%04d-%s.%s",
 		    it[i].item, slug, rso_media_ext(it[i].media_type));
-		if (lseek(it[i].fd, 0, SEEK_SET) != 0) {
-			rc = rso_error_set(e, EX_IOERR, "%s: %s", it[i].where,
-			    strerror(errno));
-			break;
-		}
-		if ((rc = rso_seg_add_fd(w, it[i].name, it[i].fd, it[i].size,
-		    e)) != 0)
-			break;
 	}
+}
+
+/*
+ * Write the items as a new segment.  *again is set (and nothing written)
+ * when a hash taken as the items were written shows a repeat: dedupe
+ * must run again, now that every hash is known.
+ */
+static int
+write_segment(struct rso_store *s, const char *id, struct filing_item *it,
+    size_t n, const struct filing_meta *m, char **seg,
+    struct rso_seg_sum *sum, int *again, struct rso_error *e)
+{
+	struct rso_age_recipients *r = NULL;
+	struct rso_seg_writer *w;
+	unsigned char *late;
+	size_t i;
+	int rc;
+
+	*again = 0;
+	if ((rc = rso_casearc_recipients(s, &r, e)) != 0)
+		return rc;
+	if ((w = rso_casearc_begin(s, id, r, e)) == NULL) {
+		rso_age_recipients_free(r);
+		return e->status;
+	}
+	name_items(s, id, it, n, m);
+	late = rso_xcalloc(n, 1);
+	rc = add_items(w, it, n, late, e);
 	/* Written whole, and still what was surveyed: else not at all (a
 	 * file that grew or shrank is still being written, not bad). */
 	for (i = 0; (rc == 0 || rc == EX_DATAERR) && i < n; i++)
 		if (filing_changed(&it[i]))
 			rc = rso_error_set(e, EX_TEMPFAIL, "%s: changed while "
 			    "being filed", it[i].where);
-	if (rc != 0)
+	if (rc == 0 && late_repeat(s, id, it, n, late))
+		*again = 1;
+	if (rc != 0 || *again)
 		rso_seg_abort(w);
 	else
 		rc = rso_seg_commit_sum(w, seg, sum, e);
+	/* An add that failed leaves the hashes put off unknown. */
+	for (i = 0; rc != 0 && i < n; i++)
+		if (late[i])
+			it[i].sha256[0] = '\0';
+	free(late);
 	rso_age_recipients_free(r);
 	if (rc == EX_IOERR) {
 		/* Name the case whose archive could not be written. */
@@ -363,14 +496,39 @@ filed_line(const char *id, const struct filing_item *it,
 	return o;
 }
 
+/* Dedupe, check, write and index: the batch filed, under the lock. */
+static int
+file_new(struct rso_store *s, const char *id, struct filing_item *it,
+    size_t *n, const struct filing_meta *m, struct dup **dups,
+    size_t *ndups, struct rso_error *e)
+{
+	struct rso_seg_sum sum;
+	char *seg = NULL;
+	int rc, again;
+
+	/* Under the lock: what another run filed while we waited is known. */
+	if ((rc = dedupe(s, id, it, n, dups, ndups, e)) != 0 || *n == 0)
+		return rc;
+	filing_check_patients(s, id, it, *n);
+	rc = write_segment(s, id, it, *n, m, &seg, &sum, &again, e);
+	/* Every hash known now: nothing is put off the second time. */
+	if (rc == 0 && again) {
+		if ((rc = dedupe(s, id, it, n, dups, ndups, e)) != 0 || *n == 0)
+			return rc;
+		rc = write_segment(s, id, it, *n, m, &seg, &sum, &again, e);
+	}
+	if (rc == 0)
+		rc = index_items(s, id, it, *n, m, &sum, e);
+	free(seg);
+	return rc;
+}
+
 int
 filing_commit(struct rso_store *s, const char *id, struct filing_item *it,
     size_t n, const struct filing_meta *m, struct rso_error *e)
 {
-	struct rso_seg_sum sum;
-	struct dup *dups = NULL;
+	struct dup *dups = NULL, *d;
 	size_t i, ndups = 0;
-	char *seg = NULL;
 	int rc, lock;
 
 	if (n == 0)
@@ -378,20 +536,16 @@ filing_commit(struct rso_store *s, const char *id, struct filing_item *it,
 	/* One writer per case archive at a time: item numbers stay unique. */
 	if ((lock = rso_casearc_lock(s, id, e)) < 0)
 		return e->status;
-	/* Under the lock: what another run filed while we waited is known. */
-	dedupe(s, id, it, &n, &dups, &ndups);
-	filing_check_patients(s, id, it, n);
-	rc = n ? write_segment(s, id, it, n, m, &seg, &sum, e) : 0;
-	if (rc == 0 && n)
-		rc = index_items(s, id, it, n, m, &sum, e);
+	rc = file_new(s, id, it, &n, m, &dups, &ndups, e);
 	rso_casearc_unlock(lock);
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = collect_emit(filed_line(id, &it[i], m));
-	for (i = 0; rc == 0 && i < ndups; i++)
+	for (i = 0; rc == 0 && i < ndups; i++) {
+		d = &dups[i];
 		rc = collect_emit(json_pack("{s:s, s:o, s:s, s:s}", "case", id,
-		    "duplicate_of", json_sprintf("%04d", it[dups[i].of].item),
-		    "where", dups[i].where, "sha256", dups[i].sha256));
+		    "duplicate_of", json_sprintf("%04d", d->item ? d->item :
+		    it[d->of].item), "where", d->where, "sha256", d->sha256));
+	}
 	free(dups);
-	free(seg);
 	return rc;
 }

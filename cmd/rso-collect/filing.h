@@ -61,6 +61,15 @@ int filing_survey(struct filing_item *it, int fd, const char *where,
 void filing_release(struct filing_item *it);
 
 /*
+ * filing_survey, but a DICOM instance is only looked at: its header read,
+ * its size taken from fstat, its sha256 left "" to be computed as it is
+ * filed (filing_commit), so that its bytes are read once.  Anything else
+ * is read through as filing_survey reads it.
+ */
+int filing_survey_header(struct filing_item *it, int fd, const char *where,
+    struct rso_error *e);
+
+/*
  * For a file that looks like DICOM, read its header into it->dicom and make
  * its media type application/dicom.  0 for DICOM and for anything else;
  * EX_DATAERR (or EX_IOERR) with e filled for a DICOM file that cannot be
@@ -107,7 +116,9 @@ int filing_case_ready(struct rso_store *s, const char *id, struct rso_error *e);
  * An item the case already has (same SHA-256 or SOP Instance UID) is not
  * filed again: {"case","item","existing":true}; one that repeats an
  * earlier item of the batch is named {"case","duplicate_of":"NNNN",
- * "where","sha256"}.  EX_TEMPFAIL "WHERE: changed while being filed" when
+ * "where","sha256"}.  An item whose hash was put off is hashed as it is
+ * written; should that show a repeat, the segment is dropped and written
+ * again without it.  EX_TEMPFAIL "WHERE: changed while being filed" when
  * a source changed (nothing is filed).  Returns 0 or a status with e
  * filled.  Only after 0 is the content safe on disk (segment and folder
  * fsynced) and may a source be removed.  Releases the items dropped as

@@ -35,7 +35,7 @@ push_item(struct inbox *ib, struct arrival *a, int fd, const char *where,
 	struct filing_item it;
 	int rc;
 
-	if ((rc = filing_survey(&it, fd, where, e)) == EX_DATAERR) {
+	if ((rc = filing_survey_header(&it, fd, where, e)) == EX_DATAERR) {
 		/*
 		 * A member that looks like DICOM but is no instance (no UIDs,
 		 * cut short) is still a file of the entry: filed as one, it
