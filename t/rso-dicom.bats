@@ -163,6 +163,20 @@ study() {
 	[ "$stderr" = "rso-collect: in: entry 1: member 1: several open cases match the study's patient (moved to .rejected)" ]
 }
 
+@test "rso-dicom: an instance dropped alone is an entry, matched by patient and hashed as it is filed" {
+	study s n=2 tag=alone
+	mkdir in
+	cp s/IM00001.dcm in/one.dcm
+	cp s/IM00002.dcm in/RSO-2026-000001-two.dcm
+	run -0 --separate-stderr rso-collect inbox --settle 0 in
+	# Entries go in name order: the one named by its case first.
+	[ "$(jq -c '[.item, .sha256]' <<<"$output")" = "$(printf '["0001","%s"]\n["0002","%s"]' \
+	    "$(sha256sum s/IM00002.dcm | cut -d' ' -f1)" "$(sha256sum s/IM00001.dcm | cut -d' ' -f1)")" ]
+	[ -z "$(ls in)" ]
+	rso-collect cat RSO-2026-000001 1 | cmp - s/IM00002.dcm
+	run -0 rso-case verify
+}
+
 @test "rso-dicom: missing names a requested study until it arrives" {
 	rso-collect request RSO-2026-000001 --provider "Test Imaging" --contact "fax:1" --what "MRI brain" --study "2026-09-15:MR:MRI brain" >/dev/null
 	run -0 rso-collect missing RSO-2026-000001

@@ -317,7 +317,7 @@ inbox_gather(struct inbox *ib, const char *name, struct arrival *a,
 	if (S_ISDIR(st.st_mode))
 		return gather_folder(ib, fd, name, a, 0, e);
 	inbox_add_file(a, name, &st);
-	if ((rc = filing_survey(&probe, fd, "entry", e)) != 0) {
+	if ((rc = filing_survey_header(&probe, fd, "entry", e)) != 0) {
 		filing_release(&probe);
 		return rc;
 	}
