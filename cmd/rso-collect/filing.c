@@ -77,19 +77,26 @@ read_whole(struct filing_item *it, struct rso_error *e)
 	return 0;
 }
 
-int
-filing_survey(struct filing_item *it, int fd, const char *where,
+/* The item of fd, stat'ed: a write after this shows, one before is read. */
+static int
+survey_start(struct filing_item *it, int fd, const char *where,
     struct rso_error *e)
 {
 	memset(it, 0, sizeof(*it));
 	it->fd = fd;
 	it->watch_fd = fd;
 	snprintf(it->where, sizeof(it->where), "%s", where);
-	/* Stat first: a write after this shows, one before is in the hash. */
 	if (fstat(fd, &it->watch) != 0)
 		return rso_error_set(e, EX_IOERR, "%s: %s", where,
 		    strerror(errno));
-	if (read_whole(it, e) != 0)
+	return 0;
+}
+
+int
+filing_survey(struct filing_item *it, int fd, const char *where,
+    struct rso_error *e)
+{
+	if (survey_start(it, fd, where, e) != 0 || read_whole(it, e) != 0)
 		return EX_IOERR;
 	return filing_dicom(it, e);
 }
@@ -100,13 +107,8 @@ filing_survey_header(struct filing_item *it, int fd, const char *where,
 {
 	int rc;
 
-	memset(it, 0, sizeof(*it));
-	it->fd = fd;
-	it->watch_fd = fd;
-	snprintf(it->where, sizeof(it->where), "%s", where);
-	if (fstat(fd, &it->watch) != 0)
-		return rso_error_set(e, EX_IOERR, "%s: %s", where,
-		    strerror(errno));
+	if (survey_start(it, fd, where, e) != 0)
+		return EX_IOERR;
 	/* An instance is read once more, as it is filed: hashed then. */
 	if ((rc = filing_dicom(it, e)) == 0 && it->dicom != NULL) {
 		it->size = it->watch.st_size;
