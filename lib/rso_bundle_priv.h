@@ -29,6 +29,14 @@ void bsrc_mem(struct bsrc *s, const char *buf, size_t n);
 void bsrc_fd(struct bsrc *s, int fd, size_t n);
 void bsrc_free(struct bsrc *s);
 
+/*
+ * The bytes from off on, at least need of them (fewer only at the file's
+ * end), *avail set to how many, valid until the window moves; NULL when
+ * the file cannot be read (s->err).
+ */
+const char *bsrc_bytes(struct bsrc *s, size_t off, size_t need,
+    size_t *avail);
+
 /* A place in the bytes as jansson counts it: line from 1, column in
  * characters from 0 at a line's start. */
 void bsrc_line_col(struct bsrc *s, size_t at, int *line, int *column);
@@ -47,6 +55,20 @@ enum {
 	BSCAN_IO,		/* the file could not be read: s->err */
 	BSCAN_NOT_OBJECT	/* the root is not an object */
 };
+
+/*
+ * A "data" member's string value (wherever it stands) is never held: what
+ * is handed over holds its place instead, a string that jansson could
+ * only have made of text beginning "\u0001", which the scanner never
+ * lets through (it hands such text over as "\u0002").  The string's text
+ * as written between its quotes, escapes and all, stays in the file.
+ * Only text of printable ASCII and escapes of ASCII is swapped so; any
+ * other is jansson's to find fault with, and stays in the value.
+ *
+ * Whether the len bytes of v (a string of a handed-over value) hold a
+ * place: 1 with *off and *n where its text is in the file, or 0.
+ */
+int bsrc_data_place(const char *v, size_t len, size_t *off, size_t *n);
 
 /*
  * What the scanner hands over, each value parsed alone and freed once

@@ -118,6 +118,12 @@ window(struct bsrc *s, size_t off, size_t need, size_t *avail)
 	return s->buf;
 }
 
+const char *
+bsrc_bytes(struct bsrc *s, size_t off, size_t need, size_t *avail)
+{
+	return window(s, off, need, avail);
+}
+
 /* The byte at off, -1 at the end, -2 when it cannot be read. */
 static int
 byte_at(struct bsrc *s, size_t off)
@@ -164,17 +170,80 @@ drops_nul_after(int prev)
 	return (prev >= '0' && prev <= '9') || prev == 'e' || prev == 'l';
 }
 
-/* The offset count bytes past off, as jansson counts bytes. */
+/* A "data" string swapped for its place: the file's bytes [at, at + raw)
+ * stand for the fed bytes' ph. */
+struct swap {
+	size_t at, raw, ph;
+};
+
+/* Whether the n bytes from off hold a NUL. */
+static int
+has_nul(struct bsrc *s, size_t off, size_t n)
+{
+	const char *p;
+	size_t avail;
+
+	while (n > 0) {
+		if ((p = window(s, off, n < WINDOW_MIN / 2 ? n : WINDOW_MIN / 2,
+		    &avail)) == NULL || avail == 0)
+			return 0;
+		if (avail > n)
+			avail = n;
+		if (memchr(p, '\0', avail) != NULL)
+			return 1;
+		off += avail;
+		n -= avail;
+	}
+	return 0;
+}
+
+/* The offset count bytes past off, as jansson counts bytes, where the
+ * file has no swapped string before lim; *count left as what is left. */
 static size_t
-advance(struct bsrc *s, size_t off, size_t count)
+advance_to(struct bsrc *s, size_t off, size_t *count, size_t lim)
 {
 	int c, prev = off > 0 ? byte_at(s, off - 1) : -1;
 
-	while (count > 0 && (c = byte_at(s, off)) >= 0) {
+	while (*count > 0 && off < lim && (c = byte_at(s, off)) >= 0) {
 		if (c != 0 || !drops_nul_after(prev))
-			count--;
+			--*count;
 		prev = c;
 		off++;
+	}
+	return off;
+}
+
+/*
+ * The offset count bytes past off, as jansson counts the bytes it was
+ * fed from off: a NUL it drops is not counted, and a swapped string
+ * counts as its place.  A count that ends inside a place (it cannot
+ * with a place jansson read whole) ends inside the string.
+ */
+static size_t
+advance(struct bsrc *s, size_t off, size_t count, const struct swap *sw,
+    size_t nsw)
+{
+	size_t i, lim, step;
+
+	for (i = 0; count > 0; i++) {
+		lim = i < nsw ? sw[i].at : SIZE_MAX;
+		/* Most of a value has no NUL: no need to look byte by byte. */
+		step = lim - off < count ? lim - off : count;
+		if (step > s->n - off)
+			step = s->n - off;
+		if (!has_nul(s, off, step)) {
+			off += step;
+			count -= step;
+		} else
+			off = advance_to(s, off, &count, lim);
+		if (count == 0 || i == nsw || off < lim)
+			break;
+		if (count < sw[i].ph) {
+			off += count < sw[i].raw ? count : sw[i].raw;
+			break;
+		}
+		count -= sw[i].ph;
+		off += sw[i].raw;
 	}
 	return off;
 }
@@ -209,41 +278,399 @@ bsrc_line_col(struct bsrc *s, size_t at, int *line, int *column)
 	}
 }
 
-/* The bytes jansson reads when a fault is reproduced: prefix, then the
- * file from off. */
+/*
+ * What the feed keeps of the JSON it hands jansson, so as to know a
+ * "data" member's string value when it comes to one: whether it is in a
+ * string (and an escape), each container's kind down to here (a bit a
+ * level, 1 for an object), whether an object's next string is a member
+ * name, and the last name, decoded as far as "data" needs.  It follows
+ * JSON as jansson reads it; once the value is over, or the bytes are
+ * not JSON (jansson fails there, before any string the feed changed
+ * after), it only hands bytes over.
+ */
+#define LEX_DEPTH	(MAX_DEPTH + 8)
+struct lex {
+	unsigned char kind[LEX_DEPTH / 8];
+	int depth, base;	/* base: the depth the value starts at */
+	int in_string, esc, is_name, want_name, after_colon;
+	char name[5];		/* the last name's first bytes */
+	int namelen;		/* its length, 5 for longer */
+	unsigned u;		/* a name's "\u" escape so far */
+	int started, done;	/* the value has begun; it is over */
+};
+
+/* The bytes jansson reads: prefix (what stands for the values around the
+ * one read, see reproduce), then the file from off, each "data" string
+ * of clean text swapped for its place (see bsrc_data_place). */
 struct feed {
 	struct bsrc *s;
 	const char *prefix;
 	size_t plen, pdone, off;
 	int failed;
+	struct lex x;
+	char ph[64];		/* a place being handed over */
+	size_t phlen, phdone;
+	size_t patch;		/* the offset of a byte to hand over as '2' */
+	struct swap *swaps;
+	size_t nswaps, capswaps;
 };
 
+static void
+feed_init(struct feed *feed, struct bsrc *s, const char *prefix, size_t off)
+{
+	memset(feed, 0, sizeof(*feed));
+	feed->s = s;
+	feed->prefix = prefix;
+	feed->plen = strlen(prefix);
+	feed->off = off;
+	feed->patch = SIZE_MAX;
+}
+
+static void
+feed_free(struct feed *feed)
+{
+	free(feed->swaps);
+}
+
+static int
+lex_in_object(const struct lex *x)
+{
+	return x->depth > 0 &&
+	    (x->kind[(x->depth - 1) / 8] >> ((x->depth - 1) % 8) & 1);
+}
+
+/* A value of the one read begins (after a prefix, at the prefix's depth). */
+static void
+lex_value(struct lex *x)
+{
+	if (x->depth == x->base)
+		x->started = 1;
+	x->after_colon = 0;
+}
+
+/* A string, a number or a literal has ended. */
+static void
+lex_scalar_end(struct lex *x)
+{
+	if (x->started && x->depth == x->base)
+		x->done = 1;
+}
+
+static void
+lex_push(struct lex *x, int object)
+{
+	lex_value(x);
+	if (x->depth >= LEX_DEPTH) {
+		x->done = 1;	/* deeper than jansson goes: it fails */
+		return;
+	}
+	if (object)
+		x->kind[x->depth / 8] |= (unsigned char)(1u << (x->depth % 8));
+	else
+		x->kind[x->depth / 8] &= (unsigned char)~(1u << (x->depth % 8));
+	x->depth++;
+	x->want_name = object;
+}
+
+static void
+lex_name_char(struct lex *x, unsigned c)
+{
+	if (x->namelen < 5)
+		x->name[x->namelen++] = c < 0x80 ? (char)c : '\0';
+	else
+		x->namelen = 5;
+}
+
+/* A byte inside a string: a name's is decoded as jansson would. */
+static void
+lex_string_byte(struct lex *x, unsigned char c)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *p;
+
+	if (x->esc == 1) {
+		x->esc = c == 'u' ? 2 : 0;
+		x->u = 0;
+		if (c != 'u' && x->is_name)
+			lex_name_char(x, c != 0 && (p = strchr(from, c)) ?
+			    (unsigned char)to[p - from] : 0x80);
+		return;
+	}
+	if (x->esc >= 2) {
+		x->u = x->u << 4 | (unsigned)(c <= '9' ? c - '0' :
+		    (c | 0x20) - 'a' + 10);
+		if (x->esc++ == 5) {
+			x->esc = 0;
+			if (x->is_name)
+				lex_name_char(x, x->u);
+		}
+		return;
+	}
+	if (c == '\\')
+		x->esc = 1;
+	else if (c == '"') {
+		x->in_string = 0;
+		if (!x->is_name)
+			lex_scalar_end(x);
+	} else if (x->is_name)
+		lex_name_char(x, c);
+}
+
+/* Whether the last name was "data". */
+static int
+lex_name_is_data(const struct lex *x)
+{
+	return x->namelen == 4 && memcmp(x->name, "data", 4) == 0;
+}
+
+/* What the byte c of the JSON is to the feed. */
+enum { LEX_BYTE, LEX_DATA };
+
+/*
+ * One byte handed to jansson, or LEX_DATA when it is the quote that opens
+ * a "data" member's string value: the caller then hands over the string
+ * and says how (lex_data_swapped, lex_data_kept).
+ */
+static int
+lex_byte(struct lex *x, unsigned char c)
+{
+	if (x->done)
+		return LEX_BYTE;
+	if (x->in_string) {
+		lex_string_byte(x, c);
+		return LEX_BYTE;
+	}
+	switch (c) {
+	case '{':
+	case '[':
+		lex_push(x, c == '{');
+		break;
+	case '}':
+	case ']':
+		if (x->depth <= x->base) {
+			x->done = 1;	/* not JSON: jansson fails here */
+			break;
+		}
+		x->depth--;
+		x->want_name = 0;
+		x->after_colon = 0;
+		lex_scalar_end(x);
+		break;
+	case ',':
+		x->want_name = lex_in_object(x);
+		break;
+	case ':':
+		x->after_colon = 1;
+		break;
+	case '"':
+		if (lex_in_object(x) && x->want_name) {
+			x->in_string = x->is_name = 1;
+			x->want_name = 0;
+			x->namelen = 0;
+			break;
+		}
+		if (lex_in_object(x) && x->after_colon && lex_name_is_data(x))
+			return LEX_DATA;
+		lex_value(x);
+		x->in_string = 1;
+		x->is_name = 0;
+		break;
+	case ' ': case '\t': case '\r': case '\n':
+		break;
+	default:
+		/* A number or a literal: it ends at a byte above. */
+		lex_value(x);
+		if (x->depth == x->base)
+			x->done = 1;
+	}
+	return LEX_BYTE;
+}
+
+/* The "data" string was handed over as its place: it has ended. */
+static void
+lex_data_swapped(struct lex *x)
+{
+	lex_value(x);
+	lex_scalar_end(x);
+}
+
+/* The "data" string is handed over as it is, from its quote. */
+static void
+lex_data_kept(struct lex *x)
+{
+	lex_value(x);
+	x->in_string = 1;
+	x->is_name = 0;
+}
+
+/*
+ * Whether the string whose text begins at off is clean enough to be
+ * swapped for its place: printable ASCII and the escapes JSON allows
+ * that stand for ASCII other than NUL, so that jansson, which never sees
+ * it, would have found nothing wrong in it.  1 with *end at its closing
+ * quote; 0 (held, read by jansson) at anything else, the file's end, or
+ * when the file cannot be read (jansson's read then fails).
+ */
+static int
+clean_string(struct bsrc *s, size_t off, size_t *end)
+{
+	const unsigned char *p;
+	size_t avail, i;
+	int esc = 0;
+	unsigned u = 0;
+
+	for (;;) {
+		if ((p = (const unsigned char *)window(s, off, WINDOW_MIN / 2,
+		    &avail)) == NULL || avail == 0)
+			return 0;
+		for (i = 0; i < avail; i++) {
+			if (esc == 0) {
+				if (p[i] == '"') {
+					*end = off + i;
+					return 1;
+				}
+				if (p[i] < 0x20 || p[i] >= 0x7F)
+					return 0;
+				if (p[i] == '\\')
+					esc = 1;
+			} else if (esc == 1) {
+				if (p[i] == 'u') {
+					esc = 2;
+					u = 0;
+				} else if (p[i] == 0 ||
+				    strchr("\"\\/bfnrt", p[i]) == NULL)
+					return 0;
+				else
+					esc = 0;
+			} else {
+				if (!((p[i] >= '0' && p[i] <= '9') ||
+				    ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'f')))
+					return 0;
+				u = u << 4 | (unsigned)(p[i] <= '9' ? p[i] - '0' :
+				    (p[i] | 0x20) - 'a' + 10);
+				if (esc++ == 5) {
+					if (u == 0 || u >= 0x80)
+						return 0;
+					esc = 0;
+				}
+			}
+		}
+		off += avail;
+	}
+}
+
+/* Whether the n bytes at off are the text "\u0001". */
+static int
+is_u0001(struct bsrc *s, size_t off)
+{
+	static const char u1[] = "\\u0001";
+	size_t i;
+
+	for (i = 0; i < sizeof(u1) - 1; i++)
+		if (byte_at(s, off + i) != (unsigned char)u1[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * The "data" string whose quote is at off: swapped for its place when its
+ * text is clean, the feed then after it; else handed over as it is, from
+ * its quote.  A place begins with the character U+0001, which jansson
+ * would only have made of "\u0001": such a string kept is handed over
+ * with "\u0002" instead (not base64 either), so that no string of the
+ * file is taken for a place.
+ */
+static void
+feed_data(struct feed *feed, size_t off)
+{
+	size_t end;
+
+	if (!clean_string(feed->s, off + 1, &end)) {
+		lex_data_kept(&feed->x);
+		if (is_u0001(feed->s, off + 1))
+			feed->patch = off + 6;
+		feed->ph[0] = '"';
+		feed->phlen = 1;
+		feed->phdone = 0;
+		feed->off = off + 1;
+		return;
+	}
+	lex_data_swapped(&feed->x);
+	feed->phlen = (size_t)snprintf(feed->ph, sizeof(feed->ph),
+	    "\"\\u0001%zu:%zu\"", off + 1, end - off - 1);
+	feed->phdone = 0;
+	if (feed->nswaps == feed->capswaps) {
+		feed->capswaps = feed->capswaps ? feed->capswaps * 2 : 8;
+		feed->swaps = rso_xrealloc(feed->swaps, feed->capswaps *
+		    sizeof(*feed->swaps));
+	}
+	feed->swaps[feed->nswaps].at = off;
+	feed->swaps[feed->nswaps].raw = end + 1 - off;
+	feed->swaps[feed->nswaps++].ph = feed->phlen;
+	feed->off = end + 1;
+}
+
+int
+bsrc_data_place(const char *v, size_t len, size_t *off, size_t *n)
+{
+	unsigned long long a, b;
+	int used = 0;
+
+	if (len < 4 || v[0] != '\x01' || sscanf(v + 1, "%llu:%llu%n", &a, &b,
+	    &used) != 2 || (size_t)used != len - 1)
+		return 0;
+	*off = (size_t)a;
+	*n = (size_t)b;
+	return 1;
+}
+
+/* The prefix's bytes, then the file's, each "data" string of clean text
+ * swapped for its place. */
 static size_t
 feed_bytes(void *buffer, size_t buflen, void *data)
 {
 	struct feed *feed = data;
+	unsigned char *out = buffer, c;
 	const char *p;
-	size_t avail;
+	size_t len = 0, avail, i;
 
-	if (feed->pdone < feed->plen) {
-		avail = feed->plen - feed->pdone;
-		if (avail > buflen)
-			avail = buflen;
-		memcpy(buffer, feed->prefix + feed->pdone, avail);
-		feed->pdone += avail;
-		return avail;
+	while (len < buflen) {
+		if (feed->phdone < feed->phlen) {
+			out[len++] = (unsigned char)feed->ph[feed->phdone++];
+			continue;
+		}
+		if (feed->pdone < feed->plen) {
+			c = (unsigned char)feed->prefix[feed->pdone++];
+			(void)lex_byte(&feed->x, c);
+			out[len++] = c;
+			/* The value read begins where the prefix leaves. */
+			if (feed->pdone == feed->plen) {
+				feed->x.base = feed->x.depth;
+				feed->x.started = 0;
+			}
+			continue;
+		}
+		if (feed->off >= feed->s->n)
+			break;
+		if ((p = window(feed->s, feed->off, buflen - len, &avail)) ==
+		    NULL) {
+			feed->failed = 1;
+			return (size_t)-1;
+		}
+		if (avail > buflen - len)
+			avail = buflen - len;
+		for (i = 0; i < avail; i++) {
+			c = (unsigned char)p[i];
+			if (lex_byte(&feed->x, c) == LEX_DATA)
+				break;
+			out[len++] = feed->off + i == feed->patch ? '2' : c;
+		}
+		feed->off += i;
+		/* The window moves as the string is looked at: p is gone. */
+		if (i < avail)
+			feed_data(feed, feed->off);
 	}
-	if (feed->off >= feed->s->n)
-		return 0;
-	if ((p = window(feed->s, feed->off, buflen, &avail)) == NULL) {
-		feed->failed = 1;
-		return (size_t)-1;
-	}
-	if (avail > buflen)
-		avail = buflen;
-	memcpy(buffer, p, avail);
-	feed->off += avail;
-	return avail;
+	return len;
 }
 
 /*
@@ -256,23 +683,27 @@ static int
 reproduce(struct bsrc *s, size_t off, const char *prefix, size_t flags,
     struct bfault *f)
 {
-	struct feed feed = { s, prefix, strlen(prefix), 0, off, 0 };
+	struct feed feed;
 	json_error_t err;
 	json_t *v;
+	int rc = BSCAN_FAULT;
 
+	feed_init(&feed, s, prefix, off);
 	v = json_load_callback(feed_bytes, &feed, flags, &err);
 	if (feed.failed)
-		return BSCAN_IO;
-	if (v != NULL) {
+		rc = BSCAN_IO;
+	else if (v != NULL) {
 		/* Cannot happen: the scanner and jansson disagree. */
-		json_decref(v);
 		f->code = json_error_invalid_syntax;
 		f->at = off;
-		return BSCAN_FAULT;
+	} else {
+		f->code = json_error_code(&err);
+		f->at = advance(s, off, (size_t)err.position - feed.plen,
+		    feed.swaps, feed.nswaps);
 	}
-	f->code = json_error_code(&err);
-	f->at = advance(s, off, (size_t)err.position - feed.plen);
-	return BSCAN_FAULT;
+	json_decref(v);
+	feed_free(&feed);
+	return rc;
 }
 
 /* How deep v goes, itself 1. */
@@ -296,27 +727,6 @@ depth_of(const json_t *v)
 	return d + 1;
 }
 
-/* Whether the n bytes from off hold a NUL. */
-static int
-has_nul(struct bsrc *s, size_t off, size_t n)
-{
-	const char *p;
-	size_t avail;
-
-	while (n > 0) {
-		if ((p = window(s, off, n < WINDOW_MIN / 2 ? n : WINDOW_MIN / 2,
-		    &avail)) == NULL || avail == 0)
-			return 0;
-		if (avail > n)
-			avail = n;
-		if (memchr(p, '\0', avail) != NULL)
-			return 1;
-		off += avail;
-		n -= avail;
-	}
-	return 0;
-}
-
 /*
  * The value that begins at off (after blanks), parsed alone, *end where
  * it ends.  depth: how many values hold it in the file; prefix: what
@@ -327,42 +737,44 @@ has_nul(struct bsrc *s, size_t off, size_t n)
  * in a window large enough for the value: a value cut short would have
  * to be parsed again, and a number at a window's end would seem to end
  * there; so the window never grows, and a large value is read once.
+ * Memory too is fed the same way, so that both swap the same strings.
  */
 static int
 value_at(struct bsrc *s, size_t off, const char *prefix, int depth,
     json_t **v, size_t *end, struct bfault *f)
 {
-	struct feed feed = { s, "", 0, 0, off, 0 };
+	struct feed feed;
 	json_error_t err;
 	size_t used;
+	int rc = BSCAN_OK;
 
-	if (s->mem != NULL)
-		*v = json_loadb(s->mem + off, s->n - off, FLAGS_VALUE, &err);
-	else
-		*v = json_load_callback(feed_bytes, &feed, FLAGS_VALUE, &err);
-	if (feed.failed) {
-		json_decref(*v);
-		*v = NULL;
-		return BSCAN_IO;
-	}
-	if (*v == NULL)
-		return reproduce(s, off, prefix, FLAGS_INNER, f);
+	feed_init(&feed, s, "", off);
+	*v = json_load_callback(feed_bytes, &feed, FLAGS_VALUE, &err);
+	used = (size_t)err.position;
+	if (feed.failed)
+		rc = BSCAN_IO;
+	else if (*v == NULL)
+		rc = reproduce(s, off, prefix, FLAGS_INNER, f);
 	/* A value alone is as deep as jansson allows; in the file, it
 	 * stands depth deeper.  Each level takes two bytes at least. */
-	used = (size_t)err.position;
-	if (used >= 2 * (size_t)(MAX_DEPTH - depth) &&
-	    depth_of(*v) + depth > MAX_DEPTH) {
+	else if (used >= 2 * (size_t)(MAX_DEPTH - depth) &&
+	    depth_of(*v) + depth > MAX_DEPTH)
+		rc = reproduce(s, off, prefix, FLAGS_INNER, f);
+	else {
+		/* The NULs jansson dropped are in the file, not in its
+		 * count, and swapped strings are longer there; the NUL after
+		 * a number or literal that ends the value is its own. */
+		*end = advance(s, off, used, feed.swaps, feed.nswaps);
+		if ((json_is_number(*v) || json_is_boolean(*v) ||
+		    json_is_null(*v)) && byte_at(s, *end) == 0)
+			++*end;
+	}
+	feed_free(&feed);
+	if (rc != BSCAN_OK) {
 		json_decref(*v);
 		*v = NULL;
-		return reproduce(s, off, prefix, FLAGS_INNER, f);
 	}
-	/* The NULs jansson dropped are in the file, not in its count; the
-	 * one after a number or literal that ends the value is its own. */
-	*end = has_nul(s, off, used) ? advance(s, off, used) : off + used;
-	if ((json_is_number(*v) || json_is_boolean(*v) || json_is_null(*v)) &&
-	    byte_at(s, *end) == 0)
-		++*end;
-	return BSCAN_OK;
+	return rc;
 }
 
 int

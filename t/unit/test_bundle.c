@@ -20,20 +20,44 @@ struct got {
 	char note[160];
 };
 
+/* The first bytes of an attachment, as a string, into buf. */
+struct text {
+	char *buf;
+	size_t size, n;
+};
+
+static int
+text_put(void *ctx, const void *p, size_t n, struct rso_error *e)
+{
+	struct text *t = ctx;
+	size_t take = t->size - 1 - t->n < n ? t->size - 1 - t->n : n;
+
+	(void)e;
+	memcpy(t->buf + t->n, p, take);
+	t->n += take;
+	t->buf[t->n] = '\0';
+	return 0;
+}
+
 static int
 take(void *ctx, const struct rso_bundle_att *a, struct rso_error *e)
 {
 	struct got *g = ctx;
+	struct text t;
+	int rc = 0;
 
-	(void)e;
 	if (g->n < MAXATT) {
 		g->att[g->n] = *a;
-		snprintf(g->data[g->n], sizeof(g->data[0]), "%.*s", (int)a->n,
-		    (const char *)a->data);
-		g->att[g->n].data = NULL;
+		t.buf = g->data[g->n];
+		t.size = sizeof(g->data[0]);
+		t.n = 0;
+		t.buf[0] = '\0';
+		rc = rso_bundle_att_read(a, text_put, &t, e);
+		/* Its bytes are the reader's, only while the call lasts. */
+		g->att[g->n].bytes = NULL;
 	}
 	g->n++;
-	return 0;
+	return rc;
 }
 
 static void
