@@ -58,12 +58,13 @@ enum {
 
 /*
  * A "data" member's string value (wherever it stands) is never held: what
- * is handed over holds its place instead, a string that jansson could
- * only have made of text beginning "\u0001", which the scanner never
- * lets through (it hands such text over as "\u0002").  The string's text
- * as written between its quotes, escapes and all, stays in the file.
- * Only text of printable ASCII and escapes of ASCII is swapped so; any
- * other is jansson's to find fault with, and stays in the value.
+ * is handed over holds its place instead, a string of U+0001, the
+ * offset, a colon and the length of its text (as written between its
+ * quotes, escapes and all), which stays in the file.  Only clean text
+ * is swapped so: printable ASCII and escapes of ASCII but NUL.  Any other
+ * is jansson's to find fault with, and stays in the value; and since
+ * the string a place is can only be made of clean text, a sender's text
+ * is never taken for one.
  *
  * Whether the len bytes of v (a string of a handed-over value) hold a
  * place: 1 with *off and *n where its text is in the file, or 0.

@@ -310,7 +310,6 @@ struct feed {
 	struct lex x;
 	char ph[64];		/* a place being handed over */
 	size_t phlen, phdone;
-	size_t patch;		/* the offset of a byte to hand over as '2' */
 	struct swap *swaps;
 	size_t nswaps, capswaps;
 };
@@ -323,7 +322,6 @@ feed_init(struct feed *feed, struct bsrc *s, const char *prefix, size_t off)
 	feed->prefix = prefix;
 	feed->plen = strlen(prefix);
 	feed->off = off;
-	feed->patch = SIZE_MAX;
 }
 
 static void
@@ -559,26 +557,12 @@ clean_string(struct bsrc *s, size_t off, size_t *end)
 	}
 }
 
-/* Whether the n bytes at off are the text "\u0001". */
-static int
-is_u0001(struct bsrc *s, size_t off)
-{
-	static const char u1[] = "\\u0001";
-	size_t i;
-
-	for (i = 0; i < sizeof(u1) - 1; i++)
-		if (byte_at(s, off + i) != (unsigned char)u1[i])
-			return 0;
-	return 1;
-}
-
 /*
  * The "data" string whose quote is at off: swapped for its place when its
  * text is clean, the feed then after it; else handed over as it is, from
- * its quote.  A place begins with the character U+0001, which jansson
- * would only have made of "\u0001": such a string kept is handed over
- * with "\u0002" instead (not base64 either), so that no string of the
- * file is taken for a place.
+ * its quote.  No text of the sender's can be taken for a place: the
+ * string a place is (U+0001, digits, a colon, digits) jansson only makes
+ * of clean text, which is always swapped.
  */
 static void
 feed_data(struct feed *feed, size_t off)
@@ -587,8 +571,6 @@ feed_data(struct feed *feed, size_t off)
 
 	if (!clean_string(feed->s, off + 1, &end)) {
 		lex_data_kept(&feed->x);
-		if (is_u0001(feed->s, off + 1))
-			feed->patch = off + 6;
 		feed->ph[0] = '"';
 		feed->phlen = 1;
 		feed->phdone = 0;
@@ -663,7 +645,7 @@ feed_bytes(void *buffer, size_t buflen, void *data)
 			c = (unsigned char)p[i];
 			if (lex_byte(&feed->x, c) == LEX_DATA)
 				break;
-			out[len++] = feed->off + i == feed->patch ? '2' : c;
+			out[len++] = c;
 		}
 		feed->off += i;
 		/* The window moves as the string is looked at: p is gone. */

@@ -457,6 +457,105 @@ test_large_file(void)
 	free(b);
 }
 
+/* A Bundle of one DocumentReference whose attachment is att (JSON). */
+static const char *
+one_doc(const char *att)
+{
+	static char b[4096];
+
+	snprintf(b, sizeof(b), "{\"resourceType\":\"Bundle\",\"entry\":["
+	    "{\"resource\":{\"resourceType\":\"DocumentReference\","
+	    "\"content\":[{\"attachment\":%s}]}}]}", att);
+	return b;
+}
+
+/*
+ * A Bundle whose data is the JSON text fmt with %zu the offset of clean
+ * base64 text ("hello") elsewhere in it: what a place of it would be.
+ */
+static const char *
+forged_place(const char *fmt)
+{
+	static char b[4096];
+	char att[256], data[64];
+	size_t at;
+
+	snprintf(att, sizeof(att), "{\"title\":\"aGVsbG8=\",\"data\":\"%s\"}",
+	    fmt);
+	at = (size_t)(strstr(one_doc(att), "aGVsbG8=") - one_doc(att));
+	snprintf(data, sizeof(data), fmt, at);
+	snprintf(att, sizeof(att), "{\"title\":\"aGVsbG8=\",\"data\":\"%s\"}",
+	    data);
+	snprintf(b, sizeof(b), "%s", one_doc(att));
+	return b;
+}
+
+/* json read from memory and from a file: the same status and message
+ * (or data) from both, which is returned. */
+static int
+run_both(const char *json, int *same)
+{
+	char msg[sizeof(err.msg)], data[sizeof(g.data[0])];
+	int rc;
+
+	rc = run(json, 0);
+	snprintf(msg, sizeof(msg), "%s", err.msg);
+	snprintf(data, sizeof(data), "%s", g.data[0]);
+	*same = run_fd(json, strlen(json), 0) == rc &&
+	    strcmp(err.msg, msg) == 0 && strcmp(g.data[0], data) == 0;
+	return rc;
+}
+
+/*
+ * A "data" string is never held: the scanner hands jansson its place
+ * instead, and the attachment is decoded from the file.  What a sender
+ * writes there is read as it always was, and no text of theirs is
+ * taken for a place.
+ */
+static void
+test_data_swapped(void)
+{
+	int same;
+
+	is_int(run_both(one_doc("{\"data\":\"Pz8\\/aGVs\\nbG8=\"}"), &same),
+	    0, "data with \\/ and \\n escapes");
+	is_str(g.data[0], "???hello", "...decoded from the file's text");
+	ok(same, "...and from memory alike");
+	is_int(run_both(one_doc("{\"d\\u0061ta\":\"\\u0061GVsbG8=\"}"),
+	    &same), 0, "a name and data written with \\u escapes");
+	is_str(g.data[0], "hello", "...read as jansson reads them");
+	ok(same, "...from both alike");
+	is_int(run_both(forged_place("\\u0001%zu:8"), &same), EX_DATAERR,
+	    "a sender's text written as the place of clean base64");
+	is_str(err.msg, "bundle: entry 1: attachment 1: data: not clean base64",
+	    "...is the text it is, not clean");
+	ok(same, "...from both alike");
+	is_int(run_both(forged_place("\\u0001%zu:8\\u00e9"), &same),
+	    EX_DATAERR, "...and such text with more, kept for jansson");
+	is_str(err.msg, "bundle: entry 1: attachment 1: data: not clean base64",
+	    "...too");
+	ok(same, "...from both alike");
+	is_int(run_both(one_doc("{\"data\":\"aGVs\u00e9bG8=\"}"), &same),
+	    EX_DATAERR, "data of UTF-8 text, kept for jansson");
+	is_str(err.msg, "bundle: entry 1: attachment 1: data: not clean base64",
+	    "...not clean");
+	is_int(run_both(one_doc("{\"data\":\"aGVsbG8=\",\"data\":\"aGk=\"}"),
+	    &same), EX_DATAERR, "data twice in one attachment");
+	is_str(err.msg, "bundle: line 1: column 132: duplicate member name",
+	    "...placed in the file, past the swapped string, as jansson does");
+	ok(same, "...from both alike");
+	is_int(run_both(one_doc("{\"data\":\"aGVsbG8=\"} x"), &same),
+	    EX_DATAERR, "a fault after a swapped string");
+	is_str(err.msg, "bundle: line 1: column 128: invalid JSON",
+	    "...placed as jansson places it");
+	ok(same, "...from both alike");
+	is_int(run_both(one_doc("{\"data\":\"aGVs\tbG8=\"}"), &same),
+	    EX_DATAERR, "a raw tab in data, kept for jansson");
+	is_str(err.msg, "bundle: line 1: column 120: invalid JSON",
+	    "...which finds the fault where it is");
+	ok(same, "...from both alike");
+}
+
 static void
 test_role_cycle(void)
 {
@@ -482,6 +581,7 @@ main(void)
 	test_rejects();
 	test_single();
 	test_role_cycle();
+	test_data_swapped();
 	test_root_faults();
 	test_nul();
 	test_depth();
