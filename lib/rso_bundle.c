@@ -40,7 +40,13 @@
  * but a fullUrl ({"fullUrl":""}, 15 bytes), about 72 MB, and a root of
  * nothing but members ("a1":0, 7 bytes), about 150 MB.  Beside them:
  * jansson's tree of the entry being read (with a long string, three
- * times its text while it is read), and the attachment handed over.
+ * times its text while it is read), in which a "data" string of clean
+ * text is only its place in the file (rso_bundle_priv.h); the size of
+ * each attachment (8 bytes), from the check to the handing over; and
+ * 16 KiB of base64 decoded at a time (text_decode), which is all of an
+ * attachment that is ever in memory.  A "data" string of other text
+ * stays in the tree, and is refused as base64 where it is an
+ * attachment's.
  */
 struct walk {
 	struct bsrc *s;		/* the scan's window, then the walks' */

@@ -79,9 +79,13 @@ int rso_bundle_att_read(const struct rso_bundle_att *att,
  * DiagnosticReport twice more (to check its attachments, then to hand
  * them over), and a reference reads the entry it names again.
  * What grows with the Bundle is a few dozen bytes per entry that has a
- * fullUrl or an id or is a document (see rso_bundle.c), beside the
- * largest entry and the attachment being handed over.  Faults are where
- * jansson finds them in the whole file (line and column as it counts).
+ * fullUrl or an id or is a document, and 8 per attachment (see
+ * rso_bundle.c), beside the largest entry read, in which a "data" string
+ * of base64 stands as a few bytes however long it is.  No attachment is
+ * ever held: its base64 is decoded from the Bundle 16 KiB at a time,
+ * once to check it, once as the callback reads it (and its first bytes
+ * once more when its media type is sniffed).  Faults are where jansson
+ * finds them in the whole file (line and column as it counts).
  */
 int rso_bundle_read(const char *buf, size_t n,
     const struct rso_bundle_reader *r, struct rso_doc_info *bundle,
