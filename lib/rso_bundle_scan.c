@@ -592,18 +592,29 @@ feed_data(struct feed *feed, size_t off)
 	feed->off = end + 1;
 }
 
+/* The decimal number at *p, *p moved past its digits: 0 when there are
+ * none, or too many to be an offset in a file. */
+static int
+place_number(const char **p, const char *end, size_t *n)
+{
+	const char *start = *p;
+
+	*n = 0;
+	for (; *p < end && **p >= '0' && **p <= '9'; ++*p) {
+		if (*n > (SIZE_MAX - 9) / 10)
+			return 0;
+		*n = *n * 10 + (size_t)(**p - '0');
+	}
+	return *p > start;
+}
+
 int
 bsrc_data_place(const char *v, size_t len, size_t *off, size_t *n)
 {
-	unsigned long long a, b;
-	int used = 0;
+	const char *p = v + 1, *end = v + len;
 
-	if (len < 4 || v[0] != '\x01' || sscanf(v + 1, "%llu:%llu%n", &a, &b,
-	    &used) != 2 || (size_t)used != len - 1)
-		return 0;
-	*off = (size_t)a;
-	*n = (size_t)b;
-	return 1;
+	return len > 0 && v[0] == '\x01' && place_number(&p, end, off) &&
+	    p < end && *p++ == ':' && place_number(&p, end, n) && p == end;
 }
 
 /* The prefix's bytes, then the file's, each "data" string of clean text
