@@ -556,6 +556,72 @@ test_data_swapped(void)
 	ok(same, "...from both alike");
 }
 
+/* The file being read, and what the first attachment's callback does to
+ * it before the second is handed over. */
+static int changed_fd = -1;
+static off_t changed_at;
+static int change_truncates;
+
+static int
+take_and_change(void *ctx, const struct rso_bundle_att *a,
+    struct rso_error *e)
+{
+	struct got *gg = ctx;
+	int rc = take(ctx, a, e);
+
+	if (gg->n == 1) {
+		if (change_truncates)
+			rc = ftruncate(changed_fd, changed_at);
+		else
+			rc = pwrite(changed_fd, "*", 1, changed_at) != 1;
+	}
+	return rc;
+}
+
+/*
+ * A Bundle's file that changes between the check and the handing over
+ * (past the reader's window, which a title larger than it keeps the
+ * second attachment out of): its attachment is not handed over as it was
+ * checked, but refused as a file that cannot be read (EX_IOERR), for the
+ * caller to name.
+ */
+static void
+test_changed(void)
+{
+	static const char pre[] = "{\"resourceType\":\"Bundle\",\"entry\":["
+	    "{\"resource\":{\"resourceType\":\"DocumentReference\","
+	    "\"content\":[{\"attachment\":{\"contentType\":\"text/plain\","
+	    "\"data\":\"aGk=\"}},{\"attachment\":{\"contentType\":"
+	    "\"text/plain\",\"title\":\"";
+	static const char post[] = "\",\"data\":\"aGVsbG8=\"}}]}}]}";
+	struct rso_bundle_reader r = { 0, take_and_change, noted, &g };
+	size_t title = 200000, n = strlen(pre) + title + strlen(post);
+	char *b = malloc(n + 1);
+	int k, rc;
+
+	memcpy(b, pre, strlen(pre));
+	memset(b + strlen(pre), 'x', title);
+	memcpy(b + strlen(pre) + title, post, strlen(post) + 1);
+	for (k = 0; k < 2; k++) {
+		memset(&g, 0, sizeof(g));
+		memset(&err, 0, sizeof(err));
+		change_truncates = k;
+		changed_at = (off_t)(strstr(b, "aGVsbG8=") - b + 2);
+		if ((changed_fd = memfd_create("test_bundle", 0)) < 0 ||
+		    write(changed_fd, b, n) != (ssize_t)n)
+			rc = -1;
+		else
+			rc = rso_bundle_read_fd(changed_fd, n, &r, &bdoc, &err);
+		close(changed_fd);
+		is_int(rc, EX_IOERR, k ? "a file cut short under the reader" :
+		    "base64 altered under the reader");
+		is_str(err.msg, k ? "shorter than it was" : "changed while read",
+		    "...says only why");
+		is_str(g.data[0], "hi", "...after the attachment before it");
+	}
+	free(b);
+}
+
 static void
 test_role_cycle(void)
 {
@@ -582,6 +648,7 @@ main(void)
 	test_single();
 	test_role_cycle();
 	test_data_swapped();
+	test_changed();
 	test_root_faults();
 	test_nul();
 	test_depth();
