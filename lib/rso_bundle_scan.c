@@ -501,6 +501,51 @@ lex_data_kept(struct lex *x)
 	x->is_name = 0;
 }
 
+/* Whether c stands for itself in a JSON string and is printable ASCII. */
+static int
+is_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+}
+
+/* Whether c is a hexadecimal digit, its value into *u after the others. */
+static int
+hex_digit(unsigned char c, unsigned *u)
+{
+	if (c >= '0' && c <= '9')
+		*u = *u << 4 | (unsigned)(c - '0');
+	else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		*u = *u << 4 | (unsigned)((c | 0x20) - 'a' + 10);
+	else
+		return 0;
+	return 1;
+}
+
+/*
+ * The byte c of an escape, *esc 1 after its backslash, 2 to 5 in "\u"'s
+ * digits (*u their value so far), 0 once it has ended: 0 while it is
+ * clean, -1 when it is not (not JSON, or not ASCII but NUL).
+ */
+static int
+clean_escape(int *esc, unsigned *u, unsigned char c)
+{
+	if (*esc == 1) {
+		if (c == 'u') {
+			*esc = 2;
+			*u = 0;
+			return 0;
+		}
+		*esc = 0;
+		return c != 0 && strchr("\"\\/bfnrt", c) != NULL ? 0 : -1;
+	}
+	if (!hex_digit(c, u))
+		return -1;
+	if ((*esc)++ < 5)
+		return 0;
+	*esc = 0;
+	return *u == 0 || *u >= 0x80 ? -1 : 0;
+}
+
 /*
  * Whether the string whose text begins at off is clean enough to be
  * swapped for its place: printable ASCII and the escapes JSON allows
@@ -517,43 +562,29 @@ clean_string(struct bsrc *s, size_t off, size_t *end)
 	int esc = 0;
 	unsigned u = 0;
 
-	for (;;) {
+	for (;; off += avail) {
 		if ((p = (const unsigned char *)window(s, off, WINDOW_MIN / 2,
 		    &avail)) == NULL || avail == 0)
 			return 0;
 		for (i = 0; i < avail; i++) {
-			if (esc == 0) {
-				if (p[i] == '"') {
-					*end = off + i;
-					return 1;
-				}
-				if (p[i] < 0x20 || p[i] >= 0x7F)
+			if (esc != 0) {
+				if (clean_escape(&esc, &u, p[i]) != 0)
 					return 0;
-				if (p[i] == '\\')
-					esc = 1;
-			} else if (esc == 1) {
-				if (p[i] == 'u') {
-					esc = 2;
-					u = 0;
-				} else if (p[i] == 0 ||
-				    strchr("\"\\/bfnrt", p[i]) == NULL)
-					return 0;
-				else
-					esc = 0;
-			} else {
-				if (!((p[i] >= '0' && p[i] <= '9') ||
-				    ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'f')))
-					return 0;
-				u = u << 4 | (unsigned)(p[i] <= '9' ? p[i] - '0' :
-				    (p[i] | 0x20) - 'a' + 10);
-				if (esc++ == 5) {
-					if (u == 0 || u >= 0x80)
-						return 0;
-					esc = 0;
-				}
+				continue;
 			}
+			/* Most of it is base64: step over it in one go. */
+			while (i < avail && is_plain(p[i]))
+				i++;
+			if (i == avail)
+				break;
+			if (p[i] == '"') {
+				*end = off + i;
+				return 1;
+			}
+			if (p[i] != '\\')
+				return 0;
+			esc = 1;
 		}
-		off += avail;
 	}
 }
 
