@@ -289,12 +289,14 @@ bsrc_line_col(struct bsrc *s, size_t at, int *line, int *column)
  * after), it only hands bytes over.
  */
 #define LEX_DEPTH	(MAX_DEPTH + 8)
+#define NOT_DATA	5
 struct lex {
 	unsigned char kind[LEX_DEPTH / 8];
 	int depth, base;	/* base: the depth the value starts at */
 	int in_string, esc, is_name, want_name, after_colon;
-	char name[5];		/* the last name's first bytes */
-	int namelen;		/* its length, 5 for longer */
+	int named;		/* of the last name, how many characters
+				 * are "data"'s so far; NOT_DATA once one
+				 * is not */
 	unsigned u;		/* a name's "\u" escape so far */
 	int started, done;	/* the value has begun; it is over */
 };
@@ -370,13 +372,14 @@ lex_push(struct lex *x, int object)
 	x->want_name = object;
 }
 
+/* The next character of a name, decoded: does the name go on as "data"? */
 static void
 lex_name_char(struct lex *x, unsigned c)
 {
-	if (x->namelen < 5)
-		x->name[x->namelen++] = c < 0x80 ? (char)c : '\0';
+	if (x->named < 4 && c == (unsigned char)"data"[x->named])
+		x->named++;
 	else
-		x->namelen = 5;
+		x->named = NOT_DATA;
 }
 
 /* A byte inside a string: a name's is decoded as jansson would. */
@@ -418,7 +421,7 @@ lex_string_byte(struct lex *x, unsigned char c)
 static int
 lex_name_is_data(const struct lex *x)
 {
-	return x->namelen == 4 && memcmp(x->name, "data", 4) == 0;
+	return x->named == 4;
 }
 
 /* What the byte c of the JSON is to the feed. */
@@ -464,7 +467,7 @@ lex_byte(struct lex *x, unsigned char c)
 		if (lex_in_object(x) && x->want_name) {
 			x->in_string = x->is_name = 1;
 			x->want_name = 0;
-			x->namelen = 0;
+			x->named = 0;
 			break;
 		}
 		if (lex_in_object(x) && x->after_colon && lex_name_is_data(x))
@@ -482,6 +485,31 @@ lex_byte(struct lex *x, unsigned char c)
 			x->done = 1;
 	}
 	return LEX_BYTE;
+}
+
+/*
+ * How many of the n bytes at p lex_byte would only pass over: all of them
+ * once the value is over, a string's text up to a quote or an escape
+ * (a name's once it is not "data"), blanks between tokens.
+ */
+static size_t
+lex_run(const struct lex *x, const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	if (x->done)
+		return n;
+	if (x->in_string) {
+		/* A name is looked at until it is known not to be "data". */
+		if ((x->is_name && x->named != NOT_DATA) || x->esc != 0)
+			return 0;
+		while (i < n && p[i] != '"' && p[i] != '\\')
+			i++;
+	} else
+		while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\t' ||
+		    p[i] == '\r'))
+			i++;
+	return i;
 }
 
 /* The "data" string was handed over as its place: it has ended. */
@@ -683,12 +711,17 @@ feed_bytes(void *buffer, size_t buflen, void *data)
 		}
 		if (avail > buflen - len)
 			avail = buflen - len;
+		/* Handed over up to the quote of a "data" string, if any.
+		 * Runs that cannot change what the lexer knows are passed
+		 * over whole: most of a Bundle is text and blanks. */
+		memcpy(out + len, p, avail);
 		for (i = 0; i < avail; i++) {
-			c = (unsigned char)p[i];
-			if (lex_byte(&feed->x, c) == LEX_DATA)
+			i += lex_run(&feed->x, out + len + i, avail - i);
+			if (i == avail ||
+			    lex_byte(&feed->x, out[len + i]) == LEX_DATA)
 				break;
-			out[len++] = c;
 		}
+		len += i;
 		feed->off += i;
 		/* The window moves as the string is looked at: p is gone. */
 		if (i < avail)
