@@ -61,7 +61,8 @@ enum {
  * is handed over holds its place instead, a string of U+0001, the
  * offset, a colon and the length of its text (as written between its
  * quotes, escapes and all), which stays in the file.  Only clean text
- * is swapped so: printable ASCII and escapes of ASCII but NUL.  Any other
+ * is swapped so: printable ASCII and escapes of ASCII but NUL (a file
+ * cut short in such text is cut short in the place).  Any other
  * is jansson's to find fault with, and stays in the value; and since
  * the string a place is can only be made of clean text, a sender's text
  * is never taken for one.

@@ -574,13 +574,18 @@ clean_escape(int *esc, unsigned *u, unsigned char c)
 	return *u == 0 || *u >= 0x80 ? -1 : 0;
 }
 
+/* What clean_string finds of a string. */
+enum { STRING_KEPT, STRING_CLEAN, STRING_CUT };
+
 /*
  * Whether the string whose text begins at off is clean enough to be
  * swapped for its place: printable ASCII and the escapes JSON allows
  * that stand for ASCII other than NUL, so that jansson, which never sees
- * it, would have found nothing wrong in it.  1 with *end at its closing
- * quote; 0 (held, read by jansson) at anything else, the file's end, or
- * when the file cannot be read (jansson's read then fails).
+ * it, would have found nothing wrong in it.  STRING_CLEAN with *end at
+ * its closing quote; STRING_CUT when the file ends in its clean text, not
+ * in an escape (jansson would find it cut short at the file's end, as it
+ * does its place); else STRING_KEPT (held, read by jansson), and when
+ * the file cannot be read (jansson's read then fails).
  */
 static int
 clean_string(struct bsrc *s, size_t off, size_t *end)
@@ -592,12 +597,16 @@ clean_string(struct bsrc *s, size_t off, size_t *end)
 
 	for (;; off += avail) {
 		if ((p = (const unsigned char *)window(s, off, WINDOW_MIN / 2,
-		    &avail)) == NULL || avail == 0)
-			return 0;
+		    &avail)) == NULL)
+			return STRING_KEPT;
+		if (avail == 0) {
+			*end = off;
+			return esc == 0 ? STRING_CUT : STRING_KEPT;
+		}
 		for (i = 0; i < avail; i++) {
 			if (esc != 0) {
 				if (clean_escape(&esc, &u, p[i]) != 0)
-					return 0;
+					return STRING_KEPT;
 				continue;
 			}
 			/* Most of it is base64: step over it in one go. */
@@ -607,10 +616,10 @@ clean_string(struct bsrc *s, size_t off, size_t *end)
 				break;
 			if (p[i] == '"') {
 				*end = off + i;
-				return 1;
+				return STRING_CLEAN;
 			}
 			if (p[i] != '\\')
-				return 0;
+				return STRING_KEPT;
 			esc = 1;
 		}
 	}
@@ -621,34 +630,39 @@ clean_string(struct bsrc *s, size_t off, size_t *end)
  * text is clean, the feed then after it; else handed over as it is, from
  * its quote.  No text of the sender's can be taken for a place: the
  * string a place is (U+0001, digits, a colon, digits) jansson only makes
- * of clean text, which is always swapped.
+ * of clean text, which is always swapped.  A file cut short in clean text
+ * is cut short in its place, so that a cut 100 MB upload is not held
+ * either.
  */
 static void
 feed_data(struct feed *feed, size_t off)
 {
 	size_t end;
+	int found = clean_string(feed->s, off + 1, &end);
 
-	if (!clean_string(feed->s, off + 1, &end)) {
+	feed->phdone = 0;
+	if (found == STRING_KEPT) {
 		lex_data_kept(&feed->x);
 		feed->ph[0] = '"';
 		feed->phlen = 1;
-		feed->phdone = 0;
 		feed->off = off + 1;
 		return;
 	}
 	lex_data_swapped(&feed->x);
 	feed->phlen = (size_t)snprintf(feed->ph, sizeof(feed->ph),
-	    "\"\\u0001%zu:%zu\"", off + 1, end - off - 1);
-	feed->phdone = 0;
+	    "\"\\u0001%zu:%zu%s", off + 1, end - off - 1,
+	    found == STRING_CLEAN ? "\"" : "");
+	if (found == STRING_CLEAN)
+		end++;
 	if (feed->nswaps == feed->capswaps) {
 		feed->capswaps = feed->capswaps ? feed->capswaps * 2 : 8;
 		feed->swaps = rso_xrealloc(feed->swaps, feed->capswaps *
 		    sizeof(*feed->swaps));
 	}
 	feed->swaps[feed->nswaps].at = off;
-	feed->swaps[feed->nswaps].raw = end + 1 - off;
+	feed->swaps[feed->nswaps].raw = end - off;
 	feed->swaps[feed->nswaps++].ph = feed->phlen;
-	feed->off = end + 1;
+	feed->off = end;
 }
 
 /* The decimal number at *p, *p moved past its digits: 0 when there are

@@ -258,3 +258,23 @@ files_scan_flat() {
 	rm in/large.json
 	rejected large.json large.json "bundle: entry 2: attachment 1: data: not clean base64"
 }
+
+@test "inbox-fhir: a 40 MB upload cut short in its base64 is rejected whole, memory flat" {
+	fhir_case
+	large_bundle 40
+	rm in/large.json
+	head -c 30000000 large.json >cut.json
+	# jansson's place for the cut: the file's end, its last line's
+	# characters (ASCII) counted from 0.
+	line=$(( $(wc -l <cut.json) + 1 ))
+	col=$(tail -n 1 cut.json | wc -c)
+	cp cut.json in/RSO-2026-000001-cut.json
+	run -65 --separate-stderr /usr/bin/time -f 'maxrss %M' -o rss.txt rso-collect inbox --settle 0 in
+	[ "$stderr" = "rso-collect: in: entry 1: bundle: line $line: column $col: cut short (moved to .rejected)" ]
+	cmp cut.json in/.rejected/RSO-2026-000001-cut.json
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from records"
+	assert_output 0
+	rss=$(sed -n 's/^maxrss //p' rss.txt)
+	echo "# peak RSS ${rss} KiB" >&3
+	grep -q __asan_init "$(command -v rso-collect)" || [ "$rss" -lt 16384 ]
+}

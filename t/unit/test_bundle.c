@@ -469,6 +469,18 @@ one_doc(const char *att)
 	return b;
 }
 
+/* A Bundle of one DocumentReference cut short in its attachment att. */
+static const char *
+cut_doc(const char *att)
+{
+	static char b[4096];
+
+	snprintf(b, sizeof(b), "{\"resourceType\":\"Bundle\",\"entry\":["
+	    "{\"resource\":{\"resourceType\":\"DocumentReference\","
+	    "\"content\":[{\"attachment\":%s", att);
+	return b;
+}
+
 /*
  * A Bundle whose data is the JSON text fmt with %zu the offset of clean
  * base64 text ("hello") elsewhere in it: what a place of it would be.
@@ -548,6 +560,16 @@ test_data_swapped(void)
 	    EX_DATAERR, "a fault after a swapped string");
 	is_str(err.msg, "bundle: line 1: column 128: invalid JSON",
 	    "...placed as jansson places it");
+	ok(same, "...from both alike");
+	is_int(run_both(cut_doc("{\"data\":\"aGVsbG8"), &same), EX_DATAERR,
+	    "a file cut short in clean data");
+	is_str(err.msg, "bundle: line 1: column 123: cut short",
+	    "...at its end, as jansson says (its place is cut short too)");
+	ok(same, "...from both alike");
+	is_int(run_both(cut_doc("{\"data\":\"aGVs\\u00"), &same), EX_DATAERR,
+	    "a file cut short in an escape of data");
+	is_str(err.msg, "bundle: line 1: column 124: invalid JSON",
+	    "...an escape jansson finds invalid");
 	ok(same, "...from both alike");
 	is_int(run_both(one_doc("{\"data\":\"aGVs\tbG8=\"}"), &same),
 	    EX_DATAERR, "a raw tab in data, kept for jansson");
