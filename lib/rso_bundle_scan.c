@@ -372,6 +372,19 @@ lex_push(struct lex *x, int object)
 	x->want_name = object;
 }
 
+/* Whether c is a hexadecimal digit, its value into *u after the others. */
+static int
+hex_digit(unsigned char c, unsigned *u)
+{
+	if (c >= '0' && c <= '9')
+		*u = *u << 4 | (unsigned)(c - '0');
+	else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		*u = *u << 4 | (unsigned)((c | 0x20) - 'a' + 10);
+	else
+		return 0;
+	return 1;
+}
+
 /* The next character of a name, decoded: does the name go on as "data"? */
 static void
 lex_name_char(struct lex *x, unsigned c)
@@ -398,8 +411,8 @@ lex_string_byte(struct lex *x, unsigned char c)
 		return;
 	}
 	if (x->esc >= 2) {
-		x->u = x->u << 4 | (unsigned)(c <= '9' ? c - '0' :
-		    (c | 0x20) - 'a' + 10);
+		/* A digit that is not hex is jansson's fault to find. */
+		(void)hex_digit(c, &x->u);
 		if (x->esc++ == 5) {
 			x->esc = 0;
 			if (x->is_name)
@@ -534,19 +547,6 @@ static int
 is_plain(unsigned char c)
 {
 	return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
-}
-
-/* Whether c is a hexadecimal digit, its value into *u after the others. */
-static int
-hex_digit(unsigned char c, unsigned *u)
-{
-	if (c >= '0' && c <= '9')
-		*u = *u << 4 | (unsigned)(c - '0');
-	else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-		*u = *u << 4 | (unsigned)((c | 0x20) - 'a' + 10);
-	else
-		return 0;
-	return 1;
 }
 
 /*
