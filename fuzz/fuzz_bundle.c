@@ -33,8 +33,8 @@ take(void *ctx, const struct rso_bundle_att *a, struct rso_error *e)
 
 	/* Every byte handed over must be readable, every string ended. */
 	*sum += (unsigned)strlen(a->media) + (unsigned)strlen(a->where) +
-	    (unsigned)strlen(a->doc.patient.name) + (unsigned)strlen(a->doc.title) +
-	    (unsigned)a->n;
+	    (unsigned)strlen(a->doc.patient.name) +
+	    (unsigned)strlen(a->doc.title) + (unsigned)a->n;
 	return rso_bundle_att_read(a, sum_put, sum, e);
 }
 

@@ -186,7 +186,8 @@ whole_groups(const char *s, size_t i, size_t n, unsigned char *out,
 	unsigned a, b, c, d;
 
 	for (; i + 4 <= n; i += 4) {
-		if ((a = b64_plus1[p[i]]) == 0 || (b = b64_plus1[p[i + 1]]) == 0 ||
+		if ((a = b64_plus1[p[i]]) == 0 ||
+		    (b = b64_plus1[p[i + 1]]) == 0 ||
 		    (c = b64_plus1[p[i + 2]]) == 0 ||
 		    (d = b64_plus1[p[i + 3]]) == 0)
 			break;

@@ -80,7 +80,8 @@ struct walk {
 	int ndocs;		/* resources with an attachment taken */
 	struct rso_doc_info first;	/* ...the first one's description */
 	int deliver;		/* second pass: hand the attachments over */
-	size_t *sizes;		/* each attachment's bytes, from the first */
+	size_t *sizes;		/* each attachment's bytes, as the first
+				 * pass counts them */
 	size_t nsizes, capsizes, ngiven;
 };
 
@@ -685,7 +686,7 @@ describe_report(struct walk *w, const json_t *res,
  * scanner kept, which is never clean base64: see rso_bundle_priv.h).
  */
 struct rso_bundle_bytes {
-	struct bsrc *s;		/* the Bundle: the text at [off, off + len) */
+	struct bsrc *s;		/* the Bundle: text at [off, off + len) */
 	size_t off, len;
 	const char *str;	/* else, s NULL, the len bytes of str */
 };
@@ -813,8 +814,8 @@ check_text(struct walk *w, const json_t *att, const struct rso_bundle_bytes *t,
 	if (str(att, "hash") != NULL) {
 		rso_gcrypt_init();
 		if ((gerr = gcry_md_open(&tally.md, GCRY_MD_SHA1, 0)) != 0)
-			return rso_error_set(e, EX_SOFTWARE, "bundle: SHA-1: %s",
-			    gcry_strerror(gerr));
+			return rso_error_set(e, EX_SOFTWARE,
+			    "bundle: SHA-1: %s", gcry_strerror(gerr));
 	}
 	rc = text_decode(t, tally_put, &tally, e);
 	if (rc == TEXT_UNCLEAN)
@@ -855,7 +856,8 @@ att_text(struct walk *w, const json_t *res, const json_t *att,
 
 	*declared = str(att, "contentType");
 	if (json_is_string(data)) {
-		text_of(w, json_string_value(data), json_string_length(data), t);
+		text_of(w, json_string_value(data), json_string_length(data),
+		    t);
 		return 0;
 	}
 	if (url == NULL) {
@@ -868,7 +870,8 @@ att_text(struct walk *w, const json_t *res, const json_t *att,
 		if (!json_is_string(data = json_object_get(*bin, "data")))
 			return rso_error_set(e, EX_DATAERR, "bundle: %s: url: "
 			    "the Binary has no data", where);
-		text_of(w, json_string_value(data), json_string_length(data), t);
+		text_of(w, json_string_value(data), json_string_length(data),
+		    t);
 		if (*declared == NULL)
 			*declared = str(*bin, "contentType");
 		return 0;
@@ -959,8 +962,8 @@ hand_over(struct walk *w, const json_t *att, const struct rso_doc_info *d,
 		return rc;
 	a->doc = *d;
 	if (str(att, "title"))
-		rso_doc_copy(a->doc.title, sizeof(a->doc.title), str(att, "title"),
-		    -1);
+		rso_doc_copy(a->doc.title, sizeof(a->doc.title),
+		    str(att, "title"), -1);
 	return w->r->attachment ? w->r->attachment(w->r->ctx, a, e) : 0;
 }
 

@@ -23,7 +23,7 @@ struct rso_bundle_att {
 	size_t n;			/* how many bytes it has */
 	const char *media;		/* a type rso knows, or sniffed */
 	struct rso_doc_info doc;	/* format "fhir" */
-	struct rso_bundle_bytes *bytes;	/* where they are: the reader's */
+	struct rso_bundle_bytes *bytes;	/* where they are (the reader's) */
 };
 
 struct rso_bundle_reader {
