@@ -278,3 +278,32 @@ files_scan_flat() {
 	echo "# peak RSS ${rss} KiB" >&3
 	grep -q __asan_init "$(command -v rso-collect)" || [ "$rss" -lt 16384 ]
 }
+
+# Unmounted after each test, when a test mounted it.
+teardown() {
+	umount "$BATS_TEST_TMPDIR/small" 2>/dev/null || true
+}
+
+@test "inbox-fhir: no room for a large attachment as it is decoded is exit 74, the Bundle left for a later run" {
+	fhir_case
+	large_bundle 6
+	rm in/large.json
+	mkdir small
+	if ! mount -t tmpfs -o size=16m,mode=0700 tmpfs small 2>/dev/null; then
+		skip "cannot mount a tmpfs here"
+	fi
+	cp large.json small/RSO-2026-000001-large.json
+	# Room for 2 MB of the 6 MiB attachment's spool file, beside the
+	# Bundle (a dot-file is no entry).
+	dd if=/dev/zero of=small/.filler bs=1k count=$(( $(df -k --output=avail small | tail -1) - 2048 )) 2>/dev/null
+	run -74 --separate-stderr rso-collect inbox --settle 0 small
+	[ "$stderr" = "rso-collect: small: entry 1: small: No space left on device" ]
+	cmp large.json small/RSO-2026-000001-large.json
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from records"
+	assert_output 0
+	# With room, the same Bundle files whole.
+	rm small/.filler
+	run -0 rso-collect -q inbox --settle 0 small
+	n=$(jq -r 'select(.media_type == "application/pdf") | .item' <<<"$output")
+	rso-collect cat RSO-2026-000001 "$n" | cmp - scan.pdf
+}
