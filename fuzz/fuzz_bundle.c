@@ -14,18 +14,28 @@
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 static int
-take(void *ctx, const struct rso_bundle_att *a, struct rso_error *e)
+sum_put(void *ctx, const void *p, size_t n, struct rso_error *e)
 {
+	const unsigned char *b = p;
 	unsigned *sum = ctx;
 	size_t i;
 
 	(void)e;
-	/* Every byte handed over must be readable, every string ended. */
-	for (i = 0; i < a->n; i++)
-		*sum += a->data[i];
-	*sum += (unsigned)strlen(a->media) + (unsigned)strlen(a->where) +
-	    (unsigned)strlen(a->doc.patient.name) + (unsigned)strlen(a->doc.title);
+	for (i = 0; i < n; i++)
+		*sum += b[i];
 	return 0;
+}
+
+static int
+take(void *ctx, const struct rso_bundle_att *a, struct rso_error *e)
+{
+	unsigned *sum = ctx;
+
+	/* Every byte handed over must be readable, every string ended. */
+	*sum += (unsigned)strlen(a->media) + (unsigned)strlen(a->where) +
+	    (unsigned)strlen(a->doc.patient.name) +
+	    (unsigned)strlen(a->doc.title) + (unsigned)a->n;
+	return rso_bundle_att_read(a, sum_put, sum, e);
 }
 
 static void

@@ -1,6 +1,7 @@
 /* rso_base64: standard padded base64 (RFC 4648), for HL7 ED and FHIR. */
 /* SPDX-License-Identifier: ISC */
 #include <stdlib.h>
+#include <string.h>
 
 #include "rso_base64.h"
 #include "rso_err.h"
@@ -35,6 +36,27 @@ rso_base64(const void *v, size_t n)
 	return out;
 }
 
+/* Each byte's value in the alphabet plus one, 0 for a byte outside it:
+ * for the run of whole groups that most text is (b64_value spelled out). */
+static const unsigned char b64_plus1[256] = {
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, 63,  0,  0,  0, 64,
+	53, 54, 55, 56, 57, 58, 59, 60, 61, 62,  0,  0,  0,  0,  0,  0,
+	 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15,
+	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,  0,  0,  0,  0,  0,
+	 0, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41,
+	42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+};
+
 /* The value of a base64 character, or -1. */
 static int
 b64_value(unsigned char c)
@@ -54,53 +76,170 @@ is_space(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+void
+rso_base64_dec_init(struct rso_base64_dec *d, int json)
+{
+	memset(d, 0, sizeof(*d));
+	d->json = json;
+}
+
+/* One character of the text, its escapes read: into out, when it ends a
+ * group, as many bytes as it completes.  0, or -1 when not clean. */
+static int
+dec_char(struct rso_base64_dec *d, unsigned char c, unsigned char *out,
+    size_t *len)
+{
+	int v;
+
+	if (is_space(c))
+		return 0;
+	/* Nothing but padding may follow padding. */
+	if (c == '=') {
+		if (d->k < 2 || ++d->pad > 2)
+			return -1;
+		d->quad <<= 6;
+		d->k++;
+	} else if (d->pad || (v = b64_value(c)) < 0)
+		return -1;
+	else {
+		d->quad = d->quad << 6 | (unsigned long)v;
+		d->k++;
+	}
+	if (d->k < 4)
+		return 0;
+	out[(*len)++] = (unsigned char)(d->quad >> 16);
+	if (d->pad < 2)
+		out[(*len)++] = (unsigned char)(d->quad >> 8);
+	if (d->pad < 1)
+		out[(*len)++] = (unsigned char)d->quad;
+	/* Bits under the padding must be zero: else the text is not what
+	 * any encoder wrote, and may be cut or altered. */
+	if ((d->pad == 1 && (d->quad & 0xff)) ||
+	    (d->pad == 2 && (d->quad & 0xffff)))
+		return -1;
+	d->k = 0;
+	d->quad = 0;
+	if (d->pad)
+		d->pad = 3;	/* ends the text: only spaces may follow */
+	return 0;
+}
+
+/* The value of a hexadecimal digit, or -1. */
+static int
+hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * A byte of a JSON string's text: the character it stands for, -2 when
+ * it only goes on with an escape, or -1 when JSON does not allow it
+ * there.  What an escape stands for beyond ASCII is never base64, and
+ * is not clean here either.
+ */
+static int
+json_char(struct rso_base64_dec *d, unsigned char c)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *p;
+	int h;
+
+	if (d->esc == 0) {
+		if (c == '\\') {
+			d->esc = 1;
+			return -2;
+		}
+		return c < 0x20 || c == '"' ? -1 : c;
+	}
+	if (d->esc == 1) {
+		if (c == 'u') {
+			d->esc = 2;
+			d->u = 0;
+			return -2;
+		}
+		d->esc = 0;
+		return c != '\0' && (p = strchr(from, c)) != NULL ?
+		    (unsigned char)to[p - from] : -1;
+	}
+	if ((h = hex_value(c)) < 0)
+		return -1;
+	d->u = d->u << 4 | (unsigned)h;
+	if (d->esc++ < 5)
+		return -2;
+	d->esc = 0;
+	return d->u >= 0x80 ? -1 : (int)d->u;
+}
+
+/* The groups of four characters of the alphabet from s[i] on, decoded
+ * into out: the index of the first character not in one. */
+static size_t
+whole_groups(const char *s, size_t i, size_t n, unsigned char *out,
+    size_t *len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned a, b, c, d;
+
+	for (; i + 4 <= n; i += 4) {
+		if ((a = b64_plus1[p[i]]) == 0 ||
+		    (b = b64_plus1[p[i + 1]]) == 0 ||
+		    (c = b64_plus1[p[i + 2]]) == 0 ||
+		    (d = b64_plus1[p[i + 3]]) == 0)
+			break;
+		a--, b--, c--, d--;
+		out[(*len)++] = (unsigned char)(a << 2 | b >> 4);
+		out[(*len)++] = (unsigned char)((b & 15) << 4 | c >> 2);
+		out[(*len)++] = (unsigned char)((c & 3) << 6 | d);
+	}
+	return i;
+}
+
+int
+rso_base64_dec_update(struct rso_base64_dec *d, const char *s, size_t n,
+    unsigned char *out, size_t *outn)
+{
+	size_t i;
+	int c;
+
+	*outn = 0;
+	for (i = 0; i < n && !d->bad; i++) {
+		/* Between groups, four characters of the alphabet are three
+		 * bytes: the rest is what is not. */
+		if (d->k == 0 && d->pad == 0 && d->esc == 0 &&
+		    (i = whole_groups(s, i, n, out, outn)) == n)
+			break;
+		c = (unsigned char)s[i];
+		if (d->json && (c = json_char(d, (unsigned char)c)) == -2)
+			continue;
+		if (c < 0 || dec_char(d, (unsigned char)c, out, outn) != 0)
+			d->bad = 1;
+	}
+	return d->bad ? -1 : 0;
+}
+
+int
+rso_base64_dec_final(struct rso_base64_dec *d)
+{
+	return d->bad || d->k != 0 || d->esc != 0 ? -1 : 0;
+}
+
 int
 rso_base64_decode(const char *s, size_t n, unsigned char **out, size_t *outn)
 {
-	unsigned char *o = rso_xmalloc(n / 4 * 3 + 3);
-	unsigned long quad = 0;
-	size_t i, k = 0, len = 0;
-	int v, pad = 0;
+	struct rso_base64_dec d;
+	unsigned char *o = rso_xmalloc(RSO_BASE64_DEC_MAX(n));
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (is_space(c))
-			continue;
-		/* Nothing but padding may follow padding. */
-		if (c == '=') {
-			if (k < 2 || ++pad > 2)
-				goto bad;
-			quad <<= 6;
-			k++;
-		} else if (pad || (v = b64_value(c)) < 0)
-			goto bad;
-		else {
-			quad = quad << 6 | (unsigned long)v;
-			k++;
-		}
-		if (k < 4)
-			continue;
-		o[len++] = (unsigned char)(quad >> 16);
-		if (pad < 2)
-			o[len++] = (unsigned char)(quad >> 8);
-		if (pad < 1)
-			o[len++] = (unsigned char)quad;
-		/* Bits under the padding must be zero: else the text is not
-		 * what any encoder wrote, and may be cut or altered. */
-		if ((pad == 1 && (quad & 0xff)) || (pad == 2 && (quad & 0xffff)))
-			goto bad;
-		k = 0;
-		quad = 0;
-		if (pad)
-			pad = 3;	/* ends the text: only spaces may follow */
+	rso_base64_dec_init(&d, 0);
+	if (rso_base64_dec_update(&d, s, n, o, outn) != 0 ||
+	    rso_base64_dec_final(&d) != 0) {
+		free(o);
+		return -1;
 	}
-	if (k != 0)
-		goto bad;
 	*out = o;
-	*outn = len;
 	return 0;
-bad:
-	free(o);
-	return -1;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gcrypt.h>
 #include <jansson.h>
 
 #include "rso_base64.h"
@@ -39,7 +40,13 @@
  * but a fullUrl ({"fullUrl":""}, 15 bytes), about 72 MB, and a root of
  * nothing but members ("a1":0, 7 bytes), about 150 MB.  Beside them:
  * jansson's tree of the entry being read (with a long string, three
- * times its text while it is read), and the attachment handed over.
+ * times its text while it is read), in which a "data" string of clean
+ * text is only its place in the file (rso_bundle_priv.h); the size of
+ * each attachment (8 bytes), from the check to the handing over; and
+ * 16 KiB of base64 decoded at a time (text_decode), which is all of an
+ * attachment that is ever in memory.  A "data" string of other text
+ * stays in the tree, and is refused as base64 where it is an
+ * attachment's.
  */
 struct walk {
 	struct bsrc *s;		/* the scan's window, then the walks' */
@@ -73,6 +80,9 @@ struct walk {
 	int ndocs;		/* resources with an attachment taken */
 	struct rso_doc_info first;	/* ...the first one's description */
 	int deliver;		/* second pass: hand the attachments over */
+	size_t *sizes;		/* each attachment's bytes, as the first
+				 * pass counts them */
+	size_t nsizes, capsizes, ngiven;
 };
 
 static const char *
@@ -670,12 +680,100 @@ describe_report(struct walk *w, const json_t *res,
 	}
 }
 
-/* An attachment's declared size and SHA-1 against its bytes. */
+/*
+ * Where an attachment's base64 text is: in the Bundle, as a JSON string's
+ * text (escapes and all), or a string jansson held (a "data" value the
+ * scanner kept, which is never clean base64: see rso_bundle_priv.h).
+ */
+struct rso_bundle_bytes {
+	struct bsrc *s;		/* the Bundle: text at [off, off + len) */
+	size_t off, len;
+	const char *str;	/* else, s NULL, the len bytes of str */
+};
+
+/* How much text is decoded at a time: the bytes it makes are all the
+ * attachment that is ever in memory. */
+#define PIECE (16 * 1024)
+
+/* What text_decode says beside a status of put's. */
+enum { TEXT_UNCLEAN = -1, TEXT_UNREAD = -2 };
+
+typedef int text_put(void *ctx, const void *p, size_t n, struct rso_error *e);
+
+/*
+ * The bytes of t's text, decoded a piece at a time, each handed to put
+ * until it returns other than 0: 0 when all were; put's status;
+ * TEXT_UNCLEAN when the text is not clean base64; TEXT_UNREAD when the
+ * Bundle cannot be read (t->s->err) or is shorter than the text.
+ */
 static int
-check_att(const json_t *att, const unsigned char *b, size_t n,
-    const char *where, struct rso_error *e)
+text_decode(const struct rso_bundle_bytes *t, text_put *put, void *ctx,
+    struct rso_error *e)
 {
-	unsigned char md[RSO_SHA1_LEN], *h = NULL;
+	unsigned char out[RSO_BASE64_DEC_MAX(PIECE)];
+	struct rso_base64_dec d;
+	const char *p;
+	size_t at = 0, avail, got, want;
+	int rc;
+
+	rso_base64_dec_init(&d, t->s != NULL);
+	while (at < t->len) {
+		want = t->len - at < PIECE ? t->len - at : PIECE;
+		if (t->s == NULL) {
+			p = t->str + at;
+			avail = want;
+		} else if ((p = bsrc_bytes(t->s, t->off + at, want, &avail)) ==
+		    NULL || avail == 0)
+			return TEXT_UNREAD;
+		if (avail > want)
+			avail = want;
+		if (rso_base64_dec_update(&d, p, avail, out, &got) != 0)
+			return TEXT_UNCLEAN;
+		at += avail;
+		if (got > 0 && (rc = put(ctx, out, got, e)) != 0)
+			return rc;
+	}
+	return rso_base64_dec_final(&d) != 0 ? TEXT_UNCLEAN : 0;
+}
+
+/* The text that the string str (len bytes) of a "data" member stands for. */
+static void
+text_of(struct walk *w, const char *str, size_t len, struct rso_bundle_bytes *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (bsrc_data_place(str, len, &t->off, &t->len))
+		t->s = w->s;
+	else {
+		t->str = str;
+		t->len = len;
+	}
+}
+
+/* An attachment's bytes counted and, when it declares a hash, hashed. */
+struct tally {
+	size_t n;
+	gcry_md_hd_t md;	/* NULL: no hash to check */
+};
+
+static int
+tally_put(void *ctx, const void *p, size_t n, struct rso_error *e)
+{
+	struct tally *t = ctx;
+
+	(void)e;
+	t->n += n;
+	if (t->md != NULL)
+		gcry_md_write(t->md, p, n);
+	return 0;
+}
+
+/* An attachment's declared size and SHA-1 hash against its bytes, as t
+ * counted and hashed them. */
+static int
+check_att(const json_t *att, struct tally *t, const char *where,
+    struct rso_error *e)
+{
+	unsigned char *h = NULL;
 	const json_t *size = json_object_get(att, "size");
 	const char *hash = str(att, "hash");
 	size_t hn;
@@ -683,7 +781,7 @@ check_att(const json_t *att, const unsigned char *b, size_t n,
 
 	if (size != NULL && (!json_is_integer(size) ||
 	    json_integer_value(size) < 0 ||
-	    (unsigned long long)json_integer_value(size) != n))
+	    (unsigned long long)json_integer_value(size) != t->n))
 		return rso_error_set(e, EX_DATAERR, "bundle: %s: size: does not "
 		    "match the data", where);
 	if (hash == NULL)
@@ -694,11 +792,42 @@ check_att(const json_t *att, const unsigned char *b, size_t n,
 		return rso_error_set(e, EX_DATAERR, "bundle: %s: hash: not a "
 		    "SHA-1 in base64", where);
 	}
-	rso_sha1(b, n, md);
-	bad = memcmp(md, h, RSO_SHA1_LEN) != 0;
+	bad = memcmp(gcry_md_read(t->md, GCRY_MD_SHA1), h, RSO_SHA1_LEN) != 0;
 	free(h);
 	return bad ? rso_error_set(e, EX_DATAERR, "bundle: %s: hash: does not "
 	    "match the data", where) : 0;
+}
+
+/*
+ * The check of an attachment's text: clean base64, of its declared size
+ * and hash.  0 with *n its bytes' count, or EX_DATAERR; EX_IOERR when the
+ * Bundle cannot be read.  Its bytes pass through, never held.
+ */
+static int
+check_text(struct walk *w, const json_t *att, const struct rso_bundle_bytes *t,
+    const char *where, size_t *n, struct rso_error *e)
+{
+	struct tally tally = { 0, NULL };
+	gcry_error_t gerr;
+	int rc;
+
+	if (str(att, "hash") != NULL) {
+		rso_gcrypt_init();
+		if ((gerr = gcry_md_open(&tally.md, GCRY_MD_SHA1, 0)) != 0)
+			return rso_error_set(e, EX_SOFTWARE,
+			    "bundle: SHA-1: %s", gcry_strerror(gerr));
+	}
+	rc = text_decode(t, tally_put, &tally, e);
+	if (rc == TEXT_UNCLEAN)
+		rc = rso_error_set(e, EX_DATAERR, "bundle: %s: data: not clean "
+		    "base64", where);
+	else if (rc == TEXT_UNREAD)
+		rc = read_fault(w->s, e);
+	else
+		rc = check_att(att, &tally, where, e);
+	gcry_md_close(tally.md);
+	*n = tally.n;
+	return rc;
 }
 
 /* Whether a url can only be fetched, never found in the Bundle. */
@@ -711,22 +840,26 @@ is_remote(const char *url)
 
 /*
  * Where an attachment's bytes are, as base64 text: its data, or the data
- * of the Binary its url names.  0 with *text set (and *declared, the
- * media type the sender gave, and *bin the Binary read for it, to be
- * put with json_decref); 1 when it has none here (noted, not taken); or
- * EX_DATAERR.
+ * of the Binary its url names.  0 with *t set (and *declared, the media
+ * type the sender gave, and *bin the Binary read for it, to be put with
+ * json_decref once t is done with); 1 when it has none here (noted, not
+ * taken); or EX_DATAERR.
  */
 static int
 att_text(struct walk *w, const json_t *res, const json_t *att,
-    const char *where, const char **text, const char **declared,
+    const char *where, struct rso_bundle_bytes *t, const char **declared,
     json_t **bin, struct rso_error *e)
 {
 	const char *url = str(att, "url");
+	const json_t *data = json_object_get(att, "data");
 	char note[160];
 
 	*declared = str(att, "contentType");
-	if ((*text = str(att, "data")) != NULL)
+	if (json_is_string(data)) {
+		text_of(w, json_string_value(data), json_string_length(data),
+		    t);
 		return 0;
+	}
 	if (url == NULL) {
 		snprintf(note, sizeof(note), "%s: no data and no url (not filed)",
 		    where);
@@ -734,9 +867,11 @@ att_text(struct walk *w, const json_t *res, const json_t *att,
 		if (strcmp(res_type(*bin), "Binary") != 0)
 			return rso_error_set(e, EX_DATAERR, "bundle: %s: url: "
 			    "names a resource that is not a Binary", where);
-		if ((*text = str(*bin, "data")) == NULL)
+		if (!json_is_string(data = json_object_get(*bin, "data")))
 			return rso_error_set(e, EX_DATAERR, "bundle: %s: url: "
 			    "the Binary has no data", where);
+		text_of(w, json_string_value(data), json_string_length(data),
+		    t);
 		if (*declared == NULL)
 			*declared = str(*bin, "contentType");
 		return 0;
@@ -753,17 +888,83 @@ att_text(struct walk *w, const json_t *res, const json_t *att,
 	return 1;
 }
 
-/* The media type of an attachment: the declared one when rso knows it
- * (parameters aside), else what its bytes say. */
-static const char *
-media_of(const char *declared, const unsigned char *b, size_t n)
-{
-	const char *known = NULL;
+/* The first bytes of an attachment, for its media type. */
+struct head {
+	unsigned char b[RSO_MEDIA_SNIFF];
+	size_t n;
+};
 
+/* 1 once the head is full: nothing more is decoded. */
+static int
+head_put(void *ctx, const void *p, size_t n, struct rso_error *e)
+{
+	struct head *h = ctx;
+	size_t take = sizeof(h->b) - h->n < n ? sizeof(h->b) - h->n : n;
+
+	(void)e;
+	memcpy(h->b + h->n, p, take);
+	h->n += take;
+	return h->n == sizeof(h->b);
+}
+
+/* The media type of an attachment of n bytes: the declared one when rso
+ * knows it (parameters aside), else what its first bytes say.  0, or
+ * EX_IOERR when the Bundle cannot be read again as it was. */
+static int
+media_of(struct walk *w, const char *declared,
+    const struct rso_bundle_bytes *t, size_t n, const char **media,
+    struct rso_error *e)
+{
+	struct head h;
+	int rc;
+
+	*media = NULL;
 	if (declared != NULL)
-		known = rso_media_known(declared, strcspn(declared, "; \t"));
-	return known ? known : rso_media_type(b, n < RSO_MEDIA_SNIFF ? n :
-	    RSO_MEDIA_SNIFF, n <= RSO_MEDIA_SNIFF);
+		*media = rso_media_known(declared, strcspn(declared, "; \t"));
+	if (*media != NULL)
+		return 0;
+	h.n = 0;
+	if ((rc = text_decode(t, head_put, &h, e)) == TEXT_UNREAD)
+		return read_fault(w->s, e);
+	if (rc == TEXT_UNCLEAN)
+		return rso_error_set(e, EX_IOERR, "changed while read");
+	*media = rso_media_type(h.b, h.n, n <= RSO_MEDIA_SNIFF);
+	return 0;
+}
+
+/* The sizes the first pass found, for the second to hand over. */
+static void
+sizes_add(struct walk *w, size_t n)
+{
+	if (w->nsizes == w->capsizes) {
+		w->capsizes = w->capsizes ? w->capsizes * 2 : 16;
+		w->sizes = rso_xrealloc(w->sizes, w->capsizes *
+		    sizeof(*w->sizes));
+	}
+	w->sizes[w->nsizes++] = n;
+}
+
+/* One attachment, t its text: handed over, its bytes to be read by
+ * rso_bundle_att_read while the callback runs. */
+static int
+hand_over(struct walk *w, const json_t *att, const struct rso_doc_info *d,
+    const char *declared, struct rso_bundle_bytes *t,
+    struct rso_bundle_att *a, struct rso_error *e)
+{
+	int rc;
+
+	/* The same attachments in the same order as the first pass. */
+	if (w->ngiven >= w->nsizes)
+		return rso_error_set(e, EX_IOERR, "changed while read");
+	a->n = w->sizes[w->ngiven++];
+	a->bytes = t;
+	if ((rc = media_of(w, declared, t, a->n, &a->media, e)) != 0)
+		return rc;
+	a->doc = *d;
+	if (str(att, "title"))
+		rso_doc_copy(a->doc.title, sizeof(a->doc.title),
+		    str(att, "title"), -1);
+	return w->r->attachment ? w->r->attachment(w->r->ctx, a, e) : 0;
 }
 
 /* One attachment: checked, and on the second pass handed over. */
@@ -772,39 +973,59 @@ attachment(struct walk *w, const json_t *res, const json_t *att,
     const struct rso_doc_info *d, size_t entry, size_t k, struct rso_error *e)
 {
 	struct rso_bundle_att a;
-	const char *text, *declared;
+	struct rso_bundle_bytes t;
+	const char *declared;
 	json_t *bin = NULL;
-	unsigned char *b;
-	size_t n;
+	size_t n = 0;
 	int rc;
 
+	memset(&a, 0, sizeof(a));
 	snprintf(a.where, sizeof(a.where), "entry %zu: attachment %zu",
 	    entry + 1, k + 1);
-	rc = att_text(w, res, att, a.where, &text, &declared, &bin, e);
+	rc = att_text(w, res, att, a.where, &t, &declared, &bin, e);
 	if (rc == 0 && !w->deliver && ++w->natt > w->r->max_attachments &&
 	    w->r->max_attachments > 0)
 		rc = rso_error_set(e, EX_DATAERR, "bundle: more than %lld "
 		    "attachments (inbox.max_members)", w->r->max_attachments);
-	if (rc == 0 && rso_base64_decode(text, strlen(text), &b, &n) != 0)
-		rc = rso_error_set(e, EX_DATAERR, "bundle: %s: data: not "
-		    "clean base64", a.where);
-	/* The Binary's text is decoded: it need not be held further. */
+	if (rc == 0 && !w->deliver &&
+	    (rc = check_text(w, att, &t, a.where, &n, e)) == 0)
+		sizes_add(w, n);
+	else if (rc == 0)
+		rc = hand_over(w, att, d, declared, &t, &a, e);
 	json_decref(bin);
-	if (rc != 0)
-		return rc == 1 ? 0 : rc;
-	if ((rc = check_att(att, b, n, a.where, e)) != 0 || !w->deliver) {
-		free(b);
-		return rc;
-	}
-	a.data = b;
-	a.n = n;
-	a.media = media_of(declared, b, n);
-	a.doc = *d;
-	if (str(att, "title"))
-		rso_doc_copy(a.doc.title, sizeof(a.doc.title), str(att, "title"),
-		    -1);
-	rc = w->r->attachment ? w->r->attachment(w->r->ctx, &a, e) : 0;
-	free(b);
+	return rc == 1 ? 0 : rc;
+}
+
+/* What rso_bundle_att_read hands on, counting. */
+struct relay {
+	text_put *put;
+	void *ctx;
+	size_t n;
+};
+
+static int
+relay_put(void *ctx, const void *p, size_t n, struct rso_error *e)
+{
+	struct relay *r = ctx;
+
+	r->n += n;
+	return r->put(r->ctx, p, n, e);
+}
+
+int
+rso_bundle_att_read(const struct rso_bundle_att *att,
+    int (*put)(void *ctx, const void *p, size_t n, struct rso_error *e),
+    void *ctx, struct rso_error *e)
+{
+	struct relay r = { put, ctx, 0 };
+	int rc;
+
+	rc = text_decode(att->bytes, relay_put, &r, e);
+	if (rc == TEXT_UNREAD)
+		return read_fault(att->bytes->s, e);
+	/* The first pass found it clean, and so many bytes. */
+	if (rc == TEXT_UNCLEAN || (rc == 0 && r.n != att->n))
+		return rso_error_set(e, EX_IOERR, "changed while read");
 	return rc;
 }
 
@@ -1039,6 +1260,7 @@ read_src(struct bsrc *s, struct bsrc *rs, const struct rso_bundle_reader *r,
 	free(w.managing);
 	free(w.index);
 	free(w.dents);
+	free(w.sizes);
 	bsrc_free(&w.rs);
 	bsrc_free(s);
 	return rc;

@@ -10,13 +10,20 @@
 #include "rso_doc.h"
 #include "rso_err.h"
 
-/* One attachment's content, decoded, and what its resource says of it. */
+struct rso_bundle_bytes;
+
+/*
+ * One attachment, and what its resource says of it.  Its bytes are not
+ * in memory: they are decoded from the Bundle's base64 as they are read
+ * (rso_bundle_att_read), so that an attachment of any size costs no more
+ * memory than a small one.
+ */
 struct rso_bundle_att {
 	char where[48];			/* "entry 12: attachment 1" */
-	const unsigned char *data;	/* the decoded bytes */
-	size_t n;
+	size_t n;			/* how many bytes it has */
 	const char *media;		/* a type rso knows, or sniffed */
 	struct rso_doc_info doc;	/* format "fhir" */
+	struct rso_bundle_bytes *bytes;	/* where they are (the reader's) */
 };
 
 struct rso_bundle_reader {
@@ -34,6 +41,19 @@ struct rso_bundle_reader {
 	void (*note)(void *ctx, const char *what);
 	void *ctx;
 };
+
+/*
+ * The bytes of att, the attachment r->attachment was called with, while
+ * that call lasts: decoded from the Bundle in order, a piece of at most
+ * 12 KiB at a time, each handed to put until put returns other than 0
+ * (with e filled).  0 once all n bytes were handed over; put's status;
+ * or EX_IOERR with e saying only why ("changed while read", "shorter
+ * than it was", strerror) when the Bundle's file cannot be read again as
+ * it was checked.
+ */
+int rso_bundle_att_read(const struct rso_bundle_att *att,
+    int (*put)(void *ctx, const void *p, size_t n, struct rso_error *e),
+    void *ctx, struct rso_error *e);
 
 /*
  * Read the n bytes of buf as a FHIR R4 Bundle in JSON.  Returns 1 when
@@ -59,9 +79,13 @@ struct rso_bundle_reader {
  * DiagnosticReport twice more (to check its attachments, then to hand
  * them over), and a reference reads the entry it names again.
  * What grows with the Bundle is a few dozen bytes per entry that has a
- * fullUrl or an id or is a document (see rso_bundle.c), beside the
- * largest entry and the attachment being handed over.  Faults are where
- * jansson finds them in the whole file (line and column as it counts).
+ * fullUrl or an id or is a document, and 8 per attachment (see
+ * rso_bundle.c), beside the largest entry read, in which a "data" string
+ * of base64 stands as a few bytes however long it is.  No attachment is
+ * ever held: its base64 is decoded from the Bundle 16 KiB at a time,
+ * once to check it, once as the callback reads it (and its first bytes
+ * once more when its media type is sniffed).  Faults are where jansson
+ * finds them in the whole file (line and column as it counts).
  */
 int rso_bundle_read(const char *buf, size_t n,
     const struct rso_bundle_reader *r, struct rso_doc_info *bundle,

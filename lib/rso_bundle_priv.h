@@ -1,7 +1,9 @@
 /* rso_bundle_priv: the JSON under rso_bundle.c read a value at a time --
- * a window on the Bundle's bytes, and a scanner of its root object that
+ * a window on the Bundle's bytes, a scanner of its root object that
  * hands each root member, or each element of a root member's array, to
- * jansson alone, with the outcome jansson gives for the whole file. */
+ * jansson alone, with the outcome jansson gives for the whole file
+ * (rso_bundle_scan.c), and the feed that hands jansson a value with its
+ * "data" strings swapped for their places (rso_bundle_feed.c). */
 /* SPDX-License-Identifier: ISC */
 #ifndef RSO_BUNDLE_PRIV_H
 #define RSO_BUNDLE_PRIV_H
@@ -29,6 +31,14 @@ void bsrc_mem(struct bsrc *s, const char *buf, size_t n);
 void bsrc_fd(struct bsrc *s, int fd, size_t n);
 void bsrc_free(struct bsrc *s);
 
+/*
+ * The bytes from off on, at least need of them (fewer only at the file's
+ * end), *avail set to how many, valid until the window moves; NULL when
+ * the file cannot be read (s->err).
+ */
+const char *bsrc_bytes(struct bsrc *s, size_t off, size_t need,
+    size_t *avail);
+
 /* A place in the bytes as jansson counts it: line from 1, column in
  * characters from 0 at a line's start. */
 void bsrc_line_col(struct bsrc *s, size_t at, int *line, int *column);
@@ -47,6 +57,84 @@ enum {
 	BSCAN_IO,		/* the file could not be read: s->err */
 	BSCAN_NOT_OBJECT	/* the root is not an object */
 };
+
+/*
+ * A "data" member's string value (wherever it stands) is never held: what
+ * is handed over holds its place instead, a string of U+0001, the
+ * offset, a colon and the length of its text (as written between its
+ * quotes, escapes and all), which stays in the file.  Only clean text
+ * is swapped so: printable ASCII and escapes of ASCII but NUL (a file
+ * cut short in such text is cut short in the place).  Any other
+ * is jansson's to find fault with, and stays in the value; and since
+ * the string a place is can only be made of clean text, a sender's text
+ * is never taken for one.
+ *
+ * Whether the len bytes of v (a string of a handed-over value) hold a
+ * place: 1 with *off and *n where its text is in the file, or 0.
+ */
+int bsrc_data_place(const char *v, size_t len, size_t *off, size_t *n);
+
+/*
+ * jansson's JSON_PARSER_MAX_DEPTH (not in its public header): the root
+ * is depth 1, and a value parsed alone starts as deep as that.
+ */
+#define BSCAN_MAX_DEPTH	2048
+
+/* A "data" string swapped for its place: the file's bytes [at, at + raw)
+ * stand for the fed bytes' ph. */
+struct bswap {
+	size_t at, raw, ph;
+};
+
+/*
+ * What the feed keeps of the JSON it hands jansson, so as to know a
+ * "data" member's string value when it comes to one: whether it is in a
+ * string (and an escape), each container's kind down to here (a bit a
+ * level, 1 for an object), whether an object's next string is a member
+ * name, and the last name, decoded as far as "data" needs.  It follows
+ * JSON as jansson reads it; once the value is over, or the bytes are
+ * not JSON (jansson fails there, before any string the feed changed
+ * after), it only hands bytes over.
+ */
+#define BLEX_DEPTH	(BSCAN_MAX_DEPTH + 8)
+struct blex {
+	unsigned char kind[BLEX_DEPTH / 8];
+	int depth, base;	/* base: the depth the value starts at */
+	int in_string, esc, is_name, want_name, after_colon;
+	int named;		/* of the last name, how many characters
+				 * are "data"'s so far, 5 once one
+				 * is not */
+	unsigned u;		/* a name's "\u" escape so far */
+	int started, done;	/* the value has begun; it is over */
+};
+
+/* The bytes jansson reads: prefix (what stands for the values around the
+ * one read, see reproduce), then the file from off, each "data" string
+ * of clean text swapped for its place (see bsrc_data_place). */
+struct bfeed {
+	struct bsrc *s;
+	const char *prefix;
+	size_t plen, pdone, off;
+	int failed;
+	struct blex x;
+	char ph[64];		/* a place being handed over */
+	size_t phlen, phdone;
+	struct bswap *swaps;
+	size_t nswaps, capswaps;
+};
+
+/* A feed of prefix, then the file from off. */
+void bfeed_init(struct bfeed *feed, struct bsrc *s, const char *prefix,
+    size_t off);
+void bfeed_free(struct bfeed *feed);
+
+/*
+ * jansson's json_load_callback reader, data a struct bfeed: its bytes
+ * into buffer, the swaps made recorded (feed->swaps, in the order of the
+ * file) for the caller to place jansson's counts in the file; (size_t)-1
+ * with feed->failed set when the file cannot be read.
+ */
+size_t bfeed_bytes(void *buffer, size_t buflen, void *data);
 
 /*
  * What the scanner hands over, each value parsed alone and freed once

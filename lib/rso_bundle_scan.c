@@ -15,11 +15,6 @@
 #ifndef WINDOW_MIN
 #define WINDOW_MIN	(64 * 1024)
 #endif
-/*
- * jansson's JSON_PARSER_MAX_DEPTH (not in its public header): the root
- * is depth 1, and a value parsed alone starts as deep as that.
- */
-#define MAX_DEPTH	2048
 
 #define FLAGS_VALUE (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | \
 	JSON_DISABLE_EOF_CHECK)
@@ -118,6 +113,12 @@ window(struct bsrc *s, size_t off, size_t need, size_t *avail)
 	return s->buf;
 }
 
+const char *
+bsrc_bytes(struct bsrc *s, size_t off, size_t need, size_t *avail)
+{
+	return window(s, off, need, avail);
+}
+
 /* The byte at off, -1 at the end, -2 when it cannot be read. */
 static int
 byte_at(struct bsrc *s, size_t off)
@@ -164,17 +165,74 @@ drops_nul_after(int prev)
 	return (prev >= '0' && prev <= '9') || prev == 'e' || prev == 'l';
 }
 
-/* The offset count bytes past off, as jansson counts bytes. */
+/* Whether the n bytes from off hold a NUL. */
+static int
+has_nul(struct bsrc *s, size_t off, size_t n)
+{
+	const char *p;
+	size_t avail;
+
+	while (n > 0) {
+		if ((p = window(s, off, n < WINDOW_MIN / 2 ? n : WINDOW_MIN / 2,
+		    &avail)) == NULL || avail == 0)
+			return 0;
+		if (avail > n)
+			avail = n;
+		if (memchr(p, '\0', avail) != NULL)
+			return 1;
+		off += avail;
+		n -= avail;
+	}
+	return 0;
+}
+
+/* The offset count bytes past off, as jansson counts bytes, where the
+ * file has no swapped string before lim; *count left as what is left. */
 static size_t
-advance(struct bsrc *s, size_t off, size_t count)
+advance_to(struct bsrc *s, size_t off, size_t *count, size_t lim)
 {
 	int c, prev = off > 0 ? byte_at(s, off - 1) : -1;
 
-	while (count > 0 && (c = byte_at(s, off)) >= 0) {
+	while (*count > 0 && off < lim && (c = byte_at(s, off)) >= 0) {
 		if (c != 0 || !drops_nul_after(prev))
-			count--;
+			--*count;
 		prev = c;
 		off++;
+	}
+	return off;
+}
+
+/*
+ * The offset count bytes past off, as jansson counts the bytes it was
+ * fed from off: a NUL it drops is not counted, and a swapped string
+ * counts as its place.  A count that ends inside a place (it cannot
+ * with a place jansson read whole) ends inside the string.
+ */
+static size_t
+advance(struct bsrc *s, size_t off, size_t count, const struct bswap *sw,
+    size_t nsw)
+{
+	size_t i, lim, step;
+
+	for (i = 0; count > 0; i++) {
+		lim = i < nsw ? sw[i].at : SIZE_MAX;
+		/* Most of a value has no NUL: no need to look byte by byte. */
+		step = lim - off < count ? lim - off : count;
+		if (step > s->n - off)
+			step = s->n - off;
+		if (!has_nul(s, off, step)) {
+			off += step;
+			count -= step;
+		} else
+			off = advance_to(s, off, &count, lim);
+		if (count == 0 || i == nsw || off < lim)
+			break;
+		if (count < sw[i].ph) {
+			off += count < sw[i].raw ? count : sw[i].raw;
+			break;
+		}
+		count -= sw[i].ph;
+		off += sw[i].raw;
 	}
 	return off;
 }
@@ -209,43 +267,6 @@ bsrc_line_col(struct bsrc *s, size_t at, int *line, int *column)
 	}
 }
 
-/* The bytes jansson reads when a fault is reproduced: prefix, then the
- * file from off. */
-struct feed {
-	struct bsrc *s;
-	const char *prefix;
-	size_t plen, pdone, off;
-	int failed;
-};
-
-static size_t
-feed_bytes(void *buffer, size_t buflen, void *data)
-{
-	struct feed *feed = data;
-	const char *p;
-	size_t avail;
-
-	if (feed->pdone < feed->plen) {
-		avail = feed->plen - feed->pdone;
-		if (avail > buflen)
-			avail = buflen;
-		memcpy(buffer, feed->prefix + feed->pdone, avail);
-		feed->pdone += avail;
-		return avail;
-	}
-	if (feed->off >= feed->s->n)
-		return 0;
-	if ((p = window(feed->s, feed->off, buflen, &avail)) == NULL) {
-		feed->failed = 1;
-		return (size_t)-1;
-	}
-	if (avail > buflen)
-		avail = buflen;
-	memcpy(buffer, p, avail);
-	feed->off += avail;
-	return avail;
-}
-
 /*
  * The fault jansson finds in the whole file where the scanner found one
  * at off: the file from off read after prefix, which stands for what
@@ -256,23 +277,27 @@ static int
 reproduce(struct bsrc *s, size_t off, const char *prefix, size_t flags,
     struct bfault *f)
 {
-	struct feed feed = { s, prefix, strlen(prefix), 0, off, 0 };
+	struct bfeed feed;
 	json_error_t err;
 	json_t *v;
+	int rc = BSCAN_FAULT;
 
-	v = json_load_callback(feed_bytes, &feed, flags, &err);
+	bfeed_init(&feed, s, prefix, off);
+	v = json_load_callback(bfeed_bytes, &feed, flags, &err);
 	if (feed.failed)
-		return BSCAN_IO;
-	if (v != NULL) {
+		rc = BSCAN_IO;
+	else if (v != NULL) {
 		/* Cannot happen: the scanner and jansson disagree. */
-		json_decref(v);
 		f->code = json_error_invalid_syntax;
 		f->at = off;
-		return BSCAN_FAULT;
+	} else {
+		f->code = json_error_code(&err);
+		f->at = advance(s, off, (size_t)err.position - feed.plen,
+		    feed.swaps, feed.nswaps);
 	}
-	f->code = json_error_code(&err);
-	f->at = advance(s, off, (size_t)err.position - feed.plen);
-	return BSCAN_FAULT;
+	json_decref(v);
+	bfeed_free(&feed);
+	return rc;
 }
 
 /* How deep v goes, itself 1. */
@@ -296,27 +321,6 @@ depth_of(const json_t *v)
 	return d + 1;
 }
 
-/* Whether the n bytes from off hold a NUL. */
-static int
-has_nul(struct bsrc *s, size_t off, size_t n)
-{
-	const char *p;
-	size_t avail;
-
-	while (n > 0) {
-		if ((p = window(s, off, n < WINDOW_MIN / 2 ? n : WINDOW_MIN / 2,
-		    &avail)) == NULL || avail == 0)
-			return 0;
-		if (avail > n)
-			avail = n;
-		if (memchr(p, '\0', avail) != NULL)
-			return 1;
-		off += avail;
-		n -= avail;
-	}
-	return 0;
-}
-
 /*
  * The value that begins at off (after blanks), parsed alone, *end where
  * it ends.  depth: how many values hold it in the file; prefix: what
@@ -327,42 +331,44 @@ has_nul(struct bsrc *s, size_t off, size_t n)
  * in a window large enough for the value: a value cut short would have
  * to be parsed again, and a number at a window's end would seem to end
  * there; so the window never grows, and a large value is read once.
+ * Memory too is fed the same way, so that both swap the same strings.
  */
 static int
 value_at(struct bsrc *s, size_t off, const char *prefix, int depth,
     json_t **v, size_t *end, struct bfault *f)
 {
-	struct feed feed = { s, "", 0, 0, off, 0 };
+	struct bfeed feed;
 	json_error_t err;
 	size_t used;
+	int rc = BSCAN_OK;
 
-	if (s->mem != NULL)
-		*v = json_loadb(s->mem + off, s->n - off, FLAGS_VALUE, &err);
-	else
-		*v = json_load_callback(feed_bytes, &feed, FLAGS_VALUE, &err);
-	if (feed.failed) {
-		json_decref(*v);
-		*v = NULL;
-		return BSCAN_IO;
-	}
-	if (*v == NULL)
-		return reproduce(s, off, prefix, FLAGS_INNER, f);
+	bfeed_init(&feed, s, "", off);
+	*v = json_load_callback(bfeed_bytes, &feed, FLAGS_VALUE, &err);
+	used = (size_t)err.position;
+	if (feed.failed)
+		rc = BSCAN_IO;
+	else if (*v == NULL)
+		rc = reproduce(s, off, prefix, FLAGS_INNER, f);
 	/* A value alone is as deep as jansson allows; in the file, it
 	 * stands depth deeper.  Each level takes two bytes at least. */
-	used = (size_t)err.position;
-	if (used >= 2 * (size_t)(MAX_DEPTH - depth) &&
-	    depth_of(*v) + depth > MAX_DEPTH) {
+	else if (used >= 2 * (size_t)(BSCAN_MAX_DEPTH - depth) &&
+	    depth_of(*v) + depth > BSCAN_MAX_DEPTH)
+		rc = reproduce(s, off, prefix, FLAGS_INNER, f);
+	else {
+		/* The NULs jansson dropped are in the file, not in its
+		 * count, and swapped strings are longer there; the NUL after
+		 * a number or literal that ends the value is its own. */
+		*end = advance(s, off, used, feed.swaps, feed.nswaps);
+		if ((json_is_number(*v) || json_is_boolean(*v) ||
+		    json_is_null(*v)) && byte_at(s, *end) == 0)
+			++*end;
+	}
+	bfeed_free(&feed);
+	if (rc != BSCAN_OK) {
 		json_decref(*v);
 		*v = NULL;
-		return reproduce(s, off, prefix, FLAGS_INNER, f);
 	}
-	/* The NULs jansson dropped are in the file, not in its count; the
-	 * one after a number or literal that ends the value is its own. */
-	*end = has_nul(s, off, used) ? advance(s, off, used) : off + used;
-	if ((json_is_number(*v) || json_is_boolean(*v) || json_is_null(*v)) &&
-	    byte_at(s, *end) == 0)
-		++*end;
-	return BSCAN_OK;
+	return rc;
 }
 
 int

@@ -22,12 +22,48 @@ prefix(const struct filing_item *it)
 	return strcmp(it->where, "entry") ? it->where : NULL;
 }
 
+/* An attachment's bytes on their way from the Bundle to a spool file. */
+struct att_fill {
+	struct inbox *ib;
+	const struct rso_bundle_att *att;
+	int fd;
+	int unwritten;		/* the spool file could not be written */
+	int unread;		/* the Bundle could not be read again */
+};
+
+static int
+put_spool(void *ctx, const void *p, size_t n, struct rso_error *e)
+{
+	struct att_fill *f = ctx;
+	int rc;
+
+	if ((rc = docs_write(f->ib, f->fd, p, n, e)) != 0)
+		f->unwritten = 1;
+	return rc;
+}
+
+/* The attachment decoded into the spool file as it is read, never held
+ * whole: an attachment of 100 MB costs what one of 100 KB does. */
+static int
+fill_att(void *ctx, int fd, struct rso_error *e)
+{
+	struct att_fill *f = ctx;
+	int rc;
+
+	f->fd = fd;
+	if ((rc = rso_bundle_att_read(f->att, put_spool, f, e)) != 0 &&
+	    !f->unwritten)
+		f->unread = 1;
+	return rc;
+}
+
 static int
 take_attachment(void *ctx, const struct rso_bundle_att *att,
     struct rso_error *e)
 {
 	struct bundle_ctx *c = ctx;
 	struct rso_doc_info *d = docs_new("fhir");
+	struct att_fill f = { c->ib, att, -1, 0, 0 };
 	const char *p = prefix(c->it);
 	char where[128];
 	int rc;
@@ -36,8 +72,10 @@ take_attachment(void *ctx, const struct rso_bundle_att *att,
 	d->format = "fhir";
 	snprintf(where, sizeof(where), "%s%s%s", p ? p : "", p ? ": " : "",
 	    att->where);
-	if ((rc = docs_add(c->ib, c->a, c->it, att->data, att->n, att->media,
-	    d, where, e)) != 0)
+	/* A Bundle that cannot be read again is the reader's fault, named
+	 * by bundle_take as the reader's others are. */
+	if ((rc = docs_add_fill(c->ib, c->a, c->it, fill_att, &f, att->media,
+	    d, where, e)) != 0 && !f.unread)
 		c->failed = 1;
 	return rc;
 }

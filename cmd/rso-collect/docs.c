@@ -150,9 +150,10 @@ docs_keep_source(struct arrival *a, const struct filing_item *src)
 }
 
 int
-docs_add(struct inbox *ib, struct arrival *a, const struct filing_item *src,
-    const void *buf, size_t n, const char *media, struct rso_doc_info *doc,
-    const char *where, struct rso_error *e)
+docs_add_fill(struct inbox *ib, struct arrival *a,
+    const struct filing_item *src, docs_fill *fill, void *ctx,
+    const char *media, struct rso_doc_info *doc, const char *where,
+    struct rso_error *e)
 {
 	struct filing_item it;
 	int fd, watch, rc;
@@ -162,11 +163,10 @@ docs_add(struct inbox *ib, struct arrival *a, const struct filing_item *src,
 		return rso_error_set(e, EX_CANTCREAT, "%s: %s", ib->dir,
 		    strerror(errno));
 	}
-	if (rso_write_all(fd, buf, n) != 0) {
+	if ((rc = fill(ctx, fd, e)) != 0) {
 		close(fd);
 		free(doc);
-		return rso_error_set(e, EX_IOERR, "%s: %s", ib->dir,
-		    strerror(errno));
+		return rc;
 	}
 	rc = filing_survey(&it, fd, where, e);
 	if (rc != 0 && rc != EX_DATAERR) {
@@ -183,6 +183,41 @@ docs_add(struct inbox *ib, struct arrival *a, const struct filing_item *src,
 	it.watch_fd = watch;
 	it.watch = src->watch;
 	return inbox_take(ib, a, &it, e);
+}
+
+int
+docs_write(struct inbox *ib, int fd, const void *p, size_t n,
+    struct rso_error *e)
+{
+	if (rso_write_all(fd, p, n) != 0)
+		return rso_error_set(e, EX_IOERR, "%s: %s", ib->dir,
+		    strerror(errno));
+	return 0;
+}
+
+/* A part whose bytes are all in memory. */
+struct part {
+	struct inbox *ib;
+	const void *buf;
+	size_t n;
+};
+
+static int
+fill_part(void *ctx, int fd, struct rso_error *e)
+{
+	const struct part *p = ctx;
+
+	return docs_write(p->ib, fd, p->buf, p->n, e);
+}
+
+int
+docs_add(struct inbox *ib, struct arrival *a, const struct filing_item *src,
+    const void *buf, size_t n, const char *media, struct rso_doc_info *doc,
+    const char *where, struct rso_error *e)
+{
+	struct part p = { ib, buf, n };
+
+	return docs_add_fill(ib, a, src, fill_part, &p, media, doc, where, e);
 }
 
 /* Whether the item names whose it is: a patient to match, or a token. */

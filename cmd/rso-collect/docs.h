@@ -67,6 +67,22 @@ int docs_add(struct inbox *ib, struct arrival *a, const struct filing_item *src,
     const char *where, struct rso_error *e);
 
 /*
+ * docs_add of a part too large to hold, written by fill into the spool
+ * file fd (empty) as it is read: fill returns 0, or a status with e
+ * filled, which docs_add_fill returns (the part dropped, doc freed).
+ */
+typedef int docs_fill(void *ctx, int fd, struct rso_error *e);
+int docs_add_fill(struct inbox *ib, struct arrival *a,
+    const struct filing_item *src, docs_fill *fill, void *ctx,
+    const char *media, struct rso_doc_info *doc, const char *where,
+    struct rso_error *e);
+
+/* The n bytes of p written to a spool file fd: 0, or EX_IOERR with e
+ * naming the inbox, as docs_add says it. */
+int docs_write(struct inbox *ib, int fd, const void *p, size_t n,
+    struct rso_error *e);
+
+/*
  * The descriptor a part read out of src is watched through: src's own
  * file, kept open by the arrival until the entry is done (src itself may
  * be filed and released first), once per file.  -1 (errno) when it

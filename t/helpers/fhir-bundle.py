@@ -14,6 +14,14 @@
 #   fhir-bundle.py big N [options] >b.json
 #       a searchset of N entries: the Patient, N-3 Observations and one
 #       DocumentReference whose attachment is in a Binary entry.
+#   fhir-bundle.py large MB [--binary] [--escape-slash] [--bad-middle]
+#           [--bytes FILE]
+#       the Patient and one DocumentReference with a scanned PDF of MB
+#       MiB (synthetic bytes after a PDF header), inline, or with
+#       --binary in a Binary entry its url names; --escape-slash writes
+#       each "/" of the base64 text as "\/" (as some JSON writers do),
+#       --bad-middle puts a "*" in the middle of it; --bytes writes the
+#       PDF's bytes to FILE too.
 #
 # Options: --family F --given G --birth YYYY-MM-DD --mrn M --token REQ-...
 # --org NAME.
@@ -21,6 +29,7 @@ import argparse
 import base64
 import hashlib
 import json
+import random
 import sys
 import uuid
 
@@ -236,19 +245,75 @@ def big(a, n):
             "entry": entries}
 
 
+def scan(n):
+    # Pseudo-random bytes behind a PDF header: as incompressible as a
+    # scan, the same on every run.
+    head = b"%PDF-1.4\n%synthetic scan\n"
+    return head + random.Random(n).randbytes(n - len(head))
+
+
+def large(a, mib):
+    seed = "large/" + a.mrn
+    subj = urn(seed, "patient")
+    data = scan(int(mib * 1024 * 1024))
+    if a.bytes:
+        with open(a.bytes, "wb") as f:
+            f.write(data)
+    att = attachment(data, "application/pdf", "Scanned record",
+                     inline=not a.binary)
+    entries = [patient(a, seed)]
+    if a.binary:
+        att["url"] = urn(seed, "bin")
+    entries.append({"fullUrl": urn(seed, "doc"), "resource": {
+        "resourceType": "DocumentReference", "status": "current",
+        "type": {"coding": [{"system": LOINC, "code": "34133-9"}]},
+        "subject": {"reference": subj}, "date": "2026-08-30T10:00:00Z",
+        "content": [{"attachment": att}]}})
+    if a.binary:
+        entries.append({"fullUrl": urn(seed, "bin"), "resource": {
+            "resourceType": "Binary", "contentType": "application/pdf",
+            "data": b64(data)}})
+    return {"resourceType": "Bundle", "type": "collection",
+            "timestamp": "2026-09-04T10:00:00Z", "entry": entries}
+
+
+def write_large(b, a):
+    text = json.dumps(b, indent=1)
+    if a.escape_slash or a.bad_middle:
+        # The one long string is the base64 text: edit it alone.
+        start = text.index('"data": "') + len('"data": "')
+        end = text.index('"', start)
+        data = text[start:end]
+        if a.bad_middle:
+            mid = len(data) // 2
+            data = data[:mid] + "*" + data[mid + 1:]
+        if a.escape_slash:
+            data = data.replace("/", "\\/")
+        text = text[:start] + data + text[end:]
+    sys.stdout.write(text + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["everything", "collection", "big"])
-    ap.add_argument("n", nargs="?", type=int, default=10000)
+    ap.add_argument("kind", choices=["everything", "collection", "big",
+                                     "large"])
+    ap.add_argument("n", nargs="?", type=float, default=10000)
     ap.add_argument("--family", default="Zzfhirtest")
     ap.add_argument("--given", default="Ada Q")
     ap.add_argument("--birth", default="1970-02-03")
     ap.add_argument("--mrn", default="MRN-0001")
     ap.add_argument("--token", default="")
     ap.add_argument("--org", default="Elsewhere General Hospital")
+    ap.add_argument("--binary", action="store_true")
+    ap.add_argument("--escape-slash", action="store_true")
+    ap.add_argument("--bad-middle", action="store_true")
+    ap.add_argument("--bytes")
     a = ap.parse_args()
+    if a.kind == "large":
+        write_large(large(a, a.n), a)
+        return
     b = {"everything": everything, "collection": collection}.get(a.kind)
-    json.dump(b(a) if b else big(a, a.n), sys.stdout, indent=1)
+    json.dump(b(a) if b else big(a, int(a.n)), sys.stdout, indent=1)
     sys.stdout.write("\n")
 
 

@@ -20,20 +20,44 @@ struct got {
 	char note[160];
 };
 
+/* The first bytes of an attachment, as a string, into buf. */
+struct text {
+	char *buf;
+	size_t size, n;
+};
+
+static int
+text_put(void *ctx, const void *p, size_t n, struct rso_error *e)
+{
+	struct text *t = ctx;
+	size_t take = t->size - 1 - t->n < n ? t->size - 1 - t->n : n;
+
+	(void)e;
+	memcpy(t->buf + t->n, p, take);
+	t->n += take;
+	t->buf[t->n] = '\0';
+	return 0;
+}
+
 static int
 take(void *ctx, const struct rso_bundle_att *a, struct rso_error *e)
 {
 	struct got *g = ctx;
+	struct text t;
+	int rc = 0;
 
-	(void)e;
 	if (g->n < MAXATT) {
 		g->att[g->n] = *a;
-		snprintf(g->data[g->n], sizeof(g->data[0]), "%.*s", (int)a->n,
-		    (const char *)a->data);
-		g->att[g->n].data = NULL;
+		t.buf = g->data[g->n];
+		t.size = sizeof(g->data[0]);
+		t.n = 0;
+		t.buf[0] = '\0';
+		rc = rso_bundle_att_read(a, text_put, &t, e);
+		/* Its bytes are the reader's, only while the call lasts. */
+		g->att[g->n].bytes = NULL;
 	}
 	g->n++;
-	return 0;
+	return rc;
 }
 
 static void
@@ -433,6 +457,193 @@ test_large_file(void)
 	free(b);
 }
 
+/* A Bundle of one DocumentReference whose attachment is att (JSON). */
+static const char *
+one_doc(const char *att)
+{
+	static char b[4096];
+
+	snprintf(b, sizeof(b), "{\"resourceType\":\"Bundle\",\"entry\":["
+	    "{\"resource\":{\"resourceType\":\"DocumentReference\","
+	    "\"content\":[{\"attachment\":%s}]}}]}", att);
+	return b;
+}
+
+/* A Bundle of one DocumentReference cut short in its attachment att. */
+static const char *
+cut_doc(const char *att)
+{
+	static char b[4096];
+
+	snprintf(b, sizeof(b), "{\"resourceType\":\"Bundle\",\"entry\":["
+	    "{\"resource\":{\"resourceType\":\"DocumentReference\","
+	    "\"content\":[{\"attachment\":%s", att);
+	return b;
+}
+
+/*
+ * A Bundle whose data is the JSON text fmt with %zu the offset of clean
+ * base64 text ("hello") elsewhere in it: what a place of it would be.
+ */
+static const char *
+forged_place(const char *fmt)
+{
+	static char b[4096];
+	char att[256], data[64];
+	size_t at;
+
+	snprintf(att, sizeof(att), "{\"title\":\"aGVsbG8=\",\"data\":\"%s\"}",
+	    fmt);
+	at = (size_t)(strstr(one_doc(att), "aGVsbG8=") - one_doc(att));
+	snprintf(data, sizeof(data), fmt, at);
+	snprintf(att, sizeof(att), "{\"title\":\"aGVsbG8=\",\"data\":\"%s\"}",
+	    data);
+	snprintf(b, sizeof(b), "%s", one_doc(att));
+	return b;
+}
+
+/* json read from memory and from a file: the same status and message
+ * (or data) from both, which is returned. */
+static int
+run_both(const char *json, int *same)
+{
+	char msg[sizeof(err.msg)], data[sizeof(g.data[0])];
+	int rc;
+
+	rc = run(json, 0);
+	snprintf(msg, sizeof(msg), "%s", err.msg);
+	snprintf(data, sizeof(data), "%s", g.data[0]);
+	*same = run_fd(json, strlen(json), 0) == rc &&
+	    strcmp(err.msg, msg) == 0 && strcmp(g.data[0], data) == 0;
+	return rc;
+}
+
+/*
+ * A "data" string is never held: the scanner hands jansson its place
+ * instead, and the attachment is decoded from the file.  What a sender
+ * writes there is read as it always was, and no text of theirs is
+ * taken for a place.
+ */
+static void
+test_data_swapped(void)
+{
+	int same;
+
+	is_int(run_both(one_doc("{\"data\":\"Pz8\\/aGVs\\nbG8=\"}"), &same),
+	    0, "data with \\/ and \\n escapes");
+	is_str(g.data[0], "???hello", "...decoded from the file's text");
+	ok(same, "...and from memory alike");
+	is_int(run_both(one_doc("{\"d\\u0061ta\":\"\\u0061GVsbG8=\"}"),
+	    &same), 0, "a name and data written with \\u escapes");
+	is_str(g.data[0], "hello", "...read as jansson reads them");
+	ok(same, "...from both alike");
+	is_int(run_both(forged_place("\\u0001%zu:8"), &same), EX_DATAERR,
+	    "a sender's text written as the place of clean base64");
+	is_str(err.msg, "bundle: entry 1: attachment 1: data: not clean base64",
+	    "...is the text it is, not clean");
+	ok(same, "...from both alike");
+	is_int(run_both(forged_place("\\u0001%zu:8\\u00e9"), &same),
+	    EX_DATAERR, "...and such text with more, kept for jansson");
+	is_str(err.msg, "bundle: entry 1: attachment 1: data: not clean base64",
+	    "...too");
+	ok(same, "...from both alike");
+	is_int(run_both(one_doc("{\"data\":\"aGVs\u00e9bG8=\"}"), &same),
+	    EX_DATAERR, "data of UTF-8 text, kept for jansson");
+	is_str(err.msg, "bundle: entry 1: attachment 1: data: not clean base64",
+	    "...not clean");
+	is_int(run_both(one_doc("{\"data\":\"aGVsbG8=\",\"data\":\"aGk=\"}"),
+	    &same), EX_DATAERR, "data twice in one attachment");
+	is_str(err.msg, "bundle: line 1: column 132: duplicate member name",
+	    "...placed in the file, past the swapped string, as jansson does");
+	ok(same, "...from both alike");
+	is_int(run_both(one_doc("{\"data\":\"aGVsbG8=\"} x"), &same),
+	    EX_DATAERR, "a fault after a swapped string");
+	is_str(err.msg, "bundle: line 1: column 128: invalid JSON",
+	    "...placed as jansson places it");
+	ok(same, "...from both alike");
+	is_int(run_both(cut_doc("{\"data\":\"aGVsbG8"), &same), EX_DATAERR,
+	    "a file cut short in clean data");
+	is_str(err.msg, "bundle: line 1: column 123: cut short",
+	    "...at its end, as jansson says (its place is cut short too)");
+	ok(same, "...from both alike");
+	is_int(run_both(cut_doc("{\"data\":\"aGVs\\u00"), &same), EX_DATAERR,
+	    "a file cut short in an escape of data");
+	is_str(err.msg, "bundle: line 1: column 124: invalid JSON",
+	    "...an escape jansson finds invalid");
+	ok(same, "...from both alike");
+	is_int(run_both(one_doc("{\"data\":\"aGVs\tbG8=\"}"), &same),
+	    EX_DATAERR, "a raw tab in data, kept for jansson");
+	is_str(err.msg, "bundle: line 1: column 120: invalid JSON",
+	    "...which finds the fault where it is");
+	ok(same, "...from both alike");
+}
+
+/* The file being read, and what the first attachment's callback does to
+ * it before the second is handed over. */
+static int changed_fd = -1;
+static off_t changed_at;
+static int change_truncates;
+
+static int
+take_and_change(void *ctx, const struct rso_bundle_att *a,
+    struct rso_error *e)
+{
+	struct got *gg = ctx;
+	int rc = take(ctx, a, e);
+
+	if (gg->n == 1) {
+		if (change_truncates)
+			rc = ftruncate(changed_fd, changed_at);
+		else
+			rc = pwrite(changed_fd, "*", 1, changed_at) != 1;
+	}
+	return rc;
+}
+
+/*
+ * A Bundle's file that changes between the check and the handing over
+ * (past the reader's window, which a title larger than it keeps the
+ * second attachment out of): its attachment is not handed over as it was
+ * checked, but refused as a file that cannot be read (EX_IOERR), for the
+ * caller to name.
+ */
+static void
+test_changed(void)
+{
+	static const char pre[] = "{\"resourceType\":\"Bundle\",\"entry\":["
+	    "{\"resource\":{\"resourceType\":\"DocumentReference\","
+	    "\"content\":[{\"attachment\":{\"contentType\":\"text/plain\","
+	    "\"data\":\"aGk=\"}},{\"attachment\":{\"contentType\":"
+	    "\"text/plain\",\"title\":\"";
+	static const char post[] = "\",\"data\":\"aGVsbG8=\"}}]}}]}";
+	struct rso_bundle_reader r = { 0, take_and_change, noted, &g };
+	size_t title = 200000, n = strlen(pre) + title + strlen(post);
+	char *b = malloc(n + 1);
+	int k, rc;
+
+	memcpy(b, pre, strlen(pre));
+	memset(b + strlen(pre), 'x', title);
+	memcpy(b + strlen(pre) + title, post, strlen(post) + 1);
+	for (k = 0; k < 2; k++) {
+		memset(&g, 0, sizeof(g));
+		memset(&err, 0, sizeof(err));
+		change_truncates = k;
+		changed_at = (off_t)(strstr(b, "aGVsbG8=") - b + 2);
+		if ((changed_fd = memfd_create("test_bundle", 0)) < 0 ||
+		    write(changed_fd, b, n) != (ssize_t)n)
+			rc = -1;
+		else
+			rc = rso_bundle_read_fd(changed_fd, n, &r, &bdoc, &err);
+		close(changed_fd);
+		is_int(rc, EX_IOERR, k ? "a file cut short under the reader" :
+		    "base64 altered under the reader");
+		is_str(err.msg, k ? "shorter than it was" : "changed while read",
+		    "...says only why");
+		is_str(g.data[0], "hi", "...after the attachment before it");
+	}
+	free(b);
+}
+
 static void
 test_role_cycle(void)
 {
@@ -458,6 +669,8 @@ main(void)
 	test_rejects();
 	test_single();
 	test_role_cycle();
+	test_data_swapped();
+	test_changed();
 	test_root_faults();
 	test_nul();
 	test_depth();
