@@ -1,10 +1,14 @@
 /* rso_doc: what a clinical document says of itself. */
 /* SPDX-License-Identifier: ISC */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rso_doc.h"
+#include "rso_err.h"
 #include "rso_time.h"
 
 /*
@@ -60,13 +64,17 @@ is_b32(unsigned char c)
 	return c && strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", c) != NULL;
 }
 
-int
-rso_doc_find_token(const char *text, size_t n, char *token)
+/*
+ * The first token standing alone that starts at an offset in [lo, hi) of
+ * the n bytes of t (a byte before lo, when lo > 0, and every byte after
+ * hi up to n are context only): its offset, or -1.
+ */
+static long
+token_in(const unsigned char *t, size_t n, size_t lo, size_t hi)
 {
-	const unsigned char *t = (const unsigned char *)text;
 	size_t i, j;
 
-	for (i = 0; i + 10 <= n; i++) {
+	for (i = lo; i < hi && i + 10 <= n; i++) {
 		if (memcmp(t + i, "REQ-", 4) != 0)
 			continue;
 		if (i > 0 && (isalnum(t[i - 1]) || t[i - 1] == '-'))
@@ -76,11 +84,72 @@ rso_doc_find_token(const char *text, size_t n, char *token)
 		if (j < 10 || (i + 10 < n && (isalnum(t[i + 10]) ||
 		    t[i + 10] == '-')))
 			continue;
-		memcpy(token, t + i, 10);
-		token[10] = '\0';
-		return 0;
+		return (long)i;
 	}
 	return -1;
+}
+
+int
+rso_doc_find_token(const char *text, size_t n, char *token)
+{
+	long at = token_in((const unsigned char *)text, n, 0, n);
+
+	if (at < 0)
+		return -1;
+	memcpy(token, text + at, 10);
+	token[10] = '\0';
+	return 0;
+}
+
+/* All of len bytes at off into buf, or -1 (errno; EIO: shorter). */
+static int
+read_at(int fd, unsigned char *buf, size_t len, off_t off)
+{
+	ssize_t r;
+	size_t got = 0;
+
+	while (got < len) {
+		if ((r = pread(fd, buf + got, len - got, off + (off_t)got)) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+int
+rso_doc_find_token_fd(int fd, off_t size, char *token)
+{
+	/* A window, the byte before it and the ten after: a token across
+	 * two windows is whole in the first, with what stands around it. */
+	unsigned char *buf = rso_xmalloc(RSO_DOC_WINDOW + 11);
+	off_t start;
+	size_t pre, span, len;
+	long at = -1;
+
+	for (start = 0; at < 0 && start < size; start += RSO_DOC_WINDOW) {
+		pre = start > 0;
+		span = size - start < RSO_DOC_WINDOW ?
+		    (size_t)(size - start) : RSO_DOC_WINDOW;
+		len = pre + span + (size - start - (off_t)span < 10 ?
+		    (size_t)(size - start - (off_t)span) : 10);
+		if (read_at(fd, buf, len, start - (off_t)pre) != 0) {
+			free(buf);
+			return -2;
+		}
+		if ((at = token_in(buf, len, pre, pre + span)) >= 0)
+			memcpy(token, buf + at, 10);
+	}
+	free(buf);
+	if (at < 0)
+		return -1;
+	token[10] = '\0';
+	return 0;
 }
 
 int

@@ -7,6 +7,7 @@
 #define RSO_DOC_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "rso_records.h"
 
@@ -53,6 +54,14 @@ const char *rso_doc_type_of_code(const char *loinc);
 /* The first request token (REQ- and six base32 characters, standing
  * alone) in the n bytes of text, into token; 0, or -1 when there is none. */
 int rso_doc_find_token(const char *text, size_t n, char *token);
+
+/*
+ * The same over the first size bytes of fd, read with pread(2) a window
+ * of RSO_DOC_WINDOW bytes at a time, never whole: 0, -1 when there is
+ * none, -2 when fd cannot be read (errno; EIO when it is shorter).
+ */
+#define RSO_DOC_WINDOW	(64 * 1024)
+int rso_doc_find_token_fd(int fd, off_t size, char *token);
 
 /* An HL7 date or timestamp (YYYY[MM[DD[HHMM...]]], a FHIR date or
  * dateTime "YYYY-MM-DD...") as YYYY-MM-DD into iso[11]; 0, or -1 when it

@@ -118,3 +118,23 @@ first_by_token() {
 	run -65 --separate-stderr rso-collect inbox --settle 0 in
 	[ "$stderr" = "rso-collect: in: entry 1: unknown request token (moved to .rejected)" ]
 }
+
+@test "inbox-match: a 40 MB letter is looked through for its token a window at a time, and a 40 MB JSON that is no Bundle is not held (under 16 MiB)" {
+	tok=$(rso-collect request RSO-2026-000001 --provider "Test General Hospital" --contact fax:1 --what notes | jq -r .token)
+	# The token near the end, across no line: nothing of the text is held.
+	/usr/bin/python3 -c 'import sys; line = "Synthetic letter text, line after line.\n"; sys.stdout.write(line * (40 * 1024 * 1024 // len(line)) + "Re: " + sys.argv[1] + ".\n")' "$tok" >letter.txt
+	cp letter.txt in/letter.txt
+	/usr/bin/python3 -c 'import json, sys; json.dump({"k%d" % i: i for i in range(3000000)}, sys.stdout)' >data.json
+	cp data.json in/RSO-2026-000001-data.json
+	# Before, each was read whole for the readers that cannot take it:
+	# 46 and 69 MB here.
+	run -0 /usr/bin/time -f 'maxrss %M' -o rss.txt rso-collect -q inbox --settle 0 in
+	[ "$(jq -c '[.case, .item, .size]' <<<"$output")" = "$(printf '["RSO-2026-000001","0001",%d]\n["RSO-2026-000001","0002",%d]' "$(stat -c %s data.json)" "$(stat -c %s letter.txt)")" ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select status from record_requests where token = '$tok'"
+	assert_output received
+	rso-collect cat RSO-2026-000001 2 | cmp - letter.txt
+	rss=$(sed -n 's/^maxrss //p' rss.txt)
+	echo "# peak RSS ${rss} KiB" >&3
+	# ASan's shadow memory and quarantine are not the program's.
+	grep -q __asan_init "$(command -v rso-collect)" || [ "$rss" -lt 16384 ]
+}

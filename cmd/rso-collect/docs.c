@@ -44,13 +44,17 @@ docs_read(struct inbox *ib, const struct filing_item *it, char **buf,
 	return 0;
 }
 
+/* What a file's first bytes say it may be. */
+enum { DOC_NONE, DOC_JSON, DOC_WHOLE };
+
 /*
- * Whether the content may be a document of a format we read: XML, JSON
- * or HL7 v2 (MLLP-framed or not) after a byte-order mark and blanks.
- * Saves reading a PDF or an image whole only to find it is neither.
+ * Whether the content may be a document of a format we read, after a
+ * byte-order mark and blanks: JSON (a FHIR Bundle, read an entry at a
+ * time), or XML or HL7 v2 (MLLP-framed or not), read whole.  Saves
+ * reading a PDF or an image only to find it is neither.
  */
 static int
-may_be_document(const struct filing_item *it)
+doc_kind(const struct filing_item *it)
 {
 	unsigned char h[64];
 	ssize_t n = pread(it->fd, h, sizeof(h), 0), i = 0;
@@ -60,9 +64,11 @@ may_be_document(const struct filing_item *it)
 	while (i < n && strchr(" \t\r\n", h[i]) != NULL)
 		i++;
 	if (i >= n)
-		return 0;
-	return h[i] == '<' || h[i] == '{' || h[i] == 0x0B ||
-	    (n - i >= 3 && memcmp(h + i, "MSH", 3) == 0);
+		return DOC_NONE;
+	if (h[i] == '{')
+		return DOC_JSON;
+	return h[i] == '<' || h[i] == 0x0B ||
+	    (n - i >= 3 && memcmp(h + i, "MSH", 3) == 0) ? DOC_WHOLE : DOC_NONE;
 }
 
 static int
@@ -76,15 +82,27 @@ is_text(const struct filing_item *it)
  * request token: the token names its case, as one in a file name does.
  */
 static void
-cover_token(struct filing_item *it, const char *buf, size_t n)
+cover_token(struct filing_item *it, const char *token)
+{
+	it->doc = docs_new("text");
+	memcpy(it->doc->token, token, RSO_TOKEN_LEN);
+}
+
+/* The same for a text read a window at a time: 0, or EX_IOERR. */
+static int
+cover_token_fd(struct filing_item *it, struct rso_error *e)
 {
 	char token[RSO_TOKEN_LEN];
+	int rc;
 
-	if (it->doc != NULL || !is_text(it) ||
-	    rso_doc_find_token(buf, n, token) != 0)
-		return;
-	it->doc = docs_new("text");
-	memcpy(it->doc->token, token, sizeof(token));
+	if (it->doc != NULL || !is_text(it))
+		return 0;
+	if ((rc = rso_doc_find_token_fd(it->fd, it->size, token)) == -2)
+		return rso_error_set(e, EX_IOERR, "%s: %s", it->where,
+		    strerror(errno));
+	if (rc == 0)
+		cover_token(it, token);
+	return 0;
 }
 
 int
@@ -95,11 +113,12 @@ docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 	    struct filing_item *, const char *, size_t, struct rso_error *) = {
 		cda_take, hl7_take,
 	};
-	char *buf = NULL;
+	char *buf = NULL, token[RSO_TOKEN_LEN];
 	size_t n, i;
-	int rc;
+	int rc, kind;
 
-	if (it->dicom != NULL || (!may_be_document(it) && !is_text(it)))
+	kind = doc_kind(it);
+	if (it->dicom != NULL || (kind == DOC_NONE && !is_text(it)))
 		return inbox_take(ib, a, it, e);
 	if (it->size > ib->lim.document) {
 		rso_note("%s: entry %d: %s: larger than %lld bytes "
@@ -115,6 +134,15 @@ docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 	 */
 	if ((rc = bundle_take(ib, a, it, e)) != 1)
 		return rc;
+	/* Only C-CDA and HL7 v2 are read whole: a letter, or JSON that is
+	 * no Bundle, is only looked through for a token, never held. */
+	if (kind != DOC_WHOLE) {
+		if ((rc = cover_token_fd(it, e)) != 0) {
+			filing_release(it);
+			return rc;
+		}
+		return inbox_take(ib, a, it, e);
+	}
 	if ((rc = docs_read(ib, it, &buf, &n, e)) != 0) {
 		filing_release(it);
 		return rc;
@@ -122,8 +150,9 @@ docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 	for (i = 0, rc = 1; rc == 1 && i < sizeof(readers) /
 	    sizeof(readers[0]); i++)
 		rc = readers[i](ib, a, it, buf, n, e);
-	if (rc == 1)
-		cover_token(it, buf, n);
+	if (rc == 1 && it->doc == NULL && is_text(it) &&
+	    rso_doc_find_token(buf, n, token) == 0)
+		cover_token(it, token);
 	free(buf);
 	if (rc == 1)
 		return inbox_take(ib, a, it, e);

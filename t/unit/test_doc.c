@@ -1,10 +1,62 @@
 /* Unit tests for rso_doc: document codes, tokens in text, dates, names. */
 /* SPDX-License-Identifier: ISC */
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rso_doc.h"
 #include "rso_name.h"
 #include "tap.h"
+
+/*
+ * The token found a window at a time is the one found in the whole,
+ * wherever it stands across a window's edge and whatever stands around
+ * it there: written at each offset near each edge (and near the file's
+ * end), with a blank, a letter or a hyphen before and after, in a file
+ * of three windows and a bit.
+ */
+static void
+test_token_fd(void)
+{
+	static const char around[] = " x-";
+	size_t size = 3 * RSO_DOC_WINDOW + 7, edge, at, k;
+	char *text = malloc(size), tok[RSO_TOKEN_LEN], want[RSO_TOKEN_LEN];
+	char path[] = "/tmp/test_doc.XXXXXX";
+	int fd = mkstemp(path), same = 1, cases = 0, found = 0, w, f;
+
+	unlink(path);
+	for (edge = RSO_DOC_WINDOW; edge <= size; edge += RSO_DOC_WINDOW) {
+		if (edge > 3 * RSO_DOC_WINDOW)
+			edge = size;
+		for (at = edge - 12; at <= edge + 1 && at + 10 <= size; at++)
+			for (k = 0; k < 9; k++) {
+				memset(text, '.', size);
+				memcpy(text + at, "REQ-7K3M9Q", 10);
+				if (at > 0)
+					text[at - 1] = around[k / 3];
+				if (at + 10 < size)
+					text[at + 10] = around[k % 3];
+				if (pwrite(fd, text, size, 0) != (ssize_t)size)
+					abort();
+				w = rso_doc_find_token(text, size, want);
+				f = rso_doc_find_token_fd(fd, (off_t)size, tok);
+				same &= w == f && (w != 0 || strcmp(tok, want) == 0);
+				found += w == 0;
+				cases++;
+			}
+	}
+	ok(same, "a token a window at a time is the whole's (%d placings, "
+	    "%d standing alone)", cases, found);
+	ok(found > 0 && found < cases, "...some found, some not");
+	memset(text, '.', size);
+	if (pwrite(fd, text, size, 0) != (ssize_t)size)
+		abort();
+	ok(rso_doc_find_token_fd(fd, (off_t)size + 5, tok) == -2,
+	    "a file shorter than it was: -2");
+	close(fd);
+	ok(rso_doc_find_token_fd(fd, 10, tok) == -2, "unreadable: -2");
+	free(text);
+}
 
 int
 main(void)
@@ -35,6 +87,7 @@ main(void)
 	t = "REQ-7K3M9Q";
 	ok(rso_doc_find_token(t, 9, tok) == -1, "cut short by n");
 	ok(rso_doc_find_token(t, 10, tok) == 0, "exactly n");
+	test_token_fd();
 
 	ok(rso_doc_date("20260315", iso) == 0 && strcmp(iso, "2026-03-15") ==
 	    0, "HL7 date");
