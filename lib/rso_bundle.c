@@ -1204,7 +1204,17 @@ read_bundle(struct walk *w, struct rso_doc_info *bundle, struct rso_error *e)
 	struct bfault f;
 	int rc;
 
+	/* No Bundle without the word: other JSON, however large, is left
+	 * unread (a resourceType written in \u escapes is not looked for). */
+	if (!bsrc_contains(w->s, "\"Bundle\""))
+		return 1;
 	switch (bscan_root(w->s, &fn, &f)) {
+	case BSCAN_WIDE:
+		/* Far more than a Bundle has: a flood, or not FHIR. */
+		if ((w->rt_seen && !w->is_bundle) || !looks_like_bundle(w->s))
+			return 1;
+		return rso_error_set(e, EX_DATAERR, "bundle: more than %d "
+		    "members in its root object", BSCAN_MAX_ROOT);
 	case BSCAN_NOT_OBJECT:
 		if (!looks_like_bundle(w->s))
 			return 1;

@@ -57,8 +57,11 @@ int rso_bundle_att_read(const struct rso_bundle_att *att,
 
 /*
  * Read the n bytes of buf as a FHIR R4 Bundle in JSON.  Returns 1 when
- * it is not one (valid JSON whose resourceType is not "Bundle", or not
- * JSON and not looking like a Bundle): nothing was called.  Otherwise
+ * it is not one (text that never names "Bundle", quotes and all; valid
+ * JSON whose resourceType is not "Bundle"; not JSON, or a root of more
+ * than a thousand members, and not looking like a Bundle): nothing was
+ * called.  A root that wide which does look like one is refused
+ * ("bundle: more than 1000 members in its root object").  Otherwise
  * the whole Bundle is checked first -- JSON without duplicate members,
  * at most one patient, every attachment's base64 clean and its size and
  * SHA-1 hash, when given, those of its bytes, every Binary it names

@@ -55,8 +55,15 @@ enum {
 	BSCAN_OK,
 	BSCAN_FAULT,		/* not JSON: the fault is filled */
 	BSCAN_IO,		/* the file could not be read: s->err */
-	BSCAN_NOT_OBJECT	/* the root is not an object */
+	BSCAN_NOT_OBJECT,	/* the root is not an object */
+	BSCAN_WIDE		/* more than BSCAN_MAX_ROOT root members */
 };
+
+/*
+ * A Bundle's root has a dozen members (two dozen with "_" siblings); the
+ * scan stops past this many, so that a flood of names is never kept.
+ */
+#define BSCAN_MAX_ROOT	1000
 
 /*
  * A "data" member's string value (wherever it stands) is never held: what
@@ -154,7 +161,9 @@ struct bscan_fn {
  * would parse it, and hand its root members over.  Only the root's
  * member names are kept (16 bytes each, for the duplicates, looked for
  * at the end), and one value at a time.  BSCAN_OK, BSCAN_NOT_OBJECT (nothing handed over) or
- * BSCAN_FAULT with *f as jansson would have failed, or BSCAN_IO.
+ * BSCAN_FAULT with *f as jansson would have failed, BSCAN_WIDE once the
+ * root has more than BSCAN_MAX_ROOT members (what follows unread), or
+ * BSCAN_IO.
  */
 int bscan_root(struct bsrc *s, const struct bscan_fn *fn, struct bfault *f);
 

@@ -626,6 +626,10 @@ scan_object(struct bsrc *s, struct names *t, const struct bscan_fn *fn,
 		off = at + 1;
 	else {
 		for (;;) {
+			if (t->n >= BSCAN_MAX_ROOT) {
+				rc = BSCAN_WIDE;
+				break;
+			}
 			if ((rc = scan_member(s, off, first, t, fn, &at, f))
 			    != BSCAN_OK)
 				break;

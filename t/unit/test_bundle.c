@@ -9,6 +9,8 @@
 
 #include "rso_base64.h"
 #include "rso_bundle.h"
+#include "rso_bundle_priv.h"
+#include "rso_err.h"
 #include "tap.h"
 
 #define MAXATT 8
@@ -156,6 +158,8 @@ test_not_bundles(void)
 	    "text that is not JSON is not ours");
 	is_int(run("[1,2]", 0), 1, "a JSON array is not ours");
 	is_int(g.n, 0, "...and nothing was called");
+	is_int(run("{\"resourceType\":\"\\u0042undle\",\"entry\":[]}", 0), 1,
+	    "a Bundle that never writes the word is not looked for");
 }
 
 static void
@@ -607,6 +611,58 @@ take_and_change(void *ctx, const struct rso_bundle_att *a,
  * checked, but refused as a file that cannot be read (EX_IOERR), for the
  * caller to name.
  */
+/* A root of rest plus members "m0".."m(n-1)": as wide as a flood. */
+static char *
+wide_root(const char *rest, int n)
+{
+	size_t cap = strlen(rest) + 16 * (size_t)n + 8, len;
+	char *b = rso_xmalloc(cap);
+	int i;
+
+	len = (size_t)snprintf(b, cap, "{%s", rest);
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(b + len, cap - len, ",\"m%d\":0", i);
+	snprintf(b + len, cap - len, "}");
+	return b;
+}
+
+/*
+ * A root far wider than a Bundle's is never kept name by name: past
+ * BSCAN_MAX_ROOT members the scan stops, a reject when the file says it
+ * is a Bundle, else not ours.
+ */
+static void
+test_wide_root(void)
+{
+	char *b;
+	int same;
+
+	b = wide_root("\"resourceType\":\"Bundle\"", BSCAN_MAX_ROOT - 1);
+	is_int(run_both(b, &same), 0, "a Bundle of as many root members as "
+	    "may be");
+	ok(same, "...from both alike");
+	free(b);
+	b = wide_root("\"resourceType\":\"Bundle\"", BSCAN_MAX_ROOT);
+	is_int(run_both(b, &same), EX_DATAERR, "...and one more");
+	is_str(err.msg, "bundle: more than 1000 members in its root object",
+	    "...saying so");
+	ok(same, "...from both alike");
+	free(b);
+	b = wide_root("\"resourceType\":\"Bundle\"", BSCAN_MAX_ROOT);
+	memcpy(strstr(b, "m999"), "m998", 4);
+	is_int(run(b, 0), EX_DATAERR, "...whatever follows");
+	is_str(err.msg, "bundle: more than 1000 members in its root object",
+	    "...a name twice past the limit not looked for");
+	free(b);
+	b = wide_root("\"note\":\"Bundle\"", 2 * BSCAN_MAX_ROOT);
+	is_int(run(b, 0), 1, "wide JSON that only says Bundle is not ours");
+	free(b);
+	b = wide_root("\"resourceType\":\"Basic\",\"note\":\"Bundle\"",
+	    2 * BSCAN_MAX_ROOT);
+	is_int(run(b, 0), 1, "...nor a wide resource of another type");
+	free(b);
+}
+
 static void
 test_changed(void)
 {
@@ -664,6 +720,7 @@ main(void)
 {
 	test_base64();
 	test_not_bundles();
+	test_wide_root();
 	test_broken();
 	test_good();
 	test_rejects();
