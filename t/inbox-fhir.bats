@@ -297,7 +297,7 @@ teardown() {
 	# Bundle (a dot-file is no entry).
 	dd if=/dev/zero of=small/.filler bs=1k count=$(( $(df -k --output=avail small | tail -1) - 2048 )) 2>/dev/null
 	run -74 --separate-stderr rso-collect inbox --settle 0 small
-	[ "$stderr" = "rso-collect: small: entry 1: small: No space left on device" ]
+	[ "$stderr" = "rso-collect: small: entry 1: spool: No space left on device" ]
 	cmp large.json small/RSO-2026-000001-large.json
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from records"
 	assert_output 0

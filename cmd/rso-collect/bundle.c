@@ -37,7 +37,7 @@ put_spool(void *ctx, const void *p, size_t n, struct rso_error *e)
 	struct att_fill *f = ctx;
 	int rc;
 
-	if ((rc = docs_write(f->ib, f->fd, p, n, e)) != 0)
+	if ((rc = docs_write(f->fd, p, n, e)) != 0)
 		f->unwritten = 1;
 	return rc;
 }

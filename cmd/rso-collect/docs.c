@@ -189,7 +189,7 @@ docs_add_fill(struct inbox *ib, struct arrival *a,
 
 	if ((watch = docs_keep_source(a, src)) < 0 || (fd = drop_spool(&ib->d)) < 0) {
 		free(doc);
-		return rso_error_set(e, EX_CANTCREAT, "%s: %s", ib->dir,
+		return rso_error_set(e, EX_CANTCREAT, "spool: %s",
 		    strerror(errno));
 	}
 	if ((rc = fill(ctx, fd, e)) != 0) {
@@ -215,18 +215,16 @@ docs_add_fill(struct inbox *ib, struct arrival *a,
 }
 
 int
-docs_write(struct inbox *ib, int fd, const void *p, size_t n,
-    struct rso_error *e)
+docs_write(int fd, const void *p, size_t n, struct rso_error *e)
 {
 	if (rso_write_all(fd, p, n) != 0)
-		return rso_error_set(e, EX_IOERR, "%s: %s", ib->dir,
+		return rso_error_set(e, EX_IOERR, "spool: %s",
 		    strerror(errno));
 	return 0;
 }
 
 /* A part whose bytes are all in memory. */
 struct part {
-	struct inbox *ib;
 	const void *buf;
 	size_t n;
 };
@@ -236,7 +234,7 @@ fill_part(void *ctx, int fd, struct rso_error *e)
 {
 	const struct part *p = ctx;
 
-	return docs_write(p->ib, fd, p->buf, p->n, e);
+	return docs_write(fd, p->buf, p->n, e);
 }
 
 int
@@ -244,7 +242,7 @@ docs_add(struct inbox *ib, struct arrival *a, const struct filing_item *src,
     const void *buf, size_t n, const char *media, struct rso_doc_info *doc,
     const char *where, struct rso_error *e)
 {
-	struct part p = { ib, buf, n };
+	struct part p = { buf, n };
 
 	return docs_add_fill(ib, a, src, fill_part, &p, media, doc, where, e);
 }

@@ -78,9 +78,8 @@ int docs_add_fill(struct inbox *ib, struct arrival *a,
     struct rso_error *e);
 
 /* The n bytes of p written to a spool file fd: 0, or EX_IOERR with e
- * naming the inbox, as docs_add says it. */
-int docs_write(struct inbox *ib, int fd, const void *p, size_t n,
-    struct rso_error *e);
+ * saying "spool: why", as docs_add says it. */
+int docs_write(int fd, const void *p, size_t n, struct rso_error *e);
 
 /*
  * The descriptor a part read out of src is watched through: src's own

@@ -68,7 +68,7 @@ inbox_furnish(struct arrival *a, const char *name, long long size,
 
 /* Copy the archive's current member to a spool file, or hash it only. */
 static int
-read_member(struct inbox *ib, struct archive *ar, int out, char *sha256,
+read_member(struct archive *ar, int out, char *sha256,
     long long *size, struct rso_error *e)
 {
 	struct rso_sha256 *h = rso_sha256_new();
@@ -81,7 +81,7 @@ read_member(struct inbox *ib, struct archive *ar, int out, char *sha256,
 		*size += n;
 		if (out >= 0 && rso_write_all(out, buf, (size_t)n) != 0) {
 			rso_sha256_final_hex(h, sha256);
-			return rso_error_set(e, EX_IOERR, "%s: %s", ib->dir,
+			return rso_error_set(e, EX_IOERR, "spool: %s",
 			    strerror(errno));
 		}
 	}
@@ -190,11 +190,11 @@ gather_archive(struct inbox *ib, int fd, struct arrival *a,
 		out = -1;
 		if (!furniture_is(ib->furniture, path) &&
 		    (out = drop_spool(&ib->d)) < 0) {
-			rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", ib->dir,
+			rc = rso_error_set(e, EX_CANTCREAT, "spool: %s",
 			    strerror(errno));
 			break;
 		}
-		if ((rc = read_member(ib, ar, out, sha256, &size, e)) != 0) {
+		if ((rc = read_member(ar, out, sha256, &size, e)) != 0) {
 			if (out >= 0)
 				close(out);
 			if (rc == -1)

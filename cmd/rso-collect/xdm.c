@@ -162,9 +162,9 @@ subset_of(struct xdm *x, const char *path, size_t len)
 }
 
 static int
-spool_failed(struct inbox *ib, struct rso_error *e)
+spool_failed(struct rso_error *e)
 {
-	return rso_error_set(e, EX_CANTCREAT, "%s: %s", ib->dir,
+	return rso_error_set(e, EX_CANTCREAT, "spool: %s",
 	    strerror(errno));
 }
 
@@ -221,7 +221,7 @@ take_metadata(struct inbox *ib, struct xdm *x, struct archive *ar,
 		return rso_error_set(e, EX_DATAERR, "member %d: a second "
 		    "METADATA.XML in its folder (member %d)", k, s->k);
 	if ((xml = drop_spool(&ib->d)) < 0)
-		return spool_failed(ib, e);
+		return spool_failed(e);
 	rc = read_through(ar, k, xml, sha1, &size, max, e);
 	if (rc == 1)
 		rc = rso_error_set(e, EX_DATAERR, "member %d: METADATA.XML: "
@@ -235,7 +235,7 @@ take_metadata(struct inbox *ib, struct xdm *x, struct archive *ar,
 		s->dir = rso_xasprintf("%.*s", (int)len, path);
 		s->k = k;
 		if ((s->spill = drop_spool(&ib->d)) < 0)
-			rc = spool_failed(ib, e);
+			rc = spool_failed(e);
 	}
 	if (rc == 0 && (rc = rso_xdm_read(xml, (size_t)size, &s->m,
 	    spill_entry, s, &why)) != 0)
@@ -397,7 +397,7 @@ file_member(struct inbox *ib, struct archive *ar, struct arrival *a, int k,
 	int out, rc;
 
 	if ((out = drop_spool(&ib->d)) < 0)
-		return spool_failed(ib, e);
+		return spool_failed(e);
 	if ((rc = read_through(ar, k, out, sha1, &size, -1, e)) != 0) {
 		close(out);
 		return rc;
