@@ -1,9 +1,11 @@
 /* rso_cda: C-CDA documents read and shown, through libxml2's reader. */
 /* SPDX-License-Identifier: ISC */
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libxml/tree.h>
 #include <libxml/xmlreader.h>
@@ -30,11 +32,19 @@ typedef xmlErrorPtr xerr_t;
 #define OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR | \
     XML_PARSE_NOWARNING)
 
+/* Where a document's bytes are: n of them in buf, or else in fd, read
+ * with pread(2) from its start. */
+struct src {
+	const char *buf;
+	int fd;
+	size_t n;
+};
+
 struct xml {
 	xmlTextReaderPtr r;
 	xmlDocPtr doc;		/* taken from r after a failure, to free */
-	const char *buf;
-	size_t n;
+	struct src src;
+	size_t at;		/* fd: how far libxml2 has read */
 	int line;		/* of the first error, 0 for none yet */
 	char msg[160];
 };
@@ -64,13 +74,36 @@ on_error(void *arg, xerr_t err)
 		x->msg[0] += 'a' - 'A';
 }
 
+/* libxml2's input from a file: the next bytes, 0 at its end, -1. */
 static int
-xml_open(struct xml *x, const char *buf, size_t n)
+read_fd(void *ctx, char *buf, int len)
+{
+	struct xml *x = ctx;
+	size_t want = x->src.n - x->at;
+	ssize_t r;
+
+	if ((size_t)len < want)
+		want = (size_t)len;
+	do
+		r = pread(x->src.fd, buf, want, (off_t)x->at);
+	while (r < 0 && errno == EINTR);
+	if (r < 0 || (r == 0 && want > 0))
+		return -1;
+	x->at += (size_t)r;
+	return (int)r;
+}
+
+static int
+xml_open(struct xml *x, const struct src *src)
 {
 	memset(x, 0, sizeof(*x));
-	x->buf = buf;
-	x->n = n;
-	x->r = xmlReaderForMemory(buf, (int)n, NULL, NULL, OPTIONS);
+	x->src = *src;
+	/* A file is read a piece at a time, never whole. */
+	if (src->buf == NULL)
+		x->r = xmlReaderForIO(read_fd, NULL, x, NULL, NULL, OPTIONS);
+	else
+		x->r = xmlReaderForMemory(src->buf, (int)src->n, NULL, NULL,
+		    OPTIONS);
 	if (x->r == NULL)
 		return -1;
 	xmlTextReaderSetStructuredErrorHandler(x->r, on_error, x);
@@ -122,16 +155,45 @@ local_of(const xmlChar *qname)
  * V3, no DOCTYPE before it), 1 when the document is not one, -1 with e
  * filled when it claims to be one but cannot be read.
  */
-/* The line of the DOCTYPE libxml2 parsed (it keeps none for a DTD). */
+/* Newlines among the n bytes of p. */
+static int
+newlines(const char *p, size_t n)
+{
+	int k = 0;
+
+	while (n-- > 0)
+		k += *p++ == '\n';
+	return k;
+}
+
+/* The line of the DOCTYPE libxml2 parsed (it keeps none for a DTD), 1
+ * when none is found: a file is read a piece at a time, the last eight
+ * bytes of each again with the next, so a "<!DOCTYPE" across two is
+ * whole in the second. */
 static int
 doctype_line(const struct xml *x)
 {
-	const char *p = memmem(x->buf, x->n, "<!DOCTYPE", 9), *q;
+	char piece[4096];
+	const char *p = x->src.buf, *hit;
+	size_t at = 0, len = x->src.n;
+	ssize_t r;
 	int line = 1;
 
-	for (q = x->buf; p && q < p; q++)
-		line += *q == '\n';
-	return line;
+	for (;;) {
+		if (x->src.buf == NULL) {
+			if ((r = pread(x->src.fd, piece, sizeof(piece),
+			    (off_t)at)) <= 0)
+				return 1;
+			p = piece;
+			len = (size_t)r;
+		}
+		if ((hit = memmem(p, len, "<!DOCTYPE", 9)) != NULL)
+			return line + newlines(p, (size_t)(hit - p));
+		if (x->src.buf != NULL || len < sizeof(piece))
+			return 1;
+		line += newlines(p, len - 8);
+		at += len - 8;
+	}
 }
 
 /*
@@ -459,7 +521,7 @@ read_body(struct xml *x, struct reading *rd)
 
 /* rso_cda_read, with what only the view shows: the document's id. */
 static int
-read_doc(const char *buf, size_t n, struct rso_doc_info *d,
+read_doc(const struct src *src, struct rso_doc_info *d,
     char doc_id[DOC_ID_LEN], struct rso_error *e)
 {
 	struct rso_doc_info got = *d;
@@ -470,9 +532,9 @@ read_doc(const char *buf, size_t n, struct rso_doc_info *d,
 	memset(rd, 0, sizeof(*rd));
 	rd->d = &got;
 	/* Past 2 GiB libxml2 takes no buffer; the inbox stops far below. */
-	if (n > INT_MAX)
+	if (src->buf != NULL && src->n > INT_MAX)
 		return 1;
-	if (xml_open(&x, buf, n) != 0)
+	if (xml_open(&x, src) != 0)
 		return rso_error_set(e, EX_OSERR, "cannot start an XML reader"),
 		    -1;
 	if ((rc = xml_root(&x, e)) != 0) {
@@ -499,9 +561,20 @@ int
 rso_cda_read(const char *buf, size_t n, struct rso_doc_info *d,
     struct rso_error *e)
 {
+	struct src src = { buf, -1, n };
 	char doc_id[DOC_ID_LEN];
 
-	return read_doc(buf, n, d, doc_id, e);
+	return read_doc(&src, d, doc_id, e);
+}
+
+int
+rso_cda_read_fd(int fd, size_t n, struct rso_doc_info *d,
+    struct rso_error *e)
+{
+	struct src src = { NULL, fd, n };
+	char doc_id[DOC_ID_LEN];
+
+	return read_doc(&src, d, doc_id, e);
 }
 
 /*
@@ -872,8 +945,8 @@ render_body(struct render *rr)
 	return rc;
 }
 
-int
-rso_cda_render(const char *buf, size_t n, FILE *out, struct rso_error *e)
+static int
+render(const struct src *src, FILE *out, struct rso_error *e)
 {
 	static struct render zero;
 	struct rso_doc_info d;
@@ -882,12 +955,12 @@ rso_cda_render(const char *buf, size_t n, FILE *out, struct rso_error *e)
 	int rc;
 
 	memset(&d, 0, sizeof(d));
-	if ((rc = read_doc(buf, n, &d, doc_id, e)) != 0)
+	if ((rc = read_doc(src, &d, doc_id, e)) != 0)
 		return rc;
 	rr = rso_xmalloc(sizeof(*rr));
 	*rr = zero;
 	rr->out = out;
-	if (xml_open(&rr->x, buf, n) != 0 || xml_root(&rr->x, e) != 0) {
+	if (xml_open(&rr->x, src) != 0 || xml_root(&rr->x, e) != 0) {
 		xml_close(&rr->x);
 		free(rr);
 		return rso_error_set(e, EX_SOFTWARE, "document read twice "
@@ -908,4 +981,20 @@ rso_cda_render(const char *buf, size_t n, FILE *out, struct rso_error *e)
 	if (rc == 0 && (fflush(out) != 0 || ferror(out)))
 		return rso_error_set(e, EX_IOERR, "cannot write the page"), -1;
 	return rc == 0 ? 0 : -1;
+}
+
+int
+rso_cda_render(const char *buf, size_t n, FILE *out, struct rso_error *e)
+{
+	struct src src = { buf, -1, n };
+
+	return render(&src, out, e);
+}
+
+int
+rso_cda_render_fd(int fd, size_t n, FILE *out, struct rso_error *e)
+{
+	struct src src = { NULL, fd, n };
+
+	return render(&src, out, e);
 }

@@ -43,4 +43,14 @@ int rso_cda_read(const char *buf, size_t n, struct rso_doc_info *d,
  */
 int rso_cda_render(const char *buf, size_t n, FILE *out, struct rso_error *e);
 
+/*
+ * The same of the first n bytes of fd, read with pread(2) a piece at a
+ * time as libxml2's reader asks, never whole: what is held is the element
+ * or text being read.  A file that cannot be read, or is shorter than n,
+ * is not well-formed where it stops.
+ */
+int rso_cda_read_fd(int fd, size_t n, struct rso_doc_info *d,
+    struct rso_error *e);
+int rso_cda_render_fd(int fd, size_t n, FILE *out, struct rso_error *e);
+
 #endif

@@ -92,6 +92,33 @@ records() {
 	run -1 grep -Ei '<link|<script|<img|http|src=|href=' view.html
 }
 
+@test "inbox-cda: a 40 MB C-CDA is read from its file and its view written to the spool, memory flat (under 16 MiB)" {
+	cda consult small.xml
+	# A consult note grown to 40 MB of narrative, 1,200 paragraphs.
+	/usr/bin/python3 - small.xml in/RSO-2026-000001-big.xml <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+pad = "<paragraph>" + "Synthetic narrative text, line after line. " * 800 + "</paragraph>\n"
+i = s.index("</text>")
+open(sys.argv[2], "w").write(s[:i] + pad * 1200 + s[i:])
+PY
+	xmllint --noout in/RSO-2026-000001-big.xml
+	cp in/RSO-2026-000001-big.xml sent.xml
+	# Before, the file was read whole and its view built in memory:
+	# 115 MB for 40 MB.
+	run -0 /usr/bin/time -f 'maxrss %M' -o rss.txt rso-collect -q inbox --settle 0 in
+	[ "$(jq -c '[.item, .media_type]' <<<"$output")" = '["0001","text/xml"]
+["0002","text/html"]' ]
+	rso-collect cat RSO-2026-000001 1 | cmp - sent.xml
+	rso-collect cat RSO-2026-000001 2 >view.html
+	[ "$(grep -c 'line after line' view.html)" -eq 1200 ]
+	tail -c 200 view.html | grep -q '</html>'
+	rss=$(sed -n 's/^maxrss //p' rss.txt)
+	echo "# peak RSS ${rss} KiB" >&3
+	# ASan's shadow memory and quarantine are not the program's.
+	grep -q __asan_init "$(command -v rso-collect)" || [ "$rss" -lt 16384 ]
+}
+
 @test "inbox-cda: a document without a token finds its case by name and birth date" {
 	cda progress in/progress.xml
 	run -0 --separate-stderr rso-collect inbox --settle 0 in

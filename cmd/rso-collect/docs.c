@@ -45,13 +45,14 @@ docs_read(struct inbox *ib, const struct filing_item *it, char **buf,
 }
 
 /* What a file's first bytes say it may be. */
-enum { DOC_NONE, DOC_JSON, DOC_WHOLE };
+enum { DOC_NONE, DOC_JSON, DOC_XML, DOC_HL7 };
 
 /*
  * Whether the content may be a document of a format we read, after a
  * byte-order mark and blanks: JSON (a FHIR Bundle, read an entry at a
- * time), or XML or HL7 v2 (MLLP-framed or not), read whole.  Saves
- * reading a PDF or an image only to find it is neither.
+ * time), XML (a C-CDA, read as libxml2's reader asks), or HL7 v2
+ * (MLLP-framed or not, read whole).  Saves reading a PDF or an image
+ * only to find it is neither.
  */
 static int
 doc_kind(const struct filing_item *it)
@@ -67,8 +68,10 @@ doc_kind(const struct filing_item *it)
 		return DOC_NONE;
 	if (h[i] == '{')
 		return DOC_JSON;
-	return h[i] == '<' || h[i] == 0x0B ||
-	    (n - i >= 3 && memcmp(h + i, "MSH", 3) == 0) ? DOC_WHOLE : DOC_NONE;
+	if (h[i] == '<')
+		return DOC_XML;
+	return h[i] == 0x0B || (n - i >= 3 && memcmp(h + i, "MSH", 3) == 0) ?
+	    DOC_HL7 : DOC_NONE;
 }
 
 static int
@@ -109,12 +112,8 @@ int
 docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
     struct rso_error *e)
 {
-	static int (*const readers[])(struct inbox *, struct arrival *,
-	    struct filing_item *, const char *, size_t, struct rso_error *) = {
-		cda_take, hl7_take,
-	};
 	char *buf = NULL, token[RSO_TOKEN_LEN];
-	size_t n, i;
+	size_t n;
 	int rc, kind;
 
 	kind = doc_kind(it);
@@ -127,16 +126,17 @@ docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 		return inbox_take(ib, a, it, e);
 	}
 	/*
-	 * A Bundle first, from the file, so that it is never read whole.
-	 * Only a JSON object can be one, which the C-CDA reader, tried
-	 * first before, never took; anything else it says is not one after
-	 * its first bytes.
+	 * A Bundle and a C-CDA are read from the file, never whole.  Only a
+	 * JSON object can be a Bundle; anything else the Bundle reader says
+	 * is not one after its first bytes.
 	 */
 	if ((rc = bundle_take(ib, a, it, e)) != 1)
 		return rc;
-	/* Only C-CDA and HL7 v2 are read whole: a letter, or JSON that is
-	 * no Bundle, is only looked through for a token, never held. */
-	if (kind != DOC_WHOLE) {
+	if (kind == DOC_XML && (rc = cda_take(ib, a, it, e)) != 1)
+		return rc;
+	/* Only HL7 v2 is read whole: a letter, XML that is no C-CDA, or
+	 * JSON that is no Bundle is only looked through for a token. */
+	if (kind != DOC_HL7) {
 		if ((rc = cover_token_fd(it, e)) != 0) {
 			filing_release(it);
 			return rc;
@@ -147,9 +147,7 @@ docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 		filing_release(it);
 		return rc;
 	}
-	for (i = 0, rc = 1; rc == 1 && i < sizeof(readers) /
-	    sizeof(readers[0]); i++)
-		rc = readers[i](ib, a, it, buf, n, e);
+	rc = hl7_take(ib, a, it, buf, n, e);
 	if (rc == 1 && it->doc == NULL && is_text(it) &&
 	    rso_doc_find_token(buf, n, token) == 0)
 		cover_token(it, token);
@@ -179,12 +177,11 @@ docs_keep_source(struct arrival *a, const struct filing_item *src)
 }
 
 int
-docs_add_fill(struct inbox *ib, struct arrival *a,
+docs_prepare(struct inbox *ib, struct arrival *a,
     const struct filing_item *src, docs_fill *fill, void *ctx,
     const char *media, struct rso_doc_info *doc, const char *where,
-    struct rso_error *e)
+    struct filing_item *it, struct rso_error *e)
 {
-	struct filing_item it;
 	int fd, watch, rc;
 
 	if ((watch = docs_keep_source(a, src)) < 0 || (fd = drop_spool(&ib->d)) < 0) {
@@ -197,20 +194,35 @@ docs_add_fill(struct inbox *ib, struct arrival *a,
 		free(doc);
 		return rc;
 	}
-	rc = filing_survey(&it, fd, where, e);
+	rc = filing_survey(it, fd, where, e);
 	if (rc != 0 && rc != EX_DATAERR) {
-		filing_release(&it);
+		filing_release(it);
 		free(doc);
 		return rc;
 	}
 	/* A part that only looks like DICOM is still the part it is. */
 	if (rc == EX_DATAERR)
-		it.media_type = "application/octet-stream";
-	if (media != NULL && it.dicom == NULL)
-		it.media_type = media;
-	it.doc = doc;
-	it.watch_fd = watch;
-	it.watch = src->watch;
+		it->media_type = "application/octet-stream";
+	if (media != NULL && it->dicom == NULL)
+		it->media_type = media;
+	it->doc = doc;
+	it->watch_fd = watch;
+	it->watch = src->watch;
+	return 0;
+}
+
+int
+docs_add_fill(struct inbox *ib, struct arrival *a,
+    const struct filing_item *src, docs_fill *fill, void *ctx,
+    const char *media, struct rso_doc_info *doc, const char *where,
+    struct rso_error *e)
+{
+	struct filing_item it;
+	int rc;
+
+	if ((rc = docs_prepare(ib, a, src, fill, ctx, media, doc, where, &it,
+	    e)) != 0)
+		return rc;
 	return inbox_take(ib, a, &it, e);
 }
 

@@ -26,12 +26,12 @@ int docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 /*
  * The readers of each format, in a file of their own.  Each returns 1
  * when the item is not of its format (the item untouched), 0 when it
- * took the item, or a status with e filled.  A C-CDA and HL7 are read
- * from the n bytes of buf, the item's whole content; a Bundle from the
+ * took the item, or a status with e filled.  HL7 is read from the n
+ * bytes of buf, the item's whole content; a C-CDA and a Bundle from the
  * item's file, never held whole.
  */
 int cda_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
-    const char *buf, size_t n, struct rso_error *e);
+    struct rso_error *e);
 int bundle_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
     struct rso_error *e);
 int hl7_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
@@ -72,6 +72,13 @@ int docs_add(struct inbox *ib, struct arrival *a, const struct filing_item *src,
  * filled, which docs_add_fill returns (the part dropped, doc freed).
  */
 typedef int docs_fill(void *ctx, int fd, struct rso_error *e);
+
+/* docs_add_fill's part made ready as *it (spooled, surveyed, watched
+ * through src), not yet taken: 0, or a status (doc freed). */
+int docs_prepare(struct inbox *ib, struct arrival *a,
+    const struct filing_item *src, docs_fill *fill, void *ctx,
+    const char *media, struct rso_doc_info *doc, const char *where,
+    struct filing_item *it, struct rso_error *e);
 int docs_add_fill(struct inbox *ib, struct arrival *a,
     const struct filing_item *src, docs_fill *fill, void *ctx,
     const char *media, struct rso_doc_info *doc, const char *where,
