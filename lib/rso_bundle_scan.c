@@ -100,14 +100,14 @@ window(struct bsrc *s, size_t off, size_t need, size_t *avail)
 	s->base = off;
 	s->len = keep;
 	want = s->cap < s->n - off ? s->cap : s->n - off;
-	while (s->len < want) {
-		r = pread(s->fd, s->buf + s->len, want - s->len,
+	if (s->len < want) {
+		r = rso_pread_full(s->fd, s->buf + s->len, want - s->len,
 		    (off_t)(s->base + s->len));
-		if (r <= 0) {
+		if (r != (ssize_t)(want - s->len)) {
 			s->err = r < 0 ? errno : -1;
 			return NULL;
 		}
-		s->len += (size_t)r;
+		s->len = want;
 	}
 	*avail = s->len;
 	return s->buf;

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "rso_doc.h"
 #include "rso_err.h"
@@ -101,27 +100,6 @@ rso_doc_find_token(const char *text, size_t n, char *token)
 	return 0;
 }
 
-/* All of len bytes at off into buf, or -1 (errno; EIO: shorter). */
-static int
-read_at(int fd, unsigned char *buf, size_t len, off_t off)
-{
-	ssize_t r;
-	size_t got = 0;
-
-	while (got < len) {
-		if ((r = pread(fd, buf + got, len - got, off + (off_t)got)) < 0 &&
-		    errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r == 0)
-				errno = EIO;
-			return -1;
-		}
-		got += (size_t)r;
-	}
-	return 0;
-}
-
 int
 rso_doc_find_token_fd(int fd, off_t size, char *token)
 {
@@ -130,6 +108,7 @@ rso_doc_find_token_fd(int fd, off_t size, char *token)
 	unsigned char *buf = rso_xmalloc(RSO_DOC_WINDOW + 11);
 	off_t start;
 	size_t pre, span, len;
+	ssize_t got;
 	long at = -1;
 
 	for (start = 0; at < 0 && start < size; start += RSO_DOC_WINDOW) {
@@ -138,7 +117,10 @@ rso_doc_find_token_fd(int fd, off_t size, char *token)
 		    (size_t)(size - start) : RSO_DOC_WINDOW;
 		len = pre + span + (size - start - (off_t)span < 10 ?
 		    (size_t)(size - start - (off_t)span) : 10);
-		if (read_at(fd, buf, len, start - (off_t)pre) != 0) {
+		if ((got = rso_pread_full(fd, buf, len, start - (off_t)pre)) !=
+		    (ssize_t)len) {
+			if (got >= 0)
+				errno = EIO;	/* shorter than it was */
 			free(buf);
 			return -2;
 		}

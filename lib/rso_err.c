@@ -245,6 +245,26 @@ rso_write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+ssize_t
+rso_pread_full(int fd, void *p, size_t n, off_t off)
+{
+	char *c = p;
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		if ((r = pread(fd, c + got, n - got, off + (off_t)got)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
 const char *
 rso_file_kind(mode_t mode)
 {

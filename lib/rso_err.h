@@ -95,6 +95,13 @@ int rso_flush_stdout(int status);
 int rso_write_all(int fd, const void *p, size_t n);
 
 /*
+ * Read n bytes at offset off of fd into p, through short reads and EINTR:
+ * how many (fewer than n only at the end of the file), or -1 with errno
+ * set.
+ */
+ssize_t rso_pread_full(int fd, void *p, size_t n, off_t off);
+
+/*
  * What a folder entry is that is not a regular file or a folder, for
  * messages: "a symbolic link", "a FIFO", "a socket", "a device" or "not
  * a file".

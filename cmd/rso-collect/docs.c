@@ -20,27 +20,21 @@ docs_new(const char *fmt)
 }
 
 int
-docs_read(struct inbox *ib, const struct filing_item *it, char **buf,
-    size_t *n, struct rso_error *e)
+docs_read(const struct filing_item *it, char **buf, size_t *n,
+    struct rso_error *e)
 {
-	size_t got = 0;
-	ssize_t r;
+	ssize_t got;
 
-	if (it->size > ib->lim.document)
-		return 1;
 	*buf = rso_xmalloc((size_t)it->size + 1);
-	while (got < (size_t)it->size) {
-		r = pread(it->fd, *buf + got, (size_t)it->size - got, (off_t)got);
-		if (r <= 0) {
-			free(*buf);
-			*buf = NULL;
-			return rso_error_set(e, EX_IOERR, "%s: %s", it->where,
-			    r == 0 ? "shorter than it was" : strerror(errno));
-		}
-		got += (size_t)r;
+	if ((got = rso_pread_full(it->fd, *buf, (size_t)it->size, 0)) !=
+	    (ssize_t)it->size) {
+		free(*buf);
+		*buf = NULL;
+		return rso_error_set(e, EX_IOERR, "%s: %s", it->where,
+		    got >= 0 ? "shorter than it was" : strerror(errno));
 	}
 	(*buf)[got] = '\0';
-	*n = got;
+	*n = (size_t)got;
 	return 0;
 }
 
@@ -143,7 +137,7 @@ docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 		}
 		return inbox_take(ib, a, it, e);
 	}
-	if ((rc = docs_read(ib, it, &buf, &n, e)) != 0) {
+	if ((rc = docs_read(it, &buf, &n, e)) != 0) {
 		filing_release(it);
 		return rc;
 	}

@@ -97,11 +97,11 @@ int docs_write(int fd, const void *p, size_t n, struct rso_error *e);
 int docs_keep_source(struct arrival *a, const struct filing_item *src);
 
 /*
- * The whole of an item's content into *buf (NUL-terminated, *n bytes),
- * when it is no larger than the inbox's document limit: 0, 1 when it is
- * larger (not read), or EX_IOERR with e filled.  Free *buf.
+ * The whole of an item's content into *buf (NUL-terminated, *n bytes;
+ * the caller has checked it against the inbox's document limit): 0, or
+ * EX_IOERR with e filled.  Free *buf.
  */
-int docs_read(struct inbox *ib, const struct filing_item *it, char **buf,
+int docs_read(const struct filing_item *it, char **buf,
     size_t *n, struct rso_error *e);
 
 /* A new, zeroed rso_doc_info of format fmt ("cda" ...). */
