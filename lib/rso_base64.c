@@ -124,19 +124,6 @@ dec_char(struct rso_base64_dec *d, unsigned char c, unsigned char *out,
 	return 0;
 }
 
-/* The value of a hexadecimal digit, or -1. */
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * A byte of a JSON string's text: the character it stands for, -2 when
  * it only goes on with an escape, or -1 when JSON does not allow it
@@ -146,34 +133,18 @@ hex_value(unsigned char c)
 static int
 json_char(struct rso_base64_dec *d, unsigned char c)
 {
-	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-	const char *p;
-	int h;
+	int r;
 
-	if (d->esc == 0) {
+	if (d->esc.at == 0) {
 		if (c == '\\') {
-			d->esc = 1;
+			d->esc.at = 1;
 			return -2;
 		}
 		return c < 0x20 || c == '"' ? -1 : c;
 	}
-	if (d->esc == 1) {
-		if (c == 'u') {
-			d->esc = 2;
-			d->u = 0;
-			return -2;
-		}
-		d->esc = 0;
-		return c != '\0' && (p = strchr(from, c)) != NULL ?
-		    (unsigned char)to[p - from] : -1;
-	}
-	if ((h = hex_value(c)) < 0)
-		return -1;
-	d->u = d->u << 4 | (unsigned)h;
-	if (d->esc++ < 5)
+	if ((r = rso_json_esc_step(&d->esc, c)) == RSO_JSON_ESC_MORE)
 		return -2;
-	d->esc = 0;
-	return d->u >= 0x80 ? -1 : (int)d->u;
+	return r == RSO_JSON_ESC_BAD || r >= 0x80 ? -1 : r;
 }
 
 /* The groups of four characters of the alphabet from s[i] on, decoded
@@ -210,7 +181,7 @@ rso_base64_dec_update(struct rso_base64_dec *d, const char *s, size_t n,
 	for (i = 0; i < n && !d->bad; i++) {
 		/* Between groups, four characters of the alphabet are three
 		 * bytes: the rest is what is not. */
-		if (d->k == 0 && d->pad == 0 && d->esc == 0 &&
+		if (d->k == 0 && d->pad == 0 && d->esc.at == 0 &&
 		    (i = whole_groups(s, i, n, out, outn)) == n)
 			break;
 		c = (unsigned char)s[i];
@@ -225,7 +196,7 @@ rso_base64_dec_update(struct rso_base64_dec *d, const char *s, size_t n,
 int
 rso_base64_dec_final(struct rso_base64_dec *d)
 {
-	return d->bad || d->k != 0 || d->esc != 0 ? -1 : 0;
+	return d->bad || d->k != 0 || d->esc.at != 0 ? -1 : 0;
 }
 
 int

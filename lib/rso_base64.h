@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "rso_utf8.h"
+
 /* The text of n bytes, padded, NUL-terminated: a malloc'd string. */
 char *rso_base64(const void *p, size_t n);
 
@@ -32,8 +34,7 @@ struct rso_base64_dec {
 	int k;			/* its characters so far, 0 to 3 */
 	int pad;		/* "=" in it; 3 once the text has ended */
 	int json;
-	int esc;		/* JSON: 1 after "\", 2 to 5 in "\u"'s digits */
-	unsigned u;		/* the "\u" escape's value so far */
+	struct rso_json_esc esc;	/* JSON: the escape being read */
 	int bad;
 };
 

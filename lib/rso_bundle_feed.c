@@ -71,19 +71,6 @@ lex_push(struct blex *x, int object)
 	x->want_name = object;
 }
 
-/* Whether c is a hexadecimal digit, its value into *u after the others. */
-static int
-hex_digit(unsigned char c, unsigned *u)
-{
-	if (c >= '0' && c <= '9')
-		*u = *u << 4 | (unsigned)(c - '0');
-	else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-		*u = *u << 4 | (unsigned)((c | 0x20) - 'a' + 10);
-	else
-		return 0;
-	return 1;
-}
-
 /* The next character of a name, decoded: does the name go on as "data"? */
 static void
 lex_name_char(struct blex *x, unsigned c)
@@ -98,29 +85,17 @@ lex_name_char(struct blex *x, unsigned c)
 static void
 lex_string_byte(struct blex *x, unsigned char c)
 {
-	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-	const char *p;
+	int r;
 
-	if (x->esc == 1) {
-		x->esc = c == 'u' ? 2 : 0;
-		x->u = 0;
-		if (c != 'u' && x->is_name)
-			lex_name_char(x, c != 0 && (p = strchr(from, c)) ?
-			    (unsigned char)to[p - from] : 0x80);
-		return;
-	}
-	if (x->esc >= 2) {
-		/* A digit that is not hex is jansson's fault to find. */
-		(void)hex_digit(c, &x->u);
-		if (x->esc++ == 5) {
-			x->esc = 0;
-			if (x->is_name)
-				lex_name_char(x, x->u);
-		}
+	if (x->esc.at != 0) {
+		r = rso_json_esc_step(&x->esc, c);
+		if (r != RSO_JSON_ESC_MORE && x->is_name)
+			lex_name_char(x, r == RSO_JSON_ESC_BAD ? 0x80 :
+			    (unsigned)r);
 		return;
 	}
 	if (c == '\\')
-		x->esc = 1;
+		x->esc.at = 1;
 	else if (c == '"') {
 		x->in_string = 0;
 		if (!x->is_name)
@@ -213,7 +188,7 @@ lex_run(const struct blex *x, const unsigned char *p, size_t n)
 		return n;
 	if (x->in_string) {
 		/* A name is looked at until it is known not to be "data". */
-		if ((x->is_name && x->named != NOT_DATA) || x->esc != 0)
+		if ((x->is_name && x->named != NOT_DATA) || x->esc.at != 0)
 			return 0;
 		while (i < n && p[i] != '"' && p[i] != '\\')
 			i++;
@@ -248,29 +223,16 @@ is_plain(unsigned char c)
 	return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
 }
 
-/*
- * The byte c of an escape, *esc 1 after its backslash, 2 to 5 in "\u"'s
- * digits (*u their value so far), 0 once it has ended: 0 while it is
- * clean, -1 when it is not (not JSON, or not ASCII but NUL).
- */
+/* The byte c of an escape (st->at 1 after its backslash): 0 while it is
+ * clean, -1 when it is not (not JSON, or not ASCII but NUL). */
 static int
-clean_escape(int *esc, unsigned *u, unsigned char c)
+clean_escape(struct rso_json_esc *st, unsigned char c)
 {
-	if (*esc == 1) {
-		if (c == 'u') {
-			*esc = 2;
-			*u = 0;
-			return 0;
-		}
-		*esc = 0;
-		return c != 0 && strchr("\"\\/bfnrt", c) != NULL ? 0 : -1;
-	}
-	if (!hex_digit(c, u))
-		return -1;
-	if ((*esc)++ < 5)
+	int r = rso_json_esc_step(st, c);
+
+	if (r == RSO_JSON_ESC_MORE)
 		return 0;
-	*esc = 0;
-	return *u == 0 || *u >= 0x80 ? -1 : 0;
+	return r == RSO_JSON_ESC_BAD || r == 0 || r >= 0x80 ? -1 : 0;
 }
 
 /* What clean_string finds of a string. */
@@ -291,8 +253,7 @@ clean_string(struct bsrc *s, size_t off, size_t *end)
 {
 	const unsigned char *p;
 	size_t avail, i;
-	int esc = 0;
-	unsigned u = 0;
+	struct rso_json_esc esc = { 0, 0 };
 
 	for (;; off += avail) {
 		if ((p = (const unsigned char *)bsrc_bytes(s, off, LOOK,
@@ -300,11 +261,11 @@ clean_string(struct bsrc *s, size_t off, size_t *end)
 			return STRING_KEPT;
 		if (avail == 0) {
 			*end = off;
-			return esc == 0 ? STRING_CUT : STRING_KEPT;
+			return esc.at == 0 ? STRING_CUT : STRING_KEPT;
 		}
 		for (i = 0; i < avail; i++) {
-			if (esc != 0) {
-				if (clean_escape(&esc, &u, p[i]) != 0)
+			if (esc.at != 0) {
+				if (clean_escape(&esc, p[i]) != 0)
 					return STRING_KEPT;
 				continue;
 			}
@@ -319,7 +280,7 @@ clean_string(struct bsrc *s, size_t off, size_t *end)
 			}
 			if (p[i] != '\\')
 				return STRING_KEPT;
-			esc = 1;
+			esc.at = 1;
 		}
 	}
 }

@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 
+#include "rso_utf8.h"
+
 /*
  * Where the bytes are: a buffer, or a file of n bytes read with pread(2)
  * into a window of 64 KiB that slides along (jansson is fed from it as
@@ -107,11 +109,11 @@ struct bswap {
 struct blex {
 	unsigned char kind[BLEX_DEPTH / 8];
 	int depth, base;	/* base: the depth the value starts at */
-	int in_string, esc, is_name, want_name, after_colon;
+	int in_string, is_name, want_name, after_colon;
+	struct rso_json_esc esc;	/* an escape being read */
 	int named;		/* of the last name, how many characters
 				 * are "data"'s so far, 5 once one
 				 * is not */
-	unsigned u;		/* a name's "\u" escape so far */
 	int started, done;	/* the value has begun; it is over */
 };
 

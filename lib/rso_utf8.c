@@ -1,5 +1,7 @@
-/* rso_utf8: decode one UTF-8 character, strictly. */
+/* rso_utf8: decode one UTF-8 character, strictly; read a JSON escape. */
 /* SPDX-License-Identifier: ISC */
+#include <string.h>
+
 #include "rso_utf8.h"
 
 #define CONT(c)	(((c) & 0xC0) == 0x80)
@@ -37,6 +39,45 @@ rso_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 	*cp = (uint32_t)(c & 0x07) << 18 | (s[1] & 0x3F) << 12 |
 	    (s[2] & 0x3F) << 6 | (s[3] & 0x3F);
 	return 4;
+}
+
+/* The value of a hexadecimal digit, or -1. */
+static int
+hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+int
+rso_json_esc_step(struct rso_json_esc *st, unsigned char c)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *p;
+	int h;
+
+	if (st->at == 1) {
+		st->u = 0;
+		if (c == 'u') {
+			st->at = 2;
+			return RSO_JSON_ESC_MORE;
+		}
+		st->at = 0;
+		return c != 0 && (p = strchr(from, c)) != NULL ?
+		    (unsigned char)to[p - from] : RSO_JSON_ESC_BAD;
+	}
+	if ((h = hex_value(c)) < 0) {
+		st->at = 0;
+		return RSO_JSON_ESC_BAD;
+	}
+	st->u = st->u << 4 | (unsigned)h;
+	if (st->at++ < 5)
+		return RSO_JSON_ESC_MORE;
+	st->at = 0;
+	return (int)st->u;
 }
 
 size_t

@@ -1,4 +1,4 @@
-/* rso_utf8: decode one UTF-8 character, strictly. */
+/* rso_utf8: decode one UTF-8 character, strictly; read a JSON escape. */
 /* SPDX-License-Identifier: ISC */
 #ifndef RSO_UTF8_H
 #define RSO_UTF8_H
@@ -16,5 +16,21 @@ size_t rso_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 
 /* Encode cp (a scalar value) at d, which has room for 4; return length. */
 size_t rso_utf8_encode(uint32_t cp, unsigned char *d);
+
+/*
+ * An escape of a JSON string read a byte at a time, for readers that see
+ * its text in pieces: set at to 1 on its backslash, then hand over each
+ * byte after it.  RSO_JSON_ESC_MORE while it goes on; RSO_JSON_ESC_BAD for
+ * one JSON does not allow; else the code unit it stands for (0 to 0xFFFF;
+ * what a surrogate pairs with is the caller's).  at is 0 again once it
+ * has ended, either way.
+ */
+struct rso_json_esc {
+	int at;			/* 1 after the backslash, 2 to 5 in \u's digits */
+	unsigned u;		/* \u's value so far */
+};
+#define RSO_JSON_ESC_MORE	(-2)
+#define RSO_JSON_ESC_BAD	(-1)
+int rso_json_esc_step(struct rso_json_esc *st, unsigned char c);
 
 #endif
