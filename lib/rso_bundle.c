@@ -1202,11 +1202,14 @@ read_bundle(struct walk *w, struct rso_doc_info *bundle, struct rso_error *e)
 {
 	struct bscan_fn fn = { root_member, root_element, w };
 	struct bfault f;
-	int rc;
+	int rc, c;
 
-	/* No Bundle without the word: other JSON, however large, is left
-	 * unread (a resourceType written in \u escapes is not looked for). */
-	if (!bsrc_contains(w->s, "\"Bundle\""))
+	/* Only an object can be one, and no Bundle is without the word:
+	 * anything else, however large, is left unread (a resourceType
+	 * written in \u escapes is not looked for).  A file that cannot be
+	 * read is the scan's to say. */
+	c = bsrc_first_byte(w->s, 1);
+	if (c != -2 && (c != '{' || !bsrc_contains(w->s, "\"Bundle\"")))
 		return 1;
 	switch (bscan_root(w->s, &fn, &f)) {
 	case BSCAN_WIDE:

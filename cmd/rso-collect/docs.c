@@ -119,12 +119,9 @@ docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 		    ib->dir, a->k, it->where, ib->lim.document);
 		return inbox_take(ib, a, it, e);
 	}
-	/*
-	 * A Bundle and a C-CDA are read from the file, never whole.  Only a
-	 * JSON object can be a Bundle; anything else the Bundle reader says
-	 * is not one after its first bytes.
-	 */
-	if ((rc = bundle_take(ib, a, it, e)) != 1)
+	/* A Bundle and a C-CDA are read from the file, never whole; only a
+	 * JSON object can be a Bundle. */
+	if (kind == DOC_JSON && (rc = bundle_take(ib, a, it, e)) != 1)
 		return rc;
 	if (kind == DOC_XML && (rc = cda_take(ib, a, it, e)) != 1)
 		return rc;
