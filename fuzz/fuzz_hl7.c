@@ -1,11 +1,14 @@
 /* fuzz_hl7: an HL7 v2 file split into messages and each message read.
  * No crash, no hang, no leak; every span inside the input and starting
  * at an MSH; every value read out valid UTF-8 without control characters
- * (C0 or C1). */
+ * (C0 or C1); and the file split as it is read, a few bytes at a time,
+ * into the same messages or the same fault as held whole. */
 /* SPDX-License-Identifier: ISC */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "rso_hl7_read.h"
 #include "rso_utf8.h"
@@ -54,6 +57,42 @@ check(const struct rso_doc_info *d)
 	clean(d->token, sizeof(d->token));
 }
 
+/*
+ * The stream from a file, a window of 1 to 13 bytes at a time: the
+ * messages of v (n of them; split's fault why when v is NULL, any
+ * messages before it), byte for byte.
+ */
+static void
+same_stream(const char *buf, size_t size, const struct rso_hl7_span *v,
+    size_t n, const char *why)
+{
+	struct rso_hl7_stream *s;
+	struct rso_hl7_span span;
+	const char *msg;
+	char swhy[128];
+	size_t k = 0;
+	int rc, fd = memfd_create("fuzz_hl7", 0);
+
+	if (fd < 0 || write(fd, buf, size) != (ssize_t)size)
+		abort();
+	s = rso_hl7_stream_fd(fd, size, 1 + size % 13);
+	if (rso_hl7_stream_sniff(s) != rso_hl7_sniff(buf, size))
+		abort();
+	while ((rc = rso_hl7_next(s, &msg, &span, swhy, sizeof(swhy))) == 1) {
+		if (span.off + span.len > size ||
+		    memcmp(msg, buf + span.off, span.len) != 0)
+			abort();
+		if (v != NULL && (k >= n || span.off != v[k].off ||
+		    span.len != v[k].len))
+			abort();
+		k++;
+	}
+	if (v != NULL ? rc != 0 || k != n : rc != -1 || strcmp(why, swhy) != 0)
+		abort();
+	rso_hl7_stream_free(s);
+	close(fd);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -68,8 +107,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rso_hl7_split(buf, size, &v, &n, why, sizeof(why)) != 0) {
 		if (v != NULL || n != 0 || strnlen(why, sizeof(why)) == 0)
 			abort();
+		same_stream(buf, size, NULL, 0, why);
 		return 0;
 	}
+	same_stream(buf, size, v, n, why);
 	if (!rso_hl7_sniff(buf, size) || n == 0)
 		abort();	/* whatever splits must be what the inbox sniffs */
 	for (i = 0; i < n; i++) {

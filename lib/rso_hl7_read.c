@@ -1,6 +1,7 @@
 /* rso_hl7_read: HL7 v2 messages split out of a file, and read. */
 /* SPDX-License-Identifier: ISC */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -66,137 +67,377 @@ starts_msh(const char *b, size_t end, size_t i)
 	return i + 4 <= end && memcmp(b + i, "MSH", 3) == 0 && is_sep(b[i + 3]);
 }
 
-/* Past a UTF-8 byte order mark and blank lines. */
-static size_t
-skip_head(const char *b, size_t n)
-{
-	size_t i = 0;
+/* ---- the messages of a file, split as it is read ---- */
 
-	if (n >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0)
+/* Read from a file at a time; a message is held whole, however long. */
+#define WINDOW	(64 * 1024)
+
+/* Where the splitter is. */
+enum {
+	AT_START,	/* nothing looked at */
+	AT_FRAMES,	/* MLLP: between frames */
+	AT_REGION,	/* at the start of a run of messages (a frame's, or
+			 * the unframed file's) */
+	AT_LINES,	/* inside a message, at the start of a line */
+	AT_END,
+	AT_FAILED
+};
+
+struct rso_hl7_stream {
+	/* The source: the caller's buffer mem, or the file fd read into
+	 * buf.  Bytes [base, base + have) of it are at win. */
+	const char *mem;
+	int fd;
+	uint64_t size;
+	size_t window;
+	char *buf;
+	size_t cap;
+	const char *win;
+	uint64_t base;
+	size_t have;
+	int ioerr;		/* errno of a read that failed; EIO: the file
+				 * ended before size */
+	/* The splitter, at byte i.  A run of messages ends at end (a
+	 * frame's FS, or size); the open message starts at msg and its
+	 * last line that is not blank ends at last.  Bytes before keep
+	 * are never needed again. */
+	int state, mllp;
+	uint64_t i, end, msg, last, keep;
+	char why[96];
+};
+
+static const char *
+at(const struct rso_hl7_stream *s, uint64_t off)
+{
+	return s->win + (off - s->base);
+}
+
+/* How many bytes from off are at hand. */
+static size_t
+resident(const struct rso_hl7_stream *s, uint64_t off)
+{
+	return off < s->base + s->have ? (size_t)(s->base + s->have - off) : 0;
+}
+
+/*
+ * Read the next window of a file, letting go of what lies before keep:
+ * 1, or 0 at the end of the source (or once a read failed, ioerr set).
+ */
+static int
+more(struct rso_hl7_stream *s)
+{
+	uint64_t next = s->base + s->have;
+	size_t drop, want;
+	ssize_t got;
+
+	if (s->mem != NULL || s->ioerr || next >= s->size)
+		return 0;
+	if ((drop = (size_t)(s->keep - s->base)) > 0) {
+		memmove(s->buf, s->buf + drop, s->have - drop);
+		s->base += drop;
+		s->have -= drop;
+	}
+	want = s->size - next < s->window ? (size_t)(s->size - next) :
+	    s->window;
+	if (s->cap - s->have < want) {
+		s->cap = s->have + want > 2 * s->cap ? s->have + want :
+		    2 * s->cap;
+		s->buf = rso_xrealloc(s->buf, s->cap);
+	}
+	s->win = s->buf;
+	got = rso_pread_full(s->fd, s->buf + s->have, want, (off_t)next);
+	if (got <= 0) {
+		s->ioerr = got < 0 ? errno : EIO;
+		return 0;
+	}
+	s->have += (size_t)got;
+	return 1;
+}
+
+/* Whether bytes [off, off + n) are in the source before end, read in. */
+static int
+has(struct rso_hl7_stream *s, uint64_t off, size_t n, uint64_t end)
+{
+	if (off + n > end)
+		return 0;
+	while (resident(s, off) < n)
+		if (!more(s))
+			return 0;
+	return 1;
+}
+
+static int
+eol_at(struct rso_hl7_stream *s, uint64_t off, uint64_t end)
+{
+	return has(s, off, 1, end) && is_eol(*at(s, off));
+}
+
+static int
+msh_at(struct rso_hl7_stream *s, uint64_t off, uint64_t end)
+{
+	return has(s, off, 4, end) && starts_msh(at(s, off), 4, 0);
+}
+
+/* Past CRs and LFs from off, before end. */
+static uint64_t
+skip_eols(struct rso_hl7_stream *s, uint64_t off, uint64_t end)
+{
+	while (eol_at(s, off, end))
+		off++;
+	return off;
+}
+
+/* Past a UTF-8 byte order mark and blank lines. */
+static uint64_t
+skip_head(struct rso_hl7_stream *s)
+{
+	uint64_t i = 0;
+
+	if (has(s, 0, 3, s->size) && memcmp(at(s, 0), "\xEF\xBB\xBF", 3) == 0)
 		i = 3;
-	while (i < n && is_eol(b[i]))
-		i++;
-	return i;
+	return skip_eols(s, i, s->size);
+}
+
+/* The first byte a or b from off, or end (or where the source failed). */
+static uint64_t
+scan_to(struct rso_hl7_stream *s, uint64_t off, uint64_t end, char a,
+    char b)
+{
+	const char *p;
+	size_t n, k;
+
+	for (;;) {
+		n = resident(s, off);
+		if (n > end - off)
+			n = (size_t)(end - off);
+		p = at(s, off);
+		for (k = 0; k < n && p[k] != a && p[k] != b; k++)
+			;
+		off += k;
+		if (k < n || off >= end || !more(s))
+			return off;
+	}
+}
+
+static int
+stream_fail(struct rso_hl7_stream *s, const char *fmt, uint64_t byte)
+{
+	snprintf(s->why, sizeof(s->why), fmt, (unsigned long long)byte);
+	s->state = AT_FAILED;
+	return -1;
+}
+
+/*
+ * The frame at i (its VT): its FS found with no VT before it, then a CR,
+ * and the run of messages inside it next.  Anything but a frame or
+ * blank lines between frames is junk, and a frame without its end may
+ * be a message cut short.
+ */
+static int
+open_frame(struct rso_hl7_stream *s)
+{
+	uint64_t j;
+
+	s->keep = s->i = skip_eols(s, s->i, s->size);
+	if (!has(s, s->i, 1, s->size)) {
+		s->state = AT_END;
+		return 0;
+	}
+	if (*at(s, s->i) != VT)
+		return stream_fail(s, "byte %llu: data outside an MLLP frame",
+		    s->i);
+	j = scan_to(s, s->i + 1, s->size, VT, FS);
+	if (!has(s, j, 1, s->size) || *at(s, j) != FS)
+		return stream_fail(s, "byte %llu: MLLP frame never closed",
+		    s->i);
+	if (!has(s, j + 1, 1, s->size) || *at(s, j + 1) != '\r')
+		return stream_fail(s, "byte %llu: MLLP frame end without CR", j);
+	s->i++;
+	s->end = j;
+	s->state = AT_REGION;
+	return 0;
+}
+
+/* The first message of a run: an MSH after blank lines. */
+static int
+open_region(struct rso_hl7_stream *s)
+{
+	s->keep = s->i = skip_eols(s, s->i, s->end);
+	if (!msh_at(s, s->i, s->end))
+		return stream_fail(s, "byte %llu: not an HL7 message (no MSH)",
+		    s->i);
+	s->msg = s->last = s->i;
+	s->state = AT_LINES;
+	return 0;
+}
+
+/*
+ * The lines of the open message up to the next MSH or the end of the
+ * run: 1 when a message is whole.  A line ends at CR, LF or CRLF, as the
+ * files people make have them; a message ends with its last line that
+ * is not blank.
+ */
+static int
+take_lines(struct rso_hl7_stream *s)
+{
+	uint64_t j;
+	int blank;
+
+	while (s->i < s->end && !s->ioerr) {
+		if (s->i != s->msg && msh_at(s, s->i, s->end))
+			return 1;
+		j = scan_to(s, s->i, s->end, '\r', '\n');
+		blank = j == s->i;
+		if (j < s->end && has(s, j, 1, s->end))
+			j += *at(s, j) == '\r' && has(s, j + 1, 1, s->end) &&
+			    *at(s, j + 1) == '\n' ? 2 : 1;
+		if (!blank)
+			s->last = j;
+		s->i = j;
+	}
+	return 1;
+}
+
+/* The next step of the splitter: 1 with a message whole, 0 without. */
+static int
+step(struct rso_hl7_stream *s)
+{
+	uint64_t i;
+
+	switch (s->state) {
+	case AT_START:
+		i = skip_head(s);
+		s->mllp = has(s, i, 1, s->size) && *at(s, i) == VT;
+		s->i = i;
+		s->end = s->size;
+		s->state = s->mllp ? AT_FRAMES : AT_REGION;
+		return 0;
+	case AT_FRAMES:
+		return open_frame(s);
+	case AT_REGION:
+		return open_region(s);
+	case AT_LINES:
+		return take_lines(s);
+	}
+	return 0;
+}
+
+static struct rso_hl7_stream *
+stream_new(const char *mem, int fd, uint64_t size, size_t window)
+{
+	struct rso_hl7_stream *s = rso_xcalloc(1, sizeof(*s));
+
+	s->mem = mem;
+	s->fd = fd;
+	s->size = size;
+	s->window = window ? window : WINDOW;
+	s->win = mem;
+	s->have = mem != NULL ? (size_t)size : 0;
+	return s;
+}
+
+struct rso_hl7_stream *
+rso_hl7_stream_fd(int fd, uint64_t size, size_t window)
+{
+	return stream_new(NULL, fd, size, window);
+}
+
+struct rso_hl7_stream *
+rso_hl7_stream_mem(const char *buf, size_t n)
+{
+	return stream_new(buf, -1, n, 0);
+}
+
+void
+rso_hl7_stream_free(struct rso_hl7_stream *s)
+{
+	if (s != NULL)
+		free(s->buf);
+	free(s);
+}
+
+int
+rso_hl7_stream_sniff(struct rso_hl7_stream *s)
+{
+	uint64_t i = skip_head(s);
+
+	if (has(s, i, 1, s->size) && *at(s, i) == VT)
+		i = skip_eols(s, i + 1, s->size);
+	return msh_at(s, i, s->size);
+}
+
+int
+rso_hl7_next(struct rso_hl7_stream *s, const char **msg,
+    struct rso_hl7_span *span, char *why, size_t whysize)
+{
+	int whole = 0;
+
+	while (!whole && s->state != AT_END && s->state != AT_FAILED &&
+	    !s->ioerr)
+		whole = step(s);
+	if (s->ioerr) {
+		snprintf(why, whysize, "%s", s->ioerr == EIO ?
+		    "shorter than it was" : strerror(s->ioerr));
+		errno = s->ioerr;
+		return -2;
+	}
+	if (s->state == AT_FAILED) {
+		snprintf(why, whysize, "%s", s->why);
+		return -1;
+	}
+	if (!whole)
+		return 0;
+	span->off = s->msg;
+	span->len = s->last - s->msg;
+	*msg = at(s, s->msg);
+	/* The next message starts here, or the run is over. */
+	if (s->i < s->end)
+		s->keep = s->msg = s->last = s->i;
+	else if (s->mllp) {
+		s->i = s->end + 2;
+		s->state = AT_FRAMES;
+	} else
+		s->state = AT_END;
+	return 1;
 }
 
 int
 rso_hl7_sniff(const char *buf, size_t n)
 {
-	size_t i = skip_head(buf, n);
+	struct rso_hl7_stream *s = rso_hl7_stream_mem(buf, n);
+	int rc = rso_hl7_stream_sniff(s);
 
-	if (i < n && buf[i] == VT)
-		for (i++; i < n && is_eol(buf[i]); i++)
-			;
-	return starts_msh(buf, n, i);
-}
-
-struct spans {
-	struct rso_hl7_span *v;
-	size_t n, cap;
-};
-
-static void
-push(struct spans *s, size_t off, size_t len)
-{
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 16;
-		s->v = rso_xrealloc(s->v, s->cap * sizeof(*s->v));
-	}
-	s->v[s->n].off = off;
-	s->v[s->n++].len = len;
-}
-
-/*
- * The messages of b[start, end), not framed: each from a segment MSH to
- * the terminator of its last segment that is not blank.  A line starts
- * after CR, LF or CRLF, as the files people make have them.
- */
-static int
-split_plain(const char *b, size_t start, size_t end, struct spans *s,
-    char *why, size_t size)
-{
-	size_t i = start, j, msg, last;
-	int blank;
-
-	while (i < end && is_eol(b[i]))
-		i++;
-	if (!starts_msh(b, end, i))
-		return fail(why, size, "byte %zu: not an HL7 message (no MSH)",
-		    i);
-	msg = last = i;
-	while (i < end) {
-		if (i != msg && starts_msh(b, end, i)) {
-			push(s, msg, last - msg);
-			msg = i;
-		}
-		for (j = i; j < end && !is_eol(b[j]); j++)
-			;
-		blank = j == i;
-		if (j < end)
-			j += b[j] == '\r' && j + 1 < end && b[j + 1] == '\n' ?
-			    2 : 1;
-		if (!blank)
-			last = j;
-		i = j;
-	}
-	push(s, msg, last - msg);
-	return 0;
-}
-
-/*
- * Frames, and only blank lines between them: anything else is junk, and
- * a frame without its end may be a message cut short.  Each frame holds
- * a message (or several, each at its MSH).
- */
-static int
-split_mllp(const char *b, size_t n, size_t i, struct spans *s, char *why,
-    size_t size)
-{
-	const char *fs, *vt;
-	size_t end;
-
-	while (i < n) {
-		if (is_eol(b[i])) {
-			i++;
-			continue;
-		}
-		if (b[i] != VT)
-			return fail(why, size, "byte %zu: data outside an MLLP "
-			    "frame", i);
-		fs = memchr(b + i + 1, FS, n - i - 1);
-		vt = memchr(b + i + 1, VT, (fs ? (size_t)(fs - b) : n) - i - 1);
-		if (fs == NULL || vt != NULL)
-			return fail(why, size, "byte %zu: MLLP frame never "
-			    "closed", i);
-		end = (size_t)(fs - b);
-		if (end + 1 >= n || b[end + 1] != '\r')
-			return fail(why, size, "byte %zu: MLLP frame end without "
-			    "CR", end);
-		if (split_plain(b, i + 1, end, s, why, size) != 0)
-			return -1;
-		i = end + 2;
-	}
-	return 0;
+	rso_hl7_stream_free(s);
+	return rc;
 }
 
 int
 rso_hl7_split(const char *buf, size_t n, struct rso_hl7_span **v,
     size_t *count, char *why, size_t whysize)
 {
-	struct spans s = { NULL, 0, 0 };
-	size_t i = skip_head(buf, n);
+	struct rso_hl7_stream *s = rso_hl7_stream_mem(buf, n);
+	struct rso_hl7_span span;
+	size_t cap = 0;
+	const char *msg;
 	int rc;
 
-	rc = i < n && buf[i] == VT ? split_mllp(buf, n, i, &s, why, whysize) :
-	    split_plain(buf, i, n, &s, why, whysize);
-	if (rc != 0) {
-		free(s.v);
-		s.v = NULL;
-		s.n = 0;
+	*v = NULL;
+	*count = 0;
+	while ((rc = rso_hl7_next(s, &msg, &span, why, whysize)) == 1) {
+		if (*count == cap) {
+			cap = cap ? 2 * cap : 16;
+			*v = rso_xrealloc(*v, cap * sizeof(**v));
+		}
+		(*v)[(*count)++] = span;
 	}
-	*v = s.v;
-	*count = s.n;
-	return rc;
+	rso_hl7_stream_free(s);
+	if (rc != 0) {
+		free(*v);
+		*v = NULL;
+		*count = 0;
+		return -1;
+	}
+	return 0;
 }
 
 /* The next segment from *i, blank lines skipped: 1, or 0 at the end. */

@@ -5,6 +5,7 @@
 #define RSO_HL7_READ_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rso_doc.h"
 
@@ -30,6 +31,33 @@ int rso_hl7_sniff(const char *buf, size_t n);
  */
 int rso_hl7_split(const char *buf, size_t n, struct rso_hl7_span **v,
     size_t *count, char *why, size_t whysize);
+
+/*
+ * The same messages, split as they are read from the first size bytes of
+ * the file fd (pread; the offset is not moved), window bytes at a time (0:
+ * 64 KiB): only the message being taken is held, so a file of any number
+ * of messages is read in the memory of its longest.  Or from n bytes of
+ * buf, held by the caller.
+ */
+struct rso_hl7_stream;
+struct rso_hl7_stream *rso_hl7_stream_fd(int fd, uint64_t size,
+    size_t window);
+struct rso_hl7_stream *rso_hl7_stream_mem(const char *buf, size_t n);
+void rso_hl7_stream_free(struct rso_hl7_stream *s);
+
+/* rso_hl7_sniff of the stream's head, before its first message. */
+int rso_hl7_stream_sniff(struct rso_hl7_stream *s);
+
+/*
+ * The next message: 1 with its bytes at *msg (good until the next call)
+ * and its place in *span; 0 after the last; -1 with why filled as
+ * rso_hl7_split fills it, at the first fault, after the messages before
+ * it were given; -2 when the file could not be read (errno set, why
+ * "shorter than it was" or strerror's words).  After -1 or -2 the same
+ * again.
+ */
+int rso_hl7_next(struct rso_hl7_stream *s, const char **msg,
+    struct rso_hl7_span *span, char *why, size_t whysize);
 
 /*
  * Read the message of n bytes at msg into d (format "hl7v2"; d's other

@@ -1,7 +1,10 @@
 /* Unit tests for rso_hl7_read: splitting files into messages, reading one. */
 /* SPDX-License-Identifier: ISC */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "rso_hl7_read.h"
 #include "tap.h"
@@ -221,6 +224,109 @@ test_split(void)
 	ok(!rso_hl7_sniff("", 0), "empty");
 }
 
+/* n bytes of s in a file of their own (memfd). */
+static int
+file_of(const char *s, size_t n)
+{
+	int fd = memfd_create("test_hl7_read", 0);
+
+	if (fd < 0 || write(fd, s, n) != (ssize_t)n)
+		abort();
+	return fd;
+}
+
+/*
+ * The messages of f as the stream gives them from a file window bytes
+ * at a time are rso_hl7_split's of f held whole: the same places and
+ * bytes, or (those before it given first) the same fault in the same
+ * words.
+ */
+static int
+same_as_split(const char *f, size_t n, size_t window)
+{
+	struct rso_hl7_stream *s;
+	struct rso_hl7_span *v, span;
+	const char *msg;
+	char why[128], swhy[128];
+	size_t count, k = 0;
+	int rc, src, fd = file_of(f, n), same = 1;
+
+	src = rso_hl7_split(f, n, &v, &count, why, sizeof(why));
+	s = rso_hl7_stream_fd(fd, n, window);
+	same = rso_hl7_stream_sniff(s) == rso_hl7_sniff(f, n);
+	while ((rc = rso_hl7_next(s, &msg, &span, swhy, sizeof(swhy))) == 1) {
+		if (memcmp(msg, f + span.off, span.len) != 0 || (src == 0 &&
+		    (k >= count || span.off != v[k].off || span.len != v[k].len)))
+			same = 0;
+		k++;
+	}
+	if (src == 0)
+		same = same && rc == 0 && k == count;
+	else
+		same = same && rc == -1 && strcmp(why, swhy) == 0;
+	rso_hl7_stream_free(s);
+	free(v);
+	close(fd);
+	return same;
+}
+
+static void
+test_stream(void)
+{
+	static const char *const files[] = {
+		"\xEF\xBB\xBF\r\nMSH|a\r\nPID|1\r\n\r\nMSH|b\rPID\r\n",
+		"MSH|a\rPID|1",
+		"MSH|a\r\nPID|1\r\n\r\n\r\nMSH|b\r\nMSH|c\n\n",
+		"\x0bMSH|a\rPID\r\x1c\r\n\x0bMSH|b\rPID\r\x1c\r",
+		"\x0b\r\nMSH|a\rPID\rMSH|b\r\x1c\r",
+		"\x0bMSH|a\rPID\r\x1c\r\x0bMSH|b\rPID\r",
+		"\x0bMSH|a\rPID\r\x1c\rjunk\x0bMSH|b\rPID\r\x1c\r",
+		"\x0bMSH|a\rPID\r\x1cX",
+		"\x0bMSH|a\rPID\r\x1c",
+		"\x0bMSH|a\rPID\r\x0bMSH|b\r\x1c\r",
+		"\x0bPID|a\r\x1c\r",
+		"PID|1\r",
+		"MSH",
+		"\r\n\r\n",
+		"",
+		MDM ORU MDM,
+	};
+	struct rso_hl7_stream *s;
+	struct rso_hl7_span span;
+	const char *msg;
+	char name[64], why[128];
+	size_t i, w, bad = 0;
+	int fd;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		for (w = 0; w <= 9; w++)
+			if (!same_as_split(files[i], strlen(files[i]), w)) {
+				snprintf(name, sizeof(name), "file %zu, "
+				    "window %zu", i, w);
+				ok(0, name);
+				bad++;
+			}
+	ok(bad == 0, "from a file a window at a time, as split whole");
+	/* A file shorter than the size it had when surveyed. */
+	fd = file_of(MDM ORU, strlen(MDM ORU));
+	s = rso_hl7_stream_fd(fd, strlen(MDM ORU) + 100, 16);
+	ok(rso_hl7_next(s, &msg, &span, why, sizeof(why)) == 1,
+	    "the first message whole");
+	ok(rso_hl7_next(s, &msg, &span, why, sizeof(why)) == -2,
+	    "a file cut short is a fault of reading it");
+	is_str(why, "shorter than it was", "said");
+	ok(rso_hl7_next(s, &msg, &span, why, sizeof(why)) == -2, "and again");
+	rso_hl7_stream_free(s);
+	close(fd);
+	/* A descriptor that cannot be read. */
+	s = rso_hl7_stream_fd(-1, 10, 0);
+	ok(!rso_hl7_stream_sniff(s), "nothing sniffed");
+	ok(rso_hl7_next(s, &msg, &span, why, sizeof(why)) == -2,
+	    "a read error");
+	is_str(why, "Bad file descriptor", "strerror's words");
+	rso_hl7_stream_free(s);
+}
+
 int
 main(void)
 {
@@ -229,5 +335,6 @@ main(void)
 	test_types();
 	test_bad();
 	test_split();
+	test_stream();
 	return tap_done();
 }
