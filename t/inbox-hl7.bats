@@ -269,3 +269,64 @@ export_other() {
 	assert_output ''
 	rso-collect cat RSO-2026-000001 "$item" | cmp - m/0001.hl7
 }
+
+@test "inbox-hl7: a message longer than the reader's window, plain and framed, is filed whole and byte for byte" {
+	tok=$(token RSO-2026-000001)
+	p='"family":"Alpha","given":"Test","birth":"19610301"'
+	long=$(head -c 100000 /dev/zero | tr '\0' x)
+	gen m "{\"kind\":\"mdm\",$p,\"placer\":\"$tok\"}" \
+	    "{\"kind\":\"oru\",$p,\"placer\":\"$tok\",\"text\":\"$long\"}" \
+	    "{\"kind\":\"mdm\",$p,\"placer\":\"$tok\",\"date\":\"20260305\"}"
+	[ "$(stat -c %s m/0002.hl7)" -gt 100000 ]
+	pack plain in/a.hl7 m/0001.hl7 m/0002.hl7 m/0003.hl7
+	pack mllp b.hl7 m/0002.hl7 m/0001.hl7
+	cp in/a.hl7 .
+	run -0 --separate-stderr rso-collect inbox --settle 0 in
+	[ "$(jq -s '[.[] | select(.item)] | length' <<<"$output")" -eq 3 ]
+	run -0 unpack a.hl7 cut-a
+	assert_output 3
+	same_bytes RSO-2026-000001 cut-a
+	# The same long message framed is the same record.
+	cp b.hl7 in/
+	run -0 rso-collect inbox --settle 0 in
+	[ "$(jq -sc '[.[] | select(.item) | .existing // false]' <<<"$output")" = '[true,true]' ]
+}
+
+@test "inbox-hl7: a file of many messages rewritten while it is filed is not filed, and stays for the next run" {
+	tok=$(token RSO-2026-000001)
+	gen m "{\"kind\":\"mdm\",\"family\":\"Alpha\",\"given\":\"Test\",\"birth\":\"19610301\",\"placer\":\"$tok\"}"
+	# 4,000 messages, each its own text; where the second one's MSH is.
+	off=$(/usr/bin/python3 - m/0001.hl7 many.hl7 <<'PY'
+import sys
+m = open(sys.argv[1], "rb").read()
+out, mid = b"", 0
+for k in range(4000):
+    if k == 1:
+        mid = len(out)
+    out += m.replace(b"Synthetic text of message 1.", b"Synthetic text %d." % k)
+open(sys.argv[2], "wb").write(out)
+print(mid)
+PY
+	)
+	cp many.hl7 in/
+	# The second message turned into a segment of the first, and back,
+	# in place, until told to stop.  Each pass over the file may see
+	# either: the messages filed differ from those checked, or the file
+	# has changed since it was surveyed; either way nothing is filed.
+	( while [ ! -e stop ]; do
+		printf X | dd of=in/many.hl7 bs=1 seek="$off" conv=notrunc status=none
+		printf M | dd of=in/many.hl7 bs=1 seek="$off" conv=notrunc status=none
+	done ) &
+	writer=$!
+	run -75 --separate-stderr timeout 120 rso-collect inbox --settle 0 in
+	touch stop
+	wait "$writer"
+	[[ "$stderr" =~ ^"rso-collect: in: entry 1: "("message "[0-9]+": ")?"changed while being filed"$ ]]
+	[ -e in/many.hl7 ] && [ ! -e in/.rejected/many.hl7 ]
+	cmp in/many.hl7 many.hl7
+	# Left whole for the next run, which files every message once.
+	run -0 rso-collect inbox --settle 0 in
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from records where case_id = 'RSO-2026-000001'")" -eq 4000 ]
+	[ ! -e in/many.hl7 ]
+	rso-case verify >/dev/null
+}

@@ -109,7 +109,7 @@ bundle_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 	    == 1)
 		return 1;
 	/* The reader's own reject, named by the item it is in; a file that
-	 * cannot be read is let go, as docs_read lets it go. */
+	 * cannot be read is let go, as every reader lets it go. */
 	if (rc != 0 && !c.failed) {
 		why = *e;
 		if (rc == EX_IOERR)

@@ -19,25 +19,6 @@ docs_new(const char *fmt)
 	return d;
 }
 
-int
-docs_read(const struct filing_item *it, char **buf, size_t *n,
-    struct rso_error *e)
-{
-	ssize_t got;
-
-	*buf = rso_xmalloc((size_t)it->size + 1);
-	if ((got = rso_pread_full(it->fd, *buf, (size_t)it->size, 0)) !=
-	    (ssize_t)it->size) {
-		free(*buf);
-		*buf = NULL;
-		return rso_error_set(e, EX_IOERR, "%s: %s", it->where,
-		    got >= 0 ? "shorter than it was" : strerror(errno));
-	}
-	(*buf)[got] = '\0';
-	*n = (size_t)got;
-	return 0;
-}
-
 /* What a file's first bytes say it may be. */
 enum { DOC_NONE, DOC_JSON, DOC_XML, DOC_HL7 };
 
@@ -45,7 +26,7 @@ enum { DOC_NONE, DOC_JSON, DOC_XML, DOC_HL7 };
  * Whether the content may be a document of a format we read, after a
  * byte-order mark and blanks: JSON (a FHIR Bundle, read an entry at a
  * time), XML (a C-CDA, read as libxml2's reader asks), or HL7 v2
- * (MLLP-framed or not, read whole).  Saves reading a PDF or an image
+ * (MLLP-framed or not, read a message at a time).  Saves reading a PDF or an image
  * only to find it is neither.
  */
 static int
@@ -106,8 +87,6 @@ int
 docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
     struct rso_error *e)
 {
-	char *buf = NULL, token[RSO_TOKEN_LEN];
-	size_t n;
 	int rc, kind;
 
 	kind = doc_kind(it);
@@ -125,27 +104,15 @@ docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 		return rc;
 	if (kind == DOC_XML && (rc = cda_take(ib, a, it, e)) != 1)
 		return rc;
-	/* Only HL7 v2 is read whole: a letter, XML that is no C-CDA, or
-	 * JSON that is no Bundle is only looked through for a token. */
-	if (kind != DOC_HL7) {
-		if ((rc = cover_token_fd(it, e)) != 0) {
-			filing_release(it);
-			return rc;
-		}
-		return inbox_take(ib, a, it, e);
-	}
-	if ((rc = docs_read(it, &buf, &n, e)) != 0) {
+	if (kind == DOC_HL7 && (rc = hl7_take(ib, a, it, e)) != 1)
+		return rc;
+	/* A letter, XML that is no C-CDA, JSON that is no Bundle, or what
+	 * only began like HL7 v2 is looked through for a token. */
+	if ((rc = cover_token_fd(it, e)) != 0) {
 		filing_release(it);
 		return rc;
 	}
-	rc = hl7_take(ib, a, it, buf, n, e);
-	if (rc == 1 && it->doc == NULL && is_text(it) &&
-	    rso_doc_find_token(buf, n, token) == 0)
-		cover_token(it, token);
-	free(buf);
-	if (rc == 1)
-		return inbox_take(ib, a, it, e);
-	return rc;
+	return inbox_take(ib, a, it, e);
 }
 
 int

@@ -8,9 +8,10 @@
 #include "inbox.h"
 #include "rso_doc.h"
 
-/* Bytes of one document read whole to be parsed (a C-CDA, an HL7 file),
- * or read in passes (a Bundle; an XDM zip's METADATA.XML files, spooled):
- * config.json's inbox.max_document_bytes. */
+/* Bytes of one document read to be parsed, in passes or a part at a time
+ * (a C-CDA, an HL7 file, a Bundle; an XDM zip's METADATA.XML files,
+ * spooled): config.json's inbox.max_document_bytes.  A larger one is
+ * filed as the file it is. */
 #define DOC_MAX_DEFAULT (64LL << 20)
 
 /*
@@ -26,16 +27,16 @@ int docs_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 /*
  * The readers of each format, in a file of their own.  Each returns 1
  * when the item is not of its format (the item untouched), 0 when it
- * took the item, or a status with e filled.  HL7 is read from the n
- * bytes of buf, the item's whole content; a C-CDA and a Bundle from the
- * item's file, never held whole.
+ * took the item, or a status with e filled.  Each reads the item's
+ * file, never held whole: HL7 v2 a message at a time, a C-CDA as
+ * libxml2's reader asks, a Bundle an entry at a time.
  */
 int cda_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
     struct rso_error *e);
 int bundle_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
     struct rso_error *e);
 int hl7_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
-    const char *buf, size_t n, struct rso_error *e);
+    struct rso_error *e);
 
 /*
  * An XDM zip (a member IHE_XDM/<subset>/METADATA.XML): its documents
@@ -95,14 +96,6 @@ int docs_write(int fd, const void *p, size_t n, struct rso_error *e);
  * cannot be kept.
  */
 int docs_keep_source(struct arrival *a, const struct filing_item *src);
-
-/*
- * The whole of an item's content into *buf (NUL-terminated, *n bytes;
- * the caller has checked it against the inbox's document limit): 0, or
- * EX_IOERR with e filled.  Free *buf.
- */
-int docs_read(const struct filing_item *it, char **buf,
-    size_t *n, struct rso_error *e);
 
 /* A new, zeroed rso_doc_info of format fmt ("cda" ...). */
 struct rso_doc_info *docs_new(const char *fmt);

@@ -12,78 +12,118 @@
 
 /* "message 3"; "member 2: message 3" for a member of an entry. */
 static void
-message_where(const struct filing_item *it, unsigned k, char where[64])
+message_where(const struct filing_item *it, size_t k, char where[64])
 {
 	if (strcmp(it->where, "entry") == 0)
-		snprintf(where, 64, "message %u", k);
+		snprintf(where, 64, "message %zu", k);
 	else
-		snprintf(where, 64, "%.40s: message %u", it->where, k);
+		snprintf(where, 64, "%.40s: message %zu", it->where, k);
+}
+
+/* The splitter's fault as the item's: a fault of the file, or of
+ * reading it. */
+static int
+split_fault(const struct filing_item *it, int rc, const char *why,
+    struct rso_error *e)
+{
+	return rso_error_set(e, rc == -2 ? EX_IOERR : EX_DATAERR, "%s: %s",
+	    it->where, why);
 }
 
 /*
- * Every message read before any is filed: one bad message rejects the
- * file whole, so that what staff fix and drop again is the file they
- * had, and nothing of it is filed twice or half.
+ * Every message read before any is filed, one at a time as the file is
+ * split: one bad message rejects the file whole, so that what staff fix
+ * and drop again is the file they had, and nothing of it is filed twice
+ * or half.  The faults are put in one order, whatever comes first in the
+ * file: its splitting, then its count, then its first bad message.
+ * Fills *count.
  */
 static int
-check_all(const struct filing_item *it, const char *buf,
-    const struct rso_hl7_span *v, size_t n, struct rso_error *e)
+check_all(struct inbox *ib, const struct filing_item *it, size_t *count,
+    struct rso_error *e)
 {
+	struct rso_hl7_stream *s = rso_hl7_stream_fd(it->fd,
+	    (uint64_t)it->size, 0);
+	struct rso_hl7_span span;
 	struct rso_doc_info d;
-	char why[128];
-	size_t i;
+	const char *msg;
+	char why[128], bad[128];
+	size_t first_bad = 0;
+	int rc;
 
-	for (i = 0; i < n; i++)
-		if (rso_hl7_read(buf + v[i].off, v[i].len, &d, why,
-		    sizeof(why)) != 0)
-			return rso_error_set(e, EX_DATAERR, "%s: message %zu: %s",
-			    it->where, i + 1, why);
+	*count = 0;
+	while ((rc = rso_hl7_next(s, &msg, &span, why, sizeof(why))) == 1)
+		if (++*count && first_bad == 0 &&
+		    rso_hl7_read(msg, span.len, &d, bad, sizeof(bad)) != 0)
+			first_bad = *count;
+	rso_hl7_stream_free(s);
+	if (rc != 0)
+		return split_fault(it, rc, why, e);
+	if ((long long)*count > ib->lim.members)
+		return rso_error_set(e, EX_DATAERR, "%s: more than %lld messages "
+		    "(inbox.max_members)", it->where, ib->lim.members);
+	if (first_bad != 0)
+		return rso_error_set(e, EX_DATAERR, "%s: message %zu: %s",
+		    it->where, first_bad, bad);
 	return 0;
 }
 
-/* Split, check every message, then add each as a record. */
+/*
+ * Split again, each message added as it comes: only a batch's worth is
+ * held.  A file that no longer splits or reads as it did has changed
+ * since it was checked.
+ */
 static int
-take_messages(struct inbox *ib, struct arrival *a, struct filing_item *it,
-    const char *buf, size_t n, struct rso_error *e)
+add_all(struct inbox *ib, struct arrival *a, struct filing_item *it,
+    size_t count, struct rso_error *e)
 {
-	struct rso_hl7_span *v;
+	struct rso_hl7_stream *s = rso_hl7_stream_fd(it->fd,
+	    (uint64_t)it->size, 0);
+	struct rso_hl7_span span;
 	struct rso_doc_info *d;
+	const char *msg;
 	char why[128], where[64];
-	size_t count, i;
-	int rc;
+	size_t k = 0;
+	int rc, st = 0;
 
-	if (rso_hl7_split(buf, n, &v, &count, why, sizeof(why)) != 0)
-		return rso_error_set(e, EX_DATAERR, "%s: %s", it->where, why);
-	if ((long long)count > ib->lim.members) {
-		free(v);
-		return rso_error_set(e, EX_DATAERR, "%s: more than %lld messages "
-		    "(inbox.max_members)", it->where, ib->lim.members);
-	}
-	if ((rc = check_all(it, buf, v, count, e)) != 0) {
-		free(v);
-		return rc;
-	}
-	/* Read again as each is added: only a batch's worth is held. */
-	for (i = 0; rc == 0 && i < count; i++) {
+	while ((rc = rso_hl7_next(s, &msg, &span, why, sizeof(why))) == 1) {
 		d = docs_new("hl7v2");
-		rso_hl7_read(buf + v[i].off, v[i].len, d, why, sizeof(why));
-		message_where(it, (unsigned)(i + 1), where);
-		rc = docs_add(ib, a, it, buf + v[i].off, v[i].len, HL7_MEDIA, d,
-		    where, e);
+		if (++k > count ||
+		    rso_hl7_read(msg, span.len, d, why, sizeof(why)) != 0) {
+			free(d);
+			break;
+		}
+		message_where(it, k, where);
+		if ((st = docs_add(ib, a, it, msg, span.len, HL7_MEDIA, d, where,
+		    e)) != 0)
+			break;
 	}
-	free(v);
-	return rc;
+	rso_hl7_stream_free(s);
+	if (st != 0)
+		return st;
+	if (rc == -2)
+		return split_fault(it, rc, why, e);
+	if (rc == 0 && k == count)
+		return 0;
+	return rso_error_set(e, EX_TEMPFAIL, "%s: changed while being filed",
+	    it->where);
 }
 
 int
 hl7_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
-    const char *buf, size_t n, struct rso_error *e)
+    struct rso_error *e)
 {
+	struct rso_hl7_stream *s = rso_hl7_stream_fd(it->fd,
+	    (uint64_t)it->size, 0);
+	size_t count;
 	int rc;
 
-	if (!rso_hl7_sniff(buf, n))
+	rc = rso_hl7_stream_sniff(s);
+	rso_hl7_stream_free(s);
+	if (!rc)
 		return 1;
-	rc = take_messages(ib, a, it, buf, n, e);
+	if ((rc = check_all(ib, it, &count, e)) == 0)
+		rc = add_all(ib, a, it, count, e);
 	/* The file is its messages, each filed (or the whole rejected):
 	 * never itself a record. */
 	filing_release(it);

@@ -29,7 +29,7 @@ struct limits {
 	long long expanded;	/* bytes an archive expands to */
 	long long ratio;	/* ...and times its own size */
 	long long sidecar;	/* bytes of a NAME.json */
-	long long document;	/* bytes of a document read whole */
+	long long document;	/* bytes of a document read to be parsed */
 };
 
 struct inbox {
