@@ -1,5 +1,7 @@
 /* fuzz_cda: any bytes read as a C-CDA and, when one, shown as HTML; read
- * from a file (a memfd) too, which must read and show them alike. */
+ * from a file (a memfd) too, which must read and show them alike; and
+ * from the file with its text thinned past a few bytes, which must read
+ * or refuse it alike. */
 /* SPDX-License-Identifier: ISC */
 #include <sys/mman.h>
 
@@ -62,6 +64,17 @@ same_from_file(const uint8_t *data, size_t size, int rc,
 	if (rc == 0 && (on != n || memcmp(out, page, n) != 0))
 		abort();
 	free(out);
+	/* Thinned: the markup is the same, so the same status and fault
+	 * (only text may be cut). */
+	rso_cda_text_cap(1 + size % 24);
+	memset(&fd_d, 0, sizeof(fd_d));
+	if (rso_cda_read_fd(fd, size, &fd_d, &fd_e) != rc ||
+	    (rc == -1 && !same_fault(fd_e.msg, e->msg)) ||
+	    (rc == 0 && (strcmp(fd_d.code, d->code) != 0 ||
+	    strcmp(fd_d.date, d->date) != 0 || fd_d.patient.nid !=
+	    d->patient.nid)))
+		abort();
+	rso_cda_text_cap(1 << 20);
 	close(fd);
 }
 

@@ -4,7 +4,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libxml/tree.h>
@@ -40,24 +42,35 @@ struct src {
 	size_t n;
 };
 
+/* Where the thinning of a file's text is (see thin below). */
+struct thin {
+	int state, nbang, ref, prev_safe, fresh;
+	int enc;		/* -1 until the first bytes are seen */
+	char quote, bang[8], last[2];
+	uint64_t seen, run;
+	unsigned char head[256];
+};
+
 struct xml {
 	xmlTextReaderPtr r;
 	xmlDocPtr doc;		/* taken from r after a failure, to free */
 	struct src src;
 	size_t at;		/* fd: how far libxml2 has read */
+	struct thin thin;	/* fd: its text thinned */
 	int line;		/* of the first error, 0 for none yet */
 	char msg[160];
 };
 
 /*
  * Keep the first error's line and the first line of its message: the
- * rest ("Bytes: 0x.. 0x..") may quote the document's bytes.
+ * rest ("Bytes: 0x.. 0x..") may quote the document's bytes, and so may
+ * the first line after ": <" ("double hyphen within comment: <!-- ...").
  */
 static void
 on_error(void *arg, xerr_t err)
 {
 	struct xml *x = arg;
-	const char *m;
+	const char *m, *quote;
 	size_t i;
 
 	if (x->line != 0 || err == NULL)
@@ -66,6 +79,9 @@ on_error(void *arg, xerr_t err)
 	m = err->message ? err->message : "not well-formed";
 	for (i = 0; m[i] && m[i] != '\n' && i + 1 < sizeof(x->msg); i++)
 		x->msg[i] = (unsigned char)m[i] < 0x20 ? ' ' : m[i];
+	x->msg[i] = '\0';
+	if ((quote = strstr(x->msg, ": <")) != NULL)
+		i = (size_t)(quote - x->msg);
 	while (i > 0 && x->msg[i - 1] == ' ')
 		i--;
 	x->msg[i] = '\0';
@@ -74,23 +90,237 @@ on_error(void *arg, xerr_t err)
 		x->msg[0] += 'a' - 'A';
 }
 
-/* libxml2's input from a file: the next bytes, 0 at its end, -1. */
+/*
+ * Character data thinned on its way to libxml2.  A scanned document
+ * comes as base64 in a nonXMLBody, 30 MB and more in one text node:
+ * libxml2 would hold it whole, and refuse it past 10 MB ("huge text
+ * node").  So past text_cap bytes of one run of character data, a byte
+ * of base64's alphabet, a space or a tab is dropped when the byte before
+ * it was one too and it is not inside a reference (&...;).  Every other
+ * byte stays, and keeps at least one byte between it and the next that
+ * was there: the markup, every reference, every line end, every byte
+ * outside ASCII and every "]]" are what they were, so the document is
+ * well-formed exactly when it was, with the same elements and
+ * attributes.  Only the text of such a run is cut (what the page shows
+ * of it, and where a token is looked for).  Done only in the encodings
+ * whose markup is ASCII bytes, as the document's first bytes declare
+ * them; any other is handed over as it is.
+ */
+enum {
+	L_DATA, L_LT, L_TAG, L_QUOTE, L_PI, L_BANG, L_COMMENT, L_CDATA,
+	L_DECL
+};
+
+static size_t text_cap = 1 << 20;
+
+void
+rso_cda_text_cap(size_t cap)
+{
+	text_cap = cap;
+}
+
+/* A byte that may go: base64's alphabet, a space, a tab. */
+static int
+thin_safe(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' &&
+	    (c | 0x20) <= 'z') || c == '+' || c == '/' || c == '=' ||
+	    c == ' ' || c == '\t';
+}
+
+/* The encodings whose every byte below 0x80 is ASCII, and whose bytes
+ * from 0x80 are all a character's own (or, in a multibyte one, follow
+ * such a byte, which keeps them). */
+static int
+thin_encoding(const char *v, size_t n)
+{
+	static const char *const ok[] = { "UTF-8", "UTF8", "US-ASCII",
+	    "ASCII", "ISO-8859-", "ISO_8859-", "ISO-LATIN-", "LATIN1",
+	    "WINDOWS-125", "CP125", NULL };
+	size_t i, k;
+
+	for (i = 0; ok[i]; i++) {
+		k = strlen(ok[i]);
+		if (n >= k && strncasecmp(v, ok[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether the first bytes h (n of them, all the document's first 256 or
+ * the whole of a shorter one) are in such an encoding. */
+static int
+thin_head_ok(const unsigned char *h, size_t n)
+{
+	const char *s = (const char *)h, *end, *enc;
+	char q;
+	size_t i = 0, v;
+
+	/* UTF-16 and -32 (a byte order mark or NULs), EBCDIC's "<?xm". */
+	if (memchr(h, 0, n < 4 ? n : 4) != NULL || (n >= 2 &&
+	    ((h[0] == 0xFE && h[1] == 0xFF) || (h[0] == 0xFF && h[1] == 0xFE))) ||
+	    (n >= 4 && memcmp(h, "\x4C\x6F\xA7\x94", 4) == 0))
+		return 0;
+	if (n >= 3 && memcmp(h, "\xEF\xBB\xBF", 3) == 0)
+		i = 3;
+	if (n - i < 5 || memcmp(s + i, "<?xml", 5) != 0)
+		return 1;
+	if ((end = memmem(s + i, n - i, "?>", 2)) == NULL)
+		return 0;
+	if ((enc = memmem(s + i, (size_t)(end - s) - i, "encoding", 8)) == NULL)
+		return 1;
+	for (enc += 8; enc < end && (*enc == ' ' || *enc == '=' ||
+	    *enc == '\t' || *enc == '\r' || *enc == '\n'); enc++)
+		;
+	if (enc >= end || (*enc != '"' && *enc != '\''))
+		return 0;
+	q = *enc++;
+	for (v = 0; enc + v < end && enc[v] != q; v++)
+		;
+	return thin_encoding(enc, v);
+}
+
+/* "<!" then "--" (a comment), "[CDATA[" or else a declaration. */
+static void
+thin_bang(struct thin *t, unsigned char c)
+{
+	static const char comment[] = "--", cdata[] = "[CDATA[";
+
+	t->bang[t->nbang++] = (char)c;
+	if (t->nbang == 2 && memcmp(t->bang, comment, 2) == 0)
+		t->state = L_COMMENT;
+	else if (t->nbang == 7 && memcmp(t->bang, cdata, 7) == 0)
+		t->state = L_CDATA;
+	else if ((t->nbang > 2 || memcmp(t->bang, comment, t->nbang) != 0) &&
+	    memcmp(t->bang, cdata, t->nbang) != 0)
+		t->state = c == '>' ? L_DATA : L_DECL;
+	else
+		return;
+	/* A comment's or a section's end comes after its start. */
+	t->fresh = 1;
+}
+
+/* Whether, past the cap, bytes may be dropped at all. */
+static int
+thin_on(struct thin *t)
+{
+	if (t->seen < sizeof(t->head))
+		return 0;
+	if (t->enc < 0)
+		t->enc = thin_head_ok(t->head, sizeof(t->head));
+	return t->enc;
+}
+
+/* The markup state after byte c: 1 when c is dropped. */
+static int
+thin_byte(struct thin *t, unsigned char c)
+{
+	int drop = 0, safe = thin_safe(c);
+
+	switch (t->state) {
+	case L_DATA:
+		if (c == '<') {
+			t->state = L_LT;
+			t->run = 0;
+			t->ref = 0;
+			break;
+		}
+		t->run++;
+		if (c == '&')
+			t->ref = 1;
+		else if (t->ref)
+			t->ref = c != ';';
+		else
+			drop = safe && t->prev_safe && t->run > text_cap &&
+			    thin_on(t);
+		break;
+	case L_LT:
+		t->nbang = 0;
+		t->fresh = 1;
+		t->state = c == '!' ? L_BANG : c == '?' ? L_PI : L_TAG;
+		if (c == '>')
+			t->state = L_DATA;
+		else if (c == '"' || c == '\'') {
+			t->quote = (char)c;
+			t->state = L_QUOTE;
+		}
+		break;
+	case L_TAG:
+		if (c == '"' || c == '\'') {
+			t->quote = (char)c;
+			t->state = L_QUOTE;
+		} else if (c == '>')
+			t->state = L_DATA;
+		break;
+	case L_QUOTE:
+		if (c == (unsigned char)t->quote)
+			t->state = L_TAG;
+		break;
+	case L_BANG:
+		thin_bang(t, c);
+		break;
+	case L_PI:
+		if (c == '>' && t->last[1] == '?')
+			t->state = L_DATA;
+		break;
+	case L_COMMENT:
+	case L_CDATA:
+		if (c == '>' && t->last[0] == t->last[1] &&
+		    t->last[0] == (t->state == L_COMMENT ? '-' : ']'))
+			t->state = L_DATA;
+		break;
+	case L_DECL:
+		if (c == '>')
+			t->state = L_DATA;
+		break;
+	}
+	t->last[0] = t->fresh ? 0 : t->last[1];
+	t->last[1] = t->fresh ? 0 : (char)c;
+	t->fresh = 0;
+	t->prev_safe = safe;
+	return drop;
+}
+
+/* The n bytes of p thinned in place: how many are left. */
+static size_t
+thin(struct thin *t, char *p, size_t n)
+{
+	size_t i, m = 0;
+
+	for (i = 0; i < n; i++) {
+		if (t->seen < sizeof(t->head))
+			t->head[t->seen] = (unsigned char)p[i];
+		t->seen++;
+		if (!thin_byte(t, (unsigned char)p[i]))
+			p[m++] = p[i];
+	}
+	return m;
+}
+
+/* libxml2's input from a file: the next bytes, thinned; 0 at its end,
+ * -1. */
 static int
 read_fd(void *ctx, char *buf, int len)
 {
 	struct xml *x = ctx;
-	size_t want = x->src.n - x->at;
+	size_t want, left;
 	ssize_t r;
 
-	if ((size_t)len < want)
-		want = (size_t)len;
-	do
-		r = pread(x->src.fd, buf, want, (off_t)x->at);
-	while (r < 0 && errno == EINTR);
-	if (r < 0 || (r == 0 && want > 0))
-		return -1;
-	x->at += (size_t)r;
-	return (int)r;
+	do {
+		want = x->src.n - x->at;
+		if ((size_t)len < want)
+			want = (size_t)len;
+		if (want == 0)
+			return 0;
+		do
+			r = pread(x->src.fd, buf, want, (off_t)x->at);
+		while (r < 0 && errno == EINTR);
+		if (r <= 0)
+			return -1;
+		x->at += (size_t)r;
+		left = thin(&x->thin, buf, (size_t)r);
+	} while (left == 0);
+	return (int)left;
 }
 
 static int
@@ -98,6 +328,7 @@ xml_open(struct xml *x, const struct src *src)
 {
 	memset(x, 0, sizeof(*x));
 	x->src = *src;
+	x->thin.enc = -1;
 	/* A file is read a piece at a time, never whole. */
 	if (src->buf == NULL)
 		x->r = xmlReaderForIO(read_fd, NULL, x, NULL, NULL, OPTIONS);

@@ -47,10 +47,19 @@ int rso_cda_render(const char *buf, size_t n, FILE *out, struct rso_error *e);
  * The same of the first n bytes of fd, read with pread(2) a piece at a
  * time as libxml2's reader asks, never whole: what is held is the element
  * or text being read.  A file that cannot be read, or is shorter than n,
- * is not well-formed where it stops.
+ * is not well-formed where it stops.  A run of text longer than 1 MiB
+ * (a scanned document's base64 in a nonXMLBody) is thinned as it is
+ * read, never held: past 1 MiB only its bytes that are not base64,
+ * space or tab, and the one after each, reach the reader, so the
+ * document is well-formed or not as it is, with the same markup, and
+ * only the text of that run is cut.  (In UTF-8, ASCII, ISO 8859 and
+ * Windows 125x, as the XML declaration says; another is read as it is.)
  */
 int rso_cda_read_fd(int fd, size_t n, struct rso_doc_info *d,
     struct rso_error *e);
 int rso_cda_render_fd(int fd, size_t n, FILE *out, struct rso_error *e);
+
+/* For tests: the run of text past which the _fd readers thin it. */
+void rso_cda_text_cap(size_t cap);
 
 #endif

@@ -119,6 +119,43 @@ PY
 	grep -q __asan_init "$(command -v rso-collect)" || [ "$rss" -lt 16384 ]
 }
 
+@test "inbox-cda: a scanned C-CDA (a 24 MiB PDF in base64 in a nonXMLBody) is filed whole, memory flat" {
+	cda consult small.xml
+	head -c 25165824 /dev/urandom >scan.pdf
+	/usr/bin/python3 - small.xml scan.pdf in/RSO-2026-000001-scan.xml <<'PY'
+import base64, sys
+s = open(sys.argv[1]).read()
+pdf = open(sys.argv[2], "rb").read()
+a = s.index("<component>\n    <structuredBody")
+b = s.index("</structuredBody>") + len("</structuredBody>")
+b = s.index("</component>", b) + len("</component>")
+body = ('<component><nonXMLBody><text mediaType="application/pdf" '
+        'representation="B64">' + base64.encodebytes(pdf).decode() +
+        '</text></nonXMLBody></component>')
+open(sys.argv[3], "w").write(s[:a] + body + s[b:])
+PY
+	# libxml2 holds no text node past 10 MB unless told to.
+	run -1 xmllint --noout in/RSO-2026-000001-scan.xml
+	[[ "$output" == *"huge text node"* ]]
+	xmllint --noout --huge in/RSO-2026-000001-scan.xml
+	cp in/RSO-2026-000001-scan.xml sent.xml
+	run -0 /usr/bin/time -f 'maxrss %M' -o rss.txt rso-collect -q inbox --settle 0 in
+	[ "$(jq -c '[.item, .type, .media_type]' <<<"$output")" = '["0001","note","text/xml"]
+["0002","note","text/html"]' ]
+	rso-collect cat RSO-2026-000001 1 | cmp - sent.xml
+	# Read by another parser, the record's body is the PDF.
+	rso-collect cat RSO-2026-000001 1 | /usr/bin/python3 -c '
+import base64, sys, xml.etree.ElementTree as ET
+t = ET.parse(sys.stdin).getroot().find(".//{urn:hl7-org:v3}nonXMLBody/{urn:hl7-org:v3}text")
+sys.stdout.buffer.write(base64.b64decode(t.text))' | cmp - scan.pdf
+	rso-collect cat RSO-2026-000001 2 >view.html
+	grep -q 'not structured text' view.html
+	[ "$(stat -c %s view.html)" -lt 16384 ]
+	rss=$(sed -n 's/^maxrss //p' rss.txt)
+	echo "# peak RSS ${rss} KiB" >&3
+	grep -q __asan_init "$(command -v rso-collect)" || [ "$rss" -lt 16384 ]
+}
+
 @test "inbox-cda: a document without a token finds its case by name and birth date" {
 	cda progress in/progress.xml
 	run -0 --separate-stderr rso-collect inbox --settle 0 in

@@ -218,6 +218,10 @@ test_bad(void)
 	ok(strstr(e.msg, "0xFF") == NULL && strstr(e.msg, "Bytes") == NULL,
 	    "...without quoting them");
 	is_int(read_str(HEAD "<title>cut", &d, &e), -1, "a cut document");
+	is_int(read_str(HEAD "<!-- Patient Test Alpha -- 1970 -->"
+	    "</ClinicalDocument>", &d, &e), -1, "a comment with --");
+	is_str(e.msg, "line 3: double hyphen within comment", "...said without "
+	    "quoting the comment");
 }
 
 static void
@@ -306,6 +310,160 @@ test_doctype_far(void)
 	free(b);
 }
 
+/* consult's body replaced by body (a string of the caller's). */
+static char *
+with_body(const char *body)
+{
+	const char *a = strstr(consult, "<component><structuredBody>"),
+	    *b = strstr(consult, "</structuredBody></component>\n");
+	size_t n = strlen(consult) + strlen(body) + 1;
+	char *s = malloc(n);
+
+	b += strlen("</structuredBody></component>\n");
+	snprintf(s, n, "%.*s%s%s", (int)(a - consult), consult, body, b);
+	return s;
+}
+
+/* A scanned document: 12 MB of base64 in a nonXMLBody, more than
+ * libxml2 takes in one text node, read from a file. */
+static void
+test_scanned(void)
+{
+	struct rso_doc_info d;
+	struct rso_error e = { 0 };
+	size_t n = 12 << 20, i;
+	char *b64 = malloc(n + 200), *p = b64, *doc, *out = NULL;
+	FILE *fp;
+	int fd;
+
+	p += sprintf(p, "<component><nonXMLBody><text mediaType="
+	    "\"application/pdf\" representation=\"B64\">");
+	for (i = 0; i < n; i++)
+		*p++ = i % 77 == 76 ? '\n' : "ABCDxyz019+/"[i % 12];
+	strcpy(p, "</text></nonXMLBody></component>\n");
+	doc = with_body(b64);
+	free(b64);
+	memset(&d, 0, sizeof(d));
+	is_int(rso_cda_read(doc, strlen(doc), &d, &e), -1,
+	    "held whole, 12 MB of text is refused by libxml2");
+	ok(strstr(e.msg, "huge text node") != NULL, "...as a huge text node");
+	fd = file_of(doc);
+	memset(&d, 0, sizeof(d));
+	is_int(rso_cda_read_fd(fd, strlen(doc), &d, &e), 0,
+	    "thinned as it is read from a file, it is read");
+	is_str(d.patient.name, "Alpha^Test Q", "...its patient");
+	is_str(d.title, "Consultation Note", "...its title");
+	n = 0;
+	fp = open_memstream(&out, &n);
+	is_int(rso_cda_render_fd(fd, strlen(doc), fp, &e), 0, "...and shown");
+	fclose(fp);
+	ok(strstr(out, "not structured text") != NULL && n < 8192,
+	    "...its body named, not shown");
+	free(out);
+	close(fd);
+	free(doc);
+}
+
+/*
+ * Thinned past a cap of 16 bytes, a document is well-formed or not as it
+ * is, and what its markup says is read alike: only text is cut.
+ */
+static int
+same_thinned(const char *s, int want, const char *what)
+{
+	struct rso_doc_info d, fd_d;
+	struct rso_error e = { 0 }, fd_e = { 0 };
+	int rc, fd_rc, fd = file_of(s), same;
+
+	memset(&d, 0, sizeof(d));
+	memset(&fd_d, 0, sizeof(fd_d));
+	rc = rso_cda_read(s, strlen(s), &d, &e);
+	rso_cda_text_cap(16);
+	fd_rc = rso_cda_read_fd(fd, strlen(s), &fd_d, &fd_e);
+	rso_cda_text_cap(1 << 20);
+	close(fd);
+	same = rc == want && fd_rc == rc && strcmp(e.msg, fd_e.msg) == 0 &&
+	    strcmp(d.code, fd_d.code) == 0 && strcmp(d.date, fd_d.date) == 0 &&
+	    d.patient.nid == fd_d.patient.nid &&
+	    strcmp(d.patient.birth_date, fd_d.patient.birth_date) == 0;
+	if (!same)
+		printf("# %s: %d \"%s\" against %d \"%s\"\n", what, rc,
+		    e.msg, fd_rc, fd_e.msg);
+	return same;
+}
+
+/* The same read of s from memory and, thinned past 16 bytes, from a
+ * file: nothing of it cut. */
+static int
+read_gated(const char *s)
+{
+	struct rso_doc_info d, fd_d;
+	struct rso_error e = { 0 };
+	int fd = file_of(s), same;
+
+	memset(&d, 0, sizeof(d));
+	memset(&fd_d, 0, sizeof(fd_d));
+	same = rso_cda_read(s, strlen(s), &d, &e) == 0;
+	rso_cda_text_cap(16);
+	same = same && rso_cda_read_fd(fd, strlen(s), &fd_d, &e) == 0 &&
+	    memcmp(&d, &fd_d, sizeof(d)) == 0 && strlen(d.title) > 16;
+	rso_cda_text_cap(1 << 20);
+	close(fd);
+	return same;
+}
+
+#define LONG "Forty bytes of text, far past the cap.. "
+
+static void
+test_thin(void)
+{
+	static const struct {
+		const char *body;
+		int rc;
+		const char *what;
+	} t[] = {
+		{ "<text>" LONG LONG "x &amp; y &#x41; &lt;" LONG "]]" LONG
+		    "caf\xC3\xA9 " LONG "]x]>" LONG "<!-- " LONG "- x -->"
+		    LONG "<?pi " LONG "?>" LONG "<![CDATA[" LONG "<&]]>"
+		    LONG "<b a='>" LONG "'>" LONG "</b>" LONG "</text>",
+		    0, "references, ]], UTF-8, comment, PI, CDATA, quotes" },
+		{ "<text>" LONG LONG "bad\x01byte" LONG "</text>", -1,
+		    "a control character past the cap" },
+		{ "<text>" LONG LONG "a]]>b" LONG "</text>", -1,
+		    "]]> in text past the cap" },
+		{ "<text>" LONG LONG "&bogus;" LONG "</text>", -1,
+		    "an undefined entity past the cap" },
+		{ "<text>" LONG LONG "&amp" LONG "</text>", -1,
+		    "a reference without its ; past the cap" },
+		{ "<text>" LONG LONG "</txet>" LONG "</text>", -1,
+		    "a wrong end tag after a long run" },
+		{ "<text>" LONG "\n" LONG "\n" LONG "</tex>", -1,
+		    "the line of a fault after a long run" },
+	};
+	char *doc, *gated;
+	size_t i;
+	int all = 1;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		doc = with_body(t[i].body);
+		all &= same_thinned(doc, t[i].rc, t[i].what);
+		free(doc);
+	}
+	ok(all, "thinned past the cap: well-formed or not alike, markup "
+	    "read alike (%zu documents)", i);
+	/* Shift_JIS is not thinned: a long title is read whole. */
+	doc = with_body("<text>" LONG LONG "</text>");
+	gated = malloc(strlen(doc) + 16);
+	sprintf(gated, "<?xml version=\"1.0\" encoding=\"Shift_JIS\"?>%s",
+	    strstr(doc, "?>") + 2);
+	memcpy(strstr(gated, "Consultation   Note"), "Consultation Note, a title",
+	    19);
+	ok(read_gated(gated), "an encoding not known to keep markup ASCII is "
+	    "not thinned");
+	free(gated);
+	free(doc);
+}
+
 int
 main(void)
 {
@@ -316,6 +474,8 @@ main(void)
 	test_bad();
 	test_render();
 	test_doctype_far();
+	test_scanned();
+	test_thin();
 	ok(differs == 0, "read from a file as from memory: %d documents, "
 	    "faults and pages alike", compared);
 	return tap_done();
