@@ -52,10 +52,12 @@ check_all(struct inbox *ib, const struct filing_item *it, size_t *count,
 	int rc;
 
 	*count = 0;
-	while ((rc = rso_hl7_next(s, &msg, &span, why, sizeof(why))) == 1)
-		if (++*count && first_bad == 0 &&
+	while ((rc = rso_hl7_next(s, &msg, &span, why, sizeof(why))) == 1) {
+		++*count;
+		if (first_bad == 0 &&
 		    rso_hl7_read(msg, span.len, &d, bad, sizeof(bad)) != 0)
 			first_bad = *count;
+	}
 	rso_hl7_stream_free(s);
 	if (rc != 0)
 		return split_fault(it, rc, why, e);
