@@ -15,6 +15,7 @@
 
 #include "rso_age.h"
 #include "rso_arc.h"
+#include "rso_dio.h"
 #include "rso_err.h"
 #include "rso_hash.h"
 #include "rso_map.h"
@@ -383,6 +384,7 @@ struct rso_seg_writer {
 	int failed;
 	int dropping;		/* aborting: swallow libarchive's trailer */
 	struct rso_error err;	/* from inside the write callback */
+	struct rso_dio *dio;	/* fd written straight to the disk, or NULL */
 	struct rso_sha256_bg *sum;	/* of the ciphertext, as it goes out */
 	struct rso_sha256_bg *plain;	/* of files added with their sums */
 	int hashing;		/* the file being added goes to plain too */
@@ -396,7 +398,8 @@ seg_out(void *ctx, const void *buf, size_t len)
 {
 	struct rso_seg_writer *w = ctx;
 
-	if (rso_write_all(w->fd, buf, len) != 0)
+	if (w->dio != NULL ? rso_dio_write(w->dio, buf, len) != 0 :
+	    rso_write_all(w->fd, buf, len) != 0)
 		return -1;
 	rso_sha256_bg_update(w->sum, buf, len);
 	w->size += (long long)len;
@@ -468,6 +471,12 @@ rso_seg_create(const char *casedir, const struct rso_age_recipients *r,
 		rso_seg_abort(w);
 		return NULL;
 	}
+	/*
+	 * Straight to the disk as it is made, where the file system can:
+	 * written back only at the fsync, a segment of a gigabyte kept this
+	 * disk writing for a second after the last byte was encrypted.
+	 */
+	w->dio = rso_dio_start(w->fd);
 	w->sum = rso_sha256_bg_new();
 	if ((w->age = rso_age_writer_new(seg_out, w, r, 0, e)) == NULL) {
 		rso_seg_abort(w);
@@ -653,6 +662,7 @@ rso_seg_abort(struct rso_seg_writer *w)
 	if (w->a != NULL)
 		archive_write_free(w->a);
 	rso_age_writer_free(w->age);
+	rso_dio_abort(w->dio);
 	if (w->fd >= 0)
 		close(w->fd);
 	if (w->tmp != NULL)
@@ -676,6 +686,7 @@ rso_seg_abort(struct rso_seg_writer *w)
 static int
 w_finish(struct rso_seg_writer *w, struct rso_error *e)
 {
+	struct rso_dio *dio;
 	int rc;
 
 	if (w->failed) {
@@ -693,6 +704,14 @@ w_finish(struct rso_seg_writer *w, struct rso_error *e)
 	w->age = NULL;
 	if (rc != 0)
 		goto fail;
+	/* The last bytes, and any write still going: failed, as the age
+	 * writer says a write failed. */
+	dio = w->dio;
+	w->dio = NULL;
+	if (dio != NULL && rso_dio_finish(dio) != 0) {
+		rc = rso_error_set(e, EX_IOERR, "write: %s", strerror(errno));
+		goto fail;
+	}
 	if (fsync(w->fd) != 0 || close(w->fd) != 0) {
 		w->fd = -1;
 		rc = rso_error_set(e, EX_IOERR, "%s: %s", w->casedir,
