@@ -115,6 +115,32 @@ rso-intake: in.jsonl:5: questions: missing" ]
 	assert_line --index 1 '{"case":"RSO-2026-000003","ref":"t-2","status":"awaiting-consent"}'
 }
 
+@test "rso-intake: a batch taken again after a half-written refusal answers each line once, in order" {
+	{
+		req '.ref="t-1"'
+		req '.ref="t-1"'
+		printf '[1,2]\n'
+		req '.ref="t-1" | .patient.email="new@example.org" | .amend=true'
+		req '.ref="t-2"'
+		req '.ref="t-3"'
+		req '.ref="t-2"'
+		req '.ref="t-4"'
+	} >in.jsonl
+	# t-2 and t-3 are refused at their event: the batch is undone and
+	# taken again, t-1's three lines with it, each under a savepoint.
+	sqlite3 "$RSO_HOME/rso.db" "create trigger refuse before insert on events when new.data like '%\"ref\":\"t-2\"%' or new.data like '%\"ref\":\"t-3\"%' begin select raise(abort, 'refused for the test'); end"
+	run -65 --separate-stderr rso-intake in.jsonl
+	assert_output $'{"case":"RSO-2026-000001","ref":"t-1","status":"awaiting-consent"}\n{"case":"RSO-2026-000001","ref":"t-1","status":"awaiting-consent","existing":true}\n{"case":"RSO-2026-000001","ref":"t-1","status":"awaiting-consent","amended":true}\n{"case":"RSO-2026-000002","ref":"t-4","status":"awaiting-consent"}'
+	[ "$stderr" = "rso-intake: in.jsonl:3: not a JSON object
+rso-intake: in.jsonl:5: db: refused for the test
+rso-intake: in.jsonl:6: db: refused for the test
+rso-intake: in.jsonl:7: db: refused for the test" ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select type, case_id from events order by seq; select last from case_counters"
+	assert_output $'case.created|RSO-2026-000001\ncase.amended|RSO-2026-000001\ncase.created|RSO-2026-000002\n2'
+	sqlite3 "$RSO_HOME/rso.db" "drop trigger refuse"
+	run -0 rso-case verify
+}
+
 @test "rso-intake: a line over 1 MiB is an error for that line only" {
 	{
 		python3 -c 'print("{\"ref\":\"" + "x" * (1 << 20) + "\"}")'
