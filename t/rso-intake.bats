@@ -141,6 +141,24 @@ rso-intake: in.jsonl:7: db: refused for the test" ]
 	run -0 rso-case verify
 }
 
+@test "rso-intake: a request that came alone is answered at once, the store not held for the next" {
+	mkfifo in
+	rso-intake <in >out 2>err &
+	exec 5>in
+	req '.ref="t-1"' >&5
+	# Answered while the writer still holds the pipe open.
+	for i in $(seq 100); do [ -s out ] && break; sleep 0.1; done
+	[ "$(jq -r .case out)" = RSO-2026-000001 ]
+	# Another writer is not kept waiting for the next line.
+	RSO_BUSY_TIMEOUT_MS=2000 run -0 rso-intake < <(req '.ref="t-2"')
+	assert_output '{"case":"RSO-2026-000002","ref":"t-2","status":"awaiting-consent"}'
+	req '.ref="t-3"' >&5
+	exec 5>&-
+	wait $!
+	[ "$(jq -r .case out | tail -1)" = RSO-2026-000003 ]
+	[ ! -s err ]
+}
+
 @test "rso-intake: a line over 1 MiB is an error for that line only" {
 	{
 		python3 -c 'print("{\"ref\":\"" + "x" * (1 << 20) + "\"}")'
