@@ -14,9 +14,10 @@
 #include <time.h>
 
 #include "rso_err.h"
+#include "rso_store_priv.h"
 
 /* rso-intake's batch: requests per transaction (cmd/rso-intake.c). */
-#define BATCH 256
+#define BATCH 2048
 /* Keys a statement, as rso_search_index inserts them. */
 #define KEYS_AT_ONCE 8
 
@@ -284,6 +285,7 @@ main(int argc, char **argv)
 	from = argv[1 + sp];
 	/* As rso_store: before SQLite's first use, or it is refused. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	rso_sqlmem_install();
 	src = open_db(from, SQLITE_OPEN_READONLY);
 	load(src, "SELECT * FROM cases ORDER BY id", &cases);
 	load(src, "SELECT * FROM events ORDER BY seq", &events);
