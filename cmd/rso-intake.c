@@ -39,7 +39,7 @@ static struct rso_store *store;
 #define BATCH 2048
 #define BATCH_MS 200
 static char *answers;		/* the open batch's, as lines to print */
-static size_t answers_len;
+static size_t answers_len, answers_cap;
 static int batched;
 static struct timespec batch_began;
 static struct taken {		/* the requests answered in the open batch */
@@ -96,15 +96,29 @@ report(void *ctx, const char *msg)
 }
 
 static int
-answer(const char *id, const char *ref, const char *status, const char *flag)
+answer(const char *id, const json_t *ref, const char *status,
+    const char *flag)
 {
-	json_t *out = json_pack("{s:s, s:s, s:s}", "case", id, "ref", ref,
-	    "status", status);
+	char *r = json_dumps(ref, JSON_ENCODE_ANY | JSON_COMPACT), *line;
+	size_t n;
 
-	if (flag != NULL)
-		json_object_set_new(out, flag, json_true());
-	rso_jsonl_buf_add(&answers, &answers_len, out);
-	json_decref(out);
+	/*
+	 * Written out rather than packed and dumped whole by jansson (3% of
+	 * intake), in the same bytes: the id, the status and the flag are
+	 * our own words, and jansson writes the ref (a checked string).
+	 */
+	line = rso_xasprintf("{\"case\":\"%s\",\"ref\":%s,"
+	    "\"status\":\"%s\"%s%s%s}\n", id, r, status, flag ? ",\"" : "",
+	    flag ? flag : "", flag ? "\":true" : "");
+	n = strlen(line);
+	if (answers_len + n > answers_cap) {
+		answers_cap = 2 * (answers_len + n);
+		answers = rso_xrealloc(answers, answers_cap);
+	}
+	memcpy(answers + answers_len, line, n);
+	answers_len += n;
+	free(line);
+	free(r);
 	return 0;
 }
 
@@ -263,8 +277,7 @@ take_request(json_t *line, const char *where)
 	if (rc != 0)
 		goto fail;
 	json_decref(req);
-	rc = answer(id, json_string_value(json_object_get(line, "ref")),
-	    status, flag);
+	rc = answer(id, json_object_get(line, "ref"), status, flag);
 	taken[batched].canon = canon;
 	taken[batched].amend = amend;
 	taken[batched++].where = rso_xstrdup(where);

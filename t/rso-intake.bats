@@ -27,6 +27,15 @@ req() {
 	assert_output $'1\n1'
 }
 
+@test "rso-intake: an answer gives back a ref of quotes, backslashes and letters beyond ASCII" {
+	req '.ref="t \"q\" \\ é ✓/"' >in.jsonl
+	run -0 rso-intake in.jsonl
+	assert_output '{"case":"RSO-2026-000001","ref":"t \"q\" \\ é ✓/","status":"awaiting-consent"}'
+	run -0 rso-intake in.jsonl
+	[ "$(jq -r .ref <<<"$output")" = 't "q" \ é ✓/' ]
+	[ "$(jq -r .existing <<<"$output")" = true ]
+}
+
 @test "rso-intake: the same ref with other content is rejected" {
 	rso-intake "$DATA/request.json" >/dev/null
 	run -65 --separate-stderr rso-intake < <(req '.patient.email="other@example.org"')
