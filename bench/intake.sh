@@ -4,10 +4,18 @@
 # would at least do).  rso-intake also validates each line, allocates an
 # id, writes the case row and a hash-chained event, one transaction per
 # request.  Prints bench/run's TSV lines.
+#
+# Then the floor of this schema: bench/intake-floor writes the very rows
+# rso-intake wrote (each case, its event, its search keys, the id
+# counter) into a fresh store with prepared statements, in the same
+# batches and with the same pragmas -- what SQLite alone costs, which no
+# change to rso-intake short of the schema can beat.
 # SPDX-License-Identifier: ISC
 set -eu
 t=${BENCH_TMP:?}
 n=${BENCH_INTAKE:-100000}
+top=$(cd "$(dirname "$0")/.." && pwd)
+floor="$top/${RSO_BUILD:-build}/bench/intake-floor"
 
 awk -v n="$n" 'BEGIN {
 	for (i = 1; i <= n; i++)
@@ -25,3 +33,11 @@ RSO_HOME="$t/intake-home" rso-case init -q
 read -r rs rk <"$t/ti"
 read -r ss _ <"$t/ts"
 printf 'intake of %d requests\t%s\tsqlite3 .import\t%s\t%s\n' "$n" "$rs" "$ss" "$rk"
+
+# The floor prints "REQUESTS SECONDS": the time of its writing alone.
+RSO_HOME="$t/floor-home" rso-case init -q
+"$floor" "$t/intake-home/rso.db" "$t/floor-home/rso.db" >"$t/tf"
+read -r fn fs <"$t/tf"
+test "$fn" = "$n" || { echo "intake.sh: the floor wrote $fn of $n" >&2; exit 1; }
+printf 'intake floor: the same rows by hand-written C\t%s\tC, SQLite API\t%s\t%s\n' \
+    "$rs" "$fs" "$rk"

@@ -1,6 +1,7 @@
 /* rso_jsonl: JSON lines in and out, one object a line. */
 /* SPDX-License-Identifier: ISC */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,6 +51,14 @@ const char *
 rso_jsonl_name(const struct rso_jsonl *r)
 {
 	return r->name;
+}
+
+int
+rso_jsonl_waiting(const struct rso_jsonl *r)
+{
+	struct pollfd p = { .fd = fileno(r->fp), .events = POLLIN };
+
+	return poll(&p, 1, 0) == 0;
 }
 
 int

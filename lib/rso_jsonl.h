@@ -35,6 +35,15 @@ const char *rso_jsonl_name(const struct rso_jsonl *r);
 int rso_jsonl_ioerror(const struct rso_jsonl *r);
 
 /*
+ * Whether the next line has not arrived yet: nothing to read on the
+ * descriptor now (a pipe or terminal whose writer is slower than us).  A
+ * file is never waiting.  It may say so while a line is still buffered:
+ * for a writer holding something open until more comes (a batch), a
+ * moment too early, never too late.
+ */
+int rso_jsonl_waiting(const struct rso_jsonl *r);
+
+/*
  * Call fn on every object of every operand (a path, or "-" for stdin; no
  * operands means stdin, with rso_note_stdin() for a person at a
  * terminal).  A missing file is reported and yields EX_NOINPUT; a bad

@@ -98,6 +98,26 @@ const struct rso_migration rso_schema_migrations[] = {
 	"  SELECT field, key, case_id FROM case_keys;"
 	"DROP TABLE case_keys;"
 	"ALTER TABLE case_keys_111 RENAME TO case_keys;" },
+	{ 112, "search keys without a foreign key to cases",
+	/*
+	 * The key's reference to cases(id) had SQLite look the case up for
+	 * every key (eight a request) and keep a statement journal for each
+	 * insert of keys, a twentieth of intake's work.  What it guaranteed,
+	 * that a key names a case, verify checks whole: the keys equal
+	 * those the cases' creating and amending events give (rso_search_
+	 * verify), and every case an event names has its row in cases
+	 * (rso_event_verify).  The keys are written only beside their case,
+	 * in the same transaction, and no program deletes a case.
+	 */
+	"CREATE TABLE case_keys_112 ("
+	"  field TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  case_id TEXT NOT NULL,"
+	"  PRIMARY KEY (field, key, case_id)) WITHOUT ROWID;"
+	"INSERT INTO case_keys_112 (field, key, case_id)"
+	"  SELECT field, key, case_id FROM case_keys;"
+	"DROP TABLE case_keys;"
+	"ALTER TABLE case_keys_112 RENAME TO case_keys;" },
 	{ 120, "open cases by the patient's birth date, for matching studies",
 	"CREATE INDEX cases_birth_date"
 	"  ON cases(json_extract(intake, '$.patient.birth_date'));" },

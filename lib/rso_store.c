@@ -434,7 +434,8 @@ out:
  * the process.  Should something have used it first, the setting is
  * refused and SQLite's default stands: slower, no less correct.
  * Without memory statistics (which nothing here reads) SQLite takes no
- * mutex around each of its allocations, some 200 a request at intake.
+ * mutex around each of its allocations, some 200 a request at intake;
+ * and those allocations are recycled by rso_sqlmem.
  *
  * Not SQLITE_CONFIG_STMTJRNL_SPILL: savepoint journals kept in memory
  * in one large piece (with temp_store left at its default) would save
@@ -448,8 +449,10 @@ configure_sqlite(void)
 {
 	static int done;
 
-	if (!done)
+	if (!done) {
 		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+		rso_sqlmem_install();
+	}
 	done = 1;
 }
 

@@ -52,6 +52,13 @@ int rso_store_walk_end(struct rso_store *s, sqlite3_stmt *st, int rc,
     int frc, struct rso_error *e);
 
 /*
+ * Put rso_sqlmem's allocator (freed small blocks kept for reuse) in front
+ * of SQLite's own.  Only before SQLite's first use in the process;
+ * returns 0, or -1 when SQLite refused (its default then stands).
+ */
+int rso_sqlmem_install(void);
+
+/*
  * Register the SQL function rso_search_keys(request) (rso_search.c) on a
  * new connection: migration 110 and verify call it.  Returns an SQLite
  * result.

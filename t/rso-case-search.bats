@@ -240,6 +240,33 @@ searches() {
 	keys_caught RSO-2026-000001
 }
 
+@test "rso-case search: migration 112 keeps every key and drops only the reference to cases" {
+	some_patients
+	sqlite3 "$RSO_HOME/rso.db" "select field, key, case_id from case_keys order by 1, 2, 3" >before
+	# Back to 111's table, which names cases(id); then opened again.
+	sqlite3 "$RSO_HOME/rso.db" "create table k111 (field text not null, key text not null, case_id text not null references cases(id), primary key (field, key, case_id)) without rowid; insert into k111 select * from case_keys; drop table case_keys; alter table k111 rename to case_keys; delete from schema_migrations where id = 112"
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from pragma_foreign_key_list('case_keys')")" = 1 ]
+	run -0 rso-case search ada
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from pragma_foreign_key_list('case_keys')")" = 0 ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from schema_migrations where id = 112")" = 1 ]
+	sqlite3 "$RSO_HOME/rso.db" "select field, key, case_id from case_keys order by 1, 2, 3" >after
+	diff before after
+	run -0 rso-case verify
+}
+
+@test "rso-case verify: a search key naming no case is caught, as the foreign key did" {
+	some_patients
+	# Nothing in the table stops it now, even with foreign keys on.
+	sqlite3 "$RSO_HOME/rso.db" "pragma foreign_keys = on; insert into case_keys (field, key, case_id) values ('patient.name', 'eve', 'RSO-2026-000009')"
+	keys_caught RSO-2026-000009
+	sqlite3 "$RSO_HOME/rso.db" "delete from case_keys where case_id = 'RSO-2026-000009'"
+	run -0 rso-case verify
+	# A case gone with its keys left behind: its events name it first.
+	sqlite3 "$RSO_HOME/rso.db" "delete from cases where id = 'RSO-2026-000004'"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: case RSO-2026-000004: status does not follow from its events" ]
+}
+
 @test "rso-case search: an amendment replaces keys made otherwise than its old request gives" {
 	some_patients
 	# As another release's folding might have made them: "josé" for "jose".

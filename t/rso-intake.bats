@@ -27,6 +27,15 @@ req() {
 	assert_output $'1\n1'
 }
 
+@test "rso-intake: an answer gives back a ref of quotes, backslashes and letters beyond ASCII" {
+	req '.ref="t \"q\" \\ é ✓/"' >in.jsonl
+	run -0 rso-intake in.jsonl
+	assert_output '{"case":"RSO-2026-000001","ref":"t \"q\" \\ é ✓/","status":"awaiting-consent"}'
+	run -0 rso-intake in.jsonl
+	[ "$(jq -r .ref <<<"$output")" = 't "q" \ é ✓/' ]
+	[ "$(jq -r .existing <<<"$output")" = true ]
+}
+
 @test "rso-intake: the same ref with other content is rejected" {
 	rso-intake "$DATA/request.json" >/dev/null
 	run -65 --separate-stderr rso-intake < <(req '.patient.email="other@example.org"')
@@ -113,6 +122,50 @@ rso-intake: in.jsonl:5: questions: missing" ]
 	run -0 rso-case verify
 	run -0 rso-intake in.jsonl
 	assert_line --index 1 '{"case":"RSO-2026-000003","ref":"t-2","status":"awaiting-consent"}'
+}
+
+@test "rso-intake: a batch taken again after a half-written refusal answers each line once, in order" {
+	{
+		req '.ref="t-1"'
+		req '.ref="t-1"'
+		printf '[1,2]\n'
+		req '.ref="t-1" | .patient.email="new@example.org" | .amend=true'
+		req '.ref="t-2"'
+		req '.ref="t-3"'
+		req '.ref="t-2"'
+		req '.ref="t-4"'
+	} >in.jsonl
+	# t-2 and t-3 are refused at their event: the batch is undone and
+	# taken again, t-1's three lines with it, each under a savepoint.
+	sqlite3 "$RSO_HOME/rso.db" "create trigger refuse before insert on events when new.data like '%\"ref\":\"t-2\"%' or new.data like '%\"ref\":\"t-3\"%' begin select raise(abort, 'refused for the test'); end"
+	run -65 --separate-stderr rso-intake in.jsonl
+	assert_output $'{"case":"RSO-2026-000001","ref":"t-1","status":"awaiting-consent"}\n{"case":"RSO-2026-000001","ref":"t-1","status":"awaiting-consent","existing":true}\n{"case":"RSO-2026-000001","ref":"t-1","status":"awaiting-consent","amended":true}\n{"case":"RSO-2026-000002","ref":"t-4","status":"awaiting-consent"}'
+	[ "$stderr" = "rso-intake: in.jsonl:3: not a JSON object
+rso-intake: in.jsonl:5: db: refused for the test
+rso-intake: in.jsonl:6: db: refused for the test
+rso-intake: in.jsonl:7: db: refused for the test" ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select type, case_id from events order by seq; select last from case_counters"
+	assert_output $'case.created|RSO-2026-000001\ncase.amended|RSO-2026-000001\ncase.created|RSO-2026-000002\n2'
+	sqlite3 "$RSO_HOME/rso.db" "drop trigger refuse"
+	run -0 rso-case verify
+}
+
+@test "rso-intake: a request that came alone is answered at once, the store not held for the next" {
+	mkfifo in
+	rso-intake <in >out 2>err &
+	exec 5>in
+	req '.ref="t-1"' >&5
+	# Answered while the writer still holds the pipe open.
+	for i in $(seq 100); do [ -s out ] && break; sleep 0.1; done
+	[ "$(jq -r .case out)" = RSO-2026-000001 ]
+	# Another writer is not kept waiting for the next line.
+	RSO_BUSY_TIMEOUT_MS=2000 run -0 rso-intake < <(req '.ref="t-2"')
+	assert_output '{"case":"RSO-2026-000002","ref":"t-2","status":"awaiting-consent"}'
+	req '.ref="t-3"' >&5
+	exec 5>&-
+	wait $!
+	[ "$(jq -r .case out | tail -1)" = RSO-2026-000003 ]
+	[ ! -s err ]
 }
 
 @test "rso-intake: a line over 1 MiB is an error for that line only" {
