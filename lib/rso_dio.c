@@ -12,8 +12,9 @@
 /* Offsets, lengths and addresses of an O_DIRECT write are multiples of
  * the device's block: 4096 covers the blocks of 512 too. */
 #define DIO_ALIGN	4096
-/* Bytes a write: two of these are all that is held. */
-#define DIO_CHUNK	(1u << 20)
+/* Bytes a write: two of these are all that is held.  Measured on this
+ * disk, 1 and 2 MiB wrote a segment no faster, and held more. */
+#define DIO_CHUNK	(512u << 10)
 
 struct rso_dio {
 	int fd;

@@ -1,7 +1,7 @@
 /* rso_dio: a file written from its start straight to the disk (O_DIRECT),
- * a megabyte at a time by a thread of its own while the caller makes the
- * next bytes: the disk works as the caller does, and an fsync at the end
- * finds little left to write. */
+ * half a megabyte at a time by a thread of its own while the caller makes
+ * the next bytes: the disk works as the caller does, and an fsync at the
+ * end finds little left to write. */
 /* SPDX-License-Identifier: ISC */
 #ifndef RSO_DIO_H
 #define RSO_DIO_H
