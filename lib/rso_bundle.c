@@ -49,8 +49,8 @@
  * attachment's.
  */
 struct walk {
-	struct bsrc *s;		/* the scan's window, then the walks' */
-	struct bsrc rs;		/* the references' own window */
+	struct rso_window *s;		/* the scan's window, then the walks' */
+	struct rso_window rs;		/* the references' own window */
 	struct bkey *index;	/* a fullUrl's or Type/id's hash, and where
 				 * its entry's parse begins */
 	size_t nindex, capindex;
@@ -105,7 +105,7 @@ res_type(const json_t *res)
  * reject; any other non-JSON is not ours to judge.
  */
 static int
-looks_like_bundle(struct bsrc *s)
+looks_like_bundle(struct rso_window *s)
 {
 	return bsrc_first_byte(s, 1) == '{' &&
 	    bsrc_contains(s, "\"resourceType\"") &&
@@ -114,7 +114,7 @@ looks_like_bundle(struct bsrc *s)
 
 /* jansson's own text may quote the input: say where, and what kind. */
 static int
-json_fault(struct bsrc *s, const struct bfault *f, struct rso_error *e)
+json_fault(struct rso_window *s, const struct bfault *f, struct rso_error *e)
 {
 	const char *what;
 	int line, column;
@@ -141,7 +141,7 @@ json_fault(struct bsrc *s, const struct bfault *f, struct rso_error *e)
 }
 
 static int
-read_fault(const struct bsrc *s, struct rso_error *e)
+read_fault(const struct rso_window *s, struct rso_error *e)
 {
 	return rso_error_set(e, EX_IOERR, "%s", s->err > 0 ?
 	    strerror(s->err) : "shorter than it was");
@@ -686,7 +686,7 @@ describe_report(struct walk *w, const json_t *res,
  * scanner kept, which is never clean base64: see rso_bundle_priv.h).
  */
 struct rso_bundle_bytes {
-	struct bsrc *s;		/* the Bundle: text at [off, off + len) */
+	struct rso_window *s;		/* the Bundle: text at [off, off + len) */
 	size_t off, len;
 	const char *str;	/* else, s NULL, the len bytes of str */
 };
@@ -722,7 +722,7 @@ text_decode(const struct rso_bundle_bytes *t, text_put *put, void *ctx,
 		if (t->s == NULL) {
 			p = t->str + at;
 			avail = want;
-		} else if ((p = bsrc_bytes(t->s, t->off + at, want, &avail)) ==
+		} else if ((p = rso_window_bytes(t->s, t->off + at, want, &avail)) ==
 		    NULL || avail == 0)
 			return TEXT_UNREAD;
 		if (avail > want)
@@ -1254,7 +1254,7 @@ read_bundle(struct walk *w, struct rso_doc_info *bundle, struct rso_error *e)
 }
 
 static int
-read_src(struct bsrc *s, struct bsrc *rs, const struct rso_bundle_reader *r,
+read_src(struct rso_window *s, struct rso_window *rs, const struct rso_bundle_reader *r,
     struct rso_doc_info *bundle, struct rso_error *e)
 {
 	struct walk w;
@@ -1274,8 +1274,8 @@ read_src(struct bsrc *s, struct bsrc *rs, const struct rso_bundle_reader *r,
 	free(w.index);
 	free(w.dents);
 	free(w.sizes);
-	bsrc_free(&w.rs);
-	bsrc_free(s);
+	rso_window_free(&w.rs);
+	rso_window_free(s);
 	return rc;
 }
 
@@ -1283,10 +1283,10 @@ int
 rso_bundle_read(const char *buf, size_t n, const struct rso_bundle_reader *r,
     struct rso_doc_info *bundle, struct rso_error *e)
 {
-	struct bsrc s, rs;
+	struct rso_window s, rs;
 
-	bsrc_mem(&s, buf, n);
-	bsrc_mem(&rs, buf, n);
+	rso_window_mem(&s, buf, n);
+	rso_window_mem(&rs, buf, n);
 	return read_src(&s, &rs, r, bundle, e);
 }
 
@@ -1294,9 +1294,9 @@ int
 rso_bundle_read_fd(int fd, size_t n, const struct rso_bundle_reader *r,
     struct rso_doc_info *bundle, struct rso_error *e)
 {
-	struct bsrc s, rs;
+	struct rso_window s, rs;
 
-	bsrc_fd(&s, fd, n);
-	bsrc_fd(&rs, fd, n);
+	rso_window_fd(&s, fd, n);
+	rso_window_fd(&rs, fd, n);
 	return read_src(&s, &rs, r, bundle, e);
 }

@@ -16,7 +16,7 @@
 #define NOT_DATA	5
 
 void
-bfeed_init(struct bfeed *feed, struct bsrc *s, const char *prefix, size_t off)
+bfeed_init(struct bfeed *feed, struct rso_window *s, const char *prefix, size_t off)
 {
 	memset(feed, 0, sizeof(*feed));
 	feed->s = s;
@@ -249,14 +249,14 @@ enum { STRING_KEPT, STRING_CLEAN, STRING_CUT };
  * the file cannot be read (jansson's read then fails).
  */
 static int
-clean_string(struct bsrc *s, size_t off, size_t *end)
+clean_string(struct rso_window *s, size_t off, size_t *end)
 {
 	const unsigned char *p;
 	size_t avail, i;
 	struct rso_json_esc esc = { 0, 0 };
 
 	for (;; off += avail) {
-		if ((p = (const unsigned char *)bsrc_bytes(s, off, LOOK,
+		if ((p = (const unsigned char *)rso_window_bytes(s, off, LOOK,
 		    &avail)) == NULL)
 			return STRING_KEPT;
 		if (avail == 0) {
@@ -376,7 +376,7 @@ bfeed_bytes(void *buffer, size_t buflen, void *data)
 		}
 		if (feed->off >= feed->s->n)
 			break;
-		if ((p = bsrc_bytes(feed->s, feed->off, buflen - len,
+		if ((p = rso_window_bytes(feed->s, feed->off, buflen - len,
 		    &avail)) ==
 		    NULL) {
 			feed->failed = 1;

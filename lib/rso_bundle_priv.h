@@ -14,36 +14,15 @@
 #include <jansson.h>
 
 #include "rso_utf8.h"
+#include "rso_window.h"
 
-/*
- * Where the bytes are: a buffer, or a file of n bytes read with pread(2)
- * into a window of 64 KiB that slides along (jansson is fed from it as
- * it asks, so a value of any size passes through it).
- */
-struct bsrc {
-	const char *mem;	/* the bytes in memory, or NULL: read fd */
-	int fd;
-	size_t n;
-	char *buf;		/* fd: bytes [base, base + len) of the file */
-	size_t cap, base, len;
-	int err;		/* errno of a read that failed; -1: shorter */
-};
-
-void bsrc_mem(struct bsrc *s, const char *buf, size_t n);
-void bsrc_fd(struct bsrc *s, int fd, size_t n);
-void bsrc_free(struct bsrc *s);
-
-/*
- * The bytes from off on, at least need of them (fewer only at the file's
- * end), *avail set to how many, valid until the window moves; NULL when
- * the file cannot be read (s->err).
- */
-const char *bsrc_bytes(struct bsrc *s, size_t off, size_t need,
-    size_t *avail);
+/* Where the bytes are: a buffer, or a file of n bytes read with pread(2)
+ * into a window (rso_window) that slides along; jansson is fed from it as
+ * it asks, so a value of any size passes through it. */
 
 /* A place in the bytes as jansson counts it: line from 1, column in
  * characters from 0 at a line's start. */
-void bsrc_line_col(struct bsrc *s, size_t at, int *line, int *column);
+void bsrc_line_col(struct rso_window *s, size_t at, int *line, int *column);
 
 /* What jansson would have said of the whole file: its error code, and
  * the offset its line and column stand for. */
@@ -121,7 +100,7 @@ struct blex {
  * one read, see reproduce), then the file from off, each "data" string
  * of clean text swapped for its place (see bsrc_data_place). */
 struct bfeed {
-	struct bsrc *s;
+	struct rso_window *s;
 	const char *prefix;
 	size_t plen, pdone, off;
 	int failed;
@@ -133,7 +112,7 @@ struct bfeed {
 };
 
 /* A feed of prefix, then the file from off. */
-void bfeed_init(struct bfeed *feed, struct bsrc *s, const char *prefix,
+void bfeed_init(struct bfeed *feed, struct rso_window *s, const char *prefix,
     size_t off);
 void bfeed_free(struct bfeed *feed);
 
@@ -167,17 +146,17 @@ struct bscan_fn {
  * root has more than BSCAN_MAX_ROOT members (what follows unread), or
  * BSCAN_IO.
  */
-int bscan_root(struct bsrc *s, const struct bscan_fn *fn, struct bfault *f);
+int bscan_root(struct rso_window *s, const struct bscan_fn *fn, struct bfault *f);
 
 /* jansson's fault for a file whose root is not an object. */
-int bscan_start_fault(struct bsrc *s, struct bfault *f);
+int bscan_start_fault(struct rso_window *s, struct bfault *f);
 
 /*
  * The element of a root member's array whose parse began at off, read
  * again (the scan has checked it): BSCAN_OK with *v and *end where it
  * ends, BSCAN_IO, or BSCAN_FAULT when the file changed since.
  */
-int bsrc_element(struct bsrc *s, size_t off, json_t **v, size_t *end);
+int bsrc_element(struct rso_window *s, size_t off, json_t **v, size_t *end);
 
 /*
  * A 64-bit hash of the n bytes of p, seeded (bsrc_seed, once per read) so
@@ -198,9 +177,9 @@ struct bkey {
 void bsrc_sort_keys(struct bkey *k, size_t n);
 
 /* Whether the file's text contains needle (a needle of 64 bytes at most). */
-int bsrc_contains(struct bsrc *s, const char *needle);
+int bsrc_contains(struct rso_window *s, const char *needle);
 
 /* The first byte after a UTF-8 byte-order mark and blanks, or -1. */
-int bsrc_first_byte(struct bsrc *s, int skip_bom);
+int bsrc_first_byte(struct rso_window *s, int skip_bom);
 
 #endif

@@ -10,11 +10,8 @@
 #include "rso_bundle_priv.h"
 #include "rso_err.h"
 
-/* The window's size, and twice how much of it a look ahead wants (a
- * test may make it small, to move it often). */
-#ifndef WINDOW_MIN
-#define WINDOW_MIN	(64 * 1024)
-#endif
+/* Twice how much of the window a look ahead wants. */
+#define WINDOW_MIN	RSO_WINDOW
 
 #define FLAGS_VALUE (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | \
 	JSON_DISABLE_EOF_CHECK)
@@ -37,91 +34,9 @@
 #define AT_AFTER_ELEMENT "{\"\":[\"\""
 #define AT_END		"{}"
 
-void
-bsrc_mem(struct bsrc *s, const char *buf, size_t n)
-{
-	memset(s, 0, sizeof(*s));
-	s->mem = buf;
-	s->fd = -1;
-	s->n = n;
-}
-
-void
-bsrc_fd(struct bsrc *s, int fd, size_t n)
-{
-	memset(s, 0, sizeof(*s));
-	s->fd = fd;
-	s->n = n;
-}
-
-void
-bsrc_free(struct bsrc *s)
-{
-	free(s->buf);
-	s->buf = NULL;
-	s->cap = s->len = 0;
-}
-
-/*
- * The bytes from off on, at least need of them (fewer only at the end of
- * the file), *avail set to how many; NULL when the file cannot be read.
- * The window keeps what it holds from off on and fills the rest.
- */
-static const char *
-window(struct bsrc *s, size_t off, size_t need, size_t *avail)
-{
-	size_t keep, want;
-	ssize_t r;
-
-	if (off > s->n)
-		off = s->n;
-	if (need > s->n - off)
-		need = s->n - off;
-	if (s->mem != NULL || off == s->n) {
-		*avail = s->n - off;
-		return s->mem != NULL ? s->mem + off : "";
-	}
-	if (off >= s->base && off + need <= s->base + s->len) {
-		*avail = s->base + s->len - off;
-		return s->buf + (off - s->base);
-	}
-	if (need > s->cap || s->buf == NULL) {
-		want = s->cap ? s->cap : WINDOW_MIN;
-		while (want < need)
-			want *= 2;
-		s->buf = rso_xrealloc(s->buf, want);
-		s->cap = want;
-	}
-	keep = 0;
-	if (off >= s->base && off < s->base + s->len) {
-		keep = s->base + s->len - off;
-		memmove(s->buf, s->buf + (off - s->base), keep);
-	}
-	s->base = off;
-	s->len = keep;
-	want = s->cap < s->n - off ? s->cap : s->n - off;
-	if (s->len < want) {
-		r = rso_pread_full(s->fd, s->buf + s->len, want - s->len,
-		    (off_t)(s->base + s->len));
-		if (r != (ssize_t)(want - s->len)) {
-			s->err = r < 0 ? errno : -1;
-			return NULL;
-		}
-		s->len = want;
-	}
-	*avail = s->len;
-	return s->buf;
-}
-
-const char *
-bsrc_bytes(struct bsrc *s, size_t off, size_t need, size_t *avail)
-{
-	return window(s, off, need, avail);
-}
-
 /* The byte at off, -1 at the end, -2 when it cannot be read. */
 static int
-byte_at(struct bsrc *s, size_t off)
+byte_at(struct rso_window *s, size_t off)
 {
 	const char *p;
 	size_t avail;
@@ -132,7 +47,7 @@ byte_at(struct bsrc *s, size_t off)
 		return (unsigned char)s->mem[off];
 	if (off >= s->base && off < s->base + s->len)
 		return (unsigned char)s->buf[off - s->base];
-	if ((p = window(s, off, WINDOW_MIN / 2, &avail)) == NULL)
+	if ((p = rso_window_bytes(s, off, WINDOW_MIN / 2, &avail)) == NULL)
 		return -2;
 	return (unsigned char)*p;
 }
@@ -145,7 +60,7 @@ is_blank(int c)
 
 /* The offset of the first byte from off on that is not a blank. */
 static size_t
-skip_blanks(struct bsrc *s, size_t off)
+skip_blanks(struct rso_window *s, size_t off)
 {
 	while (is_blank(byte_at(s, off)))
 		off++;
@@ -167,13 +82,13 @@ drops_nul_after(int prev)
 
 /* Whether the n bytes from off hold a NUL. */
 static int
-has_nul(struct bsrc *s, size_t off, size_t n)
+has_nul(struct rso_window *s, size_t off, size_t n)
 {
 	const char *p;
 	size_t avail;
 
 	while (n > 0) {
-		if ((p = window(s, off, n < WINDOW_MIN / 2 ? n : WINDOW_MIN / 2,
+		if ((p = rso_window_bytes(s, off, n < WINDOW_MIN / 2 ? n : WINDOW_MIN / 2,
 		    &avail)) == NULL || avail == 0)
 			return 0;
 		if (avail > n)
@@ -189,7 +104,7 @@ has_nul(struct bsrc *s, size_t off, size_t n)
 /* The offset count bytes past off, as jansson counts bytes, where the
  * file has no swapped string before lim; *count left as what is left. */
 static size_t
-advance_to(struct bsrc *s, size_t off, size_t *count, size_t lim)
+advance_to(struct rso_window *s, size_t off, size_t *count, size_t lim)
 {
 	int c, prev = off > 0 ? byte_at(s, off - 1) : -1;
 
@@ -209,7 +124,7 @@ advance_to(struct bsrc *s, size_t off, size_t *count, size_t lim)
  * with a place jansson read whole) ends inside the string.
  */
 static size_t
-advance(struct bsrc *s, size_t off, size_t count, const struct bswap *sw,
+advance(struct rso_window *s, size_t off, size_t count, const struct bswap *sw,
     size_t nsw)
 {
 	size_t i, lim, step;
@@ -238,7 +153,7 @@ advance(struct bsrc *s, size_t off, size_t count, const struct bswap *sw,
 }
 
 void
-bsrc_line_col(struct bsrc *s, size_t at, int *line, int *column)
+bsrc_line_col(struct rso_window *s, size_t at, int *line, int *column)
 {
 	const unsigned char *p;
 	size_t off = 0, avail, i;
@@ -247,7 +162,7 @@ bsrc_line_col(struct bsrc *s, size_t at, int *line, int *column)
 	*line = 1;
 	*column = 0;
 	while (off < at) {
-		if ((p = (const unsigned char *)window(s, off, WINDOW_MIN / 2,
+		if ((p = (const unsigned char *)rso_window_bytes(s, off, WINDOW_MIN / 2,
 		    &avail)) == NULL || avail == 0)
 			return;
 		if (avail > at - off)
@@ -274,7 +189,7 @@ bsrc_line_col(struct bsrc *s, size_t at, int *line, int *column)
  * and kind are jansson's own.
  */
 static int
-reproduce(struct bsrc *s, size_t off, const char *prefix, size_t flags,
+reproduce(struct rso_window *s, size_t off, const char *prefix, size_t flags,
     struct bfault *f)
 {
 	struct bfeed feed;
@@ -334,7 +249,7 @@ depth_of(const json_t *v)
  * Memory too is fed the same way, so that both swap the same strings.
  */
 static int
-value_at(struct bsrc *s, size_t off, const char *prefix, int depth,
+value_at(struct rso_window *s, size_t off, const char *prefix, int depth,
     json_t **v, size_t *end, struct bfault *f)
 {
 	struct bfeed feed;
@@ -372,7 +287,7 @@ value_at(struct bsrc *s, size_t off, const char *prefix, int depth,
 }
 
 int
-bsrc_element(struct bsrc *s, size_t off, json_t **v, size_t *end)
+bsrc_element(struct rso_window *s, size_t off, json_t **v, size_t *end)
 {
 	struct bfault f;
 	int rc;
@@ -467,7 +382,7 @@ names_add(struct names *t, size_t off, const char *key, size_t n)
 
 /* The name parsed at off, or NULL when it cannot be read again. */
 static json_t *
-name_at(struct bsrc *s, size_t off, size_t *end)
+name_at(struct rso_window *s, size_t off, size_t *end)
 {
 	struct bfault f;
 	json_t *v;
@@ -476,7 +391,7 @@ name_at(struct bsrc *s, size_t off, size_t *end)
 }
 
 static int
-same_name(struct bsrc *s, size_t a, size_t b)
+same_name(struct rso_window *s, size_t a, size_t b)
 {
 	json_t *x = name_at(s, a, &a), *y = name_at(s, b, &b);
 	int same = x && y && json_equal(x, y);
@@ -493,7 +408,7 @@ same_name(struct bsrc *s, size_t a, size_t b)
  * one (the names compared) is the run's.
  */
 static int
-names_first_twice(struct names *t, struct bsrc *s, size_t *end)
+names_first_twice(struct names *t, struct rso_window *s, size_t *end)
 {
 	size_t i, j, k, run, first = SIZE_MAX;
 	json_t *v;
@@ -522,7 +437,7 @@ names_first_twice(struct names *t, struct bsrc *s, size_t *end)
 /* A root member's array: each element parsed alone and handed over.
  * off is just after its "["; *end set after its "]". */
 static int
-scan_array(struct bsrc *s, size_t off, const char *key,
+scan_array(struct rso_window *s, size_t off, const char *key,
     const struct bscan_fn *fn, size_t *end, struct bfault *f)
 {
 	json_t *v;
@@ -559,7 +474,7 @@ scan_array(struct bsrc *s, size_t off, const char *key,
  * checked against the others, and its value.  *end set after it.
  */
 static int
-scan_member(struct bsrc *s, size_t off, int first, struct names *t,
+scan_member(struct rso_window *s, size_t off, int first, struct names *t,
     const struct bscan_fn *fn, size_t *end, struct bfault *f)
 {
 	const char *at_name = first ? AT_FIRST_NAME : AT_NAME;
@@ -611,7 +526,7 @@ bsrc_seed(void)
 
 /* The root object and what follows it. */
 static int
-scan_object(struct bsrc *s, struct names *t, const struct bscan_fn *fn,
+scan_object(struct rso_window *s, struct names *t, const struct bscan_fn *fn,
     struct bfault *f)
 {
 	size_t off, at;
@@ -660,7 +575,7 @@ scan_object(struct bsrc *s, struct names *t, const struct bscan_fn *fn,
 }
 
 int
-bscan_root(struct bsrc *s, const struct bscan_fn *fn, struct bfault *f)
+bscan_root(struct rso_window *s, const struct bscan_fn *fn, struct bfault *f)
 {
 	struct names t = { NULL, 0, 0, bsrc_seed() };
 	size_t at;
@@ -679,19 +594,19 @@ bscan_root(struct bsrc *s, const struct bscan_fn *fn, struct bfault *f)
 }
 
 int
-bscan_start_fault(struct bsrc *s, struct bfault *f)
+bscan_start_fault(struct rso_window *s, struct bfault *f)
 {
 	return reproduce(s, 0, "", JSON_REJECT_DUPLICATES, f);
 }
 
 int
-bsrc_contains(struct bsrc *s, const char *needle)
+bsrc_contains(struct rso_window *s, const char *needle)
 {
 	size_t len = strlen(needle), off = 0, avail;
 	const char *p;
 
 	while (off < s->n) {
-		if ((p = window(s, off, len * 2 > WINDOW_MIN / 2 ? len * 2 :
+		if ((p = rso_window_bytes(s, off, len * 2 > WINDOW_MIN / 2 ? len * 2 :
 		    WINDOW_MIN / 2, &avail)) == NULL)
 			return 0;
 		if (memmem(p, avail, needle, len) != NULL)
@@ -705,7 +620,7 @@ bsrc_contains(struct bsrc *s, const char *needle)
 }
 
 int
-bsrc_first_byte(struct bsrc *s, int skip_bom)
+bsrc_first_byte(struct rso_window *s, int skip_bom)
 {
 	size_t off = 0;
 

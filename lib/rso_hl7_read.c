@@ -12,6 +12,7 @@
 #include "rso_err.h"
 #include "rso_hl7_read.h"
 #include "rso_utf8.h"
+#include "rso_window.h"
 
 #define VT	0x0B	/* MLLP: start of a frame */
 #define FS	0x1C	/* MLLP: end of a frame, then CR */
@@ -69,9 +70,6 @@ starts_msh(const char *b, size_t end, size_t i)
 
 /* ---- the messages of a file, split as it is read ---- */
 
-/* Read from a file at a time; a message is held whole, however long. */
-#define WINDOW	(64 * 1024)
-
 /* Where the splitter is. */
 enum {
 	AT_START,	/* nothing looked at */
@@ -84,103 +82,61 @@ enum {
 };
 
 struct rso_hl7_stream {
-	/* The source: the caller's buffer mem, or the file fd read into
-	 * buf.  Bytes [base, base + have) of it are at win. */
-	const char *mem;
-	int fd;
-	uint64_t size;
-	size_t window;
-	char *buf;
-	size_t cap;
-	const char *win;
-	uint64_t base;
-	size_t have;
+	/* The source: the caller's buffer, or a file read a window at a
+	 * time (held from keep on, so a message is held whole however
+	 * long).  The last bytes asked for are at p, from pbase on, got of
+	 * them. */
+	struct rso_window w;
+	const char *p;
+	size_t pbase, got;
 	int ioerr;		/* errno of a read that failed; EIO: the file
-				 * ended before size */
+				 * ended before its size */
 	/* The splitter, at byte i.  A run of messages ends at end (a
-	 * frame's FS, or size); the open message starts at msg and its
-	 * last line that is not blank ends at last.  Bytes before keep
-	 * are never needed again. */
+	 * frame's FS, or the size); the open message starts at msg and
+	 * its last line that is not blank ends at last.  Bytes before
+	 * keep are never needed again. */
 	int state, mllp;
-	uint64_t i, end, msg, last, keep;
+	size_t size, i, end, msg, last, keep;
 	char why[96];
 };
 
+/* Whether bytes [off, off + n) are in the source before end, read in:
+ * at(s, off) is then where they are, until the next call. */
+static int
+has(struct rso_hl7_stream *s, size_t off, size_t n, size_t end)
+{
+	if (off + n > end || s->ioerr)
+		return 0;
+	if ((s->p = rso_window_bytes(&s->w, s->keep, off - s->keep + n,
+	    &s->got)) == NULL) {
+		s->ioerr = s->w.err > 0 ? s->w.err : EIO;
+		return 0;
+	}
+	s->pbase = s->keep;
+	return s->got >= off - s->keep + n;
+}
+
 static const char *
-at(const struct rso_hl7_stream *s, uint64_t off)
+at(const struct rso_hl7_stream *s, size_t off)
 {
-	return s->win + (off - s->base);
-}
-
-/* How many bytes from off are at hand. */
-static size_t
-resident(const struct rso_hl7_stream *s, uint64_t off)
-{
-	return off < s->base + s->have ? (size_t)(s->base + s->have - off) : 0;
-}
-
-/*
- * Read the next window of a file, letting go of what lies before keep:
- * 1, or 0 at the end of the source (or once a read failed, ioerr set).
- */
-static int
-more(struct rso_hl7_stream *s)
-{
-	uint64_t next = s->base + s->have;
-	size_t drop, want;
-	ssize_t got;
-
-	if (s->mem != NULL || s->ioerr || next >= s->size)
-		return 0;
-	if ((drop = (size_t)(s->keep - s->base)) > 0) {
-		memmove(s->buf, s->buf + drop, s->have - drop);
-		s->base += drop;
-		s->have -= drop;
-	}
-	want = s->size - next < s->window ? (size_t)(s->size - next) :
-	    s->window;
-	if (s->cap - s->have < want) {
-		s->cap = s->have + want > 2 * s->cap ? s->have + want :
-		    2 * s->cap;
-		s->buf = rso_xrealloc(s->buf, s->cap);
-	}
-	s->win = s->buf;
-	got = rso_pread_full(s->fd, s->buf + s->have, want, (off_t)next);
-	if (got <= 0) {
-		s->ioerr = got < 0 ? errno : EIO;
-		return 0;
-	}
-	s->have += (size_t)got;
-	return 1;
-}
-
-/* Whether bytes [off, off + n) are in the source before end, read in. */
-static int
-has(struct rso_hl7_stream *s, uint64_t off, size_t n, uint64_t end)
-{
-	if (off + n > end)
-		return 0;
-	while (resident(s, off) < n)
-		if (!more(s))
-			return 0;
-	return 1;
+	return s->p + (off - s->pbase);
 }
 
 static int
-eol_at(struct rso_hl7_stream *s, uint64_t off, uint64_t end)
+eol_at(struct rso_hl7_stream *s, size_t off, size_t end)
 {
 	return has(s, off, 1, end) && is_eol(*at(s, off));
 }
 
 static int
-msh_at(struct rso_hl7_stream *s, uint64_t off, uint64_t end)
+msh_at(struct rso_hl7_stream *s, size_t off, size_t end)
 {
 	return has(s, off, 4, end) && starts_msh(at(s, off), 4, 0);
 }
 
 /* Past CRs and LFs from off, before end. */
-static uint64_t
-skip_eols(struct rso_hl7_stream *s, uint64_t off, uint64_t end)
+static size_t
+skip_eols(struct rso_hl7_stream *s, size_t off, size_t end)
 {
 	while (eol_at(s, off, end))
 		off++;
@@ -188,41 +144,42 @@ skip_eols(struct rso_hl7_stream *s, uint64_t off, uint64_t end)
 }
 
 /* Past a UTF-8 byte order mark and blank lines. */
-static uint64_t
+static size_t
 skip_head(struct rso_hl7_stream *s)
 {
-	uint64_t i = 0;
+	size_t i = 0;
 
 	if (has(s, 0, 3, s->size) && memcmp(at(s, 0), "\xEF\xBB\xBF", 3) == 0)
 		i = 3;
 	return skip_eols(s, i, s->size);
 }
 
-/* The first byte a or b from off, or end (or where the source failed). */
-static uint64_t
-scan_to(struct rso_hl7_stream *s, uint64_t off, uint64_t end, char a,
-    char b)
+/* The first byte a or b from off, or end (or where the source ended or
+ * failed). */
+static size_t
+scan_to(struct rso_hl7_stream *s, size_t off, size_t end, char a, char b)
 {
 	const char *p;
 	size_t n, k;
 
-	for (;;) {
-		n = resident(s, off);
-		if (n > end - off)
-			n = (size_t)(end - off);
+	while (has(s, off, 1, end)) {
 		p = at(s, off);
+		n = s->got - (off - s->pbase);
+		if (n > end - off)
+			n = end - off;
 		for (k = 0; k < n && p[k] != a && p[k] != b; k++)
 			;
 		off += k;
-		if (k < n || off >= end || !more(s))
-			return off;
+		if (k < n)
+			break;
 	}
+	return off;
 }
 
 static int
-stream_fail(struct rso_hl7_stream *s, const char *fmt, uint64_t byte)
+stream_fail(struct rso_hl7_stream *s, const char *fmt, size_t byte)
 {
-	snprintf(s->why, sizeof(s->why), fmt, (unsigned long long)byte);
+	snprintf(s->why, sizeof(s->why), fmt, byte);
 	s->state = AT_FAILED;
 	return -1;
 }
@@ -236,7 +193,7 @@ stream_fail(struct rso_hl7_stream *s, const char *fmt, uint64_t byte)
 static int
 open_frame(struct rso_hl7_stream *s)
 {
-	uint64_t j;
+	size_t j;
 
 	s->keep = s->i = skip_eols(s, s->i, s->size);
 	if (!has(s, s->i, 1, s->size)) {
@@ -244,14 +201,14 @@ open_frame(struct rso_hl7_stream *s)
 		return 0;
 	}
 	if (*at(s, s->i) != VT)
-		return stream_fail(s, "byte %llu: data outside an MLLP frame",
+		return stream_fail(s, "byte %zu: data outside an MLLP frame",
 		    s->i);
 	j = scan_to(s, s->i + 1, s->size, VT, FS);
 	if (!has(s, j, 1, s->size) || *at(s, j) != FS)
-		return stream_fail(s, "byte %llu: MLLP frame never closed",
+		return stream_fail(s, "byte %zu: MLLP frame never closed",
 		    s->i);
 	if (!has(s, j + 1, 1, s->size) || *at(s, j + 1) != '\r')
-		return stream_fail(s, "byte %llu: MLLP frame end without CR", j);
+		return stream_fail(s, "byte %zu: MLLP frame end without CR", j);
 	s->i++;
 	s->end = j;
 	s->state = AT_REGION;
@@ -264,7 +221,7 @@ open_region(struct rso_hl7_stream *s)
 {
 	s->keep = s->i = skip_eols(s, s->i, s->end);
 	if (!msh_at(s, s->i, s->end))
-		return stream_fail(s, "byte %llu: not an HL7 message (no MSH)",
+		return stream_fail(s, "byte %zu: not an HL7 message (no MSH)",
 		    s->i);
 	s->msg = s->last = s->i;
 	s->state = AT_LINES;
@@ -280,7 +237,7 @@ open_region(struct rso_hl7_stream *s)
 static int
 take_lines(struct rso_hl7_stream *s)
 {
-	uint64_t j;
+	size_t j;
 	int blank;
 
 	while (s->i < s->end && !s->ioerr) {
@@ -302,7 +259,7 @@ take_lines(struct rso_hl7_stream *s)
 static int
 step(struct rso_hl7_stream *s)
 {
-	uint64_t i;
+	size_t i;
 
 	switch (s->state) {
 	case AT_START:
@@ -322,44 +279,39 @@ step(struct rso_hl7_stream *s)
 	return 0;
 }
 
-static struct rso_hl7_stream *
-stream_new(const char *mem, int fd, uint64_t size, size_t window)
+struct rso_hl7_stream *
+rso_hl7_stream_fd(int fd, size_t size, size_t window)
 {
 	struct rso_hl7_stream *s = rso_xcalloc(1, sizeof(*s));
 
-	s->mem = mem;
-	s->fd = fd;
-	s->size = size;
-	s->window = window ? window : WINDOW;
-	s->win = mem;
-	s->have = mem != NULL ? (size_t)size : 0;
+	rso_window_fd(&s->w, fd, (size_t)size);
+	s->w.min = window;
+	s->size = (size_t)size;
 	return s;
-}
-
-struct rso_hl7_stream *
-rso_hl7_stream_fd(int fd, uint64_t size, size_t window)
-{
-	return stream_new(NULL, fd, size, window);
 }
 
 struct rso_hl7_stream *
 rso_hl7_stream_mem(const char *buf, size_t n)
 {
-	return stream_new(buf, -1, n, 0);
+	struct rso_hl7_stream *s = rso_xcalloc(1, sizeof(*s));
+
+	rso_window_mem(&s->w, buf, n);
+	s->size = n;
+	return s;
 }
 
 void
 rso_hl7_stream_free(struct rso_hl7_stream *s)
 {
 	if (s != NULL)
-		free(s->buf);
+		rso_window_free(&s->w);
 	free(s);
 }
 
 int
 rso_hl7_stream_sniff(struct rso_hl7_stream *s)
 {
-	uint64_t i = skip_head(s);
+	size_t i = skip_head(s);
 
 	if (has(s, i, 1, s->size) && *at(s, i) == VT)
 		i = skip_eols(s, i + 1, s->size);

@@ -5,7 +5,6 @@
 #define RSO_HL7_READ_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "rso_doc.h"
 
@@ -40,7 +39,7 @@ int rso_hl7_split(const char *buf, size_t n, struct rso_hl7_span **v,
  * buf, held by the caller.
  */
 struct rso_hl7_stream;
-struct rso_hl7_stream *rso_hl7_stream_fd(int fd, uint64_t size,
+struct rso_hl7_stream *rso_hl7_stream_fd(int fd, size_t size,
     size_t window);
 struct rso_hl7_stream *rso_hl7_stream_mem(const char *buf, size_t n);
 void rso_hl7_stream_free(struct rso_hl7_stream *s);

@@ -43,7 +43,7 @@ check_all(struct inbox *ib, const struct filing_item *it, size_t *count,
     struct rso_error *e)
 {
 	struct rso_hl7_stream *s = rso_hl7_stream_fd(it->fd,
-	    (uint64_t)it->size, 0);
+	    (size_t)it->size, 0);
 	struct rso_hl7_span span;
 	struct rso_doc_info d;
 	const char *msg;
@@ -80,7 +80,7 @@ add_all(struct inbox *ib, struct arrival *a, struct filing_item *it,
     size_t count, struct rso_error *e)
 {
 	struct rso_hl7_stream *s = rso_hl7_stream_fd(it->fd,
-	    (uint64_t)it->size, 0);
+	    (size_t)it->size, 0);
 	struct rso_hl7_span span;
 	struct rso_doc_info *d;
 	const char *msg;
@@ -116,7 +116,7 @@ hl7_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
     struct rso_error *e)
 {
 	struct rso_hl7_stream *s = rso_hl7_stream_fd(it->fd,
-	    (uint64_t)it->size, 0);
+	    (size_t)it->size, 0);
 	size_t count;
 	int rc;
 
