@@ -296,13 +296,15 @@ thin_data(struct thin *t, char *p, size_t i, size_t n, size_t *m)
 	uint64_t run = t->run;
 	size_t from = i, k = *m;
 	unsigned char c;
-	int safe, prev = t->prev_safe, on = run >= text_cap && thin_on(t);
+	/* The first bytes are seen: whether to thin at all is known.  The
+	 * test is of bits, not branches: base64 would mispredict them. */
+	int safe, prev = t->prev_safe, enc = thin_on(t);
+	size_t cap = text_cap;
 
 	for (; i < n && (c = (unsigned char)p[i]) != '<' && c != '&'; i++) {
 		safe = thin_safe[c];
-		if (++run > text_cap && !on)
-			on = thin_on(t);
-		if (!(safe && prev && on))
+		run++;
+		if (!(safe & prev & enc & (run > cap)))
 			p[k++] = (char)c;
 		prev = safe;
 	}
@@ -349,10 +351,7 @@ read_fd(void *ctx, char *buf, int len)
 			want = (size_t)len;
 		if (want == 0)
 			return 0;
-		do
-			r = pread(x->src.fd, buf, want, (off_t)x->at);
-		while (r < 0 && errno == EINTR);
-		if (r <= 0)
+		if ((r = rso_pread_full(x->src.fd, buf, want, (off_t)x->at)) <= 0)
 			return -1;
 		x->at += (size_t)r;
 		left = thin(&x->thin, buf, (size_t)r);
