@@ -9,6 +9,7 @@
 #include "rso_doc.h"
 #include "rso_err.h"
 #include "rso_time.h"
+#include "rso_window.h"
 
 /*
  * LOINC document codes as the C-CDA document templates, XDS typeCode
@@ -105,29 +106,27 @@ rso_doc_find_token_fd(int fd, off_t size, char *token)
 {
 	/* A window, the byte before it and the ten after: a token across
 	 * two windows is whole in the first, with what stands around it. */
-	unsigned char *buf = rso_xmalloc(RSO_DOC_WINDOW + 11);
-	off_t start;
-	size_t pre, span, len;
-	ssize_t got;
+	struct rso_window w;
+	const unsigned char *p;
+	size_t n = (size_t)size, start, pre, span, len, avail;
 	long at = -1;
 
-	for (start = 0; at < 0 && start < size; start += RSO_DOC_WINDOW) {
+	rso_window_fd(&w, fd, n);
+	w.min = RSO_DOC_WINDOW + 11;
+	for (start = 0; at < 0 && start < n; start += RSO_DOC_WINDOW) {
 		pre = start > 0;
-		span = size - start < RSO_DOC_WINDOW ?
-		    (size_t)(size - start) : RSO_DOC_WINDOW;
-		len = pre + span + (size - start - (off_t)span < 10 ?
-		    (size_t)(size - start - (off_t)span) : 10);
-		if ((got = rso_pread_full(fd, buf, len, start - (off_t)pre)) !=
-		    (ssize_t)len) {
-			if (got >= 0)
-				errno = EIO;	/* shorter than it was */
-			free(buf);
+		span = n - start < RSO_DOC_WINDOW ? n - start : RSO_DOC_WINDOW;
+		len = pre + span + (n - start - span < 10 ? n - start - span : 10);
+		if ((p = (const unsigned char *)rso_window_bytes(&w, start - pre,
+		    len, &avail)) == NULL) {
+			errno = w.err > 0 ? w.err : EIO;  /* -1: shorter */
+			rso_window_free(&w);
 			return -2;
 		}
-		if ((at = token_in(buf, len, pre, pre + span)) >= 0)
-			memcpy(token, buf + at, 10);
+		if ((at = token_in(p, len, pre, pre + span)) >= 0)
+			memcpy(token, p + at, 10);
 	}
-	free(buf);
+	rso_window_free(&w);
 	if (at < 0)
 		return -1;
 	token[10] = '\0';
