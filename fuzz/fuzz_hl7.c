@@ -2,7 +2,8 @@
  * No crash, no hang, no leak; every span inside the input and starting
  * at an MSH; every value read out valid UTF-8 without control characters
  * (C0 or C1); and the file split as it is read, a few bytes at a time,
- * into the same messages or the same fault as held whole. */
+ * into the same messages or the same fault as held whole, each read by
+ * its bytes with long runs cut as they should be. */
 /* SPDX-License-Identifier: ISC */
 #include <stdint.h>
 #include <stdlib.h>
@@ -58,9 +59,41 @@ check(const struct rso_doc_info *d)
 }
 
 /*
- * The stream from a file, a window of 1 to 13 bytes at a time: the
- * messages of v (n of them; split's fault why when v is NULL, any
- * messages before it), byte for byte.
+ * What the stream reads a message of n bytes at m by, runs cut to cap
+ * (0: m itself), into out: written here another way, over the message
+ * held whole.  Its length.
+ */
+static size_t
+thinned(const char *m, size_t n, size_t cap, char *out)
+{
+	unsigned char ends[256] = { 0 };
+	size_t i, k, run = 0, len = 0;
+
+	if (cap == 0) {
+		memcpy(out, m, n);
+		return n;
+	}
+	ends['\r'] = ends['\n'] = 1;
+	if (n >= 4)
+		ends[(unsigned char)m[3]] = 1;
+	for (k = 4; k < n && k < 9 && m[k] != m[3] && m[k] != '\r' &&
+	    m[k] != '\n'; k++)
+		ends[(unsigned char)m[k]] = 1;
+	for (i = 0; i < n; i++) {
+		if (ends[(unsigned char)m[i]])
+			run = 0;
+		else if (++run > cap)
+			continue;
+		out[len++] = m[i];
+	}
+	return len;
+}
+
+/*
+ * The stream from a file, a window of 1 to 13 bytes at a time, runs cut
+ * to 0 (none) to 6 bytes: the messages of v (n of them; split's fault
+ * why when v is NULL, any messages before it), their bytes thinned as
+ * thinned() has them.
  */
 static void
 same_stream(const char *buf, size_t size, const struct rso_hl7_span *v,
@@ -68,20 +101,25 @@ same_stream(const char *buf, size_t size, const struct rso_hl7_span *v,
 {
 	struct rso_hl7_stream *s;
 	struct rso_hl7_span span;
+	struct rso_doc_info d;
 	const char *msg;
-	char swhy[128];
-	size_t k = 0;
+	char swhy[128], *want = malloc(size + 1);
+	size_t k = 0, mlen, cap = size % 7;
 	int rc, fd = memfd_create("fuzz_hl7", 0);
 
 	if (fd < 0 || write(fd, buf, size) != (ssize_t)size)
 		abort();
 	s = rso_hl7_stream_fd(fd, size, 1 + size % 13);
+	rso_hl7_stream_thin(s, cap);
 	if (rso_hl7_stream_sniff(s) != rso_hl7_sniff(buf, size))
 		abort();
-	while ((rc = rso_hl7_next(s, &msg, &span, swhy, sizeof(swhy))) == 1) {
-		if (span.off + span.len > size ||
-		    memcmp(msg, buf + span.off, span.len) != 0)
+	while ((rc = rso_hl7_next(s, &msg, &mlen, &span, swhy,
+	    sizeof(swhy))) == 1) {
+		if (span.off + span.len > size || mlen != thinned(buf +
+		    span.off, span.len, cap, want) || memcmp(msg, want, mlen))
 			abort();
+		if (rso_hl7_read(msg, mlen, &d, swhy, sizeof(swhy)) == 0)
+			check(&d);
 		if (v != NULL && (k >= n || span.off != v[k].off ||
 		    span.len != v[k].len))
 			abort();
@@ -90,6 +128,7 @@ same_stream(const char *buf, size_t size, const struct rso_hl7_span *v,
 	if (v != NULL ? rc != 0 || k != n : rc != -1 || strcmp(why, swhy) != 0)
 		abort();
 	rso_hl7_stream_free(s);
+	free(want);
 	close(fd);
 }
 

@@ -98,7 +98,23 @@ struct rso_hl7_stream {
 	int state, mllp;
 	size_t size, i, end, msg, last, keep;
 	char why[96];
+	/* With a cap (a file's, by default), the open message is not held
+	 * in the window: its bytes are copied into view as the splitter
+	 * passes them, each run of bytes between two separators (or line
+	 * ends) cut to its first cap, and keep follows the splitter.  The
+	 * view up to the message's end is vlast bytes; run is the open
+	 * run's length so far; ends_run marks the open message's
+	 * separators, once its MSH is seen (seps). */
+	size_t cap;
+	char *view;
+	size_t vlen, vsize, vlast, run;
+	int seps;
+	unsigned char ends_run[256];
 };
+
+/* A file's messages are thinned past this: an HL7 v2 "ED" value (a PDF
+ * in base64) is one run, and no value the reader takes is near it. */
+#define RUN_CAP	(64 * 1024)
 
 /* Whether bytes [off, off + n) are in the source before end, read in:
  * at(s, off) is then where they are, until the next call. */
@@ -154,10 +170,70 @@ skip_head(struct rso_hl7_stream *s)
 	return skip_eols(s, i, s->size);
 }
 
+/* The open message's separators, from its MSH-1 and MSH-2 (the bytes
+ * after "MSH" up to the next field separator or line end, at most five):
+ * what ends a run, beside CR and LF.  More than the reader cuts values
+ * with is harmless here: it only thins less. */
+static void
+view_seps(struct rso_hl7_stream *s)
+{
+	const char *p;
+	size_t n, k;
+
+	memset(s->ends_run, 0, sizeof(s->ends_run));
+	s->ends_run['\r'] = s->ends_run['\n'] = 1;
+	s->seps = 1;
+	if (!has(s, s->msg, 4, s->end))
+		return;
+	n = s->end - s->msg < 9 ? s->end - s->msg : 9;
+	if (!has(s, s->msg, n, s->end))
+		n = 4;
+	p = at(s, s->msg);
+	s->ends_run[(unsigned char)p[3]] = 1;
+	for (k = 4; k < n && p[k] != p[3] && !is_eol(p[k]); k++)
+		s->ends_run[(unsigned char)p[k]] = 1;
+}
+
+/* n more bytes of the open message into its view, each run past the
+ * cap dropped. */
+static void
+view_add(struct rso_hl7_stream *s, const char *p, size_t n)
+{
+	size_t i, from = 0;
+
+	if (s->vlen + n > s->vsize) {
+		s->vsize = s->vsize ? s->vsize : 4096;
+		while (s->vsize < s->vlen + n)
+			s->vsize *= 2;
+		s->view = rso_xrealloc(s->view, s->vsize);
+	}
+	for (i = 0; i < n; i++) {
+		if (s->ends_run[(unsigned char)p[i]])
+			s->run = 0;
+		else if (++s->run > s->cap) {
+			memcpy(s->view + s->vlen, p + from, i - from);
+			s->vlen += i - from;
+			from = i + 1;
+		}
+	}
+	memcpy(s->view + s->vlen, p + from, n - from);
+	s->vlen += n - from;
+}
+
+/* A message opens at s->msg: its view is empty. */
+static void
+view_open(struct rso_hl7_stream *s)
+{
+	s->vlen = s->vlast = s->run = 0;
+	s->seps = 0;
+}
+
 /* The first byte a or b from off, or end (or where the source ended or
- * failed). */
+ * failed).  With a cap, what is passed is let go, and copied into the
+ * view when copy is set. */
 static size_t
-scan_to(struct rso_hl7_stream *s, size_t off, size_t end, char a, char b)
+scan_to(struct rso_hl7_stream *s, size_t off, size_t end, char a, char b,
+    int copy)
 {
 	const char *p;
 	size_t n, k;
@@ -169,7 +245,11 @@ scan_to(struct rso_hl7_stream *s, size_t off, size_t end, char a, char b)
 			n = end - off;
 		for (k = 0; k < n && p[k] != a && p[k] != b; k++)
 			;
+		if (copy && s->cap)
+			view_add(s, p, k);
 		off += k;
+		if (s->cap)
+			s->keep = off;
 		if (k < n)
 			break;
 	}
@@ -203,13 +283,14 @@ open_frame(struct rso_hl7_stream *s)
 	if (*at(s, s->i) != VT)
 		return stream_fail(s, "byte %zu: data outside an MLLP frame",
 		    s->i);
-	j = scan_to(s, s->i + 1, s->size, VT, FS);
+	j = scan_to(s, s->i + 1, s->size, VT, FS, 0);
 	if (!has(s, j, 1, s->size) || *at(s, j) != FS)
 		return stream_fail(s, "byte %zu: MLLP frame never closed",
 		    s->i);
 	if (!has(s, j + 1, 1, s->size) || *at(s, j + 1) != '\r')
 		return stream_fail(s, "byte %zu: MLLP frame end without CR", j);
-	s->i++;
+	/* The scan let go of the frame's bytes: its run is read again. */
+	s->keep = ++s->i;
 	s->end = j;
 	s->state = AT_REGION;
 	return 0;
@@ -224,6 +305,7 @@ open_region(struct rso_hl7_stream *s)
 		return stream_fail(s, "byte %zu: not an HL7 message (no MSH)",
 		    s->i);
 	s->msg = s->last = s->i;
+	view_open(s);
 	s->state = AT_LINES;
 	return 0;
 }
@@ -237,19 +319,27 @@ open_region(struct rso_hl7_stream *s)
 static int
 take_lines(struct rso_hl7_stream *s)
 {
-	size_t j;
+	size_t j, k;
 	int blank;
 
 	while (s->i < s->end && !s->ioerr) {
 		if (s->i != s->msg && msh_at(s, s->i, s->end))
 			return 1;
-		j = scan_to(s, s->i, s->end, '\r', '\n');
+		if (s->cap && !s->seps)
+			view_seps(s);
+		j = scan_to(s, s->i, s->end, '\r', '\n', 1);
 		blank = j == s->i;
-		if (j < s->end && has(s, j, 1, s->end))
-			j += *at(s, j) == '\r' && has(s, j + 1, 1, s->end) &&
+		if (j < s->end && has(s, j, 1, s->end)) {
+			k = *at(s, j) == '\r' && has(s, j + 1, 1, s->end) &&
 			    *at(s, j + 1) == '\n' ? 2 : 1;
-		if (!blank)
+			if (s->cap)
+				view_add(s, at(s, j), k);
+			j += k;
+		}
+		if (!blank) {
 			s->last = j;
+			s->vlast = s->vlen;
+		}
 		s->i = j;
 	}
 	return 1;
@@ -287,7 +377,14 @@ rso_hl7_stream_fd(int fd, size_t size, size_t window)
 	rso_window_fd(&s->w, fd, (size_t)size);
 	s->w.min = window;
 	s->size = (size_t)size;
+	s->cap = RUN_CAP;
 	return s;
+}
+
+void
+rso_hl7_stream_thin(struct rso_hl7_stream *s, size_t cap)
+{
+	s->cap = cap;
 }
 
 struct rso_hl7_stream *
@@ -303,8 +400,10 @@ rso_hl7_stream_mem(const char *buf, size_t n)
 void
 rso_hl7_stream_free(struct rso_hl7_stream *s)
 {
-	if (s != NULL)
+	if (s != NULL) {
 		rso_window_free(&s->w);
+		free(s->view);
+	}
 	free(s);
 }
 
@@ -319,7 +418,7 @@ rso_hl7_stream_sniff(struct rso_hl7_stream *s)
 }
 
 int
-rso_hl7_next(struct rso_hl7_stream *s, const char **msg,
+rso_hl7_next(struct rso_hl7_stream *s, const char **msg, size_t *n,
     struct rso_hl7_span *span, char *why, size_t whysize)
 {
 	int whole = 0;
@@ -341,11 +440,13 @@ rso_hl7_next(struct rso_hl7_stream *s, const char **msg,
 		return 0;
 	span->off = s->msg;
 	span->len = s->last - s->msg;
-	*msg = at(s, s->msg);
+	*msg = s->cap ? s->view : at(s, s->msg);
+	*n = s->cap ? s->vlast : span->len;
 	/* The next message starts here, or the run is over. */
-	if (s->i < s->end)
+	if (s->i < s->end) {
 		s->keep = s->msg = s->last = s->i;
-	else if (s->mllp) {
+		view_open(s);
+	} else if (s->mllp) {
 		s->i = s->end + 2;
 		s->state = AT_FRAMES;
 	} else
@@ -369,13 +470,13 @@ rso_hl7_split(const char *buf, size_t n, struct rso_hl7_span **v,
 {
 	struct rso_hl7_stream *s = rso_hl7_stream_mem(buf, n);
 	struct rso_hl7_span span;
-	size_t cap = 0;
+	size_t cap = 0, len;
 	const char *msg;
 	int rc;
 
 	*v = NULL;
 	*count = 0;
-	while ((rc = rso_hl7_next(s, &msg, &span, why, whysize)) == 1) {
+	while ((rc = rso_hl7_next(s, &msg, &len, &span, why, whysize)) == 1) {
 		if (*count == cap) {
 			cap = cap ? 2 * cap : 16;
 			*v = rso_xrealloc(*v, cap * sizeof(**v));

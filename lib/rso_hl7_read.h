@@ -34,9 +34,13 @@ int rso_hl7_split(const char *buf, size_t n, struct rso_hl7_span **v,
 /*
  * The same messages, split as they are read from the first size bytes of
  * the file fd (pread; the offset is not moved), window bytes at a time (0:
- * 64 KiB): only the message being taken is held, so a file of any number
- * of messages is read in the memory of its longest.  Or from n bytes of
- * buf, held by the caller.
+ * 64 KiB): a file of any number of messages, and a message of any size,
+ * is read in bounded memory.  The message is not held: what the reader
+ * is given is its view, the message with each run of bytes between two
+ * of its separators (MSH-1, MSH-2) or line ends cut to its first 64 KiB
+ * (an embedded PDF in base64 is one run; no value rso_hl7_read takes is
+ * near it).  Or from n bytes of buf, held by the caller: the messages
+ * whole.
  */
 struct rso_hl7_stream;
 struct rso_hl7_stream *rso_hl7_stream_fd(int fd, size_t size,
@@ -44,18 +48,23 @@ struct rso_hl7_stream *rso_hl7_stream_fd(int fd, size_t size,
 struct rso_hl7_stream *rso_hl7_stream_mem(const char *buf, size_t n);
 void rso_hl7_stream_free(struct rso_hl7_stream *s);
 
+/* Runs cut to cap bytes instead (0: each message held whole, as from a
+ * buffer), before the first message is asked for. */
+void rso_hl7_stream_thin(struct rso_hl7_stream *s, size_t cap);
+
 /* rso_hl7_sniff of the stream's head, before its first message. */
 int rso_hl7_stream_sniff(struct rso_hl7_stream *s);
 
 /*
- * The next message: 1 with its bytes at *msg (good until the next call)
- * and its place in *span; 0 after the last; -1 with why filled as
- * rso_hl7_split fills it, at the first fault, after the messages before
- * it were given; -2 when the file could not be read (errno set, why
- * "shorter than it was" or strerror's words).  After -1 or -2 the same
- * again.
+ * The next message: 1 with its place in the file in *span, and the *n
+ * bytes to read it by at *msg (good until the next call): the message's
+ * own bytes, or its view (*n < span->len when a run was cut); 0 after
+ * the last; -1 with why filled as rso_hl7_split fills it, at the first
+ * fault, after the messages before it were given; -2 when the file could
+ * not be read (errno set, why "shorter than it was" or strerror's words).
+ * After -1 or -2 the same again.
  */
-int rso_hl7_next(struct rso_hl7_stream *s, const char **msg,
+int rso_hl7_next(struct rso_hl7_stream *s, const char **msg, size_t *n,
     struct rso_hl7_span *span, char *why, size_t whysize);
 
 /*

@@ -292,6 +292,38 @@ export_other() {
 	[ "$(jq -sc '[.[] | select(.item) | .existing // false]' <<<"$output")" = '[true,true]' ]
 }
 
+@test "inbox-hl7: an MDM carrying a 24 MiB PDF (OBX ED, base64) is filed whole, plain and framed, memory flat" {
+	tok=$(token RSO-2026-000001)
+	gen m "{\"kind\":\"mdm\",\"family\":\"Alpha\",\"given\":\"Test\",\"birth\":\"19610301\",\"placer\":\"$tok\"}"
+	head -c 25165824 /dev/urandom >scan.pdf
+	# Its OBX made an encapsulated PDF (ED: source, type, subtype,
+	# encoding, data), as a scanned document comes.
+	/usr/bin/python3 - m/0001.hl7 scan.pdf in/scan.hl7 <<'PY'
+import base64, sys
+m = open(sys.argv[1], "rb").read().split(b"\r")
+pdf = base64.b64encode(open(sys.argv[2], "rb").read())
+m = [b"OBX|1|ED|11488-4^Consult note^LN||^application^pdf^Base64^" + pdf +
+     b"||||||F" if s.startswith(b"OBX|") else s for s in m]
+open(sys.argv[3], "wb").write(b"\r".join(m))
+PY
+	cp in/scan.hl7 sent.hl7
+	run -0 /usr/bin/time -f 'maxrss %M' -o rss.txt rso-collect -q inbox --settle 0 in
+	[ "$(jq -c '[.case, .item, .size]' <<<"$output")" = "[\"RSO-2026-000001\",\"0001\",$(stat -c %s sent.hl7)]" ]
+	rso-collect cat RSO-2026-000001 1 | cmp - sent.hl7
+	# Read by another reader, OBX-5's data is the PDF.
+	rso-collect cat RSO-2026-000001 1 | /usr/bin/python3 -c '
+import base64, sys, hl7
+m = hl7.parse(sys.stdin.buffer.read().decode("ascii"))
+sys.stdout.buffer.write(base64.b64decode(str(m.segment("OBX")[5][0][4])))' | cmp - scan.pdf
+	rss=$(sed -n 's/^maxrss //p' rss.txt)
+	echo "# peak RSS ${rss} KiB" >&3
+	grep -q __asan_init "$(command -v rso-collect)" || [ "$rss" -lt 16384 ]
+	# The same message framed, after a short one, is the same record.
+	pack mllp in/framed.hl7 m/0001.hl7 sent.hl7
+	run -0 rso-collect inbox --settle 0 in
+	[ "$(jq -sc '[.[] | select(.item) | [.item, .existing // false]] | sort' <<<"$output")" = '[["0001",true],["0002",false]]' ]
+}
+
 @test "inbox-hl7: a file of many messages rewritten while it is filed is not filed, and stays for the next run" {
 	tok=$(token RSO-2026-000001)
 	gen m "{\"kind\":\"mdm\",\"family\":\"Alpha\",\"given\":\"Test\",\"birth\":\"19610301\",\"placer\":\"$tok\"}"

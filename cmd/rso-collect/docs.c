@@ -217,6 +217,44 @@ docs_add(struct inbox *ib, struct arrival *a, const struct filing_item *src,
 	return docs_add_fill(ib, a, src, fill_part, &p, media, doc, where, e);
 }
 
+/* A part that lies in a file. */
+struct range {
+	int fd;
+	size_t off, n;
+	const char *where;
+};
+
+static int
+fill_range(void *ctx, int fd, struct rso_error *e)
+{
+	const struct range *r = ctx;
+	char buf[64 * 1024];
+	size_t done, k;
+	ssize_t got;
+	int rc;
+
+	for (done = 0; done < r->n; done += k) {
+		k = r->n - done < sizeof(buf) ? r->n - done : sizeof(buf);
+		got = rso_pread_full(r->fd, buf, k, (off_t)(r->off + done));
+		if (got != (ssize_t)k)
+			return rso_error_set(e, EX_IOERR, "%s: %s", r->where,
+			    got < 0 ? strerror(errno) : "shorter than it was");
+		if ((rc = docs_write(fd, buf, k, e)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+docs_add_range(struct inbox *ib, struct arrival *a,
+    const struct filing_item *src, size_t off, size_t n, const char *media,
+    struct rso_doc_info *doc, const char *where, struct rso_error *e)
+{
+	struct range r = { src->fd, off, n, src->where };
+
+	return docs_add_fill(ib, a, src, fill_range, &r, media, doc, where, e);
+}
+
 /* Whether the item names whose it is: a patient to match, or a token. */
 static int
 has_patient(const struct filing_item *it)

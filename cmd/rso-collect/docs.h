@@ -67,6 +67,12 @@ int docs_add(struct inbox *ib, struct arrival *a, const struct filing_item *src,
     const void *buf, size_t n, const char *media, struct rso_doc_info *doc,
     const char *where, struct rso_error *e);
 
+/* docs_add of bytes [off, off + n) of src's file, copied a window at a
+ * time: a part never held. */
+int docs_add_range(struct inbox *ib, struct arrival *a,
+    const struct filing_item *src, size_t off, size_t n, const char *media,
+    struct rso_doc_info *doc, const char *where, struct rso_error *e);
+
 /*
  * docs_add of a part too large to hold, written by fill into the spool
  * file fd (empty) as it is read: fill returns 0, or a status with e

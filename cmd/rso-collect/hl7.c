@@ -48,14 +48,14 @@ check_all(struct inbox *ib, const struct filing_item *it, size_t *count,
 	struct rso_doc_info d;
 	const char *msg;
 	char why[128], bad[128];
-	size_t first_bad = 0;
+	size_t first_bad = 0, n;
 	int rc;
 
 	*count = 0;
-	while ((rc = rso_hl7_next(s, &msg, &span, why, sizeof(why))) == 1) {
+	while ((rc = rso_hl7_next(s, &msg, &n, &span, why, sizeof(why))) == 1) {
 		++*count;
 		if (first_bad == 0 &&
-		    rso_hl7_read(msg, span.len, &d, bad, sizeof(bad)) != 0)
+		    rso_hl7_read(msg, n, &d, bad, sizeof(bad)) != 0)
 			first_bad = *count;
 	}
 	rso_hl7_stream_free(s);
@@ -72,7 +72,7 @@ check_all(struct inbox *ib, const struct filing_item *it, size_t *count,
 
 /*
  * Split again, each message added as it comes: only a batch's worth is
- * held.  A file that no longer splits or reads as it did has changed
+ * held, and a message larger than its view is copied from the file.  A file that no longer splits or reads as it did has changed
  * since it was checked.
  */
 static int
@@ -85,19 +85,21 @@ add_all(struct inbox *ib, struct arrival *a, struct filing_item *it,
 	struct rso_doc_info *d;
 	const char *msg;
 	char why[128], where[64];
-	size_t k = 0;
+	size_t k = 0, n;
 	int rc, st = 0;
 
-	while ((rc = rso_hl7_next(s, &msg, &span, why, sizeof(why))) == 1) {
+	while ((rc = rso_hl7_next(s, &msg, &n, &span, why, sizeof(why))) == 1) {
 		d = docs_new("hl7v2");
-		if (++k > count ||
-		    rso_hl7_read(msg, span.len, d, why, sizeof(why)) != 0) {
+		if (++k > count || rso_hl7_read(msg, n, d, why, sizeof(why)) != 0) {
 			free(d);
 			break;
 		}
 		message_where(it, k, where);
-		if ((st = docs_add(ib, a, it, msg, span.len, HL7_MEDIA, d, where,
-		    e)) != 0)
+		/* A message read by its view is copied from the file. */
+		st = n == span.len ? docs_add(ib, a, it, msg, n, HL7_MEDIA, d,
+		    where, e) : docs_add_range(ib, a, it, span.off, span.len,
+		    HL7_MEDIA, d, where, e);
+		if (st != 0)
 			break;
 	}
 	rso_hl7_stream_free(s);

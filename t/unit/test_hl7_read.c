@@ -1,5 +1,6 @@
 /* Unit tests for rso_hl7_read: splitting files into messages, reading one. */
 /* SPDX-License-Identifier: ISC */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,26 +237,63 @@ file_of(const char *s, size_t n)
 }
 
 /*
+ * What the stream gives to read a message of n bytes at m by, runs cut
+ * to cap (0: m itself), into out (n bytes at least): written here
+ * another way, over the message held whole.  Its length.
+ */
+static size_t
+thinned(const char *m, size_t n, size_t cap, char *out)
+{
+	unsigned char ends[256] = { 0 };
+	size_t i, k, run = 0, len = 0;
+
+	if (cap == 0) {
+		memcpy(out, m, n);
+		return n;
+	}
+	ends['\r'] = ends['\n'] = 1;
+	if (n >= 4)
+		ends[(unsigned char)m[3]] = 1;
+	for (k = 4; k < n && k < 9 && m[k] != m[3] && m[k] != '\r' &&
+	    m[k] != '\n'; k++)
+		ends[(unsigned char)m[k]] = 1;
+	for (i = 0; i < n; i++) {
+		if (ends[(unsigned char)m[i]])
+			run = 0;
+		else if (++run > cap)
+			continue;
+		out[len++] = m[i];
+	}
+	return len;
+}
+
+/*
  * The messages of f as the stream gives them from a file window bytes
- * at a time are rso_hl7_split's of f held whole: the same places and
- * bytes, or (those before it given first) the same fault in the same
- * words.
+ * at a time, runs cut to cap (SIZE_MAX: the stream's own cap), are
+ * rso_hl7_split's of f held whole: the same places, the bytes thinned
+ * as thinned() has them, or (those before it given first) the same
+ * fault in the same words.
  */
 static int
-same_as_split(const char *f, size_t n, size_t window)
+same_as_split(const char *f, size_t n, size_t window, size_t cap)
 {
 	struct rso_hl7_stream *s;
 	struct rso_hl7_span *v, span;
 	const char *msg;
-	char why[128], swhy[128];
-	size_t count, k = 0;
+	char why[128], swhy[128], *want = malloc(n + 1);
+	size_t count, k = 0, mlen;
 	int rc, src, fd = file_of(f, n), same = 1;
 
 	src = rso_hl7_split(f, n, &v, &count, why, sizeof(why));
 	s = rso_hl7_stream_fd(fd, n, window);
+	if (cap != SIZE_MAX)
+		rso_hl7_stream_thin(s, cap);
 	same = rso_hl7_stream_sniff(s) == rso_hl7_sniff(f, n);
-	while ((rc = rso_hl7_next(s, &msg, &span, swhy, sizeof(swhy))) == 1) {
-		if (memcmp(msg, f + span.off, span.len) != 0 || (src == 0 &&
+	while ((rc = rso_hl7_next(s, &msg, &mlen, &span, swhy,
+	    sizeof(swhy))) == 1) {
+		if (span.off + span.len > n || mlen != thinned(f + span.off,
+		    span.len, cap == SIZE_MAX ? 64 * 1024 : cap, want) ||
+		    memcmp(msg, want, mlen) != 0 || (src == 0 &&
 		    (k >= count || span.off != v[k].off || span.len != v[k].len)))
 			same = 0;
 		k++;
@@ -266,6 +304,7 @@ same_as_split(const char *f, size_t n, size_t window)
 		same = same && rc == -1 && strcmp(why, swhy) == 0;
 	rso_hl7_stream_free(s);
 	free(v);
+	free(want);
 	close(fd);
 	return same;
 }
@@ -290,41 +329,106 @@ test_stream(void)
 		"\r\n\r\n",
 		"",
 		MDM ORU MDM,
+		/* Runs long and short, and separators of the base64
+		 * alphabet. */
+		"MSH|^~\\&|A\rOBX|1|ED|||^application^pdf^Base64^"
+		"JVBERi0xLjQKJcfsj6IKNSAwIG9iago8PC9MZW5ndGggNiAwIFIvRmls\r\n"
+		"MSH|+/\\=|B\rPID|||abc+defghij/klmnopq=rstu\\X0D\\vwxyz\r",
+		"\x0bMSH#^~\\&#C\rOBX#1#ED#ABCDEFGHIJKLMNOP^QRSTU\r\x1c\r"
+		"\x0bMSH#^~\\&#D\rNTE###\r\x1c\r",
 	};
+	static const size_t caps[] = { SIZE_MAX, 0, 1, 2, 3, 5, 8, 13 };
 	struct rso_hl7_stream *s;
 	struct rso_hl7_span span;
 	const char *msg;
 	char name[64], why[128];
-	size_t i, w, bad = 0;
+	size_t i, w, c, bad = 0, mlen;
 	int fd;
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		for (w = 0; w <= 9; w++)
-			if (!same_as_split(files[i], strlen(files[i]), w)) {
-				snprintf(name, sizeof(name), "file %zu, "
-				    "window %zu", i, w);
-				ok(0, name);
-				bad++;
-			}
-	ok(bad == 0, "from a file a window at a time, as split whole");
+			for (c = 0; c < sizeof(caps) / sizeof(caps[0]); c++)
+				if (!same_as_split(files[i], strlen(files[i]),
+				    w, caps[c])) {
+					snprintf(name, sizeof(name), "file %zu, "
+					    "window %zu, cap %zu", i, w, caps[c]);
+					ok(0, name);
+					bad++;
+				}
+	ok(bad == 0, "from a file a window at a time, as split whole, "
+	    "runs cut");
 	/* A file shorter than the size it had when surveyed. */
 	fd = file_of(MDM ORU, strlen(MDM ORU));
 	s = rso_hl7_stream_fd(fd, strlen(MDM ORU) + 100, 16);
-	ok(rso_hl7_next(s, &msg, &span, why, sizeof(why)) == 1,
+	ok(rso_hl7_next(s, &msg, &mlen, &span, why, sizeof(why)) == 1,
 	    "the first message whole");
-	ok(rso_hl7_next(s, &msg, &span, why, sizeof(why)) == -2,
+	ok(rso_hl7_next(s, &msg, &mlen, &span, why, sizeof(why)) == -2,
 	    "a file cut short is a fault of reading it");
 	is_str(why, "shorter than it was", "said");
-	ok(rso_hl7_next(s, &msg, &span, why, sizeof(why)) == -2, "and again");
+	ok(rso_hl7_next(s, &msg, &mlen, &span, why, sizeof(why)) == -2,
+	    "and again");
 	rso_hl7_stream_free(s);
 	close(fd);
 	/* A descriptor that cannot be read. */
 	s = rso_hl7_stream_fd(-1, 10, 0);
 	ok(!rso_hl7_stream_sniff(s), "nothing sniffed");
-	ok(rso_hl7_next(s, &msg, &span, why, sizeof(why)) == -2,
+	ok(rso_hl7_next(s, &msg, &mlen, &span, why, sizeof(why)) == -2,
 	    "a read error");
 	is_str(why, "Bad file descriptor", "strerror's words");
 	rso_hl7_stream_free(s);
+}
+
+/*
+ * A message with a PDF of 3 MiB in base64 in its OBX: from a file it is
+ * read by a view of about the stream's cap, and read as it is read
+ * whole; the window and the view stay small.
+ */
+static void
+test_big(void)
+{
+	static const char head[] = "MSH|^~\\&|EPIC|GENHOSP|RSO|RSO|"
+	    "20260310120000||MDM^T02^MDM_T02|C1|P|2.5.1||||||UNICODE UTF-8\r"
+	    "PID|1||MRN123^^^GENHOSP^MR||";
+	static const char mid[] = "^Anne||19700102|F\r"
+	    "TXA|1|11488-4^Consult note^LN|TX|20260301093000-0500|"
+	    "D123^Smith^John|20260302||||||REQ-7K3M9Q\r"
+	    "OBX|1|ED|11488-4^Consult note^LN||^application^pdf^Base64^";
+	size_t big = 3 << 20, name = 3000, n, mlen;
+	char *f, *p, why[128];
+	struct rso_doc_info whole, view;
+	struct rso_hl7_stream *s;
+	struct rso_hl7_span span;
+	const char *msg;
+	int fd;
+
+	n = strlen(head) + name + strlen(mid) + big + 3;
+	p = f = malloc(n);
+	memcpy(p, head, strlen(head));
+	p += strlen(head);
+	memset(p, 'Q', name);		/* a family name longer than a value
+					 * is read */
+	p += name;
+	memcpy(p, mid, strlen(mid));
+	p += strlen(mid);
+	for (size_t i = 0; i < big; i++)
+		*p++ = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789+/"[i * 7 % 64];
+	memcpy(p, "|F\r", 3);
+	ok(rso_hl7_read(f, n, &whole, why, sizeof(why)) == 0, "read whole");
+	fd = file_of(f, n);
+	s = rso_hl7_stream_fd(fd, n, 0);
+	ok(rso_hl7_next(s, &msg, &mlen, &span, why, sizeof(why)) == 1 &&
+	    span.off == 0 && span.len == n, "one message, all of the file");
+	ok(mlen < 70 * 1024, "read by a view of the cap's size");
+	ok(rso_hl7_read(msg, mlen, &view, why, sizeof(why)) == 0 &&
+	    memcmp(&whole, &view, sizeof(view)) == 0,
+	    "the view reads as the message does");
+	is_str(view.token, "REQ-7K3M9Q", "its token");
+	ok(rso_hl7_next(s, &msg, &mlen, &span, why, sizeof(why)) == 0,
+	    "and no more");
+	rso_hl7_stream_free(s);
+	close(fd);
+	free(f);
 }
 
 int
@@ -336,5 +440,6 @@ main(void)
 	test_bad();
 	test_split();
 	test_stream();
+	test_big();
 	return tap_done();
 }
