@@ -9,15 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "rso_arc.h"
 #include "rso_casearc.h"
 #include "rso_dicom.h"
 #include "rso_dicomdir.h"
 #include "rso_hash.h"
-#include "rso_jsonl.h"
-#include "rso_records.h"
+#include "rso_store_priv.h"
 #include "rso_time.h"
 
 #define COPYBUF (64 * 1024)
@@ -256,30 +253,19 @@ take_instance(struct inst *in, struct rso_seg_reader *rd, const char *root,
 	return rc;
 }
 
-/* Directory records.  Each starts with its three offsets, patched later. */
+/* Directory records.  Each starts with its three offsets, patched as
+ * the records after it are written. */
 #define OFF_NEXT	8	/* (0004,1400) UL value */
 #define OFF_LOWER	30	/* (0004,1420) UL value */
 
-struct rec {
-	struct buf b;
-	int level;		/* 0 patient, 1 study, 2 series, 3 image */
-	size_t at;		/* its item's offset in the file */
-};
-
-static struct rec *
-rec_new(struct rec **v, size_t *n, int level, const char *type)
+/* A directory record of a type into b (empty), its offsets 0. */
+static void
+rec_start(struct buf *b, const char *type)
 {
-	struct rec *r;
-
-	*v = rso_xrealloc(*v, (*n + 1) * sizeof(**v));
-	r = &(*v)[(*n)++];
-	memset(r, 0, sizeof(*r));
-	r->level = level;
-	ul(&r->b, 0x0004, 0x1400, 0);
-	us(&r->b, 0x0004, 0x1410, 0xFFFF);
-	ul(&r->b, 0x0004, 0x1420, 0);
-	str(&r->b, 0x0004, 0x1430, "CS", type);
-	return r;
+	ul(b, 0x0004, 0x1400, 0);
+	us(b, 0x0004, 0x1410, 0xFFFF);
+	ul(b, 0x0004, 0x1420, 0);
+	str(b, 0x0004, 0x1430, "CS", type);
 }
 
 /* What a directory record of a type carries past its file references. */
@@ -408,111 +394,112 @@ concept_name(struct buf *b, const char *root, const struct inst *in)
 
 /* The record of an instance: the file it is and its type's keys. */
 static void
-instance_record(struct rec **recs, size_t *nrecs, const struct inst *in,
-    const char *root)
+instance_record(struct buf *b, const struct inst *in, const char *root)
 {
 	const struct rso_dicom_info *d = &in->info;
 	const struct rectype *t = rectype_of(d->sop_class_uid);
 	char fileid[48], num[16], *p;
 	const char *cdate = or(d->content_date, or(d->study_date, today()));
 	const char *ctime = or(d->content_time, or(d->study_time, "000000"));
-	struct rec *r = rec_new(recs, nrecs, 3, t->type);
+
+	rec_start(b, t->type);
 
 	snprintf(fileid, sizeof(fileid), "%s", in->path);
 	for (p = fileid; *p; p++)
 		if (*p == '/')
 			*p = '\\';
-	str(&r->b, 0x0004, 0x1500, "CS", fileid);
-	str(&r->b, 0x0004, 0x1510, "UI", d->sop_class_uid);
-	str(&r->b, 0x0004, 0x1511, "UI", d->sop_instance_uid);
-	str(&r->b, 0x0004, 0x1512, "UI", d->transfer_syntax_uid);
+	str(b, 0x0004, 0x1500, "CS", fileid);
+	str(b, 0x0004, 0x1510, "UI", d->sop_class_uid);
+	str(b, 0x0004, 0x1511, "UI", d->sop_instance_uid);
+	str(b, 0x0004, 0x1512, "UI", d->transfer_syntax_uid);
 	if (t->keys & K_CONTENT) {
-		str(&r->b, 0x0008, 0x0023, "DA", cdate);
-		str(&r->b, 0x0008, 0x0033, "TM", ctime);
+		str(b, 0x0008, 0x0023, "DA", cdate);
+		str(b, 0x0008, 0x0033, "TM", ctime);
 	}
 	if (t->keys & K_CONTENT2) {
-		str(&r->b, 0x0008, 0x0023, "DA", d->content_date);
-		str(&r->b, 0x0008, 0x0033, "TM", d->content_time);
+		str(b, 0x0008, 0x0023, "DA", d->content_date);
+		str(b, 0x0008, 0x0033, "TM", d->content_time);
 	}
 	snprintf(num, sizeof(num), "%d", in->im);
-	str(&r->b, 0x0020, 0x0013, "IS", or(d->instance_number, num));
+	str(b, 0x0020, 0x0013, "IS", or(d->instance_number, num));
 	if (t->keys & (K_CONCEPT | K_CONCEPT2))
-		concept_name(&r->b, root, in);
+		concept_name(b, root, in);
 	if (t->keys & K_SR) {
-		str(&r->b, 0x0040, 0xA491, "CS", or(d->completion_flag,
+		str(b, 0x0040, 0xA491, "CS", or(d->completion_flag,
 		    "PARTIAL"));
-		str(&r->b, 0x0040, 0xA493, "CS", or(d->verification_flag,
+		str(b, 0x0040, 0xA493, "CS", or(d->verification_flag,
 		    "UNVERIFIED"));
 	}
 	if (t->keys & K_ENCAP) {
-		str(&r->b, 0x0042, 0x0010, "ST", d->document_title);
-		str(&r->b, 0x0042, 0x0012, "LO", or(d->mime_type,
+		str(b, 0x0042, 0x0010, "ST", d->document_title);
+		str(b, 0x0042, 0x0012, "LO", or(d->mime_type,
 		    "application/octet-stream"));
 	}
 	if (t->keys & K_LABEL) {
-		str(&r->b, 0x0070, 0x0080, "CS", or(d->content_label,
+		str(b, 0x0070, 0x0080, "CS", or(d->content_label,
 		    "UNNAMED"));
-		str(&r->b, 0x0070, 0x0081, "LO", "");
+		str(b, 0x0070, 0x0081, "LO", "");
 	}
 	if (t->keys & K_PRESENTED) {
-		str(&r->b, 0x0070, 0x0082, "DA", or(d->presentation_date,
+		str(b, 0x0070, 0x0082, "DA", or(d->presentation_date,
 		    cdate));
-		str(&r->b, 0x0070, 0x0083, "TM", or(d->presentation_time,
+		str(b, 0x0070, 0x0083, "TM", or(d->presentation_time,
 		    ctime));
 	}
 	if (t->keys & K_LABEL)
-		str(&r->b, 0x0070, 0x0084, "PN", "");
+		str(b, 0x0070, 0x0084, "PN", "");
 	if (t->keys & K_DOSE)
-		str(&r->b, 0x3004, 0x000A, "CS", d->dose_summation_type);
+		str(b, 0x3004, 0x000A, "CS", d->dose_summation_type);
 	if (t->keys & K_STRUCTURES) {
-		str(&r->b, 0x3006, 0x0002, "SH", or(d->structure_set_label,
+		str(b, 0x3006, 0x0002, "SH", or(d->structure_set_label,
 		    "UNNAMED"));
-		str(&r->b, 0x3006, 0x0008, "DA", "");
-		str(&r->b, 0x3006, 0x0009, "TM", "");
+		str(b, 0x3006, 0x0008, "DA", "");
+		str(b, 0x3006, 0x0009, "TM", "");
 	}
 	if (t->keys & K_TREATED) {
-		str(&r->b, 0x3008, 0x0250, "DA", "");
-		str(&r->b, 0x3008, 0x0251, "TM", "");
+		str(b, 0x3008, 0x0250, "DA", "");
+		str(b, 0x3008, 0x0251, "TM", "");
 	}
 	if (t->keys & K_PLAN) {
-		str(&r->b, 0x300A, 0x0002, "SH", or(d->rt_plan_label,
+		str(b, 0x300A, 0x0002, "SH", or(d->rt_plan_label,
 		    "UNNAMED"));
-		str(&r->b, 0x300A, 0x0006, "DA", "");
-		str(&r->b, 0x300A, 0x0007, "TM", "");
+		str(b, 0x300A, 0x0006, "DA", "");
+		str(b, 0x300A, 0x0007, "TM", "");
 	}
 }
 
 /* A study's record, from its first instance; Type 1 values filled. */
 static void
-study_record(struct rec **recs, size_t *nrecs, const struct inst *in)
+study_record(struct buf *b, const struct inst *in)
 {
 	const struct rso_dicom_info *d = &in->info;
-	struct rec *r = rec_new(recs, nrecs, 1, "STUDY");
 	char num[16];
 
-	str(&r->b, 0x0008, 0x0005, "CS", "ISO_IR 192");
-	str(&r->b, 0x0008, 0x0020, "DA", or(d->study_date, or(d->content_date,
+	rec_start(b, "STUDY");
+	str(b, 0x0008, 0x0005, "CS", "ISO_IR 192");
+	str(b, 0x0008, 0x0020, "DA", or(d->study_date, or(d->content_date,
 	    today())));
-	str(&r->b, 0x0008, 0x0030, "TM", or(d->study_time, or(d->content_time,
+	str(b, 0x0008, 0x0030, "TM", or(d->study_time, or(d->content_time,
 	    "000000")));
-	str(&r->b, 0x0008, 0x0050, "SH", d->accession_number);
-	str(&r->b, 0x0008, 0x1030, "LO", d->study_description);
-	str(&r->b, 0x0020, 0x000D, "UI", d->study_instance_uid);
+	str(b, 0x0008, 0x0050, "SH", d->accession_number);
+	str(b, 0x0008, 0x1030, "LO", d->study_description);
+	str(b, 0x0020, 0x000D, "UI", d->study_instance_uid);
 	snprintf(num, sizeof(num), "%d", in->st);
-	str(&r->b, 0x0020, 0x0010, "SH", or(d->study_id, num));
+	str(b, 0x0020, 0x0010, "SH", or(d->study_id, num));
 }
 
+/* A series' record, from its first instance. */
 static void
-series_record(struct rec **recs, size_t *nrecs, const struct inst *in)
+series_record(struct buf *b, const struct inst *in)
 {
 	const struct rso_dicom_info *d = &in->info;
-	struct rec *r = rec_new(recs, nrecs, 2, "SERIES");
 	char num[16];
 
-	str(&r->b, 0x0008, 0x0060, "CS", or(d->modality, "OT"));
-	str(&r->b, 0x0020, 0x000E, "UI", d->series_instance_uid);
+	rec_start(b, "SERIES");
+	str(b, 0x0008, 0x0060, "CS", or(d->modality, "OT"));
+	str(b, 0x0020, 0x000E, "UI", d->series_instance_uid);
 	snprintf(num, sizeof(num), "%d", in->se);
-	str(&r->b, 0x0020, 0x0011, "IS", or(d->series_number, num));
+	str(b, 0x0020, 0x0011, "IS", or(d->series_number, num));
 }
 
 /* The PatientID a study is filed under: its first instance's, or the case. */
@@ -523,242 +510,547 @@ patient_of(const struct inst *in)
 }
 
 /*
- * The records, depth first: a PATIENT per PatientID (in the order they
- * first come; a study is its first instance's patient's), its studies,
- * their series, their instances.  v is sorted by path, so a study's and
- * a series' instances are together.
+ * The instances being exported, in a database of their own inside the
+ * file-set's folder while it is built (removed before the folder is put
+ * in place): numbered, found by name as the archive gives them, their
+ * records kept, and walked in the DICOMDIR's order through indexes.  A
+ * study of any number of instances is held neither in memory nor
+ * sorted there: SQLite's page cache is all that is.
  */
-static void
-records_of(struct inst *v, size_t n, const char *root, struct rec **recs,
-    size_t *nrecs)
-{
-	size_t *first = rso_xcalloc(n + 1, sizeof(*first)), i, j, k;
-	const char *pid;
-	struct rec *r;
+struct work {
+	sqlite3 *db;
+	char *path;
+	int nst;		/* studies numbered so far */
+	const char *id;
+	/* What runs once an instance, prepared once. */
+	sqlite3_stmt *study_get, *study_add, *series_bump, *series_add,
+	    *study_bump, *keep, *keep_study;
+};
 
-	/* The first instance of each one's study: the study's values. */
-	for (j = 0; j < n; j++)
-		first[j] = j > 0 && v[j].st == v[j - 1].st ? first[j - 1] : j;
-	for (i = 0; i < n; i++) {
-		if (first[i] != i)
-			continue;
-		pid = patient_of(&v[i]);
-		for (k = 0; k < i; k++)
-			if (first[k] == k && strcmp(patient_of(&v[k]), pid) == 0)
-				break;
-		if (k < i)
-			continue;	/* that patient has its record */
-		r = rec_new(recs, nrecs, 0, "PATIENT");
-		str(&r->b, 0x0008, 0x0005, "CS", "ISO_IR 192");
-		str(&r->b, 0x0010, 0x0010, "PN", v[i].info.patient_name);
-		str(&r->b, 0x0010, 0x0020, "LO", pid);
-		for (j = i; j < n; j++) {
-			if (strcmp(patient_of(&v[first[j]]), pid) != 0)
-				continue;
-			if (first[j] == j)
-				study_record(recs, nrecs, &v[j]);
-			if (first[j] == j || v[j].se != v[j - 1].se)
-				series_record(recs, nrecs, &v[j]);
-			instance_record(recs, nrecs, &v[j], root);
-		}
-	}
-	free(first);
+static const char work_schema[] =
+	"PRAGMA journal_mode = OFF;"
+	"PRAGMA synchronous = OFF;"
+	/* Studies numbered in the order they were filed; a study's PATIENT
+	 * and STUDY records come from its first instance. */
+	"CREATE TABLE studies (uid TEXT PRIMARY KEY, st INTEGER NOT NULL UNIQUE,"
+	"  nseries INTEGER NOT NULL DEFAULT 0, pid TEXT, pname TEXT, rec BLOB);"
+	"CREATE INDEX studies_pid ON studies (pid, st);"
+	"CREATE TABLE series (study TEXT, uid TEXT, se INTEGER NOT NULL,"
+	"  nimages INTEGER NOT NULL, PRIMARY KEY (study, uid)) WITHOUT ROWID;"
+	/* rec: the instance's record; srec: its series' (from its first). */
+	"CREATE TABLE inst (name TEXT PRIMARY KEY, item INTEGER NOT NULL,"
+	"  sha256 TEXT, st INTEGER NOT NULL, se INTEGER NOT NULL,"
+	"  im INTEGER NOT NULL, taken INTEGER NOT NULL DEFAULT 0, rec BLOB,"
+	"  srec BLOB);"
+	"CREATE UNIQUE INDEX inst_path ON inst (st, se, im);"
+	/* Each PatientID's record before its studies, in the order of its
+	 * first study. */
+	"CREATE TABLE patients (pid TEXT PRIMARY KEY,"
+	"  first_st INTEGER NOT NULL UNIQUE);";
+
+static int
+work_fail(struct work *w, struct rso_error *e)
+{
+	return rso_error_set(e, EX_IOERR, "%s: DICOMDIR work: %s", w->id,
+	    w->db ? sqlite3_errmsg(w->db) : "out of memory");
 }
 
-/*
- * Link the records: each one's next sibling (the next record at its level
- * before one at a higher level) and its first child (the record after it,
- * when deeper).  Returns the offset of the last root record.
- */
-static size_t
-link_records(struct rec *v, size_t n)
+static sqlite3_stmt *
+work_stmt(struct work *w, const char *sql)
 {
-	size_t i, j, last_root = 0;
+	sqlite3_stmt *st = NULL;
 
-	for (i = 0; i < n; i++) {
-		if (v[i].level == 0)
-			last_root = v[i].at;
-		if (i + 1 < n && v[i + 1].level > v[i].level)
-			set32(&v[i].b, OFF_LOWER, (uint32_t)v[i + 1].at);
-		for (j = i + 1; j < n && v[j].level > v[i].level; j++)
-			;
-		if (j < n && v[j].level == v[i].level)
-			set32(&v[i].b, OFF_NEXT, (uint32_t)v[j].at);
-	}
-	return last_root;
+	if (sqlite3_prepare_v2(w->db, sql, -1, &st, NULL) != SQLITE_OK)
+		rso_diex(EX_SOFTWARE, "DICOMDIR work: %s: %s", sql,
+		    sqlite3_errmsg(w->db));
+	return st;
+}
+
+/* A statement run to its end: 0, or the store status. */
+static int
+work_done(struct work *w, sqlite3_stmt *st, int rc, struct rso_error *e)
+{
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : work_fail(w, e);
 }
 
 static int
-write_dicomdir(struct inst *v, size_t n, const char *root, const char *id,
-    char *sha256, struct rso_error *e)
+work_open(struct work *w, const char *root, const char *id,
+    struct rso_error *e)
 {
-	struct buf f = { 0 }, ds = { 0 };
-	struct rec *recs = NULL;
-	size_t nrecs = 0, i, head, items = 0, at, off1202, off1200;
-	char oid[64], what[96], *path;
-	int fd, rc = 0;
-
-	snprintf(what, sizeof(what), "%s/dicomdir", id);
-	rso_uuid_oid(what, oid, sizeof(oid));
-	records_of(v, n, root, &recs, &nrecs);
-	part10_head(&f, UID_DIR, oid, UID_EXPLICIT_LE);
-	str(&ds, 0x0004, 0x1130, "CS", "RSO");
-	off1200 = ds.n + 8;
-	ul(&ds, 0x0004, 0x1200, 0);
-	off1202 = ds.n + 8;
-	ul(&ds, 0x0004, 0x1202, 0);
-	us(&ds, 0x0004, 0x1212, 0);
-	for (i = 0; i < nrecs; i++)
-		items += 8 + recs[i].b.n;
-	put16(&ds, 0x0004);
-	put16(&ds, 0x1220);
-	put(&ds, "SQ\0\0", 4);
-	put32(&ds, (uint32_t)items);
-	head = f.n + ds.n;
-	for (at = head, i = 0; i < nrecs; i++) {
-		recs[i].at = at;
-		at += 8 + recs[i].b.n;
-	}
-	set32(&ds, off1200, (uint32_t)recs[0].at);
-	set32(&ds, off1202, (uint32_t)link_records(recs, nrecs));
-	put(&f, ds.p, ds.n);
-	for (i = 0; i < nrecs; i++) {
-		put16(&f, 0xFFFE);
-		put16(&f, 0xE000);
-		put32(&f, (uint32_t)recs[i].b.n);
-		put(&f, recs[i].b.p, recs[i].b.n);
-		free(recs[i].b.p);
-	}
-	path = rso_xasprintf("%s/DICOMDIR", root);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	if (fd < 0 || rso_write_all(fd, f.p, f.n) != 0 || fsync(fd) != 0)
-		rc = rso_error_set(e, EX_IOERR, "%s: DICOMDIR: %s", id,
-		    strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	rso_sha256_hex(f.p, f.n, sha256);
-	free(path);
-	free(recs);
-	free(f.p);
-	free(ds.p);
-	return rc;
-}
-
-/* The case's instances, numbered by study, series and arrival. */
-static int
-want(json_t *line, void *ctx)
-{
-	if (json_object_get(line, "sop_uid") != NULL)
-		json_array_append(ctx, line);
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	w->path = rso_xasprintf("%s/.dicomdir.db", root);
+	if (sqlite3_open_v2(w->path, &w->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(w->db, work_schema, NULL, NULL, NULL) != SQLITE_OK)
+		return work_fail(w, e);
+	w->study_get = work_stmt(w, "SELECT st FROM studies WHERE uid = ?1");
+	w->study_add = work_stmt(w, "INSERT INTO studies (uid, st)"
+	    " VALUES (?1, ?2)");
+	w->series_bump = work_stmt(w, "UPDATE series SET nimages = nimages"
+	    " + 1 WHERE study = ?1 AND uid = ?2 RETURNING se, nimages");
+	w->series_add = work_stmt(w, "INSERT INTO series (study, uid, se,"
+	    " nimages) VALUES (?1, ?2, (SELECT nseries + 1 FROM studies"
+	    " WHERE uid = ?1), 1) RETURNING se");
+	w->study_bump = work_stmt(w, "UPDATE studies SET nseries = nseries"
+	    " + 1 WHERE uid = ?1");
+	w->keep = work_stmt(w, "UPDATE inst SET taken = 1, rec = ?2,"
+	    " srec = ?3 WHERE name = ?1");
+	w->keep_study = work_stmt(w, "UPDATE studies SET pid = ?2,"
+	    " pname = ?3, rec = ?4 WHERE st = ?1");
 	return 0;
 }
 
-static int
-by_path(const void *a, const void *b)
+static void
+work_close(struct work *w)
 {
-	return strcmp(((const struct inst *)a)->path,
-	    ((const struct inst *)b)->path);
+	sqlite3_finalize(w->study_get);
+	sqlite3_finalize(w->study_add);
+	sqlite3_finalize(w->series_bump);
+	sqlite3_finalize(w->series_add);
+	sqlite3_finalize(w->study_bump);
+	sqlite3_finalize(w->keep);
+	sqlite3_finalize(w->keep_study);
+	if (w->db != NULL)
+		sqlite3_close(w->db);
+	if (w->path != NULL)
+		unlink(w->path);
+	free(w->path);
+	w->db = NULL;
+	w->path = NULL;
 }
 
-/* The number of key in map: 1, 2, ... in the order keys first come. */
+/* The number of the study uid: the next one when it is new. */
 static int
-ordinal(json_t *map, const char *key)
+study_number(struct work *w, const char *uid, int *st, struct rso_error *e)
 {
-	json_t *v = json_object_get(map, key);
+	int rc;
 
-	if (v == NULL) {
-		v = json_integer((json_int_t)json_object_size(map) + 1);
-		json_object_set_new(map, key, v);
-	}
-	return (int)json_integer_value(v);
+	sqlite3_bind_text(w->study_get, 1, uid, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(w->study_get)) == SQLITE_ROW)
+		*st = sqlite3_column_int(w->study_get, 0);
+	sqlite3_reset(w->study_get);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return work_fail(w, e);
+	*st = ++w->nst;
+	sqlite3_bind_text(w->study_add, 1, uid, -1, SQLITE_STATIC);
+	sqlite3_bind_int(w->study_add, 2, *st);
+	return work_done(w, w->study_add, sqlite3_step(w->study_add), e);
 }
 
-/* The map under key in maps, made when missing. */
-static json_t *
-submap(json_t *maps, const char *key)
+/* The numbers of the next instance of series uid of study: its series'
+ * (the next in the study when it is new) and its own in the series. */
+static int
+series_number(struct work *w, const char *study, const char *uid, int *se,
+    int *im, struct rso_error *e)
 {
-	json_t *m = json_object_get(maps, key);
+	sqlite3_stmt *st = w->series_bump;
+	int rc;
 
-	if (m == NULL) {
-		m = json_object();
-		json_object_set_new(maps, key, m);
+	sqlite3_bind_text(st, 1, study, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, uid, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*se = sqlite3_column_int(st, 0);
+		*im = sqlite3_column_int(st, 1);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? 0 : work_fail(w, e);
 	}
-	return m;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return work_fail(w, e);
+	st = w->series_add;
+	sqlite3_bind_text(st, 1, study, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, uid, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*se = sqlite3_column_int(st, 0);
+		*im = 1;
+		rc = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return work_fail(w, e);
+	sqlite3_bind_text(w->study_bump, 1, study, -1, SQLITE_STATIC);
+	return work_done(w, w->study_bump, sqlite3_step(w->study_bump), e);
 }
 
 /*
- * Studies numbered in the order they were filed, series within their
- * study, instances within their series; sorted by path, the order of
- * the DICOMDIR's records.
+ * The case's instances (records with a SOP Instance UID, not held), in
+ * the order they were filed: studies numbered in that order, series
+ * within their study, instances within their series.  *n of them.
  */
-static struct inst *
-number(json_t *lines, const char *case_id, size_t *n)
+static int
+work_fill(struct work *w, struct rso_store *s, const char *id, size_t *n,
+    struct rso_error *e)
 {
-	struct inst *v = rso_xcalloc(json_array_size(lines) + 1, sizeof(*v));
-	json_t *studies = json_object(), *series = json_object();
-	json_t *images = json_object(), *line;
-	char key[140];
-	size_t i;
+	sqlite3_stmt *q = rso_store_prepare(s, "SELECT item, name, sha256,"
+	    " coalesce(study_uid, ''), coalesce(series_uid, '') FROM records"
+	    " WHERE case_id = ?1 AND held IS NULL AND sop_uid IS NOT NULL"
+	    " ORDER BY item");
+	sqlite3_stmt *add;
+	int rc, qrc = SQLITE_DONE, st = 0, se = 0, im = 0;
 
-	json_array_foreach(lines, i, line) {
-		v[i].name = rso_json_str(line, "name");
-		v[i].case_id = case_id;
-		v[i].sha256 = rso_json_str(line, "sha256");
-		v[i].item = (int)json_integer_value(json_object_get(line,
-		    "item"));
-		v[i].study = rso_json_str(line, "study_uid");
-		v[i].series = rso_json_str(line, "series_uid") ?
-		    rso_json_str(line, "series_uid") : "";
-		snprintf(key, sizeof(key), "%s/%s", v[i].study, v[i].series);
-		v[i].st = ordinal(studies, v[i].study);
-		v[i].se = ordinal(submap(series, v[i].study), v[i].series);
-		v[i].im = ordinal(submap(images, key), v[i].name);
-		snprintf(v[i].path, sizeof(v[i].path),
-		    "DICOM/ST%06d/SE%06d/IM%06d", v[i].st, v[i].se, v[i].im);
+	*n = 0;
+	if (sqlite3_exec(w->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_finalize(q);
+		return work_fail(w, e);
 	}
-	json_decref(studies);
-	json_decref(series);
-	json_decref(images);
-	*n = json_array_size(lines);
-	qsort(v, *n, sizeof(*v), by_path);
-	return v;
+	add = work_stmt(w, "INSERT INTO inst (name, item, sha256, st, se, im)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	rc = 0;
+	while (rc == 0 && (qrc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *study = rso_store_col(q, 3), *series =
+		    rso_store_col(q, 4);
+
+		if ((rc = study_number(w, study, &st, e)) != 0 ||
+		    (rc = series_number(w, study, series, &se, &im, e)) != 0)
+			break;
+		sqlite3_bind_text(add, 1, rso_store_col(q, 1), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(add, 2, sqlite3_column_int64(q, 0));
+		sqlite3_bind_text(add, 3, rso_store_col(q, 2), -1, SQLITE_STATIC);
+		sqlite3_bind_int(add, 4, st);
+		sqlite3_bind_int(add, 5, se);
+		sqlite3_bind_int(add, 6, im);
+		rc = work_done(w, add, sqlite3_step(add), e);
+		++*n;
+	}
+	sqlite3_finalize(add);
+	if (rc == 0)
+		rc = rso_store_walk_end(s, q, qrc, 0, e);
+	else
+		sqlite3_finalize(q);
+	if (rc == 0 && sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		rc = work_fail(w, e);
+	return rc;
 }
 
-/* Every instance out of the case's archive into root. */
+/*
+ * The records an instance read back gives, kept beside it: its own, its
+ * series' when it is the series' first, and its study's, with the
+ * PatientID and name its PATIENT record carries, when it is the study's
+ * first.
+ */
+static int
+work_keep(struct work *w, const struct inst *in, const char *root,
+    struct rso_error *e)
+{
+	struct buf rec = { 0 }, srec = { 0 }, strec = { 0 };
+	sqlite3_stmt *st;
+	int rc;
+
+	instance_record(&rec, in, root);
+	if (in->im == 1)
+		series_record(&srec, in);
+	st = w->keep;
+	sqlite3_bind_text(st, 1, in->name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, rec.p, (int)rec.n, SQLITE_STATIC);
+	if (srec.n > 0)
+		sqlite3_bind_blob(st, 3, srec.p, (int)srec.n, SQLITE_STATIC);
+	rc = work_done(w, st, sqlite3_step(st), e);
+	sqlite3_clear_bindings(st);
+	if (rc == 0 && in->se == 1 && in->im == 1) {
+		study_record(&strec, in);
+		st = w->keep_study;
+		sqlite3_bind_int(st, 1, in->st);
+		sqlite3_bind_text(st, 2, patient_of(in), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, in->info.patient_name, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_blob(st, 4, strec.p, (int)strec.n, SQLITE_STATIC);
+		rc = work_done(w, st, sqlite3_step(st), e);
+	}
+	free(rec.p);
+	free(srec.p);
+	free(strec.p);
+	return rc;
+}
+
+/*
+ * Every instance out of the case's archive into root, in the archive's
+ * order, one at a time: its path and digest found by its name, its
+ * records kept.
+ */
 static int
 extract_all(struct rso_store *s, const char *id,
-    const struct rso_age_identities *ids, struct inst *v, size_t n,
+    const struct rso_age_identities *ids, struct work *w, size_t n,
     const char *root, struct rso_error *e)
 {
 	char *dir = rso_casearc_dir(s, id);
 	struct rso_seg_reader *rd = rso_seg_open_case(dir, ids, e);
-	json_t *wanted = json_object(), *k;
+	sqlite3_stmt *find;
 	struct rso_seg_entry ent;
-	size_t i, done = 0;
-	int got = 0, rc = 0;
+	struct inst *in = rso_xcalloc(1, sizeof(*in));
+	size_t done = 0;
+	int got = 0, rc = 0, frc;
 
 	free(dir);
 	if (rd == NULL) {
-		json_decref(wanted);
+		free(in);
 		return e->status;
 	}
-	/* Entry name -> instance, so a large study is one pass, not n. */
-	for (i = 0; i < n; i++)
-		json_object_set_new(wanted, v[i].name, json_integer((json_int_t)i));
+	find = work_stmt(w, "SELECT item, sha256, st, se, im FROM inst"
+	    " WHERE name = ?1 AND NOT taken");
 	while (rc == 0 && done < n && (got = rso_seg_next(rd, &ent, e)) > 0) {
-		if (ent.isdir || (k = json_object_get(wanted, ent.name)) == NULL)
+		if (ent.isdir)
 			continue;
-		rc = take_instance(&v[json_integer_value(k)], rd, root, id, e);
-		json_object_del(wanted, ent.name);
+		sqlite3_bind_text(find, 1, ent.name, -1, SQLITE_TRANSIENT);
+		if ((frc = sqlite3_step(find)) != SQLITE_ROW) {
+			rc = work_done(w, find, frc, e);
+			continue;
+		}
+		memset(in, 0, sizeof(*in));
+		in->name = ent.name;
+		in->case_id = id;
+		in->item = sqlite3_column_int(find, 0);
+		in->sha256 = rso_store_col(find, 1);
+		in->st = sqlite3_column_int(find, 2);
+		in->se = sqlite3_column_int(find, 3);
+		in->im = sqlite3_column_int(find, 4);
+		snprintf(in->path, sizeof(in->path),
+		    "DICOM/ST%06d/SE%06d/IM%06d", in->st, in->se, in->im);
+		if ((rc = take_instance(in, rd, root, id, e)) == 0)
+			rc = work_keep(w, in, root, e);
+		sqlite3_reset(find);
 		done++;
 	}
-	json_decref(wanted);
+	sqlite3_finalize(find);
+	free(in);
 	if (rc == 0 && got < 0)
 		rc = e->status;
 	if (rc == 0 && done < n)
 		rc = rso_error_set(e, EX_DATAERR, "%s: archive: %zu indexed "
 		    "instances are missing", id, n - done);
 	rso_seg_close(rd);
+	return rc;
+}
+
+/* The DICOMDIR as it is written: the bytes from at on are in b, those
+ * before it in the file. */
+struct out {
+	int fd;
+	struct buf b;
+	size_t at;
+	int err;		/* errno of a write that failed */
+};
+
+static void
+out_flush(struct out *o)
+{
+	if (o->err == 0 && rso_write_all(o->fd, o->b.p, o->b.n) != 0)
+		o->err = errno;
+	o->at += o->b.n;
+	o->b.n = 0;
+}
+
+static void
+out_put(struct out *o, const void *p, size_t n)
+{
+	put(&o->b, p, n);
+	if (o->b.n >= COPYBUF)
+		out_flush(o);
+}
+
+/* The UL at offset off of the file, written or not yet. */
+static void
+out_set32(struct out *o, size_t off, uint32_t v)
+{
+	unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8),
+		(unsigned char)(v >> 16), (unsigned char)(v >> 24) };
+
+	if (off >= o->at)
+		set32(&o->b, off - o->at, v);
+	else if (o->err == 0 && pwrite(o->fd, x, 4, (off_t)off) != 4)
+		o->err = errno ? errno : EIO;
+}
+
+/*
+ * Where each level's last record is, depth first: a record is its
+ * previous sibling's next (the last one at its level since a record of
+ * a higher level) and, when deeper than the record before it, that
+ * one's first child.
+ */
+struct links {
+	size_t last[4];		/* 0: none since a record above */
+	size_t prev;
+	int prev_level;
+};
+
+static void
+emit(struct out *o, struct links *l, int level, const void *rec, size_t n)
+{
+	size_t at = o->at + o->b.n;
+	unsigned char head[8] = { 0xFE, 0xFF, 0x00, 0xE0, (unsigned char)n,
+		(unsigned char)(n >> 8), (unsigned char)(n >> 16),
+		(unsigned char)(n >> 24) };
+	int k;
+
+	if (l->last[level] != 0)
+		out_set32(o, l->last[level] + 8 + OFF_NEXT, (uint32_t)at);
+	if (l->prev != 0 && l->prev_level < level)
+		out_set32(o, l->prev + 8 + OFF_LOWER, (uint32_t)at);
+	l->last[level] = at;
+	for (k = level + 1; k < 4; k++)
+		l->last[k] = 0;
+	l->prev = at;
+	l->prev_level = level;
+	out_put(o, head, sizeof(head));
+	out_put(o, rec, n);
+}
+
+static void
+emit_col(struct out *o, struct links *l, int level, sqlite3_stmt *st, int i)
+{
+	emit(o, l, level, sqlite3_column_blob(st, i),
+	    (size_t)sqlite3_column_bytes(st, i));
+}
+
+/* A PATIENT per PatientID, in the order of its first study. */
+static int
+number_patients(struct work *w, struct rso_error *e)
+{
+	sqlite3_stmt *q = work_stmt(w, "SELECT st, pid FROM studies ORDER BY st");
+	sqlite3_stmt *add = work_stmt(w, "INSERT OR IGNORE INTO patients"
+	    " (pid, first_st) VALUES (?2, ?1)");
+	int rc = 0, qrc;
+
+	while (rc == 0 && (qrc = sqlite3_step(q)) == SQLITE_ROW) {
+		sqlite3_bind_value(add, 1, sqlite3_column_value(q, 0));
+		sqlite3_bind_value(add, 2, sqlite3_column_value(q, 1));
+		rc = work_done(w, add, sqlite3_step(add), e);
+	}
+	if (rc == 0)
+		rc = work_done(w, q, qrc, e);
+	sqlite3_finalize(q);
+	sqlite3_finalize(add);
+	return rc;
+}
+
+/*
+ * The records, depth first: a PATIENT per PatientID (in the order they
+ * first come; a study is its first instance's patient's), its studies,
+ * their series, their instances, each in path order.
+ */
+static int
+write_records(struct work *w, struct out *o, struct links *l,
+    struct rso_error *e)
+{
+	sqlite3_stmt *pq = work_stmt(w, "SELECT p.pid, s.pname FROM patients p"
+	    " JOIN studies s ON s.st = p.first_st ORDER BY p.first_st");
+	sqlite3_stmt *sq = work_stmt(w, "SELECT st, rec FROM studies"
+	    " WHERE pid = ?1 ORDER BY st");
+	sqlite3_stmt *iq = work_stmt(w, "SELECT im, rec, srec FROM inst"
+	    " WHERE st = ?1 ORDER BY se, im");
+	struct buf b = { 0 };
+	int rc = 0, prc, src = SQLITE_DONE, irc = SQLITE_DONE;
+
+	while (rc == 0 && (prc = sqlite3_step(pq)) == SQLITE_ROW) {
+		b.n = 0;
+		rec_start(&b, "PATIENT");
+		str(&b, 0x0008, 0x0005, "CS", "ISO_IR 192");
+		str(&b, 0x0010, 0x0010, "PN", rso_store_col(pq, 1));
+		str(&b, 0x0010, 0x0020, "LO", rso_store_col(pq, 0));
+		emit(o, l, 0, b.p, b.n);
+		sqlite3_bind_value(sq, 1, sqlite3_column_value(pq, 0));
+		while ((src = sqlite3_step(sq)) == SQLITE_ROW) {
+			emit_col(o, l, 1, sq, 1);
+			sqlite3_bind_int(iq, 1, sqlite3_column_int(sq, 0));
+			while ((irc = sqlite3_step(iq)) == SQLITE_ROW) {
+				if (sqlite3_column_int(iq, 0) == 1)
+					emit_col(o, l, 2, iq, 2);
+				emit_col(o, l, 3, iq, 1);
+			}
+			if ((rc = work_done(w, iq, irc, e)) != 0)
+				break;
+		}
+		if (rc == 0)
+			rc = work_done(w, sq, src, e);
+	}
+	if (rc == 0)
+		rc = work_done(w, pq, prc, e);
+	sqlite3_finalize(pq);
+	sqlite3_finalize(sq);
+	sqlite3_finalize(iq);
+	free(b.p);
+	return rc;
+}
+
+/* The SHA-256 of the file fd as written. */
+static int
+file_sha256(int fd, char *sha256)
+{
+	struct rso_sha256 *h = rso_sha256_new();
+	char *buf = rso_xmalloc(COPYBUF);
+	off_t off = 0;
+	ssize_t n;
+
+	while ((n = pread(fd, buf, COPYBUF, off)) > 0) {
+		rso_sha256_update(h, buf, (size_t)n);
+		off += n;
+	}
+	rso_sha256_final_hex(h, sha256);
+	free(buf);
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * The DICOMDIR, written as its records come from the work table: each
+ * record's offsets, and the header's, patched in place once known.
+ */
+static int
+write_dicomdir(struct work *w, const char *root, const char *id,
+    char *sha256, struct rso_error *e)
+{
+	struct out o = { -1, { 0 }, 0, 0 };
+	struct links l = { { 0 }, 0, 0 };
+	struct buf ds = { 0 };
+	size_t head, off1202, off1200, items;
+	char oid[64], what[96], *path;
+	int rc;
+
+	if ((rc = number_patients(w, e)) != 0)
+		return rc;
+	path = rso_xasprintf("%s/DICOMDIR", root);
+	o.fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	free(path);
+	if (o.fd < 0)
+		return rso_error_set(e, EX_IOERR, "%s: DICOMDIR: %s", id,
+		    strerror(errno));
+	snprintf(what, sizeof(what), "%s/dicomdir", id);
+	rso_uuid_oid(what, oid, sizeof(oid));
+	part10_head(&o.b, UID_DIR, oid, UID_EXPLICIT_LE);
+	str(&ds, 0x0004, 0x1130, "CS", "RSO");
+	off1200 = o.b.n + ds.n + 8;
+	ul(&ds, 0x0004, 0x1200, 0);
+	off1202 = o.b.n + ds.n + 8;
+	ul(&ds, 0x0004, 0x1202, 0);
+	us(&ds, 0x0004, 0x1212, 0);
+	put16(&ds, 0x0004);
+	put16(&ds, 0x1220);
+	put(&ds, "SQ\0\0", 4);
+	put32(&ds, 0);
+	items = o.b.n + ds.n - 4;
+	out_put(&o, ds.p, ds.n);
+	free(ds.p);
+	head = o.at + o.b.n;
+	if ((rc = write_records(w, &o, &l, e)) == 0) {
+		out_set32(&o, items, (uint32_t)(o.at + o.b.n - head));
+		out_set32(&o, off1200, (uint32_t)head);
+		out_set32(&o, off1202, (uint32_t)l.last[0]);
+		out_flush(&o);
+		if (o.err == 0 && fsync(o.fd) != 0)
+			o.err = errno;
+		if (o.err == 0 && file_sha256(o.fd, sha256) != 0)
+			o.err = errno;
+		if (o.err != 0)
+			rc = rso_error_set(e, EX_IOERR, "%s: DICOMDIR: %s", id,
+			    strerror(o.err));
+	}
+	close(o.fd);
+	free(o.b.p);
 	return rc;
 }
 
@@ -797,34 +1089,26 @@ rso_dicomdir_write(struct rso_store *s, const char *id,
     const struct rso_age_identities *ids, const char *dir, const char *name,
     int force, char *sha256, struct rso_error *e)
 {
-	json_t *lines = json_array();
-	struct inst *v = NULL;
-	char *root = NULL;
+	struct work w = { 0 };
+	char *root = rso_xasprintf("%s/.%s.XXXXXX", dir, name);
 	size_t n = 0;
 	int rc;
 
-	if ((rc = rso_records_manifest(s, id, want, lines, e)) != 0)
-		goto out;
-	if (json_array_size(lines) == 0) {
-		rc = rso_error_set(e, EX_DATAERR, "%s: no DICOM to export", id);
-		goto out;
-	}
-	v = number(lines, id, &n);
-	root = rso_xasprintf("%s/.%s.XXXXXX", dir, name);
 	if (mkdtemp(root) == NULL) {
 		rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", dir, strerror(errno));
 		free(root);
-		root = NULL;
-		goto out;
+		return rc;
 	}
-	if ((rc = extract_all(s, id, ids, v, n, root, e)) == 0 &&
-	    (rc = write_dicomdir(v, n, root, id, sha256, e)) == 0)
+	if ((rc = work_open(&w, root, id, e)) == 0 &&
+	    (rc = work_fill(&w, s, id, &n, e)) == 0 && n == 0)
+		rc = rso_error_set(e, EX_DATAERR, "%s: no DICOM to export", id);
+	if (rc == 0 && (rc = extract_all(s, id, ids, &w, n, root, e)) == 0)
+		rc = write_dicomdir(&w, root, id, sha256, e);
+	work_close(&w);
+	if (rc == 0)
 		rc = settle(root, dir, name, force, e);
 	if (rc != 0)
 		rso_remove_tree(root);
-out:
 	free(root);
-	free(v);
-	json_decref(lines);
 	return rc;
 }

@@ -26,10 +26,13 @@
  * SeriesNumber, Modality, InstanceNumber, and its type's keys, e.g. an
  * SR's flags and ConceptNameCodeSequence); a Type 1 value the instances
  * lack is filled as rso-export(1) says.  An instance filed without a
- * preamble or file meta gets them (its data set is kept byte for byte).  Instances are streamed from the case
- * archive (read with ids).  The folder is built as a dot-temp folder in
- * dir and renamed into place whole (replacing an older one with force);
- * on failure nothing is left.  EX_DATAERR "CASE: no DICOM to export" when
+ * preamble or file meta gets them (its data set is kept byte for byte).
+ * Instances are streamed from the case archive (read with ids), one at
+ * a time: what the DICOMDIR needs of each is kept in a database of its
+ * own in the folder being built, and the DICOMDIR written from it a
+ * record at a time, so memory does not grow with the study.  The folder
+ * is built as a dot-temp folder in dir and renamed into place whole
+ * (replacing an older one with force); on failure nothing is left.  EX_DATAERR "CASE: no DICOM to export" when
  * the case has none.  sha256 gets the SHA-256 of the DICOMDIR written.
  */
 int rso_dicomdir_write(struct rso_store *s, const char *id,

@@ -993,6 +993,44 @@ assert str(recs["STUDY"].StudyDescription) == str(src.StudyDescription) == "A|B^
 PY
 }
 
+@test "rso-export: dicom of a case of 3,000 instances in three studies holds none of them in memory (under 16 MiB)" {
+	ready_case 1
+	gen-dicom --study a n=2000 size=2048 modality=CT tag=a >/dev/null
+	gen-dicom --study b n=600 size=2048 modality=MR tag=b >/dev/null
+	gen-dicom --study c n=400 size=2048 tag=c >/dev/null
+	# Filed interleaved: the archive's order is not the DICOMDIR's.
+	rso-collect add RSO-2026-000001 b/* a/* >/dev/null
+	rso-collect add RSO-2026-000001 c/* >/dev/null
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	mkdir pacs
+	run -0 /usr/bin/time -f 'maxrss %M' -o rss.txt rso-export -q --format dicom --to pacs RSO-2026-000001
+	d=pacs/RSO-2026-000001
+	[ "$(ls -A "$d")" = "DICOM
+DICOMDIR" ]
+	[ "$(find "$d/DICOM" -type f | wc -l)" -eq 3000 ]
+	# Read by its offsets: every instance once, each study's in order.
+	/usr/bin/python3 - "$d" <<'PY'
+import os, sys, collections, pydicom
+from pydicom.fileset import FileSet
+root = sys.argv[1]
+fs = FileSet(pydicom.dcmread(os.path.join(root, "DICOMDIR")))
+paths = [os.path.relpath(i.path, root) for i in fs]
+assert len(paths) == len(set(paths)) == 3000, len(paths)
+assert paths == sorted(paths), "not in path order"
+per = collections.Counter(p.split(os.sep)[1] for p in paths)
+assert sorted(per.values()) == [400, 600, 2000], per
+assert len(fs.find(Modality="CT")) == 2000
+PY
+	run -0 dcmdump "$d/DICOMDIR"
+	[ "$(grep -c '\[IMAGE\].*DirectoryRecordType' <<<"$output")" -eq 3000 ]
+	# A PATIENT per PatientID (gen-dicom gives each study its own).
+	[ "$(grep -c '\[PATIENT\].*DirectoryRecordType' <<<"$output")" -eq 3 ]
+	rss=$(sed -n 's/^maxrss //p' rss.txt)
+	echo "# peak RSS ${rss} KiB" >&3
+	grep -q __asan_init "$(command -v rso-export)" || [ "$rss" -lt 16384 ]
+}
+
 @test "rso-export: a case without studies is skipped for dicom, with a note, not an error" {
 	ready_case 1
 	echo '# Opinion' >op.md
