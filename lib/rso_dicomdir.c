@@ -145,10 +145,11 @@ part10_head(struct buf *b, const char *sop_class, const char *sop_inst,
 	free(g.p);
 }
 
-/* The current entry of rd into path, as it was filed. */
+/* The current entry of rd into path, as it was filed; where names it in
+ * messages ("CASE: DICOM/ST.../IM..."). */
 static int
-extract(struct rso_seg_reader *rd, const char *path, char *sha256,
-    struct rso_error *e)
+extract(struct rso_seg_reader *rd, const char *path, const char *where,
+    char *sha256, struct rso_error *e)
 {
 	struct rso_sha256 *h = rso_sha256_new();
 	char *buf = rso_xmalloc(COPYBUF);
@@ -157,24 +158,27 @@ extract(struct rso_seg_reader *rd, const char *path, char *sha256,
 	int rc = 0;
 
 	if (fd < 0)
-		rc = rso_error_set(e, EX_CANTCREAT, "%s", strerror(errno));
+		rc = rso_error_set(e, errno == ENOSPC ? EX_IOERR : EX_CANTCREAT,
+		    "%s: %s", where, strerror(errno));
 	while (rc == 0 && (n = rso_seg_read(rd, buf, COPYBUF, e)) > 0) {
 		rso_sha256_update(h, buf, (size_t)n);
 		if (rso_write_all(fd, buf, (size_t)n) != 0)
-			rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+			rc = rso_error_set(e, EX_IOERR, "%s: %s", where,
+			    strerror(errno));
 	}
 	rso_sha256_final_hex(h, sha256);
 	if (rc == 0 && n < 0)
 		rc = e->status;
 	if (fd >= 0 && (fsync(fd) != 0 || close(fd) != 0) && rc == 0)
-		rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", where, strerror(errno));
 	free(buf);
 	return rc;
 }
 
 /* Give a file filed without them a preamble and a file meta group. */
 static int
-make_part10(struct inst *in, const char *path, struct rso_error *e)
+make_part10(struct inst *in, const char *path, const char *where,
+    struct rso_error *e)
 {
 	struct buf head = { 0 };
 	char *tmp = rso_xasprintf("%s.tmp", path), *buf;
@@ -194,16 +198,17 @@ make_part10(struct inst *in, const char *path, struct rso_error *e)
 	to = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	buf = rso_xmalloc(COPYBUF);
 	if (from < 0 || to < 0 || rso_write_all(to, head.p, head.n) != 0)
-		rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", where, strerror(errno));
 	while (rc == 0 && (n = read(from, buf, COPYBUF)) != 0)
 		if (n < 0 || rso_write_all(to, buf, (size_t)n) != 0)
-			rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+			rc = rso_error_set(e, EX_IOERR, "%s: %s", where,
+			    strerror(errno));
 	if (to >= 0 && (fsync(to) != 0 || close(to) != 0) && rc == 0)
-		rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", where, strerror(errno));
 	if (from >= 0)
 		close(from);
 	if (rc == 0 && rename(tmp, path) != 0)
-		rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", where, strerror(errno));
 	free(buf);
 	free(head.p);
 	free(tmp);
@@ -216,6 +221,7 @@ take_instance(struct inst *in, struct rso_seg_reader *rd, const char *root,
     const char *id, struct rso_error *e)
 {
 	char *path = rso_xasprintf("%s/%s", root, in->path), *slash;
+	char *where = rso_xasprintf("%s: %s", id, in->path);
 	char sha[RSO_SHA256_HEXLEN];
 	int fd, rc;
 
@@ -224,21 +230,23 @@ take_instance(struct inst *in, struct rso_seg_reader *rd, const char *root,
 	    slash = strchr(slash + 1, '/')) {
 		*slash = '\0';
 		if (mkdir(path, 0750) != 0 && errno != EEXIST) {
-			rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", id,
-			    strerror(errno));
+			rc = rso_error_set(e, errno == ENOSPC ? EX_IOERR :
+			    EX_CANTCREAT, "%s: %s", where, strerror(errno));
 			free(path);
+			free(where);
 			return rc;
 		}
 		*slash = '/';
 	}
 	/* Into the temporary file-set, checked before it is put in place. */
-	if ((rc = extract(rd, path, sha, e)) == 0 &&
+	if ((rc = extract(rd, path, where, sha, e)) == 0 &&
 	    strcmp(sha, in->sha256 ? in->sha256 : "") != 0)
 		rc = rso_error_set(e, EX_DATAERR, "%s: item %04d: SHA-256 does "
 		    "not match the store", id, in->item);
 	if (rc == 0) {
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			rc = rso_error_set(e, EX_IOERR, "%s", strerror(errno));
+			rc = rso_error_set(e, EX_IOERR, "%s: %s", where,
+			    strerror(errno));
 		else {
 			rc = rso_dicom_read_deep(fd, &in->info, e);
 			close(fd);
@@ -248,8 +256,9 @@ take_instance(struct inst *in, struct rso_seg_reader *rd, const char *root,
 		rc = rso_error_set(e, EX_DATAERR, "%s: item %s: no SOPClassUID",
 		    id, in->path);
 	if (rc == 0 && !(in->info.flags & RSO_DICOM_PREAMBLE))
-		rc = make_part10(in, path, e);
+		rc = make_part10(in, path, where, e);
 	free(path);
+	free(where);
 	return rc;
 }
 

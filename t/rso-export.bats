@@ -11,6 +11,11 @@ local_setup() {
 	mkdir ehr
 }
 
+# A folder mounted by a test (a small tmpfs) is let go, pass or fail.
+teardown() {
+	umount "$BATS_TEST_TMPDIR/pacs" 2>/dev/null || true
+}
+
 # Case n delivered with the opinion in $2 (a file), $3 more options of
 # rso-opinion record.
 deliver() {
@@ -1029,6 +1034,33 @@ PY
 	rss=$(sed -n 's/^maxrss //p' rss.txt)
 	echo "# peak RSS ${rss} KiB" >&3
 	grep -q __asan_init "$(command -v rso-export)" || [ "$rss" -lt 16384 ]
+}
+
+@test "rso-export: dicom into a folder that fills up is exit 74 with a clean error, nothing left, and goes through once there is space" {
+	ready_case 1
+	gen-dicom --study a n=40 size=4096 tag=a >/dev/null
+	rso-collect add RSO-2026-000001 a/* >/dev/null
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	mkdir pacs
+	if ! mount -t tmpfs -o size=16k tmpfs pacs 2>/dev/null; then
+		skip "cannot mount a tmpfs here"
+	fi
+	# Full before the work table is made, then while instances are.
+	run -74 --separate-stderr rso-export --format dicom --to pacs RSO-2026-000001
+	left=$(ls -A pacs)
+	[ "$stderr" = "rso-export: RSO-2026-000001: DICOMDIR work: database or disk is full" ]
+	[ -z "$left" ]
+	mount -o remount,size=128k pacs
+	run -74 --separate-stderr rso-export --format dicom --to pacs RSO-2026-000001
+	left=$(ls -A pacs)
+	[[ "$stderr" =~ ^"rso-export: RSO-2026-000001: DICOM/ST000001/SE000001/IM0000"[0-9][0-9]": No space left on device"$ ]]
+	[ -z "$left" ]
+	mount -o remount,size=4m pacs
+	run -0 rso-export -q --format dicom --to pacs RSO-2026-000001
+	[ "$(find pacs/RSO-2026-000001/DICOM -type f | wc -l)" -eq 40 ]
+	[ "$(ls -A pacs/RSO-2026-000001)" = "DICOM
+DICOMDIR" ]
 }
 
 @test "rso-export: a case without studies is skipped for dicom, with a note, not an error" {
