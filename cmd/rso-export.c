@@ -226,10 +226,9 @@ collect_record(json_t *line, void *ctx)
 }
 
 static int
-collect_instance(json_t *line, void *ctx)
+collect_series(json_t *line, void *ctx)
 {
-	if (json_object_get(line, "sop_uid") != NULL)
-		json_array_append(ctx, line);
+	json_array_append(ctx, line);
 	return 0;
 }
 
@@ -245,7 +244,7 @@ static int
 fhir_case(const char *id, const json_t *c)
 {
 	json_t *ops = rso_export_opinions(store, id), *recs = json_array();
-	json_t *sps = json_object(), *insts = json_array(), *b, *op;
+	json_t *sps = json_object(), *series = json_array(), *b, *op;
 	size_t n = json_array_size(ops), i;
 	unsigned char **bytes = rso_xcalloc(n + 1, sizeof(*bytes));
 	size_t *sizes = rso_xcalloc(n + 1, sizeof(*sizes));
@@ -264,13 +263,13 @@ fhir_case(const char *id, const json_t *c)
 			goto done;
 		}
 	if ((rc = rso_records_list(store, id, collect_record, recs, &e)) != 0 ||
-	    (rc = rso_records_manifest(store, id, collect_instance, insts,
+	    (rc = rso_records_series(store, id, collect_series, series,
 	    &e)) != 0 ||
 	    (rc = rso_roster_foreach(store, collect_specialist, sps, &e)) != 0) {
 		rso_warnx("%s: %s", id, e.msg);
 		goto done;
 	}
-	fc = (struct rso_fhir_case){ c, recs, ops, sps, insts,
+	fc = (struct rso_fhir_case){ c, recs, ops, sps, series,
 	    (const unsigned char *const *)bytes, sizes };
 	if ((b = rso_fhir_bundle(&fc, where, sizeof(where))) == NULL) {
 		rso_warnx("%s: %s: a control character FHIR cannot carry", id,
@@ -290,7 +289,7 @@ done:
 	json_decref(ops);
 	json_decref(recs);
 	json_decref(sps);
-	json_decref(insts);
+	json_decref(series);
 	return rc;
 }
 

@@ -200,32 +200,21 @@ document(const char *id, const json_t *r)
 	return d;
 }
 
-/* The series of one study, from the case's instances: uid, modality, count. */
+/* The series of one study, from the case's series: uid, modality, count. */
 static json_t *
-study_series(const char *study, const json_t *instances)
+study_series(const char *study, const json_t *lines)
 {
-	json_t *series = json_array(), *x, *se = NULL;
-	const char *uid;
-	size_t i, j;
+	json_t *series = json_array(), *x;
+	size_t i;
 
-	json_array_foreach(instances, i, x) {
-		if ((uid = rso_json_str(x, "series_uid")) == NULL ||
-		    strcmp(rso_json_str(x, "study_uid") ? rso_json_str(x,
-		    "study_uid") : "", study) != 0)
+	json_array_foreach(lines, i, x) {
+		if (strcmp(rso_json_str(x, "study_uid"), study) != 0)
 			continue;
-		json_array_foreach(series, j, se)
-			if (strcmp(rso_json_str(se, "uid"), uid) == 0)
-				break;
-		if (j == json_array_size(series)) {
-			se = json_pack("{s:s, s:{s:s, s:s}, s:i}", "uid", uid,
-			    "modality", "system", DCM, "code",
-			    rso_json_str(x, "modality") ? rso_json_str(x,
-			    "modality") : "OT", "numberOfInstances", 0);
-			json_array_append_new(series, se);
-		}
-		json_object_set_new(se, "numberOfInstances", json_integer(
-		    json_integer_value(json_object_get(se,
-		    "numberOfInstances")) + 1));
+		json_array_append_new(series, json_pack("{s:s, s:{s:s, s:s}, s:I}",
+		    "uid", rso_json_str(x, "series_uid"), "modality", "system",
+		    DCM, "code", rso_json_str(x, "modality") ? rso_json_str(x,
+		    "modality") : "OT", "numberOfInstances", json_integer_value(
+		    json_object_get(x, "instances"))));
 	}
 	return series;
 }
@@ -236,10 +225,10 @@ study_series(const char *study, const json_t *instances)
  * modality, body part, description, counts, and each series.
  */
 static json_t *
-imaging_study(const char *id, const json_t *r, const json_t *instances)
+imaging_study(const char *id, const json_t *r, const json_t *lines)
 {
 	const char *study = rso_json_str(r, "study");
-	json_t *series = study_series(study, instances), *se;
+	json_t *series = study_series(study, lines), *se;
 	size_t i;
 	json_t *is = json_pack("{s:s, s:[{s:s, s:s}], s:s, s:o, s:I, s:I}",
 	    "resourceType", "ImagingStudy", "identifier", "system",
@@ -425,7 +414,7 @@ rso_fhir_bundle(const struct rso_fhir_case *fc, char *where, size_t n)
 			snprintf(what, sizeof(what), "study:%s", rso_json_str(x,
 			    "study"));
 			add(entries, id, what, imaging_study(id, x,
-			    fc->instances));
+			    fc->series));
 			continue;
 		}
 		snprintf(what, sizeof(what), "record:%s", rso_json_str(x, "item"));

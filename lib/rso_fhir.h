@@ -14,12 +14,12 @@ const char *rso_fhir_task_status(const char *case_status);
  * What the bundle is built from: the case as rso_case_get gives it, its
  * records as rso_records_list writes them (documents only), its opinions
  * as rso_export_opinions gives them with each opinion's bytes, the
- * specialists' roster entries (id -> {"name",...}), the DICOM instances
- * (for the series of each study) and the consent.
+ * specialists' roster entries (id -> {"name",...}), the series of the
+ * DICOM studies and the consent.
  */
 struct rso_fhir_case {
 	const json_t *c, *records, *opinions, *specialists;
-	const json_t *instances;	/* rso_records_manifest's DICOM lines */
+	const json_t *series;		/* rso_records_series' lines */
 	const unsigned char *const *opinion_bytes;	/* one per opinion */
 	const size_t *opinion_sizes;
 };

@@ -643,6 +643,35 @@ rso_records_manifest(struct rso_store *s, const char *id, rso_records_fn *fn,
 	return rso_store_walk_end(s, st, rc, frc, e);
 }
 
+int
+rso_records_series(struct rso_store *s, const char *id, rso_records_fn *fn,
+    void *ctx, struct rso_error *e)
+{
+	sqlite3_stmt *st;
+	json_t *line;
+	int rc, frc = 0;
+
+	/* With min() the only aggregate, SQLite takes the bare modality
+	 * from the row of the series' first item. */
+	st = rso_store_prepare(s, "SELECT coalesce(study_uid, ''), series_uid,"
+	    " modality, count(*), min(item) AS first FROM records"
+	    " WHERE case_id = ?1 AND held IS NULL AND sop_uid IS NOT NULL"
+	    " AND series_uid IS NOT NULL GROUP BY study_uid, series_uid"
+	    " ORDER BY first");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (frc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		line = json_pack("{s:s, s:s, s:I}", "study_uid", col(st, 0),
+		    "series_uid", col(st, 1), "instances",
+		    (json_int_t)sqlite3_column_int64(st, 3));
+		if (col_or_null(st, 2))
+			json_object_set_new(line, "modality",
+			    json_string(col(st, 2)));
+		frc = fn(line, ctx);
+		json_decref(line);
+	}
+	return rso_store_walk_end(s, st, rc, frc, e);
+}
+
 /* A manifest member that must be a non-empty string, or may be absent. */
 static int
 manifest_str(const json_t *line, const char *key, int required,

@@ -106,6 +106,16 @@ int rso_records_manifest(struct rso_store *s, const char *id,
     rso_records_fn *fn, void *ctx, struct rso_error *e);
 
 /*
+ * The series of the case's DICOM instances that are not held, one JSON
+ * line each, in the order of their first instance:
+ * {"study_uid","series_uid",["modality"],"instances"}, the modality
+ * that first instance's.  What a summary of the studies needs, without
+ * a line per instance.
+ */
+int rso_records_series(struct rso_store *s, const char *id,
+    rso_records_fn *fn, void *ctx, struct rso_error *e);
+
+/*
  * A manifest line back into r (strings point into line): -1 with why
  * ("sha256: not 64 hex digits") when a member is missing or malformed.
  */

@@ -998,7 +998,7 @@ assert str(recs["STUDY"].StudyDescription) == str(src.StudyDescription) == "A|B^
 PY
 }
 
-@test "rso-export: dicom of a case of 3,000 instances in three studies holds none of them in memory (under 16 MiB)" {
+@test "rso-export: dicom and fhir of a case of 3,000 instances in three studies hold none of them in memory (under 16 MiB)" {
 	ready_case 1
 	gen-dicom --study a n=2000 size=2048 modality=CT tag=a >/dev/null
 	gen-dicom --study b n=600 size=2048 modality=MR tag=b >/dev/null
@@ -1032,7 +1032,14 @@ PY
 	# A PATIENT per PatientID (gen-dicom gives each study its own).
 	[ "$(grep -c '\[PATIENT\].*DirectoryRecordType' <<<"$output")" -eq 3 ]
 	rss=$(sed -n 's/^maxrss //p' rss.txt)
-	echo "# peak RSS ${rss} KiB" >&3
+	echo "# dicom: peak RSS ${rss} KiB" >&3
+	grep -q __asan_init "$(command -v rso-export)" || [ "$rss" -lt 16384 ]
+	# The FHIR Bundle counts each study's series and instances from
+	# the store, not from a line per instance.
+	run -0 /usr/bin/time -f 'maxrss %M' -o rss.txt rso-export -q --format fhir --to ehr RSO-2026-000001
+	[ "$(jq -c '[.entry[].resource | select(.resourceType == "ImagingStudy") | [.numberOfSeries, .numberOfInstances, .series[0].numberOfInstances]] | sort' ehr/RSO-2026-000001.fhir.json)" = '[[1,400,400],[1,600,600],[1,2000,2000]]' ]
+	rss=$(sed -n 's/^maxrss //p' rss.txt)
+	echo "# fhir: peak RSS ${rss} KiB" >&3
 	grep -q __asan_init "$(command -v rso-export)" || [ "$rss" -lt 16384 ]
 }
 
