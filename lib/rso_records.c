@@ -1,6 +1,7 @@
 /* rso_records: record requests, follow-ups, and the index of records. */
 /* SPDX-License-Identifier: ISC */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -702,12 +703,14 @@ rso_record_from_manifest(const json_t *line, struct rso_record *r, char *why,
 	const char **optp[] = { &r->source, &r->date, &r->study_uid,
 		&r->series_uid, &r->sop_uid, &r->modality, &r->body_part,
 		&r->study_date, &r->study_desc };
+	char num[32];
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
+	/* Items run past 9999 in a large study ("records/10000-..."). */
 	if (!json_is_integer(item) || json_integer_value(item) < 1 ||
-	    json_integer_value(item) > 9999) {
-		snprintf(why, n, "item: not a number from 1 to 9999");
+	    json_integer_value(item) > INT_MAX) {
+		snprintf(why, n, "item: not a whole number from 1");
 		return -1;
 	}
 	r->item = (int)json_integer_value(item);
@@ -737,11 +740,79 @@ rso_record_from_manifest(const json_t *line, struct rso_record *r, char *why,
 		snprintf(why, n, "name: not a records/ entry");
 		return -1;
 	}
+	/* Its item begins its name, as filing names it: an entry is found
+	 * by its item. */
+	snprintf(num, sizeof(num), "records/%04d-", r->item);
+	if (strncmp(r->name, num, strlen(num)) != 0) {
+		snprintf(why, n, "name: does not begin with its item");
+		return -1;
+	}
 	if ((r->sop_uid != NULL) != (r->study_uid != NULL)) {
 		snprintf(why, n, "sop_uid: a DICOM instance needs both UIDs");
 		return -1;
 	}
 	return 0;
+}
+
+/* One record into records, added at now; a request token marked
+ * received. */
+static int
+insert_record(struct rso_store *s, const char *id, const struct rso_record *r,
+    const char *now, struct rso_error *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (r->request_token && (rc = mark_received(s, id, r->request_token,
+	    e)) != 0)
+		return rc;
+	st = rso_store_cached(s, "INSERT INTO records (case_id, item,"
+	    " name, segment, type, source, date, sha256, media_type, size,"
+	    " request_token, study_uid, series_uid, sop_uid, modality,"
+	    " body_part, study_date, study_desc, held, added, pid_system,"
+	    " pid_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	    " ?, ?, ?, ?, ?, ?, ?, ?)");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, r->item);
+	sqlite3_bind_text(st, 3, r->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->segment, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, r->type, -1, SQLITE_STATIC);
+	bind_or_null(st, 6, r->source);
+	bind_or_null(st, 7, r->date);
+	sqlite3_bind_text(st, 8, r->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, r->media_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, r->size);
+	bind_or_null(st, 11, r->request_token);
+	bind_or_null(st, 12, r->study_uid);
+	bind_or_null(st, 13, r->series_uid);
+	bind_or_null(st, 14, r->sop_uid);
+	bind_or_null(st, 15, r->modality);
+	bind_or_null(st, 16, r->body_part);
+	bind_or_null(st, 17, r->study_date);
+	bind_or_null(st, 18, r->study_desc);
+	bind_or_null(st, 19, r->held);
+	sqlite3_bind_text(st, 20, now, -1, SQLITE_STATIC);
+	bind_or_null(st, 21, r->pid_value ? r->pid_system : NULL);
+	bind_or_null(st, 22, r->pid_system ? r->pid_value : NULL);
+	rc = sqlite3_step(st);
+	rso_store_done(st);
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+/* The records.filed event of segment: its items, how many held. */
+static int
+filed_event(struct rso_store *s, const char *id, const char *segment,
+    json_t *items, int held, const struct rso_seg_sum *sum,
+    struct rso_error *e)
+{
+	json_t *data = json_pack("{s:s, s:o, s:I}", "segment", segment,
+	    "items", items, "held", (json_int_t)held);
+	int rc = 0;
+
+	if (sum == NULL || (rc = rso_casearc_bind(s, id, sum, data, e)) == 0)
+		rc = rso_case_event(s, id, "records.filed", data, e);
+	json_decref(data);
+	return rc;
 }
 
 int
@@ -750,63 +821,81 @@ rso_records_put(struct rso_store *s, const char *id,
     struct rso_error *e)
 {
 	char now[RSO_TIME_STRLEN];
-	json_t *items = json_array(), *data;
-	sqlite3_stmt *st;
+	json_t *items = json_array();
 	size_t i;
 	int rc = 0, held = 0;
 
 	rso_time_format(rso_now(), now);
 	for (i = 0; i < n && rc == 0; i++) {
-		const struct rso_record *r = &recs[i];
-
-		if (r->request_token && (rc = mark_received(s, id,
-		    r->request_token, e)) != 0)
-			break;
-		st = rso_store_prepare(s, "INSERT INTO records (case_id, item,"
-		    " name, segment, type, source, date, sha256, media_type, size,"
-		    " request_token, study_uid, series_uid, sop_uid, modality,"
-		    " body_part, study_date, study_desc, held, added, pid_system,"
-		    " pid_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-		    " ?, ?, ?, ?, ?, ?, ?, ?)");
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, r->item);
-		sqlite3_bind_text(st, 3, r->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, r->segment, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, r->type, -1, SQLITE_STATIC);
-		bind_or_null(st, 6, r->source);
-		bind_or_null(st, 7, r->date);
-		sqlite3_bind_text(st, 8, r->sha256, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 9, r->media_type, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 10, r->size);
-		bind_or_null(st, 11, r->request_token);
-		bind_or_null(st, 12, r->study_uid);
-		bind_or_null(st, 13, r->series_uid);
-		bind_or_null(st, 14, r->sop_uid);
-		bind_or_null(st, 15, r->modality);
-		bind_or_null(st, 16, r->body_part);
-		bind_or_null(st, 17, r->study_date);
-		bind_or_null(st, 18, r->study_desc);
-		bind_or_null(st, 19, r->held);
-		sqlite3_bind_text(st, 20, now, -1, SQLITE_STATIC);
-		bind_or_null(st, 21, r->pid_value ? r->pid_system : NULL);
-		bind_or_null(st, 22, r->pid_system ? r->pid_value : NULL);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		rc = rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
-		held += r->held != NULL;
-		json_array_append_new(items, json_integer(r->item));
+		rc = insert_record(s, id, &recs[i], now, e);
+		held += recs[i].held != NULL;
+		json_array_append_new(items, json_integer(recs[i].item));
 	}
 	if (rc != 0) {
 		json_decref(items);
 		return rc;
 	}
-	data = json_pack("{s:s, s:o, s:I}", "segment", recs[0].segment,
-	    "items", items, "held", (json_int_t)held);
-	if (sum == NULL ||
-	    (rc = rso_casearc_bind(s, id, sum, data, e)) == 0)
-		rc = rso_case_event(s, id, "records.filed", data, e);
-	json_decref(data);
-	return rc;
+	return filed_event(s, id, recs[0].segment, items, held, sum, e);
+}
+
+int
+rso_records_put_one(struct rso_store *s, const char *id,
+    const struct rso_record *r, struct rso_error *e)
+{
+	char now[RSO_TIME_STRLEN];
+	struct rso_record pending = *r;
+
+	rso_time_format(rso_now(), now);
+	pending.segment = "";
+	return insert_record(s, id, &pending, now, e);
+}
+
+/* Pending records given their segment, at most this many a statement:
+ * SQLite journals in memory the pages a statement changes inside a
+ * transaction (temp_store is MEMORY), 9.7 MB for 20,000 at once. */
+#define FILED_STEP 512
+
+int
+rso_records_filed(struct rso_store *s, const char *id, const char *segment,
+    const struct rso_seg_sum *sum, struct rso_error *e)
+{
+	sqlite3_stmt *sel = rso_store_prepare(s, "SELECT item, held FROM records"
+	    " WHERE case_id = ?1 AND segment = '' AND item > ?2 ORDER BY item"
+	    " LIMIT ?3");
+	sqlite3_stmt *upd = rso_store_prepare(s, "UPDATE records SET segment ="
+	    " ?2 WHERE case_id = ?1 AND segment = '' AND item > ?3 AND"
+	    " item <= ?4");
+	json_t *items = json_array();
+	int rc = 0, held = 0, last = 0, hi, n;
+
+	do {
+		sqlite3_bind_text(sel, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(sel, 2, last);
+		sqlite3_bind_int(sel, 3, FILED_STEP);
+		for (n = 0, hi = last; (rc = sqlite3_step(sel)) == SQLITE_ROW; n++) {
+			hi = sqlite3_column_int(sel, 0);
+			json_array_append_new(items, json_integer(hi));
+			held += sqlite3_column_type(sel, 1) != SQLITE_NULL;
+		}
+		sqlite3_reset(sel);
+		if (rc != SQLITE_DONE)
+			break;
+		sqlite3_bind_text(upd, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(upd, 2, segment, -1, SQLITE_STATIC);
+		sqlite3_bind_int(upd, 3, last);
+		sqlite3_bind_int(upd, 4, hi);
+		rc = n > 0 ? sqlite3_step(upd) : SQLITE_DONE;
+		sqlite3_reset(upd);
+		last = hi;
+	} while (rc == SQLITE_DONE && n == FILED_STEP);
+	rc = rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	if (rc != 0) {
+		json_decref(items);
+		return rc;
+	}
+	return filed_event(s, id, segment, items, held, sum, e);
 }
 
 /*

@@ -148,6 +148,19 @@ int rso_records_put(struct rso_store *s, const char *id,
     struct rso_error *e);
 
 /*
+ * The same a record at a time, for a segment still being written: each
+ * indexed as pending (its segment not yet known, r->segment ignored),
+ * then every pending record of the case given segment, with the one
+ * records.filed event (which records the segment when sum is not NULL),
+ * by rso_records_filed.  All inside the caller's transaction; a
+ * rollback leaves nothing pending.
+ */
+int rso_records_put_one(struct rso_store *s, const char *id,
+    const struct rso_record *r, struct rso_error *e);
+int rso_records_filed(struct rso_store *s, const char *id,
+    const char *segment, const struct rso_seg_sum *sum, struct rso_error *e);
+
+/*
  * Where item lives: its entry name and segment (each 128 bytes), and the
  * SHA-256 it was filed with (RSO_SHA256_HEXLEN).  item is "0003" or "3".
  * EX_DATAERR "CASE: no item N" when unknown.

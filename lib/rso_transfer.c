@@ -1,5 +1,8 @@
 /* rso_transfer: a whole case as one encrypted archive, to and from a partner. */
 /* SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 #include "rso_records.h"
 #include "rso_request.h"
 #include "rso_state.h"
+#include "rso_store_priv.h"
 #include "rso_time.h"
 #include "rso_transfer.h"
 
@@ -22,7 +26,8 @@
 #define CASE_MAX	(1 << 20)
 #define INDEX_MAX	(16 << 20)
 
-/* JSON lines gathered into one buffer, for a small entry. */
+/* JSON lines gathered into one buffer, for a small entry: the opinions
+ * (a case has a few). */
 struct lines {
 	char *text;
 	size_t len;
@@ -30,7 +35,7 @@ struct lines {
 };
 
 static int
-manifest_line(json_t *line, void *ctx)
+opinion_line(json_t *line, void *ctx)
 {
 	struct lines *l = ctx;
 
@@ -39,31 +44,97 @@ manifest_line(json_t *line, void *ctx)
 	return 0;
 }
 
-/* Copy only what the two indexes name, and note that it was there. */
-static int
-listed(const char *name, void *ctx)
-{
-	json_t *names = ctx;
+/*
+ * The manifest, a line per record, written to a file of its own in the
+ * export's folder that has no name (O_TMPFILE; else one unlinked at
+ * once), a line at a time: a case of any number of records is never
+ * held.  Its records are found again in the store by their items.
+ */
+struct manifest {
+	int fd;
+	char *buf;
+	size_t len;
+	off_t size;
+	size_t lines;
+	int err;		/* errno of a write that failed */
+};
 
-	if (json_object_get(names, name) == NULL)
-		return 0;
-	json_object_set_new(names, name, json_true());
-	return 1;
+static void
+manifest_flush(struct manifest *m)
+{
+	if (m->err == 0 && m->len > 0 && rso_write_all(m->fd, m->buf, m->len) != 0)
+		m->err = errno;
+	m->size += (off_t)m->len;
+	free(m->buf);
+	m->buf = NULL;
+	m->len = 0;
 }
 
 static int
-all_found(const char *id, const json_t *names, struct rso_error *e)
+manifest_line(json_t *line, void *ctx)
 {
-	const char *k;
-	json_t *v;
-	size_t missing = 0;
+	struct manifest *m = ctx;
 
-	json_object_foreach((json_t *)names, k, v)
-		missing += !json_is_true(v);
-	if (missing)
-		return rso_error_set(e, EX_DATAERR, "%s: archive: %zu indexed "
-		    "entr%s missing", id, missing, missing == 1 ? "y is" : "ies are");
+	rso_jsonl_buf_add(&m->buf, &m->len, line);
+	m->lines++;
+	if (m->len >= 64 * 1024)
+		manifest_flush(m);
 	return 0;
+}
+
+static int
+manifest_open(struct manifest *m, const char *dir, struct rso_error *e)
+{
+	char *tmp;
+
+	memset(m, 0, sizeof(*m));
+	if ((m->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return 0;
+	tmp = rso_xasprintf("%s/.records.jsonl.XXXXXX", dir);
+	if ((m->fd = mkostemp(tmp, O_CLOEXEC)) >= 0)
+		unlink(tmp);
+	free(tmp);
+	if (m->fd < 0)
+		return rso_error_set(e, EX_CANTCREAT, "%s: %s", dir,
+		    strerror(errno));
+	return 0;
+}
+
+/* What the copy keeps: a record the manifest lists (by its item, in the
+ * store) or an opinion; each one counted once found. */
+struct listing {
+	struct rso_store *s;
+	const char *id;
+	sqlite3_stmt *find;
+	json_t *opinions;	/* name -> found yet */
+	size_t found;
+};
+
+static int
+listed(const char *name, void *ctx)
+{
+	struct listing *l = ctx;
+	const char *p;
+	long item;
+	int hit;
+
+	if (strncmp(name, "records/", 8) != 0) {
+		if (!json_is_false(json_object_get(l->opinions, name)))
+			return 0;
+		json_object_set_new(l->opinions, name, json_true());
+		l->found++;
+		return 1;
+	}
+	item = strtol(name + 8, (char **)&p, 10);
+	if (item < 1 || item > INT_MAX || *p != '-')
+		return 0;
+	sqlite3_bind_text(l->find, 1, l->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(l->find, 2, (int)item);
+	hit = sqlite3_step(l->find) == SQLITE_ROW &&
+	    strcmp(rso_store_col(l->find, 0), name) == 0;
+	sqlite3_reset(l->find);
+	l->found += hit;
+	return hit;
 }
 
 int
@@ -71,40 +142,59 @@ rso_transfer_write(struct rso_store *s, const char *id,
     const struct rso_age_identities *ids, const struct rso_age_recipients *r,
     const char *dir, const char *name, struct rso_error *e)
 {
-	struct lines recs = { NULL, 0, json_object() };
-	struct lines ops = { NULL, 0, recs.names };
+	struct manifest recs;
+	struct lines ops = { NULL, 0, json_object() };
+	struct listing l = { s, id, NULL, ops.names, 0 };
 	struct rso_seg_writer *w = NULL;
 	json_t *opinions = NULL, *op;
 	char *casedir = NULL;
-	size_t i;
+	size_t i, want;
 	int rc;
 
+	if ((rc = manifest_open(&recs, dir, e)) != 0) {
+		json_decref(ops.names);
+		return rc;
+	}
 	if ((rc = rso_records_manifest(s, id, manifest_line, &recs, e)) != 0)
 		goto out;
+	manifest_flush(&recs);
+	if (recs.err == 0 && lseek(recs.fd, 0, SEEK_SET) != 0)
+		recs.err = errno;
+	if (recs.err != 0) {
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", dir,
+		    strerror(recs.err));
+		goto out;
+	}
 	opinions = rso_export_opinions(s, id);
 	json_array_foreach(opinions, i, op)
-		manifest_line(op, &ops);
+		opinion_line(op, &ops);
+	want = recs.lines + json_object_size(ops.names);
 	if ((w = rso_casearc_begin_in(s, id, dir, r, e)) == NULL) {
 		rc = e->status;
 		goto out;
 	}
 	casedir = rso_casearc_dir(s, id);
-	if ((rc = rso_seg_add_buf(w, "records.jsonl", recs.text ? recs.text :
-	    "", recs.len, e)) != 0 ||
+	l.find = rso_store_prepare(s, "SELECT name FROM records WHERE"
+	    " case_id = ?1 AND item = ?2 AND held IS NULL");
+	if ((rc = rso_seg_add_fd(w, "records.jsonl", recs.fd, recs.size,
+	    e)) != 0 ||
 	    (rc = rso_seg_add_buf(w, "opinions.jsonl", ops.text ? ops.text : "",
 	    ops.len, e)) != 0 ||
-	    (rc = rso_seg_copy_latest(casedir, ids, w, listed, recs.names,
-	    e)) != 0 ||
-	    (rc = all_found(id, recs.names, e)) != 0) {
+	    (rc = rso_seg_copy_latest(casedir, ids, w, listed, &l, e)) != 0 ||
+	    (l.found != want && (rc = rso_error_set(e, EX_DATAERR, "%s: "
+	    "archive: %zu indexed entr%s missing", id, want - l.found,
+	    want - l.found == 1 ? "y is" : "ies are")) != 0)) {
 		rso_seg_abort(w);
 		goto out;
 	}
 	rc = rso_seg_commit_as(w, name, e);
 out:
+	sqlite3_finalize(l.find);
+	close(recs.fd);
+	free(recs.buf);
 	free(casedir);
-	free(recs.text);
 	free(ops.text);
-	json_decref(recs.names);
+	json_decref(ops.names);
 	json_decref(opinions);
 	return rc;
 }
@@ -120,10 +210,12 @@ struct import {
 	struct rso_seg_writer *w;
 	char id[RSO_CASE_IDLEN];
 	json_t *partner;		/* the partner's case.json */
-	json_t *manifest;		/* name -> manifest line */
 	json_t *opinions;		/* name -> opinion line */
-	struct rso_record *recs;	/* what is indexed, in archive order */
-	size_t nrecs;
+	/* The partner's records are indexed as pending as records.jsonl is
+	 * read, a line at a time, and found again by their items as the
+	 * archive gives them: listed of them, taken so far (and opinions). */
+	size_t listed, taken;
+	sqlite3_stmt *find;
 	int next_item;			/* for the partner's opinions */
 	size_t nops;			/* opinions taken so far */
 	char names[64][128];		/* their new names */
@@ -177,7 +269,8 @@ slurp(struct import *im, size_t max, char **out, struct rso_error *e)
 	return 0;
 }
 
-/* The current entry as JSON lines into by_name (name -> line). */
+/* The current entry as JSON lines into by_name (name -> line): the
+ * opinions, a few. */
 static int
 index_lines(struct import *im, json_t *by_name, struct rso_error *e)
 {
@@ -211,22 +304,99 @@ index_lines(struct import *im, json_t *by_name, struct rso_error *e)
 	return rc;
 }
 
+/* One line of records.jsonl, NUL-terminated: checked, and its record
+ * indexed as pending. */
 static int
-check_manifest(struct import *im, struct rso_error *e)
+index_record(struct import *im, const char *line, unsigned long n,
+    struct rso_error *e)
 {
 	struct rso_record r;
+	json_error_t jerr;
+	char why[96], what[200];
+	json_t *o;
+	int rc;
+
+	o = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(o) || rso_json_str(o, "name") == NULL) {
+		snprintf(what, sizeof(what), "line %lu: %.120s", n, o == NULL ?
+		    jerr.text : !json_is_object(o) ? "not an object" : "no name");
+		json_decref(o);
+		return refuse(im, e, what);
+	}
+	if (rso_record_from_manifest(o, &r, why, sizeof(why)) != 0) {
+		snprintf(what, sizeof(what), "records.jsonl: %s", why);
+		json_decref(o);
+		return refuse(im, e, what);
+	}
+	/* Two lines of one item, bytes or instance: the store's own
+	 * uniqueness says so. */
+	if ((rc = rso_records_put_one(im->s, im->id, &r, e)) == EX_DATAERR) {
+		snprintf(what, sizeof(what), "line %lu: a record listed twice "
+		    "(its item, bytes or SOP instance)", n);
+		rc = refuse(im, e, what);
+	}
+	if (rc == 0 && r.item >= im->next_item)
+		im->next_item = r.item + 1;
+	im->listed += rc == 0;
+	json_decref(o);
+	return rc;
+}
+
+/* A line of records.jsonl is far shorter: one record's columns. */
+#define LINE_MAX_BYTES	(1 << 20)
+
+/* records.jsonl, the current entry, a line at a time, of any length. */
+static int
+index_records(struct import *im, struct rso_error *e)
+{
+	char *chunk = rso_xmalloc(64 * 1024), *line = NULL, *nl;
+	size_t len = 0, cap = 0, k, take;
+	unsigned long n = 0;
+	ssize_t got;
+	int rc = 0;
+
+	while (rc == 0 && (got = rso_seg_read(im->rd, chunk, 64 * 1024,
+	    e)) > 0) {
+		for (k = 0; rc == 0 && k < (size_t)got; k += take) {
+			nl = memchr(chunk + k, '\n', (size_t)got - k);
+			take = nl ? (size_t)(nl - (chunk + k)) + 1 :
+			    (size_t)got - k;
+			if (len + take + 1 > cap) {
+				cap = (len + take + 1) * 2;
+				line = rso_xrealloc(line, cap);
+			}
+			memcpy(line + len, chunk + k, take);
+			len += take;
+			if (len > LINE_MAX_BYTES) {
+				char what[64];
+
+				snprintf(what, sizeof(what), "line %lu: too long",
+				    n + 1);
+				rc = refuse(im, e, what);
+			} else if (nl != NULL) {
+				line[len - 1] = '\0';
+				rc = index_record(im, line, ++n, e);
+				len = 0;
+			}
+		}
+	}
+	if (rc == 0 && got < 0)
+		rc = e->status;
+	if (rc == 0 && len > 0) {
+		line[len] = '\0';
+		rc = index_record(im, line, ++n, e);
+	}
+	free(line);
+	free(chunk);
+	return rc;
+}
+
+static int
+check_opinions(struct import *im, struct rso_error *e)
+{
 	const char *k;
 	json_t *v;
-	char why[96], what[160];
 
-	json_object_foreach(im->manifest, k, v) {
-		if (rso_record_from_manifest(v, &r, why, sizeof(why)) != 0) {
-			snprintf(what, sizeof(what), "records.jsonl: %s", why);
-			return refuse(im, e, what);
-		}
-		if (r.item >= im->next_item)
-			im->next_item = r.item + 1;
-	}
 	json_object_foreach(im->opinions, k, v)
 		if (strncmp(k, "opinion/", 8) != 0 || !rso_seg_name_ok(k) ||
 		    rso_json_str(v, "sha256") == NULL ||
@@ -314,17 +484,39 @@ copy_checked(struct import *im, const char *name, long long size,
 	return 0;
 }
 
+/* A record listed, found by the item its name begins with: 1 when it
+ * is taken, 0 when it is not listed. */
 static int
-take_record(struct import *im, const json_t *line, struct rso_error *e)
+take_record(struct import *im, int *taken, struct rso_error *e)
 {
-	struct rso_record *r = &im->recs[im->nrecs];
-	char why[96];
+	const char *name = im->ent.name, *p;
+	char sha256[RSO_SHA256_HEXLEN];
+	long long size;
+	long item;
 	int rc;
 
-	rso_record_from_manifest(line, r, why, sizeof(why));
-	if ((rc = copy_checked(im, r->name, r->size, r->sha256, e)) != 0)
+	*taken = 0;
+	if (strncmp(name, "records/", 8) != 0)
+		return 0;
+	item = strtol(name + 8, (char **)&p, 10);
+	if (item < 1 || item > INT_MAX || *p != '-')
+		return 0;
+	sqlite3_bind_text(im->find, 1, im->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(im->find, 2, (int)item);
+	if ((rc = sqlite3_step(im->find)) == SQLITE_ROW &&
+	    strcmp(rso_store_col(im->find, 0), name) == 0) {
+		size = sqlite3_column_int64(im->find, 1);
+		snprintf(sha256, sizeof(sha256), "%s", rso_store_col(im->find, 2));
+		*taken = 1;
+	}
+	sqlite3_reset(im->find);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return rso_store_sqlerr(im->s, rc, e);
+	if (!*taken)
+		return 0;
+	if ((rc = copy_checked(im, name, size, sha256, e)) != 0)
 		return rc;
-	im->nrecs++;
+	im->taken++;
 	return 0;
 }
 
@@ -333,7 +525,7 @@ take_record(struct import *im, const json_t *line, struct rso_error *e)
 static int
 take_opinion(struct import *im, const json_t *line, struct rso_error *e)
 {
-	struct rso_record *r = &im->recs[im->nrecs];
+	struct rso_record rec, *r = &rec;
 	char *name = im->names[im->nops], slug[48], label[64];
 	const char *mt = rso_json_str(line, "media_type");
 	const char *recorded = rso_json_str(line, "recorded");
@@ -363,7 +555,9 @@ take_opinion(struct import *im, const json_t *line, struct rso_error *e)
 	r->sha256 = rso_json_str(line, "sha256");
 	r->media_type = mt;
 	r->size = im->ent.size;
-	im->nrecs++;
+	if ((rc = rso_records_put_one(im->s, im->id, r, e)) != 0)
+		return rc;
+	im->taken++;
 	im->nops++;
 	return 0;
 }
@@ -373,15 +567,18 @@ static int
 take_contents(struct import *im, struct rso_error *e)
 {
 	json_t *line;
-	int got, rc = 0;
+	int got, rc = 0, taken;
+	size_t want = im->listed + json_object_size(im->opinions);
 
+	im->find = rso_store_prepare(im->s, "SELECT name, size, sha256 FROM"
+	    " records WHERE case_id = ?1 AND item = ?2 AND segment = ''");
 	while (rc == 0 && (got = rso_seg_next(im->rd, &im->ent, e)) > 0) {
 		im->entry++;
 		if (im->ent.isdir)
 			continue;
-		if ((line = json_object_get(im->manifest, im->ent.name)) != NULL)
-			rc = take_record(im, line, e);
-		else if ((line = json_object_get(im->opinions,
+		if ((rc = take_record(im, &taken, e)) != 0 || taken)
+			continue;
+		if ((line = json_object_get(im->opinions,
 		    im->ent.name)) != NULL)
 			rc = take_opinion(im, line, e);
 		else
@@ -390,11 +587,9 @@ take_contents(struct import *im, struct rso_error *e)
 	if (rc == 0 && got < 0)
 		rc = e->status;
 	/* The reader refuses a name twice, so a count tells all arrived. */
-	if (rc == 0 && im->nrecs != json_object_size(im->manifest) +
-	    json_object_size(im->opinions))
+	if (rc == 0 && im->taken != want)
 		rc = rso_error_set(e, EX_DATAERR, "%s: %zu indexed entries are "
-		    "not in the archive", im->path, json_object_size(im->manifest) +
-		    json_object_size(im->opinions) - im->nrecs);
+		    "not in the archive", im->path, want - im->taken);
 	return rc;
 }
 
@@ -405,16 +600,13 @@ index_import(struct import *im, const struct rso_seg_sum *sum, json_t **out,
 {
 	struct rso_state st;
 	json_t *data, *ev;
-	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < im->nrecs; i++)
-		im->recs[i].segment = sum->name;
-	if (im->nrecs > 0 && (rc = rso_records_put(im->s, im->id, im->recs,
-	    im->nrecs, NULL, e)) != 0)
+	if (im->taken > 0 && (rc = rso_records_filed(im->s, im->id, sum->name,
+	    NULL, e)) != 0)
 		return rc;
 	data = json_pack("{s:s?, s:I, s:I}", "from", rso_json_str(im->partner,
-	    "case"), "records", (json_int_t)(im->nrecs - im->nops), "opinions",
+	    "case"), "records", (json_int_t)(im->taken - im->nops), "opinions",
 	    (json_int_t)im->nops);
 	/* The one segment of an import is recorded by case.imported. */
 	ev = json_deep_copy(data);
@@ -471,13 +663,11 @@ import_body(struct import *im, const char *partner, struct rso_error *e)
 	    (rc = rso_seg_add_entry(im->w, "partner/events.jsonl", im->rd,
 	    &im->ent, NULL, e)) != 0 ||
 	    (rc = expect(im, "records.jsonl", e)) != 0 ||
-	    (rc = index_lines(im, im->manifest, e)) != 0 ||
+	    (rc = index_records(im, e)) != 0 ||
 	    (rc = expect(im, "opinions.jsonl", e)) != 0 ||
 	    (rc = index_lines(im, im->opinions, e)) != 0 ||
-	    (rc = check_manifest(im, e)) != 0)
+	    (rc = check_opinions(im, e)) != 0)
 		return rc;
-	im->recs = rso_xcalloc(json_object_size(im->manifest) +
-	    json_object_size(im->opinions) + 1, sizeof(*im->recs));
 	return take_contents(im, e);
 }
 
@@ -512,7 +702,6 @@ rso_transfer_import(struct rso_store *s, const char *path,
 	*out = NULL;
 	im->s = s;
 	im->path = base ? base + 1 : path;
-	im->manifest = json_object();
 	im->opinions = json_object();
 	im->next_item = 1;
 	if ((im->rd = rso_seg_open(path, ids, e)) == NULL) {
@@ -548,9 +737,8 @@ out:
 	rso_seg_close(im->rd);
 	free(partner);
 	free(seg);
-	free(im->recs);
+	sqlite3_finalize(im->find);
 	json_decref(im->partner);
-	json_decref(im->manifest);
 	json_decref(im->opinions);
 	free(im);
 	return rc;

@@ -522,6 +522,41 @@ PY
 	run -0 rso-case verify
 }
 
+@test "rso-export: archive of a case of 10,050 records; rso-intake --archive takes it whole, neither holding its manifest" {
+	ready_case 1
+	gen-dicom --study big n=10050 size=512 modality=CT tag=big >/dev/null
+	rso-collect add RSO-2026-000001 big/* >/dev/null
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	rso-case keygen -o partner.txt 2>partner.pub
+	pk=$(grep -o 'age1[a-z0-9]*' partner.pub)
+	mkdir out
+	run -0 /usr/bin/time -f 'maxrss %M' -o rss.txt rso-export -q --format archive -r "$pk" --to out RSO-2026-000001
+	# Neither side holds the manifest (about 3 KB a record once parsed,
+	# 40 MB and more here before); what grows with the entries is the
+	# names the archive's reader and writer check for repeats, about
+	# 90 bytes each: some 17 MB in all here.
+	rss=$(sed -n 's/^maxrss //p' rss.txt)
+	echo "# export: peak RSS ${rss} KiB" >&3
+	grep -q __asan_init "$(command -v rso-export)" || [ "$rss" -lt 24576 ]
+	# Items run past 9999: their names have five digits.
+	age -d -i partner.txt out/RSO-2026-000001.rso.age | bsdtar -xOf - records.jsonl >manifest
+	[ "$(wc -l <manifest)" -eq 10051 ]
+	[ "$(jq -r 'select(.item == 10051) | .name' manifest)" = "records/10051-imaging-ct.dcm" ]
+	export RSO_HOME=$BATS_TEST_TMPDIR/partner
+	rso-case init -q -r "$pk"
+	run -0 /usr/bin/time -f 'maxrss %M' -o rss.txt rso-intake --archive out/RSO-2026-000001.rso.age -i partner.txt
+	[ "$(jq -c .imported <<<"$output")" = '{"from":"RSO-2026-000001","records":10051,"opinions":1}' ]
+	rss=$(sed -n 's/^maxrss //p' rss.txt)
+	echo "# import: peak RSS ${rss} KiB" >&3
+	grep -q __asan_init "$(command -v rso-intake)" || [ "$rss" -lt 24576 ]
+	[ "$(rso-collect ls RSO-2026-000001 | jq -r 'select(.study) | .instances')" = 10050 ]
+	RSO_IDENTITY=partner.txt rso-collect cat RSO-2026-000001 10051 >got.dcm
+	RSO_HOME=$BATS_TEST_TMPDIR/home rso-collect cat RSO-2026-000001 10051 | cmp - got.dcm
+	[ "$(rso-case log RSO-2026-000001 | jq -c 'select(.type == "records.filed") | .data.items | [length, .[0], .[-1]]')" = '[10052,1,10052]' ]
+	run -0 rso-case verify
+}
+
 @test "rso-intake --archive: refuses what breaks the archive rules and keeps nothing of it" {
 	ready_case 1
 	echo '# Opinion' >op.md
@@ -551,6 +586,22 @@ PY
 	pack case.json events.jsonl records.jsonl opinions.jsonl opinion
 	run -65 --separate-stderr rso-intake --archive bad.age -i partner.txt
 	[ "$stderr" = "rso-intake: bad.age: 1 indexed entries are not in the archive" ]
+	# A manifest whose name and item disagree, a record listed twice, a
+	# line no record needs.
+	cp x/records.jsonl keep.jsonl
+	jq -c '.item = 7' keep.jsonl >x/records.jsonl
+	pack case.json events.jsonl records.jsonl opinions.jsonl records opinion
+	run -65 --separate-stderr rso-intake --archive bad.age -i partner.txt
+	[ "$stderr" = "rso-intake: bad.age: entry 3: records.jsonl: name: does not begin with its item" ]
+	cat keep.jsonl keep.jsonl >x/records.jsonl
+	pack case.json events.jsonl records.jsonl opinions.jsonl records opinion
+	run -65 --separate-stderr rso-intake --archive bad.age -i partner.txt
+	[ "$stderr" = "rso-intake: bad.age: entry 3: line 2: a record listed twice (its item, bytes or SOP instance)" ]
+	{ cat keep.jsonl; head -c 1100000 /dev/zero | tr '\0' ' '; } >x/records.jsonl
+	pack case.json events.jsonl records.jsonl opinions.jsonl records opinion
+	run -65 --separate-stderr rso-intake --archive bad.age -i partner.txt
+	[ "$stderr" = "rso-intake: bad.age: entry 3: line 2: too long" ]
+	cp keep.jsonl x/records.jsonl
 	# Out of order.
 	pack events.jsonl case.json records.jsonl opinions.jsonl records opinion
 	run -65 --separate-stderr rso-intake --archive bad.age -i partner.txt
