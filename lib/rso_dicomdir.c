@@ -169,7 +169,9 @@ extract(struct rso_seg_reader *rd, const char *path, const char *where,
 	rso_sha256_final_hex(h, sha256);
 	if (rc == 0 && n < 0)
 		rc = e->status;
-	if (fd >= 0 && (fsync(fd) != 0 || close(fd) != 0) && rc == 0)
+	/* Made durable with the whole file-set, before it is put in place
+	 * (sync_fileset): one sync, not one an instance. */
+	if (fd >= 0 && close(fd) != 0 && rc == 0)
 		rc = rso_error_set(e, EX_IOERR, "%s: %s", where, strerror(errno));
 	free(buf);
 	return rc;
@@ -203,7 +205,7 @@ make_part10(struct inst *in, const char *path, const char *where,
 		if (n < 0 || rso_write_all(to, buf, (size_t)n) != 0)
 			rc = rso_error_set(e, EX_IOERR, "%s: %s", where,
 			    strerror(errno));
-	if (to >= 0 && (fsync(to) != 0 || close(to) != 0) && rc == 0)
+	if (to >= 0 && close(to) != 0 && rc == 0)
 		rc = rso_error_set(e, EX_IOERR, "%s: %s", where, strerror(errno));
 	if (from >= 0)
 		close(from);
@@ -1050,8 +1052,6 @@ write_dicomdir(struct work *w, const char *root, const char *id,
 		out_set32(&o, off1200, (uint32_t)head);
 		out_set32(&o, off1202, (uint32_t)l.last[0]);
 		out_flush(&o);
-		if (o.err == 0 && fsync(o.fd) != 0)
-			o.err = errno;
 		if (o.err == 0 && file_sha256(o.fd, sha256) != 0)
 			o.err = errno;
 		if (o.err != 0)
@@ -1060,6 +1060,25 @@ write_dicomdir(struct work *w, const char *root, const char *id,
 	}
 	close(o.fd);
 	free(o.b.p);
+	return rc;
+}
+
+/*
+ * Every file and folder written under root on the disk, before root is
+ * put in place: syncfs(2) of its file system, once, rather than an fsync
+ * for each of thousands of instances (2,000 of 8 KiB: 0.77 s to 0.2 s).
+ * It also writes back what others have pending on that file system.
+ */
+static int
+sync_fileset(const char *root, const char *id, struct rso_error *e)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || syncfs(fd) != 0)
+		rc = rso_error_set(e, EX_IOERR, "%s: DICOM: sync: %s", id,
+		    strerror(errno));
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 
@@ -1114,6 +1133,8 @@ rso_dicomdir_write(struct rso_store *s, const char *id,
 	if (rc == 0 && (rc = extract_all(s, id, ids, &w, n, root, e)) == 0)
 		rc = write_dicomdir(&w, root, id, sha256, e);
 	work_close(&w);
+	if (rc == 0)
+		rc = sync_fileset(root, id, e);
 	if (rc == 0)
 		rc = settle(root, dir, name, force, e);
 	if (rc != 0)
