@@ -1,5 +1,6 @@
 /* rso_transfer: a whole case as one encrypted archive, to and from a partner. */
 /* SPDX-License-Identifier: ISC */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -100,6 +101,21 @@ manifest_open(struct manifest *m, const char *dir, struct rso_error *e)
 	return 0;
 }
 
+/* The item a records/ entry's name begins with ("records/0042-..."), or
+ * 0 for another name. */
+static int
+record_item(const char *name)
+{
+	const char *p;
+	long item;
+
+	if (strncmp(name, "records/", 8) != 0 || !isdigit((unsigned char)
+	    name[8]))
+		return 0;
+	item = strtol(name + 8, (char **)&p, 10);
+	return item >= 1 && item <= INT_MAX && *p == '-' ? (int)item : 0;
+}
+
 /* What the copy keeps: a record the manifest lists (by its item, in the
  * store) or an opinion; each one counted once found. */
 struct listing {
@@ -114,22 +130,17 @@ static int
 listed(const char *name, void *ctx)
 {
 	struct listing *l = ctx;
-	const char *p;
-	long item;
-	int hit;
+	int hit, item = record_item(name);
 
-	if (strncmp(name, "records/", 8) != 0) {
+	if (item == 0) {
 		if (!json_is_false(json_object_get(l->opinions, name)))
 			return 0;
 		json_object_set_new(l->opinions, name, json_true());
 		l->found++;
 		return 1;
 	}
-	item = strtol(name + 8, (char **)&p, 10);
-	if (item < 1 || item > INT_MAX || *p != '-')
-		return 0;
 	sqlite3_bind_text(l->find, 1, l->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(l->find, 2, (int)item);
+	sqlite3_bind_int(l->find, 2, item);
 	hit = sqlite3_step(l->find) == SQLITE_ROW &&
 	    strcmp(rso_store_col(l->find, 0), name) == 0;
 	sqlite3_reset(l->find);
@@ -489,20 +500,16 @@ copy_checked(struct import *im, const char *name, long long size,
 static int
 take_record(struct import *im, int *taken, struct rso_error *e)
 {
-	const char *name = im->ent.name, *p;
+	const char *name = im->ent.name;
 	char sha256[RSO_SHA256_HEXLEN];
 	long long size;
-	long item;
-	int rc;
+	int rc, item = record_item(name);
 
 	*taken = 0;
-	if (strncmp(name, "records/", 8) != 0)
-		return 0;
-	item = strtol(name + 8, (char **)&p, 10);
-	if (item < 1 || item > INT_MAX || *p != '-')
+	if (item == 0)
 		return 0;
 	sqlite3_bind_text(im->find, 1, im->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(im->find, 2, (int)item);
+	sqlite3_bind_int(im->find, 2, item);
 	if ((rc = sqlite3_step(im->find)) == SQLITE_ROW &&
 	    strcmp(rso_store_col(im->find, 0), name) == 0) {
 		size = sqlite3_column_int64(im->find, 1);
