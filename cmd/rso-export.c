@@ -142,7 +142,8 @@ put_file(const char *id, const char *format, const char *name,
 	struct rso_error e;
 	int rc;
 
-	if ((rc = rso_export_file(opt_to, name, p, n, &e)) != 0) {
+	/* Over what is there only when it is this export, sent again. */
+	if ((rc = rso_export_file(opt_to, name, p, n, again, &e)) != 0) {
 		rso_warnx("%s: %s", id, e.msg);
 		return rc;
 	}
@@ -369,7 +370,7 @@ archive_case(const char *id, const json_t *c)
 	if (passed_over(id, "archive", name, &again, &rc))
 		return rc;
 	if ((rc = rso_transfer_write(store, id, ids, partner_keys, opt_to, name,
-	    &e)) != 0) {
+	    again, &e)) != 0) {
 		rso_warnx("%s: %s", id, e.msg);
 		return rc;
 	}
@@ -387,7 +388,7 @@ xdm_case(const char *id, const json_t *c)
 	snprintf(name, sizeof(name), "%s.xdm.zip", id);
 	if (passed_over(id, "xdm", name, &again, &rc))
 		return rc;
-	if ((rc = rso_xdm_write(store, id, c, ids, opt_to, name, &e)) != 0) {
+	if ((rc = rso_xdm_write(store, id, c, ids, opt_to, name, again, &e)) != 0) {
 		rso_warnx("%s: %s", id, e.msg);
 		return rc;
 	}

@@ -1207,18 +1207,21 @@ rso_seg_copy_latest(const char *casedir, const struct rso_age_identities *ids,
 
 /*
  * Give the finished temp file name in its folder with mode, replacing
- * what was there (a stale merged segment an earlier run left; an export's
- * file), and fsync the folder.
+ * what was there only with replace (a stale merged segment an earlier
+ * run left; an export's file sent again), and fsync the folder.
  */
 static int
 w_replace(struct rso_seg_writer *w, const char *name, mode_t mode,
-    struct rso_error *e)
+    int replace, struct rso_error *e)
 {
 	char *path = rso_xasprintf("%s/%s", w->casedir, name);
 	int rc = 0;
 
-	if (chmod(w->tmp, mode) != 0 || rename(w->tmp, path) != 0)
-		rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", path,
+	if (chmod(w->tmp, mode) != 0 || rso_rename_into(w->tmp, path,
+	    replace) != 0)
+		rc = errno == EEXIST ? rso_error_set(e, EX_CANTCREAT, "%s: there "
+		    "already, not written there by rso (left alone)", name) :
+		    rso_error_set(e, EX_CANTCREAT, "%s: %s", path,
 		    strerror(errno));
 	else if (rso_fsync_dir(w->casedir) != 0)
 		rc = rso_error_set(e, EX_IOERR, "%s: %s", w->casedir,
@@ -1228,7 +1231,7 @@ w_replace(struct rso_seg_writer *w, const char *name, mode_t mode,
 }
 
 int
-rso_seg_commit_as(struct rso_seg_writer *w, const char *name,
+rso_seg_commit_as(struct rso_seg_writer *w, const char *name, int replace,
     struct rso_error *e)
 {
 	int rc;
@@ -1236,7 +1239,7 @@ rso_seg_commit_as(struct rso_seg_writer *w, const char *name,
 	if ((rc = w_finish(w, e)) != 0)
 		return rc;
 	/* As other exports: readable by the importing service's group. */
-	rc = w_replace(w, name, 0640, e);
+	rc = w_replace(w, name, 0640, replace, e);
 	rso_seg_abort(w);
 	return rc;
 }
@@ -1392,7 +1395,7 @@ compact_group(const char *casedir, const struct seg *v, size_t k,
 	if (bind != NULL)
 		rc = bind(&sum, ctx, e);
 	if (rc == 0)
-		rc = w_replace(w, name, 0600, e);
+		rc = w_replace(w, name, 0600, 1, e);
 	rso_seg_abort(w);
 	/* The merged segment is durable: only now drop what it replaces. */
 	if (rc == 0)

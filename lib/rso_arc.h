@@ -103,12 +103,14 @@ int rso_seg_file_sum(const char *casedir, const char *name,
     struct rso_seg_sum *sum, struct rso_error *e);
 
 /*
- * Finish the segment and rename it to name in its folder, replacing what
- * was there (an export's file, not a case's numbered segment); fsync the
- * folder.  w is freed; on failure nothing is left behind.
+ * Finish the segment and rename it to name in its folder (an export's
+ * file, not a case's numbered segment); fsync the folder.  What is there
+ * already is replaced only with replace, and only a regular file; else
+ * EX_CANTCREAT "NAME: there already, not written there by rso (left
+ * alone)".  w is freed; on failure nothing is left behind.
  */
 int rso_seg_commit_as(struct rso_seg_writer *w, const char *name,
-    struct rso_error *e);
+    int replace, struct rso_error *e);
 
 /* Drop an unfinished segment and free w. */
 void rso_seg_abort(struct rso_seg_writer *w);

@@ -300,6 +300,22 @@ rso_remove_tree(const char *path)
 }
 
 int
+rso_rename_into(const char *from, const char *to, int replace)
+{
+	struct stat st;
+
+	if (replace && (lstat(to, &st) != 0 || S_ISREG(st.st_mode)))
+		return rename(from, to);
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (link(from, to) != 0)
+		return -1;
+	return unlink(from);
+}
+
+int
 rso_fsync_dir(const char *dir)
 {
 	int fd, rc;

@@ -117,4 +117,14 @@ int rso_remove_tree(const char *path);
 /* fsync the folder dir, so a rename or unlink in it is on disk: 0 or -1. */
 int rso_fsync_dir(const char *dir);
 
+/*
+ * rename(2) from to to, over a regular file there only with replace
+ * (what we wrote there before); anything else there, or anything at all
+ * without replace, is left alone: -1 with errno EEXIST.  Without
+ * replace the check and the rename are one step: renameat2's
+ * RENAME_NOREPLACE, or where the file system has none, link(2) then
+ * unlink(2).  0, or -1 with errno.
+ */
+int rso_rename_into(const char *from, const char *to, int replace);
+
 #endif

@@ -31,6 +31,7 @@ rso_export_open(struct rso_export_tmp *t, const char *dir, const char *name,
 {
 	t->dir = dir;
 	t->name = name;
+	t->replace = 0;
 	t->tmp = rso_xasprintf("%s/.%s.XXXXXX", dir, name);
 	if ((t->fd = mkstemp(t->tmp)) < 0) {
 		rso_error_set(e, EX_CANTCREAT, "%s: %s", dir, strerror(errno));
@@ -41,6 +42,29 @@ rso_export_open(struct rso_export_tmp *t, const char *dir, const char *name,
 	/* The importing service's group may read it; no one else. */
 	fchmod(t->fd, 0640);
 	return 0;
+}
+
+/* Whether the regular file at b holds the bytes of the file at a. */
+static int
+same_bytes(const char *a, const char *b)
+{
+	char x[16384], y[16384];
+	int fa = open(a, O_RDONLY | O_CLOEXEC);
+	int fb = open(b, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	struct stat sa, sb;
+	ssize_t n, m;
+	int same = fa >= 0 && fb >= 0 && fstat(fa, &sa) == 0 &&
+	    fstat(fb, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sa.st_size == sb.st_size;
+
+	while (same && (n = read(fa, x, sizeof(x))) > 0)
+		same = (m = read(fb, y, (size_t)n)) == n &&
+		    memcmp(x, y, (size_t)n) == 0;
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
+	return same;
 }
 
 int
@@ -56,8 +80,16 @@ rso_export_finish(struct rso_export_tmp *t, int ok, struct rso_error *e)
 	} else if (fsync(t->fd) != 0 || close(t->fd) != 0) {
 		rc = rso_error_set(e, EX_IOERR, "%s: %s", t->name, strerror(errno));
 		unlink(t->tmp);
-	} else if (rename(t->tmp, to) != 0) {
-		rc = rso_error_set(e, EX_IOERR, "%s: %s", t->name, strerror(errno));
+	} else if (rso_rename_into(t->tmp, to, t->replace) != 0) {
+		/* The same bytes there are this export, made by another run
+		 * at the same moment: nothing to do. */
+		if (errno != EEXIST)
+			rc = rso_error_set(e, EX_IOERR, "%s: %s", t->name,
+			    strerror(errno));
+		else if (!same_bytes(t->tmp, to))
+			rc = rso_error_set(e, EX_CANTCREAT, "%s: there already, "
+			    "not an export of this case to this folder (left "
+			    "alone)", t->name);
 		unlink(t->tmp);
 	} else
 		rso_fsync_dir(t->dir);
@@ -103,13 +135,14 @@ rso_export_sweep(const char *dir)
 
 int
 rso_export_file(const char *dir, const char *name, const void *p, size_t n,
-    struct rso_error *e)
+    int replace, struct rso_error *e)
 {
 	struct rso_export_tmp t;
 	int rc, ok;
 
 	if ((rc = rso_export_open(&t, dir, name, e)) != 0)
 		return rc;
+	t.replace = replace;
 	if (!(ok = rso_write_all(t.fd, p, n) == 0))
 		rso_error_set(e, EX_IOERR, "%s: %s", name, strerror(errno));
 	return rso_export_finish(&t, ok, e);

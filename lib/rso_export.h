@@ -13,22 +13,28 @@
 
 /*
  * Write n bytes as dir/name so that a folder watcher never sees part of
- * it: a dot-temp file in dir, written, fsynced, renamed over name, then
- * the folder fsynced.  On failure nothing is left.  0 or EX_CANTCREAT /
- * EX_IOERR with the reason (naming the file, not its content).
+ * it: a dot-temp file in dir, written, fsynced, renamed to name, then
+ * the folder fsynced.  Something already called name is replaced only
+ * with replace (an export of ours there before, sent again); else it is
+ * left alone and the export refused, EX_CANTCREAT "NAME: there already,
+ * not an export of this case to this folder (left alone)".  On failure
+ * nothing is left.  0 or EX_CANTCREAT / EX_IOERR with the reason (naming
+ * the file, not its content).
  */
 int rso_export_file(const char *dir, const char *name, const void *p,
-    size_t n, struct rso_error *e);
+    size_t n, int replace, struct rso_error *e);
 
 /*
  * The same for a file written as a stream: rso_export_open makes the
  * dot-temp file (t->fd, mode 0640), rso_export_finish fsyncs and renames
- * it when ok, or removes it (ok 0: e was filled by the writer).
+ * it when ok (over what is there only when t->replace is set), or
+ * removes it (ok 0: e was filled by the writer).
  */
 struct rso_export_tmp {
 	const char *dir, *name;
 	char *tmp;
 	int fd;
+	int replace;
 };
 int rso_export_open(struct rso_export_tmp *t, const char *dir,
     const char *name, struct rso_error *e);

@@ -151,7 +151,7 @@ listed(const char *name, void *ctx)
 int
 rso_transfer_write(struct rso_store *s, const char *id,
     const struct rso_age_identities *ids, const struct rso_age_recipients *r,
-    const char *dir, const char *name, struct rso_error *e)
+    const char *dir, const char *name, int replace, struct rso_error *e)
 {
 	struct manifest recs;
 	struct lines ops = { NULL, 0, json_object() };
@@ -198,7 +198,7 @@ rso_transfer_write(struct rso_store *s, const char *id,
 		rso_seg_abort(w);
 		goto out;
 	}
-	rc = rso_seg_commit_as(w, name, e);
+	rc = rso_seg_commit_as(w, name, replace, e);
 out:
 	sqlite3_finalize(l.find);
 	close(recs.fd);

@@ -25,13 +25,14 @@
 
 /*
  * Write case id as dir/name, encrypted to r and read from the store's
- * archive with ids: a dot-temp file in dir, fsynced, renamed (replacing
- * an older export of the same name).  Streamed: memory stays flat.
- * On failure nothing is left in dir.
+ * archive with ids: a dot-temp file in dir, fsynced, renamed (over an
+ * older export of the same name only with replace; anything else there
+ * is left alone and the export refused).  Streamed: the manifest never
+ * held.  On failure nothing is left in dir.
  */
 int rso_transfer_write(struct rso_store *s, const char *id,
     const struct rso_age_identities *ids, const struct rso_age_recipients *r,
-    const char *dir, const char *name, struct rso_error *e);
+    const char *dir, const char *name, int replace, struct rso_error *e);
 
 /*
  * Import the transfer archive at path (read with ids) as a new case of

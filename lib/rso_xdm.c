@@ -686,18 +686,19 @@ readme(struct xdm *x)
 int
 rso_xdm_write(struct rso_store *s, const char *id, const json_t *c,
     const struct rso_age_identities *ids, const char *dir, const char *name,
-    struct rso_error *e)
+    int replace, struct rso_error *e)
 {
 	struct xdm x = { s, id, c, NULL, NULL, 0, "", e };
 	struct rso_export_tmp t;
 	char *meta = NULL, *idx = NULL, *rd = NULL;
 	size_t k;
-	int rc;
+	int rc, frc;
 
 	snprintf(x.oid, sizeof(x.oid), "%s", rso_store_conf_str(s,
 	    "export.oid", "2.25.246883350219455186451283633390129152374"));
 	if ((rc = rso_export_open(&t, dir, name, e)) != 0)
 		return rc;
+	t.replace = replace;
 	x.a = archive_write_new();
 	if (archive_write_set_format_zip(x.a) != ARCHIVE_OK ||
 	    archive_write_open_fd(x.a, t.fd) != ARCHIVE_OK)
@@ -718,7 +719,9 @@ rso_xdm_write(struct rso_store *s, const char *id, const json_t *c,
 	if (rc == 0 && archive_write_close(x.a) != ARCHIVE_OK)
 		rc = zip_fail(&x);
 	archive_write_free(x.a);
-	rc = rso_export_finish(&t, rc == 0, e) ? (rc ? rc : EX_IOERR) : 0;
+	/* The writer's status, else the placing's (73: a name not ours). */
+	frc = rso_export_finish(&t, rc == 0, e);
+	rc = rc ? rc : frc;
 	for (k = 0; k < x.ndocs; k++) {
 		free(x.docs[k].title);
 		free(x.docs[k].type);

@@ -23,10 +23,12 @@
  *                                  that is not DICOM and not held
  *
  * Records are streamed from the case archive (read with ids); DICOM goes
- * to the PACS with --format dicom instead.  On failure nothing is left.
+ * to the PACS with --format dicom instead.  Placed as rso_export_file
+ * places a file (over what is there only with replace).  On failure
+ * nothing is left.
  */
 int rso_xdm_write(struct rso_store *s, const char *id, const json_t *c,
     const struct rso_age_identities *ids, const char *dir, const char *name,
-    struct rso_error *e);
+    int replace, struct rso_error *e);
 
 #endif

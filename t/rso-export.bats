@@ -271,14 +271,14 @@ rso-export hl7 $(realpath pacs)"
 	mkdir probe
 	name=$(rso-export -q --format hl7 --to probe RSO-2026-000001 | jq -r .name)
 	mkdir "ehr/$name"
-	run -74 --separate-stderr rso-export -q --new --format hl7 --to ehr
-	[ "$stderr" = "rso-export: RSO-2026-000001: $name: Is a directory" ]
+	run -73 --separate-stderr rso-export -q --new --format hl7 --to ehr
+	[ "$stderr" = "rso-export: RSO-2026-000001: $name: there already, not an export of this case to this folder (left alone)" ]
 	[ "$(cases_of "$output")" = "RSO-2026-000002 " ]
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from step_marks where step like 'rso-export %'"
 	assert_output 0
 	# Again: case 1 fails again, case 2 is there already.
-	run -74 --separate-stderr rso-export -q --new --format hl7 --to ehr
-	[ "$stderr" = "rso-export: RSO-2026-000001: $name: Is a directory" ]
+	run -73 --separate-stderr rso-export -q --new --format hl7 --to ehr
+	[ "$stderr" = "rso-export: RSO-2026-000001: $name: there already, not an export of this case to this folder (left alone)" ]
 	[ "$(jq -c '[.case, .existing]' <<<"$output")" = '["RSO-2026-000002",true]' ]
 	# The folder gone, case 1 goes out, and then the night is quiet.
 	rmdir "ehr/$name"
@@ -1119,6 +1119,40 @@ PY
 	[ "$(find pacs/RSO-2026-000001/DICOM -type f | wc -l)" -eq 40 ]
 	[ "$(ls -A pacs/RSO-2026-000001)" = "DICOM
 DICOMDIR" ]
+}
+
+@test "rso-export: what is in the folder under an export's name and is not that export is left alone, whatever it is" {
+	ready_case 1
+	echo '# Opinion' >op.md
+	deliver 1 op.md
+	rso-case keygen -o partner.txt 2>partner.pub
+	pk=$(grep -o 'age1[a-z0-9]*' partner.pub)
+	# A file of someone else's, a FIFO, a link.
+	echo 'not ours' >ehr/RSO-2026-000001.fhir.json
+	mkfifo ehr/RSO-2026-000001.xdm.zip
+	ln -s op.md ehr/RSO-2026-000001.rso.age
+	run -73 --separate-stderr rso-export --format fhir --to ehr RSO-2026-000001
+	[ "$stderr" = "rso-export: RSO-2026-000001: RSO-2026-000001.fhir.json: there already, not an export of this case to this folder (left alone)" ]
+	run -73 --separate-stderr timeout 20 rso-export --format xdm --to ehr RSO-2026-000001
+	[ "$stderr" = "rso-export: RSO-2026-000001: RSO-2026-000001.xdm.zip: there already, not an export of this case to this folder (left alone)" ]
+	run -73 --separate-stderr rso-export --format archive -r "$pk" --to ehr RSO-2026-000001
+	[ "$stderr" = "rso-export: RSO-2026-000001: RSO-2026-000001.rso.age: there already, not written there by rso (left alone)" ]
+	[ "$(cat ehr/RSO-2026-000001.fhir.json)" = "not ours" ]
+	[ -p ehr/RSO-2026-000001.xdm.zip ] && [ -L ehr/RSO-2026-000001.rso.age ]
+	[ "$(ls -A ehr | wc -l)" -eq 3 ]
+	run -0 rso-export --list
+	assert_output ''
+	# This export's own file is replaced when it is sent again; the
+	# same name turned into a FIFO since is not.
+	rm ehr/RSO-2026-000001.fhir.json
+	run -0 rso-export --format fhir --to ehr RSO-2026-000001
+	echo 'edited' >>ehr/RSO-2026-000001.fhir.json
+	run -0 rso-export --again --format fhir --to ehr RSO-2026-000001
+	jq -e .resourceType ehr/RSO-2026-000001.fhir.json
+	rm ehr/RSO-2026-000001.fhir.json
+	mkfifo ehr/RSO-2026-000001.fhir.json
+	run -73 --separate-stderr timeout 20 rso-export --again --format fhir --to ehr RSO-2026-000001
+	[ -p ehr/RSO-2026-000001.fhir.json ]
 }
 
 @test "rso-export: a case without studies is skipped for dicom, with a note, not an error" {
