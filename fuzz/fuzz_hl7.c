@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "rso_hl7_read.h"
+#include "../t/unit/hl7_thinned.h"
 #include "rso_utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -59,41 +60,10 @@ check(const struct rso_doc_info *d)
 }
 
 /*
- * What the stream reads a message of n bytes at m by, runs cut to cap
- * (0: m itself), into out: written here another way, over the message
- * held whole.  Its length.
- */
-static size_t
-thinned(const char *m, size_t n, size_t cap, char *out)
-{
-	unsigned char ends[256] = { 0 };
-	size_t i, k, run = 0, len = 0;
-
-	if (cap == 0) {
-		memcpy(out, m, n);
-		return n;
-	}
-	ends['\r'] = ends['\n'] = 1;
-	if (n >= 4)
-		ends[(unsigned char)m[3]] = 1;
-	for (k = 4; k < n && k < 9 && m[k] != m[3] && m[k] != '\r' &&
-	    m[k] != '\n'; k++)
-		ends[(unsigned char)m[k]] = 1;
-	for (i = 0; i < n; i++) {
-		if (ends[(unsigned char)m[i]])
-			run = 0;
-		else if (++run > cap)
-			continue;
-		out[len++] = m[i];
-	}
-	return len;
-}
-
-/*
  * The stream from a file, a window of 1 to 13 bytes at a time, runs cut
  * to 0 (none) to 6 bytes: the messages of v (n of them; split's fault
  * why when v is NULL, any messages before it), their bytes thinned as
- * thinned() has them.
+ * hl7_thinned() has them.
  */
 static void
 same_stream(const char *buf, size_t size, const struct rso_hl7_span *v,
@@ -115,7 +85,7 @@ same_stream(const char *buf, size_t size, const struct rso_hl7_span *v,
 		abort();
 	while ((rc = rso_hl7_next(s, &msg, &mlen, &span, swhy,
 	    sizeof(swhy))) == 1) {
-		if (span.off + span.len > size || mlen != thinned(buf +
+		if (span.off + span.len > size || mlen != hl7_thinned(buf +
 		    span.off, span.len, cap, want) || memcmp(msg, want, mlen))
 			abort();
 		if (rso_hl7_read(msg, mlen, &d, swhy, sizeof(swhy)) == 0)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "rso_hl7_read.h"
+#include "hl7_thinned.h"
 #include "tap.h"
 
 /* Synthetic messages only. */
@@ -237,41 +238,10 @@ file_of(const char *s, size_t n)
 }
 
 /*
- * What the stream gives to read a message of n bytes at m by, runs cut
- * to cap (0: m itself), into out (n bytes at least): written here
- * another way, over the message held whole.  Its length.
- */
-static size_t
-thinned(const char *m, size_t n, size_t cap, char *out)
-{
-	unsigned char ends[256] = { 0 };
-	size_t i, k, run = 0, len = 0;
-
-	if (cap == 0) {
-		memcpy(out, m, n);
-		return n;
-	}
-	ends['\r'] = ends['\n'] = 1;
-	if (n >= 4)
-		ends[(unsigned char)m[3]] = 1;
-	for (k = 4; k < n && k < 9 && m[k] != m[3] && m[k] != '\r' &&
-	    m[k] != '\n'; k++)
-		ends[(unsigned char)m[k]] = 1;
-	for (i = 0; i < n; i++) {
-		if (ends[(unsigned char)m[i]])
-			run = 0;
-		else if (++run > cap)
-			continue;
-		out[len++] = m[i];
-	}
-	return len;
-}
-
-/*
  * The messages of f as the stream gives them from a file window bytes
  * at a time, runs cut to cap (SIZE_MAX: the stream's own cap), are
  * rso_hl7_split's of f held whole: the same places, the bytes thinned
- * as thinned() has them, or (those before it given first) the same
+ * as hl7_thinned() has them, or (those before it given first) the same
  * fault in the same words.
  */
 static int
@@ -291,7 +261,7 @@ same_as_split(const char *f, size_t n, size_t window, size_t cap)
 	same = rso_hl7_stream_sniff(s) == rso_hl7_sniff(f, n);
 	while ((rc = rso_hl7_next(s, &msg, &mlen, &span, swhy,
 	    sizeof(swhy))) == 1) {
-		if (span.off + span.len > n || mlen != thinned(f + span.off,
+		if (span.off + span.len > n || mlen != hl7_thinned(f + span.off,
 		    span.len, cap == SIZE_MAX ? 64 * 1024 : cap, want) ||
 		    memcmp(msg, want, mlen) != 0 || (src == 0 &&
 		    (k >= count || span.off != v[k].off || span.len != v[k].len)))
