@@ -128,6 +128,7 @@ rso_jsonl_next(struct rso_jsonl *r, json_t **obj)
 {
 	char path[256];
 	json_error_t err;
+	char words[64];
 	json_t *v;
 	long n;
 
@@ -154,19 +155,8 @@ rso_jsonl_next(struct rso_jsonl *r, json_t **obj)
 		v = json_loadb(r->buf, (size_t)n,
 		    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
 		if (v == NULL) {
-			/* jansson's text can quote the input; say where, not what. */
-			if (json_error_code(&err) == json_error_invalid_utf8)
-				rso_warnx("%s:%lu: invalid UTF-8", r->name,
-				    r->lineno);
-			else if (json_error_code(&err) == json_error_duplicate_key)
-				rso_warnx("%s:%lu: duplicate member name",
-				    r->name, r->lineno);
-			else if (json_error_code(&err) == json_error_null_character)
-				rso_warnx("%s:%lu: NUL character in string",
-				    r->name, r->lineno);
-			else
-				rso_warnx("%s:%lu: invalid JSON at column %d",
-				    r->name, r->lineno, err.column);
+			rso_warnx("%s:%lu: %s", r->name, r->lineno,
+			    rso_json_error_words(&err, words, sizeof(words)));
 			return -1;
 		}
 		if (!json_is_object(v)) {
@@ -584,4 +574,24 @@ rso_jsonl_buf_add(char **text, size_t *len, const json_t *line)
 	*len += n;
 	(*text)[(*len)++] = '\n';
 	free(t);
+}
+
+const char *
+rso_json_error_words(const json_error_t *err, char *buf, size_t n)
+{
+	/* jansson's text can quote the input; say where, not what. */
+	switch (json_error_code(err)) {
+	case json_error_invalid_utf8:
+		snprintf(buf, n, "invalid UTF-8");
+		break;
+	case json_error_duplicate_key:
+		snprintf(buf, n, "duplicate member name");
+		break;
+	case json_error_null_character:
+		snprintf(buf, n, "NUL character in string");
+		break;
+	default:
+		snprintf(buf, n, "invalid JSON at column %d", err->column);
+	}
+	return buf;
 }

@@ -61,6 +61,15 @@ int rso_jsonl_each(int argc, char **argv, rso_jsonl_fn *fn, void *ctx);
 int rso_jsonl_write(FILE *fp, const json_t *obj);
 
 /*
+ * What is wrong with a text jansson would not parse, in words that never
+ * quote it (jansson's own text can hold the input, and so patient data):
+ * "invalid UTF-8", "duplicate member name", "NUL character in string" or
+ * "invalid JSON at column N", into buf (n bytes).  Returns buf.
+ */
+const char *rso_json_error_words(const json_error_t *err, char *buf,
+    size_t n);
+
+/*
  * The canonical form used for hashing and comparison: compact, keys sorted
  * at every level, non-ASCII escaped, so equal values give equal bytes.
  * Returns a malloc'd string.

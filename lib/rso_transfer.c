@@ -280,13 +280,32 @@ slurp(struct import *im, size_t max, char **out, struct rso_error *e)
 	return 0;
 }
 
+/* Line n of an index, NUL-terminated, into *o: a JSON object with a
+ * name, or the archive refused saying why, never quoting it. */
+static int
+line_object(struct import *im, const char *line, unsigned long n, json_t **o,
+    struct rso_error *e)
+{
+	json_error_t jerr;
+	char what[200], words[64];
+
+	*o = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+	if (json_is_object(*o) && rso_json_str(*o, "name") != NULL)
+		return 0;
+	snprintf(what, sizeof(what), "line %lu: %s", n, *o == NULL ?
+	    rso_json_error_words(&jerr, words, sizeof(words)) :
+	    !json_is_object(*o) ? "not an object" : "no name");
+	json_decref(*o);
+	*o = NULL;
+	return refuse(im, e, what);
+}
+
 /* The current entry as JSON lines into by_name (name -> line): the
  * opinions, a few. */
 static int
 index_lines(struct import *im, json_t *by_name, struct rso_error *e)
 {
-	char *text, *line, *next, what[200];
-	json_error_t jerr;
+	char *text, *line, *next, what[64];
 	json_t *o;
 	unsigned long n = 0;
 	int rc;
@@ -299,13 +318,11 @@ index_lines(struct import *im, json_t *by_name, struct rso_error *e)
 			*next++ = '\0';
 		else
 			next = line + strlen(line);
-		o = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
-		if (!json_is_object(o) || rso_json_str(o, "name") == NULL ||
-		    json_object_get(by_name, rso_json_str(o, "name")) != NULL) {
-			snprintf(what, sizeof(what), "line %lu: %.120s", n, o == NULL ?
-			    jerr.text : !json_is_object(o) ? "not an object" :
-			    rso_json_str(o, "name") ? "a name listed twice" :
-			    "no name");
+		if ((rc = line_object(im, line, n, &o, e)) != 0)
+			break;
+		if (json_object_get(by_name, rso_json_str(o, "name")) != NULL) {
+			snprintf(what, sizeof(what), "line %lu: a name listed "
+			    "twice", n);
 			rc = refuse(im, e, what);
 		} else
 			json_object_set(by_name, rso_json_str(o, "name"), o);
@@ -322,18 +339,12 @@ index_record(struct import *im, const char *line, unsigned long n,
     struct rso_error *e)
 {
 	struct rso_record r;
-	json_error_t jerr;
 	char why[96], what[200];
 	json_t *o;
 	int rc;
 
-	o = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json_is_object(o) || rso_json_str(o, "name") == NULL) {
-		snprintf(what, sizeof(what), "line %lu: %.120s", n, o == NULL ?
-		    jerr.text : !json_is_object(o) ? "not an object" : "no name");
-		json_decref(o);
-		return refuse(im, e, what);
-	}
+	if ((rc = line_object(im, line, n, &o, e)) != 0)
+		return rc;
 	if (rso_record_from_manifest(o, &r, why, sizeof(why)) != 0) {
 		snprintf(what, sizeof(what), "records.jsonl: %s", why);
 		json_decref(o);
@@ -635,7 +646,7 @@ static int
 read_partner(struct import *im, char **text, struct rso_error *e)
 {
 	json_error_t jerr;
-	char what[200];
+	char what[200], words[64];
 	int rc;
 
 	if ((rc = expect(im, "case.json", e)) != 0 ||
@@ -644,7 +655,8 @@ read_partner(struct import *im, char **text, struct rso_error *e)
 	im->partner = json_loads(*text, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(im->partner)) {
 		snprintf(what, sizeof(what), "case.json: %s", im->partner ?
-		    "not an object" : jerr.text);
+		    "not an object" : rso_json_error_words(&jerr, words,
+		    sizeof(words)));
 		return refuse(im, e, what);
 	}
 	return 0;

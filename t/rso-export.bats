@@ -597,6 +597,11 @@ PY
 	pack case.json events.jsonl records.jsonl opinions.jsonl records opinion
 	run -65 --separate-stderr rso-intake --archive bad.age -i partner.txt
 	[ "$stderr" = "rso-intake: bad.age: entry 3: line 2: a record listed twice (its item, bytes or SOP instance)" ]
+	# A line that is not JSON is said where, never quoted.
+	{ cat keep.jsonl; echo 'Testperson^Alpha 1961'; } >x/records.jsonl
+	pack case.json events.jsonl records.jsonl opinions.jsonl records opinion
+	run -65 --separate-stderr rso-intake --archive bad.age -i partner.txt
+	[ "$stderr" = "rso-intake: bad.age: entry 3: line 2: invalid JSON at column 10" ]
 	{ cat keep.jsonl; head -c 1100000 /dev/zero | tr '\0' ' '; } >x/records.jsonl
 	pack case.json events.jsonl records.jsonl opinions.jsonl records opinion
 	run -65 --separate-stderr rso-intake --archive bad.age -i partner.txt
