@@ -46,40 +46,24 @@ opinion_line(json_t *line, void *ctx)
 }
 
 /*
- * The manifest, a line per record, written to a file of its own in the
- * export's folder that has no name (O_TMPFILE; else one unlinked at
- * once), a line at a time: a case of any number of records is never
- * held.  Its records are found again in the store by their items.
+ * The manifest, a line per record, written through stdio to a file of
+ * its own in the export's folder that has no name (O_TMPFILE; else one
+ * unlinked at once): a case of any number of records is never held.
+ * Its records are found again in the store by their items.
  */
 struct manifest {
-	int fd;
-	char *buf;
-	size_t len;
-	off_t size;
+	FILE *fp;
 	size_t lines;
-	int err;		/* errno of a write that failed */
+	int err;		/* a line could not be written */
 };
-
-static void
-manifest_flush(struct manifest *m)
-{
-	if (m->err == 0 && m->len > 0 && rso_write_all(m->fd, m->buf, m->len) != 0)
-		m->err = errno;
-	m->size += (off_t)m->len;
-	free(m->buf);
-	m->buf = NULL;
-	m->len = 0;
-}
 
 static int
 manifest_line(json_t *line, void *ctx)
 {
 	struct manifest *m = ctx;
 
-	rso_jsonl_buf_add(&m->buf, &m->len, line);
+	m->err |= rso_jsonl_write(m->fp, line) != 0;
 	m->lines++;
-	if (m->len >= 64 * 1024)
-		manifest_flush(m);
 	return 0;
 }
 
@@ -87,18 +71,36 @@ static int
 manifest_open(struct manifest *m, const char *dir, struct rso_error *e)
 {
 	char *tmp;
+	int fd;
 
 	memset(m, 0, sizeof(*m));
-	if ((m->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
-		return 0;
-	tmp = rso_xasprintf("%s/.records.jsonl.XXXXXX", dir);
-	if ((m->fd = mkostemp(tmp, O_CLOEXEC)) >= 0)
-		unlink(tmp);
-	free(tmp);
-	if (m->fd < 0)
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
+		tmp = rso_xasprintf("%s/.records.jsonl.XXXXXX", dir);
+		if ((fd = mkostemp(tmp, O_CLOEXEC)) >= 0)
+			unlink(tmp);
+		free(tmp);
+	}
+	if (fd < 0 || (m->fp = fdopen(fd, "w+")) == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return rso_error_set(e, EX_CANTCREAT, "%s: %s", dir,
 		    strerror(errno));
+	}
 	return 0;
+}
+
+/* The manifest written and its file back at its start: its size, or -1
+ * with errno. */
+static off_t
+manifest_done(struct manifest *m)
+{
+	off_t size;
+
+	if (fflush(m->fp) != 0 || m->err || ferror(m->fp))
+		return -1;
+	if ((size = ftello(m->fp)) < 0 || lseek(fileno(m->fp), 0, SEEK_SET) != 0)
+		return -1;
+	return size;
 }
 
 /* The item a records/ entry's name begins with ("records/0042-..."), or
@@ -160,6 +162,7 @@ rso_transfer_write(struct rso_store *s, const char *id,
 	json_t *opinions = NULL, *op;
 	char *casedir = NULL;
 	size_t i, want;
+	off_t size;
 	int rc;
 
 	if ((rc = manifest_open(&recs, dir, e)) != 0) {
@@ -168,12 +171,8 @@ rso_transfer_write(struct rso_store *s, const char *id,
 	}
 	if ((rc = rso_records_manifest(s, id, manifest_line, &recs, e)) != 0)
 		goto out;
-	manifest_flush(&recs);
-	if (recs.err == 0 && lseek(recs.fd, 0, SEEK_SET) != 0)
-		recs.err = errno;
-	if (recs.err != 0) {
-		rc = rso_error_set(e, EX_IOERR, "%s: %s", dir,
-		    strerror(recs.err));
+	if ((size = manifest_done(&recs)) < 0) {
+		rc = rso_error_set(e, EX_IOERR, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
 	opinions = rso_export_opinions(s, id);
@@ -187,7 +186,7 @@ rso_transfer_write(struct rso_store *s, const char *id,
 	casedir = rso_casearc_dir(s, id);
 	l.find = rso_store_prepare(s, "SELECT name FROM records WHERE"
 	    " case_id = ?1 AND item = ?2 AND held IS NULL");
-	if ((rc = rso_seg_add_fd(w, "records.jsonl", recs.fd, recs.size,
+	if ((rc = rso_seg_add_fd(w, "records.jsonl", fileno(recs.fp), size,
 	    e)) != 0 ||
 	    (rc = rso_seg_add_buf(w, "opinions.jsonl", ops.text ? ops.text : "",
 	    ops.len, e)) != 0 ||
@@ -201,8 +200,7 @@ rso_transfer_write(struct rso_store *s, const char *id,
 	rc = rso_seg_commit_as(w, name, replace, e);
 out:
 	sqlite3_finalize(l.find);
-	close(recs.fd);
-	free(recs.buf);
+	fclose(recs.fp);
 	free(casedir);
 	free(ops.text);
 	json_decref(ops.names);
