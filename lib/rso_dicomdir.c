@@ -14,6 +14,7 @@
 #include "rso_dicom.h"
 #include "rso_dicomdir.h"
 #include "rso_hash.h"
+#include "rso_media.h"
 #include "rso_store_priv.h"
 #include "rso_time.h"
 
@@ -989,24 +990,6 @@ write_records(struct work *w, struct out *o, struct links *l,
 	return rc;
 }
 
-/* The SHA-256 of the file fd as written. */
-static int
-file_sha256(int fd, char *sha256)
-{
-	struct rso_sha256 *h = rso_sha256_new();
-	char *buf = rso_xmalloc(COPYBUF);
-	off_t off = 0;
-	ssize_t n;
-
-	while ((n = pread(fd, buf, COPYBUF, off)) > 0) {
-		rso_sha256_update(h, buf, (size_t)n);
-		off += n;
-	}
-	rso_sha256_final_hex(h, sha256);
-	free(buf);
-	return n < 0 ? -1 : 0;
-}
-
 /*
  * The DICOMDIR, written as its records come from the work table: each
  * record's offsets, and the header's, patched in place once known.
@@ -1020,6 +1003,8 @@ write_dicomdir(struct work *w, const char *root, const char *id,
 	struct buf ds = { 0 };
 	size_t head, off1202, off1200, items;
 	char oid[64], what[96], *path;
+	const char *mt;
+	long long size;
 	int rc;
 
 	if ((rc = number_patients(w, e)) != 0)
@@ -1052,7 +1037,7 @@ write_dicomdir(struct work *w, const char *root, const char *id,
 		out_set32(&o, off1200, (uint32_t)head);
 		out_set32(&o, off1202, (uint32_t)l.last[0]);
 		out_flush(&o);
-		if (o.err == 0 && file_sha256(o.fd, sha256) != 0)
+		if (o.err == 0 && rso_file_survey(o.fd, sha256, &size, &mt) != 0)
 			o.err = errno;
 		if (o.err != 0)
 			rc = rso_error_set(e, EX_IOERR, "%s: DICOMDIR: %s", id,
