@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "docs.h"
+#include "rso_map.h"
 #include "rso_jsonl.h"
 
 struct rso_doc_info *
@@ -217,32 +218,40 @@ docs_add(struct inbox *ib, struct arrival *a, const struct filing_item *src,
 	return docs_add_fill(ib, a, src, fill_part, &p, media, doc, where, e);
 }
 
-/* A part that lies in a file. */
+/* A part that lies in a file, and the spool it is copied to. */
 struct range {
 	int fd;
 	size_t off, n;
 	const char *where;
+	int spool, spool_failed;
 };
 
 static int
+spool_window(void *ctx, const void *p, size_t n, struct rso_error *e)
+{
+	struct range *r = ctx;
+	int rc = docs_write(r->spool, p, n, e);
+
+	r->spool_failed = rc != 0;
+	return rc;
+}
+
+/* The part's bytes, as rso_map_range hands them, into the spool. */
+static int
 fill_range(void *ctx, int fd, struct rso_error *e)
 {
-	const struct range *r = ctx;
-	char buf[64 * 1024];
-	size_t done, k;
-	ssize_t got;
+	struct range *r = ctx;
+	char why[sizeof(e->msg)];
 	int rc;
 
-	for (done = 0; done < r->n; done += k) {
-		k = r->n - done < sizeof(buf) ? r->n - done : sizeof(buf);
-		got = rso_pread_full(r->fd, buf, k, (off_t)(r->off + done));
-		if (got != (ssize_t)k)
-			return rso_error_set(e, EX_IOERR, "%s: %s", r->where,
-			    got < 0 ? strerror(errno) : "shorter than it was");
-		if ((rc = docs_write(fd, buf, k, e)) != 0)
-			return rc;
-	}
-	return 0;
+	r->spool = fd;
+	rc = rso_map_range(r->fd, (off_t)r->off, (off_t)r->n, spool_window, r,
+	    e);
+	if (rc == 0 || r->spool_failed)
+		return rc;
+	snprintf(why, sizeof(why), "%s", rc == EX_DATAERR ?
+	    "shorter than it was" : e->msg);
+	return rso_error_set(e, EX_IOERR, "%s: %s", r->where, why);
 }
 
 int
@@ -250,7 +259,7 @@ docs_add_range(struct inbox *ib, struct arrival *a,
     const struct filing_item *src, size_t off, size_t n, const char *media,
     struct rso_doc_info *doc, const char *where, struct rso_error *e)
 {
-	struct range r = { src->fd, off, n, src->where };
+	struct range r = { src->fd, off, n, src->where, -1, 0 };
 
 	return docs_add_fill(ib, a, src, fill_range, &r, media, doc, where, e);
 }
