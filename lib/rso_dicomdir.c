@@ -1083,8 +1083,10 @@ settle(const char *root, const char *dir, const char *name, int force,
 			goto out;
 		}
 	}
+	/* Never over what is there (someone's folder, even empty; a link):
+	 * with force, ours was moved aside above. */
 	chmod(root, 0750);
-	if (rename(root, to) != 0)
+	if (rso_rename_into(root, to, 0) != 0)
 		rc = rso_error_set(e, EX_CANTCREAT, "%s: %s", name, errno ==
 		    ENOTEMPTY || errno == EEXIST ? "there already (--force "
 		    "replaces it)" : strerror(errno));
