@@ -37,13 +37,19 @@ rso_hex(const unsigned char *in, size_t n, char *out)
 	return out;
 }
 
+void
+rso_sha256(const void *buf, size_t len, unsigned char *md)
+{
+	rso_gcrypt_init();
+	gcry_md_hash_buffer(GCRY_MD_SHA256, md, buf, len);
+}
+
 char *
 rso_sha256_hex(const void *buf, size_t len, char *hex)
 {
 	unsigned char md[RSO_SHA256_LEN];
 
-	rso_gcrypt_init();
-	gcry_md_hash_buffer(GCRY_MD_SHA256, md, buf, len);
+	rso_sha256(buf, len, md);
 	return rso_hex(md, sizeof(md), hex);
 }
 

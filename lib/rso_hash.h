@@ -14,6 +14,9 @@
  */
 void rso_gcrypt_init(void);
 
+/* SHA-256 of buf into md (RSO_SHA256_LEN bytes). */
+void rso_sha256(const void *buf, size_t len, unsigned char *md);
+
 /* SHA-256 of buf as lowercase hex into hex (RSO_SHA256_HEXLEN bytes). */
 char *rso_sha256_hex(const void *buf, size_t len, char *hex);
 

@@ -29,6 +29,11 @@ inbox() {
 	timeout 120 rso-collect inbox --settle 0 "$@" drop
 }
 
+# A drop folder mounted by a test (a small tmpfs) is let go, pass or fail.
+teardown() {
+	umount "$BATS_TEST_TMPDIR/drop" 2>/dev/null || true
+}
+
 @test "inbox-hostile: a .rejected that is a link or a file stops the run, touching nothing" {
 	mkdir elsewhere
 	ln -s "$PWD/elsewhere" drop/.rejected
@@ -256,6 +261,31 @@ rso-collect: argument 3: a symbolic link, not a regular file" ]
 	if [ -e added ]; then
 		[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from records where sha256 = '$(echo 'late page' | sha256sum | cut -d' ' -f1)'")" -eq 1 ]
 	fi
+	invariant
+}
+
+@test "inbox-hostile: a folder with no room to list an entry's files: filed, every file stays, the next run removes them" {
+	if ! mount -t tmpfs -o size=8m,nr_inodes=1000 tmpfs drop 2>/dev/null; then
+		skip "cannot mount a tmpfs here"
+	fi
+	run -0 inbox
+	mkdir drop/RSO-2026-000001-folder
+	for i in $(seq 1 300); do echo "page $i" >"drop/RSO-2026-000001-folder/p$i.txt"; done
+	snapshot
+	# Every inode taken: the list's spool cannot be made in the folder.
+	i=0
+	while touch "drop/.fill-$i" 2>/dev/null; do i=$((i + 1)); done
+	run -0 --separate-stderr inbox
+	[ "$stderr" = "rso-collect: drop: entry 1: filed, but the list of its files to remove was lost (they stay; the next run finds them filed)" ]
+	[ "$(wc -l <<<"$output")" -eq 300 ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" 'select count(*) from records')" -eq 300 ]
+	[ "$(find drop/RSO-2026-000001-folder -type f | wc -l)" -eq 300 ]
+	rm -f drop/.fill-*
+	run -0 --separate-stderr inbox
+	[ -z "$stderr" ]
+	[ "$(jq -s 'map(select(.existing == true)) | length' <<<"$output")" -eq 300 ]
+	[ ! -e drop/RSO-2026-000001-folder ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" 'select count(*) from records')" -eq 300 ]
 	invariant
 }
 

@@ -203,19 +203,54 @@ drop_spool(struct drop *d)
 	return -1;
 }
 
+/* What a list keeps of a file, ahead of its path's bytes. */
+struct stamp {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
+	size_t len;		/* of the path, without its NUL */
+};
+
 void
-drop_file_set(struct drop_file *f, const char *path, const struct stat *st)
+drop_list_add(struct drop *d, struct drop_list *l, const char *path,
+    const struct stat *st)
 {
-	f->path = rso_xstrdup(path);
-	f->dev = st->st_dev;
-	f->ino = st->st_ino;
-	f->size = st->st_size;
-	f->mtim = st->st_mtim;
-	f->ctim = st->st_ctim;
+	struct stamp t;
+	int fd = -1;
+
+	memset(&t, 0, sizeof(t));	/* no stray bytes in the spool */
+	t.dev = st->st_dev;
+	t.ino = st->st_ino;
+	t.size = st->st_size;
+	t.mtim = st->st_mtim;
+	t.ctim = st->st_ctim;
+	t.len = strlen(path);
+	l->n++;
+	if (l->lost)
+		return;
+	if (l->f == NULL && ((fd = drop_spool(d)) < 0 ||
+	    (l->f = fdopen(fd, "w+")) == NULL)) {
+		if (fd >= 0)
+			close(fd);
+		l->lost = 1;
+		return;
+	}
+	if (fwrite(&t, sizeof(t), 1, l->f) != 1 ||
+	    fwrite(path, 1, t.len, l->f) != t.len)
+		l->lost = 1;
+}
+
+void
+drop_list_free(struct drop_list *l)
+{
+	if (l->f != NULL)
+		fclose(l->f);
+	memset(l, 0, sizeof(*l));
 }
 
 static int
-still_same(const struct drop_file *f, const struct stat *st)
+still_same(const struct stamp *f, const struct stat *st)
 {
 	return S_ISREG(st->st_mode) && st->st_dev == f->dev &&
 	    st->st_ino == f->ino && st->st_size == f->size &&
@@ -225,18 +260,44 @@ still_same(const struct drop_file *f, const struct stat *st)
 	    st->st_ctim.tv_nsec == f->ctim.tv_nsec;
 }
 
-size_t
-drop_remove(struct drop *d, struct drop_file *files, size_t n, char **dirs,
-    size_t ndirs)
+/* The next file of l into t and *path (grown to fit): 0, or -1. */
+static int
+list_next(struct drop_list *l, struct stamp *t, char **path, size_t *size)
 {
-	struct stat st;
-	size_t i, stayed = 0;
+	if (fread(t, sizeof(*t), 1, l->f) != 1)
+		return -1;
+	if (t->len >= *size) {
+		*size = t->len + 1;
+		*path = rso_xrealloc(*path, *size);
+	}
+	if (fread(*path, 1, t->len, l->f) != t->len)
+		return -1;
+	(*path)[t->len] = '\0';
+	return 0;
+}
 
-	for (i = 0; i < n; i++)
-		if (fstatat(d->dfd, files[i].path, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !still_same(&files[i], &st) ||
-		    unlinkat(d->dfd, files[i].path, 0) != 0)
+size_t
+drop_remove(struct drop *d, struct drop_list *l, char **dirs, size_t ndirs)
+{
+	char *path = NULL;
+	struct stamp t;
+	struct stat st;
+	size_t i, size = 0, stayed = 0;
+
+	if (l->n > 0 && (l->lost || fflush(l->f) != 0 ||
+	    fseeko(l->f, 0, SEEK_SET) != 0)) {
+		l->lost = 1;
+		return l->n;	/* not known for sure: all stay */
+	}
+	for (i = 0; i < l->n; i++)
+		if (list_next(l, &t, &path, &size) != 0) {
+			l->lost = 1;
+			stayed += l->n - i;
+			break;
+		} else if (fstatat(d->dfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !still_same(&t, &st) || unlinkat(d->dfd, path, 0) != 0)
 			stayed++;
+	free(path);
 	/* A folder that still holds something (a FIFO, a newcomer) stays. */
 	while (ndirs-- > 0)
 		unlinkat(d->dfd, dirs[ndirs], AT_REMOVEDIR);

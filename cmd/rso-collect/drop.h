@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <stdio.h>
 #include <time.h>
 
 /*
@@ -40,27 +41,34 @@ int drop_reject(struct drop *d, const char *name, const char *why);
 /* A spool file for an archive's member: unnamed where the system allows. */
 int drop_spool(struct drop *d);
 
-/* A file of an entry, to remove once it is filed and only if unchanged. */
-struct drop_file {
-	char *path;		/* relative to the drop folder */
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtim, ctim;
+/*
+ * The files of an entry, to remove once it is filed and only if
+ * unchanged: each one's path (relative to the drop folder) and what
+ * stat said of it, kept in a spool file of the drop folder (drop_spool),
+ * not in memory, so that a folder of 100,000 files costs its inbox run
+ * nothing more than a folder of ten.  A list that could not be kept
+ * (no spool, a write refused) says so, and then nothing of it is removed:
+ * the files stay, and the next run finds them filed.
+ */
+struct drop_list {
+	FILE *f;		/* the spool, NULL until the first file */
+	size_t n;		/* files added */
+	int lost;		/* a file could not be written down */
 };
 
-/* Remember path, as st says it is, for drop_remove. */
-void drop_file_set(struct drop_file *f, const char *path,
+/* Write down path, as st says it is, for drop_remove. */
+void drop_list_add(struct drop *d, struct drop_list *l, const char *path,
     const struct stat *st);
+void drop_list_free(struct drop_list *l);
 
 /*
- * Remove what an entry's filing consumed: each file that is still the one
- * read (same inode, size and times: else a newer version stays for the
- * next run), then each folder of dirs[] (deepest last in the list is
- * removed first) that is left empty.  Returns how many files stayed.
+ * Remove what an entry's filing consumed: each file of l that is still
+ * the one read (same inode, size and times: else a newer version stays
+ * for the next run), then each folder of dirs[] (deepest last in the list
+ * is removed first) that is left empty.  Returns how many files stayed.
  */
-size_t drop_remove(struct drop *d, struct drop_file *files, size_t n,
-    char **dirs, size_t ndirs);
+size_t drop_remove(struct drop *d, struct drop_list *l, char **dirs,
+    size_t ndirs);
 
 /*
  * The newest modification time under name (itself, and every file and

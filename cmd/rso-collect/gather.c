@@ -276,7 +276,7 @@ gather_folder(struct inbox *ib, int dirfd, const char *rel, struct arrival *a,
 			rc = gather_folder(ib, fd, path, a, depth + 1, e);
 		} else {
 			snprintf(where, sizeof(where), "member %d", ++a->members);
-			inbox_add_file(a, path, &st);
+			inbox_add_file(ib, a, path, &st);
 			rc = furniture_is(ib->furniture, de->d_name) ?
 			    furnish_fd(a, fd, path, where, e) :
 			    push_item(ib, a, fd, where, e);
@@ -316,7 +316,7 @@ inbox_gather(struct inbox *ib, const char *name, struct arrival *a,
 		    "(left alone)", rso_file_kind(st.st_mode));
 	if (S_ISDIR(st.st_mode))
 		return gather_folder(ib, fd, name, a, 0, e);
-	inbox_add_file(a, name, &st);
+	inbox_add_file(ib, a, name, &st);
 	if ((rc = filing_survey_header(&probe, fd, "entry", e)) != 0) {
 		filing_release(&probe);
 		return rc;

@@ -107,10 +107,10 @@ sidecar_fields(struct inbox *ib, struct arrival *a, const char **why)
 }
 
 void
-inbox_add_file(struct arrival *a, const char *path, const struct stat *st)
+inbox_add_file(struct inbox *ib, struct arrival *a, const char *path,
+    const struct stat *st)
 {
-	a->files = rso_xrealloc(a->files, (a->nfiles + 1) * sizeof(*a->files));
-	drop_file_set(&a->files[a->nfiles++], path, st);
+	drop_list_add(&ib->d, &a->files, path, st);
 }
 
 /*
@@ -146,7 +146,7 @@ read_sidecar(struct inbox *ib, const char *name, struct arrival *a,
 		free(side);
 		return 1;
 	}
-	inbox_add_file(a, side, &st);
+	inbox_add_file(ib, a, side, &st);
 	free(side);
 	if (st.st_size > ib->lim.sidecar) {
 		snprintf(toobig, sizeof(toobig), "sidecar: larger than %lld "
@@ -369,9 +369,7 @@ arrival_free(struct arrival *a)
 	free(a->later.it);
 	json_decref(a->sidecar);
 	json_decref(a->furniture);
-	for (i = 0; i < a->nfiles; i++)
-		free(a->files[i].path);
-	free(a->files);
+	drop_list_free(&a->files);
 	for (i = 0; i < a->ndirs; i++)
 		free(a->dirs[i]);
 	free(a->dirs);
@@ -494,9 +492,12 @@ take_entry(struct inbox *ib, int k, const char *name)
 		rso_warnx("%s: entry %d: %s", ib->dir, k, e.msg +
 		    (strncmp(e.msg, "entry: ", 7) == 0 ? 7 : 0));
 		rso_status_set(&ib->status, rc);
-	} else if (drop_remove(&ib->d, a.files, a.nfiles, a.dirs, a.ndirs) > 0)
-		rso_note("%s: entry %d: changed since it was filed (the newer "
-		    "version stays for the next run)", ib->dir, k);
+	} else if (drop_remove(&ib->d, &a.files, a.dirs, a.ndirs) > 0)
+		rso_note(a.files.lost ? "%s: entry %d: filed, but the list of "
+		    "its files to remove was lost (they stay; the next run "
+		    "finds them filed)" : "%s: entry %d: changed since it was "
+		    "filed (the newer version stays for the next run)",
+		    ib->dir, k);
 	arrival_free(&a);
 }
 

@@ -64,8 +64,7 @@ struct arrival {
 	char first_case[RSO_CASE_IDLEN];	/* where its instances went */
 	int several;		/* ...to more than one case */
 	json_t *furniture;	/* [{"name","size","sha256"}] */
-	struct drop_file *files;	/* to remove once filed */
-	size_t nfiles;
+	struct drop_list files;		/* to remove once filed */
 	char **dirs;		/* its folders, parents first */
 	size_t ndirs;
 	int container;		/* an archive the items are spooled from */
@@ -96,7 +95,7 @@ void inbox_furnish(struct arrival *a, const char *name, long long size,
     const char *sha256);
 
 /* Remember a file of the entry, to remove once the entry is filed. */
-void inbox_add_file(struct arrival *a, const char *path,
+void inbox_add_file(struct inbox *ib, struct arrival *a, const char *path,
     const struct stat *st);
 
 #endif

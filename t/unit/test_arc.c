@@ -342,6 +342,66 @@ test_refusals(void)
 	free(dir);
 }
 
+/* 300 names, then the eighth again: past the first table of the set. */
+static void
+b_many(struct archive *a)
+{
+	char name[32];
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "records/%04d-x", i);
+		entry(a, name, AE_IFREG, NULL, 0);
+	}
+	entry(a, "records/0007-x", AE_IFREG, NULL, 0);
+}
+
+/*
+ * The sets of names that refuse a duplicate grow as a segment does: no
+ * name is refused the first time, each one the second, before and after
+ * the sets grow.
+ */
+static void
+test_many_names(void)
+{
+	struct rso_seg_writer *w;
+	struct rso_seg_reader *rd;
+	struct rso_seg_entry ent;
+	struct rso_error e = { 0 };
+	char name[32], *path;
+	int i, n = 0, bad = 0, again = 0, got = 0;
+
+	w = rso_seg_create(casedir, recips, &e);
+	for (i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "records/%05d-x", i);
+		bad += rso_seg_add_buf(w, name, "x", 1, &e) != 0;
+		if (i == 10 || i == 4999) {
+			snprintf(name, sizeof(name), "records/%05d-x", i / 2);
+			again += rso_seg_add_buf(w, name, "x", 1, &e) ==
+			    EX_DATAERR;
+		}
+	}
+	is_int(bad, 0, "many names: 5,000 different names all taken");
+	for (i = 0; i < 5000; i += 1249) {
+		snprintf(name, sizeof(name), "records/%05d-x", i);
+		again += rso_seg_add_buf(w, name, "y", 1, &e) == EX_DATAERR;
+	}
+	is_int(again, 7, "many names: each refused the second time");
+	rso_seg_abort(w);
+
+	hostile("many.age", b_many);
+	path = rso_xasprintf("%s/bad/many.age", top);
+	rd = rso_seg_open(path, ids, &e);
+	while (rd != NULL && (got = rso_seg_next(rd, &ent, &e)) > 0)
+		n++;
+	is_int(n, 300, "many names: 300 different names read");
+	ok(rd != NULL && got == -1 && e.status == EX_DATAERR &&
+	    strstr(e.msg, "entry 301: duplicate name refused") != NULL,
+	    "many names: the 301st, a name again, refused");
+	rso_seg_close(rd);
+	free(path);
+}
+
 static void
 test_compact(void)
 {
@@ -580,6 +640,7 @@ main(void)
 	test_names();
 	test_write_read();
 	test_refusals();
+	test_many_names();
 	test_compact();
 	test_tools();
 
