@@ -116,15 +116,22 @@ static const char consents_sql[] =
     "  (SELECT event_seq FROM consents)"
     " ORDER BY 1, 2 LIMIT 1";
 
-/* Each export as its last case.exported has it. */
+/*
+ * Each export as its last case.exported has it: one to each folder
+ * (migration 702), which the event names as "to" (none before then, and
+ * then the row's folder is '').  Two folders may hold a file of the
+ * same name and other bytes: an archive is encrypted anew each time.
+ */
 static const char exports_sql[] =
-    "WITH x AS (SELECT case_id, format, name, sha256 FROM (SELECT case_id,"
+    "WITH x AS (SELECT case_id, format, dest, name, sha256 FROM"
+    "  (SELECT case_id,"
     "  json_extract(data, '$.format') AS format,"
+    "  coalesce(json_extract(data, '$.to'), '') AS dest,"
     "  json_extract(data, '$.name') AS name,"
     "  json_extract(data, '$.sha256') AS sha256, max(seq)"
     "  FROM events WHERE type = 'case.exported'"
-    "  GROUP BY case_id, format, name)),"
-    " t AS (SELECT case_id, format, name, sha256 FROM exports)"
+    "  GROUP BY case_id, format, dest, name)),"
+    " t AS (SELECT case_id, format, dest, name, sha256 FROM exports)"
     " SELECT case_id, 'export ' || format || ' ' || name FROM"
     "  (SELECT * FROM t EXCEPT SELECT * FROM x UNION"
     "   SELECT * FROM (SELECT * FROM x EXCEPT SELECT * FROM t))"

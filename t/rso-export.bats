@@ -1254,6 +1254,17 @@ $PWD/test-ehr|1"
 	sqlite3 "$RSO_HOME/rso.db" "delete from exports"
 	run -65 --separate-stderr rso-case verify
 	[ "$stderr" = "rso-case: case RSO-2026-000001: export hl7 $name does not follow from its events" ]
+	# An archive into two folders is two exports, of other bytes (age
+	# encrypts anew), each with its event; neither row may be swapped.
+	cp saved.db "$RSO_HOME/rso.db"
+	mkdir out1 out2
+	run -0 rso-export --format archive -r "$PUBKEY" --to out1 RSO-2026-000001
+	run -0 rso-export --format archive -r "$PUBKEY" --to out2 RSO-2026-000001
+	! cmp -s out1/RSO-2026-000001.rso.age out2/RSO-2026-000001.rso.age
+	run -0 rso-case verify
+	sqlite3 "$RSO_HOME/rso.db" "update exports set dest = replace(dest, '/out1', '/out3') where format = 'archive'"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: case RSO-2026-000001: export archive RSO-2026-000001.rso.age does not follow from its events" ]
 }
 
 @test "rso-export: hl7 never writes raw MLLP frame bytes or other control characters" {
