@@ -289,6 +289,28 @@ rso-collect: argument 3: a symbolic link, not a regular file" ]
 	invariant
 }
 
+@test "inbox-hostile: a drop folder on FUSE (bindfs), where no file can be unnamed: filed the same, no spool left" {
+	command -v bindfs >/dev/null || skip "bindfs not installed"
+	mkdir real
+	bindfs --no-allow-other real drop 2>/dev/null || skip "cannot mount FUSE here"
+	if python3 -c 'import os; os.open("drop", os.O_TMPFILE | os.O_RDWR, 0o600)' 2>/dev/null; then
+		skip "this FUSE makes unnamed files"
+	fi
+	mkdir drop/RSO-2026-000001-folder pages
+	for i in $(seq 1 50); do echo "page $i" >"drop/RSO-2026-000001-folder/p$i.txt"; done
+	for i in 1 2 3; do echo "zipped page $i" >"pages/z$i.txt"; done
+	(cd pages && bsdtar -a -cf ../drop/RSO-2026-000001-pages.zip z1.txt z2.txt z3.txt)
+	snapshot
+	run -0 --separate-stderr inbox
+	[ -z "$stderr" ]
+	[ "$(wc -l <<<"$output")" -eq 53 ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" 'select count(*) from records')" -eq 53 ]
+	# Only what the inbox keeps there: the spools were named, and unlinked.
+	[ "$(ls -A drop | tr '\n' ' ')" = ".rejected .rso-inbox.lock " ]
+	[ -z "$(ls -A real/.rejected)" ]
+	invariant
+}
+
 # A hospital CD: dcmtk-written instances under DICOM/, the DICOMDIR dcmmkdir
 # makes for them, a README, an AUTORUN.INF and a viewer program; with no
 # case id in its name, the instances find their case by patient.

@@ -11,7 +11,7 @@ local_setup() {
 	mkdir ehr
 }
 
-# A folder mounted by a test (a small tmpfs) is let go, pass or fail.
+# A folder mounted by a test (a small tmpfs, a FUSE) is let go, pass or fail.
 teardown() {
 	umount "$BATS_TEST_TMPDIR/pacs" 2>/dev/null || true
 }
@@ -1265,6 +1265,23 @@ $PWD/test-ehr|1"
 	sqlite3 "$RSO_HOME/rso.db" "update exports set dest = replace(dest, '/out1', '/out3') where format = 'archive'"
 	run -65 --separate-stderr rso-case verify
 	[ "$stderr" = "rso-case: case RSO-2026-000001: export archive RSO-2026-000001.rso.age does not follow from its events" ]
+}
+
+@test "rso-export: an archive into a folder on FUSE (bindfs), where no file can be unnamed: its manifest's spool is named, unlinked at once" {
+	command -v bindfs >/dev/null || skip "bindfs not installed"
+	deliver_one
+	mkdir real pacs
+	bindfs --no-allow-other real pacs 2>/dev/null || skip "cannot mount FUSE here"
+	if python3 -c 'import os; os.open("pacs", os.O_TMPFILE | os.O_RDWR, 0o600)' 2>/dev/null; then
+		skip "this FUSE makes unnamed files"
+	fi
+	run -0 rso-export --format archive -r "$PUBKEY" --to pacs RSO-2026-000001
+	[ "$output" = '{"case":"RSO-2026-000001","format":"archive","name":"RSO-2026-000001.rso.age"}' ]
+	[ "$(ls -A real)" = "RSO-2026-000001.rso.age" ]
+	age -d -i "$RSO_IDENTITY" real/RSO-2026-000001.rso.age | bsdtar -tf - >names
+	[ "$(head -4 names | tr '\n' ' ')" = "case.json events.jsonl records.jsonl opinions.jsonl " ]
+	age -d -i "$RSO_IDENTITY" real/RSO-2026-000001.rso.age | bsdtar -xOf - records.jsonl | jq -e -s 'length == 1 and .[0].item == 1' >/dev/null
+	run -0 rso-case verify
 }
 
 @test "rso-export: hl7 never writes raw MLLP frame bytes or other control characters" {
