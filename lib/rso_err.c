@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +22,17 @@ rso_setprogname(const char *argv0)
 {
 	const char *slash;
 
+	/*
+	 * glibc raises the size from which a block gets its own mapping to
+	 * that of each such block freed, so that the buffers of a segment
+	 * (1 MiB each), freed at its end, were taken for the next segment
+	 * from the heap, which keeps what it touched: the same inbox run of
+	 * 10,000 files peaked at 11.8 MB or 17.9 MB, an XDM zip at 16 to
+	 * 19 MB, as the blocks happened to fall.  Fixed at glibc's own
+	 * starting value, each large buffer is mapped and given back when
+	 * freed: 11.3-11.6 MB and 13.9 MB, in the same time.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	if (argv0 == NULL || *argv0 == '\0')
 		return;
 	slash = strrchr(argv0, '/');

@@ -13,7 +13,11 @@
  * name the field, not its value.
  */
 
-/* Set the program name once, from argv[0] (its basename is kept). */
+/*
+ * Every program's first call: set the program name, from argv[0] (its
+ * basename is kept), and fix malloc's threshold for mapping a block of
+ * its own at 128 KiB (see rso_err.c).
+ */
 void rso_setprogname(const char *argv0);
 const char *rso_progname(void);
 
