@@ -72,8 +72,9 @@ check_all(struct inbox *ib, const struct filing_item *it, size_t *count,
 
 /*
  * Split again, each message added as it comes: only a batch's worth is
- * held, and a message larger than its view is copied from the file.  A file that no longer splits or reads as it did has changed
- * since it was checked.
+ * held, and a message larger than its view is copied from the file.  A
+ * file that no longer splits or reads as it did has changed since it was
+ * checked.
  */
 static int
 add_all(struct inbox *ib, struct arrival *a, struct filing_item *it,
