@@ -56,8 +56,12 @@ rso_seg_name_ok(const char *name)
  * each name's SHA-256 (open addressing, at most three quarters full):
  * 21 to 43 bytes a name whatever its length, where a copy of each name
  * cost about 100, so a segment of 100,000 entries is checked in a few
- * MB.  Two names that differ share a digest only by a SHA-256 collision;
- * and were it ever so, the cost is a refusal, never a duplicate let in.
+ * MB.  Two names that differ share a digest only by a collision of 128
+ * bits of SHA-256 (about 10^-21 for 10^9 names): a duplicate is never
+ * let in, and such a collision would refuse the second name (writer,
+ * reader) or leave it out of a copy as an older version of the first
+ * (copy_latest).  The names are rso's own ("records/0042-..."), so no
+ * one can search for such a pair.
  */
 struct names {
 	struct digest { uint64_t a, b; } *slot;	/* {0, 0}: empty */
