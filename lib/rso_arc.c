@@ -60,8 +60,8 @@ rso_seg_name_ok(const char *name)
  * bits of SHA-256 (about 10^-21 for 10^9 names): a duplicate is never
  * let in, and such a collision would refuse the second name (writer,
  * reader) or leave it out of a copy as an older version of the first
- * (copy_latest).  The names are rso's own ("records/0042-..."), so no
- * one can search for such a pair.
+ * (copy_latest).  Making such a pair on purpose takes about 2^64
+ * tries, and the writer refuses the second of a pair in one segment.
  */
 struct names {
 	struct digest { uint64_t a, b; } *slot;	/* {0, 0}: empty */
