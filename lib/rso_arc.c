@@ -52,58 +52,63 @@ rso_seg_name_ok(const char *name)
 }
 
 /*
- * A set of names, for duplicate checks, kept as the first 128 bits of
- * each name's SHA-256 (open addressing, at most three quarters full):
- * 21 to 43 bytes a name whatever its length, where a copy of each name
- * cost about 100, so a segment of 100,000 entries is checked in a few
- * MB.  Two names that differ share a digest only by a collision of 128
- * bits of SHA-256 (about 10^-21 for 10^9 names): a duplicate is never
- * let in, and such a collision would refuse the second name (writer,
- * reader) or leave it out of a copy as an older version of the first
- * (copy_latest).  Making such a pair on purpose takes about 2^64
- * tries, and the writer refuses the second of a pair in one segment.
+ * A set of names, for duplicate checks, kept as digests: the first 128
+ * bits of each name's SHA-256 where a collision could only refuse a name
+ * (a segment's writer and reader: 21 to 43 bytes a name whatever its
+ * length, where a copy of each cost about 100), all 256 where it would
+ * leave a name out (copy_latest, which takes a name seen before for an
+ * older version).  Open addressing, at most three quarters full.  Two
+ * names that differ share 128 bits by chance about once in 10^21 for
+ * 10^9 names, on purpose in about 2^64 tries; 256 bits, in neither.
  */
 struct names {
-	struct digest { uint64_t a, b; } *slot;	/* {0, 0}: empty */
+	uint64_t *slot;		/* cap digests of words each; 0 ends empty */
 	size_t n, cap;
+	size_t words;		/* 2 or 4; 0 is 2 */
 };
 
-static struct digest
-name_digest(const char *s)
+#define NAMES_WIDE 4	/* words of a digest where a collision loses */
+
+static void
+name_digest(const char *s, uint64_t *d, size_t words)
 {
 	unsigned char md[RSO_SHA256_LEN];
-	struct digest d;
 
 	rso_sha256(s, strlen(s), md);
-	memcpy(&d, md, sizeof(d));
-	d.b |= 1;		/* never {0, 0}, the empty slot */
-	return d;
+	memcpy(d, md, words * sizeof(*d));
+	d[words - 1] |= 1;	/* never 0, the mark of an empty slot */
 }
 
 /* The slot holding d, or the empty one where it belongs. */
 static size_t
-names_slot(const struct names *ns, struct digest d)
+names_slot(const struct names *ns, const uint64_t *d)
 {
+	const uint64_t *at;
 	size_t j;
 
-	for (j = d.a & (ns->cap - 1); ns->slot[j].b != 0 &&
-	    (ns->slot[j].a != d.a || ns->slot[j].b != d.b);
-	    j = (j + 1) & (ns->cap - 1))
-		;
-	return j;
+	for (j = d[0] & (ns->cap - 1);; j = (j + 1) & (ns->cap - 1)) {
+		at = ns->slot + j * ns->words;
+		if (at[ns->words - 1] == 0 ||
+		    memcmp(at, d, ns->words * sizeof(*d)) == 0)
+			return j;
+	}
 }
 
 static void
 names_grow(struct names *ns)
 {
-	struct names bigger = { NULL, ns->n, ns->cap ? 2 * ns->cap : 64 };
+	struct names bigger = { NULL, ns->n, ns->cap ? 2 * ns->cap : 64,
+	    ns->words };
+	const uint64_t *d;
 	size_t i;
 
-	bigger.slot = rso_xcalloc(bigger.cap, sizeof(*bigger.slot));
-	for (i = 0; i < ns->cap; i++)
-		if (ns->slot[i].b != 0)
-			bigger.slot[names_slot(&bigger, ns->slot[i])] =
-			    ns->slot[i];
+	bigger.slot = rso_xcalloc(bigger.cap, ns->words * sizeof(uint64_t));
+	for (i = 0; i < ns->cap; i++) {
+		d = ns->slot + i * ns->words;
+		if (d[ns->words - 1] != 0)
+			memcpy(bigger.slot + names_slot(&bigger, d) *
+			    ns->words, d, ns->words * sizeof(*d));
+	}
 	free(ns->slot);
 	*ns = bigger;
 }
@@ -112,15 +117,17 @@ names_grow(struct names *ns)
 static int
 names_add(struct names *ns, const char *s)
 {
-	struct digest d = name_digest(s);
-	size_t j;
+	uint64_t d[NAMES_WIDE], *at;
 
+	if (ns->words == 0)
+		ns->words = 2;
+	name_digest(s, d, ns->words);
 	if (4 * (ns->n + 1) > 3 * ns->cap)
 		names_grow(ns);
-	j = names_slot(ns, d);
-	if (ns->slot[j].b != 0)
+	at = ns->slot + names_slot(ns, d) * ns->words;
+	if (at[ns->words - 1] != 0)
 		return 0;
-	ns->slot[j] = d;
+	memcpy(at, d, ns->words * sizeof(*d));
 	ns->n++;
 	return 1;
 }
@@ -1168,7 +1175,7 @@ copy_latest(const char *casedir, char **live, size_t nlive,
 {
 	struct rso_seg_reader *rd;
 	struct rso_seg_entry ent;
-	struct names taken = { 0 };
+	struct names taken = { NULL, 0, 0, NAMES_WIDE };
 	char **order = rso_xcalloc(nlive + 1, sizeof(char *));
 	size_t i;
 	int got, rc = 0;

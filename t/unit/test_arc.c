@@ -389,6 +389,49 @@ test_many_names(void)
 	is_int(again, 7, "many names: each refused the second time");
 	rso_seg_abort(w);
 
+	/* A case of two segments, the second writing 500 names again: its
+	 * latest versions are every name once, the second's where it has
+	 * one. */
+	{
+		char dir[400], other[400], *seg = NULL;
+		struct rso_seg_writer *c;
+		int newer = 0;
+
+		snprintf(dir, sizeof(dir), "%s/home/archives/RSO-2026-000009",
+		    top);
+		snprintf(other, sizeof(other), "%s/home/archives/RSO-2026-000010",
+		    top);
+		for (int k = 0; k < 2; k++) {
+			w = rso_seg_create(dir, recips, &e);
+			for (i = k ? 4500 : 0; i < 5000; i++) {
+				snprintf(name, sizeof(name), "records/%05d-x", i);
+				rso_seg_add_buf(w, name, k ? "2" : "1", 1, &e);
+			}
+			rso_seg_commit_sum(w, &seg, NULL, &e);
+			free(seg);
+		}
+		c = rso_seg_create(other, recips, &e);
+		ok(rso_seg_copy_latest(dir, ids, c, NULL, NULL, &e) == 0 &&
+		    rso_seg_commit_sum(c, &seg, NULL, &e) == 0,
+		    "many names: the latest of 5,500 entries copied");
+		path = rso_xasprintf("%s/%s", other, seg);
+		rd = rso_seg_open(path, ids, &e);
+		n = 0;
+		while (rd != NULL && (got = rso_seg_next(rd, &ent, &e)) > 0) {
+			char v = 0;
+
+			n++;
+			if (rso_seg_read(rd, &v, 1, &e) == 1 && v == '2')
+				newer++;
+		}
+		is_int(n, 5000, "many names: each name once");
+		is_int(newer, 500, "many names: the newer version of each");
+		rso_seg_close(rd);
+		free(path);
+		free(seg);
+		n = 0;
+	}
+
 	hostile("many.age", b_many);
 	path = rso_xasprintf("%s/bad/many.age", top);
 	rd = rso_seg_open(path, ids, &e);
