@@ -498,12 +498,13 @@ open_db(struct rso_store *s, int create, struct rso_error *e)
 	if (rc == 0)
 		rc = exec_sql(s, "PRAGMA wal_autocheckpoint = 5000", e);
 	/*
-	 * A page cache of 1 MiB, not SQLite's 2 MB: a verb that walks a
-	 * case of 20,000 records (an archive exported or imported, a folder
-	 * of 30,000 instances filed) filled the larger one and peaked past
-	 * 16 MiB.  The monthly report over 1,000,000 events took the same
-	 * time either way (0.45-0.46 s); intake of 100,000 requests about 2%
-	 * longer (6.57-6.66 s against 6.71-6.85 s).
+	 * A page cache of 1 MiB, not SQLite's 2 MB, for what opens the
+	 * store to write: a verb that walks a case of 20,000 records (an
+	 * archive exported or imported, a folder of 30,000 instances filed)
+	 * filled the larger one and peaked past 16 MiB.  Intake of 100,000
+	 * requests takes about 2% longer (6.57-6.66 s against 6.71-6.85 s).
+	 * The read-only opens (open_db_ro: reports, show, verify) keep
+	 * SQLite's default.
 	 */
 	if (rc == 0)
 		rc = exec_sql(s, "PRAGMA cache_size = -1024", e);
