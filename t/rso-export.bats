@@ -52,6 +52,12 @@ deliver_one() {
 	deliver 1 op.md
 }
 
+# A partner's key pair: partner.txt, its recipient in $pk.
+partner_key() {
+	rso-case keygen -o partner.txt 2>partner.pub
+	pk=$(grep -o 'age1[a-z0-9]*' partner.pub)
+}
+
 @test "rso-export: hl7 survives | ^ ~ \\ & and newlines exactly, as python3-hl7 reads it" {
 	ready_case 1 '.patient.name = "Zoë |Pipe^Caret~Tilde\\Back&Amp Testperson" | .questions = ["Is it | ^ ~ \\ & safe?\nSecond line\r\nThird", "A second\tquestion"]'
 	stored_text RSO-2026-000001 '.questions[1] = "A second\tquestion \u000b\u001c\u007f"'
@@ -483,8 +489,7 @@ PY
 	[ "$(sqlite3 "$RSO_HOME/rso.db" 'select count(*) from records where held is not null')" = 1 ]
 	echo '# Opinion | partner' >op.md
 	deliver 1 op.md
-	rso-case keygen -o partner.txt 2>partner.pub
-	pk=$(grep -o 'age1[a-z0-9]*' partner.pub)
+	partner_key
 	mkdir out
 	run -0 rso-export --format archive -r "$pk" --to out RSO-2026-000001
 	[ "$output" = '{"case":"RSO-2026-000001","format":"archive","name":"RSO-2026-000001.rso.age"}' ]
@@ -528,8 +533,7 @@ PY
 	rso-collect add RSO-2026-000001 big/* >/dev/null
 	echo '# Opinion' >op.md
 	deliver 1 op.md
-	rso-case keygen -o partner.txt 2>partner.pub
-	pk=$(grep -o 'age1[a-z0-9]*' partner.pub)
+	partner_key
 	mkdir out
 	run -0 /usr/bin/time -f 'maxrss %M' -o rss.txt rso-export -q --format archive -r "$pk" --to out RSO-2026-000001
 	# Neither side holds the manifest (about 3 KB a record once parsed,
@@ -558,11 +562,8 @@ PY
 }
 
 @test "rso-intake --archive: refuses what breaks the archive rules and keeps nothing of it" {
-	ready_case 1
-	echo '# Opinion' >op.md
-	deliver 1 op.md
-	rso-case keygen -o partner.txt 2>partner.pub
-	pk=$(grep -o 'age1[a-z0-9]*' partner.pub)
+	deliver_one
+	partner_key
 	mkdir out x
 	rso-export --format archive -r "$pk" --to out RSO-2026-000001 >/dev/null
 	age -d -i partner.txt out/RSO-2026-000001.rso.age | bsdtar -xf - -C x
@@ -1127,11 +1128,8 @@ DICOMDIR" ]
 }
 
 @test "rso-export: what is in the folder under an export's name and is not that export is left alone, whatever it is" {
-	ready_case 1
-	echo '# Opinion' >op.md
-	deliver 1 op.md
-	rso-case keygen -o partner.txt 2>partner.pub
-	pk=$(grep -o 'age1[a-z0-9]*' partner.pub)
+	deliver_one
+	partner_key
 	# A file of someone else's, a FIFO, a link.
 	echo 'not ours' >ehr/RSO-2026-000001.fhir.json
 	mkfifo ehr/RSO-2026-000001.xdm.zip
