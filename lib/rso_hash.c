@@ -119,8 +119,7 @@ rso_uuid_oid(const char *what, char *out, size_t n)
 	int i = (int)sizeof(digits) - 1;
 	size_t k;
 
-	rso_gcrypt_init();
-	gcry_md_hash_buffer(GCRY_MD_SHA256, md, what, strlen(what));
+	rso_sha256(what, strlen(what), md);
 	for (k = 0; k < 16; k++)
 		v = v << 8 | md[k];
 	digits[i] = '\0';
