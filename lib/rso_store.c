@@ -387,6 +387,71 @@ record_migration(struct rso_store *s, const struct rso_migration *m,
 }
 
 /*
+ * The rest of a rebuild (struct rso_migration): the new table, already
+ * made as TABLE_ID, takes the rows and the place of TABLE, and TABLE's
+ * indexes and triggers are made again on it, SQLite's own way of
+ * changing a table (its "ALTER TABLE" page, steps 4 to 9).  Foreign keys
+ * are off while migrations run (open_db) and checked after them.
+ */
+static int
+rebuild_table(struct rso_store *s, const struct rso_migration *m,
+    struct rso_error *e)
+{
+	char *fresh = sqlite3_mprintf("%s_%d", m->rebuild, m->id);
+	char **again = NULL, *sql;
+	size_t n = 0, i;
+	sqlite3_stmt *st;
+	int rc;
+
+	st = rso_store_prepare(s, "SELECT sql FROM sqlite_schema"
+	    " WHERE tbl_name = ? AND type IN ('index', 'trigger')"
+	    " AND sql IS NOT NULL ORDER BY rowid");
+	sqlite3_bind_text(st, 1, m->rebuild, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		again = rso_xrealloc(again, (n + 1) * sizeof(*again));
+		again[n++] = rso_xstrdup((const char *)
+		    sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	rc = rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+	sql = sqlite3_mprintf("INSERT INTO \"%w\" SELECT * FROM \"%w\";"
+	    " DROP TABLE \"%w\"; ALTER TABLE \"%w\" RENAME TO \"%w\"",
+	    fresh, m->rebuild, m->rebuild, fresh, m->rebuild);
+	if (rc == 0)
+		rc = exec_sql(s, sql, e);
+	for (i = 0; i < n; i++) {
+		if (rc == 0)
+			rc = exec_sql(s, again[i], e);
+		free(again[i]);
+	}
+	free(again);
+	sqlite3_free(sql);
+	sqlite3_free(fresh);
+	return rc;
+}
+
+/*
+ * What the migrations did, checked before it is kept: they run with
+ * foreign keys off, so that a table others refer to can be rebuilt.
+ */
+static int
+foreign_keys_hold(struct rso_store *s, struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "PRAGMA foreign_key_check");
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		rc = rso_error_set(e, EX_DATAERR, "db: %s row %lld refers to "
+		    "a row that is not there; schema migrations not applied",
+		    (const char *)sqlite3_column_text(st, 0),
+		    (long long)sqlite3_column_int64(st, 1));
+	else
+		rc = rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
  * Apply what is pending, in increasing number, all in one transaction,
  * rechecked under the lock so that two programs opening a new store at
  * once apply each migration once.  What is pending need not come after
@@ -417,9 +482,13 @@ migrate(struct rso_store *s, struct rso_error *e)
 		if (done[i])
 			continue;
 		rc = exec_sql(s, rso_schema_migrations[i].sql, e);
+		if (rc == 0 && rso_schema_migrations[i].rebuild != NULL)
+			rc = rebuild_table(s, &rso_schema_migrations[i], e);
 		if (rc == 0)
 			rc = record_migration(s, &rso_schema_migrations[i], e);
 	}
+	if (rc == 0)
+		rc = foreign_keys_hold(s, e);
 	if (rc != 0)
 		rso_store_rollback(s);
 	else
@@ -480,8 +549,6 @@ open_db(struct rso_store *s, int create, struct rso_error *e)
 	sqlite3_busy_timeout(s->db, busy_timeout());
 	rc = rso_search_register(s->db) == SQLITE_OK ? 0 :
 	    rso_store_sqlerr(s, SQLITE_ERROR, e);
-	if (rc == 0)
-		rc = exec_sql(s, "PRAGMA foreign_keys = ON", e);
 	/* WAL is persistent; asking again on every open is a no-op. */
 	if (rc == 0 && create)
 		rc = exec_sql(s, "PRAGMA journal_mode = WAL", e);
@@ -508,8 +575,18 @@ open_db(struct rso_store *s, int create, struct rso_error *e)
 	 */
 	if (rc == 0)
 		rc = exec_sql(s, "PRAGMA cache_size = -1024", e);
+	/*
+	 * Foreign keys are enforced from here on, not while the migrations
+	 * run: a rebuild drops a table others refer to (events, migration
+	 * 122), and the pragma cannot change inside their transaction.
+	 * migrate checks every reference before it commits.
+	 */
+	if (rc == 0)
+		rc = exec_sql(s, "PRAGMA foreign_keys = OFF", e);
 	if (rc == 0)
 		rc = migrate(s, e);
+	if (rc == 0)
+		rc = exec_sql(s, "PRAGMA foreign_keys = ON", e);
 	/*
 	 * Savepoint journals in memory: a batch of requests keeps one
 	 * savepoint each, and a journal file for them cost intake a quarter

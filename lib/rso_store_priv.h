@@ -65,11 +65,19 @@ int rso_sqlmem_install(void);
  */
 int rso_search_register(sqlite3 *db);
 
-/* The migrations, in increasing id order (see rso_schema.c). */
+/*
+ * The migrations, in increasing id order (see rso_schema.c).  A migration
+ * that names a table to rebuild creates, in sql, the new table under the
+ * name "TABLE_ID" (events_122), with the old one's columns in the same
+ * order; the store then copies the rows, drops the old table, renames the
+ * new one and creates again the old one's indexes and triggers, whatever
+ * migrations made them.
+ */
 struct rso_migration {
 	int id;
 	const char *what;
 	const char *sql;
+	const char *rebuild;	/* a table to rebuild, or NULL */
 };
 extern const struct rso_migration rso_schema_migrations[];
 extern const int rso_schema_count;

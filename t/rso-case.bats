@@ -231,6 +231,59 @@ usage: rso-case cancel -r reason [case ...]" ]
 	[ "$stderr" = "rso-case: db: written by a newer rso (unknown schema migrations)" ]
 }
 
+# The store at $RSO_HOME made as it was before migration 122: events' hash
+# UNIQUE, as migration 101 made it, with every index and trigger later
+# migrations added.
+before_122() {
+	local db=$RSO_HOME/rso.db
+	{
+		echo "create table e101 (seq integer primary key, at text not null, case_id text references cases(id), type text not null, actor text not null, data text not null, prev text not null, hash text not null unique);"
+		echo "insert into e101 select * from events; drop table events; alter table e101 rename to events;"
+		sqlite3 "$db" "select sql || ';' from sqlite_schema where tbl_name = 'events' and type in ('index', 'trigger') and sql is not null"
+		echo "delete from schema_migrations where id = 122;"
+	} >"$BATS_TEST_TMPDIR/before-122.sql"
+	sqlite3 "$db" <"$BATS_TEST_TMPDIR/before-122.sql"
+}
+
+@test "rso-case: migration 122 rebuilds an older store's events without the index on hash, keeping the rest" {
+	init_with_key
+	ready_case 1
+	ready_case 2
+	db=$RSO_HOME/rso.db
+	objects="select type, name, sql from sqlite_schema where tbl_name = 'events' and sql is not null order by name"
+	sqlite3 "$db" "$objects" >objects.want
+	sqlite3 "$db" "select * from events order by seq" >events.want
+	before_122
+	run -0 sqlite3 "$db" "select count(*) from sqlite_schema where name like 'sqlite_autoindex_events%'"
+	assert_output 1
+	run -0 rso-case list
+	[ "${#lines[@]}" -eq 2 ]
+	run -0 sqlite3 "$db" "select count(*) from schema_migrations where id = 122;
+	    select count(*) from sqlite_schema where name like 'sqlite_autoindex_events%'"
+	assert_output $'1\n0'
+	sqlite3 "$db" "$objects" >objects.got
+	diff objects.want objects.got
+	sqlite3 "$db" "select * from events order by seq" >events.got
+	diff events.want events.got
+	run -0 rso-case verify
+	run -19 --separate-stderr sqlite3 "$db" "delete from events where seq = 1"
+	[ "$stderr" = "Error: stepping, events are append-only (19)" ]
+}
+
+@test "rso-case: migrations that would leave a reference broken are not applied" {
+	init_with_key
+	ready_case 1
+	db=$RSO_HOME/rso.db
+	# A consent naming an event that is not there, in a store before 122.
+	sqlite3 "$db" "insert into consents (case_id, providers, expires, signed_by, signed, recorded, event_seq) select case_id, providers, expires, signed_by, signed, recorded, 999 from consents"
+	before_122
+	run -65 --separate-stderr rso-case list
+	[ "$stderr" = "rso-case: db: consents row 2 refers to a row that is not there; schema migrations not applied" ]
+	run -0 sqlite3 "$db" "select count(*) from schema_migrations where id = 122;
+	    select count(*) from sqlite_schema where name like 'sqlite_autoindex_events%'"
+	assert_output $'0\n1'
+}
+
 @test "rso-case: backup copies a store online, and the copy restores" {
 	cases 3
 	mkdir -p "$RSO_HOME/archives/RSO-2026-000001"
