@@ -1,6 +1,7 @@
 /* fuzz_bundle: the FHIR Bundle reader on any bytes, with a bound on the
- * attachments, every attachment's bytes read through, from memory and
- * from a file.  No crash, no hang, no leak, and the same from both. */
+ * attachments, every attachment's bytes read through, from memory, from
+ * a file, and from a file with its index spilled to a spool past 1 to 8
+ * keys.  No crash, no hang, no leak, and the same from all three. */
 /* SPDX-License-Identifier: ISC */
 #include <sys/mman.h>
 
@@ -38,6 +39,13 @@ take(void *ctx, const struct rso_bundle_att *a, struct rso_error *e)
 	return rso_bundle_att_read(a, sum_put, sum, e);
 }
 
+static int
+spool(void *ctx)
+{
+	(void)ctx;
+	return memfd_create("fuzz_bundle_spill", 0);
+}
+
 static void
 note(void *ctx, const char *what)
 {
@@ -59,6 +67,14 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	if (write(fd, data, size) == (ssize_t)size) {
 		r.ctx = &fsum;
 		frc = rso_bundle_read_fd(fd, size, &r, &b, &fe);
+		if (frc != rc || fsum != sum || (rc > 1 &&
+		    strcmp(e.msg, fe.msg) != 0))
+			abort();
+		fsum = 0;
+		r.spool = spool;
+		rso_bundle_thin_spill(1 + (size ? data[0] % 8 : 0));
+		frc = rso_bundle_read_fd(fd, size, &r, &b, &fe);
+		rso_bundle_thin_spill(0);
 		if (frc != rc || fsum != sum || (rc > 1 &&
 		    strcmp(e.msg, fe.msg) != 0))
 			abort();

@@ -34,11 +34,11 @@
  *   - a key (16 bytes) for its fullUrl and one for its Type/id, when it
  *     has them, so that a reference finds its entry's place in the file;
  *   - a place (16 bytes) for a DocumentReference or DiagnosticReport;
- *   - and per root member, its name's key (16 bytes in the scanner).
- * A Bundle of realistic entries (400 bytes and more) at the inbox's
- * 64 MiB limit holds under 6 MB of these; the worst, entries of nothing
- * but a fullUrl ({"fullUrl":""}, 15 bytes), about 72 MB, and a root of
- * nothing but members ("a1":0, 7 bytes), about 150 MB.  Beside them:
+ * each kept in memory up to 2 MiB, and past it in the reader's spool
+ * file (struct bspill), so that even entries of nothing but a fullUrl
+ * ({"fullUrl":""}, 15 bytes) at the inbox's 64 MiB limit cost no more;
+ * and the root's member names (16 bytes each, at most BSCAN_MAX_ROOT).
+ * Beside them:
  * jansson's tree of the entry being read (with a long string, three
  * times its text while it is read), in which a "data" string of clean
  * text is only its place in the file (rso_bundle_priv.h); the size of
@@ -51,14 +51,12 @@
 struct walk {
 	struct rso_window *s;		/* the scan's window, then the walks' */
 	struct rso_window rs;		/* the references' own window */
-	struct bkey *index;	/* a fullUrl's or Type/id's hash, and where
+	struct bspill index;	/* a fullUrl's or Type/id's hash, and where
 				 * its entry's parse begins */
-	size_t nindex, capindex;
-	struct dent {
-		size_t off;	/* where the entry's parse begins */
-		size_t k;	/* its number, from 0 */
-	} *dents;		/* the DocumentReferences and DiagnosticReports */
-	size_t ndents, capdents;
+	struct bspill dents;	/* the DocumentReferences and
+				 * DiagnosticReports: each one's number
+				 * from 0 (as the hash), and where its
+				 * parse begins */
 	struct cached {
 		size_t off;
 		json_t *ent;	/* NULL: an empty slot */
@@ -178,13 +176,7 @@ typeid_key(const json_t *res, char key[KEY_MAX])
 static void
 index_add(struct walk *w, const char *key, size_t off)
 {
-	if (w->nindex == w->capindex) {
-		w->capindex = w->capindex ? w->capindex * 2 : 64;
-		w->index = rso_xrealloc(w->index, w->capindex *
-		    sizeof(*w->index));
-	}
-	w->index[w->nindex].hash = key_hash(key, w->seed);
-	w->index[w->nindex++].off = off;
+	bspill_add(&w->index, key_hash(key, w->seed), off);
 }
 
 /* Each entry by its fullUrl and by Type/id; the first one is found. */
@@ -249,18 +241,14 @@ static int
 lookup(struct walk *w, const char *key, json_t **res)
 {
 	uint64_t h = key_hash(key, w->seed);
-	size_t lo = 0, hi = w->nindex, mid;
+	size_t i = bspill_lower(&w->index, h);
+	struct bkey k;
 	json_t *ent;
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (w->index[mid].hash < h)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < w->nindex && w->index[lo].hash == h; lo++) {
-		if ((ent = entry_at(w, w->index[lo].off)) == NULL)
+	for (; i < bspill_count(&w->index); i++) {
+		if (bspill_get(&w->index, i, &k) != 0 || k.hash != h)
+			break;
+		if ((ent = entry_at(w, k.off)) == NULL)
 			continue;
 		if (has_key(ent, key)) {
 			*res = json_incref(json_object_get(ent, "resource"));
@@ -1067,21 +1055,34 @@ resource_atts(struct walk *w, const json_t *res, size_t entry,
 	return 0;
 }
 
+/* The spool of the index or of the entries to read again failed. */
+static int
+spill_fault(struct walk *w, struct rso_error *e)
+{
+	return rso_error_set(e, EX_IOERR, "spool: %s",
+	    strerror(w->index.err ? w->index.err : w->dents.err));
+}
+
 /* The DocumentReferences and DiagnosticReports, read again in turn. */
 static int
 walk_entries(struct walk *w, struct rso_error *e)
 {
+	struct bkey d;
 	json_t *ent;
 	size_t i, end;
 	int rc;
 
-	for (i = 0; i < w->ndents; i++) {
-		if ((rc = bsrc_element(w->s, w->dents[i].off, &ent, &end)) != 0)
+	for (i = 0; i < bspill_count(&w->dents); i++) {
+		if (bspill_get(&w->dents, i, &d) != 0)
+			return spill_fault(w, e);
+		if ((rc = bsrc_element(w->s, d.off, &ent, &end)) != 0)
 			return rc == BSCAN_IO ? read_fault(w->s, e) :
 			    rso_error_set(e, EX_IOERR, "changed while read");
 		rc = resource_atts(w, json_object_get(ent, "resource"),
-		    w->dents[i].k, e);
+		    (size_t)d.hash, e);
 		json_decref(ent);
+		if (rc == 0 && w->index.err)
+			rc = spill_fault(w, e);
 		if (rc == 0 && w->failed)
 			rc = w->rs.err != 0 ? read_fault(&w->rs, e) :
 			    rso_error_set(e, EX_IOERR, "changed while read");
@@ -1166,13 +1167,7 @@ scan_entry(struct walk *w, size_t k, size_t off, const json_t *ent)
 	if (strcmp(t, "DocumentReference") != 0 &&
 	    strcmp(t, "DiagnosticReport") != 0)
 		return;
-	if (w->ndents == w->capdents) {
-		w->capdents = w->capdents ? w->capdents * 2 : 16;
-		w->dents = rso_xrealloc(w->dents, w->capdents *
-		    sizeof(*w->dents));
-	}
-	w->dents[w->ndents].off = off;
-	w->dents[w->ndents++].k = k;
+	bspill_add(&w->dents, (uint64_t)k, off);
 }
 
 /* An element of an array that is a root member's value. */
@@ -1238,7 +1233,8 @@ read_bundle(struct walk *w, struct rso_doc_info *bundle, struct rso_error *e)
 		return rso_error_set(e, EX_DATAERR, "bundle: entry %zu: a "
 		    "second patient (a Bundle is matched as one patient's)",
 		    w->second_patient);
-	bsrc_sort_keys(w->index, w->nindex);
+	if (bspill_seal(&w->index) != 0 || bspill_seal(&w->dents) != 0)
+		return spill_fault(w, e);
 	if ((rc = walk_entries(w, e)) != 0)
 		return rc;
 	/* One sender answered one request: a token any resource carries is
@@ -1253,6 +1249,15 @@ read_bundle(struct walk *w, struct rso_doc_info *bundle, struct rso_error *e)
 	return walk_entries(w, e);
 }
 
+/* Keys gathered in memory before they spill (rso_bundle_thin_spill). */
+static size_t spill_run = BSPILL_RUN;
+
+void
+rso_bundle_thin_spill(size_t keys)
+{
+	spill_run = keys ? keys : BSPILL_RUN;
+}
+
 static int
 read_src(struct rso_window *s, struct rso_window *rs, const struct rso_bundle_reader *r,
     struct rso_doc_info *bundle, struct rso_error *e)
@@ -1265,14 +1270,16 @@ read_src(struct rso_window *s, struct rso_window *rs, const struct rso_bundle_re
 	w.rs = *rs;
 	w.r = r;
 	w.seed = bsrc_seed();
+	bspill_init(&w.index, 1, spill_run, r->spool, r->ctx);
+	bspill_init(&w.dents, 0, spill_run, r->spool, r->ctx);
 	rc = read_bundle(&w, bundle, e);
 	for (i = 0; i < CACHE_N; i++)
 		json_decref(w.cache[i].ent);
 	json_decref(w.type);
 	json_decref(w.timestamp);
 	free(w.managing);
-	free(w.index);
-	free(w.dents);
+	bspill_free(&w.index);
+	bspill_free(&w.dents);
 	free(w.sizes);
 	rso_window_free(&w.rs);
 	rso_window_free(s);

@@ -40,6 +40,13 @@ struct rso_bundle_reader {
 	 * ..."), never a value of it; may be NULL. */
 	void (*note)(void *ctx, const char *what);
 	void *ctx;
+	/*
+	 * A new file with no name, open to read and write, for what would
+	 * grow in memory with a Bundle's entries past a bound (its index of
+	 * them): the file's descriptor, or -1 (then it is held in memory).
+	 * The reader closes it.  May be NULL.
+	 */
+	int (*spool)(void *ctx);
 };
 
 /*
@@ -103,5 +110,9 @@ int rso_bundle_read(const char *buf, size_t n,
  */
 int rso_bundle_read_fd(int fd, size_t n, const struct rso_bundle_reader *r,
     struct rso_doc_info *bundle, struct rso_error *e);
+
+/* For the tests: spill past keys keys, not the 131,072 of 2 MiB; 0 for
+ * the default. */
+void rso_bundle_thin_spill(size_t keys);
 
 #endif

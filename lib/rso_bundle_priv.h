@@ -176,6 +176,52 @@ struct bkey {
  * large as them). */
 void bsrc_sort_keys(struct bkey *k, size_t n);
 
+/* Whether x comes before y in that order. */
+int bsrc_key_before(const struct bkey *x, const struct bkey *y);
+
+/*
+ * Keys that outgrow memory: the first ones gathered in memory, and past
+ * a bound (BSPILL_RUN keys, 2 MiB) written to an unnamed file the spool
+ * function makes, so that a Bundle of millions of tiny entries costs no
+ * more memory than one of thousands.  Sorted (the index of references)
+ * or kept in the order added (the entries to read again).  Without a
+ * spool function, or when it cannot make a file, all stay in memory.
+ */
+#define BSPILL_RUN	(128 * 1024)
+#define BSPILL_BLOCK	256		/* keys read back at a time, 4 KiB */
+
+struct bspill {
+	struct bkey *k;		/* all of them, the run being gathered, or
+				 * once sealed on file, a block read back */
+	size_t n, cap, run;	/* run: keys gathered before they spill */
+	int sorted;
+	int (*spool)(void *ctx);
+	void *ctx;
+	int fd;			/* -1: all in memory */
+	size_t nfile;		/* keys written to fd */
+	struct bspill_run {
+		size_t at, n;	/* in keys, from the file's start */
+	} *runs;
+	size_t nruns;
+	size_t base, total;	/* once sealed: where they are, how many */
+	size_t block;		/* the block k holds, or SIZE_MAX */
+	int err;		/* an errno: the file failed */
+};
+
+/* run: keys in memory before they spill (BSPILL_RUN, less in tests). */
+void bspill_init(struct bspill *x, int sorted, size_t run,
+    int (*spool)(void *ctx), void *ctx);
+void bspill_add(struct bspill *x, uint64_t hash, size_t off);
+/* No more keys: sort them (merging the runs on file) and make them
+ * readable.  0, or -1 with x->err. */
+int bspill_seal(struct bspill *x);
+size_t bspill_count(const struct bspill *x);
+/* The i-th key, once sealed: 0, or -1 with x->err. */
+int bspill_get(struct bspill *x, size_t i, struct bkey *k);
+/* The first key of hash at least h in a sorted one, or its count. */
+size_t bspill_lower(struct bspill *x, uint64_t h);
+void bspill_free(struct bspill *x);
+
 /* Whether the file's text contains needle (a needle of 64 bytes at most). */
 int bsrc_contains(struct rso_window *s, const char *needle);
 

@@ -316,8 +316,8 @@ bsrc_hash(const char *p, size_t n, uint64_t seed)
 	return h;
 }
 
-static int
-key_before(const struct bkey *x, const struct bkey *y)
+int
+bsrc_key_before(const struct bkey *x, const struct bkey *y)
 {
 	return x->hash != y->hash ? x->hash < y->hash : x->off < y->off;
 }
@@ -329,9 +329,9 @@ sift_down(struct bkey *k, size_t i, size_t n)
 	size_t c;
 
 	while ((c = 2 * i + 1) < n) {
-		if (c + 1 < n && key_before(&k[c], &k[c + 1]))
+		if (c + 1 < n && bsrc_key_before(&k[c], &k[c + 1]))
 			c++;
-		if (!key_before(&k[i], &k[c]))
+		if (!bsrc_key_before(&k[i], &k[c]))
 			return;
 		t = k[i];
 		k[i] = k[c];

@@ -201,6 +201,34 @@ rejected() {
 	grep -q __asan_init "$(command -v rso-collect)" || [ "$rss" -lt 16384 ]
 }
 
+@test "inbox-fhir: a Bundle of a million tiny entries keeps its index in a spool, memory flat (under 16 MiB)" {
+	fhir_case
+	# A realistic Bundle with a million entries of a fullUrl only put
+	# before its own: its DocumentReference's text is a Binary entry
+	# found by its fullUrl among them.  Before, 16 bytes an entry were
+	# kept in memory: 23 MB here.
+	/usr/bin/python3 "$GEN" big 10 --family Alpha --given Test --birth 1961-03-01 >small.json
+	/usr/bin/python3 -c '
+import json, sys
+b = json.load(open(sys.argv[1]))
+b["entry"] = [{"fullUrl": "urn:x:%d" % i} for i in range(1000000)] + b["entry"]
+json.dump(b, open(sys.argv[2], "w"), separators=(",", ":"))
+' small.json in/flood.json
+	cp in/flood.json flood.json
+	run -0 /usr/bin/time -f 'maxrss %M' -o rss.txt rso-collect -q inbox --settle 0 in
+	[ "$(jq -sc 'map(select(.item) | [.type, .media_type]) | sort' <<<"$output")" = '[["note","application/fhir+json"],["note","text/plain"]]' ]
+	n=$(jq -r 'select(.media_type == "text/plain") | .item' <<<"$output")
+	[ "$(rso-collect cat RSO-2026-000001 "$n")" = "$(jq -r '.entry[] | select(.resource.resourceType == "Binary") | .resource.data' small.json | base64 -d)" ]
+	n=$(jq -r 'select(.media_type == "application/fhir+json") | .item' <<<"$output")
+	rso-collect cat RSO-2026-000001 "$n" | cmp - flood.json
+	# The spool went with the run: the folder holds nothing else.
+	run -0 find in -mindepth 1 ! -name .rso-inbox.lock ! -path in/.rejected
+	assert_output ''
+	rss=$(sed -n 's/^maxrss //p' rss.txt)
+	echo "# peak RSS ${rss} KiB" >&3
+	grep -q __asan_init "$(command -v rso-collect)" || [ "$rss" -lt 16384 ]
+}
+
 # A Bundle with one attachment of $1 MiB (fhir-bundle.py large, options
 # after) as in/large.json, the Bundle kept as large.json and the PDF's
 # bytes as scan.pdf; the inbox allowed to read it whole.

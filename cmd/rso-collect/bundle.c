@@ -92,6 +92,16 @@ left_out(void *ctx, const char *what)
 	    p ? p : "", p ? ": " : "", what);
 }
 
+/* The reader's spool for a Bundle of very many entries: an unnamed
+ * file in the drop folder, as the inbox's other spools. */
+static int
+bundle_spool(void *ctx)
+{
+	struct bundle_ctx *c = ctx;
+
+	return drop_spool(&c->ib->d);
+}
+
 int
 bundle_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
     struct rso_error *e)
@@ -100,7 +110,7 @@ bundle_take(struct inbox *ib, struct arrival *a, struct filing_item *it,
 	/* The inbox's bound on the files of an entry bounds a Bundle's
 	 * attachments too: each becomes a file of the case. */
 	struct rso_bundle_reader r = { ib->lim.members, take_attachment,
-	    left_out, &c };
+	    left_out, &c, bundle_spool };
 	struct rso_doc_info info;
 	struct rso_error why;
 	int rc;

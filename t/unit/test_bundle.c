@@ -3,6 +3,10 @@
 /* SPDX-License-Identifier: ISC */
 #include <sys/mman.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -75,10 +79,40 @@ static struct got g;
 static struct rso_doc_info bdoc;
 static struct rso_error err;
 
+/* The readers' spool (rso_bundle_reader.spool): none, an unnamed file
+ * in memory, none to be had, or a file that takes no bytes. */
+static int (*spool_fn)(void *ctx);
+static int spools;
+
+static int
+memfd_spool(void *ctx)
+{
+	(void)ctx;
+	spools++;
+	return memfd_create("test_bundle_spill", 0);
+}
+
+static int
+no_spool(void *ctx)
+{
+	(void)ctx;
+	spools++;
+	errno = ENOSPC;
+	return -1;
+}
+
+static int
+full_spool(void *ctx)
+{
+	(void)ctx;
+	spools++;
+	return open("/dev/full", O_RDWR | O_CLOEXEC);
+}
+
 static int
 run(const char *json, long long max)
 {
-	struct rso_bundle_reader r = { max, take, noted, &g };
+	struct rso_bundle_reader r = { max, take, noted, &g, spool_fn };
 
 	memset(&g, 0, sizeof(g));
 	memset(&bdoc, 0, sizeof(bdoc));
@@ -304,7 +338,7 @@ test_single(void)
 static int
 run_fd(const char *json, size_t n, long long max)
 {
-	struct rso_bundle_reader r = { max, take, noted, &g };
+	struct rso_bundle_reader r = { max, take, noted, &g, spool_fn };
 	int fd, rc;
 
 	memset(&g, 0, sizeof(g));
@@ -672,7 +706,8 @@ test_changed(void)
 	    "\"data\":\"aGk=\"}},{\"attachment\":{\"contentType\":"
 	    "\"text/plain\",\"title\":\"";
 	static const char post[] = "\",\"data\":\"aGVsbG8=\"}}]}}]}";
-	struct rso_bundle_reader r = { 0, take_and_change, noted, &g };
+	struct rso_bundle_reader r = { 0, take_and_change, noted, &g,
+	    spool_fn };
 	size_t title = 200000, n = strlen(pre) + title + strlen(post);
 	char *b = malloc(n + 1);
 	int k, rc;
@@ -715,6 +750,78 @@ test_role_cycle(void)
 	is_str(g.att[0].doc.author, "", "...without a name");
 }
 
+/*
+ * A Bundle of n entries: a DocumentReference first whose author, subject
+ * and attachment name entries far after it, then n - 4 Observations with
+ * a fullUrl and an id, the Practitioner, the Binary, and the Patient last.
+ */
+static char *
+many_entries(int n)
+{
+	size_t cap = (size_t)n * 200 + 4096, len;
+	char *b = rso_xmalloc(cap);
+	int i;
+
+	len = (size_t)snprintf(b, cap, "{\"resourceType\":\"Bundle\","
+	    "\"type\":\"collection\",\"entry\":[{\"resource\":{"
+	    "\"resourceType\":\"DocumentReference\",\"subject\":{"
+	    "\"reference\":\"Patient/p1\"},\"author\":[{\"reference\":"
+	    "\"urn:uuid:22222222-2222-4222-8222-222222222222\"}],"
+	    "\"content\":[{\"attachment\":{\"url\":"
+	    "\"urn:uuid:33333333-3333-4333-8333-333333333333\"}}]}}");
+	for (i = 0; i < n - 4; i++)
+		len += (size_t)snprintf(b + len, cap - len, ",{\"fullUrl\":"
+		    "\"urn:uuid:00000000-0000-4000-8000-%012d\",\"resource\":{"
+		    "\"resourceType\":\"Observation\",\"id\":\"o%d\"}}", i, i);
+	snprintf(b + len, cap - len, ",%s,%s,%s]}", PRAC, BINARY, PATIENT);
+	return b;
+}
+
+/*
+ * Past a bound the index of the entries, and the list of those to read
+ * again, go to the spool: the same Bundle reads the same whatever the
+ * bound, with the keys in one run or in hundreds merged, read back a
+ * block at a time; without a spool to be had it reads from memory; a
+ * spool that cannot be written is the read's fault, exit 74.
+ */
+static void
+test_spill(void)
+{
+	char *b = many_entries(3000);
+	static const size_t bounds[] = { 0, 1, 7, 256, 1000, 6000 };
+	size_t i;
+
+	spool_fn = memfd_spool;
+	for (i = 0; i < sizeof(bounds) / sizeof(bounds[0]); i++) {
+		rso_bundle_thin_spill(bounds[i]);
+		spools = 0;
+		is_int(run_fd(b, strlen(b), 0), 0, "3,000 entries, spilled past "
+		    "%zu keys: read", bounds[i]);
+		ok(g.n == 1 && strcmp(g.data[0], "hello") == 0, "...the "
+		    "attachment after them found by its url");
+		is_str(g.att[0].doc.patient.name, "Zztest^Ada Q",
+		    "...the patient after them by Patient/id");
+		is_str(g.att[0].doc.author, "Bo Yytest", "...the author by "
+		    "its fullUrl");
+		is_int(spools, bounds[i] == 0 || bounds[i] == 6000 ? 0 : 1,
+		    "...one spool made, if past the bound");
+	}
+	rso_bundle_thin_spill(1);
+	spool_fn = no_spool;
+	is_int(run_fd(b, strlen(b), 0), 0, "no spool to be had: read from "
+	    "memory");
+	ok(g.n == 1 && strcmp(g.data[0], "hello") == 0, "...the attachment "
+	    "found");
+	spool_fn = full_spool;
+	is_int(run_fd(b, strlen(b), 0), EX_IOERR, "a spool that takes no "
+	    "bytes: exit 74");
+	is_str(err.msg, "spool: No space left on device", "...saying why");
+	is_int(g.n, 0, "...nothing handed over");
+	spool_fn = NULL;
+	rso_bundle_thin_spill(0);
+	free(b);
+}
+
 int
 main(void)
 {
@@ -732,5 +839,26 @@ main(void)
 	test_nul();
 	test_depth();
 	test_large_file();
+	test_spill();
+	/* Every test again, each key past a Bundle's first spilled to a
+	 * spool of its own (the Bundles of more than one key: test_good's
+	 * and test_rejects'). */
+	rso_bundle_thin_spill(1);
+	spool_fn = memfd_spool;
+	spools = 0;
+	test_not_bundles();
+	test_wide_root();
+	test_broken();
+	test_good();
+	test_rejects();
+	test_single();
+	test_role_cycle();
+	test_data_swapped();
+	test_changed();
+	test_root_faults();
+	test_nul();
+	test_depth();
+	test_large_file();
+	ok(spools >= 4, "the tests again, keys spilled (%d spools)", spools);
 	return tap_done();
 }
