@@ -151,6 +151,16 @@ static const char status_counts_sql[] =
     "   SELECT * FROM (SELECT * FROM c EXCEPT SELECT * FROM k))"
     " ORDER BY 1 LIMIT 1";
 
+/*
+ * The nightly steps' marks (migration 121): a mark is only how far a
+ * step has looked, but one past the chain's end would have the step pass
+ * over every case that changes until the chain reaches it.
+ */
+static const char marks_sql[] =
+    "SELECT step, seq FROM step_marks"
+    " WHERE seq > (SELECT coalesce(max(seq), 0) FROM events)"
+    " ORDER BY step LIMIT 1";
+
 int
 rso_derived_verify(struct rso_store *s, struct rso_error *e)
 {
@@ -164,6 +174,8 @@ rso_derived_verify(struct rso_store *s, struct rso_error *e)
 		{ exports_sql, by_case },
 		{ status_counts_sql, "status %s: %s does not follow from the "
 		    "cases" },
+		{ marks_sql, "step %s: its mark, event %s, is past the last "
+		    "event" },
 	};
 	size_t i;
 	int rc;

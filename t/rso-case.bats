@@ -215,6 +215,22 @@ usage: rso-case cancel -r reason [case ...]" ]
 	[ "$stderr" = "rso-case: case RSO-2026-000002: status does not follow from its events" ]
 }
 
+@test "rso-case: verify names a nightly step's mark past the last event" {
+	cases 2
+	rso-bill invoice --new >/dev/null
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select step, seq from step_marks"
+	assert_output "rso-bill invoice|2"
+	run -0 rso-case verify
+	# Pushed past the chain's end, the step would pass over every case
+	# that changes until the chain got there.
+	sqlite3 "$RSO_HOME/rso.db" "update step_marks set seq = 900"
+	run -65 --separate-stderr rso-case verify
+	[ "$stderr" = "rso-case: step rso-bill invoice: its mark, event 900, is past the last event" ]
+	# What the manual says to do: the step's next run looks at every case.
+	sqlite3 "$RSO_HOME/rso.db" "delete from step_marks where step = 'rso-bill invoice'"
+	run -0 rso-case verify
+}
+
 @test "rso-case: an older store gains the migrations it lacks, wherever their numbers fall" {
 	rso-case init -q
 	cases 2
