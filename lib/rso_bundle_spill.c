@@ -30,32 +30,13 @@ bspill_init(struct bspill *x, int sorted, size_t run,
 	x->block = SIZE_MAX;
 }
 
-/* n keys from k written at key at of the file: 0, or -1 with x->err. */
+/*
+ * n keys of k written to the file at key at (out), or read from it into
+ * k: 0, or -1 with x->err (EIO for a file shorter than what was written
+ * to it).
+ */
 static int
-put_keys(struct bspill *x, const struct bkey *k, size_t n, size_t at)
-{
-	const char *p = (const char *)k;
-	size_t len = n * sizeof(*k), done = 0;
-	off_t off = (off_t)(at * sizeof(*k));
-	ssize_t w;
-
-	while (done < len) {
-		w = pwrite(x->fd, p + done, len - done, off + (off_t)done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			x->err = w < 0 ? errno : EIO;
-			return -1;
-		}
-		done += (size_t)w;
-	}
-	return 0;
-}
-
-/* n keys read into k from key at of the file: 0, or -1 with x->err
- * (EIO for a file shorter than what was written to it). */
-static int
-get_keys(struct bspill *x, struct bkey *k, size_t n, size_t at)
+move_keys(struct bspill *x, struct bkey *k, size_t n, size_t at, int out)
 {
 	char *p = (char *)k;
 	size_t len = n * sizeof(*k), done = 0;
@@ -63,7 +44,8 @@ get_keys(struct bspill *x, struct bkey *k, size_t n, size_t at)
 	ssize_t r;
 
 	while (done < len) {
-		r = pread(x->fd, p + done, len - done, off + (off_t)done);
+		r = out ? pwrite(x->fd, p + done, len - done, off + (off_t)done) :
+		    pread(x->fd, p + done, len - done, off + (off_t)done);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
@@ -81,7 +63,7 @@ spill_run(struct bspill *x)
 {
 	if (x->sorted)
 		bsrc_sort_keys(x->k, x->n);
-	if (put_keys(x, x->k, x->n, x->nfile) != 0)
+	if (move_keys(x, x->k, x->n, x->nfile, 1) != 0)
 		return;
 	x->runs = rso_xrealloc(x->runs, (x->nruns + 1) * sizeof(*x->runs));
 	x->runs[x->nruns].at = x->nfile;
@@ -124,7 +106,7 @@ run_fill(struct bspill *x, struct merge_run *r)
 {
 	r->n = r->end - r->at < BSPILL_BLOCK ? r->end - r->at : BSPILL_BLOCK;
 	r->i = 0;
-	if (r->n == 0 || get_keys(x, r->buf, r->n, r->at) != 0)
+	if (r->n == 0 || move_keys(x, r->buf, r->n, r->at, 0) != 0)
 		return -1;
 	r->at += r->n;
 	return 0;
@@ -178,7 +160,7 @@ merge_runs(struct bspill *x)
 	while (rc == 0 && nh > 0) {
 		out[nout++] = h[0]->buf[h[0]->i++];
 		if (nout == MERGE_OUT) {
-			rc = put_keys(x, out, nout, at);
+			rc = move_keys(x, out, nout, at, 1);
 			at += nout;
 			nout = 0;
 		}
@@ -191,7 +173,7 @@ merge_runs(struct bspill *x)
 		heap_down(h, 0, nh);
 	}
 	if (rc == 0 && nout > 0)
-		rc = put_keys(x, out, nout, at);
+		rc = move_keys(x, out, nout, at, 1);
 	free(out);
 	free(h);
 	free(r);
@@ -248,7 +230,7 @@ bspill_get(struct bspill *x, size_t i, struct bkey *k)
 		if (n > BSPILL_BLOCK)
 			n = BSPILL_BLOCK;
 		x->block = SIZE_MAX;
-		if (get_keys(x, x->k, n, x->base + b * BSPILL_BLOCK) != 0)
+		if (move_keys(x, x->k, n, x->base + b * BSPILL_BLOCK, 0) != 0)
 			return -1;
 		x->block = b;
 	}

@@ -822,10 +822,10 @@ test_spill(void)
 	free(b);
 }
 
-int
-main(void)
+/* Every test that reads a Bundle. */
+static void
+test_readers(void)
 {
-	test_base64();
 	test_not_bundles();
 	test_wide_root();
 	test_broken();
@@ -839,6 +839,13 @@ main(void)
 	test_nul();
 	test_depth();
 	test_large_file();
+}
+
+int
+main(void)
+{
+	test_base64();
+	test_readers();
 	test_spill();
 	/* Every test again, each key past a Bundle's first spilled to a
 	 * spool of its own (the Bundles of more than one key: test_good's
@@ -846,19 +853,7 @@ main(void)
 	rso_bundle_thin_spill(1);
 	spool_fn = memfd_spool;
 	spools = 0;
-	test_not_bundles();
-	test_wide_root();
-	test_broken();
-	test_good();
-	test_rejects();
-	test_single();
-	test_role_cycle();
-	test_data_swapped();
-	test_changed();
-	test_root_faults();
-	test_nul();
-	test_depth();
-	test_large_file();
+	test_readers();
 	ok(spools >= 4, "the tests again, keys spilled (%d spools)", spools);
 	return tap_done();
 }
