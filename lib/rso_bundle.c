@@ -1242,6 +1242,8 @@ read_bundle(struct walk *w, struct rso_doc_info *bundle, struct rso_error *e)
 	if (!w->token[0])
 		memcpy(w->token, w->any, sizeof(w->token));
 	describe_bundle(w, bundle);
+	if (w->index.err)
+		return spill_fault(w, e);
 	if (w->failed)
 		return w->rs.err != 0 ? read_fault(&w->rs, e) :
 		    rso_error_set(e, EX_IOERR, "changed while read");

@@ -442,9 +442,10 @@ foreign_keys_hold(struct rso_store *s, struct rso_error *e)
 
 	if (rc == SQLITE_ROW)
 		rc = rso_error_set(e, EX_DATAERR, "db: %s row %lld refers to "
-		    "a row that is not there; schema migrations not applied",
-		    (const char *)sqlite3_column_text(st, 0),
-		    (long long)sqlite3_column_int64(st, 1));
+		    "a row of %s that is not there; schema migrations not "
+		    "applied", (const char *)sqlite3_column_text(st, 0),
+		    (long long)sqlite3_column_int64(st, 1),
+		    (const char *)sqlite3_column_text(st, 2));
 	else
 		rc = rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
 	sqlite3_finalize(st);

@@ -294,7 +294,7 @@ before_122() {
 	sqlite3 "$db" "insert into consents (case_id, providers, expires, signed_by, signed, recorded, event_seq) select case_id, providers, expires, signed_by, signed, recorded, 999 from consents"
 	before_122
 	run -65 --separate-stderr rso-case list
-	[ "$stderr" = "rso-case: db: consents row 2 refers to a row that is not there; schema migrations not applied" ]
+	[ "$stderr" = "rso-case: db: consents row 2 refers to a row of events that is not there; schema migrations not applied" ]
 	run -0 sqlite3 "$db" "select count(*) from schema_migrations where id = 122;
 	    select count(*) from sqlite_schema where name like 'sqlite_autoindex_events%'"
 	assert_output $'0\n1'

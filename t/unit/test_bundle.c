@@ -109,6 +109,23 @@ full_spool(void *ctx)
 	return open("/dev/full", O_RDWR | O_CLOEXEC);
 }
 
+/* A spool that takes the runs but cannot give them back to be merged. */
+static int
+unreadable_spool(void *ctx)
+{
+	char path[] = "/tmp/test_bundle_spool.XXXXXX";
+	int fd = mkstemp(path), wfd;
+
+	(void)ctx;
+	spools++;
+	if (fd < 0)
+		return -1;
+	wfd = open(path, O_WRONLY | O_CLOEXEC);
+	unlink(path);
+	close(fd);
+	return wfd;
+}
+
 static int
 run(const char *json, long long max)
 {
@@ -816,6 +833,11 @@ test_spill(void)
 	is_int(run_fd(b, strlen(b), 0), EX_IOERR, "a spool that takes no "
 	    "bytes: exit 74");
 	is_str(err.msg, "spool: No space left on device", "...saying why");
+	is_int(g.n, 0, "...nothing handed over");
+	spool_fn = unreadable_spool;
+	is_int(run_fd(b, strlen(b), 0), EX_IOERR, "a spool that cannot be "
+	    "read back: exit 74");
+	is_str(err.msg, "spool: Bad file descriptor", "...saying why");
 	is_int(g.n, 0, "...nothing handed over");
 	spool_fn = NULL;
 	rso_bundle_thin_spill(0);
