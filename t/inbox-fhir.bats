@@ -312,6 +312,37 @@ teardown() {
 	umount "$BATS_TEST_TMPDIR/small" 2>/dev/null || true
 }
 
+@test "inbox-fhir: no room for a large Bundle's index is exit 74, the Bundle left for a later run" {
+	fhir_case
+	/usr/bin/python3 "$GEN" big 10 --family Alpha --given Test --birth 1961-03-01 >small.json
+	# 300,000 entries of a fullUrl only: past the 131,072 keys kept in
+	# memory, the rest spill to the drop folder (about 10 MB of runs and
+	# their merge).
+	/usr/bin/python3 -c '
+import json, sys
+b = json.load(open(sys.argv[1]))
+b["entry"] = [{"fullUrl": "urn:x:%d" % i} for i in range(300000)] + b["entry"]
+json.dump(b, open(sys.argv[2], "w"), separators=(",", ":"))
+' small.json flood.json
+	mkdir small
+	if ! mount -t tmpfs -o size=32m,mode=0700 tmpfs small 2>/dev/null; then
+		skip "cannot mount a tmpfs here"
+	fi
+	cp flood.json small/RSO-2026-000001-flood.json
+	# Room for 1 MB of spool beside the Bundle (a dot-file is no entry).
+	dd if=/dev/zero of=small/.filler bs=1k count=$(( $(df -k --output=avail small | tail -1) - 1024 )) 2>/dev/null
+	run -74 --separate-stderr rso-collect inbox --settle 0 small
+	[ "$stderr" = "rso-collect: small: entry 1: spool: No space left on device" ]
+	cmp flood.json small/RSO-2026-000001-flood.json
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from records"
+	assert_output 0
+	# With room, the same Bundle files whole, its text found past the flood.
+	rm small/.filler
+	run -0 rso-collect -q inbox --settle 0 small
+	n=$(jq -r 'select(.media_type == "text/plain") | .item' <<<"$output")
+	[ "$(rso-collect cat RSO-2026-000001 "$n")" = "$(jq -r '.entry[] | select(.resource.resourceType == "Binary") | .resource.data' small.json | base64 -d)" ]
+}
+
 @test "inbox-fhir: no room for a large attachment as it is decoded is exit 74, the Bundle left for a later run" {
 	fhir_case
 	large_bundle 6
