@@ -1,7 +1,11 @@
 /* rso_mark: how far along the event chain a repeated step has got. */
 /* SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rso_mark.h"
 #include "rso_store_priv.h"
@@ -42,10 +46,6 @@ wanted(const char *const *statuses, const char *status)
 	return 0;
 }
 
-/*
- * The ids first, then the calls: fn writes (an invoice, an export), and
- * a read statement kept open across writes would hold a snapshot.
- */
 int
 rso_mark_walk(struct rso_store *s, const char *step,
     const char *const *statuses, rso_mark_fn *fn, void *ctx,
@@ -54,19 +54,38 @@ rso_mark_walk(struct rso_store *s, const char *step,
 	return rso_mark_walk_except(s, step, statuses, NULL, fn, ctx, e);
 }
 
-int
-rso_mark_walk_except(struct rso_store *s, const char *step,
-    const char *const *statuses, const char *own, rso_mark_fn *fn,
-    void *ctx, struct rso_error *e)
+/*
+ * The ids first, then the calls: fn writes (an invoice, an export), and
+ * a read statement kept open across writes would hold a snapshot.  The
+ * ids wait in a file with no name in the store's folder, one a line, not
+ * in memory: a first run, or one after a busy day, may visit every case
+ * of the store.
+ */
+static FILE *
+ids_spool(struct rso_store *s)
 {
-	long long from = mark_of(s, step), to;
-	sqlite3_stmt *st;
-	char **ids = NULL;
-	size_t n = 0, cap = 0, i;
-	int rc, c, frc = 0;
+	int fd = open(rso_store_dir(s), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	FILE *fp;
 
-	to = rso_store_int(s, "SELECT coalesce(max(seq), 0) FROM events",
-	    NULL);
+	if (fd < 0)
+		return tmpfile();
+	if ((fp = fdopen(fd, "w+")) == NULL)
+		close(fd);
+	return fp;
+}
+
+/* The ids of the cases to visit into fp, oldest case first: how many. */
+static int
+ids_since(struct rso_store *s, long long from, long long to,
+    const char *const *statuses, const char *own, FILE *fp, size_t *n,
+    struct rso_error *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	/* Every case may have changed: their sort goes to disk. */
+	if ((rc = rso_store_temp_in_memory(s, 0, e)) != 0)
+		return rc;
 	st = rso_store_prepare(s, "SELECT c.id, c.status FROM cases c"
 	    " WHERE c.id IN (SELECT case_id FROM events"
 	    "   WHERE seq > ?1 AND seq <= ?2 AND case_id IS NOT NULL"
@@ -76,26 +95,52 @@ rso_mark_walk_except(struct rso_store *s, const char *step,
 	sqlite3_bind_int64(st, 2, to);
 	if (own != NULL)
 		sqlite3_bind_text(st, 3, own, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!wanted(statuses, rso_store_col(st, 1)))
-			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 64;
-			ids = rso_xrealloc(ids, cap * sizeof(*ids));
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (wanted(statuses, rso_store_col(st, 1))) {
+			fprintf(fp, "%s\n", rso_store_col(st, 0));
+			(*n)++;
 		}
-		ids[n++] = rso_xstrdup(rso_store_col(st, 0));
-	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		rc = rso_store_sqlerr(s, rc, e);
-	else
-		rc = 0;
-	for (i = 0; rc == 0 && i < n; i++)
-		if ((c = fn(ids[i], ctx)) != 0 && frc == 0)
+		return rso_store_sqlerr(s, rc, e);
+	if (fflush(fp) != 0 || ferror(fp) || fseek(fp, 0, SEEK_SET) != 0)
+		return rso_error_set(e, EX_IOERR, "%s: spool: %s",
+		    rso_store_dir(s), strerror(errno));
+	return rso_store_temp_in_memory(s, 1, e);
+}
+
+int
+rso_mark_walk_except(struct rso_store *s, const char *step,
+    const char *const *statuses, const char *own, rso_mark_fn *fn,
+    void *ctx, struct rso_error *e)
+{
+	long long from = mark_of(s, step), to;
+	char *line = NULL;
+	size_t cap = 0, n, i;
+	ssize_t len;
+	int rc, c, frc = 0;
+	FILE *fp;
+
+	to = rso_store_int(s, "SELECT coalesce(max(seq), 0) FROM events",
+	    NULL);
+	if ((fp = ids_spool(s)) == NULL)
+		return rso_error_set(e, EX_CANTCREAT, "%s: spool: %s",
+		    rso_store_dir(s), strerror(errno));
+	rc = ids_since(s, from, to, statuses, own, fp, &n, e);
+	for (i = 0; rc == 0 && i < n; i++) {
+		if ((len = getline(&line, &cap, fp)) <= 1) {
+			rc = rso_error_set(e, EX_IOERR, "%s: spool: %s",
+			    rso_store_dir(s), len < 0 && ferror(fp) ?
+			    strerror(errno) : "shorter than written");
+			break;
+		}
+		line[len - 1] = '\0';
+		if ((c = fn(line, ctx)) != 0 && frc == 0)
 			frc = c;
-	for (i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
+	}
+	free(line);
+	fclose(fp);
 	if (rc != 0)
 		return rc;
 	if (frc != 0)

@@ -11,9 +11,10 @@
  * A mark keeps, per step name, the last event the step has seen, so that
  * the next run looks only at the cases with events since: its cost grows
  * with the new work, not with the history.  A mark is not derived from the
- * events and verify does not check it: set too low, a step redoes work
- * that is idempotent anyway; set too high, it skips cases, so only the
- * steps themselves move it.
+ * events: set too low, a step redoes work that is idempotent anyway; set
+ * too high, it skips cases, so only the steps themselves move it, and
+ * verify names a mark past the last event.  The cases to visit wait in a
+ * file, not in memory, however many they are.
  */
 
 /* Called with each case's id; returns 0 or the status of its failure. */

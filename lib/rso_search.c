@@ -680,6 +680,11 @@ rso_search_run(struct rso_store *s, const struct rso_search *q, int limit,
 	int nt, rc, frc = 0;
 
 	*n = *more = 0;
+	/* A term most cases match groups them all: on disk, not in memory. */
+	if ((rc = rso_store_temp_in_memory(s, 0, e)) != 0) {
+		json_decref(hits);
+		return rc;
+	}
 	t = effective_terms(s, q, &nt);
 	sql = search_sql(t, nt);
 	st = rso_store_prepare(s, sql);
@@ -701,7 +706,7 @@ rso_search_run(struct rso_store *s, const struct rso_search *q, int limit,
 	free(t);
 	if (rc != SQLITE_DONE)
 		rc = rso_store_sqlerr(s, rc, e);
-	else
+	else if ((rc = rso_store_temp_in_memory(s, 1, e)) == 0)
 		rc = audit(s, hits, e);
 	json_array_foreach(hits, i, h) {
 		if (rc != 0 || frc != 0)

@@ -337,6 +337,14 @@ exec_sql(struct rso_store *s, const char *sql, struct rso_error *e)
 	return rc == SQLITE_OK ? 0 : rso_store_sqlerr(s, rc, e);
 }
 
+int
+rso_store_temp_in_memory(struct rso_store *s, int in_memory,
+    struct rso_error *e)
+{
+	return exec_sql(s, in_memory ? "PRAGMA temp_store = MEMORY" :
+	    "PRAGMA temp_store = FILE", e);
+}
+
 /*
  * Which of our migrations the database has (done[i] for
  * rso_schema_migrations[i]), how many, and whether it has one we do not

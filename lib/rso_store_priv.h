@@ -25,6 +25,17 @@ const char *rso_store_col(sqlite3_stmt *st, int i);
 sqlite3_stmt *rso_store_prepare(struct rso_store *s, const char *sql);
 
 /*
+ * Where SQLite keeps what a statement sorts, groups or journals beyond
+ * its page cache: in memory (1), as a store opened to write does for
+ * intake's savepoint journals, or in a temporary file (0), as the
+ * read-only opens do.  A query whose grouping may be as large as the
+ * store (a search matching most cases) runs with 0: in memory, one
+ * matching 300,000 cases held 42 MB.  Outside a transaction.
+ */
+int rso_store_temp_in_memory(struct rso_store *s, int in_memory,
+    struct rso_error *e);
+
+/*
  * The same statement, prepared once and kept until the store is closed,
  * for what runs once per input line (parsing SQL was most of intake's
  * time).  sql must be a string literal: its address is the key.  Give the

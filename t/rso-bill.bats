@@ -320,6 +320,39 @@ PY
 	[[ "$stderr" == "rso-bill: invoice --new: RSO-2026-000004: "* ]]
 }
 
+@test "rso-bill: invoice --new over 200,000 changed cases keeps them in a file, memory flat (under 16 MiB)" {
+	# A store a release behind the marks, or after a busy day: 200,000
+	# delivered cases, each invoiced on a night before, written straight
+	# with sqlite3 (as bench/nightly.sh).  Before, the cases to visit
+	# were held in memory, and what the query sorted: 25 MB here.
+	sqlite3 "$RSO_HOME/rso.db" >/dev/null <<'SQL'
+BEGIN;
+WITH RECURSIVE k(i) AS (SELECT 10 UNION ALL SELECT i + 1 FROM k WHERE i < 200009)
+INSERT INTO cases (id, ref, status, status_at, created, updated, specialty,
+    intake, intake_hash)
+SELECT printf('RSO-2026-%06d', i), 'n-' || i, 'delivered',
+    strftime('%Y-%m-%dT%H:%M:%SZ', '2024-11-01', '+' || (i * 631) || ' seconds'),
+    strftime('%Y-%m-%dT%H:%M:%SZ', '2024-11-01', '+' || (i * 631) || ' seconds'),
+    strftime('%Y-%m-%dT%H:%M:%SZ', '2024-11-01', '+' || (i * 631) || ' seconds'),
+    'oncology', json_object('ref', 'n-' || i), 'h' || i FROM k;
+INSERT INTO events (at, case_id, type, actor, data, prev, hash)
+SELECT created, id, 'invoice.issued', 'test', '{}', '', id
+FROM cases WHERE status = 'delivered' ORDER BY created;
+INSERT INTO invoices (number, case_id, currency, total, status, issued, tx_id)
+SELECT printf('INV-2026-%06d', rowid), id, 'USD', 60000, 'paid', created, rowid
+FROM cases WHERE status = 'delivered';
+COMMIT;
+SQL
+	run -0 --separate-stderr /usr/bin/time -f 'maxrss %M' -o rss.txt rso-bill invoice --new
+	# Every one visited, each invoiced before: nothing to print.
+	[ -z "$output" ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select seq = (select max(seq) from events) from step_marks where step = 'rso-bill invoice'"
+	assert_output 1
+	rss=$(sed -n 's/^maxrss //p' rss.txt)
+	echo "# peak RSS ${rss} KiB" >&3
+	grep -q __asan_init "$(command -v rso-bill)" || [ "$rss" -lt 16384 ]
+}
+
 @test "rso-bill: a mistyped verb is exit 64 with the closest verb" {
 	run -64 --separate-stderr rso-bill invoce RSO-2026-000001
 	[ "$stderr" = 'rso-bill: unknown verb "invoce"; did you mean "invoice"?
