@@ -312,6 +312,24 @@ teardown() {
 	umount "$BATS_TEST_TMPDIR/small" 2>/dev/null || true
 }
 
+# The drop folder small, a tmpfs of $1 MiB holding the Bundle $2 as
+# RSO-2026-000001-$2 and a filler (a dot-file is no entry) that leaves
+# $3 KiB: the inbox is exit 74 on its spool, files nothing and leaves the
+# Bundle whole.  The filler stays, for the test to remove.
+no_room() {
+	mkdir small
+	if ! mount -t tmpfs -o size="$1"m,mode=0700 tmpfs small 2>/dev/null; then
+		skip "cannot mount a tmpfs here"
+	fi
+	cp "$2" "small/RSO-2026-000001-$2"
+	dd if=/dev/zero of=small/.filler bs=1k count=$(( $(df -k --output=avail small | tail -1) - $3 )) 2>/dev/null
+	run -74 --separate-stderr rso-collect inbox --settle 0 small
+	[ "$stderr" = "rso-collect: small: entry 1: spool: No space left on device" ]
+	cmp "$2" "small/RSO-2026-000001-$2"
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from records"
+	assert_output 0
+}
+
 @test "inbox-fhir: no room for a large Bundle's index is exit 74, the Bundle left for a later run" {
 	fhir_case
 	/usr/bin/python3 "$GEN" big 10 --family Alpha --given Test --birth 1961-03-01 >small.json
@@ -324,18 +342,8 @@ b = json.load(open(sys.argv[1]))
 b["entry"] = [{"fullUrl": "urn:x:%d" % i} for i in range(300000)] + b["entry"]
 json.dump(b, open(sys.argv[2], "w"), separators=(",", ":"))
 ' small.json flood.json
-	mkdir small
-	if ! mount -t tmpfs -o size=32m,mode=0700 tmpfs small 2>/dev/null; then
-		skip "cannot mount a tmpfs here"
-	fi
-	cp flood.json small/RSO-2026-000001-flood.json
-	# Room for 1 MB of spool beside the Bundle (a dot-file is no entry).
-	dd if=/dev/zero of=small/.filler bs=1k count=$(( $(df -k --output=avail small | tail -1) - 1024 )) 2>/dev/null
-	run -74 --separate-stderr rso-collect inbox --settle 0 small
-	[ "$stderr" = "rso-collect: small: entry 1: spool: No space left on device" ]
-	cmp flood.json small/RSO-2026-000001-flood.json
-	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from records"
-	assert_output 0
+	# Room for 1 MB of spool beside the Bundle.
+	no_room 32 flood.json 1024
 	# With room, the same Bundle files whole, its text found past the flood.
 	rm small/.filler
 	run -0 rso-collect -q inbox --settle 0 small
@@ -347,19 +355,9 @@ json.dump(b, open(sys.argv[2], "w"), separators=(",", ":"))
 	fhir_case
 	large_bundle 6
 	rm in/large.json
-	mkdir small
-	if ! mount -t tmpfs -o size=16m,mode=0700 tmpfs small 2>/dev/null; then
-		skip "cannot mount a tmpfs here"
-	fi
-	cp large.json small/RSO-2026-000001-large.json
 	# Room for 2 MB of the 6 MiB attachment's spool file, beside the
-	# Bundle (a dot-file is no entry).
-	dd if=/dev/zero of=small/.filler bs=1k count=$(( $(df -k --output=avail small | tail -1) - 2048 )) 2>/dev/null
-	run -74 --separate-stderr rso-collect inbox --settle 0 small
-	[ "$stderr" = "rso-collect: small: entry 1: spool: No space left on device" ]
-	cmp large.json small/RSO-2026-000001-large.json
-	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from records"
-	assert_output 0
+	# Bundle.
+	no_room 16 large.json 2048
 	# With room, the same Bundle files whole.
 	rm small/.filler
 	run -0 rso-collect -q inbox --settle 0 small
