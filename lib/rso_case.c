@@ -480,6 +480,9 @@ rso_case_list(struct rso_store *s, const struct rso_case_filter *f,
 	n += snprintf(sql + n, sizeof(sql) - n,
 	    " AND (?100 IS NULL OR status_at >= ?100)"
 	    " AND (?101 IS NULL OR status_at < ?101) ORDER BY created, id");
+	/* Every case may be listed, and sorted: on disk, not in memory. */
+	if ((rc = rso_store_temp_on_disk(s, 1, e)) != 0)
+		return rc;
 	st = rso_store_prepare(s, sql);
 	bind_statuses(st, f->status_mask);
 	bind_opt(st, 100, f->since);
@@ -499,9 +502,10 @@ rso_case_list(struct rso_store *s, const struct rso_case_filter *f,
 			break;
 	}
 	sqlite3_finalize(st);
-	if (frc != 0)
-		return frc;
-	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+	rc = rc == SQLITE_DONE || frc != 0 ? 0 : rso_store_sqlerr(s, rc, e);
+	if (rc == 0)
+		rc = rso_store_temp_on_disk(s, 0, e);
+	return frc != 0 ? frc : rc;
 }
 
 int

@@ -84,7 +84,7 @@ ids_since(struct rso_store *s, long long from, long long to,
 	int rc;
 
 	/* Every case may have changed: their sort goes to disk. */
-	if ((rc = rso_store_temp_in_memory(s, 0, e)) != 0)
+	if ((rc = rso_store_temp_on_disk(s, 1, e)) != 0)
 		return rc;
 	st = rso_store_prepare(s, "SELECT c.id, c.status FROM cases c"
 	    " WHERE c.id IN (SELECT case_id FROM events"
@@ -107,7 +107,7 @@ ids_since(struct rso_store *s, long long from, long long to,
 	if (fflush(fp) != 0 || ferror(fp) || fseek(fp, 0, SEEK_SET) != 0)
 		return rso_error_set(e, EX_IOERR, "%s: spool: %s",
 		    rso_store_dir(s), strerror(errno));
-	return rso_store_temp_in_memory(s, 1, e);
+	return rso_store_temp_on_disk(s, 0, e);
 }
 
 int

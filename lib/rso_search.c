@@ -681,7 +681,7 @@ rso_search_run(struct rso_store *s, const struct rso_search *q, int limit,
 
 	*n = *more = 0;
 	/* A term most cases match groups them all: on disk, not in memory. */
-	if ((rc = rso_store_temp_in_memory(s, 0, e)) != 0) {
+	if ((rc = rso_store_temp_on_disk(s, 1, e)) != 0) {
 		json_decref(hits);
 		return rc;
 	}
@@ -706,7 +706,7 @@ rso_search_run(struct rso_store *s, const struct rso_search *q, int limit,
 	free(t);
 	if (rc != SQLITE_DONE)
 		rc = rso_store_sqlerr(s, rc, e);
-	else if ((rc = rso_store_temp_in_memory(s, 1, e)) == 0)
+	else if ((rc = rso_store_temp_on_disk(s, 0, e)) == 0)
 		rc = audit(s, hits, e);
 	json_array_foreach(hits, i, h) {
 		if (rc != 0 || frc != 0)

@@ -20,6 +20,7 @@ struct rso_store {
 	char *dir;
 	sqlite3 *db;
 	json_t *config;
+	int temp_memory;	/* opened to write: temp_store MEMORY */
 	void (*on_work)(void *);
 	void *on_work_ctx;
 	struct {
@@ -338,11 +339,12 @@ exec_sql(struct rso_store *s, const char *sql, struct rso_error *e)
 }
 
 int
-rso_store_temp_in_memory(struct rso_store *s, int in_memory,
+rso_store_temp_on_disk(struct rso_store *s, int on_disk,
     struct rso_error *e)
 {
-	return exec_sql(s, in_memory ? "PRAGMA temp_store = MEMORY" :
-	    "PRAGMA temp_store = FILE", e);
+	return exec_sql(s, on_disk ? "PRAGMA temp_store = FILE" :
+	    s->temp_memory ? "PRAGMA temp_store = MEMORY" :
+	    "PRAGMA temp_store = DEFAULT", e);
 }
 
 /*
@@ -606,6 +608,7 @@ open_db(struct rso_store *s, int create, struct rso_error *e)
 	 */
 	if (rc == 0)
 		rc = exec_sql(s, "PRAGMA temp_store = MEMORY", e);
+	s->temp_memory = rc == 0;
 	return rc;
 }
 

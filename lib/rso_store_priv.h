@@ -26,13 +26,15 @@ sqlite3_stmt *rso_store_prepare(struct rso_store *s, const char *sql);
 
 /*
  * Where SQLite keeps what a statement sorts, groups or journals beyond
- * its page cache: in memory (1), as a store opened to write does for
- * intake's savepoint journals, or in a temporary file (0), as the
- * read-only opens do.  A query whose grouping may be as large as the
- * store (a search matching most cases) runs with 0: in memory, one
- * matching 300,000 cases held 42 MB.  Outside a transaction.
+ * its page cache.  A store opened to write keeps it in memory, for
+ * intake's savepoint journals; one opened to read, in temporary files.
+ * A query whose sort or grouping may be as large as the store (a search
+ * matching most cases, a list of every ready case) runs with on_disk 1,
+ * and 0 after it puts back the open's own setting: in memory, a search
+ * matching 300,000 cases held 42 MB.  Not inside a transaction that made
+ * temporary tables.
  */
-int rso_store_temp_in_memory(struct rso_store *s, int in_memory,
+int rso_store_temp_on_disk(struct rso_store *s, int on_disk,
     struct rso_error *e);
 
 /*

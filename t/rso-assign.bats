@@ -90,6 +90,29 @@ PY
 	assert_output ''
 }
 
+@test "rso-assign: --ready over 100,000 ready cases sorts them on disk, memory flat (under 16 MiB)" {
+	# Ready cases written straight with sqlite3, created out of id order.
+	# Before, the sort by creation stayed in memory: 17 MB here.
+	sqlite3 "$RSO_HOME/rso.db" >/dev/null <<'SQL'
+BEGIN;
+WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 100000)
+INSERT INTO cases (id, ref, status, status_at, created, updated, specialty,
+    intake, intake_hash)
+SELECT printf('RSO-2026-%06d', i), 'r-' || i, 'ready', '2026-01-01T00:00:00Z',
+    strftime('%Y-%m-%dT%H:%M:%SZ', '2024-11-01', '+' || ((i * 631) % 100000) || ' minutes'),
+    '2026-01-01T00:00:00Z', 'oncology', json_object('ref', 'r-' || i), 'h' || i FROM k;
+COMMIT;
+SQL
+	/usr/bin/time -f 'maxrss %M' -o rss.txt rso-assign --ready >ready.jsonl
+	[ "$(wc -l <ready.jsonl)" -eq 100000 ]
+	# Oldest first: the created times never go back.
+	jq -r .created ready.jsonl | sort -c
+	[ "$(head -1 ready.jsonl | jq -r .created)" = 2024-11-01T00:00:00Z ]
+	rss=$(sed -n 's/^maxrss //p' rss.txt)
+	echo "# peak RSS ${rss} KiB" >&3
+	grep -q __asan_init "$(command -v rso-assign)" || [ "$rss" -lt 16384 ]
+}
+
 @test "rso-assign: a patient where nobody is licensed is refused with the reason" {
 	ready_case 1 '.patient.country="AE" | del(.patient.region)'
 	run -65 --separate-stderr rso-assign RSO-2026-000001
