@@ -201,19 +201,25 @@ rejected() {
 	grep -q __asan_init "$(command -v rso-collect)" || [ "$rss" -lt 16384 ]
 }
 
+# A realistic Bundle (fhir-bundle.py big 10, kept as small.json) with $1
+# entries of a fullUrl only put before its own, written to $2.
+flood_bundle() {
+	/usr/bin/python3 "$GEN" big 10 --family Alpha --given Test --birth 1961-03-01 >small.json
+	/usr/bin/python3 -c '
+import json, sys
+b = json.load(open(sys.argv[1]))
+b["entry"] = [{"fullUrl": "urn:x:%d" % i} for i in range(int(sys.argv[3]))] + b["entry"]
+json.dump(b, open(sys.argv[2], "w"), separators=(",", ":"))
+' small.json "$2" "$1"
+}
+
 @test "inbox-fhir: a Bundle of a million tiny entries keeps its index in a spool, memory flat (under 16 MiB)" {
 	fhir_case
 	# A realistic Bundle with a million entries of a fullUrl only put
 	# before its own: its DocumentReference's text is a Binary entry
 	# found by its fullUrl among them.  Before, 16 bytes an entry were
 	# kept in memory: 23 MB here.
-	/usr/bin/python3 "$GEN" big 10 --family Alpha --given Test --birth 1961-03-01 >small.json
-	/usr/bin/python3 -c '
-import json, sys
-b = json.load(open(sys.argv[1]))
-b["entry"] = [{"fullUrl": "urn:x:%d" % i} for i in range(1000000)] + b["entry"]
-json.dump(b, open(sys.argv[2], "w"), separators=(",", ":"))
-' small.json in/flood.json
+	flood_bundle 1000000 in/flood.json
 	cp in/flood.json flood.json
 	run -0 /usr/bin/time -f 'maxrss %M' -o rss.txt rso-collect -q inbox --settle 0 in
 	[ "$(jq -sc 'map(select(.item) | [.type, .media_type]) | sort' <<<"$output")" = '[["note","application/fhir+json"],["note","text/plain"]]' ]
@@ -332,16 +338,10 @@ no_room() {
 
 @test "inbox-fhir: no room for a large Bundle's index is exit 74, the Bundle left for a later run" {
 	fhir_case
-	/usr/bin/python3 "$GEN" big 10 --family Alpha --given Test --birth 1961-03-01 >small.json
 	# 300,000 entries of a fullUrl only: past the 131,072 keys kept in
 	# memory, the rest spill to the drop folder (about 10 MB of runs and
 	# their merge).
-	/usr/bin/python3 -c '
-import json, sys
-b = json.load(open(sys.argv[1]))
-b["entry"] = [{"fullUrl": "urn:x:%d" % i} for i in range(300000)] + b["entry"]
-json.dump(b, open(sys.argv[2], "w"), separators=(",", ":"))
-' small.json flood.json
+	flood_bundle 300000 flood.json
 	# Room for 1 MB of spool beside the Bundle.
 	no_room 32 flood.json 1024
 	# With room, the same Bundle files whole, its text found past the flood.

@@ -88,6 +88,25 @@ delivered_case() {
 	rso-opinion deliver "$id" >/dev/null
 }
 
+# Cases $1..$2 (RSO-2026-0000$1 on) in status $3, written straight with
+# sqlite3 for the tests of scale: patient "Test Person" born 1961-03-01,
+# created a minute apart out of id order (631 is prime), no events.
+many_cases() {
+	sqlite3 "$RSO_HOME/rso.db" >/dev/null <<SQL
+BEGIN;
+WITH RECURSIVE k(i) AS (SELECT $1 UNION ALL SELECT i + 1 FROM k WHERE i < $2)
+INSERT INTO cases (id, ref, status, status_at, created, updated, specialty,
+    intake, intake_hash)
+SELECT printf('RSO-2026-%06d', i), 'x-' || i, '$3', '2026-01-01T00:00:00Z',
+    strftime('%Y-%m-%dT%H:%M:%SZ', '2024-11-01',
+    '+' || ((i * 631) % ($2 - $1 + 1)) || ' minutes'),
+    '2026-01-01T00:00:00Z', 'oncology', json_object('ref', 'x-' || i,
+    'patient', json_object('name', 'Test Person', 'birth_date', '1961-03-01')),
+    'h' || i FROM k;
+COMMIT;
+SQL
+}
+
 # Start "$@" in the background, kill -9 it 0 to 90 ms later, and reap it.
 kill_at_random() {
 	local pid

@@ -91,18 +91,9 @@ PY
 }
 
 @test "rso-assign: --ready over 100,000 ready cases sorts them on disk, memory flat (under 16 MiB)" {
-	# Ready cases written straight with sqlite3, created out of id order.
-	# Before, the sort by creation stayed in memory: 17 MB here.
-	sqlite3 "$RSO_HOME/rso.db" >/dev/null <<'SQL'
-BEGIN;
-WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 100000)
-INSERT INTO cases (id, ref, status, status_at, created, updated, specialty,
-    intake, intake_hash)
-SELECT printf('RSO-2026-%06d', i), 'r-' || i, 'ready', '2026-01-01T00:00:00Z',
-    strftime('%Y-%m-%dT%H:%M:%SZ', '2024-11-01', '+' || ((i * 631) % 100000) || ' minutes'),
-    '2026-01-01T00:00:00Z', 'oncology', json_object('ref', 'r-' || i), 'h' || i FROM k;
-COMMIT;
-SQL
+	# Ready cases created out of id order.  Before, the sort by creation
+	# stayed in memory: 17 MB here.
+	many_cases 1 100000 ready
 	/usr/bin/time -f 'maxrss %M' -o rss.txt rso-assign --ready >ready.jsonl
 	[ "$(wc -l <ready.jsonl)" -eq 100000 ]
 	# Oldest first: the created times never go back.

@@ -87,22 +87,13 @@ keys_caught() {
 }
 
 @test "rso-case search: terms 300,000 cases match are grouped on disk, memory flat (under 16 MiB)" {
-	# 300,000 cases of one patient's name, written straight with sqlite3:
-	# search reads only cases and their keys.  Before, what the query
-	# grouped stayed in memory: 46 MB here.
-	sqlite3 "$RSO_HOME/rso.db" >/dev/null <<'SQL'
-BEGIN;
-WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 300000)
-INSERT INTO cases (id, ref, status, status_at, created, updated, specialty,
-    intake, intake_hash)
-SELECT printf('RSO-2026-%06d', i), 'm-' || i, 'collecting', '2026-01-01T00:00:00Z',
-    '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'oncology',
-    json_object('patient', json_object('name', 'Test Person',
-    'birth_date', '1961-03-01')), 'h' || i FROM k;
-INSERT INTO case_keys (field, key, case_id)
-SELECT 'patient.name', w.key, id FROM cases, (SELECT 'test' AS key UNION ALL SELECT 'person') w;
-COMMIT;
-SQL
+	# 300,000 cases of one patient's name: search reads only cases and
+	# their keys.  Before, what the query grouped stayed in memory: 46 MB
+	# here.
+	many_cases 1 300000 collecting
+	sqlite3 "$RSO_HOME/rso.db" "INSERT INTO case_keys (field, key, case_id)
+	    SELECT 'patient.name', w.key, id FROM cases,
+	    (SELECT 'test' AS key UNION ALL SELECT 'person') w"
 	run -0 --separate-stderr /usr/bin/time -f 'maxrss %M' -o rss.txt rso-case search -n 3 test person
 	[ "${#lines[@]}" -eq 3 ]
 	[ "$(jq -r .case <<<"${lines[2]}")" = RSO-2026-000003 ]
