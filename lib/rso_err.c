@@ -327,6 +327,29 @@ rso_rename_into(const char *from, const char *to, int replace)
 	return unlink(from);
 }
 
+FILE *
+rso_unnamed_file(const char *dir, const char *stem)
+{
+	char *tmp;
+	FILE *fp;
+	int fd, saved;
+
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
+		tmp = rso_xasprintf("%s/.%s.XXXXXX", dir, stem);
+		if ((fd = mkostemp(tmp, O_CLOEXEC)) >= 0)
+			unlink(tmp);
+		free(tmp);
+	}
+	if (fd < 0)
+		return NULL;
+	if ((fp = fdopen(fd, "w+")) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return fp;
+}
+
 int
 rso_fsync_dir(const char *dir)
 {

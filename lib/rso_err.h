@@ -3,6 +3,8 @@
 #ifndef RSO_ERR_H
 #define RSO_ERR_H
 
+#include <stdio.h>
+
 #include <stddef.h>
 #include <sys/types.h>
 #include <sysexits.h>
@@ -117,6 +119,13 @@ const char *rso_file_kind(mode_t mode);
  * following a symbolic link out of it.  0, or -1 when path is still there.
  */
 int rso_remove_tree(const char *path);
+
+/*
+ * A new file with no name in the folder dir, open to read and write
+ * through stdio: O_TMPFILE, or where the file system has none, a dot
+ * name (".STEM.XXXXXX") made and unlinked at once.  NULL with errno.
+ */
+FILE *rso_unnamed_file(const char *dir, const char *stem);
 
 /* fsync the folder dir, so a rename or unlink in it is on disk: 0 or -1. */
 int rso_fsync_dir(const char *dir);

@@ -27,11 +27,11 @@
 
 int
 rso_export_open(struct rso_export_tmp *t, const char *dir, const char *name,
-    struct rso_error *e)
+    int replace, struct rso_error *e)
 {
 	t->dir = dir;
 	t->name = name;
-	t->replace = 0;
+	t->replace = replace;
 	t->tmp = rso_xasprintf("%s/.%s.XXXXXX", dir, name);
 	if ((t->fd = mkstemp(t->tmp)) < 0) {
 		rso_error_set(e, EX_CANTCREAT, "%s: %s", dir, strerror(errno));
@@ -140,9 +140,8 @@ rso_export_file(const char *dir, const char *name, const void *p, size_t n,
 	struct rso_export_tmp t;
 	int rc, ok;
 
-	if ((rc = rso_export_open(&t, dir, name, e)) != 0)
+	if ((rc = rso_export_open(&t, dir, name, replace, e)) != 0)
 		return rc;
-	t.replace = replace;
 	if (!(ok = rso_write_all(t.fd, p, n) == 0))
 		rso_error_set(e, EX_IOERR, "%s: %s", name, strerror(errno));
 	return rso_export_finish(&t, ok, e);

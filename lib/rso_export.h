@@ -27,8 +27,8 @@ int rso_export_file(const char *dir, const char *name, const void *p,
 /*
  * The same for a file written as a stream: rso_export_open makes the
  * dot-temp file (t->fd, mode 0640), rso_export_finish fsyncs and renames
- * it when ok (over what is there only when t->replace is set), or
- * removes it (ok 0: e was filled by the writer).
+ * it when ok (over what is there only with replace), or removes it (ok
+ * 0: e was filled by the writer).
  */
 struct rso_export_tmp {
 	const char *dir, *name;
@@ -37,7 +37,7 @@ struct rso_export_tmp {
 	int replace;
 };
 int rso_export_open(struct rso_export_tmp *t, const char *dir,
-    const char *name, struct rso_error *e);
+    const char *name, int replace, struct rso_error *e);
 int rso_export_finish(struct rso_export_tmp *t, int ok, struct rso_error *e);
 
 /*

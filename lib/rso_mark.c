@@ -1,11 +1,9 @@
 /* rso_mark: how far along the event chain a repeated step has got. */
 /* SPDX-License-Identifier: ISC */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "rso_mark.h"
 #include "rso_store_priv.h"
@@ -55,26 +53,13 @@ rso_mark_walk(struct rso_store *s, const char *step,
 }
 
 /*
+ * The ids of the cases to visit into fp, oldest case first: how many.
  * The ids first, then the calls: fn writes (an invoice, an export), and
  * a read statement kept open across writes would hold a snapshot.  The
  * ids wait in a file with no name in the store's folder, one a line, not
  * in memory: a first run, or one after a busy day, may visit every case
  * of the store.
  */
-static FILE *
-ids_spool(struct rso_store *s)
-{
-	int fd = open(rso_store_dir(s), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	FILE *fp;
-
-	if (fd < 0)
-		return tmpfile();
-	if ((fp = fdopen(fd, "w+")) == NULL)
-		close(fd);
-	return fp;
-}
-
-/* The ids of the cases to visit into fp, oldest case first: how many. */
 static int
 ids_since(struct rso_store *s, long long from, long long to,
     const char *const *statuses, const char *own, FILE *fp, size_t *n,
@@ -124,7 +109,9 @@ rso_mark_walk_except(struct rso_store *s, const char *step,
 
 	to = rso_store_int(s, "SELECT coalesce(max(seq), 0) FROM events",
 	    NULL);
-	if ((fp = ids_spool(s)) == NULL)
+	if (to <= from)
+		return 0;	/* no event since: nothing to visit */
+	if ((fp = rso_unnamed_file(rso_store_dir(s), "rso-step")) == NULL)
 		return rso_error_set(e, EX_CANTCREAT, "%s: spool: %s",
 		    rso_store_dir(s), strerror(errno));
 	rc = ids_since(s, from, to, statuses, own, fp, &n, e);

@@ -70,22 +70,10 @@ manifest_line(json_t *line, void *ctx)
 static int
 manifest_open(struct manifest *m, const char *dir, struct rso_error *e)
 {
-	char *tmp;
-	int fd;
-
 	memset(m, 0, sizeof(*m));
-	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
-		tmp = rso_xasprintf("%s/.records.jsonl.XXXXXX", dir);
-		if ((fd = mkostemp(tmp, O_CLOEXEC)) >= 0)
-			unlink(tmp);
-		free(tmp);
-	}
-	if (fd < 0 || (m->fp = fdopen(fd, "w+")) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((m->fp = rso_unnamed_file(dir, "records.jsonl")) == NULL)
 		return rso_error_set(e, EX_CANTCREAT, "%s: %s", dir,
 		    strerror(errno));
-	}
 	return 0;
 }
 

@@ -696,9 +696,8 @@ rso_xdm_write(struct rso_store *s, const char *id, const json_t *c,
 
 	snprintf(x.oid, sizeof(x.oid), "%s", rso_store_conf_str(s,
 	    "export.oid", "2.25.246883350219455186451283633390129152374"));
-	if ((rc = rso_export_open(&t, dir, name, e)) != 0)
+	if ((rc = rso_export_open(&t, dir, name, replace, e)) != 0)
 		return rc;
-	t.replace = replace;
 	x.a = archive_write_new();
 	if (archive_write_set_format_zip(x.a) != ARCHIVE_OK ||
 	    archive_write_open_fd(x.a, t.fd) != ARCHIVE_OK)
