@@ -250,6 +250,41 @@ test_long_lines(void)
 	}
 }
 
+/* A file is never waiting, even at its end; a pipe with nothing in it is. */
+static void
+test_waiting(void)
+{
+	struct rso_jsonl *r;
+	FILE *fp, *in;
+	json_t *o;
+	int fd[2];
+
+	fp = tmpfile();
+	fputs("{\"n\":1}\n", fp);
+	rewind(fp);
+	r = rso_jsonl_open(fp, "file");
+	ok(!rso_jsonl_waiting(r), "a file is not waiting before its first line");
+	is_int(rso_jsonl_next(r, &o), 1, "the file's line is read");
+	json_decref(o);
+	ok(!rso_jsonl_waiting(r), "nor at its end");
+	rso_jsonl_close(r);
+	fclose(fp);
+
+	if (pipe(fd) != 0) {
+		ok(0, "pipe");
+		return;
+	}
+	in = fdopen(fd[0], "r");
+	r = rso_jsonl_open(in, "pipe");
+	ok(rso_jsonl_waiting(r), "an empty pipe is waiting");
+	if (write(fd[1], "{\"n\":1}\n", 8) != 8)
+		ok(0, "write to the pipe");
+	ok(!rso_jsonl_waiting(r), "a pipe with a line in it is not");
+	close(fd[1]);
+	rso_jsonl_close(r);
+	fclose(in);
+}
+
 static void
 test_ioerror(void)
 {
@@ -674,6 +709,7 @@ main(int argc, char **argv)
 	test_stream();
 	test_long_lines();
 	test_ioerror();
+	test_waiting();
 	test_each();
 	test_write();
 	test_canonical();
