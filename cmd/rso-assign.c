@@ -412,21 +412,21 @@ main(int argc, char **argv)
 	    NULL)) != -1)
 		switch (ch) {
 		case 'f': format = parse_format(optarg); break;
-		case 'r': pc.reason = optarg; break;
-		case OPT_BY: pc.by = optarg; break;
+		case 'r': pc.reason = rso_opt_text("--reason", optarg); break;
+		case OPT_BY: pc.by = rso_opt_text("--by", optarg); break;
 		case OPT_CSV: csv = optarg; break;
 		case OPT_FORCE: pc.force = 1; break;
 		case OPT_PANEL:
 			pc.panel = pc.panel ? pc.panel : json_array();
-			copy = rso_xstrdup(optarg);
+			copy = rso_xstrdup(rso_opt_text("--panel", optarg));
 			for (tok = strtok_r(copy, ",", &save); tok;
 			    tok = strtok_r(NULL, ",", &save))
 				json_array_append_new(pc.panel, json_string(tok));
 			free(copy);
 			break;
 		case OPT_READY: ready = 1; break;
-		case OPT_ROLE: pc.role = optarg; break;
-		case OPT_TO: pc.to = optarg; break;
+		case OPT_ROLE: pc.role = rso_opt_text("--role", optarg); break;
+		case OPT_TO: pc.to = rso_opt_text("--to", optarg); break;
 		case OPT_WITHIN:
 			if (rso_duration_parse(optarg, &within) != 0) {
 				rso_warnx("--within: not a duration such as 2d");

@@ -100,10 +100,13 @@ options(int *argc, char ***argv)
 		case O_ADDON:
 			if (bopts.addons == NULL)
 				bopts.addons = json_array();
-			json_array_append_new(bopts.addons, json_string(optarg));
+			json_array_append_new(bopts.addons,
+			    json_string(rso_opt_text("--addon", optarg)));
 			break;
 		case O_AMOUNT: opt_amount = optarg; break;
-		case O_COVER: bopts.cover = optarg; break;
+		case O_COVER:
+			bopts.cover = rso_opt_text("--cover", optarg);
+			break;
 		case O_CSV: opt_csv = optarg; break;
 		case O_DENIED: opt_denied = 1; break;
 		case O_DISCOUNT: bopts.discount = optarg; break;
@@ -117,12 +120,18 @@ options(int *argc, char ***argv)
 		case O_NEW: opt_new = 1; break;
 		case O_OLDER: opt_older = optarg; break;
 		case O_PAID: opt_paid = 1; break;
-		case O_PAYER: opt_payer = optarg; break;
+		case O_PAYER:
+			opt_payer = rso_opt_text("--payer", optarg);
+			break;
 		case 'r':
-		case O_REASON: opt_reason = optarg; break;
+		case O_REASON:
+			opt_reason = rso_opt_text("--reason", optarg);
+			break;
 		case O_SINCE: opt_since = optarg; break;
 		case O_UNTIL: opt_until = optarg; break;
-		case O_WAIVE: bopts.waive = optarg; break;
+		case O_WAIVE:
+			bopts.waive = rso_opt_text("--waive", optarg);
+			break;
 		default: rso_opt_common(ch, optarg, usage);
 		}
 	*argc -= optind;

@@ -26,6 +26,7 @@
 #include "rso_records.h"
 #include "rso_store.h"
 #include "rso_transfer.h"
+#include "rso_utf8.h"
 #include "rso_xdm.h"
 
 static struct rso_store *store;
@@ -501,7 +502,10 @@ export_new(void)
 	return rc;
 }
 
-/* dir's real path into opt_dest, the key "once" goes by; -1 (said). */
+/*
+ * dir's real path into opt_dest, the key "once" goes by; -1 (said).  It
+ * is recorded in each export's event, which is JSON: UTF-8 only.
+ */
 static int
 real_folder(const char *dir)
 {
@@ -510,6 +514,10 @@ real_folder(const char *dir)
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
 	    realpath(dir, opt_dest) == NULL) {
 		rso_warnx("%s: not a folder", dir);
+		return -1;
+	}
+	if (!rso_utf8_valid(opt_dest)) {
+		rso_warnx("%s: the folder's real path is not UTF-8 text", dir);
 		return -1;
 	}
 	return 0;

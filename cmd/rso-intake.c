@@ -489,10 +489,18 @@ verb_consent(int argc, char **argv)
 	    NULL)) != -1)
 		switch (ch) {
 		case 'e': expires = optarg; break;
-		case 'p': add_providers(providers, optarg, 1); break;
-		case OPT_PROVIDER: add_providers(providers, optarg, 0); break;
+		case 'p':
+			add_providers(providers, rso_opt_text("--providers",
+			    optarg), 1);
+			break;
+		case OPT_PROVIDER:
+			add_providers(providers, rso_opt_text("--provider",
+			    optarg), 0);
+			break;
 		case OPT_SIGNED: signed_at = optarg; break;
-		case OPT_SIGNED_BY: signed_by = optarg; break;
+		case OPT_SIGNED_BY:
+			signed_by = rso_opt_text("--signed-by", optarg);
+			break;
 		default: rso_opt_common(ch, optarg, usage);
 		}
 	argc -= optind;

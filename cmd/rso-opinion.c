@@ -491,7 +491,7 @@ main(int argc, char **argv)
 			}
 			opt_outcome = optarg;
 			break;
-		case OPT_ROLE: opt_role = optarg; break;
+		case OPT_ROLE: opt_role = rso_opt_text("--role", optarg); break;
 		case OPT_TO:
 			if (parse_to(optarg) != 0)
 				return usage_error();

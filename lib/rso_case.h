@@ -61,7 +61,7 @@ int rso_case_state(struct rso_store *s, const char *id, struct rso_state *st,
  * Record an event on a case inside the caller's transaction: the state
  * machine decides whether it may happen (EX_DATAERR "CASE: cannot hold a
  * case that is closed"), then the event is appended and the cached status
- * updated.  data may be NULL.
+ * updated.  data is the event's, an object ({} for none), never NULL.
  */
 int rso_case_event(struct rso_store *s, const char *id, const char *type,
     const json_t *data, struct rso_error *e);

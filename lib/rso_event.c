@@ -148,9 +148,14 @@ rso_event_append(struct rso_store *s, const char *case_id, const char *type,
 	char *dtext;
 	int rc;
 
+	/*
+	 * NULL is what json_pack gives for a string that is not UTF-8:
+	 * recording "{}" would keep the event and lose what it says.
+	 */
 	if (data == NULL)
-		return rso_event_append_canonical(s, case_id, type, "{}", seq,
-		    e);
+		return rso_error_set(e, EX_SOFTWARE, "%s: %s: no data to "
+		    "record (text that is not UTF-8?)", case_id != NULL ?
+		    case_id : "event", type);
 	dtext = rso_json_canonical(data);
 	rc = rso_event_append_canonical(s, case_id, type, dtext, seq, e);
 	free(dtext);

@@ -22,7 +22,8 @@ const char *rso_actor(void);
 
 /*
  * Append an event inside the caller's transaction (rso_store_begin), at
- * rso_now(), by rso_actor().  case_id may be NULL; data may be NULL ({}).
+ * rso_now(), by rso_actor().  case_id may be NULL; data may not (a
+ * failed json_pack is EX_SOFTWARE, not an event that says nothing).
  * Fills *seq when seq is not NULL.  Returns 0 or a store status.
  */
 int rso_event_append(struct rso_store *s, const char *case_id,

@@ -656,32 +656,6 @@ unescape(const struct msg *m, struct span s, char *out)
 	return k;
 }
 
-/*
- * UTF-8 as it is, each byte that starts no valid sequence U+FFFD: iconv
- * lets through lead bytes past U+10FFFF (F5..F7), and what is filed and
- * shown must be UTF-8.  out has room for 3n + 1 bytes.
- */
-static void
-utf8_strict(const char *s, size_t n, char *out)
-{
-	size_t i = 0, k, o = 0;
-	uint32_t cp;
-
-	while (i < n) {
-		k = rso_utf8_decode((const unsigned char *)s + i, n - i, &cp);
-		if (k == 0) {
-			memcpy(out + o, "\xEF\xBF\xBD", 3);
-			o += 3;
-			i++;
-			continue;
-		}
-		memcpy(out + o, s + i, k);
-		o += k;
-		i += k;
-	}
-	out[o] = '\0';
-}
-
 /* C1 controls (U+0080..U+009F, CSI among them: Latin-1's 0x80..0x9F)
  * made spaces, as C0 ones are: no terminal reads them as commands. */
 static void
@@ -723,7 +697,8 @@ text(const struct msg *m, struct span s, char *out, size_t size)
 	if (ascii)
 		memcpy(utf8, raw, k + 1);
 	else if (strcmp(m->cset, "ISO_IR 192") == 0)
-		utf8_strict(raw, k, utf8);
+		/* Not iconv: it lets lead bytes past U+10FFFF through. */
+		rso_utf8_repair(raw, k, utf8);
 	else
 		rso_dicom_text_decode(m->cset, (const unsigned char *)raw, k, 0,
 		    utf8, sizeof(utf8));

@@ -134,3 +134,43 @@ rso_mark_walk_except(struct rso_store *s, const char *step,
 		return frc;
 	return to > from ? mark_set(s, step, to, e) : 0;
 }
+
+int
+rso_mark_each(struct rso_store *s, rso_mark_each_fn *fn, void *ctx,
+    struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "SELECT step, seq,"
+	    " (SELECT coalesce(max(seq), 0) FROM events)"
+	    " FROM step_marks ORDER BY step");
+	int rc, frc = 0;
+
+	while (frc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		frc = fn(rso_store_col(st, 0), sqlite3_column_int64(st, 1),
+		    sqlite3_column_int64(st, 2), ctx);
+	sqlite3_finalize(st);
+	if (frc != 0)
+		return frc;
+	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+}
+
+int
+rso_mark_forget(struct rso_store *s, const char *step, long long *was,
+    struct rso_error *e)
+{
+	sqlite3_stmt *st = rso_store_prepare(s, "DELETE FROM step_marks"
+	    " WHERE step = ?1 RETURNING seq");
+	int rc, found = 0;
+
+	sqlite3_bind_text(st, 1, step, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*was = sqlite3_column_int64(st, 0);
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return rso_store_sqlerr(s, rc, e);
+	if (!found)
+		return rso_error_set(e, EX_DATAERR, "marks: %s: no such step",
+		    step);
+	return 0;
+}

@@ -43,4 +43,26 @@ int rso_mark_walk_except(struct rso_store *s, const char *step,
     const char *const *statuses, const char *own, rso_mark_fn *fn,
     void *ctx, struct rso_error *e);
 
+/* Called with a step's name, its mark and the chain's last event. */
+typedef int rso_mark_each_fn(const char *step, long long mark,
+    long long last, void *ctx);
+
+/*
+ * Call fn on every step's mark, by step name.  Returns 0, the first
+ * non-zero status fn returned (which stops the list), or a store status
+ * with e filled.
+ */
+int rso_mark_each(struct rso_store *s, rso_mark_each_fn *fn, void *ctx,
+    struct rso_error *e);
+
+/*
+ * Forget step's mark, in the caller's transaction, and say in *was what
+ * it was: the step's next run looks at every case again, which the
+ * steps' idempotence makes safe.  The repair for a mark past the chain's
+ * end (restored from elsewhere, or written by hand), which no step moves
+ * back.  EX_DATAERR when step has no mark.
+ */
+int rso_mark_forget(struct rso_store *s, const char *step, long long *was,
+    struct rso_error *e);
+
 #endif

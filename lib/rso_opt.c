@@ -8,6 +8,7 @@
 #include "rso_case.h"
 #include "rso_err.h"
 #include "rso_opt.h"
+#include "rso_utf8.h"
 
 static const char *home;
 static const struct rso_verb *picked;	/* the verb being run */
@@ -231,6 +232,14 @@ rso_verb_main(int argc, char **argv, const struct rso_verb *verbs,
 	}
 	v = rso_verb_pick(verbs, argv[0], RSO_VERB_NEEDED, usage);
 	return rso_flush_stdout(v->run(argc, argv));
+}
+
+const char *
+rso_opt_text(const char *name, const char *arg)
+{
+	if (!rso_utf8_valid(arg))
+		rso_diex(EX_USAGE, "%s: not UTF-8 text", name);
+	return arg;
 }
 
 void

@@ -41,6 +41,15 @@ void rso_opt_common(int ch, const char *arg, rso_usage_fn *usage);
 void rso_usage_error(rso_usage_fn *usage, const char *msg)
     __attribute__((noreturn));
 
+/*
+ * arg, the value of the option called name ("--comment"), when it is
+ * UTF-8 text; else "PROG: NAME: not UTF-8 text" and exit EX_USAGE.  For
+ * the options whose text goes into an event, which is JSON: a reason or
+ * a note typed in a Latin-1 terminal would otherwise take the rest of
+ * the event's data with it.
+ */
+const char *rso_opt_text(const char *name, const char *arg);
+
 /* The -H/--home value, or NULL when none was given. */
 const char *rso_opt_home(void);
 

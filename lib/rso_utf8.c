@@ -80,6 +80,40 @@ rso_json_esc_step(struct rso_json_esc *st, unsigned char c)
 	return (int)st->u;
 }
 
+int
+rso_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), len;
+	uint32_t cp;
+
+	for (; n > 0; p += len, n -= len)
+		if ((len = rso_utf8_decode(p, n, &cp)) == 0)
+			return 0;
+	return 1;
+}
+
+void
+rso_utf8_repair(const char *s, size_t n, char *out)
+{
+	size_t i = 0, k, o = 0;
+	uint32_t cp;
+
+	while (i < n) {
+		k = rso_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+		if (k == 0) {
+			memcpy(out + o, "\xEF\xBF\xBD", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(out + o, s + i, k);
+		o += k;
+		i += k;
+	}
+	out[o] = '\0';
+}
+
 size_t
 rso_utf8_encode(uint32_t cp, unsigned char *d)
 {

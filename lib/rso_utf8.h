@@ -14,6 +14,15 @@
  */
 size_t rso_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 
+/* Whether the string s is UTF-8 text, every character valid. */
+int rso_utf8_valid(const char *s);
+
+/*
+ * The n bytes at s as UTF-8 text into out, which has room for 3n + 1:
+ * each valid character as it is, each byte that starts none U+FFFD.
+ */
+void rso_utf8_repair(const char *s, size_t n, char *out);
+
 /* Encode cp (a scalar value) at d, which has room for 4; return length. */
 size_t rso_utf8_encode(uint32_t cp, unsigned char *d);
 

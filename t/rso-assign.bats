@@ -148,6 +148,9 @@ usage: rso-assign decline -r reason [--by id] case ..." ]
 	assert_output '{"case":"RSO-2026-000001","status":"ready","specialist":"sp-okafor"}'
 	run -0 rso-assign RSO-2026-000001
 	[ "$(jq -r '.assignments[0].specialist' <<<"$output")" = sp-lind ]
+	# A reason that is not UTF-8 would leave the event with nothing in it.
+	run -64 --separate-stderr rso-assign decline -r $'conflit d\xe9clar\xe9' RSO-2026-000001
+	[ "$stderr" = "rso-assign: --reason: not UTF-8 text" ]
 	run -0 rso-assign match RSO-2026-000001
 	[ "$(jq -sr '[.[] | select(.specialist=="sp-okafor")][0].reasons[0]' <<<"$output")" = "declined this case" ]
 }

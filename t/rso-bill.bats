@@ -128,6 +128,8 @@ PY
 	[ "$stderr" = "rso-bill: RSO-2026-000001: refund of 1000.00 is more than was paid and not refunded (950.00)" ]
 	run -0 rso-bill refund RSO-2026-000001 --amount 200 --reason patient-withdrew
 	[ "$(jq -c '[.amount, .stage]' <<<"$output")" = '["200.00","before-assignment"]' ]
+	run -64 --separate-stderr rso-bill refund RSO-2026-000001 --amount 100 --reason $'retir\xe9'
+	[ "$stderr" = "rso-bill: --reason: not UTF-8 text" ]
 	run -65 --separate-stderr rso-bill refund RSO-2026-000001 --amount 800 --reason again
 	[ "$stderr" = "rso-bill: RSO-2026-000001: refund of 800.00 is more than was paid and not refunded (750.00)" ]
 	# Once review has started, the default policy refunds nothing.

@@ -226,8 +226,65 @@ usage: rso-case cancel -r reason [case ...]" ]
 	sqlite3 "$RSO_HOME/rso.db" "update step_marks set seq = 900"
 	run -65 --separate-stderr rso-case verify
 	[ "$stderr" = "rso-case: step rso-bill invoice: its mark, event 900, is past the last event" ]
-	# What the manual says to do: the step's next run looks at every case.
-	sqlite3 "$RSO_HOME/rso.db" "delete from step_marks where step = 'rso-bill invoice'"
+	run -0 rso-case marks -f text
+	assert_output "rso-bill invoice: event 900, past the last event (2)"
+	# The repair the manual gives: the step's next run looks at every
+	# case, and the chain says who forgot the mark and what it was.
+	run -0 --separate-stderr rso-case marks --forget "rso-bill invoice"
+	[ "$stderr" = "rso-case: marks: rso-bill invoice: forgotten (it was event 900); its next run looks at every case" ]
+	assert_output ''
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select seq, case_id is null, type, data from events where seq > 2; select count(*) from step_marks"
+	assert_output $'3|1|step.forgotten|{"mark":900,"step":"rso-bill invoice"}\n0'
+	run -0 rso-case verify
+	RSO_ACTOR=nightly rso-bill invoice --new >/dev/null
+	run -0 rso-case marks
+	assert_output '{"step":"rso-bill invoice","mark":3,"last":3}'
+}
+
+@test "rso-case: marks lists each step's mark against the chain's end, by step" {
+	run -0 rso-case marks
+	assert_output ''
+	init_with_key
+	cases 2
+	rso-bill invoice --new >/dev/null
+	mkdir ehr
+	rso-export -q --new --format hl7 --to ehr
+	cases 3
+	run -0 rso-case marks
+	assert_output "{\"step\":\"rso-bill invoice\",\"mark\":2,\"last\":3}
+{\"step\":\"rso-export hl7 $PWD/ehr\",\"mark\":2,\"last\":3}"
+	run -0 rso-case marks -f text
+	assert_output "rso-bill invoice: event 2, 1 since
+rso-export hl7 $PWD/ehr: event 2, 1 since"
+	run -64 --separate-stderr rso-case marks -f csv
+	[ "$stderr" = $'rso-case: --format: not one of json, text\nusage: rso-case marks [-f json|text] [--forget step]' ]
+	run -64 --separate-stderr rso-case marks "rso-bill invoice"
+	[ "$stderr" = "usage: rso-case marks [-f json|text] [--forget step]" ]
+}
+
+@test "rso-case: marks --forget of a step with no mark is exit 65, and the others are still forgotten" {
+	cases 1
+	rso-bill invoice --new >/dev/null
+	run -65 --separate-stderr rso-case -q marks --forget "rso-bill invoce" --forget "rso-bill invoice"
+	[ "$stderr" = "rso-case: marks: rso-bill invoce: no such step" ]
+	run -0 rso-case marks
+	assert_output ''
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from events where type = 'step.forgotten'"
+	assert_output 1
+}
+
+@test "rso-case: marks shows a step named by a path that is not UTF-8, and forgets it by its bytes" {
+	cases 1
+	# What rso-export --new recorded for such a folder before it refused
+	# one.
+	sqlite3 "$RSO_HOME/rso.db" "insert into step_marks values (cast(x'72736f2d6578706f727420686c37202f6568ff' as text), 1)"
+	run -0 rso-case marks
+	assert_output $'{"step":"rso-export hl7 /eh\xef\xbf\xbd","mark":1,"last":1}'
+	run -0 rso-case marks -f text
+	assert_output $'rso-export hl7 /eh\xff: event 1, 0 since'
+	run -0 rso-case -q marks --forget $'rso-export hl7 /eh\xff'
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select data from events where type = 'step.forgotten'"
+	assert_output '{"mark":1,"step":"rso-export hl7 /eh\uFFFD"}'
 	run -0 rso-case verify
 }
 
@@ -428,6 +485,30 @@ usage: rso-case [-q] [-H home] verb [options] [case ...]
 	[ "$stderr" = "rso-case: stdin:1: score: not a whole number from 0 to 10" ]
 	run -65 --separate-stderr rso-case survey <<<'{"case":"RSO-2026-000001"}'
 	[ "$stderr" = "rso-case: stdin:1: score: missing" ]
+}
+
+@test "rso-case: a reason, comment or note that is not UTF-8 is exit 64, and no event is written" {
+	# What a Latin-1 terminal types: the event is JSON, and the text
+	# would have taken the rest of its data (the score, the revenue) with
+	# it.
+	init_with_key
+	cp "$DATA/config-panel.json" "$RSO_HOME/config.json"
+	jq '.fee_gate = "none"' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	rso-assign roster "$DATA/roster.jsonl" >/dev/null
+	delivered_case 1
+	ready_case 2
+	before=$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from events")
+	run -64 --separate-stderr rso-case hold -r $'caf\xe9' RSO-2026-000002
+	[ "$stderr" = "rso-case: --reason: not UTF-8 text" ]
+	run -64 --separate-stderr rso-case survey --score 9 --comment $'caf\xe9' RSO-2026-000001
+	[ "$stderr" = "rso-case: --comment: not UTF-8 text" ]
+	run -64 --separate-stderr rso-case downstream --kind visit --revenue 10 --note $'caf\xe9' RSO-2026-000001
+	[ "$stderr" = "rso-case: --note: not UTF-8 text" ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from events")" = "$before" ]
+	# The same words in UTF-8 are kept whole.
+	run -0 rso-case survey --score 9 --comment "café" RSO-2026-000001
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select data from events where type = 'survey.answered'"
+	assert_output '{"comment":"caf\u00E9","score":9}'
 }
 
 @test "rso-case: list --format csv opens in a spreadsheet without formulas" {

@@ -244,6 +244,22 @@ cases_of() {
 	assert_output ''
 }
 
+@test "rso-export: a folder whose real path is not UTF-8 is exit 73, nothing written or recorded" {
+	delivered_case 1
+	# The path is in each export's event, and events are JSON.
+	mkdir $'ehr\xff' inner
+	ln -s $'ehr\xff' ehr-link
+	before=$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from events")
+	run -73 --separate-stderr rso-export --format hl7 --to $'ehr\xff' RSO-2026-000001
+	[ "$stderr" = $'rso-export: ehr\xff: the folder\'s real path is not UTF-8 text' ]
+	run -73 --separate-stderr rso-export --new --format hl7 --to ehr-link
+	[ "$stderr" = "rso-export: ehr-link: the folder's real path is not UTF-8 text" ]
+	[ -z "$(ls -A $'ehr\xff')" ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) = $before from events; select count(*) from step_marks"
+	assert_output $'1\n0'
+	run -0 rso-export -q --format hl7 --to inner RSO-2026-000001
+}
+
 @test "rso-export: --new keeps one mark per format and folder; a link to the folder is the folder" {
 	delivered_case 1
 	mkdir pacs

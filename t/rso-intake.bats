@@ -208,6 +208,12 @@ rso-intake: in.jsonl:7: db: refused for the test" ]
 	assert_output '{"case":"RSO-2026-000001","status":"collecting"}'
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select providers from consents order by id"
 	assert_output $'["Test Clinic, Dallas"]\n["Other Clinic, Austin"]'
+	run -64 --separate-stderr rso-intake consent RSO-2026-000001 --provider $'Clinique Saint-\xc9tienne' --expires 2027-01-01
+	[ "$stderr" = "rso-intake: --provider: not UTF-8 text" ]
+	run -64 --separate-stderr rso-intake consent RSO-2026-000001 --providers A --signed-by $'m\xe8re' --expires 2027-01-01
+	[ "$stderr" = "rso-intake: --signed-by: not UTF-8 text" ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from consents"
+	assert_output 2
 }
 
 @test "rso-intake: a consent line may name the request's ref, and lasts consent_days unless it expires" {

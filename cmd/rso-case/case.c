@@ -367,7 +367,7 @@ move_verb(int argc, char **argv, const char *type, int takes_reason,
 	    takes_reason ? "r:" RSO_OPT_SHORT : RSO_OPT_SHORT, longopts,
 	    NULL)) != -1)
 		if (ch == 'r' && takes_reason)
-			m.reason = optarg;
+			m.reason = rso_opt_text("--reason", optarg);
 		else
 			rso_opt_common(ch, optarg, case_usage);
 	argc -= optind;
@@ -497,7 +497,7 @@ case_survey(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "c:s:" RSO_OPT_SHORT, longopts,
 	    NULL)) != -1)
 		switch (ch) {
-		case 'c': sv.comment = optarg; break;
+		case 'c': sv.comment = rso_opt_text("--comment", optarg); break;
 		case 's':
 			v = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || v < 0 || v > 10) {

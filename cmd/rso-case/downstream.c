@@ -214,7 +214,7 @@ case_downstream(int argc, char **argv)
 				rso_usage_error(case_usage, "--kind: " KINDS_MSG);
 			d.kind = optarg;
 			break;
-		case O_NOTE: d.note = optarg; break;
+		case O_NOTE: d.note = rso_opt_text("--note", optarg); break;
 		case O_REVENUE: revenue = optarg; break;
 		default: rso_opt_common(ch, optarg, case_usage);
 		}

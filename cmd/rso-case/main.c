@@ -25,6 +25,7 @@ static const struct rso_verb verbs[] = {
 	    "[--until when]\n"
 	    "                [-f json|text|csv]" },
 	{ "log", case_log, "log [-f json|text] case" },
+	{ "marks", case_marks, "marks [-f json|text] [--forget step]" },
 	{ "resume", case_resume, "resume [case ...]" },
 	{ "search", case_search, "search [-f json|text] [-n limit] term ..." },
 	{ "show", case_show, "show [-f json|text] [case ...]" },
@@ -68,6 +69,8 @@ case_usage(FILE *fp, int full)
 	    "  backup dir                     a consistent copy of the store, online, with its\n"
 	    "                                 head; again into dir: only what changed\n"
 	    "  compact [-i identity] [case ...]  merge each case's archive segments, drop orphans\n"
+	    "  marks [-f json|text] [--forget step]  the nightly steps' marks; forget one\n"
+	    "                                 (its next run looks at every case)\n"
 	    "age-compatible encryption (recovery, partner exchange):\n", fp);
 	case_crypt_usage(fp);
 	fputs(

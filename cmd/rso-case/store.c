@@ -1,4 +1,4 @@
-/* rso-case: init, verify -- the store itself. */
+/* rso-case: init, verify, marks -- the store itself. */
 /* SPDX-License-Identifier: ISC */
 #include <sys/stat.h>
 
@@ -13,9 +13,12 @@
 #include "rso_casearc.h"
 #include "rso_err.h"
 #include "rso_event.h"
+#include "rso_jsonl.h"
+#include "rso_mark.h"
 #include "rso_opt.h"
 #include "rso_search.h"
 #include "rso_store.h"
+#include "rso_utf8.h"
 #include "verbs.h"
 
 int
@@ -220,6 +223,132 @@ case_verify(int argc, char **argv)
 		    "requests\n", keyed);
 	rso_store_close(s);
 	if (rc != 0)
+		rso_warnx("%s", e.msg);
+	return rc;
+}
+
+/*
+ * A step's name as JSON can carry it: an export folder's path was taken
+ * as it was before rso-export refused one that is not UTF-8.  The caller
+ * frees it.
+ */
+static char *
+step_text(const char *step)
+{
+	char *t = rso_xmalloc(3 * strlen(step) + 1);
+
+	rso_utf8_repair(step, strlen(step), t);
+	return t;
+}
+
+/* One step's mark: a JSON line, or for a person how far behind it is. */
+static int
+mark_line(const char *step, long long mark, long long last, void *ctx)
+{
+	const enum format *fmt = ctx;
+	char *name;
+	json_t *o;
+	int rc;
+
+	if (*fmt == FMT_TEXT) {
+		if (mark > last)
+			printf("%s: event %lld, past the last event (%lld)\n",
+			    step, mark, last);
+		else
+			printf("%s: event %lld, %lld since\n", step, mark,
+			    last - mark);
+		return 0;
+	}
+	name = step_text(step);
+	o = json_pack("{s:s, s:I, s:I}", "step", name, "mark",
+	    (json_int_t)mark, "last", (json_int_t)last);
+	rc = rso_jsonl_write(stdout, o);
+	json_decref(o);
+	free(name);
+	return rc;
+}
+
+/*
+ * Forget step's mark in one transaction with the event that says so:
+ * the step's next run looks at every case again.
+ */
+static int
+forget_mark(struct rso_store *s, const char *step, struct rso_error *e)
+{
+	long long was = 0;
+	json_t *data;
+	char *name;
+	int rc;
+
+	if ((rc = rso_store_begin(s, e)) != 0)
+		return rc;
+	if ((rc = rso_mark_forget(s, step, &was, e)) == 0) {
+		name = step_text(step);
+		data = json_pack("{s:s, s:I}", "step", name, "mark",
+		    (json_int_t)was);
+		free(name);
+		rc = rso_event_append(s, NULL, "step.forgotten", data, NULL,
+		    e);
+		json_decref(data);
+	}
+	if (rc == 0)
+		rc = rso_store_commit(s, e);
+	if (rc != 0) {
+		rso_store_rollback(s);
+		return rc;
+	}
+	rso_note("marks: %s: forgotten (it was event %lld); its next run "
+	    "looks at every case", step, was);
+	return 0;
+}
+
+/*
+ * The nightly steps' marks (rso_mark.h), and the repair of one: forget
+ * it.  Each --forget is its own transaction; one that names no step is
+ * said and the others still go.
+ */
+int
+case_marks(int argc, char **argv)
+{
+	enum { OPT_FORGET = RSO_OPT_PRIVATE };
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "forget", required_argument, NULL, OPT_FORGET },
+		RSO_OPT_LONG, { 0 } };
+	enum format fmt = FMT_JSON;
+	const char **forget = rso_xcalloc((size_t)argc, sizeof(*forget));
+	struct rso_store *s;
+	struct rso_error e;
+	int ch, i, n = 0, rc = 0, frc;
+
+	rso_opt_reset();
+	while ((ch = getopt_long(argc, argv, "f:" RSO_OPT_SHORT, longopts,
+	    NULL)) != -1)
+		if (ch == 'f')
+			fmt = case_json_or_text(optarg);
+		else if (ch == OPT_FORGET)
+			forget[n++] = optarg;
+		else
+			rso_opt_common(ch, optarg, case_usage);
+	if (optind != argc) {
+		free(forget);
+		case_usage(stderr, 0);
+		return EX_USAGE;
+	}
+	if (n == 0) {
+		s = rso_store_xopen_ro();
+		rc = rso_mark_each(s, mark_line, &fmt, &e);
+	} else {
+		s = rso_store_xopen();
+		for (i = 0; i < n; i++)
+			if ((frc = forget_mark(s, forget[i], &e)) != 0) {
+				rso_warnx("%s", e.msg);
+				rso_status_set(&rc, frc);
+			}
+	}
+	rso_store_close(s);
+	free(forget);
+	if (n == 0 && rc != 0 && rc != EX_IOERR)
 		rso_warnx("%s", e.msg);
 	return rc;
 }

@@ -24,6 +24,7 @@ const char *case_str(const json_t *o, const char *path);
 /* store.c: the store itself. */
 int case_init(int argc, char **argv);
 int case_verify(int argc, char **argv);
+int case_marks(int argc, char **argv);
 
 /* backup.c: an incremental, consistent copy of the store. */
 int case_backup(int argc, char **argv);

@@ -164,7 +164,7 @@ consent(struct rso_store *s, const char *id, const char *providers,
 static void
 move(struct rso_store *s, const char *id, const char *type, const char *data)
 {
-	json_t *d = data ? json_loads(data, 0, NULL) : NULL;
+	json_t *d = data ? json_loads(data, 0, NULL) : json_object();
 	struct rso_error e;
 	int already;
 
@@ -212,10 +212,12 @@ populate(struct rso_store *s)
 	create_case(s, 3, id);
 	move(s, id, "case.held", NULL);
 	move(s, id, "case.cancelled", "{\"reason\":\"patient-withdrew\"}");
+	d = json_object();
 	if (rso_store_begin(s, &e) != 0 ||
-	    rso_event_append(s, NULL, "store.checked", NULL, NULL, &e) != 0 ||
+	    rso_event_append(s, NULL, "store.checked", d, NULL, &e) != 0 ||
 	    rso_store_commit(s, &e) != 0)
 		bail("store.checked", &e);
+	json_decref(d);
 }
 
 /* ---------------------------------------------------------------- */
@@ -753,8 +755,18 @@ test_events(void)
 	    "an event about no case has case null");
 	ok(json_is_object(json_object_get(ev, "data")) &&
 	    json_object_size(json_object_get(ev, "data")) == 0,
-	    "NULL data is {}");
+	    "an empty object is data {}");
 	json_decref(c.all);
+	/* What json_pack gives for text that is not UTF-8: refused, not {}. */
+	if (rso_store_begin(s, &e) == 0) {
+		is_int(rso_event_append(s, "RSO-2026-000001", "case.held",
+		    json_pack("{s:s}", "reason", "caf\xe9"), NULL, &e),
+		    EX_SOFTWARE, "NULL data is refused");
+		is_str(e.msg, "RSO-2026-000001: case.held: no data to record "
+		    "(text that is not UTF-8?)",
+		    "... naming the case and type");
+		rso_store_rollback(s);
+	}
 
 	c.all = json_array();
 	rso_event_foreach(s, "RSO-2026-000002", collect_fn, &c, &e);

@@ -10,6 +10,7 @@
 
 #include "rso_err.h"
 #include "rso_jsonl.h"
+#include "rso_utf8.h"
 #include "capture.h"
 #include "tap.h"
 
@@ -248,6 +249,31 @@ test_long_lines(void)
 		free(buf);
 		free(line);
 	}
+}
+
+/* Text that is UTF-8, and text made so byte by byte. */
+static void
+test_utf8(void)
+{
+	static const char *const good[] = { "", "abc", "caf\xc3\xa9",
+	    "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf" };
+	static const char *const bad[] = { "\xff", "caf\xe9", "\xed\xa0\x80",
+	    "\xc0\xaf", "\xe2\x82", "\xf4\x90\x80\x80", "ok\x80" };
+	char out[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ok(rso_utf8_valid(good[i]), "UTF-8: good %zu", i);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ok(!rso_utf8_valid(bad[i]), "not UTF-8: bad %zu", i);
+	rso_utf8_repair("a\xff" "b", 3, out);
+	is_str(out, "a\xef\xbf\xbd" "b",
+	    "a byte that starts nothing is U+FFFD");
+	rso_utf8_repair("\xe2\x82", 2, out);
+	is_str(out, "\xef\xbf\xbd\xef\xbf\xbd",
+	    "a sequence cut short is U+FFFD a byte");
+	rso_utf8_repair("caf\xc3\xa9", 5, out);
+	is_str(out, "caf\xc3\xa9", "UTF-8 stays as it is");
 }
 
 /* A file is never waiting, even at its end; a pipe with nothing in it is. */
@@ -710,6 +736,7 @@ main(int argc, char **argv)
 	test_long_lines();
 	test_ioerror();
 	test_waiting();
+	test_utf8();
 	test_each();
 	test_write();
 	test_canonical();
