@@ -3,6 +3,11 @@
 # the proof that the books balance.
 load lib
 
+# A folder mounted by a test (a small tmpfs) is let go, pass or fail.
+teardown() {
+	umount "$BATS_TEST_TMPDIR/small" 2>/dev/null || true
+}
+
 local_setup() {
 	init_with_key
 	for n in 1 2 3; do
@@ -346,6 +351,28 @@ SQL
 	rss=$(sed -n 's/^maxrss //p' rss.txt)
 	echo "# peak RSS ${rss} KiB" >&3
 	grep -q __asan_init "$(command -v rso-bill)" || [ "$rss" -lt 16384 ]
+}
+
+@test "rso-bill: invoice --new with no room for its list of cases is exit 74; nothing is invoiced and the mark stays" {
+	# 10,000 delivered cases with an event each since the step last ran:
+	# 160 KB of ids to list in the store's folder before the first is
+	# invoiced, on a file system with 64 KB left.
+	many_cases 10 10009 delivered
+	sqlite3 "$RSO_HOME/rso.db" "INSERT INTO events (at, case_id, type, actor, data, prev, hash) SELECT created, id, 'case.delivered', 'test', '{}', '', id FROM cases ORDER BY created"
+	mkdir small
+	if ! mount -t tmpfs -o size=64m,mode=0700 tmpfs small 2>/dev/null; then
+		skip "cannot mount a tmpfs here"
+	fi
+	cp -a "$RSO_HOME/." small/
+	dd if=/dev/zero of=small/.filler bs=1k count=$(( $(df -k --output=avail small | tail -1) - 64 )) 2>/dev/null
+	before=$(ls -A small)
+	RSO_HOME=$PWD/small run -74 --separate-stderr rso-bill invoice --new
+	[ "$stderr" = "rso-bill: $PWD/small: spool: No space left on device" ]
+	[ -z "$output" ]
+	run -0 sqlite3 small/rso.db "select count(*) from invoices; select count(*) from step_marks"
+	assert_output $'0\n0'
+	# Nothing of the list is left in the folder.
+	[ "$(ls -A small)" = "$before" ]
 }
 
 @test "rso-bill: a mistyped verb is exit 64 with the closest verb" {
