@@ -516,7 +516,7 @@ real_folder(const char *dir)
 		rso_warnx("%s: not a folder", dir);
 		return -1;
 	}
-	if (!rso_utf8_valid(opt_dest)) {
+	if (!rso_utf8_valid(opt_dest, strlen(opt_dest))) {
 		rso_warnx("%s: the folder's real path is not UTF-8 text", dir);
 		return -1;
 	}

@@ -6,6 +6,7 @@
 
 #include "rso_csv.h"
 #include "rso_jsonl.h"
+#include "rso_utf8.h"
 
 struct rso_csv {
 	FILE *fp;
@@ -68,48 +69,13 @@ put(struct rso_csv *c, int ch)
 	return 0;
 }
 
-/* UTF-8, no overlongs, no surrogates, nothing past U+10FFFF. */
-static int
-utf8_ok(const unsigned char *s, size_t n)
-{
-	size_t i = 0, k, need;
-	unsigned long cp;
-
-	while (i < n) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (s[i] >= 0xc2 && s[i] <= 0xdf)
-			need = 1, cp = s[i] & 0x1f;
-		else if (s[i] >= 0xe0 && s[i] <= 0xef)
-			need = 2, cp = s[i] & 0x0f;
-		else if (s[i] >= 0xf0 && s[i] <= 0xf4)
-			need = 3, cp = s[i] & 0x07;
-		else
-			return 0;
-		if (i + need >= n)
-			return 0;
-		for (k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return 0;
-		i += need + 1;
-	}
-	return 1;
-}
-
 static int
 end_field(struct rso_csv *c, struct rso_error *e)
 {
 	if (c->nfields >= RSO_CSV_MAXFIELDS)
 		return rso_error_set(e, EX_DATAERR, "more than %d fields",
 		    RSO_CSV_MAXFIELDS);
-	if (!utf8_ok((unsigned char *)c->buf, c->len))
+	if (!rso_utf8_valid(c->buf, c->len))
 		return rso_error_set(e, EX_DATAERR, "invalid UTF-8");
 	if (c->nfields == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 16;

@@ -712,21 +712,6 @@ text(const struct msg *m, struct span s, char *out, size_t size)
 	rso_doc_copy(out, size, utf8 + b, (long)(e - b));
 }
 
-static int
-valid_utf8(const char *s, size_t n)
-{
-	size_t i, k;
-	uint32_t cp;
-
-	for (i = 0; i < n; i += k)
-		if ((unsigned char)s[i] < 0x80)
-			k = 1;
-		else if ((k = rso_utf8_decode((const unsigned char *)s + i,
-		    n - i, &cp)) == 0)
-			return 0;
-	return 1;
-}
-
 /*
  * MSH-18 (table 0211) as the character set rso_dicom_text_decode reads.
  * None given: UTF-8 when the bytes are, else Latin-1, as engines send.
@@ -752,7 +737,7 @@ charset(struct msg *m, struct span msh)
 
 	m->unreadable = 0;
 	if (v.n == 0) {
-		m->cset = valid_utf8(m->p, m->n) ? "ISO_IR 192" : "ISO_IR 100";
+		m->cset = rso_utf8_valid(m->p, m->n) ? "ISO_IR 192" : "ISO_IR 100";
 		return;
 	}
 	for (i = 0; sets[i].hl7; i++)

@@ -237,7 +237,7 @@ rso_verb_main(int argc, char **argv, const struct rso_verb *verbs,
 const char *
 rso_opt_text(const char *name, const char *arg)
 {
-	if (!rso_utf8_valid(arg))
+	if (!rso_utf8_valid(arg, strlen(arg)))
 		rso_diex(EX_USAGE, "%s: not UTF-8 text", name);
 	return arg;
 }

@@ -81,14 +81,16 @@ rso_json_esc_step(struct rso_json_esc *st, unsigned char c)
 }
 
 int
-rso_utf8_valid(const char *s)
+rso_utf8_valid(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), len;
+	size_t i, k;
 	uint32_t cp;
 
-	for (; n > 0; p += len, n -= len)
-		if ((len = rso_utf8_decode(p, n, &cp)) == 0)
+	for (i = 0; i < n; i += k)
+		if ((unsigned char)s[i] < 0x80)
+			k = 1;
+		else if ((k = rso_utf8_decode((const unsigned char *)s + i,
+		    n - i, &cp)) == 0)
 			return 0;
 	return 1;
 }

@@ -14,8 +14,8 @@
  */
 size_t rso_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 
-/* Whether the string s is UTF-8 text, every character valid. */
-int rso_utf8_valid(const char *s);
+/* Whether the n bytes at s are UTF-8 text, every character valid. */
+int rso_utf8_valid(const char *s, size_t n);
 
 /*
  * The n bytes at s as UTF-8 text into out, which has room for 3n + 1:

@@ -263,9 +263,9 @@ test_utf8(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		ok(rso_utf8_valid(good[i]), "UTF-8: good %zu", i);
+		ok(rso_utf8_valid(good[i], strlen(good[i])), "UTF-8: good %zu", i);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ok(!rso_utf8_valid(bad[i]), "not UTF-8: bad %zu", i);
+		ok(!rso_utf8_valid(bad[i], strlen(bad[i])), "not UTF-8: bad %zu", i);
 	rso_utf8_repair("a\xff" "b", 3, out);
 	is_str(out, "a\xef\xbf\xbd" "b",
 	    "a byte that starts nothing is U+FFFD");
