@@ -97,6 +97,11 @@ rso-collect: stdin:3: contact.email: not an email address" ]
 {"case":"RSO-2026-000001","provider":"Test Imaging","contact":{"method":"fax","fax":"1\r\n"},"what":"x"}
 EOF2
 	[ "$stderr" = "rso-collect: stdin:1: contact.fax: control character" ]
+	# A Latin-1 terminal's bytes, which no event could record.
+	run -64 --separate-stderr rso-collect request RSO-2026-000001 --provider $'Cl\xednica' --contact "fax:1" --what x
+	[ "$stderr" = "rso-collect: --provider: not UTF-8 text" ]
+	run -64 --separate-stderr rso-collect request RSO-2026-000001 --provider "Test Imaging" --contact "fax:1" --what $'radiograf\xeda'
+	[ "$stderr" = "rso-collect: --what: not UTF-8 text" ]
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from record_requests"
 	assert_output 0
 }
@@ -395,6 +400,8 @@ rso-collect: in: entry 4: sidecar: case: not a case id (moved to .rejected)" ]
 	[ "$stderr" = "rso-collect: in: entry 1: sidecar: control character in a member (moved to .rejected)" ]
 	run -64 --separate-stderr rso-collect add --source $'Test\r\nHospital' RSO-2026-000001 in/.rejected/note.txt
 	[ "${stderr_lines[0]}" = "rso-collect: --source: control character" ]
+	run -64 --separate-stderr rso-collect add --source $'Cl\xednica' RSO-2026-000001 in/.rejected/note.txt
+	[ "$stderr" = "rso-collect: --source: not UTF-8 text" ]
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from records"
 	assert_output 0
 }

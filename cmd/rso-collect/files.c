@@ -46,7 +46,7 @@ add_opt(int ch, const char *arg)
 			rso_warnx("--source: control character");
 			opt_bad = 1;
 		}
-		opt_source = arg;
+		opt_source = rso_opt_text("--source", arg);
 		break;
 	case 'd':
 		if (rso_date_parse(arg, &t) != 0) {

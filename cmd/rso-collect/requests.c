@@ -70,8 +70,8 @@ request_opt(int ch, const char *arg)
 	json_t *st;
 
 	switch (ch) {
-	case 'p': opt_provider = arg; break;
-	case 'w': opt_what = arg; break;
+	case 'p': opt_provider = rso_opt_text("--provider", arg); break;
+	case 'w': opt_what = rso_opt_text("--what", arg); break;
 	case 'c':
 		json_decref(opt_contact);
 		if ((opt_contact = rso_contact_parse(arg)) == NULL) {
