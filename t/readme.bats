@@ -166,4 +166,16 @@ local_setup() {
 	[[ "${lines[0]}" == RSO-2027-000001-primary-*.hl7 ]]
 	[[ "${lines[1]}" == RSO-2027-000002-primary-*.hl7 ]]
 	[ "$(jq -s '[.[] | select(.existing)] | length' nightly-6.out)" -eq 0 ]
+	# The marks, as the README shows them, then one forgotten.
+	readme_block '^Each `--new` step keeps a mark' >marks.txt
+	[ "$(wc -l <marks.txt)" -eq 2 ]
+	last=$(sqlite3 "$RSO_HOME/rso.db" "select max(seq) from events")
+	inv=$(sqlite3 "$RSO_HOME/rso.db" "select seq from step_marks where step = 'rso-bill invoice'")
+	ehr=$(sqlite3 "$RSO_HOME/rso.db" "select seq from step_marks where step = 'rso-export hl7 $(realpath ehr-inbox)'")
+	run -0 --separate-stderr bash -e -c "$(sed -n 1p marks.txt)"
+	assert_output "rso-bill invoice: event $inv, $((last - inv)) since
+rso-export hl7 $(realpath ehr-inbox): event $ehr, $((last - ehr)) since"
+	run -0 --separate-stderr bash -e -c "$(sed -n 2p marks.txt)"
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from step_marks where step = 'rso-bill invoice'"
+	assert_output 0
 }
