@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: ISC */
 #include <string.h>
 
+#include "rso_err.h"
 #include "rso_utf8.h"
 
 #define CONT(c)	(((c) & 0xC0) == 0x80)
@@ -114,6 +115,16 @@ rso_utf8_repair(const char *s, size_t n, char *out)
 		i += k;
 	}
 	out[o] = '\0';
+}
+
+char *
+rso_utf8_repaired(const char *s)
+{
+	size_t n = strlen(s);
+	char *out = rso_xmalloc(3 * n + 1);
+
+	rso_utf8_repair(s, n, out);
+	return out;
 }
 
 size_t

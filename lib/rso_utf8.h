@@ -23,6 +23,12 @@ int rso_utf8_valid(const char *s, size_t n);
  */
 void rso_utf8_repair(const char *s, size_t n, char *out);
 
+/*
+ * The string s repaired so, in memory of its own (the caller frees it):
+ * for a name from outside (a file's, a folder's) that JSON must carry.
+ */
+char *rso_utf8_repaired(const char *s);
+
 /* Encode cp (a scalar value) at d, which has room for 4; return length. */
 size_t rso_utf8_encode(uint32_t cp, unsigned char *d);
 

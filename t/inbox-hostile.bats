@@ -349,6 +349,22 @@ rso-collect: argument 3: a symbolic link, not a regular file" ]
 	invariant
 }
 
+# A tar or a Windows zip names its members in whatever set the sender's
+# machine used: a viewer named in Latin-1 is still accounted for.
+@test "inbox-hostile: furniture named in bytes that are not UTF-8 is accounted for by its name made UTF-8" {
+	mkdir media
+	printf 'Synthetic letter.\n' >media/letter.txt
+	head -c 4096 /usr/bin/true >media/$'Visionneuse\xe9.exe'
+	(cd media && bsdtar --format ustar -cf ../drop/RSO-2026-000001-media.tar letter.txt $'Visionneuse\xe9.exe')
+	snapshot
+	run -0 --separate-stderr inbox
+	[ -z "$stderr" ]
+	[ "$(jq -sc '[.[] | select(.item) | .type]' <<<"$output")" = '["other"]' ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select json_extract(value, '\$.name') || ' ' || json_extract(value, '\$.size') || ' ' || json_extract(value, '\$.sha256') from events, json_each(json_extract(events.data, '\$.files')) where events.type = 'records.furniture'"
+	assert_output "Visionneuse"$'\xef\xbf\xbd'".exe 4096 $(head -c 4096 /usr/bin/true | sha256sum | cut -d' ' -f1)"
+	invariant
+}
+
 @test "inbox-hostile: limits from config.json reject a zip bomb, a big sidecar, a crowded folder, whole" {
 	/usr/bin/python3 - <<'PY'
 import zipfile

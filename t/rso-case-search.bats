@@ -420,6 +420,19 @@ month_of_work() {
 	assert_output ''
 }
 
+@test "rso-case today: an entry named in bytes that are not UTF-8 is listed by its name made UTF-8" {
+	# As a Latin-1 machine names a file: the line once lost its inbox,
+	# entry and reason, and the text named no file.
+	mkdir in
+	echo "synthetic" >in/$'caf\xe9.txt'
+	rso-collect inbox --settle 0 in 2>/dev/null || true
+	touch -d 2026-09-30T07:00:00Z in/.rejected/$'caf\xe9.txt.reason'
+	run -0 rso-case today --inbox in
+	[ "$(jq -c '[.what, .inbox, .entry, (.reason | test("no request token"))]' <<<"$output")" = $'["inbox-rejected","in","caf\xef\xbf\xbd.txt",true]' ]
+	TZ=UTC run -0 rso-case today -f text --inbox in
+	assert_line --partial "in/.rejected/caf"$'\xef\xbf\xbd'".txt: names no patient"
+}
+
 @test "rso-case verify: the search keys of 30,000 cases are checked in constant memory" {
 	# The check was two set differences, whose temporary tables took
 	# 20 MB at 30,000 cases; now a lookup per key and one count.

@@ -227,20 +227,6 @@ case_verify(int argc, char **argv)
 	return rc;
 }
 
-/*
- * A step's name as JSON can carry it: an export folder's path was taken
- * as it was before rso-export refused one that is not UTF-8.  The caller
- * frees it.
- */
-static char *
-step_text(const char *step)
-{
-	char *t = rso_xmalloc(3 * strlen(step) + 1);
-
-	rso_utf8_repair(step, strlen(step), t);
-	return t;
-}
-
 /* One step's mark: a JSON line, or for a person how far behind it is. */
 static int
 mark_line(const char *step, long long mark, long long last, void *ctx)
@@ -259,7 +245,9 @@ mark_line(const char *step, long long mark, long long last, void *ctx)
 			    last - mark);
 		return 0;
 	}
-	name = step_text(step);
+	/* An export folder's path was taken as it was before rso-export
+	 * refused one that is not UTF-8. */
+	name = rso_utf8_repaired(step);
 	o = json_pack("{s:s, s:I, s:I}", "step", name, "mark",
 	    (json_int_t)mark, "last", (json_int_t)last);
 	rc = rso_jsonl_write(stdout, o);
@@ -283,7 +271,7 @@ forget_mark(struct rso_store *s, const char *step, struct rso_error *e)
 	if ((rc = rso_store_begin(s, e)) != 0)
 		return rc;
 	if ((rc = rso_mark_forget(s, step, &was, e)) == 0) {
-		name = step_text(step);
+		name = rso_utf8_repaired(step);
 		data = json_pack("{s:s, s:I}", "step", name, "mark",
 		    (json_int_t)was);
 		free(name);

@@ -18,6 +18,7 @@
 #include "rso_records.h"
 #include "rso_store.h"
 #include "rso_time.h"
+#include "rso_utf8.h"
 #include "verbs.h"
 
 /* What can need a person, in the order the list gives them. */
@@ -179,7 +180,7 @@ static void
 inbox_items(struct today *t, const char *dir)
 {
 	char *path = rso_xasprintf("%s/.rejected", dir), **names = NULL;
-	char reason[REASON_MAX], since[RSO_TIME_STRLEN], *entry;
+	char reason[REASON_MAX], since[RSO_TIME_STRLEN], *entry, *shown[3];
 	size_t n = 0, i, len;
 	struct dirent *de;
 	rso_time_t mtime;
@@ -213,13 +214,20 @@ inbox_items(struct today *t, const char *dir)
 		    names[i]);
 		if (faccessat(dfd, entry, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    read_reason(dfd, names[i], reason, &mtime) == 0) {
-			line = json_pack("{s:s, s:s, s:s}", "inbox", dir,
-			    "entry", entry, "reason", reason);
+			/* Named as the sender chose: any bytes at all. */
+			shown[0] = rso_utf8_repaired(dir);
+			shown[1] = rso_utf8_repaired(entry);
+			shown[2] = rso_utf8_repaired(reason);
+			line = json_pack("{s:s, s:s, s:s}", "inbox", shown[0],
+			    "entry", shown[1], "reason", shown[2]);
 			item_add(t, NULL, "inbox-rejected",
 			    rso_time_format(mtime, since), line,
 			    (const char *const[]){ "inbox", "entry", "reason",
 			    NULL });
 			json_decref(line);
+			free(shown[0]);
+			free(shown[1]);
+			free(shown[2]);
 		}
 		free(entry);
 		free(names[i]);

@@ -16,6 +16,7 @@
 #include "inbox.h"
 #include "rso_hash.h"
 #include "rso_media.h"
+#include "rso_utf8.h"
 
 void
 items_release(struct items *v)
@@ -60,10 +61,15 @@ void
 inbox_furnish(struct arrival *a, const char *name, long long size,
     const char *sha256)
 {
+	/* As the media named it: a Windows zip's or a tar's names are
+	 * bytes of any set, which the event's JSON must still carry. */
+	char *shown = rso_utf8_repaired(name);
+
 	if (a->furniture == NULL)
 		a->furniture = json_array();
 	json_array_append_new(a->furniture, json_pack("{s:s, s:I, s:s}",
-	    "name", name, "size", (json_int_t)size, "sha256", sha256));
+	    "name", shown, "size", (json_int_t)size, "sha256", sha256));
+	free(shown);
 }
 
 /* Copy the archive's current member to a spool file, or hash it only. */
