@@ -68,6 +68,32 @@ token() {
 	    --contact fax:1 --what "all records" | jq -r .token
 }
 
+# A zip made on a machine whose names are Latin-1: its subset folder's
+# name is bytes that are not UTF-8, which the events must still carry.
+@test "inbox-xdm: a subset folder named in bytes that are not UTF-8 is recorded by its name made UTF-8, once" {
+	tok=$(token)
+	xdm "{\"tool\":\"zip\",\"set\":{\"comments\":\"In answer to $tok\",\"uid\":\"1.2.3.4.5.100\"},
+	  \"patient\":{\"family\":\"Alpha\",\"given\":\"Test\",\"birth\":\"19610301\",\"sex\":\"F\"},
+	  \"subsets\":{\"SUBSET\\udce9\":[{\"file\":\"docs/lab.txt\",\"uri\":\"DOC0002.TXT\",\"mime\":\"text/plain\",\"type\":\"11502-2\",\"title\":\"Chemistry\"}]}}" x.zip
+	[ "$(bsdtar -tf x.zip | grep -c 'SUBSET\\351/')" -eq 2 ]
+	cp x.zip drop/latin1.zip
+	run -0 --separate-stderr inbox
+	[ -z "$stderr" ]
+	[ "$(jq -c 'select(.submission)' <<<"$output")" = '{"case":"RSO-2026-000001","submission":"1.2.3.4.5.100","documents":1}' ]
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select json_extract(data, '$.subset') from events where type = 'records.submission'"
+	assert_output "IHE_XDM/SUBSET"$'\xef\xbf\xbd'"/"
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select json_extract(value, '$.name') from events, json_each(json_extract(events.data, '$.files')) where events.type = 'records.furniture' order by 1"
+	assert_output "IHE_XDM/SUBSET"$'\xef\xbf\xbd'"/METADATA.XML
+INDEX.HTM
+README.TXT"
+	# Sent again: known by that name, not recorded twice.
+	cp x.zip drop/again.zip
+	run -0 --separate-stderr inbox
+	[ "$(jq -c 'select(.submission)' <<<"$output")" = '{"case":"RSO-2026-000001","submission":"1.2.3.4.5.100","existing":true}' ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from events where type = 'records.submission'")" -eq 1 ]
+	rso-case verify >/dev/null
+}
+
 @test "inbox-xdm: a zip made with zip, metadata last, is filed by its METADATA.XML with the token of its submission set" {
 	tok=$(token)
 	xdm "{\"tool\":\"zip\",\"set\":{\"comments\":\"In answer to $tok\",\"title\":\"Records\",\"uid\":\"1.2.3.4.5.100\",\"time\":\"20260914083000\"},

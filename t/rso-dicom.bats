@@ -217,6 +217,12 @@ study() {
 	[ "$stderr" = "rso-collect: argument 1: file 3: DICOM: truncated element (0002,0012) at offset 270
 rso-collect: argument 2: No such file or directory" ]
 	[ "$(jq -s length <<<"$output")" -eq 2 ]
+	# A folder copied from a Latin-1 machine: the file still has its line.
+	rm cd/IM00003.dcm
+	mv cd/IM00002.dcm cd/$'IM\xe9.dcm'
+	run -0 rso-collect scan cd
+	[ "$(jq -r .file <<<"$output")" = "cd/IM00001.dcm
+cd/IM"$'\xef\xbf\xbd'".dcm" ]
 }
 
 @test "rso-dicom: a name not wholly decoded is flagged by scan and held, never matched" {

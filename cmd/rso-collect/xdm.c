@@ -19,6 +19,7 @@
 #include "rso_jsonl.h"
 #include "rso_media.h"
 #include "rso_xdm_read.h"
+#include "rso_utf8.h"
 #include "verbs.h"
 
 #define COPYBUF 65536
@@ -40,6 +41,7 @@ struct member {
  */
 struct subset {
 	char *dir;		/* "IHE_XDM/SUBSET01/" */
+	char *shown;		/* the same made UTF-8 */
 	int k;			/* METADATA.XML's member number */
 	struct rso_xdm_meta m;
 	int spill;		/* struct spilled, in entry order */
@@ -233,6 +235,9 @@ take_metadata(struct inbox *ib, struct xdm *x, struct archive *ar,
 		s = &x->sub[x->nsub++];
 		memset(s, 0, sizeof(*s));
 		s->dir = rso_xasprintf("%.*s", (int)len, path);
+		/* The zip's own name for the folder, in any set: its
+		 * event records it, and knows a resend by it, as UTF-8. */
+		s->shown = rso_utf8_repaired(s->dir);
 		s->k = k;
 		if ((s->spill = drop_spool(&ib->d)) < 0)
 			rc = spool_failed(e);
@@ -502,7 +507,7 @@ same_submission(json_t *ev, void *ctx)
 	return strcmp(rso_json_str(ev, "type"), "records.submission") == 0 &&
 	    rso_json_str(data, "unique_id") && rso_json_str(data, "subset") &&
 	    strcmp(rso_json_str(data, "unique_id"), s->m.unique_id) == 0 &&
-	    strcmp(rso_json_str(data, "subset"), s->dir) == 0;
+	    strcmp(rso_json_str(data, "subset"), s->shown) == 0;
 }
 
 /*
@@ -538,10 +543,10 @@ record_submission(struct inbox *ib, struct arrival *a, struct subset *s,
 		if ((item = rso_records_known(ib->s, id, sp.sha256, NULL)) > 0)
 			json_array_append_new(items, json_sprintf("%04d", item));
 	}
-	data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "subset", s->dir,
-	    "unique_id", s->m.unique_id, "source_id", s->m.source_id, "source",
-	    s->m.source, "title", s->m.title, "submitted", s->m.time, "items",
-	    items);
+	data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "subset",
+	    s->shown, "unique_id", s->m.unique_id, "source_id", s->m.source_id,
+	    "source", s->m.source, "title", s->m.title, "submitted", s->m.time,
+	    "items", items);
 	if ((rc = rso_store_begin(ib->s, e)) == 0 &&
 	    (rc = rso_case_event(ib->s, id, "records.submission", data, e)) == 0)
 		rc = rso_store_commit(ib->s, e);
@@ -565,6 +570,7 @@ xdm_free(struct xdm *x)
 	free(x->mem);
 	for (i = 0; i < x->nsub; i++) {
 		free(x->sub[i].dir);
+		free(x->sub[i].shown);
 		if (x->sub[i].spill >= 0)
 			close(x->sub[i].spill);
 		rso_xdm_meta_free(&x->sub[i].m);

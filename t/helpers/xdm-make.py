@@ -193,7 +193,10 @@ def main():
         with open(os.path.join(tmp, x["name"]), "w") as f:
             f.write(x["text"])
         names.append(x["name"])
-    with open(os.path.join(tmp, "INDEX.HTM"), "w") as f:
+    # A folder named in bytes that are not UTF-8 ("\udce9" in the spec)
+    # is linked as those bytes.
+    with open(os.path.join(tmp, "INDEX.HTM"), "w",
+              errors="surrogateescape") as f:
         f.write("<html><body><ul>%s</ul></body></html>\n" % "".join(
             '<li><a href="%s">%s</a></li>' % (p, p) for p in links))
     if os.path.exists(out):
