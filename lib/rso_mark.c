@@ -147,10 +147,7 @@ rso_mark_each(struct rso_store *s, rso_mark_each_fn *fn, void *ctx,
 	while (frc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		frc = fn(rso_store_col(st, 0), sqlite3_column_int64(st, 1),
 		    sqlite3_column_int64(st, 2), ctx);
-	sqlite3_finalize(st);
-	if (frc != 0)
-		return frc;
-	return rc == SQLITE_DONE ? 0 : rso_store_sqlerr(s, rc, e);
+	return rso_store_walk_end(s, st, rc, frc, e);
 }
 
 int
