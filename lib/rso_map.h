@@ -20,8 +20,9 @@ typedef int rso_map_fn(void *ctx, const void *p, size_t n,
  * Hand bytes [off, off + len) of fd to fn, in order, a window of at most
  * RSO_MAP_WINDOW bytes at a time.  A regular file's windows are mapped
  * (the kernel's copy into a buffer is what read(2) costs most on a file
- * in the page cache); anything else, or a file mmap(2) refuses, is read
- * into a buffer with pread(2), so fd must be seekable (a pipe is
+ * in the page cache); a range of at most RSO_MAP_SMALL bytes, anything
+ * that is not a regular file, or a file mmap(2) refuses, is read into a
+ * buffer with pread(2), so fd must be seekable (a pipe is
  * EX_IOERR).  The bytes are valid only during the call, and only on the
  * calling thread: hand them to no other.
  *
@@ -35,6 +36,8 @@ typedef int rso_map_fn(void *ctx, const void *p, size_t n,
  * The file's offset is not used and not moved.
  */
 #define RSO_MAP_WINDOW (2 * 1024 * 1024)
+/* A range of at most this many bytes is read into a buffer, not mapped. */
+#define RSO_MAP_SMALL (64 * 1024)
 int rso_map_range(int fd, off_t off, off_t len, rso_map_fn *fn, void *ctx,
     struct rso_error *e);
 

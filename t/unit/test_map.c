@@ -161,6 +161,15 @@ main(void)
 	is_int(rso_map_range(fd, 0, 10000, look, &s, &e), EX_DATAERR,
 	    "map: a file cut short inside its last page is found afterwards");
 
+	/* A small range, copied rather than mapped: the same bytes. */
+	close(fd);
+	fd = file_of(path, data, RSO_MAP_SMALL + 4096);
+	s = seen_of(data, 100);
+	is_int(rso_map_range(fd, 100, RSO_MAP_SMALL, look, &s, &e), 0,
+	    "map: a small range walks");
+	ok(s.at == 100 + RSO_MAP_SMALL && !s.wrong && s.calls == 1,
+	    "map: ...its bytes, in one call");
+
 	close(fd);
 	fd = file_of(path, data, big);
 	s = seen_of(data, 0);
