@@ -737,7 +737,8 @@ charset(struct msg *m, struct span msh)
 
 	m->unreadable = 0;
 	if (v.n == 0) {
-		m->cset = rso_utf8_valid(m->p, m->n) ? "ISO_IR 192" : "ISO_IR 100";
+		m->cset = rso_utf8_valid(m->p, m->n) ? "ISO_IR 192" :
+		    "ISO_IR 100";
 		return;
 	}
 	for (i = 0; sets[i].hl7; i++)

@@ -20,7 +20,7 @@ struct rso_jsonl {
 	unsigned long lineno;	/* lines read so far */
 	unsigned long objline;	/* line of the object last returned */
 	int ioerr;
-	int file;		/* a regular file: every line is already there */
+	int file;		/* a regular file: every line is there */
 };
 
 struct rso_jsonl *

@@ -263,9 +263,11 @@ test_utf8(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		ok(rso_utf8_valid(good[i], strlen(good[i])), "UTF-8: good %zu", i);
+		ok(rso_utf8_valid(good[i], strlen(good[i])),
+		    "UTF-8: good %zu", i);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ok(!rso_utf8_valid(bad[i], strlen(bad[i])), "not UTF-8: bad %zu", i);
+		ok(!rso_utf8_valid(bad[i], strlen(bad[i])),
+		    "not UTF-8: bad %zu", i);
 	rso_utf8_repair("a\xff" "b", 3, out);
 	is_str(out, "a\xef\xbf\xbd" "b",
 	    "a byte that starts nothing is U+FFFD");
@@ -289,7 +291,8 @@ test_waiting(void)
 	fputs("{\"n\":1}\n", fp);
 	rewind(fp);
 	r = rso_jsonl_open(fp, "file");
-	ok(!rso_jsonl_waiting(r), "a file is not waiting before its first line");
+	ok(!rso_jsonl_waiting(r),
+	    "a file is not waiting before its first line");
 	is_int(rso_jsonl_next(r, &o), 1, "the file's line is read");
 	json_decref(o);
 	ok(!rso_jsonl_waiting(r), "nor at its end");
