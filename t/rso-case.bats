@@ -230,13 +230,13 @@ usage: rso-case cancel -r reason [case ...]" ]
 	assert_output "rso-bill invoice: event 900, past the last event (2)"
 	# The repair the manual gives: the step's next run looks at every
 	# case, and the chain says who forgot the mark and what it was.
-	run -0 --separate-stderr rso-case marks --forget "rso-bill invoice"
+	RSO_ACTOR=ops run -0 --separate-stderr rso-case marks --forget "rso-bill invoice"
 	[ "$stderr" = "rso-case: marks: rso-bill invoice: forgotten (it was event 900); its next run looks at every case" ]
 	assert_output ''
-	run -0 sqlite3 "$RSO_HOME/rso.db" "select seq, case_id is null, type, data from events where seq > 2; select count(*) from step_marks"
-	assert_output $'3|1|step.forgotten|{"mark":900,"step":"rso-bill invoice"}\n0'
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select seq, case_id is null, type, actor, data from events where seq > 2; select count(*) from step_marks"
+	assert_output $'3|1|step.forgotten|ops|{"mark":900,"step":"rso-bill invoice"}\n0'
 	run -0 rso-case verify
-	RSO_ACTOR=nightly rso-bill invoice --new >/dev/null
+	rso-bill invoice --new >/dev/null
 	run -0 rso-case marks
 	assert_output '{"step":"rso-bill invoice","mark":3,"last":3}'
 }
