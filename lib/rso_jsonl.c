@@ -543,6 +543,20 @@ rso_json_canonical(const json_t *v)
 }
 
 json_t *
+rso_json_text(const char *s)
+{
+	char *shown;
+	json_t *v;
+
+	if (rso_utf8_valid(s, strlen(s)))
+		return json_string(s);
+	shown = rso_utf8_repaired(s);
+	v = json_string(shown);
+	free(shown);
+	return v;
+}
+
+json_t *
 rso_json_path(const json_t *obj, const char *path)
 {
 	char key[256];

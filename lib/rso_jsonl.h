@@ -100,6 +100,15 @@ int rso_text_has_control(const char *s, int multiline);
  */
 void rso_json_visible(json_t *v);
 
+/*
+ * A JSON string of s, a name from outside (a file's, a member's, a
+ * folder's) in bytes of any set: as it is when it is UTF-8, else with
+ * U+FFFD for each byte that is no character (rso_utf8_repair).  Never
+ * NULL, so json_pack's "o" takes it where "s" would fail and lose the
+ * whole object.
+ */
+json_t *rso_json_text(const char *s);
+
 /* obj["a"]["b"]... for a dotted path "a.b"; NULL when absent. */
 json_t *rso_json_path(const json_t *obj, const char *path);
 

@@ -132,7 +132,7 @@ rso_mark_walk_except(struct rso_store *s, const char *step,
 		return rc;
 	if (frc != 0)
 		return frc;
-	return to > from ? mark_set(s, step, to, e) : 0;
+	return mark_set(s, step, to, e);
 }
 
 int

@@ -18,7 +18,6 @@
 #include "rso_opt.h"
 #include "rso_search.h"
 #include "rso_store.h"
-#include "rso_utf8.h"
 #include "verbs.h"
 
 int
@@ -232,7 +231,6 @@ static int
 mark_line(const char *step, long long mark, long long last, void *ctx)
 {
 	const enum format *fmt = ctx;
-	char *name;
 	json_t *o;
 	int rc;
 
@@ -247,12 +245,10 @@ mark_line(const char *step, long long mark, long long last, void *ctx)
 	}
 	/* An export folder's path was taken as it was before rso-export
 	 * refused one that is not UTF-8. */
-	name = rso_utf8_repaired(step);
-	o = json_pack("{s:s, s:I, s:I}", "step", name, "mark",
+	o = json_pack("{s:o, s:I, s:I}", "step", rso_json_text(step), "mark",
 	    (json_int_t)mark, "last", (json_int_t)last);
 	rc = rso_jsonl_write(stdout, o);
 	json_decref(o);
-	free(name);
 	return rc;
 }
 
@@ -265,16 +261,13 @@ forget_mark(struct rso_store *s, const char *step, struct rso_error *e)
 {
 	long long was = 0;
 	json_t *data;
-	char *name;
 	int rc;
 
 	if ((rc = rso_store_begin(s, e)) != 0)
 		return rc;
 	if ((rc = rso_mark_forget(s, step, &was, e)) == 0) {
-		name = rso_utf8_repaired(step);
-		data = json_pack("{s:s, s:I}", "step", name, "mark",
-		    (json_int_t)was);
-		free(name);
+		data = json_pack("{s:o, s:I}", "step", rso_json_text(step),
+		    "mark", (json_int_t)was);
 		rc = rso_event_append(s, NULL, "step.forgotten", data, NULL,
 		    e);
 		json_decref(data);

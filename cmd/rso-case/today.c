@@ -18,7 +18,6 @@
 #include "rso_records.h"
 #include "rso_store.h"
 #include "rso_time.h"
-#include "rso_utf8.h"
 #include "verbs.h"
 
 /* What can need a person, in the order the list gives them. */
@@ -180,7 +179,7 @@ static void
 inbox_items(struct today *t, const char *dir)
 {
 	char *path = rso_xasprintf("%s/.rejected", dir), **names = NULL;
-	char reason[REASON_MAX], since[RSO_TIME_STRLEN], *entry, *shown[3];
+	char reason[REASON_MAX], since[RSO_TIME_STRLEN], *entry;
 	size_t n = 0, i, len;
 	struct dirent *de;
 	rso_time_t mtime;
@@ -215,19 +214,14 @@ inbox_items(struct today *t, const char *dir)
 		if (faccessat(dfd, entry, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    read_reason(dfd, names[i], reason, &mtime) == 0) {
 			/* Named as the sender chose: any bytes at all. */
-			shown[0] = rso_utf8_repaired(dir);
-			shown[1] = rso_utf8_repaired(entry);
-			shown[2] = rso_utf8_repaired(reason);
-			line = json_pack("{s:s, s:s, s:s}", "inbox", shown[0],
-			    "entry", shown[1], "reason", shown[2]);
+			line = json_pack("{s:o, s:o, s:o}", "inbox",
+			    rso_json_text(dir), "entry", rso_json_text(entry),
+			    "reason", rso_json_text(reason));
 			item_add(t, NULL, "inbox-rejected",
 			    rso_time_format(mtime, since), line,
 			    (const char *const[]){ "inbox", "entry", "reason",
 			    NULL });
 			json_decref(line);
-			free(shown[0]);
-			free(shown[1]);
-			free(shown[2]);
 		}
 		free(entry);
 		free(names[i]);

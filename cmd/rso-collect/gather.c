@@ -15,8 +15,8 @@
 #include "furniture.h"
 #include "inbox.h"
 #include "rso_hash.h"
+#include "rso_jsonl.h"
 #include "rso_media.h"
-#include "rso_utf8.h"
 
 void
 items_release(struct items *v)
@@ -61,15 +61,13 @@ void
 inbox_furnish(struct arrival *a, const char *name, long long size,
     const char *sha256)
 {
-	/* As the media named it: a Windows zip's or a tar's names are
-	 * bytes of any set, which the event's JSON must still carry. */
-	char *shown = rso_utf8_repaired(name);
-
 	if (a->furniture == NULL)
 		a->furniture = json_array();
-	json_array_append_new(a->furniture, json_pack("{s:s, s:I, s:s}",
-	    "name", shown, "size", (json_int_t)size, "sha256", sha256));
-	free(shown);
+	/* As the media named it: a Windows zip's or a tar's names are
+	 * bytes of any set, which the event's JSON must still carry. */
+	json_array_append_new(a->furniture, json_pack("{s:o, s:I, s:s}",
+	    "name", rso_json_text(name), "size", (json_int_t)size, "sha256",
+	    sha256));
 }
 
 /* Copy the archive's current member to a spool file, or hash it only. */

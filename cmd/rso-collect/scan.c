@@ -12,20 +12,19 @@
 #include "filing.h"
 #include "rso_dicom.h"
 #include "rso_err.h"
+#include "rso_jsonl.h"
 #include "rso_opt.h"
-#include "rso_utf8.h"
 #include "verbs.h"
 
 static json_t *
 instance_line(const char *path, const struct rso_dicom_info *d)
 {
+	char iso[11];
 	/* A folder copied from another machine names files in any set. */
-	char iso[11], *file = rso_utf8_repaired(path);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "file", file,
-	    "study", d->study_instance_uid, "series", d->series_instance_uid,
-	    "sop", d->sop_instance_uid);
+	json_t *o = json_pack("{s:o, s:s, s:s, s:s}", "file",
+	    rso_json_text(path), "study", d->study_instance_uid, "series",
+	    d->series_instance_uid, "sop", d->sop_instance_uid);
 
-	free(file);
 #define SET(k, v) if ((v)[0]) json_object_set_new(o, k, json_string(v))
 	if (rso_dicom_da_to_iso(d->study_date, iso) == 0)
 		json_object_set_new(o, "date", json_string(iso));

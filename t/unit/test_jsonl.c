@@ -260,6 +260,7 @@ test_utf8(void)
 	static const char *const bad[] = { "\xff", "caf\xe9", "\xed\xa0\x80",
 	    "\xc0\xaf", "\xe2\x82", "\xf4\x90\x80\x80", "ok\x80" };
 	char out[64];
+	json_t *v;
 	size_t i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
@@ -276,6 +277,14 @@ test_utf8(void)
 	    "a sequence cut short is U+FFFD a byte");
 	rso_utf8_repair("caf\xc3\xa9", 5, out);
 	is_str(out, "caf\xc3\xa9", "UTF-8 stays as it is");
+	v = rso_json_text("caf\xe9");
+	is_str(json_string_value(v), "caf\xef\xbf\xbd",
+	    "a name's JSON string: a byte that is no character is U+FFFD");
+	json_decref(v);
+	v = rso_json_text("caf\xc3\xa9");
+	is_str(json_string_value(v), "caf\xc3\xa9",
+	    "a name's JSON string: UTF-8 as it is");
+	json_decref(v);
 }
 
 /* A file is never waiting, even at its end; a pipe with nothing in it is. */
