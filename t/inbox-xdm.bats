@@ -299,7 +299,10 @@ spec_with() {
 	for i in range(1, 3001):
 	    p = "many/d%04d.txt" % i
 	    with open(p, "w") as f:
-	        f.write("Synthetic note %d: potassium 4.1 mmol/L.\n" % i)
+	        # Lengths going down as well as up: a spool lent again must
+	        # hold nothing of the longer document it held before.
+	        f.write("Synthetic note %d: potassium 4.1 mmol/L.%s\n" %
+	                (i, "." * ((3001 - i) % 200)))
 	    docs.append({"file": p, "uri": "DOC%04d.TXT" % i, "mime": "text/plain",
 	                 "type": "11506-3", "title": "Note %d" % i})
 	json.dump({"set": {"comments": "In answer to " + sys.argv[1]},
@@ -321,5 +324,13 @@ spec_with() {
 	run -0 rso-collect ls RSO-2026-000001
 	[ "$(jq -s 'length' <<<"$output")" -eq 3000 ]
 	[ "$(jq -r 'select(.item == "3000") | .type' <<<"$output")" = note ]
+	# Spools are lent again once a batch (128) is filed: each record is
+	# its own document, in the index and in the segments, across batches.
+	jq -r '.sha256 // empty' <<<"$output" >filed.sha
+	(cd many && sha256sum d*.txt | cut -c1-64) >sent.sha
+	cmp filed.sha sent.sha
+	for i in 1 128 129 256 257 2999 3000; do
+		rso-collect cat RSO-2026-000001 "$i" | cmp - "$(printf 'many/d%04d.txt' "$i")"
+	done
 	rso-case verify >/dev/null
 }

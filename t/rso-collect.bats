@@ -474,6 +474,29 @@ rso-collect: in: entry 4: sidecar: case: not a case id (moved to .rejected)" ]
 	assert_output --regexp '^record [0-9]+$'
 }
 
+@test "rso-collect: a tar of 300 members, spools lent again past a batch, files each member as it was" {
+	inbox_case
+	mkdir many
+	# Lengths going down as well as up: a spool lent again after the
+	# first batch (128) must hold nothing of what it held before.
+	for i in $(seq 1 300); do
+		printf 'record %d%*s\n' "$i" $(((301 - i) % 50)) '' >"many/r$i.txt"
+	done
+	tar -C many -cf in/RSO-2026-000001-many.tar .
+	run -0 rso-collect inbox --settle 0 in
+	[ "$(jq -s '[.[] | select(.item)] | length' <<<"$output")" -eq 300 ]
+	run -0 ls in
+	assert_output ''
+	run -0 sqlite3 "$RSO_HOME/rso.db" "select sha256 from records order by sha256"
+	assert_output "$(cd many && sha256sum r*.txt | cut -c1-64 | sort)"
+	for i in 1 128 129 130 256 257 300; do
+		sum=$(sha256sum "many/r$i.txt" | cut -c1-64)
+		item=$(sqlite3 "$RSO_HOME/rso.db" "select item from records where sha256 = '$sum'")
+		rso-collect cat RSO-2026-000001 "$item" | cmp - "many/r$i.txt"
+	done
+	run -0 rso-case verify
+}
+
 @test "rso-collect: release and reject refuse what is not held" {
 	rm -rf "$RSO_HOME"
 	init_with_key

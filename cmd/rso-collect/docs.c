@@ -143,17 +143,19 @@ docs_prepare(struct inbox *ib, struct arrival *a,
 {
 	int fd, watch, rc;
 
-	if ((watch = docs_keep_source(a, src)) < 0 || (fd = drop_spool(&ib->d)) < 0) {
+	if ((watch = docs_keep_source(a, src)) < 0 ||
+	    (fd = drop_spool_lend(&ib->d)) < 0) {
 		free(doc);
 		return rso_error_set(e, EX_CANTCREAT, "spool: %s",
 		    strerror(errno));
 	}
 	if ((rc = fill(ctx, fd, e)) != 0) {
-		close(fd);
+		drop_spool_return(&ib->d, fd);
 		free(doc);
 		return rc;
 	}
 	rc = filing_survey(it, fd, where, e);
+	it->lender = &ib->d;
 	if (rc != 0 && rc != EX_DATAERR) {
 		filing_release(it);
 		free(doc);

@@ -58,6 +58,7 @@ void
 drop_xopen(struct drop *d, const char *dir)
 {
 	d->dir = dir;
+	d->nlent = 0;
 	if ((d->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		rso_die(EX_NOINPUT, "%s", dir);
 	check_rejected(dir, d->dfd);
@@ -76,6 +77,8 @@ drop_xopen(struct drop *d, const char *dir)
 void
 drop_close(struct drop *d)
 {
+	while (d->nlent > 0)
+		close(d->lent[--d->nlent]);
 	close(d->rejfd);
 	close(d->lock);
 	close(d->dfd);
@@ -201,6 +204,28 @@ drop_spool(struct drop *d)
 			break;
 	}
 	return -1;
+}
+
+int
+drop_spool_lend(struct drop *d)
+{
+	return d->nlent > 0 ? d->lent[--d->nlent] : drop_spool(d);
+}
+
+void
+drop_spool_return(struct drop *d, int fd)
+{
+	/*
+	 * Emptied before it is kept, and before it is closed: ext4 writes out
+	 * on close a file that was cut to nothing and written again, which
+	 * a spool's bytes never need.
+	 */
+	if (ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 &&
+	    d->nlent < DROP_SPOOLS) {
+		d->lent[d->nlent++] = fd;
+		return;
+	}
+	close(fd);
 }
 
 /* What a list keeps of a file, ahead of its path's bytes. */

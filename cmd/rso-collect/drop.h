@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <time.h>
 
+/* Spools kept to lend again: a batch's worth (inbox.h's BATCH) and more. */
+#define DROP_SPOOLS 256
+
 /*
  * Everything rso makes or opens in a drop folder is reached from the
  * folder's descriptor, without following a link: anyone who may write
@@ -19,6 +22,8 @@ struct drop {
 	int dfd;		/* the folder */
 	int rejfd;		/* its .rejected/ */
 	int lock;		/* .rso-inbox.lock, held */
+	int lent[DROP_SPOOLS];	/* spools given back, empty, to lend again */
+	int nlent;
 };
 
 /*
@@ -40,6 +45,18 @@ int drop_reject(struct drop *d, const char *name, const char *why);
 
 /* A spool file for an archive's member: unnamed where the system allows. */
 int drop_spool(struct drop *d);
+
+/*
+ * A spool as drop_spool makes it, or one given back before: making a file
+ * costs ext4 more the more were made and let go in the run (its search for
+ * a free inode steps over each one recently deleted), a third of the time
+ * of a zip of 1,000 small documents.  Give it back with drop_spool_return,
+ * which empties it at once (its bytes are gone when it is given back) and
+ * keeps it to lend again, or closes it; drop_close closes those kept.  A
+ * spool lent must not be duplicated (dup) past its return.
+ */
+int drop_spool_lend(struct drop *d);
+void drop_spool_return(struct drop *d, int fd);
 
 /*
  * The files of an entry, to remove once it is filed and only if

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "drop.h"
 #include "filing.h"
 #include "rso_case.h"
 #include "rso_casearc.h"
@@ -123,9 +124,12 @@ filing_survey_header(struct filing_item *it, int fd, const char *where,
 void
 filing_release(struct filing_item *it)
 {
-	if (it->fd >= 0)
+	if (it->fd >= 0 && it->lender != NULL)
+		drop_spool_return(it->lender, it->fd);
+	else if (it->fd >= 0)
 		close(it->fd);
 	it->fd = -1;
+	it->lender = NULL;
 	free(it->dicom);
 	it->dicom = NULL;
 	free(it->doc);

@@ -12,9 +12,13 @@
 #include "rso_hash.h"
 #include "rso_store.h"
 
+struct drop;
+
 /* A file to file: open, read through once for its hash and type. */
 struct filing_item {
 	int fd;				/* readable and seekable */
+	struct drop *lender;		/* fd is its spool (drop_spool_lend),
+					 * given back, not closed; or NULL */
 	off_t size;
 	char sha256[RSO_SHA256_HEXLEN];
 	const char *media_type;
@@ -58,6 +62,7 @@ int filing_changed(const struct filing_item *it);
  */
 int filing_survey(struct filing_item *it, int fd, const char *where,
     struct rso_error *e);
+/* Let go of what the item holds: its fd closed, or given back to lender. */
 void filing_release(struct filing_item *it);
 
 /*

@@ -28,15 +28,17 @@ items_release(struct items *v)
 	v->n = 0;
 }
 
-/* Survey fd as one more item of the arrival. */
+/* Survey fd (a spool lent by the drop when lent) as one more item. */
 static int
-push_item(struct inbox *ib, struct arrival *a, int fd, const char *where,
-    struct rso_error *e)
+push_item(struct inbox *ib, struct arrival *a, int fd, int lent,
+    const char *where, struct rso_error *e)
 {
 	struct filing_item it;
 	int rc;
 
-	if ((rc = filing_survey_header(&it, fd, where, e)) == EX_DATAERR) {
+	rc = filing_survey_header(&it, fd, where, e);
+	it.lender = lent ? &ib->d : NULL;
+	if (rc == EX_DATAERR) {
 		/*
 		 * A member that looks like DICOM but is no instance (no UIDs,
 		 * cut short) is still a file of the entry: filed as one, it
@@ -193,14 +195,14 @@ gather_archive(struct inbox *ib, int fd, struct arrival *a,
 		snprintf(where, sizeof(where), "member %d", k);
 		out = -1;
 		if (!furniture_is(ib->furniture, path) &&
-		    (out = drop_spool(&ib->d)) < 0) {
+		    (out = drop_spool_lend(&ib->d)) < 0) {
 			rc = rso_error_set(e, EX_CANTCREAT, "spool: %s",
 			    strerror(errno));
 			break;
 		}
 		if ((rc = read_member(ar, out, sha256, &size, e)) != 0) {
 			if (out >= 0)
-				close(out);
+				drop_spool_return(&ib->d, out);
 			if (rc == -1)
 				rc = rso_error_set(e, EX_DATAERR, "%s: unreadable",
 				    where);
@@ -209,7 +211,7 @@ gather_archive(struct inbox *ib, int fd, struct arrival *a,
 		if (out < 0)
 			inbox_furnish(a, path, size, sha256);
 		else
-			rc = push_item(ib, a, out, where, e);
+			rc = push_item(ib, a, out, 1, where, e);
 	}
 	if (rc == 0)
 		rc = archive_status(ar, ar_rc, e);
@@ -283,7 +285,7 @@ gather_folder(struct inbox *ib, int dirfd, const char *rel, struct arrival *a,
 			inbox_add_file(ib, a, path, &st);
 			rc = furniture_is(ib->furniture, de->d_name) ?
 			    furnish_fd(a, fd, path, where, e) :
-			    push_item(ib, a, fd, where, e);
+			    push_item(ib, a, fd, 0, where, e);
 		}
 		free(path);
 	}

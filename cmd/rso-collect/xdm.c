@@ -401,19 +401,21 @@ file_member(struct inbox *ib, struct archive *ar, struct arrival *a, int k,
 	long long size;
 	int out, rc;
 
-	if ((out = drop_spool(&ib->d)) < 0)
+	if ((out = drop_spool_lend(&ib->d)) < 0)
 		return spool_failed(e);
 	if ((rc = read_through(ar, k, out, sha1, &size, -1, e)) != 0) {
-		close(out);
+		drop_spool_return(&ib->d, out);
 		return rc;
 	}
 	if (en && (size != en->size || strcmp(sha1, en->sha1) != 0)) {
-		close(out);
+		drop_spool_return(&ib->d, out);
 		return rso_error_set(e, EX_TEMPFAIL, "member %d: changed while "
 		    "being read", k);
 	}
 	snprintf(where, sizeof(where), "member %d", k);
-	if ((rc = filing_survey(&it, out, where, e)) != 0 && rc != EX_DATAERR) {
+	rc = filing_survey(&it, out, where, e);
+	it.lender = &ib->d;
+	if (rc != 0 && rc != EX_DATAERR) {
 		filing_release(&it);
 		return rc;
 	}
