@@ -32,6 +32,8 @@ inbox() {
 # A drop folder mounted by a test (a small tmpfs) is let go, pass or fail.
 teardown() {
 	umount "$BATS_TEST_TMPDIR/drop" 2>/dev/null || true
+	# Files a test made immutable are let go too, for bats to remove.
+	chattr -R -i "$BATS_TEST_TMPDIR/drop" 2>/dev/null || true
 }
 
 @test "inbox-hostile: a .rejected that is a link or a file stops the run, touching nothing" {
@@ -261,6 +263,31 @@ rso-collect: argument 3: a symbolic link, not a regular file" ]
 	if [ -e added ]; then
 		[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from records where sha256 = '$(echo 'late page' | sha256sum | cut -d' ' -f1)'")" -eq 1 ]
 	fi
+	invariant
+}
+
+@test "inbox-hostile: files filed that cannot be removed stay, named by count and reason; the next run removes them" {
+	# 40 files are removed by several threads at once, 3 by the run alone.
+	mkdir drop/RSO-2026-000001-many drop/RSO-2026-000001-few
+	for i in $(seq 1 40); do echo "page $i" >"drop/RSO-2026-000001-many/p$i.txt"; done
+	for i in 1 2 3; do echo "leaf $i" >"drop/RSO-2026-000001-few/l$i.txt"; done
+	# Immutable: even root's unlink is refused (EPERM).
+	chattr +i drop/RSO-2026-000001-many/p7.txt drop/RSO-2026-000001-many/p23.txt \
+	    drop/RSO-2026-000001-few/l2.txt 2>/dev/null || skip "no chattr +i here"
+	snapshot
+	run -0 --separate-stderr inbox
+	[ "$stderr" = "rso-collect: drop: entry 1: filed, but 1 of its files could not be removed: Operation not permitted (they stay; the next run finds them filed)
+rso-collect: drop: entry 2: filed, but 2 of its files could not be removed: Operation not permitted (they stay; the next run finds them filed)" ]
+	[ "$(jq -s 'map(select(.item)) | length' <<<"$output")" -eq 43 ]
+	# Only those three stay (the lock and .rejected are the run's own).
+	[ "$(find drop -type f -not -name '.*' | sort)" = "$(printf '%s\n' drop/RSO-2026-000001-few/l2.txt drop/RSO-2026-000001-many/p23.txt drop/RSO-2026-000001-many/p7.txt | sort)" ]
+	invariant
+	chattr -R -i drop
+	run -0 --separate-stderr inbox
+	[ -z "$stderr" ]
+	[ "$(jq -s 'map(select(.existing == true)) | length' <<<"$output")" -eq 3 ]
+	[ ! -e drop/RSO-2026-000001-many ] && [ ! -e drop/RSO-2026-000001-few ]
+	[ "$(sqlite3 "$RSO_HOME/rso.db" 'select count(*) from records')" -eq 43 ]
 	invariant
 }
 

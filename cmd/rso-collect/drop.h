@@ -78,14 +78,22 @@ void drop_list_add(struct drop *d, struct drop_list *l, const char *path,
     const struct stat *st);
 void drop_list_free(struct drop_list *l);
 
+/* What drop_remove left in the folder, and why. */
+struct drop_stayed {
+	size_t changed;		/* not the file read (gone, or a newer version) */
+	size_t refused;		/* the file read, but unlink(2) refused */
+	int err;		/* the first refusal's errno */
+};
+
 /*
  * Remove what an entry's filing consumed: each file of l that is still
  * the one read (same inode, size and times: else a newer version stays
  * for the next run), then each folder of dirs[] (deepest last in the list
- * is removed first) that is left empty.  Returns how many files stayed.
+ * is removed first) that is left empty.  Fills *st; returns how many
+ * files stayed (all of them when the list was lost: l->lost).
  */
 size_t drop_remove(struct drop *d, struct drop_list *l, char **dirs,
-    size_t ndirs);
+    size_t ndirs, struct drop_stayed *st);
 
 /*
  * The newest modification time under name (itself, and every file and

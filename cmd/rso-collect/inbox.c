@@ -441,6 +441,27 @@ file_entry(struct inbox *ib, const char *name, struct arrival *a,
 	return rc;
 }
 
+/* Remove what the entry's filing consumed; say what stays, and why. */
+static void
+remove_filed(struct inbox *ib, int k, struct arrival *a)
+{
+	struct drop_stayed left;
+
+	if (drop_remove(&ib->d, &a->files, a->dirs, a->ndirs, &left) == 0)
+		return;
+	if (a->files.lost)
+		rso_note("%s: entry %d: filed, but the list of its files to "
+		    "remove was lost (they stay; the next run finds them "
+		    "filed)", ib->dir, k);
+	if (left.changed > 0)
+		rso_note("%s: entry %d: changed since it was filed (the newer "
+		    "version stays for the next run)", ib->dir, k);
+	if (left.refused > 0)
+		rso_note("%s: entry %d: filed, but %zu of its files could not "
+		    "be removed: %s (they stay; the next run finds them filed)",
+		    ib->dir, k, left.refused, strerror(left.err));
+}
+
 /*
  * One entry of the inbox, start to finish: wait until it has settled,
  * find its case, gather and file its records batch by batch, and only
@@ -492,12 +513,8 @@ take_entry(struct inbox *ib, int k, const char *name)
 		rso_warnx("%s: entry %d: %s", ib->dir, k, e.msg +
 		    (strncmp(e.msg, "entry: ", 7) == 0 ? 7 : 0));
 		rso_status_set(&ib->status, rc);
-	} else if (drop_remove(&ib->d, &a.files, a.dirs, a.ndirs) > 0)
-		rso_note(a.files.lost ? "%s: entry %d: filed, but the list of "
-		    "its files to remove was lost (they stay; the next run "
-		    "finds them filed)" : "%s: entry %d: changed since it was "
-		    "filed (the newer version stays for the next run)",
-		    ib->dir, k);
+	} else
+		remove_filed(ib, k, &a);
 	arrival_free(&a);
 }
 
