@@ -102,6 +102,10 @@ EOF2
 	[ "$stderr" = "rso-collect: --provider: not UTF-8 text" ]
 	run -64 --separate-stderr rso-collect request RSO-2026-000001 --provider "Test Imaging" --contact "fax:1" --what $'radiograf\xeda'
 	[ "$stderr" = "rso-collect: --what: not UTF-8 text" ]
+	run -64 --separate-stderr rso-collect request RSO-2026-000001 --provider "Test Imaging" --contact $'email:jos\xe9@example.org' --what x
+	[ "$stderr" = "rso-collect: --contact: not UTF-8 text" ]
+	run -64 --separate-stderr rso-collect request RSO-2026-000001 --provider "Test Imaging" --contact "fax:1" --what x --study $'2026-03-01:CT:t\xf3rax'
+	[ "$stderr" = "rso-collect: --study: not UTF-8 text" ]
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select count(*) from record_requests"
 	assert_output 0
 }

@@ -74,14 +74,15 @@ request_opt(int ch, const char *arg)
 	case 'w': opt_what = rso_opt_text("--what", arg); break;
 	case 'c':
 		json_decref(opt_contact);
-		if ((opt_contact = rso_contact_parse(arg)) == NULL) {
+		if ((opt_contact = rso_contact_parse(rso_opt_text("--contact",
+		    arg))) == NULL) {
 			rso_warnx("--contact: not METHOD:VALUE with METHOD one of "
 			    "fax, mail, email, portal, upload");
 			opt_bad = 1;
 		}
 		break;
 	case 's':
-		if ((st = parse_study(arg)) == NULL) {
+		if ((st = parse_study(rso_opt_text("--study", arg))) == NULL) {
 			rso_warnx("--study: not YYYY-MM-DD:MODALITY[:DESCRIPTION]");
 			opt_bad = 1;
 			break;
