@@ -499,7 +499,7 @@ take_record(struct import *im, int *taken, struct rso_error *e)
 {
 	const char *name = im->ent.name;
 	char sha256[RSO_SHA256_HEXLEN];
-	long long size;
+	long long size = 0;
 	int rc, item = record_item(name);
 
 	*taken = 0;
