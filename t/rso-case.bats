@@ -17,8 +17,8 @@ teardown() {
 
 # n cases from the test request, refs t-1..t-n.
 cases() {
-	for i in $(seq 1 "$1"); do jq -c ".ref=\"t-$i\"" "$DATA/request.json"; done |
-	    rso-intake >/dev/null
+	jq -c --argjson n "$1" 'range(1; $n + 1) as $i | .ref = "t-\($i)"' \
+	    "$DATA/request.json" | rso-intake >/dev/null
 }
 
 @test "rso-case: init creates a private store and is safe to run twice" {
@@ -361,7 +361,7 @@ before_122() {
 	cases 3
 	mkdir -p "$RSO_HOME/archives/RSO-2026-000001"
 	echo segment >"$RSO_HOME/archives/RSO-2026-000001/000001.age"
-	for i in $(seq 100 400); do jq -c ".ref=\"w-$i\"" "$DATA/request.json"; done >more.jsonl
+	jq -c 'range(100; 401) as $i | .ref = "w-\($i)"' "$DATA/request.json" >more.jsonl
 	rso-intake more.jsonl >/dev/null &
 	writer=$!
 	run -0 rso-case backup "$BATS_TEST_TMPDIR/bk"

@@ -310,8 +310,8 @@ PY
 }
 
 @test "rso-intake: two writers at once, 500 requests each, make 1000 cases" {
-	for i in $(seq 1 500); do req ".ref=\"a-$i\""; done >a.jsonl
-	for i in $(seq 1 500); do req ".ref=\"b-$i\""; done >b.jsonl
+	req 'range(1; 501) as $i | .ref = "a-\($i)"' >a.jsonl
+	req 'range(1; 501) as $i | .ref = "b-\($i)"' >b.jsonl
 	rso-intake a.jsonl >a.out 2>a.err &
 	pa=$!
 	rso-intake b.jsonl >b.out 2>b.err &
