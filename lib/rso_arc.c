@@ -647,7 +647,7 @@ add_fd(struct rso_seg_writer *w, const char *name, int fd, off_t size,
 		return rc;
 	if ((at = lseek(fd, 0, SEEK_CUR)) < 0)
 		return w_fail(w, e, EX_IOERR, "read: %s", strerror(errno));
-	/* The file's pages, mapped: the one copy read(2) made is saved. */
+	/* A window at a time, one read for the hash, header and cipher. */
 	rc = rso_map_range(fd, at, size, w_data_cb, w, &why);
 	if (rc != 0 && w->failed) {
 		/* The archive's own failure, already told. */

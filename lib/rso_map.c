@@ -1,51 +1,14 @@
-/* rso_map: every byte of a regular file, read from the page cache without
- * a copy. */
+/* rso_map: every byte of a range of a file, a window at a time, into one
+ * buffer kept by the thread. */
 /* SPDX-License-Identifier: ISC */
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <pthread.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "rso_map.h"
-
-/*
- * A mapped page past the end of a file that was cut short raises SIGBUS
- * on the thread that touched it.  While this thread walks a mapping the
- * handler jumps back to the walk, which reports the file as shrunk; any
- * other SIGBUS is handed to what was there before (by default, death).
- */
-static _Thread_local sigjmp_buf *armed;
-static struct sigaction before;
-static pthread_once_t installed = PTHREAD_ONCE_INIT;
-
-static void
-on_sigbus(int sig, siginfo_t *si, void *uc)
-{
-	(void)si;
-	(void)uc;
-	if (armed != NULL)
-		siglongjmp(*armed, 1);
-	/* Not ours: returning re-runs the access under the old action. */
-	sigaction(sig, &before, NULL);
-}
-
-static void
-install(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_sigbus;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &before);
-}
 
 static int
 shrank(struct rso_error *e)
@@ -53,10 +16,44 @@ shrank(struct rso_error *e)
 	return rso_error_set(e, EX_DATAERR, "shrank while being read");
 }
 
-/* A file that is not a regular one, or that mmap(2) refuses (some file
- * systems), or a range too small to be worth a mapping: read with
- * pread(2), so it must be seekable.  The buffer is no larger than the
- * range: a small one comes from the heap, not from a mapping of its own. */
+/*
+ * The thread's read buffer, kept for its next walk: a new one each time
+ * is a new mapping from malloc, faulted in page by page (an inbox reads
+ * thousands of files).  A walk inside a walk's fn takes its own.
+ */
+static _Thread_local char *kept;
+static _Thread_local size_t kept_size;
+static _Thread_local int kept_busy;
+
+static char *
+buffer_take(size_t size, int *own)
+{
+	char *p;
+
+	*own = kept_busy;
+	if (*own)
+		return malloc(size);
+	if (kept_size < size) {
+		if ((p = realloc(kept, size)) == NULL)
+			return NULL;
+		kept = p;
+		kept_size = size;
+	}
+	kept_busy = 1;
+	return kept;
+}
+
+static void
+buffer_give(char *buf, int own)
+{
+	if (own)
+		free(buf);
+	else
+		kept_busy = 0;
+}
+
+/* pread(2) a window at a time into the thread's buffer; no larger than
+ * the range, so a small range takes a small buffer. */
 static int
 read_windows(int fd, off_t at, off_t end, rso_map_fn *fn, void *ctx,
     struct rso_error *e)
@@ -64,8 +61,8 @@ read_windows(int fd, off_t at, off_t end, rso_map_fn *fn, void *ctx,
 	size_t want, size = end - at < RSO_MAP_WINDOW ? (size_t)(end - at) :
 	    RSO_MAP_WINDOW;
 	ssize_t n;
-	char *buf = malloc(size);
-	int rc = 0;
+	int own, rc = 0;
+	char *buf = buffer_take(size, &own);
 
 	if (buf == NULL)
 		return rso_error_set(e, EX_OSERR, "%s", strerror(errno));
@@ -82,52 +79,7 @@ read_windows(int fd, off_t at, off_t end, rso_map_fn *fn, void *ctx,
 		else if ((rc = fn(ctx, buf, (size_t)n, e)) == 0)
 			at += n;
 	}
-	free(buf);
-	return rc;
-}
-
-/*
- * Map and hand over a window at a time.  What changes between
- * sigsetjmp and a jump back is volatile, so that the jump sees it.
- */
-static int
-map_windows(int fd, off_t off, off_t end, rso_map_fn *fn, void *ctx,
-    struct rso_error *e)
-{
-	sigjmp_buf jb, *outer = armed;
-	unsigned char *volatile m = NULL;
-	volatile size_t mlen = 0;
-	volatile off_t at = off;
-	off_t page = sysconf(_SC_PAGESIZE), start;
-	size_t n, skip;
-	int rc = 0;
-
-	if (sigsetjmp(jb, 1) != 0) {
-		armed = outer;
-		if (m != NULL)
-			munmap(m, mlen);
-		return shrank(e);
-	}
-	armed = &jb;
-	while (rc == 0 && at < end) {
-		start = at - at % page;
-		skip = (size_t)(at - start);
-		n = end - at < RSO_MAP_WINDOW ? (size_t)(end - at) :
-		    RSO_MAP_WINDOW;
-		mlen = skip + n;
-		m = mmap(NULL, mlen, PROT_READ, MAP_SHARED, fd, start);
-		if (m == MAP_FAILED) {
-			m = NULL;
-			armed = outer;
-			return read_windows(fd, at, end, fn, ctx, e);
-		}
-		(void)madvise(m, mlen, MADV_SEQUENTIAL);
-		rc = fn(ctx, m + skip, n, e);
-		munmap(m, mlen);
-		m = NULL;
-		at += n;
-	}
-	armed = outer;
+	buffer_give(buf, own);
 	return rc;
 }
 
@@ -147,21 +99,16 @@ rso_map_range(int fd, off_t off, off_t len, rso_map_fn *fn, void *ctx,
 	if (st.st_size < off + len)
 		return shrank(e);
 	/*
-	 * A small range costs more to map (mmap, its page faults, munmap)
-	 * than to copy: an XDM zip's thousand 16 KiB documents spent a tenth
-	 * of their filing in munmap.
+	 * Read, not mapped.  Mapped, each 4 KiB page of a window was a fault
+	 * and a TLB miss on first touch, and a munmap after: encrypting a
+	 * GiB from its mapping took 1.05-1.18 s, from this buffer 0.51-0.57
+	 * s, the kernel copying from its own large pages into a buffer the
+	 * cache already holds (bench/RESULTS.md, session 16).
 	 */
-	if (len <= RSO_MAP_SMALL)
-		rc = read_windows(fd, off, off + len, fn, ctx, e);
-	else {
-		pthread_once(&installed, install);
-		rc = map_windows(fd, off, off + len, fn, ctx, e);
-	}
-	if (rc != 0)
+	if ((rc = read_windows(fd, off, off + len, fn, ctx, e)) != 0)
 		return rc;
-	/* Cut short inside its last page, a file reads as zeros there
-	 * rather than faulting; one cut while a copy was handed over no
-	 * longer holds what was read: either way its size says so. */
+	/* A file cut while a window was handed over no longer holds what
+	 * was read: its size says so. */
 	if (fstat(fd, &st) != 0)
 		return rso_error_set(e, EX_IOERR, "%s", strerror(errno));
 	return st.st_size < off + len ? shrank(e) : 0;

@@ -389,7 +389,7 @@ case_keygen(int argc, char **argv)
 
 /* encrypt */
 
-struct mapped {
+struct window_put {
 	struct rso_age_writer *w;
 	int write_failed;	/* the writer's own error, told as it is */
 };
@@ -397,7 +397,7 @@ struct mapped {
 static int
 age_put(void *ctx, const void *p, size_t n, struct rso_error *e)
 {
-	struct mapped *m = ctx;
+	struct window_put *m = ctx;
 	int rc = rso_age_write(m->w, p, n, e);
 
 	m->write_failed = rc != 0;
@@ -405,15 +405,14 @@ age_put(void *ctx, const void *p, size_t n, struct rso_error *e)
 }
 
 /*
- * The input from where its offset stands to its end.  A regular file is
- * encrypted from its mapped pages: read(2)'s copy was a fifth of the
- * time.  The writer's own failures are told as they are, the input's
- * with its name.
+ * The input from where its offset stands to its end, a window at a time
+ * (rso_map_rest).  The writer's own failures are told as they are, the
+ * input's with its name.
  */
 static int
 encrypt_stream(int in, const char *name, struct rso_age_writer *w)
 {
-	struct mapped m = { w, 0 };
+	struct window_put m = { w, 0 };
 	struct rso_error e = { 0 };
 	int rc;
 

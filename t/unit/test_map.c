@@ -46,6 +46,26 @@ look(void *ctx, const void *p, size_t n, struct rso_error *e)
 	return 0;
 }
 
+/* A walk inside a walk: each window of the outer file walks a range of
+ * the inner one, which must not take the outer window's buffer. */
+struct nest {
+	struct seen outer, inner;
+	int inner_fd;
+};
+
+static int
+look_nested(void *ctx, const void *p, size_t n, struct rso_error *e)
+{
+	struct nest *ns = ctx;
+	int rc;
+
+	ns->inner.at = 0;
+	if ((rc = rso_map_range(ns->inner_fd, 0, 3 << 20, look, &ns->inner,
+	    e)) != 0)
+		return rc;
+	return look(&ns->outer, p, n, e);
+}
+
 static struct seen
 seen_of(const unsigned char *want, size_t at)
 {
@@ -68,6 +88,9 @@ file_of(const char *path, const unsigned char *data, size_t n)
  * A SIGBUS outside a walk still ends the process, as it would have: by
  * the signal, or under a sanitizer by its handler's report.
  */
+/* A range smaller than a window. */
+#define SMALL (64 * 1024)
+
 static int
 stray_sigbus_kills(const char *path)
 {
@@ -161,21 +184,38 @@ main(void)
 	is_int(rso_map_range(fd, 0, 10000, look, &s, &e), EX_DATAERR,
 	    "map: a file cut short inside its last page is found afterwards");
 
-	/* A small range, copied rather than mapped: the same bytes. */
+	/* A small range after a big one: the kept buffer, the same bytes. */
 	close(fd);
-	fd = file_of(path, data, RSO_MAP_SMALL + 4096);
+	fd = file_of(path, data, SMALL + 4096);
 	s = seen_of(data, 100);
-	is_int(rso_map_range(fd, 100, RSO_MAP_SMALL, look, &s, &e), 0,
+	is_int(rso_map_range(fd, 100, SMALL, look, &s, &e), 0,
 	    "map: a small range walks");
-	ok(s.at == 100 + RSO_MAP_SMALL && !s.wrong && s.calls == 1,
+	ok(s.at == 100 + SMALL && !s.wrong && s.calls == 1,
 	    "map: ...its bytes, in one call");
 
 	close(fd);
 	fd = file_of(path, data, big);
 	s = seen_of(data, 0);
 	is_int(rso_map_range(fd, 0, (off_t)big, look, &s, &e), 0,
-	    "map: a walk after a SIGBUS works as before");
+	    "map: a walk after a file cut short works as before");
 	ok(s.at == big && !s.wrong, "map: ...every byte");
+
+	{
+		struct nest ns;
+		char inner[80];
+
+		snprintf(inner, sizeof(inner), "%s/g", dir);
+		ns.outer = seen_of(data, 0);
+		ns.inner = seen_of(data + 7, 0);
+		ns.inner_fd = file_of(inner, data + 7, 3 << 20);
+		is_int(rso_map_range(fd, 0, (off_t)big, look_nested, &ns, &e),
+		    0, "map: a walk inside a walk's callback");
+		ok(ns.outer.at == big && !ns.outer.wrong && !ns.inner.wrong &&
+		    ns.inner.calls == 2 * ns.outer.calls,
+		    "map: ...each its own bytes, neither buffer taken by the other");
+		close(ns.inner_fd);
+		unlink(inner);
+	}
 	close(fd);
 
 	ok(stray_sigbus_kills(path), "map: a SIGBUS outside a walk still kills");
