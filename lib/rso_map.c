@@ -19,7 +19,9 @@ shrank(struct rso_error *e)
 /*
  * The thread's read buffer, kept for its next walk: a new one each time
  * is a new mapping from malloc, faulted in page by page (an inbox reads
- * thousands of files).  A walk inside a walk's fn takes its own.
+ * thousands of files).  A walk inside a walk's fn takes its own.  Kept
+ * until the process ends: rso's walks are on its main thread (the
+ * hasher, writer and remover threads walk nothing).
  */
 static _Thread_local char *kept;
 static _Thread_local size_t kept_size;
@@ -114,7 +116,7 @@ rso_map_range(int fd, off_t off, off_t len, rso_map_fn *fn, void *ctx,
 	return st.st_size < off + len ? shrank(e) : 0;
 }
 
-/* What a file gains after the part mapped, or all a pipe gives: read(2)
+/* What a file gains after the part walked, or all a pipe gives: read(2)
  * to the end.  errno stays that of a read that failed. */
 static int
 read_to_end(int fd, rso_map_fn *fn, void *ctx, struct rso_error *e)
