@@ -55,7 +55,8 @@ buffer_give(char *buf, int own)
 }
 
 /* pread(2) a window at a time into the thread's buffer; no larger than
- * the range, so a small range takes a small buffer. */
+ * the range, so a small range takes a small buffer.  read_to_end reads
+ * into the same one. */
 static int
 read_windows(int fd, off_t at, off_t end, rso_map_fn *fn, void *ctx,
     struct rso_error *e)
@@ -121,9 +122,9 @@ rso_map_range(int fd, off_t off, off_t len, rso_map_fn *fn, void *ctx,
 static int
 read_to_end(int fd, rso_map_fn *fn, void *ctx, struct rso_error *e)
 {
-	char *buf = malloc(RSO_MAP_READ);
 	ssize_t n;
-	int rc = 0, err;
+	int own, rc = 0, err;
+	char *buf = buffer_take(RSO_MAP_READ, &own);
 
 	if (buf == NULL)
 		return rso_error_set(e, EX_OSERR, "%s", strerror(errno));
@@ -138,7 +139,7 @@ read_to_end(int fd, rso_map_fn *fn, void *ctx, struct rso_error *e)
 			rc = fn(ctx, buf, (size_t)n, e);
 	}
 	err = errno;
-	free(buf);
+	buffer_give(buf, own);
 	errno = err;
 	return rc;
 }

@@ -321,9 +321,16 @@ struct removal {
 	char *q[REMOVE_QUEUE];
 	size_t head, tail;	/* paths queued; paths taken */
 	int done;		/* no more will be queued */
-	size_t failed;		/* unlinks refused: those files stay */
-	int err;		/* the first refusal's errno */
+	struct drop_stayed *left;	/* refusals counted here, under mu */
 };
+
+/* An unlink refused (err): the file stays; the first reason is told. */
+static void
+refused(struct drop_stayed *st, int err)
+{
+	if (st->refused++ == 0)
+		st->err = err;
+}
 
 static void *
 remover(void *arg)
@@ -344,8 +351,8 @@ remover(void *arg)
 		rc = unlinkat(r->dfd, path, 0) == 0 ? 0 : errno;
 		free(path);
 		pthread_mutex_lock(&r->mu);
-		if (rc != 0 && r->failed++ == 0)
-			r->err = rc;
+		if (rc != 0)
+			refused(r->left, rc);
 	}
 	pthread_mutex_unlock(&r->mu);
 	return NULL;
@@ -364,12 +371,14 @@ removal_queue(struct removal *r, const char *path)
 
 /* Start the removers: how many started (0: unlink in the caller). */
 static int
-removal_start(struct removal *r, int dfd, pthread_t *th)
+removal_start(struct removal *r, int dfd, struct drop_stayed *left,
+    pthread_t *th)
 {
 	int n;
 
 	memset(r, 0, sizeof(*r));
 	r->dfd = dfd;
+	r->left = left;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->more, NULL);
 	pthread_cond_init(&r->room, NULL);
@@ -379,10 +388,9 @@ removal_start(struct removal *r, int dfd, pthread_t *th)
 	return n;
 }
 
-/* Wait for every path queued to be unlinked; count the refusals. */
+/* Wait for every path queued to be unlinked (and its refusal counted). */
 static void
-removal_end(struct removal *r, pthread_t *th, int n,
-    struct drop_stayed *st)
+removal_end(struct removal *r, pthread_t *th, int n)
 {
 	pthread_mutex_lock(&r->mu);
 	r->done = 1;
@@ -393,17 +401,6 @@ removal_end(struct removal *r, pthread_t *th, int n,
 	pthread_cond_destroy(&r->more);
 	pthread_cond_destroy(&r->room);
 	pthread_mutex_destroy(&r->mu);
-	if (r->failed > 0 && st->refused == 0)
-		st->err = r->err;
-	st->refused += r->failed;
-}
-
-/* An unlink refused here, counted as a remover counts it. */
-static void
-refused(struct drop_stayed *st)
-{
-	if (st->refused++ == 0)
-		st->err = errno;
 }
 
 size_t
@@ -425,7 +422,7 @@ drop_remove(struct drop *d, struct drop_list *l, char **dirs, size_t ndirs,
 		return l->n;	/* not known for sure: all stay */
 	}
 	if (l->n >= REMOVE_ALONE)
-		nth = removal_start(&r, d->dfd, th);
+		nth = removal_start(&r, d->dfd, left, th);
 	for (i = 0; i < l->n; i++)
 		if (list_next(l, &t, &path, &size) != 0) {
 			l->lost = 1;
@@ -437,9 +434,9 @@ drop_remove(struct drop *d, struct drop_list *l, char **dirs, size_t ndirs,
 		else if (nth > 0)
 			removal_queue(&r, path);
 		else if (unlinkat(d->dfd, path, 0) != 0)
-			refused(left);
+			refused(left, errno);
 	if (l->n >= REMOVE_ALONE)
-		removal_end(&r, th, nth, left);
+		removal_end(&r, th, nth);
 	free(path);
 	/* A folder that still holds something (a FIFO, a newcomer) stays. */
 	while (ndirs-- > 0)
