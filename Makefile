@@ -46,7 +46,7 @@ UNITS    = $(UNIT_SRC:t/unit/%.c=$(O)/t/%)
 BINS     = $(PROGS:%=$(O)/bin/%)
 MANS     = $(wildcard man/*.[1-9])
 
-all: $(BINS) $(UNITS)
+all: $(BINS) $(UNITS) $(BENCH_BINS)
 
 # Everything that decides what the objects are (the compiler, its flags,
 # PREFIX's share folder compiled in, the libraries) is kept in $(O)/.flags,
