@@ -141,7 +141,7 @@ bench-bins: $(BENCH_BINS)
 
 lint:
 	mandoc -Tlint -Wwarning $(MANS)
-	shellcheck -s sh scripts/bootstrap scripts/check scripts/demo scripts/rso-storescp-handoff \
+	shellcheck -x -s sh scripts/bootstrap scripts/check scripts/demo scripts/rso-storescp-handoff \
 	    bench/run bench/report-store bench/*.sh
 
 install: all

@@ -16,6 +16,7 @@ for c in xmllint python3 sha256sum; do
 	command -v $c >/dev/null || { echo "cda.sh: $c not installed, skipped" >&2; exit 0; }
 done
 
+# shellcheck source=bench/lib.inc
 . "$top/bench/lib.inc"
 one_case cda radiology
 

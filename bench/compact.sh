@@ -17,6 +17,7 @@ kib=512			# each instance's size
 picks=8			# records read, spread over the case
 max=${BENCH_COMPACT_MAX:-}	# a bound other than the default, in bytes
 
+# shellcheck source=bench/lib.inc
 . "$top/bench/lib.inc"
 one_case compact radiology
 export RSO_IDENTITY="$t/compact-key"

@@ -19,6 +19,7 @@ for c in jq python3 sha256sum; do
 	command -v $c >/dev/null || { echo "fhir.sh: $c not installed, skipped" >&2; exit 0; }
 done
 
+# shellcheck source=bench/lib.inc
 . "$top/bench/lib.inc"
 one_case fhir radiology
 

@@ -17,6 +17,7 @@ n=${BENCH_HL7_MESSAGES:-5000}
 /usr/bin/python3 -c 'import hl7' 2>/dev/null ||
     { echo "hl7.sh: python3-hl7 not installed, skipped" >&2; exit 0; }
 
+# shellcheck source=bench/lib.inc
 . "$top/bench/lib.inc"
 one_case hl7 oncology
 

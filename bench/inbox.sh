@@ -12,6 +12,7 @@ n=${BENCH_INBOX_FILES:-2000}
 size=${BENCH_INBOX_KIB:-512}
 command -v age >/dev/null || { echo "inbox.sh: age not installed, skipped" >&2; exit 0; }
 
+# shellcheck source=bench/lib.inc
 . "$top/bench/lib.inc"
 one_case inbox radiology
 

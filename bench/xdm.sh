@@ -16,6 +16,7 @@ for c in zip unzip xmllint sha1sum python3; do
 	command -v $c >/dev/null || { echo "xdm.sh: $c not installed, skipped" >&2; exit 0; }
 done
 
+# shellcheck source=bench/lib.inc
 . "$top/bench/lib.inc"
 one_case xdm radiology
 tok=$(rso-collect request RSO-2026-000001 --provider "Bench Hospital" --contact fax:1 --what all | sed 's/.*"token":"\([^"]*\)".*/\1/')

@@ -132,3 +132,13 @@ SH
 	run -64 --separate-stderr boot/scripts/bootstrap --bnech
 	assert_equal "$stderr" "bootstrap: unknown option: --bnech"
 }
+
+@test "make lint: every man page passes mandoc -Tlint, every shell script shellcheck" {
+	need shellcheck mandoc
+	run -0 make -s -C "$TOP" lint
+	# A fault is reported, and fails the target.
+	copy_tree
+	printf '\nfor f in $(ls); do echo $f; done\n' >>src/scripts/demo
+	run -2 make -s -C src lint
+	assert_output --partial "SC2045"
+}
