@@ -11,6 +11,7 @@
 #include "rso_age.h"
 #include "rso_age_priv.h"
 #include "rso_err.h"
+#include "rso_keep.h"
 #include "rso_text.h"
 
 #define X25519_INFO	"age-encryption.org/v1/X25519"
@@ -25,6 +26,11 @@
 #define W_SLOTS		16
 #define R_SLOTS		16
 #define ARMOR_BUF	(65 * 1024)	/* whole 65-byte lines */
+
+/* A writer's batch, kept from one writer to the next (rso_keep.h says
+ * why). */
+static struct rso_keep obuf_kept = RSO_KEEP_INIT(W_SLOTS * RSO_AGE_CHUNK_ENC,
+    64, 2);
 
 /* One ChaCha20-Poly1305 seal or open with the STREAM nonce. */
 static void
@@ -385,7 +391,8 @@ rso_age_writer_new(rso_age_write_fn *fn, void *ctx,
 	w->fn = fn;
 	w->ctx = ctx;
 	w->armor = (flags & RSO_AGE_ARMOR) != 0;
-	w->obuf = rso_xmalloc(W_SLOTS * RSO_AGE_CHUNK_ENC);
+	if ((w->obuf = rso_keep_take(&obuf_kept)) == NULL)
+		rso_die(EX_OSERR, "malloc");
 	if (w->armor)
 		w->abuf = rso_xmalloc(ARMOR_BUF);
 	fk = rso_age_xsecure(RSO_AGE_FILEKEY);
@@ -530,7 +537,7 @@ rso_age_writer_free(struct rso_age_writer *w)
 		gcry_cipher_close(w->h);
 	if (w->fd)
 		free(w->ctx);
-	free(w->obuf);
+	rso_keep_give(&obuf_kept, w->obuf);
 	free(w->abuf);
 	free(w);
 }
@@ -538,6 +545,10 @@ rso_age_writer_free(struct rso_age_writer *w)
 /* Decryption. */
 
 #define R_BUF	(R_SLOTS * RSO_AGE_CHUNK_ENC)
+
+/* A reader's buffer, kept from one reader to the next: a walk over a
+ * case's segments opens one after another. */
+static struct rso_keep rbuf_kept = RSO_KEEP_INIT(R_BUF, 64, 2);
 
 struct rso_age_reader {
 	struct rso_age_src *src;
@@ -824,7 +835,8 @@ rso_age_reader_new(rso_age_read_fn *fn, void *ctx, const char *name,
 	r = rso_xcalloc(1, sizeof(*r));
 	r->src = rso_age_src_new(fn, ctx);
 	r->name = rso_xstrdup(name ? name : "<stdin>");
-	r->buf = rso_xmalloc(R_BUF);
+	if ((r->buf = rso_keep_take(&rbuf_kept)) == NULL)
+		rso_die(EX_OSERR, "malloc");
 	if (rd_open(r, ids ? ids : &none) != 0) {
 		if (e != NULL)
 			*e = r->err;
@@ -966,6 +978,6 @@ rso_age_reader_free(struct rso_age_reader *r)
 	rso_age_src_free(r->src);
 	free(r->fdctx);
 	free(r->name);
-	free(r->buf);
+	rso_keep_give(&rbuf_kept, r->buf);
 	free(r);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "rso_dio.h"
+#include "rso_keep.h"
 
 /* Offsets, lengths and addresses of an O_DIRECT write are multiples of
  * the device's block: 4096 covers the blocks of 512 too. */
@@ -15,6 +16,9 @@
 /* Bytes a write: two of these are all that is held.  Measured on this
  * disk, 1 and 2 MiB wrote a segment no faster, and held more. */
 #define DIO_CHUNK	(512u << 10)
+
+/* Kept from one file to the next (rso_keep.h says why). */
+static struct rso_keep blocks_kept = RSO_KEEP_INIT(DIO_CHUNK, DIO_ALIGN, 4);
 
 struct rso_dio {
 	int fd;
@@ -153,8 +157,8 @@ dio_free(struct rso_dio *d)
 {
 	pthread_mutex_destroy(&d->mu);
 	pthread_cond_destroy(&d->cv);
-	free(d->buf[0]);
-	free(d->buf[1]);
+	rso_keep_give(&blocks_kept, d->buf[0]);
+	rso_keep_give(&blocks_kept, d->buf[1]);
 	free(d);
 }
 
@@ -168,8 +172,8 @@ rso_dio_start(int fd)
 	d->fd = fd;
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
-	if (posix_memalign((void **)&d->buf[0], DIO_ALIGN, DIO_CHUNK) != 0 ||
-	    posix_memalign((void **)&d->buf[1], DIO_ALIGN, DIO_CHUNK) != 0 ||
+	if ((d->buf[0] = rso_keep_take(&blocks_kept)) == NULL ||
+	    (d->buf[1] = rso_keep_take(&blocks_kept)) == NULL ||
 	    set_direct(fd, 1) != 0) {
 		dio_free(d);
 		return NULL;

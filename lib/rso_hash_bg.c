@@ -6,6 +6,7 @@
 
 #include "rso_err.h"
 #include "rso_hash.h"
+#include "rso_keep.h"
 
 /*
  * A ring of slots, filled by the caller in order and hashed by the
@@ -15,6 +16,10 @@
  */
 #define SLOTS	4
 #define SLOT	(256 * 1024)
+
+/* The slots of two hashers (a segment's files and its ciphertext), kept
+ * from one segment to the next. */
+static struct rso_keep slots_kept = RSO_KEEP_INIT(SLOT, 64, 2 * SLOTS);
 
 struct slot {
 	unsigned char *buf;
@@ -94,8 +99,8 @@ claim(struct rso_sha256_bg *q)
 	pthread_mutex_unlock(&q->mu);
 	/* Free, and not the worker's until head moves past it. */
 	sl = &q->slot[q->head % SLOTS];
-	if (sl->buf == NULL)
-		sl->buf = rso_xmalloc(SLOT);
+	if (sl->buf == NULL && (sl->buf = rso_keep_take(&slots_kept)) == NULL)
+		rso_die(EX_OSERR, "malloc");
 	sl->len = 0;
 	sl->cut = NULL;
 	q->filling = 1;
@@ -180,7 +185,7 @@ rso_sha256_bg_final_hex(struct rso_sha256_bg *q, char *hex)
 	}
 	rso_sha256_final_hex(q->h, hex);
 	for (i = 0; i < SLOTS; i++)
-		free(q->slot[i].buf);
+		rso_keep_give(&slots_kept, q->slot[i].buf);
 	pthread_cond_destroy(&q->filled);
 	pthread_cond_destroy(&q->emptied);
 	pthread_mutex_destroy(&q->mu);
