@@ -3,7 +3,8 @@
 # (about 1 GiB) that came without a case id, against tar cf - | age -r of
 # the same folder.  The inbox also reads each header, matches the patient
 # to the case, hashes each file, indexes it and fsyncs every segment.
-# Prints bench/run's TSV lines.
+# Then the same instances dropped loose, a file an entry.  Prints
+# bench/run's TSV lines.
 # SPDX-License-Identifier: ISC
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,3 +30,15 @@ sync
 read -r rs rk <"$t/ti"
 read -r ss _ <"$t/tr"
 printf 'inbox of %d DICOM files (%s MB)\t%s\ttar | age -r\t%s\t%s\n' "$n" "$mb" "$rs" "$ss" "$rk"
+
+# The same instances dropped loose, as staff copying files by hand drop
+# them: each file an entry of its own, and so a segment, a transaction
+# and a removal each.  Against the same reference.
+rm -rf "$t/drop" "$t/ref.age"
+one_case loose radiology
+gen-dicom --study "$t/loose/study" "name=BENCH^TEST" birth=19700101 \
+    n="$n" size=$((size * 1024)) tag=bench
+find "$t/loose/study" -type f -exec mv -t "$t/loose" {} +
+rmdir "$t/loose/study"
+sync
+inbox_row "$t/loose" "inbox of the $n DICOM files dropped loose, an entry each" 'tar | age -r (above)'
