@@ -6,7 +6,7 @@
 #include "rso_keep.h"
 
 /*
- * Why keep them: a segment's writer used to take its buffers (about 3 MiB:
+ * Why keep them: a segment's writer used to take its buffers (about 4 MiB:
  * the cipher's batch, the hashers' slots, the direct writer's blocks) from
  * malloc and give them back at the end.  Large, they were fresh mappings
  * each time, every page faulted in again: an inbox filing 300 loose files,
