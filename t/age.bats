@@ -28,7 +28,8 @@ enc() {
 	run -0 sed -n 1p k.txt
 	assert_output "# created: 2026-10-01T12:00:00Z"
 	pub=$(sed -n 's/^# public key: //p' k.txt)
-	[[ $pub == age1* ]] && [ ${#pub} -eq 62 ]
+	[[ $pub == age1* ]]
+	[ ${#pub} -eq 62 ]
 	run -0 sed -n 3p k.txt
 	assert_output --regexp '^AGE-SECRET-KEY-1[0-9A-Z]{58}$'
 	# age derives the same public key from the secret key.

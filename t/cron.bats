@@ -422,14 +422,16 @@ exports 2|2 2"
 @test "cron: the ehr-export step looks only at the cases changed since it last ran; a night with nothing new is quiet" {
 	whole_night
 	run -0 --separate-stderr rso-nightly --only ehr-export
-	[ -z "$output" ] && [ -z "$stderr" ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 	[ "$(jq -r .case "$RSO_HOME/log/2026-10-05-ehr-export.jsonl" | tr '\n' ' ')" = "RSO-2026-000006 RSO-2026-000007 " ]
 	[ "$(ls ehr | wc -l)" -eq 2 ]
 	# The next night: nothing new, nothing written, nothing logged.
 	export RSO_NOW=2026-10-06T02:00:00Z
 	before=$(sqlite3 "$RSO_HOME/rso.db" "select max(seq) from events")
 	run -0 --separate-stderr rso-nightly --only ehr-export
-	[ -z "$output" ] && [ -z "$stderr" ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 	[ ! -s "$RSO_HOME/log/2026-10-06-ehr-export.jsonl" ]
 	[ "$(jq -c '.steps["ehr-export"] | [.exit, .done]' "$RSO_HOME/log/2026-10-06-summary.jsonl")" = '[0,0]' ]
 	[ "$(sqlite3 "$RSO_HOME/rso.db" "select max(seq) from events")" = "$before" ]
@@ -438,7 +440,8 @@ exports 2|2 2"
 	delivered_case 8
 	export RSO_NOW=2026-10-07T02:00:00Z
 	run -0 --separate-stderr rso-nightly --only ehr-export
-	[ -z "$output" ] && [ -z "$stderr" ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 	[ "$(jq -c '[.case, .existing]' "$RSO_HOME/log/2026-10-07-ehr-export.jsonl")" = '["RSO-2026-000008",null]' ]
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select step from step_marks where step like 'rso-export %'"
 	assert_output "rso-export hl7 $(realpath ehr)"

@@ -184,7 +184,10 @@ PY
 	run -0 rso-collect inbox --settle 0 drop/in
 	[ "$(jq -s 'length' <<<"$output")" -eq 3 ]
 	[ "$(jq -r .name <<<"$output" | grep -c '^records/[0-9]\{4\}-other\.txt$')" -eq 3 ]
-	[ ! -e escaped.txt ] && [ ! -e drop/escaped.txt ] && [ ! -e /tmp/absolute-rso-test.txt ] && [ ! -e up.txt ]
+	[ ! -e escaped.txt ]
+	[ ! -e drop/escaped.txt ]
+	[ ! -e /tmp/absolute-rso-test.txt ]
+	[ ! -e up.txt ]
 	# And a segment never holds such a name: tar lists only safe ones.
 	for seg in "$RSO_HOME"/archives/RSO-2026-000001/*.age; do
 		age -d -i "$RSO_IDENTITY" "$seg" | tar -tf -

@@ -76,7 +76,8 @@ records() {
 	run -0 rso-collect ls RSO-2026-000001
 	orig=$(jq -r 'select(.media_type == "text/xml") | .item' <<<"$output")
 	view=$(jq -r 'select(.media_type == "text/html") | .item' <<<"$output")
-	[ -n "$orig" ] && [ -n "$view" ]
+	[ -n "$orig" ]
+	[ -n "$view" ]
 	rso-collect cat RSO-2026-000001 "$orig" >back.xml
 	cmp back.xml sent.xml
 	rso-collect cat RSO-2026-000001 "$view" >view.html

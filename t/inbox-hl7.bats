@@ -354,7 +354,8 @@ PY
 	touch stop
 	wait "$writer"
 	[[ "$stderr" =~ ^"rso-collect: in: entry 1: "("message "[0-9]+": ")?"changed while being filed"$ ]]
-	[ -e in/many.hl7 ] && [ ! -e in/.rejected/many.hl7 ]
+	[ -e in/many.hl7 ]
+	[ ! -e in/.rejected/many.hl7 ]
 	cmp in/many.hl7 many.hl7
 	# Left whole for the next run, which files every message once.
 	run -0 rso-collect inbox --settle 0 in
@@ -390,8 +391,8 @@ PY
 	assert_output ''
 	[ "$(sqlite3 "$RSO_HOME/rso.db" "select count(*) from records")" -eq 0 ]
 	# Left where it was, as it now is; the next run files what it holds.
-	[ -e in/three.hl7 ] && [ ! -e in/.rejected/three.hl7 ]
-	ls -A in >	[ -e in/three.hl7 ] && [ ! -e in/.rejected ]3
+	[ -e in/three.hl7 ]
+	[ ! -e in/.rejected/three.hl7 ]
 	printf M | dd of=in/three.hl7 bs=1 seek="$off" conv=notrunc status=none
 	cmp in/three.hl7 three.hl7
 	run -0 rso-collect inbox --settle 0 in

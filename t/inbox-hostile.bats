@@ -68,7 +68,8 @@ teardown() {
 	mkfifo drop/.rso-inbox.lock
 	run -73 --separate-stderr inbox
 	[ "$stderr" = "rso-collect: drop/.rso-inbox.lock: a FIFO, not a file" ]
-	[ -e drop/x ] && [ ! -e drop/.rejected ]
+	[ -e drop/x ]
+	[ ! -e drop/.rejected ]
 	invariant
 }
 
@@ -113,9 +114,13 @@ rso-collect: drop: entry 2: names no patient, and no request token or case id in
 	[ "${stderr_lines[4]}" = "rso-collect: drop: entry 5: a socket, not a file or folder (left alone)" ]
 	# The letter beside the FIFO is filed; the FIFO and its folder stay.
 	[ "$(jq -r .type <<<"$output")" = other ]
-	[ -p drop/RSO-2026-000001-folder/pipe ] && [ ! -e drop/RSO-2026-000001-folder/letter.txt ]
-	[ -p drop/RSO-2026-000001-fifo ] && [ -L drop/RSO-2026-000001-link.txt ] && [ -S drop/RSO-2026-000001-sock ]
-	[ -e drop/RSO-2026-000001-note.txt ] && [ -p drop/RSO-2026-000001-note.txt.json ]
+	[ -p drop/RSO-2026-000001-folder/pipe ]
+	[ ! -e drop/RSO-2026-000001-folder/letter.txt ]
+	[ -p drop/RSO-2026-000001-fifo ]
+	[ -L drop/RSO-2026-000001-link.txt ]
+	[ -S drop/RSO-2026-000001-sock ]
+	[ -e drop/RSO-2026-000001-note.txt ]
+	[ -p drop/RSO-2026-000001-note.txt.json ]
 	[ ! -e drop/.rejected/RSO-2026-000001-fifo ]
 	invariant
 }
@@ -193,9 +198,11 @@ rso-collect: argument 3: a symbolic link, not a regular file" ]
 	run -0 --separate-stderr timeout 60 rso-collect inbox drop
 	[ "$stderr" = "rso-collect: drop: entry 1: changed less than 60s ago (left for a later run)" ]
 	[ "$(jq -r .size <<<"$output")" -eq 4 ]
-	[ -e drop/RSO-2026-000001-fresh.txt ] && [ ! -e drop/RSO-2026-000001-old.txt ]
+	[ -e drop/RSO-2026-000001-fresh.txt ]
+	[ ! -e drop/RSO-2026-000001-old.txt ]
 	run -0 --separate-stderr timeout 60 rso-collect -q inbox drop
-	[ -z "$stderr" ] && [ -z "$output" ]
+	[ -z "$stderr" ]
+	[ -z "$output" ]
 	echo '{"inbox":{"settle_seconds":"soon"}}' >"$RSO_HOME/config.json"
 	run -78 --separate-stderr timeout 60 rso-collect inbox drop
 	[ "$stderr" = "rso-collect: config.json: inbox.settle_seconds: not a whole number" ]
@@ -286,7 +293,8 @@ rso-collect: drop: entry 2: filed, but 2 of its files could not be removed: Oper
 	run -0 --separate-stderr inbox
 	[ -z "$stderr" ]
 	[ "$(jq -s 'map(select(.existing == true)) | length' <<<"$output")" -eq 3 ]
-	[ ! -e drop/RSO-2026-000001-many ] && [ ! -e drop/RSO-2026-000001-few ]
+	[ ! -e drop/RSO-2026-000001-many ]
+	[ ! -e drop/RSO-2026-000001-few ]
 	[ "$(sqlite3 "$RSO_HOME/rso.db" 'select count(*) from records')" -eq 43 ]
 	invariant
 }
@@ -460,7 +468,8 @@ PY
 	[ "${stderr_lines[1]}" = "rso-collect: drop: entry 2: nothing but media furniture, and no request token or case id in the name or a sidecar (moved to .rejected)" ]
 	# The instances went to their cases; the entry is kept whole all the same.
 	[ "$(jq -r .case <<<"$output" | sort | tr '\n' ' ')" = "RSO-2026-000001 RSO-2026-000002 " ]
-	[ "$(ls drop/.rejected/mixed | wc -l)" -eq 3 ] && [ -e drop/.rejected/viewer/README.TXT ]
+	[ "$(ls drop/.rejected/mixed | wc -l)" -eq 3 ]
+	[ -e drop/.rejected/viewer/README.TXT ]
 	[ "$(cat drop/.rejected/viewer.reason)" = "nothing but media furniture, and no request token or case id in the name or a sidecar" ]
 	invariant
 }

@@ -296,7 +296,8 @@ PY
 	[ "$(jq -r .case <<<"$output" | tr '\n' ' ')" = "RSO-2026-000001 RSO-2026-000002 " ]
 	# Nothing new: no line, and the walk reads only the events since.
 	run -0 --separate-stderr rso-bill invoice --new
-	[ -z "$output" ] && [ -z "$stderr" ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select seq = (select max(seq) from events) from step_marks where step = 'rso-bill invoice'"
 	assert_output 1
 	# Case 3 ready; case 1 paid meanwhile (an event, but already invoiced).

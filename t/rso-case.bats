@@ -851,7 +851,9 @@ PY
 	mkfifo "$dir/.seg-fifo"
 	ln -s "$PWD/elsewhere.age" "$dir/.seg-link"
 	run -0 rso-collect add --type pathology --source "Test Hospital" RSO-2026-000001 "$BATS_TEST_TMPDIR/rec-1.txt"
-	[ -p "$dir/.seg-fifo" ] && [ -L "$dir/.seg-link" ] && [ -e elsewhere.age ]
+	[ -p "$dir/.seg-fifo" ]
+	[ -L "$dir/.seg-link" ]
+	[ -e elsewhere.age ]
 	rm "$dir/.seg-fifo" "$dir/.seg-link"
 	# A link in place of the lock file is never opened (nor created at
 	# its target).

@@ -222,7 +222,8 @@ cases_of() {
 	files=$(ls -A ehr)
 	last=$(sqlite3 "$RSO_HOME/rso.db" "select max(seq) from events")
 	run -0 --separate-stderr rso-export -q --new --format hl7 --to ehr
-	[ -z "$output" ] && [ -z "$stderr" ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 	[ "$(ls -A ehr)" = "$files" ]
 	run -0 sqlite3 "$RSO_HOME/rso.db" "select max(seq) = $last, (select seq from step_marks where step = 'rso-export hl7 $(realpath ehr)') = $last from events"
 	assert_output '1|1'
@@ -1157,7 +1158,8 @@ DICOMDIR" ]
 	run -73 --separate-stderr rso-export --format archive -r "$pk" --to ehr RSO-2026-000001
 	[ "$stderr" = "rso-export: RSO-2026-000001: RSO-2026-000001.rso.age: there already, not written there by rso (left alone)" ]
 	[ "$(cat ehr/RSO-2026-000001.fhir.json)" = "not ours" ]
-	[ -p ehr/RSO-2026-000001.xdm.zip ] && [ -L ehr/RSO-2026-000001.rso.age ]
+	[ -p ehr/RSO-2026-000001.xdm.zip ]
+	[ -L ehr/RSO-2026-000001.rso.age ]
 	[ "$(ls -A ehr | wc -l)" -eq 3 ]
 	run -0 rso-export --list
 	assert_output ''
@@ -1199,7 +1201,8 @@ DICOMDIR" ]
 	# Another folder is another destination: written there too.
 	RSO_NOW=2026-10-02T10:00:00Z run -0 rso-export -f hl7 -t ehr RSO-2026-000001
 	[ "$(jq -r '.existing // false' <<<"$output")" = false ]
-	[ -e "ehr/$name" ] && [ -e "test-ehr/$name" ]
+	[ -e "ehr/$name" ]
+	[ -e "test-ehr/$name" ]
 	# The same folder again, through another path: passed over.
 	RSO_NOW=2026-10-02T11:00:00Z run -0 rso-export -f hl7 -t ./ehr/../ehr RSO-2026-000001
 	assert_output "{\"case\":\"RSO-2026-000001\",\"format\":\"hl7\",\"to\":\"$PWD/ehr\",\"name\":\"$name\",\"existing\":true}"

@@ -318,7 +318,8 @@ PY
 	pb=$!
 	wait $pa
 	wait $pb
-	[ ! -s a.err ] && [ ! -s b.err ]
+	[ ! -s a.err ]
+	[ ! -s b.err ]
 	[ "$(cat a.out b.out | jq -r .case | sort -u | wc -l)" -eq 1000 ]
 	run -0 rso-case verify
 	assert_output --regexp '^verify: 1000 events, 1000 cases, chain intact'

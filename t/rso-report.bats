@@ -435,9 +435,11 @@ png_size() {
 			# The frame scrolls no wider than it is and nothing pokes out.
 			read -r _ scroll _ client _ right _ overlaps _ cut <<<"$output"
 			[ -n "$cut" ]
-			[ "$scroll" -le "$w" ] && [ "$scroll" = "$client" ]
+			[ "$scroll" -le "$w" ]
+			[ "$scroll" = "$client" ]
 			[ "$right" -le "$w" ]
-			[ "$overlaps" = 0 ] && [ "$cut" = 0 ]
+			[ "$overlaps" = 0 ]
+			[ "$cut" = 0 ]
 		done
 	done
 	# The probe sees sideways scrolling: a table made too wide for 360 px.
@@ -447,7 +449,8 @@ png_size() {
 	# And text on text: the charts' figures made too big for their bars.
 	sed 's|</style>|svg text{font-size:40px}</style>|' monthly.html >big.html
 	run -0 measured big.html 1280
-	[ "$(cut -d' ' -f8 <<<"$output")" -gt 0 ] && [ "$(cut -d' ' -f10 <<<"$output")" -gt 0 ]
+	[ "$(cut -d' ' -f8 <<<"$output")" -gt 0 ]
+	[ "$(cut -d' ' -f10 <<<"$output")" -gt 0 ]
 }
 
 @test "rso-report: screenshots of the HTML report at 1280 and 375 px" {
