@@ -45,6 +45,11 @@ UNIT_SRC = $(wildcard t/unit/test_*.c)
 UNITS    = $(UNIT_SRC:t/unit/%.c=$(O)/t/%)
 BINS     = $(PROGS:%=$(O)/bin/%)
 MANS     = $(wildcard man/*.[1-9])
+# The bench helpers: each bench/*.c a small program linked with librso,
+# built with everything else, so that a bench script never runs one
+# linked with an older library.
+BENCH_SRC  = $(wildcard bench/*.c)
+BENCH_BINS = $(BENCH_SRC:bench/%.c=$(O)/bench/%)
 
 all: $(BINS) $(UNITS) $(BENCH_BINS)
 
@@ -120,9 +125,6 @@ fuzz:
 	  grep -E '^(Done|#[0-9]+ *DONE)' build-fuzz/$$n.log | tail -1; done
 
 # bench helpers: each bench/*.c is a small program linked with librso.
-BENCH_SRC  = $(wildcard bench/*.c)
-BENCH_BINS = $(BENCH_SRC:bench/%.c=$(O)/bench/%)
-
 $(BENCH_BINS): $(O)/bench/%: $(O)/bench/%.o $(O)/lib/librso.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(NOPC_LIBS)
