@@ -194,7 +194,8 @@ report-2026-09.html"
 }
 
 @test "cron: the log keeps log.keep_days days and rotates the rest away" {
-	jq -c '. + {log: {keep_days: 30}}' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	jq -c '. + {log: {keep_days: 30}}' "$RSO_HOME/config.json" >c
+	mv c "$RSO_HOME/config.json"
 	mkdir -p "$RSO_HOME/log"
 	touch "$RSO_HOME/log/2026-09-04-followups.jsonl" "$RSO_HOME/log/2026-09-05-followups.jsonl" \
 	    "$RSO_HOME/log/2026-08-check.jsonl" "$RSO_HOME/log/2026-09-check.jsonl" \
@@ -219,7 +220,8 @@ reminder_counts() {
 
 @test "cron: four nightly runs a day for 60 days remind each recipient by the policy, and stop" {
 	rso-assign roster "$DATA/roster.jsonl" >/dev/null
-	jq -c '. + {reminders: {unread: {after: ["3d", "7d", "14d"], staff_after: "21d"}}}' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	jq -c '. + {reminders: {unread: {after: ["3d", "7d", "14d"], staff_after: "21d"}}}' "$RSO_HOME/config.json" >c
+	mv c "$RSO_HOME/config.json"
 	# Opinions delivered on day 0 (2026-10-05 12:00) for cases 4-8;
 	# case 8's referrer has no email address.
 	for n in 4 5 6 7; do delivered_case "$n"; done

@@ -220,7 +220,8 @@ PY
 
 @test "faults: kill -9 during export, 20 times: no partial file, a re-run writes each once" {
 	cp "$DATA/config-panel.json" "$RSO_HOME/config.json"
-	jq '.fee_gate = "none"' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	jq '.fee_gate = "none"' "$RSO_HOME/config.json" >c
+	mv c "$RSO_HOME/config.json"
 	rso-assign roster "$DATA/roster.jsonl" >/dev/null
 	for n in $(seq 1 40); do delivered_case "$n"; done
 	mkdir ehr

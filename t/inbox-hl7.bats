@@ -205,7 +205,8 @@ export_other() {
 		export RSO_HOME="$BATS_TEST_TMPDIR/home"
 		init_with_key
 		cp "$DATA/config-panel.json" "$RSO_HOME/config.json"
-		jq '.fee_gate = "none"' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+		jq '.fee_gate = "none"' "$RSO_HOME/config.json" >c
+		mv c "$RSO_HOME/config.json"
 		rso-assign roster "$DATA/roster.jsonl" >/dev/null
 		ready_case 1
 		rso-assign RSO-2026-000001 >/dev/null

@@ -23,7 +23,8 @@ intake() {
 @test "rso-bill: fees shows the schedule, and a bad one is exit 78 naming the field" {
 	run -0 rso-bill fees
 	[ "$(jq -r '.base.oncology' <<<"$output")" = "950.00" ]
-	jq '.base.oncology = "950.001"' "$RSO_HOME/fees.json" >f && mv f "$RSO_HOME/fees.json"
+	jq '.base.oncology = "950.001"' "$RSO_HOME/fees.json" >f
+	mv f "$RSO_HOME/fees.json"
 	run -78 --separate-stderr rso-bill fees
 	[ "$stderr" = "rso-bill: fees.json: base.oncology: more than 2 decimals" ]
 	echo '{"currency":"XYZ","base":{"default":"1"}}' >"$RSO_HOME/fees.json"
@@ -61,7 +62,8 @@ intake() {
 }
 
 @test "rso-bill: invoice_when ready refuses a case still collecting" {
-	jq '.invoice_when = "ready"' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	jq '.invoice_when = "ready"' "$RSO_HOME/config.json" >c
+	mv c "$RSO_HOME/config.json"
 	rso-intake consent RSO-2026-000001 --providers "*" --expires 2027-06-30 >/dev/null
 	run -65 --separate-stderr rso-bill invoice RSO-2026-000001
 	[ "$stderr" = "rso-bill: argument 1: RSO-2026-000001: not invoiced before its records are complete (invoice_when is ready)" ]
@@ -167,7 +169,8 @@ PY
 }
 
 @test "rso-bill: a waived or covered fee opens the fee gate; an open one keeps it shut" {
-	jq '.fee_gate = "before-review"' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	jq '.fee_gate = "before-review"' "$RSO_HOME/config.json" >c
+	mv c "$RSO_HOME/config.json"
 	run -0 rso-bill invoice --waive hardship RSO-2026-000001
 	[ "$(jq -c '[.status, .total]' <<<"$output")" = '["waived","0.00"]' ]
 	run -0 rso-bill invoice --cover "Test Employer Plan" RSO-2026-000002
@@ -208,7 +211,8 @@ PY
 
 @test "rso-bill: payout posts what specialists are owed for delivered opinions, once" {
 	cp "$DATA/config-panel.json" "$RSO_HOME/config.json"
-	jq '.fee_gate = "none"' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	jq '.fee_gate = "none"' "$RSO_HOME/config.json" >c
+	mv c "$RSO_HOME/config.json"
 	rso-assign roster "$DATA/roster.jsonl" >/dev/null
 	ready_case 4
 	rso-assign RSO-2026-000004 >/dev/null
@@ -249,7 +253,8 @@ PY
 
 @test "rso-bill: the fee gate keeps review shut until the invoice is paid" {
 	cp "$DATA/config-panel.json" "$RSO_HOME/config.json"
-	jq '.fee_gate = "before-review"' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	jq '.fee_gate = "before-review"' "$RSO_HOME/config.json" >c
+	mv c "$RSO_HOME/config.json"
 	rso-assign roster "$DATA/roster.jsonl" >/dev/null
 	ready_case 4
 	rso-assign RSO-2026-000004 >/dev/null

@@ -493,7 +493,8 @@ usage: rso-case [-q] [-H home] verb [options] [case ...]
 	# it.
 	init_with_key
 	cp "$DATA/config-panel.json" "$RSO_HOME/config.json"
-	jq '.fee_gate = "none"' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	jq '.fee_gate = "none"' "$RSO_HOME/config.json" >c
+	mv c "$RSO_HOME/config.json"
 	rso-assign roster "$DATA/roster.jsonl" >/dev/null
 	delivered_case 1
 	ready_case 2

@@ -6,7 +6,8 @@ load lib
 local_setup() {
 	init_with_key
 	cp "$DATA/config-panel.json" "$RSO_HOME/config.json"
-	jq '.fee_gate = "none"' "$RSO_HOME/config.json" >c && mv c "$RSO_HOME/config.json"
+	jq '.fee_gate = "none"' "$RSO_HOME/config.json" >c
+	mv c "$RSO_HOME/config.json"
 	rso-assign roster "$DATA/roster.jsonl" >/dev/null
 	mkdir ehr
 }
@@ -634,7 +635,8 @@ PY
 	run -65 --separate-stderr rso-intake --archive bad.age -i partner.txt
 	[[ "$stderr" == "rso-intake: bad.age: entry "*": "* ]]
 	# A request this store would not take.
-	jq '.request.patient.birth_date = "2099-01-01"' x/case.json >c && mv c x/case.json
+	jq '.request.patient.birth_date = "2099-01-01"' x/case.json >c
+	mv c x/case.json
 	pack case.json events.jsonl records.jsonl opinions.jsonl records opinion
 	run -65 --separate-stderr rso-intake --archive bad.age -i partner.txt
 	[[ "$stderr" == "rso-intake: bad.age: entry 1: case.json: request: patient.birth_date: "* ]]

@@ -224,7 +224,8 @@ rso-intake: in.jsonl:7: db: refused for the test" ]
 	run -0 rso-case show RSO-2026-000001
 	[ "$(jq -c .consent <<<"$output")" = '{"providers":["A"],"expires":"2027-09-30T00:00:00Z","signed_by":null,"signed":"2026-09-30T00:00:00Z","recorded":"2026-10-01T12:00:00Z"}' ]
 	# Without a signing date, from now; consent_days from the store's config.
-	jq '.consent_days = 30' "$RSO_HOME/config.json" >c.json && mv c.json "$RSO_HOME/config.json"
+	jq '.consent_days = 30' "$RSO_HOME/config.json" >c.json
+	mv c.json "$RSO_HOME/config.json"
 	run -0 rso-intake consent RSO-2026-000001 --providers B
 	run -0 rso-case show RSO-2026-000001
 	[ "$(jq -r .consent.expires <<<"$output")" = 2026-10-31T12:00:00Z ]
