@@ -1,5 +1,5 @@
-/* rso_map: every byte of a range of a file, a window at a time, into one
- * buffer kept by the thread. */
+/* rso_map: every byte of a range of a file, a window at a time, into a
+ * buffer the process keeps. */
 /* SPDX-License-Identifier: ISC */
 #include <sys/stat.h>
 
@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rso_keep.h"
 #include "rso_map.h"
 
 static int
@@ -17,55 +18,25 @@ shrank(struct rso_error *e)
 }
 
 /*
- * The thread's read buffer, kept for its next walk: a new one each time
+ * The read buffers, kept for the next walk (rso_keep): a new one each time
  * is a new mapping from malloc, faulted in page by page (an inbox reads
- * thousands of files).  A walk inside a walk's fn takes its own.  Kept
- * until the process ends: rso's walks are on its main thread (the
- * hasher, writer and remover threads walk nothing).
+ * thousands of files).  Two: a walk, and a walk inside its fn.
  */
-static _Thread_local char *kept;
-static _Thread_local size_t kept_size;
-static _Thread_local int kept_busy;
+static struct rso_keep windows_kept = RSO_KEEP_INIT(RSO_MAP_WINDOW, 64, 2);
 
-static char *
-buffer_take(size_t size, int *own)
-{
-	char *p;
+_Static_assert(RSO_MAP_READ <= RSO_MAP_WINDOW,
+    "read_to_end reads into a window's buffer");
 
-	*own = kept_busy;
-	if (*own)
-		return malloc(size);
-	if (kept_size < size) {
-		if ((p = realloc(kept, size)) == NULL)
-			return NULL;
-		kept = p;
-		kept_size = size;
-	}
-	kept_busy = 1;
-	return kept;
-}
-
-static void
-buffer_give(char *buf, int own)
-{
-	if (own)
-		free(buf);
-	else
-		kept_busy = 0;
-}
-
-/* pread(2) a window at a time into the thread's buffer; no larger than
- * the range, so a small range takes a small buffer.  read_to_end reads
- * into the same one. */
+/* pread(2) a window at a time into a kept buffer; read_to_end reads
+ * into the same ones. */
 static int
 read_windows(int fd, off_t at, off_t end, rso_map_fn *fn, void *ctx,
     struct rso_error *e)
 {
-	size_t want, size = end - at < RSO_MAP_WINDOW ? (size_t)(end - at) :
-	    RSO_MAP_WINDOW;
+	size_t want;
 	ssize_t n;
-	int own, rc = 0;
-	char *buf = buffer_take(size, &own);
+	int rc = 0;
+	char *buf = rso_keep_take(&windows_kept);
 
 	if (buf == NULL)
 		return rso_error_set(e, EX_OSERR, "%s", strerror(errno));
@@ -82,7 +53,7 @@ read_windows(int fd, off_t at, off_t end, rso_map_fn *fn, void *ctx,
 		else if ((rc = fn(ctx, buf, (size_t)n, e)) == 0)
 			at += n;
 	}
-	buffer_give(buf, own);
+	rso_keep_give(&windows_kept, buf);
 	return rc;
 }
 
@@ -123,8 +94,8 @@ static int
 read_to_end(int fd, rso_map_fn *fn, void *ctx, struct rso_error *e)
 {
 	ssize_t n;
-	int own, rc = 0, err;
-	char *buf = buffer_take(RSO_MAP_READ, &own);
+	int rc = 0, err;
+	char *buf = rso_keep_take(&windows_kept);
 
 	if (buf == NULL)
 		return rso_error_set(e, EX_OSERR, "%s", strerror(errno));
@@ -139,7 +110,7 @@ read_to_end(int fd, rso_map_fn *fn, void *ctx, struct rso_error *e)
 			rc = fn(ctx, buf, (size_t)n, e);
 	}
 	err = errno;
-	buffer_give(buf, own);
+	rso_keep_give(&windows_kept, buf);
 	errno = err;
 	return rc;
 }

@@ -18,10 +18,9 @@ typedef int rso_map_fn(void *ctx, const void *p, size_t n,
 /*
  * Hand bytes [off, off + len) of fd to fn, in order, a window of at most
  * RSO_MAP_WINDOW bytes at a time, read with pread(2) into a buffer the
- * thread keeps for its next walk (so fd must be seekable: a pipe is
- * EX_IOERR).  The bytes are valid only during the call, and only on the
- * calling thread: hand them to no other.  A walk inside fn has its own
- * buffer.
+ * process keeps for its next walk (so fd must be seekable: a pipe is
+ * EX_IOERR).  The bytes are valid only during the call: hand them to
+ * nothing that keeps them.  A walk inside fn has its own buffer.
  *
  * A file that ends before off + len -- cut short before or while it is
  * read -- returns EX_DATAERR, e saying "shrank while being read";
